@@ -1,0 +1,141 @@
+"""The command group and the vault's own life cycle: init, status, passwd."""
+
+from pathlib import Path
+
+import click
+
+from vault.cli import EXIT_CODES
+from vault.cli.context import CliState, pass_state, print_json
+from vault.cli.passphrases import get_passphrase
+from vault.errors import VaultError, VaultExists
+from vault.store.kdf import check_new_passphrase
+from vault.store import DEFAULT_KDF, KdfParams, Vault, VaultPaths, default_home, read_header
+
+
+@click.group(
+    help=(
+        "Your personal data vault: your profile stays encrypted on this machine, and websites get only "
+        "signed, purpose-scoped claims you agreed to.\n\n"
+        "The passphrase is read from --passphrase-file, else from the VAULT_PASSPHRASE environment variable "
+        "(convenient for scripts, but other programs running as you may read it), else asked on the terminal."
+    ),
+    epilog=EXIT_CODES,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.option(
+    "--vault",
+    "home",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="VAULT_HOME",
+    default=default_home,
+    show_default="the platform's user data dir",
+    help="The vault's directory (env VAULT_HOME).",
+)
+@click.option(
+    "--passphrase-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read the passphrase from this file (its first line ending is ignored).",
+)
+@click.version_option(package_name="personal-vault", prog_name="vault")
+@click.pass_context
+def cli(ctx: click.Context, home: Path, passphrase_file: Path | None) -> None:
+    ctx.obj = CliState(home=home, passphrase_file=passphrase_file)
+
+
+def kdf_options(command):  # noqa: ANN001, ANN201 - a decorator
+    command = click.option(
+        "--kdf-memory-mib", type=click.IntRange(19, 4096), help=f"Argon2id memory [default: {DEFAULT_KDF.memory_kib // 1024}]"
+    )(command)
+    return click.option(
+        "--kdf-time", type=click.IntRange(2, 64), help=f"Argon2id passes [default: {DEFAULT_KDF.time_cost}]"
+    )(command)
+
+
+def _kdf(base: KdfParams, time_cost: int | None, memory_mib: int | None) -> KdfParams:
+    return KdfParams(
+        time_cost=time_cost or base.time_cost,
+        memory_kib=memory_mib * 1024 if memory_mib else base.memory_kib,
+        parallelism=base.parallelism,
+    )
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Replace an existing vault (asks first; everything in it is lost).")
+@click.option("--yes", is_flag=True, help="With --force: do not ask.")
+@kdf_options
+@pass_state
+def init(state: CliState, force: bool, yes: bool, kdf_time: int | None, kdf_memory_mib: int | None) -> None:
+    """Create a new, empty vault (asks for a passphrase twice)."""
+    paths = VaultPaths(state.home)
+    if paths.exists():
+        if not force:
+            raise VaultExists(f"a vault already exists at {paths.home}", "use --force to replace it")
+        if not yes:
+            if not click.get_text_stream("stdin").isatty():
+                raise VaultError("refusing to replace a vault without confirmation", "add --yes to confirm")
+            click.confirm(f"Replace the vault at {paths.home}? Everything in it will be lost", abort=True)
+    kdf = _kdf(DEFAULT_KDF, kdf_time, kdf_memory_mib)
+    passphrase = get_passphrase(
+        state.passphrase_file, env="VAULT_PASSPHRASE", prompt="New passphrase", confirm=True
+    )
+    check_new_passphrase(passphrase)
+    if paths.exists():
+        for path in paths.all_files():
+            path.unlink(missing_ok=True)
+    Vault.create(state.home, passphrase, now=state.now(), kdf=kdf).close()
+    click.echo(f"Created a vault at {paths.home}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def status(state: CliState, as_json: bool) -> None:
+    """Where the vault is and how it is protected (needs no passphrase)."""
+    paths = VaultPaths(state.home)
+    info: dict = {"vault": str(paths.home), "initialised": paths.header.exists()}
+    if paths.header.exists():
+        header = read_header(paths.header)
+        info |= {
+            "created_at": header.created_at,
+            "kdf": {"algorithm": header.kdf.algorithm, "time_cost": header.kdf.time_cost,
+                    "memory_mib": header.kdf.memory_kib // 1024, "parallelism": header.kdf.parallelism},
+            "database_bytes": sum(p.stat().st_size for p in [paths.database, *paths.sidecars()] if p.exists()),
+        }
+    if as_json:
+        print_json(info)
+        return
+    if not info["initialised"]:
+        click.echo(f"No vault at {paths.home} (create one with: vault init)")
+        return
+    kdf = info["kdf"]
+    click.echo(f"Vault:      {paths.home}")
+    click.echo(f"Created:    {info['created_at']}")
+    click.echo(f"Encryption: SQLCipher 4, key from Argon2id ({kdf['time_cost']} passes, {kdf['memory_mib']} MiB)")
+    click.echo(f"Size:       {info['database_bytes']} bytes")
+
+
+@cli.command()
+@click.option(
+    "--new-passphrase-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read the new passphrase from this file (else env VAULT_NEW_PASSPHRASE, else asked twice).",
+)
+@kdf_options
+@pass_state
+def passwd(state: CliState, new_passphrase_file: Path | None, kdf_time: int | None, kdf_memory_mib: int | None) -> None:
+    """Change the passphrase: the vault is re-encrypted in place and the old passphrase stops working."""
+    with state.open_vault() as vault:
+        new = get_passphrase(
+            new_passphrase_file, env="VAULT_NEW_PASSPHRASE", prompt="New passphrase", confirm=True
+        )
+        vault.change_passphrase(new, now=state.now(), kdf=_kdf(vault.header.kdf, kdf_time, kdf_memory_mib))
+    click.echo("Passphrase changed.")
+
+
+def _register() -> None:
+    from vault.cli.profile import profile
+
+    cli.add_command(profile)
+
+
+_register()

@@ -1,0 +1,48 @@
+"""What every command shares: where the vault is, how to unlock it, the clock, and how to print."""
+
+import datetime as dt
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+import msgspec
+
+from vault.claims.types import Context
+from vault.cli.passphrases import get_passphrase
+from vault.store import Vault
+
+
+@dataclass
+class CliState:
+    home: Path
+    passphrase_file: Path | None
+    _passphrase: str | None = field(default=None, repr=False)
+
+    def now(self) -> int:
+        return int(time.time())
+
+    def validation_context(self) -> Context:
+        return Context(today=dt.date.today())
+
+    def passphrase(self) -> str:
+        if self._passphrase is None:
+            self._passphrase = get_passphrase(
+                self.passphrase_file, env="VAULT_PASSPHRASE", prompt=f"Passphrase for {self.home}"
+            )
+        return self._passphrase
+
+    def open_vault(self) -> Vault:
+        # Check the vault exists before asking for a passphrase it cannot use.
+        Vault.check_present(self.home)
+        return Vault.open(self.home, self.passphrase(), now=self.now())
+
+
+pass_state = click.make_pass_decorator(CliState)
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.buffer.write(msgspec.json.format(msgspec.json.encode(value), indent=2) + b"\n")
+    sys.stdout.flush()

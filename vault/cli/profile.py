@@ -1,0 +1,89 @@
+"""`vault profile ...`: the attributes your claims are derived from."""
+
+import click
+
+from vault.claims.attributes import CATALOGUE, lookup
+from vault.cli.context import CliState, pass_state, print_json
+from vault.errors import InvalidInput
+
+
+@click.group()
+def profile() -> None:
+    """Read and change your profile (the raw attributes; sites only ever get claims derived from them)."""
+
+
+@profile.command("set")
+@click.argument("name")
+@click.argument("value")
+@pass_state
+def set_(state: CliState, name: str, value: str) -> None:
+    """Set attribute NAME to VALUE. Lists are comma-separated or a JSON array.
+
+    \b
+    Examples:
+      vault profile set birthdate 1990-05-17
+      vault profile set languages en-GB,nl
+      vault profile set custom.favourite_colour teal
+    """
+    spec = lookup(name)
+    # Validate before asking for the passphrase: a typo should not cost an unlock.
+    canonical = spec.from_text(value, state.validation_context())
+    with state.open_vault() as vault:
+        vault.set_attribute(name, canonical, now=state.now())
+    click.echo(f"{name} = {spec.to_text(canonical)}")
+
+
+@profile.command("get")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the value as JSON.")
+@pass_state
+def get(state: CliState, name: str, as_json: bool) -> None:
+    """Print the value of attribute NAME."""
+    spec = lookup(name)
+    with state.open_vault() as vault:
+        value = vault.get_attribute(name)
+    if value is None:
+        raise InvalidInput(f"{name} is not set", f"set it with: vault profile set {name} VALUE")
+    if as_json:
+        print_json(value)
+    else:
+        click.echo(spec.to_text(value))
+
+
+@profile.command("unset")
+@click.argument("name")
+@pass_state
+def unset(state: CliState, name: str) -> None:
+    """Remove attribute NAME from the profile."""
+    lookup(name)
+    with state.open_vault() as vault:
+        removed = vault.unset_attribute(name)
+    click.echo(f"{name} removed" if removed else f"{name} was not set")
+
+
+@profile.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: {name: value}.")
+@click.option("--all", "show_all", is_flag=True, help="Also list catalogue attributes you have not set.")
+@pass_state
+def list_(state: CliState, as_json: bool, show_all: bool) -> None:
+    """List your attributes."""
+    with state.open_vault() as vault:
+        values = vault.attributes()
+    if as_json:
+        print_json(values)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for column in ("attribute", "value", "sensitivity", "description"):
+        table.add_column(column, overflow="fold")
+    names = sorted(set(values) | (set(CATALOGUE) if show_all else set()))
+    for name in names:
+        spec = lookup(name)
+        shown = spec.to_text(values[name]) if name in values else "[dim]not set[/dim]"
+        table.add_row(name, shown, spec.sensitivity, spec.description)
+    if not names:
+        click.echo("Your profile is empty. Add to it with: vault profile set NAME VALUE (see --all for names)")
+        return
+    Console(highlight=False).print(table)

@@ -1,0 +1,214 @@
+"""Creating, opening and re-keying a vault, and the profile attributes stored in it.
+
+Values arrive here already validated (vault.claims.attributes); this layer only keeps them safe.
+"""
+
+import datetime as dt
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from vault.errors import VaultDamaged, VaultExists, VaultMissing, WrongPassphrase
+from vault.store import database
+from vault.store.files import (
+    HEADER_FORMAT,
+    HEADER_VERSION,
+    Header,
+    VaultPaths,
+    fsync_dir,
+    make_private_dir,
+    read_header,
+    write_header,
+)
+from vault.store.kdf import DEFAULT_KDF, SALT_BYTES, KdfParams, check_matches, check_new_passphrase, derive_keys
+from vault.store.migrations import LATEST_VERSION, MigrationContext, migrate
+
+RandomBytes = Callable[[int], bytes]
+
+
+def _iso(now: int) -> str:
+    return dt.datetime.fromtimestamp(now, dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _new_header(passphrase: str, kdf: KdfParams, now: int, random_bytes: RandomBytes) -> tuple[Header, bytes]:
+    salt = random_bytes(SALT_BYTES)
+    keys = derive_keys(passphrase, salt, kdf)
+    header = Header(
+        format=HEADER_FORMAT, version=HEADER_VERSION, kdf=kdf, salt=salt, key_check=keys.check, created_at=_iso(now)
+    )
+    return header, keys.database_key
+
+
+class Vault:
+    """An open (unlocked) vault. Use as a context manager, or call close()."""
+
+    def __init__(self, paths: VaultPaths, conn: database.Connection, header: Header) -> None:
+        self.paths = paths
+        self.conn = conn
+        self.header = header
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        home: Path,
+        passphrase: str,
+        *,
+        now: int,
+        kdf: KdfParams = DEFAULT_KDF,
+        random_bytes: RandomBytes = secrets.token_bytes,
+        schema_version: int = LATEST_VERSION,
+    ) -> "Vault":
+        paths = VaultPaths(home)
+        if paths.exists():
+            raise VaultExists(f"a vault already exists at {paths.home}", "use --force to replace it")
+        check_new_passphrase(passphrase)
+        kdf.check()
+        make_private_dir(paths.home)
+        header, key = _new_header(passphrase, kdf, now, random_bytes)
+        # Created 0600 before SQLite touches it; SQLite gives the -wal and -shm files the same mode.
+        os.close(os.open(paths.database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        conn = database.connect(paths.database, key)
+        try:
+            migrate(conn, MigrationContext(now, random_bytes), target=schema_version)
+        except BaseException:
+            conn.close()
+            raise
+        # The header is written last: its presence is what makes the directory a vault.
+        write_header(paths.header, header)
+        return cls(paths, conn, header)
+
+    @classmethod
+    def open(
+        cls, home: Path, passphrase: str, *, now: int, random_bytes: RandomBytes = secrets.token_bytes
+    ) -> "Vault":
+        paths = cls.check_present(home)
+        conn, header = cls._unlock(paths, passphrase)
+        try:
+            migrate(conn, MigrationContext(now, random_bytes))
+        except database.DatabaseError as e:
+            conn.close()
+            raise database.integrity_error(paths.database, e) from None
+        except BaseException:
+            conn.close()
+            raise
+        return cls(paths, conn, header)
+
+    @staticmethod
+    def check_present(home: Path) -> VaultPaths:
+        """Refuses early, before anyone is asked for a passphrase, when there is nothing to open."""
+        paths = VaultPaths(home)
+        if not paths.header.exists():
+            if paths.database.exists():
+                raise VaultDamaged(
+                    f"the vault header {paths.header} is missing", "restore it from a backup; it holds the salt"
+                )
+            raise VaultMissing(f"no vault at {paths.home}", "create one with: vault init")
+        if not paths.database.exists():
+            raise VaultDamaged(f"the vault database {paths.database} is missing", "restore it from a backup")
+        return paths
+
+    @staticmethod
+    def _unlock(paths: VaultPaths, passphrase: str) -> tuple[database.Connection, Header]:
+        header = read_header(paths.header)
+        pending = read_header(paths.pending_header) if paths.pending_header.exists() else None
+        for candidate in (header, pending):
+            if candidate is None:
+                continue
+            keys = derive_keys(passphrase, candidate.salt, candidate.kdf)
+            if not check_matches(keys, candidate.key_check):
+                continue
+            try:
+                conn = database.connect(paths.database, keys.database_key)
+            except database.DatabaseError as e:
+                if pending is not None:
+                    raise WrongPassphrase(
+                        "a passphrase change was interrupted and this passphrase is not the one in effect",
+                        "try the other (old or new) passphrase",
+                    ) from None
+                raise VaultDamaged(
+                    f"the passphrase is right but {paths.database} cannot be read ({e})",
+                    "the database is damaged or was replaced; restore it from a backup",
+                ) from None
+            # Finish (or clean up after) an interrupted passphrase change, now we know which key is live.
+            if candidate is pending:
+                os.replace(paths.pending_header, paths.header)
+                fsync_dir(paths.home)
+            elif pending is not None:
+                paths.pending_header.unlink()
+            return conn, candidate
+        raise WrongPassphrase(f"wrong passphrase for the vault at {paths.home}", "nothing was changed; try again")
+
+    def change_passphrase(
+        self,
+        new_passphrase: str,
+        *,
+        now: int,
+        kdf: KdfParams | None = None,
+        random_bytes: RandomBytes = secrets.token_bytes,
+    ) -> None:
+        """Re-keys in place. Crash-safe: the new header is written first as 'pending', so after a crash at
+        any point one of the two passphrases opens the vault, and open() settles which."""
+        check_new_passphrase(new_passphrase)
+        header, key = _new_header(new_passphrase, kdf or self.header.kdf, now, random_bytes)
+        header = msgspec.structs.replace(header, created_at=self.header.created_at)
+        write_header(self.paths.pending_header, header)
+        try:
+            database.rekey(self.conn, key)
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except BaseException:
+            self.paths.pending_header.unlink(missing_ok=True)
+            raise
+        os.replace(self.paths.pending_header, self.paths.header)
+        fsync_dir(self.paths.home)
+        self.header = header
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Vault":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[database.Connection]:
+        with database.transaction(self.conn) as conn:
+            yield conn
+
+    @property
+    def schema_version(self) -> int:
+        return database.schema_version(self.conn)
+
+    def meta(self, key: str) -> Any:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    # -- profile attributes ------------------------------------------------------------------------
+
+    def attributes(self) -> dict[str, Any]:
+        rows = self.conn.execute("SELECT name, value FROM attributes ORDER BY name")
+        return {name: msgspec.json.decode(value) for name, value in rows}
+
+    def get_attribute(self, name: str) -> Any | None:
+        row = self.conn.execute("SELECT value FROM attributes WHERE name = ?", (name,)).fetchone()
+        return None if row is None else msgspec.json.decode(row[0])
+
+    def set_attribute(self, name: str, value: Any, *, now: int) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO attributes (name, value, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                (name, msgspec.json.encode(value).decode(), now),
+            )
+
+    def unset_attribute(self, name: str) -> bool:
+        with self.transaction() as conn:
+            return conn.execute("DELETE FROM attributes WHERE name = ?", (name,)).rowcount > 0
