@@ -30,12 +30,29 @@ CUSTOM_PREFIX = "custom."
 _CUSTOM_NAME = re.compile(r"custom\.[a-z][a-z0-9_]{0,39}")
 
 DIETS = (
-    "vegetarian", "vegan", "pescatarian", "halal", "kosher", "gluten-free", "lactose-free",
-    "nut-free", "low-sugar", "low-salt",
+    "vegetarian",
+    "vegan",
+    "pescatarian",
+    "halal",
+    "kosher",
+    "gluten-free",
+    "lactose-free",
+    "nut-free",
+    "low-sugar",
+    "low-salt",
 )
 ACCESSIBILITY_NEEDS = (
-    "screen-reader", "high-contrast", "large-text", "reduced-motion", "captions", "audio-description",
-    "sign-language", "keyboard-only", "dyslexia-friendly", "simple-language", "wheelchair-access",
+    "screen-reader",
+    "high-contrast",
+    "large-text",
+    "reduced-motion",
+    "captions",
+    "audio-description",
+    "sign-language",
+    "keyboard-only",
+    "dyslexia-friendly",
+    "simple-language",
+    "wheelchair-access",
 )
 CLOTHING_SIZES = ("XXS", "XS", "S", "M", "L", "XL", "XXL", "3XL", "4XL")
 
@@ -56,7 +73,7 @@ class AttributeSpec:
     def to_text(self, value: Any) -> str:
         return self.type.to_text(value)
 
-    def _named(self, parse):  # noqa: ANN001, ANN202 - a tiny local helper
+    def _named(self, parse):
         try:
             return parse()
         except InvalidInput as e:
@@ -77,31 +94,60 @@ CATALOGUE: dict[str, AttributeSpec] = {
         AttributeSpec("given_name", Text(max_chars=100, example="Ada"), "high", "Your given (first) name"),
         AttributeSpec("family_name", Text(max_chars=100, example="Lovelace"), "high", "Your family name"),
         AttributeSpec("email", Email(), "high", "Your email address"),
-        AttributeSpec("birthdate", BirthDate(), "medium",
-                      "Your date of birth; sites normally get only an age check such as 'over 18'"),
+        AttributeSpec(
+            "birthdate",
+            BirthDate(),
+            "medium",
+            "Your date of birth; sites normally get only an age check such as 'over 18'",
+        ),
         AttributeSpec("country", Country(), "low", "The country you live in (ISO 3166-1 code, e.g. NL)"),
-        AttributeSpec("region", Text(max_chars=100, example="Noord-Holland"), "low",
-                      "Your region, province or state"),
+        AttributeSpec(
+            "region", Text(max_chars=100, example="Noord-Holland"), "low", "Your region, province or state"
+        ),
         AttributeSpec("city", Text(max_chars=100, example="Amsterdam"), "medium", "Your city or town"),
         AttributeSpec(
             "postal_code",
-            Pattern(max_chars=12, pattern=r"[A-Z0-9](?:[A-Z0-9 -]{0,10}[A-Z0-9])?", case="upper",
-                    why="letters, digits, spaces and hyphens only", example="1017 CT"),
+            Pattern(
+                max_chars=12,
+                pattern=r"[A-Z0-9](?:[A-Z0-9 -]{0,10}[A-Z0-9])?",
+                case="upper",
+                why="letters, digits, spaces and hyphens only",
+                example="1017 CT",
+            ),
             "high",
             "Your postal code; sites normally get only its first characters",
         ),
-        AttributeSpec("languages", ListOf(item=LanguageTag(), max_items=16), "low",
-                      "Languages you read, most preferred first (BCP 47 tags, e.g. en-GB, nl)"),
-        AttributeSpec("interests", ListOf(item=_TOPIC, max_items=50), "medium",
-                      "Topics you are interested in, for recommendations"),
-        AttributeSpec("sizes.shoe", Number(low=15, high=52, step=0.5, example="42 or 42.5 (EU sizes)"), "low",
-                      "Your shoe size (EU)"),
+        AttributeSpec(
+            "languages",
+            ListOf(item=LanguageTag(), max_items=16),
+            "low",
+            "Languages you read, most preferred first (BCP 47 tags, e.g. en-GB, nl)",
+        ),
+        AttributeSpec(
+            "interests",
+            ListOf(item=_TOPIC, max_items=50),
+            "medium",
+            "Topics you are interested in, for recommendations",
+        ),
+        AttributeSpec(
+            "sizes.shoe",
+            Number(low=15, high=52, step=0.5, example="42 or 42.5 (EU sizes)"),
+            "low",
+            "Your shoe size (EU)",
+        ),
         AttributeSpec("sizes.clothing", Choice(choices=CLOTHING_SIZES), "low", "Your clothing size"),
-        AttributeSpec("diet", ListOf(item=Choice(choices=DIETS), max_items=len(DIETS)), "high",
-                      "Dietary needs and preferences"),
-        AttributeSpec("accessibility", ListOf(item=Choice(choices=ACCESSIBILITY_NEEDS),
-                                              max_items=len(ACCESSIBILITY_NEEDS)), "high",
-                      "Accessibility needs sites can adapt to"),
+        AttributeSpec(
+            "diet",
+            ListOf(item=Choice(choices=DIETS), max_items=len(DIETS)),
+            "high",
+            "Dietary needs and preferences",
+        ),
+        AttributeSpec(
+            "accessibility",
+            ListOf(item=Choice(choices=ACCESSIBILITY_NEEDS), max_items=len(ACCESSIBILITY_NEEDS)),
+            "high",
+            "Accessibility needs sites can adapt to",
+        ),
     )
 }
 
@@ -117,7 +163,7 @@ def lookup(name: str) -> AttributeSpec:
         if not _CUSTOM_NAME.fullmatch(name):
             raise InvalidInput(
                 f"{name!r} is not a valid custom attribute name",
-                "use custom. followed by lower-case letters, digits or _ (at most 40), e.g. custom.favourite_colour",
+                "custom. then up to 40 lower-case letters, digits or _, e.g. custom.favourite_colour",
             )
         return AttributeSpec(name, _CUSTOM_TYPE, "medium", "A custom attribute you defined")
     raise InvalidInput(

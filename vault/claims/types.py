@@ -40,7 +40,9 @@ class ValueType:
 
     def refuse(self, value: Any, why: str) -> InvalidInput:
         shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
-        return InvalidInput(f"{shown} is not valid: {why}", f"example: {self.example}" if self.example else "")
+        return InvalidInput(
+            f"{shown} is not valid: {why}", f"example: {self.example}" if self.example else ""
+        )
 
 
 def _no_control_chars(text: str) -> bool:
@@ -98,7 +100,9 @@ class BirthDate(ValueType):
     earliest = dt.date(1900, 1, 1)
 
     def check(self, value: Any, ctx: Context) -> str:
-        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip(), flags=re.ASCII):
+        if not isinstance(value, str) or not re.fullmatch(
+            r"\d{4}-\d{2}-\d{2}", value.strip(), flags=re.ASCII
+        ):
             raise self.refuse(value, "expected an ISO 8601 date, YYYY-MM-DD")
         try:
             day = dt.date.fromisoformat(value.strip())
@@ -113,7 +117,9 @@ class BirthDate(ValueType):
 
 class Email(ValueType):
     example = "ada@example.org"
-    _shape = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+")
+    _shape = re.compile(
+        r"[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
+    )
 
     def check(self, value: Any, ctx: Context) -> str:
         if not isinstance(value, str) or len(value.strip()) > 254 or not self._shape.fullmatch(value.strip()):

@@ -8,8 +8,8 @@ from vault.cli import EXIT_CODES
 from vault.cli.context import CliState, pass_state, print_json
 from vault.cli.passphrases import get_passphrase
 from vault.errors import VaultError, VaultExists
-from vault.store.kdf import check_new_passphrase
 from vault.store import DEFAULT_KDF, KdfParams, Vault, VaultPaths, default_home, read_header
+from vault.store.kdf import check_new_passphrase
 
 
 @click.group(
@@ -42,9 +42,11 @@ def cli(ctx: click.Context, home: Path, passphrase_file: Path | None) -> None:
     ctx.obj = CliState(home=home, passphrase_file=passphrase_file)
 
 
-def kdf_options(command):  # noqa: ANN001, ANN201 - a decorator
+def kdf_options(command):
     command = click.option(
-        "--kdf-memory-mib", type=click.IntRange(19, 4096), help=f"Argon2id memory [default: {DEFAULT_KDF.memory_kib // 1024}]"
+        "--kdf-memory-mib",
+        type=click.IntRange(19, 4096),
+        help=f"Argon2id memory [default: {DEFAULT_KDF.memory_kib // 1024}]",
     )(command)
     return click.option(
         "--kdf-time", type=click.IntRange(2, 64), help=f"Argon2id passes [default: {DEFAULT_KDF.time_cost}]"
@@ -60,7 +62,9 @@ def _kdf(base: KdfParams, time_cost: int | None, memory_mib: int | None) -> KdfP
 
 
 @cli.command()
-@click.option("--force", is_flag=True, help="Replace an existing vault (asks first; everything in it is lost).")
+@click.option(
+    "--force", is_flag=True, help="Replace an existing vault (asks first; everything in it is lost)."
+)
 @click.option("--yes", is_flag=True, help="With --force: do not ask.")
 @kdf_options
 @pass_state
@@ -97,9 +101,15 @@ def status(state: CliState, as_json: bool) -> None:
         header = read_header(paths.header)
         info |= {
             "created_at": header.created_at,
-            "kdf": {"algorithm": header.kdf.algorithm, "time_cost": header.kdf.time_cost,
-                    "memory_mib": header.kdf.memory_kib // 1024, "parallelism": header.kdf.parallelism},
-            "database_bytes": sum(p.stat().st_size for p in [paths.database, *paths.sidecars()] if p.exists()),
+            "kdf": {
+                "algorithm": header.kdf.algorithm,
+                "time_cost": header.kdf.time_cost,
+                "memory_mib": header.kdf.memory_kib // 1024,
+                "parallelism": header.kdf.parallelism,
+            },
+            "database_bytes": sum(
+                p.stat().st_size for p in [paths.database, *paths.sidecars()] if p.exists()
+            ),
         }
     if as_json:
         print_json(info)
@@ -110,7 +120,9 @@ def status(state: CliState, as_json: bool) -> None:
     kdf = info["kdf"]
     click.echo(f"Vault:      {paths.home}")
     click.echo(f"Created:    {info['created_at']}")
-    click.echo(f"Encryption: SQLCipher 4, key from Argon2id ({kdf['time_cost']} passes, {kdf['memory_mib']} MiB)")
+    click.echo(
+        f"Encryption: SQLCipher 4, key from Argon2id ({kdf['time_cost']} passes, {kdf['memory_mib']} MiB)"
+    )
     click.echo(f"Size:       {info['database_bytes']} bytes")
 
 
@@ -122,7 +134,9 @@ def status(state: CliState, as_json: bool) -> None:
 )
 @kdf_options
 @pass_state
-def passwd(state: CliState, new_passphrase_file: Path | None, kdf_time: int | None, kdf_memory_mib: int | None) -> None:
+def passwd(
+    state: CliState, new_passphrase_file: Path | None, kdf_time: int | None, kdf_memory_mib: int | None
+) -> None:
     """Change the passphrase: the vault is re-encrypted in place and the old passphrase stops working."""
     with state.open_vault() as vault:
         new = get_passphrase(

@@ -16,7 +16,9 @@ def read_passphrase_file(path: Path) -> str:
         with open(path, "rb") as f:
             raw = f.read(MAX_FILE_BYTES + 1)
     except OSError as e:
-        raise InvalidInput(f"cannot read passphrase file {path}: {e.strerror}", "check the path and its permissions")
+        raise InvalidInput(
+            f"cannot read passphrase file {path}: {e.strerror}", "check the path and its permissions"
+        ) from None
     if len(raw) > MAX_FILE_BYTES:
         raise InvalidInput(f"passphrase file {path} is larger than {MAX_FILE_BYTES} bytes")
     try:

@@ -84,6 +84,8 @@ def list_(state: CliState, as_json: bool, show_all: bool) -> None:
         shown = spec.to_text(values[name]) if name in values else "[dim]not set[/dim]"
         table.add_row(name, shown, spec.sensitivity, spec.description)
     if not names:
-        click.echo("Your profile is empty. Add to it with: vault profile set NAME VALUE (see --all for names)")
+        click.echo(
+            "Your profile is empty. Add to it with: vault profile set NAME VALUE (see --all for names)"
+        )
         return
     Console(highlight=False).print(table)

@@ -23,7 +23,7 @@ class VaultPaths:
         self.home = Path(home)
         self.database = self.home / "vault.db"
         self.header = self.home / "vault-header.json"
-        # Written before a passphrase change re-keys the database, promoted after: see Vault.change_passphrase.
+        # Written before a passphrase change re-keys the database, promoted after (Vault.change_passphrase).
         self.pending_header = self.home / "vault-header.json.pending"
 
     def sidecars(self) -> list[Path]:
@@ -60,7 +60,8 @@ def read_header(path: Path) -> Header:
         header = _header_decoder.decode(raw)
     except msgspec.DecodeError as e:
         raise VaultDamaged(
-            f"the vault header {path} is damaged ({e})", "restore it from a backup; the database alone cannot be opened"
+            f"the vault header {path} is damaged ({e})",
+            "restore it from a backup; the database alone cannot be opened",
         ) from None
     if header.format != HEADER_FORMAT or header.version != HEADER_VERSION:
         raise VaultDamaged(f"{path} is not a vault header this version understands")

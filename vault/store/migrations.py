@@ -24,9 +24,7 @@ Migration = Callable[[Connection, MigrationContext], None]
 
 
 def _v1_profile(conn: Connection, ctx: MigrationContext) -> None:
-    conn.execute(
-        "CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID"
-    )
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID")
     conn.execute(
         """CREATE TABLE attributes (
             name TEXT PRIMARY KEY,

@@ -25,7 +25,14 @@ from vault.store.files import (
     read_header,
     write_header,
 )
-from vault.store.kdf import DEFAULT_KDF, SALT_BYTES, KdfParams, check_matches, check_new_passphrase, derive_keys
+from vault.store.kdf import (
+    DEFAULT_KDF,
+    SALT_BYTES,
+    KdfParams,
+    check_matches,
+    check_new_passphrase,
+    derive_keys,
+)
 from vault.store.migrations import LATEST_VERSION, MigrationContext, migrate
 
 RandomBytes = Callable[[int], bytes]
@@ -39,7 +46,12 @@ def _new_header(passphrase: str, kdf: KdfParams, now: int, random_bytes: RandomB
     salt = random_bytes(SALT_BYTES)
     keys = derive_keys(passphrase, salt, kdf)
     header = Header(
-        format=HEADER_FORMAT, version=HEADER_VERSION, kdf=kdf, salt=salt, key_check=keys.check, created_at=_iso(now)
+        format=HEADER_FORMAT,
+        version=HEADER_VERSION,
+        kdf=kdf,
+        salt=salt,
+        key_check=keys.check,
+        created_at=_iso(now),
     )
     return header, keys.database_key
 
@@ -107,7 +119,8 @@ class Vault:
         if not paths.header.exists():
             if paths.database.exists():
                 raise VaultDamaged(
-                    f"the vault header {paths.header} is missing", "restore it from a backup; it holds the salt"
+                    f"the vault header {paths.header} is missing",
+                    "restore it from a backup; it holds the salt",
                 )
             raise VaultMissing(f"no vault at {paths.home}", "create one with: vault init")
         if not paths.database.exists():
@@ -143,7 +156,9 @@ class Vault:
             elif pending is not None:
                 paths.pending_header.unlink()
             return conn, candidate
-        raise WrongPassphrase(f"wrong passphrase for the vault at {paths.home}", "nothing was changed; try again")
+        raise WrongPassphrase(
+            f"wrong passphrase for the vault at {paths.home}", "nothing was changed; try again"
+        )
 
     def change_passphrase(
         self,
