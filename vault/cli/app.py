@@ -147,9 +147,11 @@ def passwd(
 
 
 def _register() -> None:
+    from vault.cli.demo import demo
     from vault.cli.profile import profile
 
     cli.add_command(profile)
+    cli.add_command(demo)
 
 
 _register()
