@@ -53,7 +53,8 @@ def demo(state: CliState, as_json: bool, keep: bool) -> None:
                 "\nSites never see these values: they get only claims derived from them, with your consent."
             )
             if keep:
-                click.echo(f"\nKept. Explore it with:\n  VAULT_HOME={home} VAULT_PASSPHRASE={passphrase} vault profile list")
+                env = f"VAULT_HOME={home} VAULT_PASSPHRASE={passphrase}"
+                click.echo(f"\nKept. Explore it with:\n  {env} vault profile list")
     finally:
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)
