@@ -243,3 +243,22 @@ def test_passphrase_is_unicode_normalised(vault_home: Path) -> None:
     composed, decomposed = "caf\u00e9 au lait!", "cafe\u0301 au lait!"
     Vault.create(vault_home, composed, now=NOW, kdf=FAST_KDF).close()
     Vault.open(vault_home, decomposed, now=NOW).close()
+
+
+def test_schema_1_fixture_gains_a_master_seed_on_upgrade(tmp_path: Path) -> None:
+    home = tmp_path / "v1"
+    shutil.copytree(FIXTURE_V1, home)
+    with Vault.open(home, "fixture passphrase v1", now=NOW) as vault:
+        seed = vault.master_seed()
+        assert len(seed) == 32
+        assert vault.site_epoch("https://shop.example") == 0
+    with Vault.open(home, "fixture passphrase v1", now=NOW) as vault:
+        assert vault.master_seed() == seed, "the seed is made once, by the migration"
+
+
+def test_site_epochs(vault_home: Path) -> None:
+    with make(vault_home) as vault:
+        assert vault.site_epoch("https://a.example") == 0
+        assert vault.bump_site_epoch("https://a.example", now=NOW) == 1
+        assert vault.bump_site_epoch("https://a.example", now=NOW) == 2
+        assert vault.site_epoch("https://b.example") == 0

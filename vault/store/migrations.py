@@ -36,7 +36,20 @@ def _v1_profile(conn: Connection, ctx: MigrationContext) -> None:
     conn.execute("INSERT INTO meta (key, value) VALUES ('created_at', ?)", (ctx.now,))
 
 
-MIGRATIONS: list[Migration] = [_v1_profile]
+def _v2_pairwise_identities(conn: Connection, ctx: MigrationContext) -> None:
+    # The root of every per-site signing key (HKDF with the origin and the site's epoch). It never leaves
+    # the vault; "forget me on this site" bumps the epoch, giving the site a new, unlinkable identity.
+    conn.execute("INSERT INTO meta (key, value) VALUES ('master_seed', ?)", (ctx.random_bytes(32),))
+    conn.execute(
+        """CREATE TABLE sites (
+            origin TEXT PRIMARY KEY,
+            epoch INTEGER NOT NULL DEFAULT 0,
+            first_seen INTEGER NOT NULL
+        ) WITHOUT ROWID"""
+    )
+
+
+MIGRATIONS: list[Migration] = [_v1_profile, _v2_pairwise_identities]
 LATEST_VERSION = len(MIGRATIONS)
 
 

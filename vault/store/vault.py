@@ -206,6 +206,25 @@ class Vault:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else row[0]
 
+    # -- pairwise identities -----------------------------------------------------------------------
+
+    def master_seed(self) -> bytes:
+        return bytes(self.meta("master_seed"))
+
+    def site_epoch(self, origin: str) -> int:
+        row = self.conn.execute("SELECT epoch FROM sites WHERE origin = ?", (origin,)).fetchone()
+        return 0 if row is None else row[0]
+
+    def bump_site_epoch(self, origin: str, *, now: int) -> int:
+        """A new identity for this site: keys from the new epoch are unrelated to the old ones."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO sites (origin, epoch, first_seen) VALUES (?, 1, ?) "
+                "ON CONFLICT (origin) DO UPDATE SET epoch = epoch + 1",
+                (origin, now),
+            )
+        return self.site_epoch(origin)
+
     # -- profile attributes ------------------------------------------------------------------------
 
     def attributes(self) -> dict[str, Any]:
