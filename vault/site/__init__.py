@@ -1,0 +1,58 @@
+"""The site library: publish a manifest, hand out nonces, verify presentations, answer the vault.
+
+Needs only cryptography, msgspec and rfc8785 (and redis, only for `RedisReplayStore`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from vault.protocol.errors import NoticeInvalid, PresentationInvalid, Reason
+from vault.protocol.keys import SigningKey
+from vault.protocol.manifest import ClaimRequest, Controller, Manifest, Purpose, ThirdParty, decode_manifest
+from vault.site.acknowledge import acknowledge_presentation
+from vault.site.manifest import MANIFEST_PATH, build_manifest, generate_site_key, make_nonce, manifest_json
+from vault.site.replay import InMemoryReplayStore, ReplayStore, ReplayStoreError, ReplayStoreFull
+from vault.site.revocation import VerifiedNotice, acknowledge_revocation, verify_revocation
+from vault.site.verify import VerifiedPresentation, verify_presentation
+
+if TYPE_CHECKING:
+    from vault.site.redis_replay import RedisReplayStore
+
+__all__ = [
+    "MANIFEST_PATH",
+    "ClaimRequest",
+    "Controller",
+    "InMemoryReplayStore",
+    "Manifest",
+    "NoticeInvalid",
+    "PresentationInvalid",
+    "Purpose",
+    "Reason",
+    "RedisReplayStore",
+    "ReplayStore",
+    "ReplayStoreError",
+    "ReplayStoreFull",
+    "SigningKey",
+    "ThirdParty",
+    "VerifiedNotice",
+    "VerifiedPresentation",
+    "acknowledge_presentation",
+    "acknowledge_revocation",
+    "build_manifest",
+    "decode_manifest",
+    "generate_site_key",
+    "make_nonce",
+    "manifest_json",
+    "verify_presentation",
+    "verify_revocation",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use, so that `import vault.site` never needs the redis package.
+    if name == "RedisReplayStore":
+        from vault.site.redis_replay import RedisReplayStore
+
+        return RedisReplayStore
+    raise AttributeError(f"module 'vault.site' has no attribute {name!r}")

@@ -1,0 +1,145 @@
+"""Acknowledgements: the site's signed promises, kept by the vault beside each disclosure.
+
+Two messages, told apart by `typ` so that neither can stand in for the other:
+- `vault-ack+jwt` answers a presentation: these claims, this purpose, kept until this date;
+- `vault-revocation-ack+jwt` answers a revocation / erasure notice.
+Both are signed with the site key from the manifest and name it by thumbprint (`kid`). Signing is here
+(the site library calls it); verifying is the vault's side.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, TypeVar
+
+import msgspec
+
+from vault.protocol.b64 import b64url_decode
+from vault.protocol.errors import AcknowledgementInvalid, Reason, TokenInvalid
+from vault.protocol.jwk import OkpPublicJwk
+from vault.protocol.jws import open_compact, sign_compact
+from vault.protocol.keys import SigningKey, VerifyingKey
+from vault.protocol.manifest import ClaimName, PurposeId, retention_seconds
+from vault.protocol.presentation import MAX_CLAIMS, Jti, NumericDate, open_presentation
+from vault.protocol.revocation import MAX_WITHDRAWN, open_notice
+from vault.protocol.strictjson import decode_unique
+
+ACK_TYP = "vault-ack+jwt"
+REVOCATION_ACK_TYP = "vault-revocation-ack+jwt"
+DEFAULT_MAX_SKEW = 60
+T = TypeVar("T")
+
+
+class _Payload(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    iss: Annotated[str, msgspec.Meta(max_length=300)]
+    aud: Annotated[str, msgspec.Meta(max_length=128)]
+    iat: NumericDate
+
+
+class Acknowledgement(_Payload):
+    """The site's promise about one presentation (payload of `vault-ack+jwt`)."""
+
+    presentation: Jti
+    purpose: PurposeId
+    purpose_digest: Annotated[str, msgspec.Meta(max_length=43)]
+    claims: Annotated[tuple[ClaimName, ...], msgspec.Meta(max_length=MAX_CLAIMS)]
+    keep_until: NumericDate
+
+
+class RevocationAcknowledgement(_Payload):
+    """The site's answer to a notice (payload of `vault-revocation-ack+jwt`)."""
+
+    notice: Jti
+    presentations: Annotated[tuple[Jti, ...], msgspec.Meta(min_length=1, max_length=MAX_WITHDRAWN)]
+    erased: bool
+
+
+_ack_decoder = msgspec.json.Decoder(Acknowledgement)
+_revocation_ack_decoder = msgspec.json.Decoder(RevocationAcknowledgement)
+
+
+def sign_acknowledgement(site_key: SigningKey, acknowledgement: Acknowledgement) -> str:
+    return sign_compact(site_key, ACK_TYP, msgspec.json.encode(acknowledgement), embed_jwk=False)
+
+
+def sign_revocation_ack(site_key: SigningKey, acknowledgement: RevocationAcknowledgement) -> str:
+    return sign_compact(site_key, REVOCATION_ACK_TYP, msgspec.json.encode(acknowledgement), embed_jwk=False)
+
+
+def _site_verifying_key(site_key: OkpPublicJwk) -> VerifyingKey:
+    if site_key.kty != "OKP" or site_key.crv != "Ed25519":
+        raise AcknowledgementInvalid(Reason.BAD_KEY)
+    try:
+        return VerifyingKey.from_bytes(b64url_decode(site_key.x))
+    except ValueError:
+        raise AcknowledgementInvalid(Reason.BAD_KEY) from None
+
+
+def _open(token: object, typ: str, site_key: OkpPublicJwk, decoder: msgspec.json.Decoder[T]) -> T:
+    key = _site_verifying_key(site_key)
+    try:
+        _, payload = open_compact(token, typ, key)
+        return decode_unique(payload, decoder)
+    except TokenInvalid as error:
+        raise AcknowledgementInvalid(error.reason) from None
+    except (ValueError, msgspec.DecodeError):
+        raise AcknowledgementInvalid(Reason.MALFORMED) from None
+
+
+def _require(condition: bool, reason: Reason) -> None:
+    if not condition:
+        raise AcknowledgementInvalid(reason)
+
+
+def verify_acknowledgement(
+    token: str, site_key: OkpPublicJwk, *, presentation: str, now: int, max_skew: int = DEFAULT_MAX_SKEW
+) -> Acknowledgement:
+    """Verify the site's acknowledgement of `presentation` (the token the vault issued and kept).
+
+    `site_key` is the `site_key` of the manifest the presentation was issued against. Checks the
+    signature, that the site (`iss`) is the presentation's audience, that it is addressed to the
+    presentation's `sub`, names its `jti`, purpose, digest and exactly its claim names, and that
+    `keep_until` does not pass the purpose's retention counted from the presentation's `iat`.
+    Raises AcknowledgementInvalid(reason).
+    """
+    ack = _open(token, ACK_TYP, site_key, _ack_decoder)
+    try:
+        _, issued = open_presentation(presentation)
+    except TokenInvalid:
+        raise ValueError("`presentation` must be a presentation token this vault issued") from None
+    _require(ack.iss == issued.aud, Reason.WRONG_ISSUER)
+    _require(ack.aud == issued.sub, Reason.WRONG_AUDIENCE)
+    _require(ack.iat <= now + max_skew, Reason.NOT_YET_VALID)
+    _require(ack.presentation == issued.jti, Reason.WRONG_PRESENTATION)
+    same_purpose = ack.purpose == issued.purpose.id and ack.purpose_digest == issued.purpose_digest
+    _require(same_purpose, Reason.PURPOSE_MISMATCH)
+    same_claims = len(set(ack.claims)) == len(ack.claims) and set(ack.claims) == issued.claims.keys()
+    _require(same_claims, Reason.CLAIMS_MISMATCH)
+    _require(ack.keep_until <= issued.iat + retention_seconds(issued.retention), Reason.RETENTION_EXCEEDED)
+    return ack
+
+
+def verify_revocation_ack(
+    token: str,
+    site_key: OkpPublicJwk,
+    *,
+    notice: str,
+    now: int,
+    max_skew: int = DEFAULT_MAX_SKEW,
+) -> RevocationAcknowledgement:
+    """Verify the site's answer to `notice` (the notice token the vault sent). Raises AcknowledgementInvalid.
+
+    A valid answer with `erased: false` to a notice that asked for erasure is returned, not refused: it
+    is the site's signed statement, and the vault records it as such.
+    """
+    ack = _open(token, REVOCATION_ACK_TYP, site_key, _revocation_ack_decoder)
+    try:
+        _, sent = open_notice(notice)
+    except TokenInvalid:
+        raise ValueError("`notice` must be a notice token this vault signed") from None
+    _require(ack.iss == sent.aud, Reason.WRONG_ISSUER)
+    _require(ack.aud == sent.sub, Reason.WRONG_AUDIENCE)
+    _require(ack.iat <= now + max_skew, Reason.NOT_YET_VALID)
+    _require(
+        ack.notice == sent.jti and set(ack.presentations) == set(sent.presentations), Reason.WRONG_NOTICE
+    )
+    return ack

@@ -1,0 +1,153 @@
+"""Compact JWS (RFC 7515) with EdDSA / Ed25519 (RFC 8037): the only signature format we produce or accept.
+
+`open_compact` does every check that does not depend on the message type's payload, in a fixed order
+(SPEC.md, "Verifying a token"), and returns the payload bytes only once the signature has verified, so
+no payload is ever parsed before it is authenticated.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated
+
+import msgspec
+
+from vault.protocol.b64 import b64url_decode, b64url_encode
+from vault.protocol.errors import Reason, TokenInvalid
+from vault.protocol.jwk import OkpPublicJwk, jwk_thumbprint, thumbprint_uri
+from vault.protocol.keys import SigningKey, VerifyingKey
+from vault.protocol.strictjson import decode_unique
+
+MAX_TOKEN_LENGTH = 8192
+ALG = "EdDSA"
+SIGNATURE_LENGTH = 64
+
+_Short = Annotated[str, msgspec.Meta(max_length=64)]
+
+
+class Header(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The JOSE header. Optional members default to None (an explicit null is refused as malformed)."""
+
+    alg: _Short
+    typ: _Short | None = None
+    crit: Annotated[list[_Short], msgspec.Meta(max_length=8)] | None = None
+    jwk: OkpPublicJwk | None = None
+    kid: _Short | None = None
+
+
+class OpenedHeader:
+    """A header that decoded, names EdDSA, and whose embedded key (if any) loaded."""
+
+    __slots__ = ("crit", "key", "kid", "subject", "typ")
+
+    def __init__(self, header: Header, key: VerifyingKey | None, subject: str | None) -> None:
+        self.typ = header.typ
+        self.crit = header.crit
+        self.kid = header.kid
+        self.key = key  # the embedded public key, when the header carries `jwk`
+        self.subject = subject  # thumbprint URI of that key
+
+
+_header_decoder = msgspec.json.Decoder(Header)
+
+
+def _fail(reason: Reason) -> TokenInvalid:
+    return TokenInvalid(reason)
+
+
+# Keyed by the header's text, so a result depends on nothing else. Bounded; failures are not cached.
+# This is what makes verifying the next token from the same pairwise key cheap: no JSON, no key load,
+# no thumbprint.
+@lru_cache(maxsize=1024)
+def _open_header(segment: str) -> OpenedHeader:
+    try:
+        header = decode_unique(b64url_decode(segment), _header_decoder)
+    except (ValueError, msgspec.DecodeError):  # ValidationError and DuplicateKey are ValueErrors
+        raise _fail(Reason.MALFORMED) from None
+    if header.alg != ALG:
+        raise _fail(Reason.UNSUPPORTED_ALG)
+    if header.jwk is None:
+        return OpenedHeader(header, None, None)
+    jwk = header.jwk
+    if jwk.kty != "OKP" or jwk.crv != "Ed25519":
+        raise _fail(Reason.BAD_KEY)
+    try:
+        key = VerifyingKey.from_bytes(b64url_decode(jwk.x))
+    except ValueError:
+        raise _fail(Reason.BAD_KEY) from None
+    return OpenedHeader(header, key, thumbprint_uri(jwk))
+
+
+def open_compact(token: object, typ: str, key: VerifyingKey | None = None) -> tuple[OpenedHeader, bytes]:
+    """Check a compact JWS up to and including its signature; return the header and the payload bytes.
+
+    With `key=None` the header must embed the signer's key (`jwk`, no `kid`); with a key, the header must
+    name it by thumbprint (`kid`, no `jwk`). Raises TokenInvalid with the first reason that applies.
+    """
+    if not isinstance(token, str):
+        raise _fail(Reason.MALFORMED)
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise _fail(Reason.TOO_LARGE)
+    segments = token.split(".")
+    if len(segments) != 3:
+        raise _fail(Reason.MALFORMED)
+    header_segment, payload_segment, signature_segment = segments
+    header = _open_header(header_segment)
+    if header.typ != typ:
+        raise _fail(Reason.WRONG_TYP)
+    if header.crit is not None:
+        raise _fail(Reason.UNSUPPORTED_CRIT)  # we implement no extensions, so any `crit` is unknown
+    if key is None:
+        if header.key is None or header.kid is not None:
+            raise _fail(Reason.MALFORMED)
+        key = header.key
+    elif header.key is not None or header.kid is None:
+        raise _fail(Reason.MALFORMED)
+    elif header.kid != _kid(key):
+        raise _fail(Reason.BAD_KEY)
+    try:
+        payload = b64url_decode(payload_segment)
+        signature = b64url_decode(signature_segment)
+    except ValueError:
+        raise _fail(Reason.MALFORMED) from None
+    if len(signature) != SIGNATURE_LENGTH:
+        raise _fail(Reason.MALFORMED)
+    signing_input = token[: len(header_segment) + 1 + len(payload_segment)].encode("ascii")
+    if not key.verify(signature, signing_input):
+        raise _fail(Reason.BAD_SIGNATURE)
+    return header, payload
+
+
+@lru_cache(maxsize=256)
+def _kid(key: VerifyingKey) -> str:
+    return jwk_thumbprint({"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(key.raw)})
+
+
+def key_id(key: VerifyingKey) -> str:
+    """The `kid` that names a site key: its RFC 7638 thumbprint."""
+    return _kid(key)
+
+
+# Keyed by public values only, so no private key is kept alive by the cache.
+@lru_cache(maxsize=1024)
+def _header_prefix(public_x: str, typ: str, embed_jwk: bool, kid: str | None) -> str:
+    header: dict[str, object] = {"alg": ALG, "typ": typ}
+    if embed_jwk:
+        header["jwk"] = {"kty": "OKP", "crv": "Ed25519", "x": public_x}
+    else:
+        header["kid"] = kid
+    return b64url_encode(msgspec.json.encode(header)) + "."
+
+
+def sign_compact(key: SigningKey, typ: str, payload: bytes, *, embed_jwk: bool) -> str:
+    """Sign `payload` as a compact JWS whose header embeds the public key (`jwk`) or names it (`kid`)."""
+    kid = None if embed_jwk else _kid(key.verifying_key)
+    signing_input = _header_prefix(key.public_jwk["x"], typ, embed_jwk, kid) + b64url_encode(payload)
+    signature = key.sign(signing_input.encode("ascii"))
+    return signing_input + "." + b64url_encode(signature)
+
+
+def sign_raw(key: SigningKey, header: bytes, payload: bytes) -> str:
+    """Sign arbitrary header and payload bytes. Only for building test vectors and interop tests."""
+    signing_input = b64url_encode(header) + "." + b64url_encode(payload)
+    return signing_input + "." + b64url_encode(key.sign(signing_input.encode("ascii")))

@@ -1,0 +1,110 @@
+"""Every direct use of `cryptography` in the project: Ed25519 keys, signatures, and HKDF.
+
+The rest of the code sees `SigningKey` and `VerifyingKey` and never a `cryptography` object.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from vault.protocol.b64 import b64url_encode
+from vault.protocol.origin import origin_problem
+
+MASTER_SEED_BYTES = 32
+MAX_EPOCH = 2**32 - 1
+
+# Domain separation: the salt names this derivation, so the seed can never yield the same bytes for
+# another use of HKDF elsewhere in the vault.
+_PAIRWISE_SALT = b"vault/pairwise-ed25519/v1"
+
+
+class SigningKey:
+    """An Ed25519 private key with its public half pre-encoded (bytes and OKP JWK)."""
+
+    __slots__ = ("_private", "public_bytes", "public_jwk", "verifying_key")
+
+    def __init__(self, private: Ed25519PrivateKey) -> None:
+        self._private = private
+        public = private.public_key()
+        self.public_bytes: bytes = public.public_bytes_raw()
+        self.public_jwk = {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(self.public_bytes)}
+        self.verifying_key = VerifyingKey(public, self.public_bytes)
+
+    @classmethod
+    def from_seed(cls, seed: bytes) -> SigningKey:
+        """The key whose RFC 8032 private seed is these 32 bytes (give it random bytes to make a new key)."""
+        if not isinstance(seed, bytes) or len(seed) != 32:
+            raise ValueError("an Ed25519 seed is 32 bytes")
+        return cls(Ed25519PrivateKey.from_private_bytes(seed))
+
+    def seed(self) -> bytes:
+        """The 32-byte private seed, for storing the key. Handle it as a secret."""
+        return self._private.private_bytes_raw()
+
+    def sign(self, message: bytes) -> bytes:
+        return self._private.sign(message)
+
+    def __repr__(self) -> str:  # never print private material
+        return f"SigningKey(x={self.public_jwk['x']})"
+
+
+class VerifyingKey:
+    """An Ed25519 public key."""
+
+    __slots__ = ("_public", "raw")
+
+    def __init__(self, public: Ed25519PublicKey, raw: bytes) -> None:
+        self._public = public
+        self.raw = raw
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> VerifyingKey:
+        """Load 32 raw public key bytes. Raises ValueError if they are not an Ed25519 public key."""
+        if len(raw) != 32:
+            raise ValueError("an Ed25519 public key is 32 bytes")
+        return cls(Ed25519PublicKey.from_public_bytes(raw), raw)
+
+    def verify(self, signature: bytes, message: bytes) -> bool:
+        try:
+            self._public.verify(signature, message)
+        except InvalidSignature:
+            return False
+        return True
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, VerifyingKey) and other.raw == self.raw
+
+    def __hash__(self) -> int:
+        return hash(self.raw)
+
+    def __repr__(self) -> str:
+        return f"VerifyingKey({self.raw.hex()})"
+
+
+def pairwise_info(origin: str, epoch: int) -> bytes:
+    """The HKDF info for (origin, epoch): length-prefixed, so ("a", "bc") and ("ab", "c") differ."""
+    encoded = origin.encode("utf-8")
+    if not 0 < len(encoded) < 2**16:
+        raise ValueError("origin length")
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or not 0 <= epoch <= MAX_EPOCH:
+        raise ValueError("epoch must be an int in [0, 2**32)")
+    return struct.pack(">H", len(encoded)) + encoded + struct.pack(">I", epoch)
+
+
+def derive_pairwise_key(master_seed: bytes, origin: str, epoch: int) -> SigningKey:
+    """The Ed25519 key this vault uses with one site origin in one epoch.
+
+    The same (seed, origin, epoch) always gives the same key, and any other origin or epoch an
+    unrelated one. `origin` must be a serialised origin, so that one site has one spelling.
+    """
+    if origin_problem(origin) is not None:
+        raise ValueError("not a serialised origin")
+    if not isinstance(master_seed, bytes) or len(master_seed) != MASTER_SEED_BYTES:
+        raise ValueError("the master seed is 32 bytes")
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=_PAIRWISE_SALT, info=pairwise_info(origin, epoch))
+    return SigningKey.from_seed(hkdf.derive(master_seed))

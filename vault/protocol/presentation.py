@@ -1,0 +1,167 @@
+"""The presentation: what the vault signs for one site, one purpose, one moment.
+
+Issuing is pure: the clock (`now`) and the token id (`jti`) are arguments, and everything that does not
+change between tokens (header text, thumbprint, purpose digest, claim sets) is computed once and cached.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Annotated
+
+import msgspec
+
+from vault.protocol.errors import IssueError, Reason, TokenInvalid
+from vault.protocol.jwk import key_subject
+from vault.protocol.jws import OpenedHeader, open_compact, sign_compact
+from vault.protocol.keys import SigningKey
+from vault.protocol.manifest import Manifest, manifest_index
+from vault.protocol.strictjson import written_member_count
+
+PRESENTATION_TYP = "vault-presentation+jwt"
+DEFAULT_TTL = 300
+MAX_TTL = 600
+MAX_CLAIMS = 32
+MAX_CLAIM_STRING = 256
+MAX_LIST_ITEMS = 32
+MAX_LIST_ITEM = 128
+MAX_SAFE_INTEGER = 2**53 - 1  # integers beyond this lose precision in JavaScript verifiers
+MAX_NUMERIC_DATE = 2**40
+
+NONCE_PATTERN = r"^[A-Za-z0-9_-]{22,128}$"
+JTI_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
+_NONCE = re.compile(NONCE_PATTERN)
+_JTI = re.compile(JTI_PATTERN)
+
+# The payload schema bounds every length but checks formats only where no later equality check does:
+# `iss`, `sub`, `aud`, `nonce`, the purpose, retention and digest are each compared for equality with a
+# value the verifier trusts, so a regex on them would only cost time (about 10 us a token, measured).
+Jti = Annotated[str, msgspec.Meta(pattern=JTI_PATTERN)]
+_Bounded = Annotated[str, msgspec.Meta(max_length=128)]
+_ClaimKey = Annotated[str, msgspec.Meta(max_length=64)]
+NumericDate = Annotated[int, msgspec.Meta(ge=0, le=MAX_NUMERIC_DATE)]
+ClaimValue = (
+    bool
+    | Annotated[int, msgspec.Meta(ge=-MAX_SAFE_INTEGER, le=MAX_SAFE_INTEGER)]
+    | float
+    | Annotated[str, msgspec.Meta(max_length=MAX_CLAIM_STRING)]
+    | Annotated[
+        list[Annotated[str, msgspec.Meta(max_length=MAX_LIST_ITEM)]], msgspec.Meta(max_length=MAX_LIST_ITEMS)
+    ]
+)
+
+
+class PurposeRef(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    id: _Bounded
+    concept: _Bounded
+
+
+class PresentationPayload(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Every member is required, so the decoded object has exactly 11 + 2 + len(claims) members."""
+
+    iss: _Bounded
+    sub: _Bounded
+    aud: Annotated[str, msgspec.Meta(max_length=300)]
+    nonce: _Bounded
+    iat: NumericDate
+    exp: NumericDate
+    jti: Jti
+    purpose: PurposeRef
+    retention: Annotated[str, msgspec.Meta(max_length=40)]
+    purpose_digest: Annotated[str, msgspec.Meta(max_length=43)]
+    claims: Annotated[dict[_ClaimKey, ClaimValue], msgspec.Meta(max_length=MAX_CLAIMS)]
+
+
+_payload_decoder = msgspec.json.Decoder(PresentationPayload)
+
+
+def open_presentation(token: object) -> tuple[OpenedHeader, PresentationPayload]:
+    """Signature-check a presentation and decode its payload strictly. Raises TokenInvalid.
+
+    This checks the JWS and the schema only; `vault.site.verify_presentation` checks everything else.
+    """
+    header, payload_bytes = open_compact(token, PRESENTATION_TYP)
+    try:
+        payload = _payload_decoder.decode(payload_bytes)
+    except (ValueError, msgspec.DecodeError):
+        raise TokenInvalid(Reason.MALFORMED) from None
+    # Every member is required and unknown ones are refused, so the distinct members are known without
+    # walking the value; more written members than that means a repeated key.
+    if written_member_count(payload_bytes) != 13 + len(payload.claims):
+        raise TokenInvalid(Reason.MALFORMED)
+    return header, payload
+
+
+def _claim_value_ok(value: object) -> bool:
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, str):
+        return len(value) <= MAX_CLAIM_STRING
+    if isinstance(value, list):
+        return len(value) <= MAX_LIST_ITEMS and all(
+            isinstance(item, str) and len(item) <= MAX_LIST_ITEM for item in value
+        )
+    return False
+
+
+def issue_presentation(
+    key: SigningKey,
+    manifest: Manifest,
+    purpose_id: str,
+    audience: str,
+    nonce: str,
+    claims: Mapping[str, ClaimValue],
+    now: int,
+    jti: str,
+    ttl: int = DEFAULT_TTL,
+) -> str:
+    """Sign a presentation of `claims` for one purpose of `manifest`, to the site at `audience`.
+
+    `key` is the pairwise key for that origin; `audience` is the origin the browser reported, which must
+    be the manifest's. Raises IssueError(reason) and signs nothing if any argument is wrong.
+    """
+    if manifest.origin != audience:
+        raise IssueError("wrong_audience")
+    entry = manifest_index(manifest).get(purpose_id)
+    if entry is None:
+        raise IssueError("unknown_purpose")
+    if not isinstance(nonce, str) or _NONCE.fullmatch(nonce) is None:
+        raise IssueError("bad_nonce")
+    if not isinstance(jti, str) or _JTI.fullmatch(jti) is None:
+        raise IssueError("bad_jti")
+    if (
+        type(now) is not int
+        or type(ttl) is not int
+        or not 0 <= now <= MAX_NUMERIC_DATE - MAX_TTL
+        or not 0 < ttl <= MAX_TTL
+    ):
+        raise IssueError("bad_time")
+    names = claims.keys()
+    if not names <= entry.declared:
+        raise IssueError("undeclared_claim")
+    if not entry.required <= names:
+        raise IssueError("missing_claim")
+    if not all(_claim_value_ok(value) for value in claims.values()):
+        raise IssueError("bad_claim_value")
+    purpose = entry.purpose
+    subject = key_subject(key.public_jwk)
+    payload = PresentationPayload(
+        iss=subject,
+        sub=subject,
+        aud=audience,
+        nonce=nonce,
+        iat=now,
+        exp=now + ttl,
+        jti=jti,
+        purpose=PurposeRef(id=purpose.id, concept=purpose.concept),
+        retention=purpose.retention,
+        purpose_digest=entry.digest,
+        claims=dict(claims),
+    )
+    return sign_compact(key, PRESENTATION_TYP, msgspec.json.encode(payload), embed_jwk=True)

@@ -1,0 +1,45 @@
+"""The site's acknowledgement of a presentation: its signed promise of what it keeps, and until when."""
+
+from __future__ import annotations
+
+from vault.protocol.acknowledgement import Acknowledgement, sign_acknowledgement
+from vault.protocol.keys import SigningKey
+from vault.protocol.manifest import Manifest, retention_seconds
+from vault.site.verify import VerifiedPresentation
+
+
+def check_site_key(site_key: SigningKey, manifest: Manifest) -> None:
+    if site_key.public_jwk["x"] != manifest.site_key.x:
+        raise ValueError("site_key is not the key published in the manifest")
+
+
+def acknowledge_presentation(
+    site_key: SigningKey,
+    presentation: VerifiedPresentation,
+    *,
+    manifest: Manifest,
+    now: int,
+    keep_until: int | None = None,
+) -> str:
+    """Sign an acknowledgement of a verified presentation, for the page to hand back to the vault.
+
+    `keep_until` (Unix time) defaults to the latest the purpose's retention allows, counted from the
+    presentation's `iat`; a later date is refused (ValueError), since the vault would refuse it too.
+    """
+    check_site_key(site_key, manifest)
+    latest = presentation.issued_at + retention_seconds(presentation.retention)
+    if keep_until is None:
+        keep_until = latest
+    elif not presentation.issued_at <= keep_until <= latest:
+        raise ValueError("keep_until must lie between the presentation's iat and the end of its retention")
+    acknowledgement = Acknowledgement(
+        iss=manifest.origin,
+        aud=presentation.subject,
+        iat=now,
+        presentation=presentation.jti,
+        purpose=presentation.purpose,
+        purpose_digest=presentation.purpose_digest,
+        claims=tuple(sorted(presentation.claims)),
+        keep_until=keep_until,
+    )
+    return sign_acknowledgement(site_key, acknowledgement)

@@ -1,0 +1,72 @@
+"""Replay protection: each presentation is accepted at most once.
+
+A store remembers a key (the presentation's subject thumbprint and `jti`) until the token could no
+longer pass the time checks anyway (`exp` + allowed skew); after that, forgetting it is safe.
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+from typing import Protocol
+
+
+class ReplayStoreError(Exception):
+    """The store could not record a key; the verifier then refuses the token (it never skips the check)."""
+
+
+class ReplayStoreFull(ReplayStoreError):
+    pass
+
+
+class ReplayStore(Protocol):
+    def remember(self, key: str, expires_at: int, now: int) -> bool:
+        """Record `key` until `expires_at`; return False if it is already recorded (a replay).
+
+        Must be atomic: of two concurrent calls with one key, exactly one returns True. Raise (any
+        exception) rather than return True when the key cannot be recorded.
+        """
+        ...
+
+
+class InMemoryReplayStore:
+    """For a site served by one process. Thread-safe, bounded, and fails closed when full.
+
+    When every slot holds a key that has not expired, `remember` raises ReplayStoreFull instead of
+    evicting one: evicting an unexpired key would let that token be accepted again, so a flood of
+    presentations could reopen replays. Refusing costs availability only, and only until keys expire:
+    every key expires within the verifier's maximum lifetime plus twice its skew (11 minutes with the
+    defaults), because presentations with a longer lifetime are refused before they reach the store.
+    Size `capacity` for the presentations a site accepts in that window; beyond that, use Redis.
+    """
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be positive")
+        self._capacity = capacity
+        self._expiry: dict[str, int] = {}
+        self._by_expiry: list[tuple[int, str]] = []  # heap, always in step with _expiry
+        self._lock = threading.Lock()
+
+    def remember(self, key: str, expires_at: int, now: int) -> bool:
+        with self._lock:
+            self._forget_expired(now)
+            if key in self._expiry:
+                return False
+            if expires_at <= now:
+                return True  # already unusable: nothing to protect, nothing to store
+            if len(self._expiry) >= self._capacity:
+                raise ReplayStoreFull("replay store is full of unexpired keys")
+            self._expiry[key] = expires_at
+            heapq.heappush(self._by_expiry, (expires_at, key))
+            return True
+
+    def __len__(self) -> int:
+        return len(self._expiry)
+
+    def _forget_expired(self, now: int) -> None:
+        heap = self._by_expiry
+        while heap and heap[0][0] <= now:
+            expires_at, key = heapq.heappop(heap)
+            if self._expiry.get(key) == expires_at:
+                del self._expiry[key]
