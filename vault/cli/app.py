@@ -148,9 +148,11 @@ def passwd(
 
 def _register() -> None:
     from vault.cli.demo import demo
+    from vault.cli.handshake import present
     from vault.cli.profile import profile
 
     cli.add_command(profile)
+    cli.add_command(present)
     cli.add_command(demo)
 
 
