@@ -1,0 +1,74 @@
+"""The example shop used by SPEC.md, the test vectors, the tests and demos.
+
+Its keys come from fixed, published seeds so that everything built from them is reproducible.
+Never use these keys for anything real: their private halves are in this file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import msgspec
+
+from vault.protocol.jwk import OkpPublicJwk
+from vault.protocol.keys import SigningKey, derive_pairwise_key
+from vault.protocol.manifest import ClaimRequest, Controller, Manifest, Purpose, ThirdParty, decode_manifest
+
+ORIGIN = "https://shop.example"
+NOW = 1767225600  # 2026-01-01T00:00:00Z
+SITE_SEED = hashlib.sha256(b"vault example site key").digest()
+MASTER_SEED = hashlib.sha256(b"vault example master seed").digest()
+
+
+def site_key() -> SigningKey:
+    return SigningKey.from_seed(SITE_SEED)
+
+
+def pairwise_key(origin: str = ORIGIN, epoch: int = 0) -> SigningKey:
+    return derive_pairwise_key(MASTER_SEED, origin, epoch)
+
+
+RECOMMENDATIONS = Purpose(
+    id="recommendations",
+    title="Shoe recommendations",
+    description="We suggest shoes in your size that suit your interests, and hide products you may not buy.",
+    benefit="You see shoes that fit and that you like first, without creating an account.",
+    concept="dpv:ProvidePersonalisedRecommendations",
+    claims=(
+        ClaimRequest(
+            name="age_over_18", required=True, why="Some of our products may only be sold to adults."
+        ),
+        ClaimRequest(name="location.country", required=True, why="We only show shoes we can deliver to you."),
+        ClaimRequest(name="sizes.shoe", required=False, why="To show shoes in your size first."),
+        ClaimRequest(name="interests", required=False, why="To order the catalogue by what you like."),
+    ),
+    retention="P30D",
+    third_parties=(ThirdParty(name="Example Analytics B.V.", why="Counts which recommendations are used."),),
+)
+
+AGE_CHECK = Purpose(
+    id="age-check",
+    title="Age check at checkout",
+    description="Before you buy an age-restricted product we check that you are over 18.",
+    benefit="You can buy without showing an identity document.",
+    concept="dpv:AgeVerification",
+    claims=(ClaimRequest(name="age_over_18", required=True, why="The law requires it for these products."),),
+    retention="P1D",
+    third_parties=(),
+)
+
+
+def manifest() -> Manifest:
+    built = Manifest(
+        version=1,
+        origin=ORIGIN,
+        controller=Controller(
+            name="Example Shoes B.V.",
+            contact="privacy@shop.example",
+            privacy_policy="https://shop.example/privacy",
+        ),
+        site_key=OkpPublicJwk(**site_key().public_jwk),
+        revocation_endpoint="https://shop.example/.well-known/vault-revocation",
+        purposes=(RECOMMENDATIONS, AGE_CHECK),
+    )
+    return decode_manifest(msgspec.json.encode(built))
