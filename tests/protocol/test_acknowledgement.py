@@ -130,10 +130,10 @@ def test_tampered_acknowledgement() -> None:
     token = presentation()
     ack = site_acknowledges(token)
     head, payload, signature = ack.split(".")
-    tampered = f"{head}.{payload[:-2]}{'A' if payload[-2] != 'A' else 'B'}{payload[-1]}.{signature}"
+    tampered = f"{head}.{payload[:10]}{'A' if payload[10] != 'A' else 'B'}{payload[11:]}.{signature}"
     with pytest.raises(AcknowledgementInvalid) as raised:
         verify_acknowledgement(tampered, MANIFEST.site_key, presentation=token, now=NOW + 2)
-    assert raised.value.reason in {Reason.BAD_SIGNATURE, Reason.MALFORMED}
+    assert raised.value.reason == Reason.BAD_SIGNATURE
 
 
 def notice(**changes: Any) -> str:

@@ -1,4 +1,4 @@
-"""Replay protection shared by every process of a site, in Redis (6.2 or later, for EXAT).
+"""Replay protection shared by every process of a site, in Redis.
 
 Imported only when used, so `vault.site` itself never needs the redis package.
 """
@@ -14,11 +14,16 @@ from vault.site.replay import ReplayStoreError
 
 
 class RedisReplayStore:
-    """`SET <prefix>:<audience>:<key> 1 NX EXAT <expires_at>`: one atomic command per presentation.
+    """`SET <prefix>:<audience>:<key> 1 NX EX <expires_at - now>`: one atomic command per presentation.
 
-    Keys are namespaced by audience so several sites can share one Redis. Expiry uses the Redis
-    server's clock: keep the site's hosts and the Redis host on NTP, as the verifier's skew allowance
-    assumes anyway. Any Redis error becomes ReplayStoreError, and the verifier refuses the token.
+    The lifetime is relative (EX), computed from the same `now` the verifier used for its time checks,
+    not absolute (EXAT): with EXAT the record would expire by the Redis server's clock, so a Redis host
+    whose clock runs ahead of the site's (or a site verifying with an injected clock) would forget
+    records while the tokens could still pass, and reopen replays. The site's processes should still
+    agree on the time (NTP), as the skew allowance assumes.
+
+    Keys are namespaced by audience so several sites can share one Redis. Any Redis error becomes
+    ReplayStoreError, and the verifier refuses the token.
     """
 
     def __init__(self, client: Any, audience: str, *, prefix: str = "vault:replay") -> None:
@@ -28,10 +33,11 @@ class RedisReplayStore:
         self._namespace = f"{prefix}:{audience}:"
 
     def remember(self, key: str, expires_at: int, now: int) -> bool:
-        if expires_at <= now:
-            return True  # already unusable; EXAT in the past would be refused or expire at once
+        lifetime = expires_at - now
+        if lifetime <= 0:
+            return True  # already unusable: nothing to protect, nothing to store
         try:
-            created = self._client.set(self._namespace + key, b"1", nx=True, exat=expires_at)
+            created = self._client.set(self._namespace + key, b"1", nx=True, ex=lifetime)
         except RedisError as error:
             raise ReplayStoreError("replay store unavailable") from error
         return bool(created)

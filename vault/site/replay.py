@@ -61,7 +61,9 @@ class InMemoryReplayStore:
             heapq.heappush(self._by_expiry, (expires_at, key))
             return True
 
-    def __len__(self) -> int:
+    @property
+    def size(self) -> int:
+        """Keys held now, expired ones included until the next call forgets them."""
         return len(self._expiry)
 
     def _forget_expired(self, now: int) -> None:
