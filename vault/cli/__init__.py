@@ -21,7 +21,8 @@ def main() -> None:
     from vault.cli.app import cli
 
     try:
-        cli.main(standalone_mode=False, prog_name="vault")
+        # Without standalone mode, click returns (rather than raises) the code of a click.exceptions.Exit.
+        code = cli.main(standalone_mode=False, prog_name="vault")
     except VaultError as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(e.exit_code)
@@ -31,8 +32,7 @@ def main() -> None:
     except click.ClickException as e:
         e.show()
         sys.exit(e.exit_code)
-    except click.exceptions.Exit as e:
-        sys.exit(e.exit_code)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

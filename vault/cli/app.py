@@ -148,11 +148,12 @@ def passwd(
 
 def _register() -> None:
     from vault.cli.demo import demo
-    from vault.cli.handshake import present
+    from vault.cli.handshake import present, verify
     from vault.cli.profile import profile
 
     cli.add_command(profile)
     cli.add_command(present)
+    cli.add_command(verify)
     cli.add_command(demo)
 
 

@@ -1,4 +1,4 @@
-"""Developer commands for the handshake: sign a presentation as the vault would, verify one as a site would."""
+"""Developer commands: sign a presentation as the vault would, verify one as a site would."""
 
 import secrets
 import sys
@@ -109,4 +109,54 @@ def present(
 
 def read_token(token: str) -> str:
     """`-` reads the token from stdin, so a token never has to sit in shell history."""
-    return sys.stdin.read(64 * 1024).strip() if token == "-" else token.strip()
+    return sys.stdin.read(64 * 1024).strip() if token == "-" else token.strip()  # noqa: S105
+
+
+@click.command()
+@click.argument("token")
+@manifest_option
+@audience_option
+@nonce_option
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@pass_state
+def verify(
+    state: CliState, token: str, manifest_path: Path, audience: str, nonce: str, as_json: bool
+) -> None:
+    """Verify TOKEN as the site would, against its own manifest (TOKEN `-` reads it from stdin).
+
+    \b
+    Exit codes: 0 valid, 1 invalid (the reason is printed), 2 bad usage.
+    Replay protection is per run here: a site keeps its replay store across requests.
+    """
+    from vault.site import InMemoryReplayStore, PresentationInvalid, verify_presentation
+
+    manifest = load_manifest(manifest_path)
+    if manifest.origin != audience:
+        raise click.UsageError(f"--audience {audience} is not the manifest's origin ({manifest.origin})")
+    try:
+        verified = verify_presentation(
+            read_token(token), manifest=manifest, nonce=nonce, now=state.now(), replay=InMemoryReplayStore()
+        )
+    except PresentationInvalid as e:
+        if as_json:
+            print_json({"valid": False, "reason": e.reason.value})
+        else:
+            click.echo(f"invalid: {e.reason.value}", err=True)
+        raise click.exceptions.Exit(1) from None
+    if as_json:
+        print_json(
+            {
+                "valid": True,
+                "subject": verified.subject,
+                "jti": verified.jti,
+                "purpose": verified.purpose,
+                "retention": verified.retention,
+                "claims": verified.claims,
+                "issued_at": verified.issued_at,
+                "expires_at": verified.expires_at,
+            }
+        )
+        return
+    click.echo(f"valid: purpose {verified.purpose}, retention {verified.retention}, from {verified.subject}")
+    for name, value in verified.claims.items():
+        click.echo(f"  {name} = {value}")

@@ -1,0 +1,162 @@
+"""`vault present` and `vault verify`: the handshake from a developer's shell, with real processes."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from vault.site import make_nonce
+
+EXAMPLE = Path(__file__).parents[2] / "vault" / "protocol" / "examples" / "manifest.json"
+ORIGIN = "https://shop.example"
+FAST = ("--kdf-time", "2", "--kdf-memory-mib", "19")
+
+
+@pytest.fixture
+def profile(run_vault) -> None:
+    assert run_vault("init", *FAST).code == 0
+    for name, value in (
+        ("birthdate", "1990-05-17"),
+        ("country", "NL"),
+        ("sizes.shoe", "42"),
+        ("postal_code", "1017 CT"),
+    ):
+        assert run_vault("profile", "set", name, value).code == 0
+
+
+def present(run_vault, nonce: str, *extra: str):
+    return run_vault(
+        "present",
+        "--manifest",
+        str(EXAMPLE),
+        "--purpose",
+        "recommendations",
+        "--audience",
+        ORIGIN,
+        "--nonce",
+        nonce,
+        *extra,
+    )
+
+
+def verify(run_vault, token: str, nonce: str, *extra: str, stdin: str | None = None):
+    return run_vault(
+        "verify",
+        token,
+        "--manifest",
+        str(EXAMPLE),
+        "--audience",
+        ORIGIN,
+        "--nonce",
+        nonce,
+        *extra,
+        stdin=stdin,
+        passphrase=None,
+    )
+
+
+def test_present_then_verify(run_vault, profile) -> None:
+    nonce = make_nonce()
+    issued = present(run_vault, nonce, "--json")
+    assert issued.code == 0, issued.err
+    body = json.loads(issued.out)
+    # Optional interests are missing from the profile: left out, and said so.
+    assert body["claims"] == {"age_over_18": True, "location.country": "NL", "sizes.shoe": 42}
+    assert body["dropped"] == ["interests"]
+    assert body["expires_at"] - body["issued_at"] == 300
+    result = verify(run_vault, body["token"], nonce, "--json")
+    assert result.code == 0, result.err
+    verified = json.loads(result.out)
+    assert (
+        verified["valid"] is True and verified["claims"] == body["claims"] and verified["jti"] == body["jti"]
+    )
+    # The raw profile never appears in the token: only the derived claims.
+    assert "1990" not in result.out and "1017" not in result.out
+    human = verify(run_vault, "-", nonce, stdin=body["token"] + "\n")
+    assert human.code == 0 and "age_over_18 = True" in human.out
+
+
+def test_present_prints_just_the_token(run_vault, profile) -> None:
+    result = present(run_vault, make_nonce(), "--claims", "age_over_18,location.country")
+    assert result.code == 0, result.err
+    assert result.out.count(".") == 2 and len(result.out.split()) == 1
+
+
+@pytest.mark.parametrize(
+    ("mutate", "reason"),
+    [
+        (
+            lambda token, nonce: (token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB"), nonce),
+            "bad_signature",
+        ),
+        (lambda token, nonce: (token, make_nonce()), "wrong_nonce"),
+        (lambda token, nonce: ("not.a.token", nonce), "malformed"),
+    ],
+)
+def test_verify_refuses_with_the_reason_and_exit_1(run_vault, profile, mutate, reason: str) -> None:
+    nonce = make_nonce()
+    token = present(run_vault, nonce).out.strip()
+    bad_token, bad_nonce = mutate(token, nonce)
+    result = verify(run_vault, bad_token, bad_nonce, "--json")
+    assert result.code == 1
+    assert json.loads(result.out) == {"valid": False, "reason": reason}
+    assert f"invalid: {reason}" in verify(run_vault, bad_token, bad_nonce).err
+
+
+def test_verify_usage_errors_exit_2(run_vault, tmp_path: Path) -> None:
+    result = run_vault(
+        "verify",
+        "x.y.z",
+        "--manifest",
+        str(EXAMPLE),
+        "--audience",
+        "https://other.example",
+        "--nonce",
+        make_nonce(),
+        passphrase=None,
+    )
+    assert result.code == 2 and "not the manifest's origin" in result.err
+    assert run_vault("verify", "x.y.z", "--manifest", str(EXAMPLE), passphrase=None).code == 2
+
+
+def test_present_refusals(run_vault, profile, tmp_path: Path) -> None:
+    nonce = make_nonce()
+    result = present(run_vault, nonce, "--claims", "sizes.shoe")
+    assert result.code == 1 and "requires age_over_18, location.country" in result.err
+    result = present(run_vault, nonce, "--claims", "age_over_18,location.country,email")
+    assert result.code == 1 and "does not declare email" in result.err
+    result = run_vault(
+        "present", "--manifest", str(EXAMPLE), "--purpose", "nope", "--audience", ORIGIN, "--nonce", nonce
+    )
+    assert result.code == 1 and "no purpose 'nope'" in result.err
+    result = run_vault(
+        "present",
+        "--manifest",
+        str(EXAMPLE),
+        "--purpose",
+        "recommendations",
+        "--audience",
+        "https://evil.example",
+        "--nonce",
+        nonce,
+    )
+    assert result.code == 1 and "wrong audience" in result.err
+    result = present(run_vault, "short")
+    assert result.code == 1 and "bad nonce" in result.err
+    broken = tmp_path / "broken.json"
+    broken.write_text(EXAMPLE.read_text().replace('"origin"', '"origin", "origin"', 1))
+    result = run_vault(
+        "present",
+        "--manifest",
+        str(broken),
+        "--purpose",
+        "recommendations",
+        "--audience",
+        ORIGIN,
+        "--nonce",
+        nonce,
+    )
+    assert result.code == 1 and "is not valid" in result.err
+    assert run_vault("profile", "unset", "country").code == 0
+    result = present(run_vault, nonce)
+    assert result.code == 1 and "needs country" in result.err and "vault profile set country" in result.err
