@@ -5,6 +5,7 @@ Rules (so old vaults keep opening): never edit a migration that has shipped; add
 get defaults. A vault written by a newer version is refused rather than guessed at.
 """
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -49,7 +50,108 @@ def _v2_pairwise_identities(conn: Connection, ctx: MigrationContext) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v1_profile, _v2_pairwise_identities]
+def _run_script(conn: Connection, script: str) -> None:
+    """Statement by statement: executescript() would COMMIT first and break the migration's transaction."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            conn.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError("migration script ends with an incomplete statement")
+
+
+def _v3_consent(conn: Connection, ctx: MigrationContext) -> None:
+    _run_script(
+        conn,
+        """
+        ALTER TABLE sites ADD COLUMN manifest TEXT;            -- the last validated manifest, JSON
+        ALTER TABLE sites ADD COLUMN manifest_seen_at INTEGER;
+
+        -- One row per (origin, purpose, claim) answer. `claim_digest` binds it to exactly what was asked
+        -- (the purpose entry without its claim list, plus this claim's request), so a changed purpose asks
+        -- again about what changed, and only that.
+        CREATE TABLE decisions (
+            id INTEGER PRIMARY KEY,
+            origin TEXT NOT NULL,
+            purpose_id TEXT NOT NULL,
+            claim TEXT NOT NULL,
+            claim_digest TEXT NOT NULL,
+            effect TEXT NOT NULL CHECK (effect IN ('allow', 'deny')),
+            decided_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            revoked_at INTEGER
+        );
+        CREATE INDEX decisions_standing ON decisions (origin, purpose_id, claim) WHERE revoked_at IS NULL;
+
+        CREATE TABLE rules (
+            kind TEXT NOT NULL CHECK (kind IN ('never', 'ask', 'deny_concept', 'remember')),
+            target TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (kind, target)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE prompts (
+            id TEXT PRIMARY KEY,
+            origin TEXT NOT NULL,
+            purpose_id TEXT NOT NULL,
+            request TEXT NOT NULL,                 -- JSON: manifest, nonce, claims asked and already allowed
+            state TEXT NOT NULL CHECK (state IN ('pending', 'decided', 'expired')),
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            decided_at INTEGER,
+            outcome TEXT                           -- JSON: the decision and its result (token or refusal)
+        ) WITHOUT ROWID;
+        CREATE INDEX prompts_pending ON prompts (created_at) WHERE state = 'pending';
+
+        -- Append-only and hash-chained: each row's hash commits to the previous row's hash and its own
+        -- columns; meta.ledger_head holds the last (seq, hash) so a truncated tail is noticed too.
+        CREATE TABLE ledger (
+            seq INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            origin TEXT,
+            purpose_id TEXT,
+            ref TEXT,                              -- the presentation's or notice's jti
+            body TEXT NOT NULL,                    -- JSON
+            hash BLOB NOT NULL
+        );
+        CREATE INDEX ledger_by_site ON ledger (origin, seq);
+        -- Defence in depth against our own bugs; the hash chain is what detects edits made around us.
+        CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger
+            BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+        CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger
+            BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+        CREATE INDEX ledger_by_ref ON ledger (ref) WHERE ref IS NOT NULL;
+
+        -- Issued tokens, kept only long enough to check the site's acknowledgement against them.
+        CREATE TABLE recent_tokens (
+            jti TEXT PRIMARY KEY,
+            token TEXT NOT NULL,
+            keep_until INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
+        -- Revocation notices waiting for (or done with) delivery to the site's revocation_endpoint.
+        CREATE TABLE outbox (
+            id TEXT PRIMARY KEY,                   -- the notice's jti
+            origin TEXT NOT NULL,
+            purpose_id TEXT NOT NULL,
+            endpoint TEXT NOT NULL,
+            notice TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL,
+            last_error TEXT,
+            delivered_at INTEGER,
+            acknowledgement TEXT
+        ) WITHOUT ROWID;
+        CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE delivered_at IS NULL;
+        """,
+    )
+
+
+MIGRATIONS: list[Migration] = [_v1_profile, _v2_pairwise_identities, _v3_consent]
 LATEST_VERSION = len(MIGRATIONS)
 
 

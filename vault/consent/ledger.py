@@ -1,0 +1,168 @@
+"""The ledger: every disclosure, acknowledgement, consent change, revocation and delivery, append-only
+and hash-chained.
+
+Each row's hash is SHA-256 over the previous row's hash and the row's own columns, so changing,
+inserting or deleting any row breaks the chain from there on; meta.ledger_head holds the last
+(seq, hash), so cutting rows off the end is noticed too. The chain is keyed to the vault's id, so rows
+cannot be spliced in from another vault. It proves integrity against edits made without this program,
+not against someone who holds the passphrase and recomputes every hash (nothing local can).
+"""
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import msgspec
+
+from vault.store import Vault
+from vault.store.database import Connection
+
+Kind = Literal[
+    "disclosure",  # a presentation left the vault: claims and values, token id, expiry, retention
+    "acknowledgement",  # the site's signed promise about a disclosure
+    "consent",  # a decision made or changed: allow / deny, once / remember, revoked
+    "revocation",  # a revocation (or erasure) notice was signed and queued for delivery
+    "delivery",  # one attempt to deliver a notice, and its outcome
+    "delivery_ack",  # the site's signed answer to a notice
+    "forget",  # the site's pairwise identity was replaced (epoch bumped)
+]
+KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
+
+
+class Entry(msgspec.Struct, frozen=True, kw_only=True):
+    seq: int
+    at: int
+    kind: str
+    origin: str | None
+    purpose_id: str | None
+    ref: str | None
+    body: dict[str, Any]
+
+
+def _row_hash(
+    previous: bytes,
+    seq: int,
+    at: int,
+    kind: str,
+    origin: str | None,
+    purpose_id: str | None,
+    ref: str | None,
+    body: str,
+) -> bytes:
+    # JSON arrays of scalars have one encoding; the body is hashed as the exact text stored.
+    columns = msgspec.json.encode([seq, at, kind, origin, purpose_id, ref])
+    return hashlib.sha256(previous + columns + b"\n" + body.encode()).digest()
+
+
+def _genesis(conn: Connection) -> bytes:
+    vault_id = conn.execute("SELECT value FROM meta WHERE key = 'vault_id'").fetchone()[0]
+    return hashlib.sha256(b"personal-vault ledger v1\n" + str(vault_id).encode()).digest()
+
+
+def _head(conn: Connection) -> tuple[int, bytes] | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'ledger_head'").fetchone()
+    if row is None:
+        return None
+    head = bytes(row[0])
+    return int.from_bytes(head[:8], "big"), head[8:]
+
+
+def append(
+    conn: Connection,
+    *,
+    at: int,
+    kind: Kind,
+    body: dict[str, Any],
+    origin: str | None = None,
+    purpose_id: str | None = None,
+    ref: str | None = None,
+) -> int:
+    """Appends one entry; call inside the transaction that makes the change it records. Returns its seq."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown ledger kind {kind!r}")
+    head = _head(conn)
+    seq, previous = (1, _genesis(conn)) if head is None else (head[0] + 1, head[1])
+    text = msgspec.json.encode(body).decode()
+    digest = _row_hash(previous, seq, at, kind, origin, purpose_id, ref, text)
+    conn.execute(
+        "INSERT INTO ledger (seq, at, kind, origin, purpose_id, ref, body, hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (seq, at, kind, origin, purpose_id, ref, text, digest),
+    )
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('ledger_head', ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (seq.to_bytes(8, "big") + digest,),
+    )
+    return seq
+
+
+def entries(
+    vault: Vault,
+    *,
+    origin: str | None = None,
+    kinds: tuple[str, ...] = (),
+    ref: str | None = None,
+    after: int = 0,
+    limit: int | None = None,
+) -> Iterator[Entry]:
+    where, args = ["seq > ?"], [after]
+    if origin is not None:
+        where.append("origin = ?")
+        args.append(origin)
+    if ref is not None:
+        where.append("ref = ?")
+        args.append(ref)
+    if kinds:
+        where.append(f"kind IN ({', '.join('?' * len(kinds))})")
+        args.extend(kinds)
+    # Only fixed column names and placeholders are joined in; every value is a bound parameter.
+    columns = "seq, at, kind, origin, purpose_id, ref, body"
+    sql = f"SELECT {columns} FROM ledger WHERE {' AND '.join(where)} ORDER BY seq"  # noqa: S608
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    for seq, at, kind, origin_, purpose_id, ref_, body in vault.conn.execute(sql, args):
+        yield Entry(
+            seq=seq,
+            at=at,
+            kind=kind,
+            origin=origin_,
+            purpose_id=purpose_id,
+            ref=ref_,
+            body=msgspec.json.decode(body),
+        )
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    entries: int
+    bad_seq: int | None = None
+    problem: str = ""
+
+
+def verify(vault: Vault) -> Verification:
+    """Walks the whole chain. Reports the first entry that does not match, and what is wrong with it."""
+    conn = vault.conn
+    previous, expected_seq, count = _genesis(conn), 1, 0
+    rows = conn.execute("SELECT seq, at, kind, origin, purpose_id, ref, body, hash FROM ledger ORDER BY seq")
+    for seq, at, kind, origin, purpose_id, ref, body, stored in rows:
+        if seq != expected_seq:
+            return Verification(False, count, expected_seq, f"entry {expected_seq} is missing")
+        if kind not in KINDS:
+            return Verification(False, count, seq, f"entry {seq} has an unknown kind")
+        if _row_hash(previous, seq, at, kind, origin, purpose_id, ref, body) != bytes(stored):
+            return Verification(False, count, seq, f"entry {seq} was changed (its hash does not match)")
+        previous, expected_seq, count = bytes(stored), seq + 1, count + 1
+    head = _head(conn)
+    if head is None and count:
+        return Verification(False, count, None, "the ledger head is missing")
+    if head is not None and (head[0] != count or head[1] != previous):
+        return Verification(
+            False,
+            count,
+            count + 1 if head[0] > count else head[0],
+            f"the ledger ends at entry {count} but its head records entry {head[0]}",
+        )
+    return Verification(True, count)
