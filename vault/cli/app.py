@@ -147,14 +147,12 @@ def passwd(
 
 
 def _register() -> None:
-    from vault.cli.demo import demo
-    from vault.cli.handshake import present, verify
-    from vault.cli.profile import profile
+    from vault.cli import backup, demo, handshake, profile, revocation
 
-    cli.add_command(profile)
-    cli.add_command(present)
-    cli.add_command(verify)
-    cli.add_command(demo)
+    # Each CLI module lists its commands in COMMANDS; registering them here keeps one place to look.
+    for module in (profile, handshake, revocation, backup, demo):
+        for command in getattr(module, "COMMANDS", ()):
+            cli.add_command(command)
 
 
 _register()

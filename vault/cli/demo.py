@@ -58,3 +58,6 @@ def demo(state: CliState, as_json: bool, keep: bool) -> None:
     finally:
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+COMMANDS = [demo]

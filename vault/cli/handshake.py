@@ -160,3 +160,6 @@ def verify(
     click.echo(f"valid: purpose {verified.purpose}, retention {verified.retention}, from {verified.subject}")
     for name, value in verified.claims.items():
         click.echo(f"  {name} = {value}")
+
+
+COMMANDS = [present, verify]

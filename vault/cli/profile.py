@@ -89,3 +89,6 @@ def list_(state: CliState, as_json: bool, show_all: bool) -> None:
         )
         return
     Console(highlight=False).print(table)
+
+
+COMMANDS = [profile]

@@ -1,0 +1,3 @@
+"""`vault export`, `vault backup`, `vault restore`."""
+
+COMMANDS: list = []

@@ -1,0 +1,3 @@
+"""`vault revoke` and `vault outbox`: taking back what a site was told, and delivering the notice."""
+
+COMMANDS: list = []
