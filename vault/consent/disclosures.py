@@ -1,0 +1,48 @@
+"""Recording a disclosure: the ledger entry (and the short-lived token copy) written in the same
+transaction, before the token is handed to anyone. Everything that reads disclosures back (the site
+report, revocation, export) relies on the body format written here."""
+
+from vault.claims.issuer import Issued
+from vault.consent import ledger
+from vault.protocol.jwk import key_subject
+from vault.protocol.keys import derive_pairwise_key
+from vault.protocol.manifest import Manifest, manifest_index, retention_seconds
+from vault.store.database import Connection
+
+# Long enough for the page to pass the site's acknowledgement back; then the token copy is dropped.
+TOKEN_KEPT_SECONDS = 24 * 3600
+
+
+def record_disclosure(
+    conn: Connection,
+    *,
+    issued: Issued,
+    manifest: Manifest,
+    purpose_id: str,
+    master_seed: bytes,
+    epoch: int,
+    prompt_id: str | None,
+) -> int:
+    """Call inside the transaction that must commit before the token leaves. Returns the ledger seq."""
+    entry = manifest_index(manifest)[purpose_id]
+    subject = key_subject(derive_pairwise_key(master_seed, manifest.origin, epoch).public_jwk)
+    body = {
+        "claims": issued.claims,
+        "purpose_digest": entry.digest,
+        "concept": entry.purpose.concept,
+        "retention": entry.purpose.retention,
+        "expires_at": issued.expires_at,
+        "keep_until": issued.issued_at + retention_seconds(entry.purpose.retention),
+        "epoch": epoch,
+        "subject": subject,
+        "prompt": prompt_id,
+    }
+    conn.execute("DELETE FROM recent_tokens WHERE keep_until < ?", (issued.issued_at,))
+    conn.execute(
+        "INSERT INTO recent_tokens (jti, token, keep_until) VALUES (?, ?, ?)",
+        (issued.jti, issued.token, issued.issued_at + TOKEN_KEPT_SECONDS),
+    )
+    return ledger.append(
+        conn, at=issued.issued_at, kind="disclosure", origin=manifest.origin, purpose_id=purpose_id,
+        ref=issued.jti, body=body,
+    )
