@@ -1,0 +1,222 @@
+"""The decision engine: given a site's request, the user's standing decisions and global rules, and the
+values the profile yields, answer exactly one of granted, consent_required or denied. Pure: no I/O, the
+clock is an argument.
+
+Decisions are per (origin, purpose, claim) and bound to a claim digest: the purpose entry without its
+claim list, plus that one claim's request. So when a site edits a purpose, only the claims whose
+context changed are asked about again: a new optional claim asks about that claim alone, a longer
+retention asks about every claim (each was agreed to under the old retention).
+"""
+
+import base64
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import msgspec
+import rfc8785
+
+from vault.claims.catalogue import CLAIMS, ClaimValue, Derived
+from vault.protocol.manifest import ClaimRequest, Manifest, Purpose, manifest_index
+
+Effect = Literal["allow", "deny"]
+
+
+def claim_digest(purpose: Purpose, claim: ClaimRequest) -> str:
+    context = msgspec.to_builtins(purpose)
+    context.pop("claims")
+    canonical = rfc8785.dumps({"purpose": context, "claim": msgspec.to_builtins(claim)})
+    return base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()).rstrip(b"=").decode()
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A remembered answer, as stored."""
+
+    claim: str
+    claim_digest: str
+    effect: Effect
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class Rules:
+    never: frozenset[str] = frozenset()  # claims never shared with anyone
+    ask: frozenset[str] = frozenset()  # claims asked about every time, whatever was remembered
+    deny_concepts: frozenset[str] = frozenset()  # DPV purpose concepts refused outright
+    remember: frozenset[str] = frozenset()  # sensitive claims the user lets a "remember" cover
+
+    def always_ask(self, claim: str) -> bool:
+        spec = CLAIMS.get(claim)
+        sensitive = spec is not None and spec.sensitivity == "high"
+        return claim in self.ask or (sensitive and claim not in self.remember)
+
+
+@dataclass(frozen=True)
+class Question:
+    """One claim the user is asked about, with the exact value that would be sent."""
+
+    claim: str
+    value: ClaimValue
+    required: bool
+    why: str  # the site's reason, from its manifest
+    reveals: str  # what the value reveals, from our catalogue
+    sensitivity: str
+    digest: str
+    asked_because: Literal["new", "changed", "expired", "always_ask"]
+
+
+@dataclass(frozen=True)
+class Granted:
+    claims: dict[str, ClaimValue]
+    dropped: dict[str, str] = field(default_factory=dict)  # optional claim -> why it is left out
+    outcome: Literal["granted"] = "granted"
+
+
+@dataclass(frozen=True)
+class ConsentRequired:
+    questions: tuple[Question, ...]
+    already_allowed: dict[str, ClaimValue]
+    dropped: dict[str, str] = field(default_factory=dict)
+    outcome: Literal["consent_required"] = "consent_required"
+
+
+@dataclass(frozen=True)
+class Denied:
+    reason: str  # machine-readable
+    message: str  # plain words for the user and the site's page
+    outcome: Literal["denied"] = "denied"
+
+
+Evaluation = Granted | ConsentRequired | Denied
+
+
+def evaluate(
+    manifest: Manifest,
+    purpose_id: str,
+    derived: Derived,
+    standing: Iterable[Standing],
+    rules: Rules,
+    now: int,
+    requested: Iterable[str] | None = None,
+) -> Evaluation:
+    entry = manifest_index(manifest).get(purpose_id)
+    if entry is None:
+        return Denied("unknown_purpose", f"{manifest.origin} has no purpose {purpose_id!r}")
+    purpose = entry.purpose
+    if purpose.concept in rules.deny_concepts:
+        return Denied("purpose_kind_denied", f"you refuse every purpose of kind {purpose.concept}")
+    names = [claim.name for claim in purpose.claims] if requested is None else list(requested)
+    undeclared = [name for name in names if name not in entry.declared]
+    if undeclared:
+        return Denied("undeclared_claim", f"purpose {purpose_id!r} does not declare {', '.join(undeclared)}")
+    if not entry.required <= set(names):
+        return Denied("missing_required", f"purpose {purpose_id!r} requires claims that were not requested")
+    remembered = {s.claim: s for s in standing if s.expires_at > now}
+    expired = {s.claim for s in standing if s.expires_at <= now}
+    requests = {claim.name: claim for claim in purpose.claims}
+    covered: dict[str, ClaimValue] = {}
+    dropped: dict[str, str] = {}
+    questions: list[Question] = []
+
+    def refuse(name: str, reason: str, message: str) -> Denied | None:
+        if requests[name].required:
+            return Denied(reason, message)
+        dropped[name] = message
+        return None
+
+    for name in names:
+        if name not in CLAIMS:
+            denial = refuse(name, "unknown_claim", f"the vault cannot provide {name}")
+        elif name in derived.missing or name not in derived.values:
+            denial = refuse(
+                name, "claim_unavailable", f"your profile has no {CLAIMS[name].attribute} (needed for {name})"
+            )
+        elif name in rules.never:
+            denial = refuse(name, "never_shared", f"you never share {name}")
+        else:
+            digest = claim_digest(purpose, requests[name])
+            decision = remembered.get(name)
+            denial = None
+            if decision is not None and decision.claim_digest == digest and decision.effect == "deny":
+                denial = refuse(name, "declined", f"you declined to share {name} with this site")
+            elif decision is not None and decision.claim_digest == digest and not rules.always_ask(name):
+                covered[name] = derived.values[name]
+            else:
+                why: Literal["new", "changed", "expired", "always_ask"]
+                if decision is not None and decision.claim_digest == digest:
+                    why = "always_ask"
+                elif decision is not None:
+                    why = "changed"
+                else:
+                    why = "expired" if name in expired else "new"
+                spec = CLAIMS[name]
+                questions.append(
+                    Question(
+                        claim=name,
+                        value=derived.values[name],
+                        required=requests[name].required,
+                        why=requests[name].why,
+                        reveals=spec.describe,
+                        sensitivity=spec.sensitivity,
+                        digest=digest,
+                        asked_because=why,
+                    )
+                )
+        if denial is not None:
+            return denial
+    if questions:
+        return ConsentRequired(tuple(questions), covered, dropped)
+    if not covered:
+        return Denied("nothing_to_share", "nothing is left to share for this purpose")
+    return Granted(covered, dropped)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The user's answer to a prompt: share (some of) the asked claims, or deny; once or remember."""
+
+    share: bool
+    claims: frozenset[str]  # the asked claims the user left ticked
+    remember: bool
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What an answer means: the claims to send (or a denial), and the decisions to store."""
+
+    result: Granted | Denied
+    decisions: tuple[tuple[Question, Effect], ...]  # stored as standing only when remembered
+
+
+def resolve(prompt: ConsentRequired, answer: Answer) -> Resolution:
+    asked = {q.claim for q in prompt.questions}
+    unknown = answer.claims - asked
+    if unknown:
+        return Resolution(Denied("bad_answer", f"{', '.join(sorted(unknown))} was not asked about"), ())
+    if not answer.share:
+        decisions = tuple((q, "deny") for q in prompt.questions)
+        return Resolution(
+            Denied("user_denied", "you chose not to share anything for this purpose"), decisions
+        )
+    decisions = tuple((q, "allow" if q.claim in answer.claims else "deny") for q in prompt.questions)
+    dropped_required = [q.claim for q in prompt.questions if q.required and q.claim not in answer.claims]
+    if dropped_required:
+        return Resolution(
+            Denied(
+                "required_claim_dropped",
+                f"you chose not to share {', '.join(dropped_required)}, which this purpose requires, "
+                "so nothing was shared",
+            ),
+            decisions,
+        )
+    claims = dict(prompt.already_allowed)
+    claims.update({q.claim: q.value for q in prompt.questions if q.claim in answer.claims})
+    dropped = dict(prompt.dropped)
+    dropped.update(
+        {q.claim: "you chose not to share it" for q in prompt.questions if q.claim not in answer.claims}
+    )
+    if not claims:
+        return Resolution(Denied("nothing_to_share", "nothing is left to share for this purpose"), decisions)
+    return Resolution(Granted(claims, dropped), decisions)

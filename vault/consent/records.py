@@ -1,0 +1,126 @@
+"""Reading and writing decisions, rules and settings. Writers run inside the caller's transaction."""
+
+from vault.consent import ledger
+from vault.consent.policy import Effect, Question, Rules, Standing
+from vault.errors import InvalidInput
+from vault.store import Vault
+from vault.store.database import Connection
+
+DAY = 86400
+DEFAULT_REMEMBER_DAYS = 180
+DEFAULT_REMEMBER_MAX_DAYS = 365
+RULE_KINDS = ("never", "ask", "deny_concept", "remember")
+
+
+def standing_decisions(vault: Vault, origin: str, purpose_id: str) -> list[Standing]:
+    rows = vault.conn.execute(
+        "SELECT claim, claim_digest, effect, expires_at FROM decisions "
+        "WHERE origin = ? AND purpose_id = ? AND revoked_at IS NULL ORDER BY id",
+        (origin, purpose_id),
+    )
+    # Later rows win: a new answer about the same claim replaces the old one.
+    latest = {claim: Standing(claim, digest, effect, expires) for claim, digest, effect, expires in rows}
+    return list(latest.values())
+
+
+def store_decisions(
+    conn: Connection,
+    *,
+    origin: str,
+    purpose_id: str,
+    decisions: tuple[tuple[Question, Effect], ...],
+    remember: bool,
+    now: int,
+    expires_at: int,
+    prompt_id: str,
+) -> None:
+    """Every answer goes to the ledger; only remembered ones become standing decisions."""
+    for question, effect in decisions:
+        if remember:
+            conn.execute(
+                "UPDATE decisions SET revoked_at = ? WHERE origin = ? AND purpose_id = ? AND claim = ? "
+                "AND revoked_at IS NULL",
+                (now, origin, purpose_id, question.claim),
+            )
+            conn.execute(
+                "INSERT INTO decisions (origin, purpose_id, claim, claim_digest, effect, decided_at, "
+                "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (origin, purpose_id, question.claim, question.digest, effect, now, expires_at),
+            )
+        ledger.append(
+            conn,
+            at=now,
+            kind="consent",
+            origin=origin,
+            purpose_id=purpose_id,
+            ref=prompt_id,
+            body={
+                "action": "decided",
+                "claim": question.claim,
+                "effect": effect,
+                "mode": "remember" if remember else "once",
+                "expires_at": expires_at if remember else None,
+            },
+        )
+
+
+def load_rules(vault: Vault) -> Rules:
+    sets: dict[str, set[str]] = {kind: set() for kind in RULE_KINDS}
+    for kind, target in vault.conn.execute("SELECT kind, target FROM rules"):
+        sets[kind].add(target)
+    return Rules(
+        never=frozenset(sets["never"]),
+        ask=frozenset(sets["ask"]),
+        deny_concepts=frozenset(sets["deny_concept"]),
+        remember=frozenset(sets["remember"]),
+    )
+
+
+def add_rule(vault: Vault, kind: str, target: str, *, now: int) -> bool:
+    if kind not in RULE_KINDS:
+        raise InvalidInput(f"unknown rule kind {kind!r}", f"one of: {', '.join(RULE_KINDS)}")
+    with vault.transaction() as conn:
+        added = (
+            conn.execute(
+                "INSERT INTO rules (kind, target, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                (kind, target, now),
+            ).rowcount
+            > 0
+        )
+        if added:
+            ledger.append(
+                conn, at=now, kind="consent", body={"action": "rule_added", "rule": kind, "target": target}
+            )
+    return added
+
+
+def remove_rule(vault: Vault, kind: str, target: str, *, now: int) -> bool:
+    with vault.transaction() as conn:
+        removed = conn.execute("DELETE FROM rules WHERE kind = ? AND target = ?", (kind, target)).rowcount > 0
+        if removed:
+            ledger.append(
+                conn, at=now, kind="consent", body={"action": "rule_removed", "rule": kind, "target": target}
+            )
+    return removed
+
+
+def remember_days(vault: Vault) -> tuple[int, int]:
+    """(default, maximum) length of a remembered decision, in days."""
+    default = vault.meta("remember_default_days")
+    maximum = vault.meta("remember_max_days")
+    return (
+        DEFAULT_REMEMBER_DAYS if default is None else int(default),
+        DEFAULT_REMEMBER_MAX_DAYS if maximum is None else int(maximum),
+    )
+
+
+def set_remember_days(vault: Vault, *, default: int, maximum: int) -> None:
+    if not 1 <= default <= maximum <= 3650:
+        raise InvalidInput("remembered decisions need 1 <= default <= maximum <= 3650 days")
+    with vault.transaction() as conn:
+        for key, value in (("remember_default_days", default), ("remember_max_days", maximum)):
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )

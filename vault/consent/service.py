@@ -1,0 +1,316 @@
+"""The consent flow: a site's request is evaluated, then either signed (and recorded) at once, turned into
+a prompt that waits for the user, or refused. Deciding a prompt finishes the same flow later, even after
+a restart: prompts live in the vault, not in memory.
+
+Every token is recorded in the ledger in the same transaction that commits before the token is returned.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+
+from vault.claims.catalogue import derive_claims
+from vault.claims.issuer import Issued
+from vault.consent import ledger
+from vault.consent.disclosures import record_disclosure
+from vault.consent.policy import Answer, ConsentRequired, Denied, Granted, evaluate, resolve
+from vault.consent.records import DAY, load_rules, remember_days, standing_decisions, store_decisions
+from vault.consent.sites import remember_manifest, stored_manifest
+from vault.errors import InvalidInput
+from vault.protocol.acknowledgement import ACK_TYP, verify_acknowledgement
+from vault.protocol.b64 import b64url_decode
+from vault.protocol.errors import AcknowledgementInvalid, Reason
+from vault.protocol.keys import derive_pairwise_key
+from vault.protocol.manifest import Manifest, decode_manifest, manifest_index
+from vault.protocol.presentation import DEFAULT_TTL, issue_presentation
+from vault.store import Vault
+
+PROMPT_TTL = 600  # a prompt nobody answers in 10 minutes expires; the page must ask again
+NewId = Callable[[], str]
+
+
+class QuestionView(msgspec.Struct, kw_only=True):
+    claim: str
+    value: Any
+    required: bool
+    why: str
+    reveals: str
+    sensitivity: str
+    asked_because: str
+
+
+class PromptView(msgspec.Struct, kw_only=True):
+    """Everything the consent prompt shows: who asks, for what, and each claim with its exact value."""
+
+    id: str
+    state: str
+    origin: str
+    controller: dict[str, str]
+    purpose: dict[str, str]
+    retention: str
+    third_parties: list[dict[str, str]]
+    questions: list[QuestionView]
+    already_allowed: dict[str, Any]
+    dropped: dict[str, str]
+    created_at: int
+    expires_at: int
+
+
+class Outcome(msgspec.Struct, kw_only=True, omit_defaults=True):
+    outcome: str  # granted | consent_required | denied
+    token: str | None = None
+    jti: str | None = None
+    claims: dict[str, Any] | None = None
+    expires_at: int | None = None
+    dropped: dict[str, str] | None = None
+    prompt: PromptView | None = None
+    reason: str | None = None
+    message: str | None = None
+
+
+class _StoredPrompt(msgspec.Struct, kw_only=True):
+    manifest: str
+    purpose_id: str
+    nonce: str
+    evaluation: ConsentRequired
+
+
+def _today(now: int) -> dt.date:
+    return dt.datetime.fromtimestamp(now, dt.UTC).date()
+
+
+def request_presentation(
+    vault: Vault,
+    *,
+    manifest: Manifest,
+    audience: str,
+    purpose_id: str,
+    nonce: str,
+    now: int,
+    new_id: NewId,
+    requested: list[str] | None = None,
+) -> Outcome:
+    """`audience` is the origin the browser reported for the page, never one the page claimed."""
+    if manifest.origin != audience:
+        return Outcome(
+            outcome="denied",
+            reason="wrong_origin",
+            message=f"the manifest is for {manifest.origin}, but the page is on {audience}",
+        )
+    entry = manifest_index(manifest).get(purpose_id)
+    names = [claim.name for claim in entry.purpose.claims] if entry is not None else []
+    derived = derive_claims(names, vault.attributes(), _today(now))
+    evaluation = evaluate(
+        manifest,
+        purpose_id,
+        derived,
+        standing_decisions(vault, audience, purpose_id),
+        load_rules(vault),
+        now,
+        requested,
+    )
+    with vault.transaction() as conn:
+        remember_manifest(conn, manifest, now=now)
+        if isinstance(evaluation, Denied):
+            return Outcome(outcome="denied", reason=evaluation.reason, message=evaluation.message)
+        if isinstance(evaluation, Granted):
+            return _issue(vault, manifest, purpose_id, nonce, evaluation, now, new_id(), prompt_id=None)
+        prompt_id = new_id()
+        stored = _StoredPrompt(
+            manifest=msgspec.json.encode(manifest).decode(),
+            purpose_id=purpose_id,
+            nonce=nonce,
+            evaluation=evaluation,
+        )
+        conn.execute(
+            "INSERT INTO prompts (id, origin, purpose_id, request, state, created_at, expires_at) "
+            "VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+            (prompt_id, audience, purpose_id, msgspec.json.encode(stored).decode(), now, now + PROMPT_TTL),
+        )
+    return Outcome(outcome="consent_required", prompt=get_prompt(vault, prompt_id, now=now))
+
+
+def _issue(
+    vault: Vault,
+    manifest: Manifest,
+    purpose_id: str,
+    nonce: str,
+    granted: Granted,
+    now: int,
+    jti: str,
+    prompt_id: str | None,
+) -> Outcome:
+    """Call inside the open transaction: the disclosure commits with it, before the token is returned."""
+    seed, epoch = vault.master_seed(), vault.site_epoch(manifest.origin)
+    key = derive_pairwise_key(seed, manifest.origin, epoch)
+    token = issue_presentation(key, manifest, purpose_id, manifest.origin, nonce, granted.claims, now, jti)
+    issued = Issued(token, jti, dict(granted.claims), now, now + DEFAULT_TTL, tuple(granted.dropped))
+    record_disclosure(
+        vault.conn,
+        issued=issued,
+        manifest=manifest,
+        purpose_id=purpose_id,
+        master_seed=seed,
+        epoch=epoch,
+        prompt_id=prompt_id,
+    )
+    return Outcome(
+        outcome="granted",
+        token=token,
+        jti=jti,
+        claims=issued.claims,
+        expires_at=issued.expires_at,
+        dropped=dict(granted.dropped),
+    )
+
+
+def _load_prompt(vault: Vault, prompt_id: str) -> tuple[str, int, int, _StoredPrompt, str | None]:
+    row = vault.conn.execute(
+        "SELECT state, created_at, expires_at, request, outcome FROM prompts WHERE id = ?", (prompt_id,)
+    ).fetchone()
+    if row is None:
+        raise InvalidInput(f"no prompt {prompt_id!r}", "it may have been answered or cleaned up")
+    state, created_at, expires_at, request, outcome = row
+    return state, created_at, expires_at, msgspec.json.decode(request, type=_StoredPrompt), outcome
+
+
+def get_prompt(vault: Vault, prompt_id: str, *, now: int) -> PromptView:
+    state, created_at, expires_at, stored, _ = _load_prompt(vault, prompt_id)
+    if state == "pending" and now >= expires_at:
+        state = "expired"
+    manifest = decode_manifest(stored.manifest.encode())
+    purpose = manifest_index(manifest)[stored.purpose_id].purpose
+    evaluation = stored.evaluation
+    return PromptView(
+        id=prompt_id,
+        state=state,
+        origin=manifest.origin,
+        controller={
+            "name": manifest.controller.name,
+            "contact": manifest.controller.contact,
+            "privacy_policy": manifest.controller.privacy_policy,
+        },
+        purpose={
+            "id": purpose.id,
+            "title": purpose.title,
+            "description": purpose.description,
+            "benefit": purpose.benefit,
+            "concept": purpose.concept,
+        },
+        retention=purpose.retention,
+        third_parties=[{"name": t.name, "why": t.why} for t in purpose.third_parties],
+        questions=[
+            QuestionView(
+                claim=q.claim,
+                value=q.value,
+                required=q.required,
+                why=q.why,
+                reveals=q.reveals,
+                sensitivity=q.sensitivity,
+                asked_because=q.asked_because,
+            )
+            for q in evaluation.questions
+        ],
+        already_allowed=dict(evaluation.already_allowed),
+        dropped=dict(evaluation.dropped),
+        created_at=created_at,
+        expires_at=expires_at,
+    )
+
+
+def pending_prompts(vault: Vault, *, now: int) -> list[PromptView]:
+    rows = vault.conn.execute(
+        "SELECT id FROM prompts WHERE state = 'pending' AND expires_at > ? ORDER BY created_at", (now,)
+    ).fetchall()
+    return [get_prompt(vault, prompt_id, now=now) for (prompt_id,) in rows]
+
+
+def decide_prompt(
+    vault: Vault,
+    prompt_id: str,
+    answer: Answer,
+    *,
+    now: int,
+    new_id: NewId,
+    remember_for_days: int | None = None,
+) -> Outcome:
+    """Applies the user's answer. Answering twice returns the first outcome again (an idempotent retry)."""
+    with vault.transaction() as conn:
+        state, _, expires_at, stored, previous = _load_prompt(vault, prompt_id)
+        if state == "decided" and previous is not None:
+            return msgspec.json.decode(previous, type=Outcome)
+        if state == "expired" or now >= expires_at:
+            conn.execute("UPDATE prompts SET state = 'expired' WHERE id = ?", (prompt_id,))
+            return Outcome(
+                outcome="denied",
+                reason="prompt_expired",
+                message="this request waited too long; the site must ask again",
+            )
+        default_days, max_days = remember_days(vault)
+        days = default_days if remember_for_days is None else remember_for_days
+        if not 1 <= days <= max_days:
+            raise InvalidInput(f"remember for 1 to {max_days} days, not {days}")
+        resolution = resolve(stored.evaluation, answer)
+        result = resolution.result
+        if isinstance(result, Denied) and result.reason == "bad_answer":
+            raise InvalidInput(result.message)
+        manifest = decode_manifest(stored.manifest.encode())
+        store_decisions(
+            conn,
+            origin=manifest.origin,
+            purpose_id=stored.purpose_id,
+            decisions=resolution.decisions,
+            remember=answer.remember,
+            now=now,
+            expires_at=now + days * DAY,
+            prompt_id=prompt_id,
+        )
+        if isinstance(result, Denied):
+            outcome = Outcome(outcome="denied", reason=result.reason, message=result.message)
+        else:
+            outcome = _issue(
+                vault, manifest, stored.purpose_id, stored.nonce, result, now, new_id(), prompt_id
+            )
+        conn.execute(
+            "UPDATE prompts SET state = 'decided', decided_at = ?, outcome = ? WHERE id = ?",
+            (now, msgspec.json.encode(outcome).decode(), prompt_id),
+        )
+    return outcome
+
+
+class _AckRouting(msgspec.Struct):
+    presentation: str
+
+
+def store_acknowledgement(vault: Vault, token: str, *, now: int) -> dict[str, Any]:
+    """Verifies the site's signed promise against the presentation it names, and records it.
+
+    Raises AcknowledgementInvalid (one type, with a reason) for anything that does not verify.
+    """
+    try:  # Only to find the presentation; nothing is trusted until verify_acknowledgement passes.
+        payload = b64url_decode(token.split(".")[1]) if isinstance(token, str) and len(token) < 16384 else b""
+        jti = msgspec.json.decode(payload, type=_AckRouting).presentation
+    except (ValueError, IndexError, msgspec.DecodeError):
+        raise AcknowledgementInvalid(Reason.MALFORMED) from None
+    row = vault.conn.execute("SELECT token FROM recent_tokens WHERE jti = ?", (jti,)).fetchone()
+    disclosure = next(ledger.entries(vault, ref=jti, kinds=("disclosure",)), None)
+    if row is None or disclosure is None:
+        raise AcknowledgementInvalid(Reason.WRONG_PRESENTATION)
+    manifest = stored_manifest(vault, disclosure.origin)
+    if manifest is None:
+        raise AcknowledgementInvalid(Reason.WRONG_PRESENTATION)
+    ack = verify_acknowledgement(token, manifest.site_key, presentation=row[0], now=now)
+    if next(ledger.entries(vault, ref=jti, kinds=("acknowledgement",)), None) is None:
+        with vault.transaction() as conn:
+            ledger.append(
+                conn,
+                at=now,
+                kind="acknowledgement",
+                origin=disclosure.origin,
+                purpose_id=disclosure.purpose_id,
+                ref=jti,
+                body={"claims": list(ack.claims), "keep_until": ack.keep_until, "token": token},
+            )
+    return {"presentation": jti, "claims": list(ack.claims), "keep_until": ack.keep_until, "typ": ACK_TYP}
