@@ -39,7 +39,10 @@ def manifest(edit=None) -> Manifest:
     return decode_manifest(msgspec.json.encode(data))
 
 
-def run(m: Manifest, standing=(), rules=Rules(), now=NOW, profile=PROFILE, requested=None):
+NO_RULES = Rules()
+
+
+def run(m: Manifest, standing=(), rules=NO_RULES, now=NOW, profile=PROFILE, requested=None):
     names = [c.name for c in manifest_index(m)["recommendations"].purpose.claims]
     derived = derive_claims(names, profile, dt.date(2026, 9, 21))
     return evaluate(m, "recommendations", derived, standing, rules, now, requested)
