@@ -394,6 +394,12 @@ def payload_vectors(base: str) -> list[dict]:
         ),
         vector("missing_payload_field", "No nonce member.", "malformed", with_payload(base, nonce=...)),
         vector(
+            "jti_not_base64url",
+            "The jti has characters outside the base64url alphabet.",
+            "malformed",
+            with_payload(base, jti="not a base64url jti!"),
+        ),
+        vector(
             "payload_not_json",
             "The signed payload is not JSON.",
             "malformed",

@@ -29,15 +29,12 @@ DEFAULT_MAX_SKEW = 60
 T = TypeVar("T")
 
 
-class _Payload(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Acknowledgement(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The site's promise about one presentation (payload of `vault-ack+jwt`)."""
+
     iss: Annotated[str, msgspec.Meta(max_length=300)]
     aud: Annotated[str, msgspec.Meta(max_length=128)]
     iat: NumericDate
-
-
-class Acknowledgement(_Payload):
-    """The site's promise about one presentation (payload of `vault-ack+jwt`)."""
-
     presentation: Jti
     purpose: PurposeId
     purpose_digest: Annotated[str, msgspec.Meta(max_length=43)]
@@ -45,9 +42,12 @@ class Acknowledgement(_Payload):
     keep_until: NumericDate
 
 
-class RevocationAcknowledgement(_Payload):
+class RevocationAcknowledgement(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The site's answer to a notice (payload of `vault-revocation-ack+jwt`)."""
 
+    iss: Annotated[str, msgspec.Meta(max_length=300)]
+    aud: Annotated[str, msgspec.Meta(max_length=128)]
+    iat: NumericDate
     notice: Jti
     presentations: Annotated[tuple[Jti, ...], msgspec.Meta(min_length=1, max_length=MAX_WITHDRAWN)]
     erased: bool

@@ -12,10 +12,10 @@ from typing import Annotated
 
 import msgspec
 
-from vault.protocol.b64 import b64url_decode, b64url_encode
+from vault.protocol.b64 import b64url_decode, b64url_decode_token_parts, b64url_encode
 from vault.protocol.errors import Reason, TokenInvalid
 from vault.protocol.jwk import OkpPublicJwk, jwk_thumbprint, thumbprint_uri
-from vault.protocol.keys import SigningKey, VerifyingKey
+from vault.protocol.keys import BadSignature, SigningKey, VerifyingKey
 from vault.protocol.strictjson import decode_unique
 
 MAX_TOKEN_LENGTH = 8192
@@ -38,7 +38,7 @@ class Header(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
 class OpenedHeader:
     """A header that decoded, names EdDSA, and whose embedded key (if any) loaded."""
 
-    __slots__ = ("crit", "key", "kid", "subject", "typ")
+    __slots__ = ("crit", "key", "kid", "subject", "thumbprint", "typ")
 
     def __init__(self, header: Header, key: VerifyingKey | None, subject: str | None) -> None:
         self.typ = header.typ
@@ -46,6 +46,7 @@ class OpenedHeader:
         self.kid = header.kid
         self.key = key  # the embedded public key, when the header carries `jwk`
         self.subject = subject  # thumbprint URI of that key
+        self.thumbprint = None if subject is None else subject.rsplit(":", 1)[1]
 
 
 _header_decoder = msgspec.json.Decoder(Header)
@@ -59,7 +60,7 @@ def _fail(reason: Reason) -> TokenInvalid:
 # This is what makes verifying the next token from the same pairwise key cheap: no JSON, no key load,
 # no thumbprint.
 @lru_cache(maxsize=1024)
-def _open_header(segment: str) -> OpenedHeader:
+def _open_header(segment: bytes) -> OpenedHeader:
     try:
         header = decode_unique(b64url_decode(segment), _header_decoder)
     except (ValueError, msgspec.DecodeError):  # ValidationError and DuplicateKey are ValueErrors
@@ -88,7 +89,11 @@ def open_compact(token: object, typ: str, key: VerifyingKey | None = None) -> tu
         raise _fail(Reason.MALFORMED)
     if len(token) > MAX_TOKEN_LENGTH:
         raise _fail(Reason.TOO_LARGE)
-    segments = token.split(".")
+    try:
+        text = token.encode("ascii")
+    except UnicodeEncodeError:
+        raise _fail(Reason.MALFORMED) from None
+    segments = text.split(b".")
     if len(segments) != 3:
         raise _fail(Reason.MALFORMED)
     header_segment, payload_segment, signature_segment = segments
@@ -106,15 +111,13 @@ def open_compact(token: object, typ: str, key: VerifyingKey | None = None) -> tu
     elif header.kid != _kid(key):
         raise _fail(Reason.BAD_KEY)
     try:
-        payload = b64url_decode(payload_segment)
-        signature = b64url_decode(signature_segment)
+        payload, signature = b64url_decode_token_parts(payload_segment, signature_segment)
     except ValueError:
         raise _fail(Reason.MALFORMED) from None
-    if len(signature) != SIGNATURE_LENGTH:
-        raise _fail(Reason.MALFORMED)
-    signing_input = token[: len(header_segment) + 1 + len(payload_segment)].encode("ascii")
-    if not key.verify(signature, signing_input):
-        raise _fail(Reason.BAD_SIGNATURE)
+    try:
+        key.check(signature, text[: len(header_segment) + 1 + len(payload_segment)])
+    except BadSignature:
+        raise _fail(Reason.BAD_SIGNATURE) from None
     return header, payload
 
 

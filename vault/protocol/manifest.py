@@ -175,6 +175,7 @@ class IndexedPurpose(msgspec.Struct, frozen=True):
 
 @lru_cache(maxsize=64)
 def _index(manifest: Manifest) -> dict[str, IndexedPurpose]:
+    """Purposes by id with their digests and claim sets."""
     return {
         purpose.id: IndexedPurpose(
             purpose=purpose,
@@ -186,9 +187,8 @@ def _index(manifest: Manifest) -> dict[str, IndexedPurpose]:
     }
 
 
-def manifest_index(manifest: Manifest) -> dict[str, IndexedPurpose]:
-    """Purposes by id with their digests and claim sets (cached; manifests are immutable)."""
-    return _index(manifest)
+# Purposes by id with their digests and claim sets (cached: manifests are immutable, and hash once).
+manifest_index = _index
 
 
 def retention_seconds(duration: str) -> int:

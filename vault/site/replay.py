@@ -50,15 +50,17 @@ class InMemoryReplayStore:
 
     def remember(self, key: str, expires_at: int, now: int) -> bool:
         with self._lock:
-            self._forget_expired(now)
-            if key in self._expiry:
+            heap, expiry = self._by_expiry, self._expiry
+            if heap and heap[0][0] <= now:
+                self._forget_expired(now)
+            if key in expiry:
                 return False
             if expires_at <= now:
                 return True  # already unusable: nothing to protect, nothing to store
-            if len(self._expiry) >= self._capacity:
+            if len(expiry) >= self._capacity:
                 raise ReplayStoreFull("replay store is full of unexpired keys")
-            self._expiry[key] = expires_at
-            heapq.heappush(self._by_expiry, (expires_at, key))
+            expiry[key] = expires_at
+            heapq.heappush(heap, (expires_at, key))
             return True
 
     @property
