@@ -57,13 +57,13 @@ def verify(run_vault, token: str, nonce: str, *extra: str, stdin: str | None = N
 
 def test_present_then_verify(run_vault, profile) -> None:
     nonce = make_nonce()
-    issued = present(run_vault, nonce, "--json")
+    issued = present(run_vault, nonce, "--json", "--decide", "allow")
     assert issued.code == 0, issued.err
     body = json.loads(issued.out)
+    assert body["outcome"] == "granted"
     # Optional interests are missing from the profile: left out, and said so.
     assert body["claims"] == {"age_over_18": True, "location.country": "NL", "sizes.shoe": 42}
-    assert body["dropped"] == ["interests"]
-    assert body["expires_at"] - body["issued_at"] == 300
+    assert body["dropped"] == {"interests": "your profile has no interests (needed for interests)"}
     result = verify(run_vault, body["token"], nonce, "--json")
     assert result.code == 0, result.err
     verified = json.loads(result.out)
@@ -77,7 +77,7 @@ def test_present_then_verify(run_vault, profile) -> None:
 
 
 def test_present_prints_just_the_token(run_vault, profile) -> None:
-    result = present(run_vault, make_nonce(), "--claims", "age_over_18,location.country")
+    result = present(run_vault, make_nonce(), "--claims", "age_over_18,location.country", "--decide", "allow")
     assert result.code == 0, result.err
     assert result.out.count(".") == 2 and len(result.out.split()) == 1
 
@@ -95,7 +95,7 @@ def test_present_prints_just_the_token(run_vault, profile) -> None:
 )
 def test_verify_refuses_with_the_reason_and_exit_1(run_vault, profile, mutate, reason: str) -> None:
     nonce = make_nonce()
-    token = present(run_vault, nonce).out.strip()
+    token = present(run_vault, nonce, "--decide", "allow").out.strip()
     bad_token, bad_nonce = mutate(token, nonce)
     result = verify(run_vault, bad_token, bad_nonce, "--json")
     assert result.code == 1
@@ -140,9 +140,9 @@ def test_present_refusals(run_vault, profile, tmp_path: Path) -> None:
         "--nonce",
         nonce,
     )
-    assert result.code == 1 and "wrong audience" in result.err
+    assert result.code == 1 and "wrong_origin" in result.err
     result = present(run_vault, "short")
-    assert result.code == 1 and "bad nonce" in result.err
+    assert result.code == 1 and "nonce must be" in result.err
     broken = tmp_path / "broken.json"
     broken.write_text(EXAMPLE.read_text().replace('"origin"', '"origin", "origin"', 1))
     result = run_vault(
@@ -157,6 +157,28 @@ def test_present_refusals(run_vault, profile, tmp_path: Path) -> None:
         nonce,
     )
     assert result.code == 1 and "is not valid" in result.err
-    assert run_vault("profile", "unset", "country").code == 0
+    # Consent is needed and nobody can be asked: refused, nothing signed.
     result = present(run_vault, nonce)
-    assert result.code == 1 and "needs country" in result.err and "vault profile set country" in result.err
+    assert result.code == 1 and "--decide" in result.err
+    assert run_vault("profile", "unset", "country").code == 0
+    result = present(run_vault, nonce, "--decide", "allow")
+    assert result.code == 1 and "your profile has no country" in result.err
+
+
+def test_present_remembers_and_deny(run_vault, profile) -> None:
+    assert present(run_vault, make_nonce(), "--decide", "allow", "--remember").code == 0
+    again = json.loads(present(run_vault, make_nonce(), "--json").out)  # no --decide: remembered
+    assert again["outcome"] == "granted"
+    ledger = json.loads(run_vault("ledger", "--json").out)
+    assert [e["kind"] for e in ledger].count("disclosure") == 2
+    denied = present(
+        run_vault,
+        make_nonce(),
+        "--claims",
+        "age_over_18,location.country,interests",
+        "--decide",
+        "deny",
+        "--json",
+    )
+    # interests is not in the profile, so it is dropped; the rest is remembered: nothing to ask, so no deny.
+    assert json.loads(denied.out)["outcome"] == "granted"

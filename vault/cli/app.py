@@ -147,10 +147,10 @@ def passwd(
 
 
 def _register() -> None:
-    from vault.cli import backup, demo, handshake, profile, revocation
+    from vault.cli import backup, consent, demo, handshake, profile, revocation
 
     # Each CLI module lists its commands in COMMANDS; registering them here keeps one place to look.
-    for module in (profile, handshake, revocation, backup, demo):
+    for module in (profile, handshake, consent, revocation, backup, demo):
         for command in getattr(module, "COMMANDS", ()):
             cli.add_command(command)
 

@@ -46,3 +46,25 @@ pass_state = click.make_pass_decorator(CliState)
 def print_json(value: Any) -> None:
     sys.stdout.buffer.write(msgspec.json.format(msgspec.json.encode(value), indent=2) + b"\n")
     sys.stdout.flush()
+
+
+def when(timestamp: int | None) -> str:
+    """Local time for people; --json output keeps Unix seconds."""
+    if timestamp is None:
+        return "-"
+    return dt.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
+
+
+def print_table(headers: list[str], rows: list[list[Any]], empty: str) -> None:
+    if not rows:
+        click.echo(empty)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    for row in rows:
+        table.add_row(*(str(cell) for cell in row))
+    Console(highlight=False).print(table)

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import click
 
-from vault.claims.issuer import issue_from_profile
 from vault.cli.context import CliState, pass_state, print_json
+from vault.consent.policy import Answer
+from vault.consent.service import PromptView, decide_prompt, request_presentation
 from vault.errors import InvalidInput
-from vault.protocol.errors import IssueError, ManifestInvalid
+from vault.protocol.errors import ManifestInvalid
 from vault.protocol.manifest import MAX_MANIFEST_BYTES, Manifest, decode_manifest
 
 
@@ -53,7 +54,13 @@ nonce_option = click.option("--nonce", required=True, help="The nonce the site m
 @audience_option
 @nonce_option
 @click.option("--claims", help="Comma-separated claim names [default: every claim the purpose declares].")
-@click.option("--json", "as_json", is_flag=True, help="Print the token with its claims and times as JSON.")
+@click.option(
+    "--decide",
+    type=click.Choice(["allow", "deny"]),
+    help="Answer a consent prompt without asking: allow every claim asked about, or deny.",
+)
+@click.option("--remember", is_flag=True, help="With --decide allow/deny: remember the answer for this site.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @pass_state
 def present(
     state: CliState,
@@ -62,49 +69,75 @@ def present(
     audience: str,
     nonce: str,
     claims: str | None,
+    decide: str | None,
+    remember: bool,
     as_json: bool,
 ) -> None:
-    """Sign a presentation from your local vault, with no daemon and no prompt (for testing the handshake).
+    """Sign a presentation from your local vault as the daemon would, with no browser (to test the handshake).
 
-    Prints the compact JWS token. Optional claims whose attribute is not in your profile are left out.
+    It goes through your decisions and rules: a remembered decision signs at once; otherwise you are asked on
+    the terminal, or --decide answers for you. Prints the compact JWS token (or, with --json, the outcome).
+    Exit 1 when nothing was signed (denied), with the reason.
     """
     manifest = load_manifest(manifest_path)
     requested = _claim_list(claims)
+    now = state.now()
     with state.open_vault() as vault:
-        attributes = vault.attributes()
-        seed, epoch = vault.master_seed(), vault.site_epoch(manifest.origin)
-    try:
-        issued = issue_from_profile(
-            attributes=attributes,
-            master_seed=seed,
-            epoch=epoch,
+        outcome = request_presentation(
+            vault,
             manifest=manifest,
-            purpose_id=purpose_id,
             audience=audience,
+            purpose_id=purpose_id,
             nonce=nonce,
+            now=now,
+            new_id=_new_id,
             requested=requested,
-            now=state.now(),
-            jti=secrets.token_urlsafe(16),
         )
-    except IssueError as e:
-        raise InvalidInput(f"cannot sign this presentation: {e.reason.replace('_', ' ')}") from None
+        if outcome.outcome == "consent_required":
+            answer = _answer(outcome.prompt, decide, remember)
+            outcome = decide_prompt(vault, outcome.prompt.id, answer, now=now, new_id=_new_id)
     if as_json:
-        print_json(
-            {
-                "token": issued.token,
-                "jti": issued.jti,
-                "audience": audience,
-                "purpose": purpose_id,
-                "claims": issued.claims,
-                "issued_at": issued.issued_at,
-                "expires_at": issued.expires_at,
-                "dropped": list(issued.dropped),
-            }
+        print_json(outcome)
+    elif outcome.outcome == "granted":
+        for name, why in (outcome.dropped or {}).items():
+            click.echo(f"note: {name} left out: {why}", err=True)
+        click.echo(outcome.token)
+    if outcome.outcome != "granted":
+        if not as_json:
+            click.echo(f"denied: {outcome.message} ({outcome.reason})", err=True)
+        raise click.exceptions.Exit(1)
+
+
+def _new_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def _answer(prompt: PromptView, decide: str | None, remember: bool) -> Answer:
+    asked = frozenset(q.claim for q in prompt.questions)
+    if decide is not None:
+        return Answer(
+            share=decide == "allow", claims=asked if decide == "allow" else frozenset(), remember=remember
         )
-        return
-    for name in issued.dropped:
-        click.echo(f"note: optional claim {name} left out: your profile does not have it", err=True)
-    click.echo(issued.token)
+    if not sys.stdin.isatty():
+        raise InvalidInput(
+            "consent is needed and there is no terminal to ask on", "answer with --decide allow|deny"
+        )
+    click.echo(f"{prompt.controller['name']} ({prompt.origin}) asks for: {prompt.purpose['title']}", err=True)
+    click.echo(f"  {prompt.purpose['description']}\n  Benefit to you: {prompt.purpose['benefit']}", err=True)
+    click.echo(
+        f"  Kept for {prompt.retention}; shared with: "
+        + (", ".join(t["name"] for t in prompt.third_parties) or "nobody else"),
+        err=True,
+    )
+    for name, value in prompt.already_allowed.items():
+        click.echo(f"  already allowed: {name} = {value}", err=True)
+    shared = set()
+    for q in prompt.questions:
+        need = "required" if q.required else "optional"
+        if click.confirm(f"  Share {q.claim} = {q.value!r} ({need}; {q.why})?", default=q.required, err=True):
+            shared.add(q.claim)
+    remember = click.confirm("  Remember for this site?", default=False, err=True)
+    return Answer(share=bool(shared), claims=frozenset(shared), remember=remember)
 
 
 def read_token(token: str) -> str:

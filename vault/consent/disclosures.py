@@ -43,6 +43,11 @@ def record_disclosure(
         (issued.jti, issued.token, issued.issued_at + TOKEN_KEPT_SECONDS),
     )
     return ledger.append(
-        conn, at=issued.issued_at, kind="disclosure", origin=manifest.origin, purpose_id=purpose_id,
-        ref=issued.jti, body=body,
+        conn,
+        at=issued.issued_at,
+        kind="disclosure",
+        origin=manifest.origin,
+        purpose_id=purpose_id,
+        ref=issued.jti,
+        body=body,
     )

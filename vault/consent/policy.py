@@ -111,8 +111,9 @@ def evaluate(
     undeclared = [name for name in names if name not in entry.declared]
     if undeclared:
         return Denied("undeclared_claim", f"purpose {purpose_id!r} does not declare {', '.join(undeclared)}")
-    if not entry.required <= set(names):
-        return Denied("missing_required", f"purpose {purpose_id!r} requires claims that were not requested")
+    not_requested = sorted(entry.required - set(names))
+    if not_requested:
+        return Denied("missing_required", f"purpose {purpose_id!r} requires {', '.join(not_requested)}")
     remembered = {s.claim: s for s in standing if s.expires_at > now}
     expired = {s.claim for s in standing if s.expires_at <= now}
     requests = {claim.name: claim for claim in purpose.claims}

@@ -6,6 +6,7 @@ Every token is recorded in the ledger in the same transaction that commits befor
 """
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -21,14 +22,15 @@ from vault.consent.sites import remember_manifest, stored_manifest
 from vault.errors import InvalidInput
 from vault.protocol.acknowledgement import ACK_TYP, verify_acknowledgement
 from vault.protocol.b64 import b64url_decode
-from vault.protocol.errors import AcknowledgementInvalid, Reason
+from vault.protocol.errors import AcknowledgementInvalid, IssueError, Reason
 from vault.protocol.keys import derive_pairwise_key
 from vault.protocol.manifest import Manifest, decode_manifest, manifest_index
-from vault.protocol.presentation import DEFAULT_TTL, issue_presentation
+from vault.protocol.presentation import DEFAULT_TTL, NONCE_PATTERN, issue_presentation
 from vault.store import Vault
 
 PROMPT_TTL = 600  # a prompt nobody answers in 10 minutes expires; the page must ask again
 NewId = Callable[[], str]
+_NONCE = re.compile(NONCE_PATTERN)
 
 
 class QuestionView(msgspec.Struct, kw_only=True):
@@ -92,7 +94,13 @@ def request_presentation(
     new_id: NewId,
     requested: list[str] | None = None,
 ) -> Outcome:
-    """`audience` is the origin the browser reported for the page, never one the page claimed."""
+    """`audience` is the origin the browser reported for the page, never one the page claimed.
+
+    Raises InvalidInput for a malformed request (a nonce that is not 128+ bits of base64url); everything
+    else is answered with an Outcome.
+    """
+    if not isinstance(nonce, str) or _NONCE.fullmatch(nonce) is None:
+        raise InvalidInput("the nonce must be 22 to 128 base64url characters (at least 128 bits)")
     if manifest.origin != audience:
         return Outcome(
             outcome="denied",
@@ -145,7 +153,12 @@ def _issue(
     """Call inside the open transaction: the disclosure commits with it, before the token is returned."""
     seed, epoch = vault.master_seed(), vault.site_epoch(manifest.origin)
     key = derive_pairwise_key(seed, manifest.origin, epoch)
-    token = issue_presentation(key, manifest, purpose_id, manifest.origin, nonce, granted.claims, now, jti)
+    try:
+        token = issue_presentation(
+            key, manifest, purpose_id, manifest.origin, nonce, granted.claims, now, jti
+        )
+    except IssueError as e:  # every argument was checked before; this is a value the protocol cannot carry
+        raise InvalidInput(f"cannot sign this presentation: {e.reason.replace('_', ' ')}") from None
     issued = Issued(token, jti, dict(granted.claims), now, now + DEFAULT_TTL, tuple(granted.dropped))
     record_disclosure(
         vault.conn,

@@ -1,0 +1,250 @@
+"""`vault sites`, `site`, `consents`, `ledger`, `rules`: what left the vault, to whom, your choices."""
+
+import click
+import msgspec
+
+from vault.cli.context import CliState, pass_state, print_json, print_table, when
+from vault.consent import ledger as ledger_module
+from vault.consent.records import (
+    RULE_KINDS,
+    add_rule,
+    load_rules,
+    remember_days,
+    remove_rule,
+    set_remember_days,
+)
+from vault.consent.report import site_report
+from vault.consent.sites import known_sites
+from vault.errors import InvalidInput
+from vault.protocol.origin import origin_problem
+
+
+def _origin(origin: str) -> str:
+    problem = origin_problem(origin.rstrip("/"))
+    if problem is not None:
+        raise InvalidInput(f"{origin!r} is not a site origin: {problem}", "write it as https://shop.example")
+    return origin.rstrip("/")
+
+
+def _value(value: object) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def sites(state: CliState, as_json: bool) -> None:
+    """Every site that asked for claims, and how much it currently holds."""
+    now = state.now()
+    with state.open_vault() as vault:
+        summaries = known_sites(vault)
+        holding = {s.origin: len(site_report(vault, s.origin).current(now)) for s in summaries}
+    if as_json:
+        print_json([msgspec.to_builtins(s) | {"current_disclosures": holding[s.origin]} for s in summaries])
+        return
+    rows = [[s.origin, s.controller or "-", holding[s.origin], when(s.manifest_seen_at)] for s in summaries]
+    print_table(
+        ["site", "controller", "holds now", "last asked"], rows, "No site has asked for anything yet."
+    )
+
+
+@click.command()
+@click.argument("origin")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--all", "show_all", is_flag=True, help="Include withdrawn and expired disclosures.")
+@pass_state
+def site(state: CliState, origin: str, as_json: bool, show_all: bool) -> None:
+    """What ORIGIN knows about you: each value disclosed, when, for what, until when, acknowledged or not."""
+    origin, now = _origin(origin), state.now()
+    with state.open_vault() as vault:
+        report = site_report(vault, origin)
+    disclosures = report.disclosures if show_all else report.current(now)
+    if as_json:
+        print_json({"origin": origin, "disclosures": disclosures})
+        return
+    rows = [
+        [
+            when(d.disclosed_at),
+            d.purpose,
+            "\n".join(f"{k} = {_value(v)}" for k, v in d.claims.items()),
+            when(d.acknowledged_keep_until or d.keep_until),
+            "yes" if d.acknowledged else "no",
+            ("withdrawn" + (", acknowledged" if d.withdrawal_acknowledged else ""))
+            if d.withdrawn_at
+            else "held",
+        ]
+        for d in disclosures
+    ]
+    print_table(
+        ["when", "purpose", "claims", "kept until", "acknowledged", "state"],
+        rows,
+        f"{origin} holds nothing from you" + ("" if show_all else " now (see --all for history)."),
+    )
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def consents(state: CliState, as_json: bool) -> None:
+    """Your remembered decisions, per site, purpose and claim."""
+    with state.open_vault() as vault:
+        rows = vault.conn.execute(
+            "SELECT origin, purpose_id, claim, effect, decided_at, expires_at, revoked_at FROM decisions "
+            "WHERE revoked_at IS NULL ORDER BY origin, purpose_id, claim, id"
+        ).fetchall()
+    keys = ["origin", "purpose", "claim", "effect", "decided_at", "expires_at", "revoked_at"]
+    if as_json:
+        print_json([dict(zip(keys, row, strict=True)) for row in rows])
+        return
+    table = [[o, p, c, e, when(d), when(x)] for o, p, c, e, d, x, _ in rows]
+    print_table(
+        ["site", "purpose", "claim", "decision", "decided", "until"], table, "No remembered decisions."
+    )
+
+
+@click.group(invoke_without_command=True)
+@click.option("--site", "origin", help="Only entries about this site.")
+@click.option("--limit", type=click.IntRange(1), help="At most this many entries (the newest).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def ledger(ctx: click.Context, origin: str | None, limit: int | None, as_json: bool) -> None:
+    """The tamper-evident record of every disclosure, acknowledgement, decision and revocation."""
+    if ctx.invoked_subcommand is not None:
+        return
+    state: CliState = ctx.obj
+    with state.open_vault() as vault:
+        entries = list(ledger_module.entries(vault, origin=_origin(origin) if origin else None))
+    if limit:
+        entries = entries[-limit:]
+    if as_json:
+        print_json(entries)
+        return
+    rows = [[e.seq, when(e.at), e.kind, e.origin or "-", e.purpose_id or "-", _summary(e)] for e in entries]
+    print_table(["#", "when", "what", "site", "purpose", "details"], rows, "The ledger is empty.")
+
+
+def _summary(entry: ledger_module.Entry) -> str:
+    body = entry.body
+    if entry.kind == "disclosure":
+        return ", ".join(f"{k}={_value(v)}" for k, v in body["claims"].items())
+    if entry.kind == "consent":
+        return " ".join(
+            str(body[k]) for k in ("action", "claim", "effect", "mode", "rule", "target") if body.get(k)
+        )
+    if entry.kind == "revocation":
+        return f"{len(body['presentations'])} withdrawn" + (", erasure asked" if body.get("erasure") else "")
+    if entry.kind == "delivery":
+        return f"attempt {body.get('attempt')}: {body.get('outcome')}"
+    return ""
+
+
+@ledger.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def ledger_verify(state: CliState, as_json: bool) -> None:
+    """Check the hash chain. Exit 1 naming the first bad entry if anything was changed or removed."""
+    with state.open_vault() as vault:
+        result = ledger_module.verify(vault)
+    if as_json:
+        print_json(
+            {
+                "ok": result.ok,
+                "entries": result.entries,
+                "bad_entry": result.bad_seq,
+                "problem": result.problem,
+            }
+        )
+    elif result.ok:
+        click.echo(f"ledger ok: {result.entries} entries, chain intact")
+    else:
+        click.echo(f"ledger BROKEN: {result.problem}", err=True)
+    if not result.ok:
+        raise click.exceptions.Exit(1)
+
+
+RULE_HELP = {
+    "never": "never share this claim with any site",
+    "ask": "always ask about this claim, even when a decision was remembered",
+    "deny_concept": "refuse every purpose of this DPV kind, e.g. dpv:TargetedAdvertising",
+    "remember": "let a remembered decision cover this sensitive claim (sensitive claims are always asked)",
+}
+
+
+@click.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def rules(ctx: click.Context, as_json: bool) -> None:
+    """Rules that apply to every site."""
+    if ctx.invoked_subcommand is not None:
+        return
+    state: CliState = ctx.obj
+    with state.open_vault() as vault:
+        current, days = load_rules(vault), remember_days(vault)
+    listed = {
+        "never": current.never,
+        "ask": current.ask,
+        "deny_concept": current.deny_concepts,
+        "remember": current.remember,
+    }
+    if as_json:
+        print_json(
+            {kind: sorted(targets) for kind, targets in listed.items()}
+            | {"remember_days": {"default": days[0], "max": days[1]}}
+        )
+        return
+    rows = [[kind, target, RULE_HELP[kind]] for kind, targets in listed.items() for target in sorted(targets)]
+    print_table(["rule", "target", "meaning"], rows, "No rules. Sensitive claims are always asked about.")
+    click.echo(f"Remembered decisions last {days[0]} days by default, at most {days[1]}.")
+
+
+rules.help = "Rules that apply to every site.\n\n\b\nKinds:\n" + "".join(
+    f"  {kind:<13} {text}\n" for kind, text in RULE_HELP.items()
+)
+kind_argument = click.argument("kind", type=click.Choice(RULE_KINDS))
+
+
+@rules.command("add")
+@kind_argument
+@click.argument("target")
+@pass_state
+def rules_add(state: CliState, kind: str, target: str) -> None:
+    """Add a rule: KIND is never, ask, deny_concept or remember; TARGET a claim name or a DPV concept."""
+    with state.open_vault() as vault:
+        added = add_rule(vault, kind, _rule_target(kind, target), now=state.now())
+    click.echo(f"rule {kind} {target} " + ("added" if added else "was already there"))
+
+
+@rules.command("remove")
+@kind_argument
+@click.argument("target")
+@pass_state
+def rules_remove(state: CliState, kind: str, target: str) -> None:
+    """Remove a rule."""
+    with state.open_vault() as vault:
+        removed = remove_rule(vault, kind, target, now=state.now())
+    click.echo(f"rule {kind} {target} " + ("removed" if removed else "was not there"))
+
+
+@rules.command("remember-days")
+@click.argument("default", type=click.IntRange(1, 3650))
+@click.option("--max", "maximum", type=click.IntRange(1, 3650), help="The longest a site may be remembered.")
+@pass_state
+def rules_remember_days(state: CliState, default: int, maximum: int | None) -> None:
+    """How long "remember" lasts by default (days), and at most."""
+    with state.open_vault() as vault:
+        set_remember_days(vault, default=default, maximum=maximum or max(default, remember_days(vault)[1]))
+    click.echo("saved")
+
+
+def _rule_target(kind: str, target: str) -> str:
+    from vault.claims.catalogue import CLAIMS
+
+    if kind == "deny_concept":
+        if not target.startswith("dpv:") or not target[4:].isalnum():
+            raise InvalidInput(f"{target!r} is not a DPV concept", "for example dpv:TargetedAdvertising")
+    elif target not in CLAIMS:
+        raise InvalidInput(f"unknown claim {target!r}", "claims: " + ", ".join(sorted(CLAIMS)))
+    return target
+
+
+COMMANDS = [sites, site, consents, ledger, rules]
