@@ -36,15 +36,16 @@ class Header(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
 
 
 class OpenedHeader:
-    """A header that decoded, names EdDSA, and whose embedded key (if any) loaded."""
+    """A header that decoded and names EdDSA, with its embedded key loaded if it is a usable one."""
 
-    __slots__ = ("crit", "key", "kid", "subject", "thumbprint", "typ")
+    __slots__ = ("crit", "has_jwk", "key", "kid", "subject", "thumbprint", "typ")
 
     def __init__(self, header: Header, key: VerifyingKey | None, subject: str | None) -> None:
         self.typ = header.typ
         self.crit = header.crit
         self.kid = header.kid
-        self.key = key  # the embedded public key, when the header carries `jwk`
+        self.has_jwk = header.jwk is not None
+        self.key = key  # the embedded public key; None if there is none or it is not an Ed25519 key
         self.subject = subject  # thumbprint URI of that key
         self.thumbprint = None if subject is None else subject.rsplit(":", 1)[1]
 
@@ -59,6 +60,9 @@ def _fail(reason: Reason) -> TokenInvalid:
 # Keyed by the header's text, so a result depends on nothing else. Bounded; failures are not cached.
 # This is what makes verifying the next token from the same pairwise key cheap: no JSON, no key load,
 # no thumbprint.
+# Keyed by the header's text, so a result depends on nothing else. Bounded; failures are not cached.
+# This is what makes verifying the next token from the same pairwise key cheap: no JSON, no key load,
+# no thumbprint.
 @lru_cache(maxsize=1024)
 def _open_header(segment: bytes) -> OpenedHeader:
     try:
@@ -67,16 +71,17 @@ def _open_header(segment: bytes) -> OpenedHeader:
         raise _fail(Reason.MALFORMED) from None
     if header.alg != ALG:
         raise _fail(Reason.UNSUPPORTED_ALG)
-    if header.jwk is None:
-        return OpenedHeader(header, None, None)
-    jwk = header.jwk
-    if jwk.kty != "OKP" or jwk.crv != "Ed25519":
-        raise _fail(Reason.BAD_KEY)
+    return OpenedHeader(header, *_embedded_key(header.jwk))
+
+
+def _embedded_key(jwk: OkpPublicJwk | None) -> tuple[VerifyingKey | None, str | None]:
+    # An unusable key is reported (`bad_key`) only after `typ` and `crit`, in the order of SPEC.md.
+    if jwk is None or jwk.kty != "OKP" or jwk.crv != "Ed25519":
+        return None, None
     try:
-        key = VerifyingKey.from_bytes(b64url_decode(jwk.x))
+        return VerifyingKey.from_bytes(b64url_decode(jwk.x)), thumbprint_uri(jwk)
     except ValueError:
-        raise _fail(Reason.BAD_KEY) from None
-    return OpenedHeader(header, key, thumbprint_uri(jwk))
+        return None, None
 
 
 def open_compact(token: object, typ: str, key: VerifyingKey | None = None) -> tuple[OpenedHeader, bytes]:
@@ -103,10 +108,12 @@ def open_compact(token: object, typ: str, key: VerifyingKey | None = None) -> tu
     if header.crit is not None:
         raise _fail(Reason.UNSUPPORTED_CRIT)  # we implement no extensions, so any `crit` is unknown
     if key is None:
-        if header.key is None or header.kid is not None:
+        if not header.has_jwk or header.kid is not None:
             raise _fail(Reason.MALFORMED)
+        if header.key is None:
+            raise _fail(Reason.BAD_KEY)
         key = header.key
-    elif header.key is not None or header.kid is None:
+    elif header.has_jwk or header.kid is None:
         raise _fail(Reason.MALFORMED)
     elif header.kid != _kid(key):
         raise _fail(Reason.BAD_KEY)
