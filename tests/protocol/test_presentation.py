@@ -118,3 +118,18 @@ def test_claims_are_copied_not_kept() -> None:
     token = issue(claims=claims)
     claims["age_over_18"] = False
     assert parts(token)[1]["claims"]["age_over_18"] is True
+
+
+def test_tokens_no_verifier_would_accept_are_not_issued() -> None:
+    import msgspec
+
+    from vault.protocol import ClaimRequest, decode_manifest, encode_manifest
+
+    many = tuple(ClaimRequest(name=f"c{i}", required=False, why="w") for i in range(32))
+    purpose = msgspec.structs.replace(MANIFEST.purposes[0], claims=many)
+    manifest = decode_manifest(encode_manifest(msgspec.structs.replace(MANIFEST, purposes=(purpose,))))
+    claims = {f"c{i}": "x" * 256 for i in range(32)}
+    with pytest.raises(IssueError) as raised:
+        issue(manifest=manifest, claims=claims)
+    assert raised.value.reason == "too_large"
+    assert issue(manifest=manifest, claims=dict(list(claims.items())[:8]))

@@ -20,7 +20,6 @@ from vault.protocol.strictjson import decode_unique
 
 MAX_TOKEN_LENGTH = 8192
 ALG = "EdDSA"
-SIGNATURE_LENGTH = 64
 
 _Short = Annotated[str, msgspec.Meta(max_length=64)]
 
@@ -57,10 +56,8 @@ def _fail(reason: Reason) -> TokenInvalid:
     return TokenInvalid(reason)
 
 
-# Keyed by the header's text, so a result depends on nothing else. Bounded; failures are not cached.
-# This is what makes verifying the next token from the same pairwise key cheap: no JSON, no key load,
-# no thumbprint.
-# Keyed by the header's text, so a result depends on nothing else. Bounded; failures are not cached.
+# Keyed by the header's text, so a result depends on nothing else. Bounded (headers are small: every
+# member is bounded and no others are allowed); failures are not cached.
 # This is what makes verifying the next token from the same pairwise key cheap: no JSON, no key load,
 # no thumbprint.
 @lru_cache(maxsize=1024)

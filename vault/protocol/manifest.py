@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Annotated, Literal
 
 import msgspec
@@ -174,17 +176,19 @@ class IndexedPurpose(msgspec.Struct, frozen=True):
 
 
 @lru_cache(maxsize=64)
-def _index(manifest: Manifest) -> dict[str, IndexedPurpose]:
-    """Purposes by id with their digests and claim sets."""
-    return {
-        purpose.id: IndexedPurpose(
-            purpose=purpose,
-            digest=purpose_digest(purpose),
-            declared=frozenset(claim.name for claim in purpose.claims),
-            required=frozenset(claim.name for claim in purpose.claims if claim.required),
-        )
-        for purpose in manifest.purposes
-    }
+def _index(manifest: Manifest) -> Mapping[str, IndexedPurpose]:
+    """Purposes by id with their digests and claim sets (read-only: the cached copy is shared)."""
+    return MappingProxyType(
+        {
+            purpose.id: IndexedPurpose(
+                purpose=purpose,
+                digest=purpose_digest(purpose),
+                declared=frozenset(claim.name for claim in purpose.claims),
+                required=frozenset(claim.name for claim in purpose.claims if claim.required),
+            )
+            for purpose in manifest.purposes
+        }
+    )
 
 
 # Purposes by id with their digests and claim sets (cached: manifests are immutable, and hash once).

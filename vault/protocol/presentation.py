@@ -15,7 +15,7 @@ import msgspec
 
 from vault.protocol.errors import IssueError, Reason, TokenInvalid
 from vault.protocol.jwk import key_subject
-from vault.protocol.jws import OpenedHeader, open_compact, sign_compact
+from vault.protocol.jws import MAX_TOKEN_LENGTH, OpenedHeader, open_compact, sign_compact
 from vault.protocol.keys import SigningKey
 from vault.protocol.manifest import Manifest, manifest_index
 from vault.protocol.strictjson import written_member_count
@@ -36,16 +36,16 @@ _B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567
 _NONCE = re.compile(NONCE_PATTERN)
 _JTI = re.compile(JTI_PATTERN)
 
-# The payload schema bounds every length but checks formats only where no later equality check does:
-# `iss`, `sub`, `aud`, `nonce`, the purpose, retention and digest are each compared for equality with a
-# value the verifier trusts, so a regex on them would only cost time (about 10 us a token, measured).
 Jti = Annotated[str, msgspec.Meta(pattern=JTI_PATTERN)]
-# In the presentation, the jti's alphabet is checked after decoding (`_jti_ok`): a pattern in the schema
-# costs more than the rest of the decode together.
+NumericDate = Annotated[int, msgspec.Meta(ge=0, le=MAX_NUMERIC_DATE)]
+
+# The presentation payload schema bounds every length but checks formats only where no later equality
+# check does: `iss`, `sub`, `aud`, `nonce`, the purpose, retention and digest are each compared with a
+# value the verifier trusts, so a regex on them would only cost time (about 10 us a token, measured). The
+# jti's alphabet is checked in `open_presentation` (a pattern here costs more than the rest of the decode).
 _JtiLength = Annotated[str, msgspec.Meta(min_length=16, max_length=64)]
 _Bounded = Annotated[str, msgspec.Meta(max_length=128)]
 _ClaimKey = Annotated[str, msgspec.Meta(max_length=64)]
-NumericDate = Annotated[int, msgspec.Meta(ge=0, le=MAX_NUMERIC_DATE)]
 ClaimValue = (
     bool
     | Annotated[int, msgspec.Meta(ge=-MAX_SAFE_INTEGER, le=MAX_SAFE_INTEGER)]
@@ -174,4 +174,7 @@ def issue_presentation(
         purpose_digest=entry.digest,
         claims=dict(claims),
     )
-    return sign_compact(key, PRESENTATION_TYP, msgspec.json.encode(payload), embed_jwk=True)
+    token = sign_compact(key, PRESENTATION_TYP, msgspec.json.encode(payload), embed_jwk=True)
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise IssueError("too_large")  # every verifier would refuse it: fewer or shorter claims
+    return token
