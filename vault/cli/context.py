@@ -67,4 +67,5 @@ def print_table(headers: list[str], rows: list[list[Any]], empty: str) -> None:
         table.add_column(header, overflow="fold")
     for row in rows:
         table.add_row(*(str(cell) for cell in row))
-    Console(highlight=False).print(table)
+    # Wrap to a terminal's width; piped output keeps whole lines for grep and friends.
+    Console(highlight=False, width=None if sys.stdout.isatty() else 1000).print(table)

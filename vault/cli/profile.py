@@ -3,7 +3,7 @@
 import click
 
 from vault.claims.attributes import CATALOGUE, lookup
-from vault.cli.context import CliState, pass_state, print_json
+from vault.cli.context import CliState, pass_state, print_json, print_table
 from vault.errors import InvalidInput
 
 
@@ -72,23 +72,21 @@ def list_(state: CliState, as_json: bool, show_all: bool) -> None:
     if as_json:
         print_json(values)
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(box=None, pad_edge=False)
-    for column in ("attribute", "value", "sensitivity", "description"):
-        table.add_column(column, overflow="fold")
     names = sorted(set(values) | (set(CATALOGUE) if show_all else set()))
-    for name in names:
-        spec = lookup(name)
-        shown = spec.to_text(values[name]) if name in values else "[dim]not set[/dim]"
-        table.add_row(name, shown, spec.sensitivity, spec.description)
-    if not names:
-        click.echo(
-            "Your profile is empty. Add to it with: vault profile set NAME VALUE (see --all for names)"
-        )
-        return
-    Console(highlight=False).print(table)
+    rows = [
+        [
+            name,
+            lookup(name).to_text(values[name]) if name in values else "not set",
+            lookup(name).sensitivity,
+            lookup(name).description,
+        ]
+        for name in names
+    ]
+    print_table(
+        ["attribute", "value", "sensitivity", "description"],
+        rows,
+        "Your profile is empty. Add to it with: vault profile set NAME VALUE (see --all for names)",
+    )
 
 
 COMMANDS = [profile]

@@ -1,0 +1,102 @@
+"""`vault sites`, `site`, `consents`, `rules`, `ledger` through the real command."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from vault.site import make_nonce
+
+EXAMPLE = Path(__file__).parents[2] / "vault" / "protocol" / "examples" / "manifest.json"
+ORIGIN = "https://shop.example"
+
+
+@pytest.fixture
+def shared(run_vault) -> None:
+    assert run_vault("init", "--kdf-time", "2", "--kdf-memory-mib", "19").code == 0
+    for name, value in (("birthdate", "1990-05-17"), ("country", "NL"), ("sizes.shoe", "42")):
+        assert run_vault("profile", "set", name, value).code == 0
+    result = run_vault(
+        "present",
+        "--manifest",
+        str(EXAMPLE),
+        "--purpose",
+        "recommendations",
+        "--audience",
+        ORIGIN,
+        "--nonce",
+        make_nonce(),
+        "--decide",
+        "allow",
+        "--remember",
+    )
+    assert result.code == 0, result.err
+
+
+def test_sites_and_site(run_vault, shared) -> None:
+    sites = json.loads(run_vault("sites", "--json").out)
+    assert [(s["origin"], s["controller"], s["current_disclosures"]) for s in sites] == [
+        (ORIGIN, "Example Shoes B.V.", 1)
+    ]
+    assert "Example Shoes B.V." in run_vault("sites").out
+    report = json.loads(run_vault("site", ORIGIN, "--json").out)
+    [disclosure] = report["disclosures"]
+    assert disclosure["claims"] == {"age_over_18": True, "location.country": "NL", "sizes.shoe": 42}
+    assert disclosure["purpose"] == "recommendations" and disclosure["acknowledged"] is False
+    assert disclosure["keep_until"] - disclosure["disclosed_at"] == 30 * 86400
+    human = run_vault("site", ORIGIN + "/").out
+    assert "sizes.shoe = 42" in human and "recommendations" in human
+    assert "holds nothing" in run_vault("site", "https://other.example").out
+    result = run_vault("site", "shop.example")
+    assert result.code == 1 and "not a site origin" in result.err
+
+
+def test_consents(run_vault, shared) -> None:
+    decisions = json.loads(run_vault("consents", "--json").out)
+    assert {(d["claim"], d["effect"]) for d in decisions} == {
+        ("age_over_18", "allow"),
+        ("location.country", "allow"),
+        ("sizes.shoe", "allow"),
+    }
+    assert "sizes.shoe" in run_vault("consents").out
+
+
+def test_rules(run_vault, shared) -> None:
+    assert run_vault("rules", "add", "never", "sizes.shoe").code == 0
+    assert "already" in run_vault("rules", "add", "never", "sizes.shoe").out
+    assert run_vault("rules", "add", "deny_concept", "dpv:TargetedAdvertising").code == 0
+    listed = json.loads(run_vault("rules", "--json").out)
+    assert listed["never"] == ["sizes.shoe"] and listed["deny_concept"] == ["dpv:TargetedAdvertising"]
+    assert listed["remember_days"] == {"default": 180, "max": 365}
+    result = run_vault(
+        "present",
+        "--manifest",
+        str(EXAMPLE),
+        "--purpose",
+        "recommendations",
+        "--audience",
+        ORIGIN,
+        "--nonce",
+        make_nonce(),
+        "--json",
+    )
+    body = json.loads(result.out)
+    assert body["outcome"] == "granted" and "sizes.shoe" not in body["claims"]
+    assert body["dropped"]["sizes.shoe"] == "you never share sizes.shoe"
+    for bad in (("never", "shoe"), ("deny_concept", "TargetedAdvertising")):
+        result = run_vault("rules", "add", *bad)
+        assert result.code == 1 and result.err.startswith("error:")
+    assert run_vault("rules", "add", "sometimes", "x").code == 2
+    assert run_vault("rules", "remove", "never", "sizes.shoe").out.strip().endswith("removed")
+    assert run_vault("rules", "remember-days", "30", "--max", "90").code == 0
+    assert json.loads(run_vault("rules", "--json").out)["remember_days"] == {"default": 30, "max": 90}
+    result = run_vault("rules", "remember-days", "100", "--max", "90")
+    assert result.code == 1
+
+
+def test_ledger_listing(run_vault, shared) -> None:
+    entries = json.loads(run_vault("ledger", "--json").out)
+    assert [e["kind"] for e in entries] == ["consent"] * 3 + ["disclosure"]
+    assert json.loads(run_vault("ledger", "--site", "https://other.example", "--json").out) == []
+    assert "age_over_18=True" in run_vault("ledger").out
+    assert len(json.loads(run_vault("ledger", "--limit", "1", "--json").out)) == 1

@@ -1,0 +1,98 @@
+"""The ledger's hash chain: any change made directly in the database is found and named."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.support import FAST_KDF, NOW, PASSPHRASE
+from vault.consent import ledger
+from vault.store import Vault
+
+
+@pytest.fixture
+def vault(vault_home: Path):
+    with Vault.create(vault_home, PASSPHRASE, now=NOW, kdf=FAST_KDF) as vault:
+        with vault.transaction() as conn:
+            for n in range(1, 6):
+                ledger.append(
+                    conn,
+                    at=NOW + n,
+                    kind="disclosure",
+                    origin="https://shop.example",
+                    purpose_id="recommendations",
+                    ref=f"jti-{n:016d}",
+                    body={"claims": {"age_over_18": True}, "n": n},
+                )
+        yield vault
+
+
+def tamper(vault: Vault, sql: str, *args: object) -> None:
+    """As someone editing the file around the program would: the append-only triggers go first."""
+    vault.conn.execute("DROP TRIGGER IF EXISTS ledger_no_update")
+    vault.conn.execute("DROP TRIGGER IF EXISTS ledger_no_delete")
+    vault.conn.execute(sql, args)
+
+
+def test_intact_chain(vault: Vault) -> None:
+    assert ledger.verify(vault) == ledger.Verification(True, 5)
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("at", NOW + 99),
+        ("kind", "consent"),
+        ("origin", "https://other.example"),
+        ("purpose_id", "ads"),
+        ("ref", "jti-9999999999999999"),
+        ("body", '{"claims":{"age_over_18":false},"n":3}'),
+        ("hash", b"\0" * 32),
+    ],
+)
+def test_changing_any_column_of_a_row_is_named(vault: Vault, column: str, value: object) -> None:
+    tamper(vault, f"UPDATE ledger SET {column} = ? WHERE seq = 3", value)  # noqa: S608 - fixed column names
+    result = ledger.verify(vault)
+    assert not result.ok and result.bad_seq == 3 and "entry 3" in result.problem
+
+
+def test_deleting_a_row_in_the_middle(vault: Vault) -> None:
+    tamper(vault, "DELETE FROM ledger WHERE seq = 2")
+    result = ledger.verify(vault)
+    assert not result.ok and result.bad_seq == 2 and "missing" in result.problem
+
+
+def test_cutting_off_the_tail(vault: Vault) -> None:
+    tamper(vault, "DELETE FROM ledger WHERE seq >= 4")
+    result = ledger.verify(vault)
+    assert not result.ok and "head records entry 5" in result.problem
+
+
+def test_the_ledger_refuses_updates_and_deletes_through_sql(vault: Vault) -> None:
+    import sqlcipher3
+
+    with pytest.raises(sqlcipher3.IntegrityError, match="append-only"):
+        vault.conn.execute("UPDATE ledger SET at = 0 WHERE seq = 1")
+    with pytest.raises(sqlcipher3.IntegrityError, match="append-only"):
+        vault.conn.execute("DELETE FROM ledger WHERE seq = 1")
+
+
+def test_rows_from_another_vault_do_not_fit(vault: Vault, tmp_path: Path) -> None:
+    with Vault.create(tmp_path / "other", PASSPHRASE, now=NOW, kdf=FAST_KDF) as other:
+        with other.transaction() as conn:
+            ledger.append(conn, at=NOW, kind="consent", body={"action": "x"})
+        row = other.conn.execute(
+            "SELECT seq, at, kind, origin, purpose_id, ref, body, hash FROM ledger"
+        ).fetchone()
+    tamper(vault, "DELETE FROM ledger")
+    vault.conn.execute("INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+    result = ledger.verify(vault)
+    assert not result.ok and result.bad_seq == 1
+
+
+def test_cli_ledger_verify_names_the_entry(run_vault, vault: Vault) -> None:
+    result = run_vault("ledger", "verify")
+    assert result.code == 0 and "5 entries" in result.out
+    tamper(vault, "UPDATE ledger SET body = '{}' WHERE seq = 4")
+    result = run_vault("ledger", "verify")
+    assert result.code == 1 and "entry 4" in result.err
+    assert '"bad_entry": 4' in run_vault("ledger", "verify", "--json").out
