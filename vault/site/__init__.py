@@ -1,6 +1,22 @@
 """The site library: publish a manifest, hand out nonces, verify presentations, answer the vault.
 
-Needs only cryptography, msgspec and rfc8785 (and redis, only for `RedisReplayStore`).
+Needs only cryptography, msgspec and rfc8785 (and redis, only for `RedisReplayStore`). In outline:
+
+    site_key = SigningKey.from_seed(seed)      # generate_site_key() once; keep site_key.seed() secret
+    manifest = build_manifest(origin="https://shop.example", controller=..., site_key=site_key,
+                              revocation_endpoint="https://shop.example/vault/revoke", purposes=[...])
+    manifest_json(manifest)                    # the bytes to serve at MANIFEST_PATH
+    replay = InMemoryReplayStore()             # one process; many: RedisReplayStore(client, origin)
+
+    nonce = make_nonce()                       # per page, kept in the server-side session
+    try:
+        seen = verify_presentation(token, manifest=manifest, nonce=nonce, now=int(time.time()),
+                                   replay=replay)
+    except PresentationInvalid as refused:
+        ...                                    # refused.reason, e.g. "expired"; never holds the token
+    acknowledge_presentation(site_key, seen, manifest=manifest, now=int(time.time()))
+
+and at the revocation endpoint: `verify_revocation(...)`, erase, then `acknowledge_revocation(...)`.
 """
 
 from __future__ import annotations
