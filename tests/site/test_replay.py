@@ -110,6 +110,14 @@ def test_redis_remembers_once_with_expiry(redis_client: object) -> None:
     assert expires_at - NOW - 5 <= redis_client.ttl(name) <= expires_at - NOW  # type: ignore[attr-defined]
 
 
+def test_redis_accepts_a_float_clock(redis_client: object) -> None:
+    from vault.site import RedisReplayStore
+
+    store = RedisReplayStore(redis_client, "https://shop.example")
+    assert store.remember("f", NOW + 10, NOW + 0.5)
+    assert 9 <= redis_client.ttl("vault:replay:https://shop.example:f") <= 10  # type: ignore[attr-defined]
+
+
 def test_redis_keys_are_namespaced_per_audience(redis_client: object) -> None:
     from vault.site import RedisReplayStore
 

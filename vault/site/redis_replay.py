@@ -5,6 +5,7 @@ Imported only when used, so `vault.site` itself never needs the redis package.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -33,7 +34,7 @@ class RedisReplayStore:
         self._namespace = f"{prefix}:{audience}:"
 
     def remember(self, key: str, expires_at: int, now: int) -> bool:
-        lifetime = expires_at - now
+        lifetime = math.ceil(expires_at - now)  # whole seconds, rounded up, even if `now` is a float
         if lifetime <= 0:
             return True  # already unusable: nothing to protect, nothing to store
         try:
