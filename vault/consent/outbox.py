@@ -342,17 +342,23 @@ def https_post(url: str, body: bytes, timeout: float) -> Response:
     else:
         conn = http.client.HTTPConnection(parts.hostname, port, timeout=timeout)
     expired = threading.Event()
+    connected: list[socket.socket] = []
 
     def watchdog() -> None:
         expired.set()
-        if conn.sock is not None:
+        # The socket as connected: http.client hands it to the response and forgets it (conn.sock).
+        for sock in connected:
             with contextlib.suppress(OSError):
-                conn.sock.shutdown(socket.SHUT_RDWR)
+                sock.shutdown(socket.SHUT_RDWR)
 
     timer = threading.Timer(timeout, watchdog)
     timer.daemon = True
     timer.start()
     try:
+        conn.connect()  # bounded by `timeout` itself
+        connected.append(conn.sock)
+        if expired.is_set():
+            raise DeliveryFailed("timed out")
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         conn.request("POST", parts.path or "/", body=body, headers=headers)
         response = conn.getresponse()

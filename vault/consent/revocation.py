@@ -77,7 +77,10 @@ def revoke(
         raise InvalidInput(f"{purpose_id!r} is not a purpose id", "purpose ids look like: recommendations")
     with vault.transaction() as conn:
         if not _seen(conn, origin):
-            raise InvalidInput(f"this vault has never dealt with {origin}", "see the sites it knows")
+            raise InvalidInput(
+                f"this vault has never dealt with {origin}",
+                "check the scheme, host and port: nothing was changed",
+            )
         if purpose_id is not None and not _purpose_known(vault, conn, origin, purpose_id):
             raise InvalidInput(f"{origin} has no purpose {purpose_id!r} in this vault")
         revoked = conn.execute(
