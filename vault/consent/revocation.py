@@ -70,11 +70,15 @@ def revoke(
     """
     problem = origin_problem(origin)
     if problem is not None:
-        raise InvalidInput(f"{origin!r} is not a site origin: {problem}", "write it as https://host[:port]")
+        raise InvalidInput(
+            f"{str(origin)[:300]!r} is not a site origin: {problem}", "write it as https://host[:port]"
+        )
     if forget and purpose_id is not None:
         raise InvalidInput("forgetting a site covers all its purposes", "leave out --purpose with --forget")
     if purpose_id is not None and _PURPOSE_ID.fullmatch(purpose_id) is None:
-        raise InvalidInput(f"{purpose_id!r} is not a purpose id", "purpose ids look like: recommendations")
+        raise InvalidInput(
+            f"{purpose_id[:100]!r} is not a purpose id", "purpose ids look like: recommendations"
+        )
     with vault.transaction() as conn:
         if not _seen(conn, origin):
             raise InvalidInput(
