@@ -1,0 +1,519 @@
+"""`vault export`: everything in the vault as one JSON document, consent records shaped after ISO/IEC TS
+27560:2023. Its JSON Schema (draft 2020-12) is generated from the Structs below and committed beside this
+module as export-schema.json; a test keeps the two equal. The export is NOT encrypted.
+
+Top level, in this order: `format` ("personal-vault-export"), `version` (1), `exported_at`, `vault` (id,
+creation, schema version), `profile` (the raw attributes), `sites` (origin, epoch, the pairwise subject the
+site knows, the last stored manifest, and the disclosures exactly as `vault site ORIGIN` reports them),
+`rules`, `consent_records`, `ledger_verification`, `ledger` (every row: seq, at, kind, origin, purpose_id,
+ref, body, hash), `outbox` (revocation notices: signed statements meant for the site) and `prompts`.
+
+Times: the raw sections keep the stored Unix seconds, so they can be checked against the ledger; consent
+records use RFC 3339 UTC date-times, as 27560 expects. A ledger `body` is the stored JSON text embedded
+byte for byte, so a reader can recompute each row's hash: SHA-256(previous hash || compact JSON of
+[seq, at, kind, origin, purpose_id, ref] || "\\n" || body), starting from vault/consent/ledger.py's genesis.
+
+Left out on purpose: the master seed (every pairwise key derives from it), the copies of recently issued
+tokens and the signed result of each prompt (bearer tokens, valid for minutes), the passphrase header.
+
+Consent records (27560 field -> ours): record id -> `record_id` (a URN with the vault id, stable across
+exports and restores); PII principal -> `subject` (the pairwise subject the site knows); PII controller
+-> `controller`; privacy notice -> `notice`; purpose -> `purpose` (with its DPV concept); lawful basis ->
+`lawful_basis` (always dpv:Consent); PII information -> `personal_data`; retention period -> `retention`
+(ISO 8601 duration); recipients / third parties -> `recipients`; withdrawal method -> `withdrawal_method`;
+event time / validity duration / event state -> `event_time`, `validity`, `state` (with the DPV status)
+and the full `events` history. There is one record per row of the decisions table (`record_kind`
+"decision": a remembered answer about one claim) and one per disclosure (`record_kind` "disclosure": what
+was actually sent, with the values, under a one-time or a remembered consent). Refusals made "once" leave
+no decision row and no disclosure; they are in the ledger (kind "consent").
+"""
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import IO, Annotated, Any, Literal
+
+import msgspec
+
+from vault.claims.catalogue import ClaimValue
+from vault.consent import ledger
+from vault.consent.report import Disclosure, site_report
+from vault.protocol.errors import ManifestInvalid
+from vault.protocol.jwk import key_subject
+from vault.protocol.keys import derive_pairwise_key
+from vault.protocol.manifest import Manifest, decode_manifest, manifest_index
+from vault.store import Vault
+
+FORMAT = "personal-vault-export"
+VERSION = 1
+CONSENT_SCHEMA = "ISO/IEC TS 27560:2023"
+SCHEMA_PATH = Path(__file__).with_name("export-schema.json")
+THE_USER = "the vault user"
+
+Time = Annotated[
+    dt.datetime,
+    msgspec.Meta(extra_json_schema={"format": "date-time", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"}),
+]
+JsonObject = Annotated[msgspec.Raw, msgspec.Meta(extra_json_schema={"type": "object"})]
+HashHex = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
+State = Literal["given", "refused", "withdrawn", "expired"]
+DPV_STATUS = {
+    "given": "dpv:ConsentGiven",
+    "refused": "dpv:ConsentRefused",
+    "withdrawn": "dpv:ConsentWithdrawn",
+    "expired": "dpv:ConsentExpired",
+}
+
+
+class _Part(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    pass
+
+
+class VaultInfo(_Part):
+    vault_id: str
+    created_at: int
+    schema_version: int
+
+
+class Attribute(_Part):
+    name: str
+    value: Any
+    updated_at: int
+
+
+class Site(_Part):
+    """A site the vault has dealt with. `disclosures` is exactly what `vault site ORIGIN` reports."""
+
+    origin: str
+    epoch: int
+    subject: str  # the RFC 9278 thumbprint URI of the current pairwise key: what the site sees as `sub`
+    first_seen: int | None
+    manifest_seen_at: int | None
+    manifest: Manifest | None
+    manifest_problem: str | None  # set when a stored manifest no longer validates (it is then null)
+    disclosures: list[Disclosure]
+
+
+class Rule(_Part):
+    kind: str
+    target: str
+    created_at: int
+
+
+class Subject(_Part, kw_only=True):
+    """The PII principal. Sites know the user only by a pairwise subject; null when no key applies."""
+
+    description: str = THE_USER
+    pairwise_id: str | None
+    epoch: int | None
+
+
+class Party(_Part, kw_only=True):
+    name: str
+    role: Literal["controller", "third_party"]
+    contact: str | None = None
+    privacy_policy: str | None = None
+    why: str | None = None
+
+
+class Notice(_Part):
+    """What the user was shown: the site's manifest entry, bound by its digest (RFC 8785, SHA-256)."""
+
+    manifest_url: str
+    privacy_policy: str | None
+    purpose_digest: str | None
+    matches_stored_manifest: bool  # false when the site has changed this purpose since
+
+
+class ConsentPurpose(_Part):
+    id: str
+    title: str | None
+    description: str | None
+    concept: str | None  # a W3C DPV purpose concept, e.g. dpv:ProvidePersonalisedRecommendations
+
+
+class PersonalData(_Part):
+    claim: str
+    required: bool | None  # as the manifest declares it; null when it no longer does
+    value: ClaimValue | None  # the value sent (disclosure records); null for decisions
+
+
+class Validity(_Part, kw_only=True):
+    valid_from: Time = msgspec.field(name="from")
+    until: Time | None
+
+
+class ConsentEvent(_Part):
+    event_time: Time
+    state: State
+
+
+class ConsentRecord(_Part, kw_only=True):
+    """One consent record after ISO/IEC TS 27560:2023 (field names in its terms, values in DPV's)."""
+
+    schema_version: Literal["ISO/IEC TS 27560:2023"]
+    record_id: str
+    record_kind: Literal["decision", "disclosure"]
+    subject: Subject
+    controller: Party | None  # null only when no manifest of the site was ever stored
+    notice: Notice
+    purpose: ConsentPurpose
+    lawful_basis: Literal["dpv:Consent"]
+    consent_type: Literal["dpv:ExplicitlyExpressedConsent"]
+    personal_data: list[PersonalData]
+    retention: str | None  # ISO 8601 duration
+    recipients: list[Party]
+    withdrawal_method: str
+    event_time: Time
+    validity: Validity
+    state: State
+    dpv_status: str
+    events: list[ConsentEvent]
+    disclosure: str | None = None  # the presentation's jti
+    prompt: str | None = None  # the prompt in which the user answered, when there was one
+    replaced_by: str | None = None  # a withdrawn decision replaced by a newer answer about the same claim
+
+
+class LedgerEntry(_Part):
+    seq: int
+    at: int
+    kind: str
+    origin: str | None
+    purpose_id: str | None
+    ref: str | None
+    body: JsonObject
+    hash: HashHex
+
+
+class LedgerVerification(_Part):
+    ok: bool
+    entries: int
+    bad_seq: int | None
+    problem: str
+    head_seq: int | None
+    head_hash: HashHex | None
+
+
+class OutboxNotice(_Part):
+    id: str
+    origin: str
+    purpose_id: str
+    endpoint: str
+    notice: str  # the signed revocation notice (compact JWS)
+    created_at: int
+    attempts: int
+    next_attempt_at: int
+    last_error: str | None
+    delivered_at: int | None
+    acknowledgement: str | None
+
+
+class Prompt(_Part):
+    id: str
+    origin: str
+    purpose_id: str
+    state: str
+    created_at: int
+    expires_at: int
+    decided_at: int | None
+    request: JsonObject
+
+
+class VaultExport(_Part):
+    """Everything in a personal vault (see the module docstring of vault/consent/export.py)."""
+
+    format: Literal["personal-vault-export"]
+    version: Literal[1]
+    exported_at: Time
+    vault: VaultInfo
+    profile: list[Attribute]
+    sites: list[Site]
+    rules: list[Rule]
+    consent_records: list[ConsentRecord]
+    ledger_verification: LedgerVerification
+    ledger: list[LedgerEntry]
+    outbox: list[OutboxNotice]
+    prompts: list[Prompt]
+
+
+def export_schema() -> dict[str, Any]:
+    schema = msgspec.json.schema(VaultExport)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Personal vault export",
+        **schema,
+    }
+
+
+def schema_text() -> bytes:
+    return msgspec.json.format(msgspec.json.encode(export_schema()), indent=2) + b"\n"
+
+
+# -- reading the vault -------------------------------------------------------------------------------
+
+
+def _time(seconds: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC)
+
+
+def _raw(text: str) -> msgspec.Raw:
+    return msgspec.Raw(text.encode())
+
+
+def _events(start: int, first: State, withdrawn_at: int | None, ends_at: int, now: int) -> list[ConsentEvent]:
+    """The record's history: given (or refused), then withdrawn, or else expired once its time is up."""
+    events = [ConsentEvent(event_time=_time(start), state=first)]
+    if withdrawn_at is not None:
+        events.append(ConsentEvent(event_time=_time(withdrawn_at), state="withdrawn"))
+    elif ends_at <= now:
+        events.append(ConsentEvent(event_time=_time(ends_at), state="expired"))
+    return events
+
+
+@contextmanager
+def _snapshot(vault: Vault) -> Iterator[None]:
+    """One read transaction, so every section comes from the same state (WAL lets writers carry on)."""
+    if vault.conn.in_transaction:
+        yield
+        return
+    vault.conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        vault.conn.execute("ROLLBACK")
+
+
+class _Reader:
+    def __init__(self, vault: Vault, now: int) -> None:
+        self.vault, self.conn, self.now = vault, vault.conn, now
+        self.vault_id = str(vault.meta("vault_id"))
+        self._seed = vault.master_seed()
+        self.site = lru_cache(maxsize=4096)(self._site)
+
+    def _site(self, origin: str) -> Site:
+        """A site without its disclosures (cached: every consent record needs its manifest)."""
+        row = self.conn.execute(
+            "SELECT epoch, first_seen, manifest, manifest_seen_at FROM sites WHERE origin = ?", (origin,)
+        ).fetchone()
+        epoch, first_seen, text, seen_at = (0, None, None, None) if row is None else row
+        manifest = problem = None
+        try:
+            manifest = None if text is None else decode_manifest(text.encode())
+        except ManifestInvalid as e:
+            problem = str(e)
+        subject = key_subject(derive_pairwise_key(self._seed, origin, epoch).public_jwk)
+        return Site(
+            origin=origin,
+            epoch=epoch,
+            subject=subject,
+            first_seen=first_seen,
+            manifest_seen_at=seen_at,
+            manifest=manifest,
+            manifest_problem=problem,
+            disclosures=[],
+        )
+
+    def _rows(self, cls: type, sql: str, **convert: Callable[[Any], Any]) -> Iterator[Any]:
+        """Rows whose columns are, in order, the fields of `cls`."""
+        names = cls.__struct_fields__
+        for row in self.conn.execute(sql):
+            values = dict(zip(names, row, strict=True))
+            for name, function in convert.items():
+                values[name] = function(values[name])
+            yield cls(**values)
+
+    def origins(self) -> list[str]:
+        sql = "SELECT origin FROM sites UNION SELECT origin FROM ledger WHERE origin IS NOT NULL ORDER BY 1"
+        return [origin for (origin,) in self.conn.execute(sql)]
+
+    def sites(self) -> Iterator[Site]:
+        for origin in self.origins():
+            report = site_report(self.vault, origin)
+            yield msgspec.structs.replace(self.site(origin), disclosures=report.disclosures)
+
+    def consent_records(self) -> Iterator[ConsentRecord]:
+        yield from self._decision_records()
+        for origin in self.origins():
+            kinds = ("disclosure",)
+            bodies = {e.ref: e.body for e in ledger.entries(self.vault, origin=origin, kinds=kinds)}
+            for disclosure in site_report(self.vault, origin).disclosures:
+                yield self._disclosure_record(origin, disclosure, bodies.get(disclosure.jti, {}))
+
+    def _decision_records(self) -> Iterator[ConsentRecord]:
+        rows = self.conn.execute(
+            "SELECT id, origin, purpose_id, claim, effect, decided_at, expires_at, revoked_at, "
+            # The newer answer about the same claim that replaced this one, if that is why it was revoked.
+            "(SELECT n.id FROM decisions n WHERE n.origin = d.origin AND n.purpose_id = d.purpose_id "
+            " AND n.claim = d.claim AND n.id > d.id AND n.decided_at = d.revoked_at ORDER BY n.id LIMIT 1) "
+            "FROM decisions d ORDER BY id"
+        )
+        urn = f"urn:personal-vault:{self.vault_id}:decision:"
+        for id_, origin, purpose_id, claim, effect, decided_at, expires_at, revoked_at, newer in rows:
+            site = self.site(origin)
+            # Only a standing allow has an identity: the key the site will see on its next request.
+            standing = effect == "allow" and revoked_at is None and expires_at > self.now
+            first = "given" if effect == "allow" else "refused"
+            yield self._record(
+                origin,
+                purpose_id,
+                None,
+                _events(decided_at, first, revoked_at, expires_at, self.now),
+                {claim: None},
+                record_id=f"{urn}{id_}",
+                record_kind="decision",
+                subject=Subject(
+                    pairwise_id=site.subject if standing else None, epoch=site.epoch if standing else None
+                ),
+                validity=Validity(valid_from=_time(decided_at), until=_time(expires_at)),
+                replaced_by=None if newer is None else f"{urn}{newer}",
+            )
+
+    def _disclosure_record(self, origin: str, disclosure: Disclosure, body: dict[str, Any]) -> ConsentRecord:
+        start, until = disclosure.disclosed_at, disclosure.keep_until
+        return self._record(
+            origin,
+            disclosure.purpose,
+            body.get("purpose_digest"),
+            _events(start, "given", disclosure.withdrawn_at, until, self.now),
+            disclosure.claims,
+            record_id=f"urn:personal-vault:{self.vault_id}:disclosure:{disclosure.jti}",
+            record_kind="disclosure",
+            subject=Subject(pairwise_id=body.get("subject"), epoch=body.get("epoch")),
+            retention=body.get("retention"),
+            validity=Validity(valid_from=_time(start), until=_time(until)),
+            disclosure=disclosure.jti,
+            prompt=body.get("prompt"),
+        )
+
+    def _record(
+        self,
+        origin: str,
+        purpose_id: str,
+        digest: str | None,
+        events: list[ConsentEvent],
+        claims: dict[str, Any],
+        **fields: Any,
+    ) -> ConsentRecord:
+        manifest = self.site(origin).manifest
+        purpose = None if manifest is None else manifest.purpose(purpose_id)
+        stored_digest = None if purpose is None else manifest_index(manifest)[purpose_id].digest
+        controller, recipients = None, []
+        if manifest is not None:
+            c = manifest.controller
+            controller = Party(
+                name=c.name, role="controller", contact=c.contact, privacy_policy=c.privacy_policy
+            )
+            recipients.append(controller)
+        declared: dict[str, bool] = {}
+        if purpose is not None:
+            recipients += [Party(name=t.name, role="third_party", why=t.why) for t in purpose.third_parties]
+            declared = {claim.name: claim.required for claim in purpose.claims}
+            fields.setdefault("retention", purpose.retention)
+        state = events[-1].state
+        return ConsentRecord(
+            schema_version=CONSENT_SCHEMA,
+            controller=controller,
+            notice=Notice(
+                manifest_url=f"{origin}/.well-known/vault-manifest.json",
+                privacy_policy=None if controller is None else controller.privacy_policy,
+                purpose_digest=digest or stored_digest,
+                matches_stored_manifest=stored_digest is not None and digest in (None, stored_digest),
+            ),
+            purpose=ConsentPurpose(
+                id=purpose_id,
+                title=None if purpose is None else purpose.title,
+                description=None if purpose is None else purpose.description,
+                concept=None if purpose is None else purpose.concept,
+            ),
+            lawful_basis="dpv:Consent",
+            consent_type="dpv:ExplicitlyExpressedConsent",
+            personal_data=[
+                PersonalData(claim=name, required=declared.get(name), value=value)
+                for name, value in claims.items()
+            ],
+            recipients=recipients,
+            withdrawal_method=(
+                f"vault revoke {origin} --purpose {purpose_id} (or the extension's page for this site); "
+                "the vault then sends the site a signed revocation notice"
+            ),
+            event_time=events[-1].event_time,
+            state=state,
+            dpv_status=DPV_STATUS[state],
+            events=events,
+            **{"retention": None, **fields},
+        )
+
+    def verification(self) -> LedgerVerification:
+        result = ledger.verify(self.vault)
+        head = self.vault.meta("ledger_head")
+        head = None if head is None else bytes(head)
+        return LedgerVerification(
+            ok=result.ok,
+            entries=result.entries,
+            bad_seq=result.bad_seq,
+            problem=result.problem,
+            head_seq=None if head is None else int.from_bytes(head[:8], "big"),
+            head_hash=None if head is None else head[8:].hex(),
+        )
+
+    def sections(self) -> Iterator[tuple[str, Any]]:
+        """(field, value) in VaultExport's order; list sections come as iterators, so they can stream."""
+        yield "format", FORMAT
+        yield "version", VERSION
+        yield "exported_at", _time(self.now)
+        created_at, version = int(self.vault.meta("created_at")), self.vault.schema_version
+        yield "vault", VaultInfo(vault_id=self.vault_id, created_at=created_at, schema_version=version)
+        yield (
+            "profile",
+            self._rows(Attribute, "SELECT * FROM attributes ORDER BY name", value=msgspec.json.decode),
+        )
+        yield "sites", self.sites()
+        yield "rules", self._rows(Rule, "SELECT kind, target, created_at FROM rules ORDER BY kind, target")
+        yield "consent_records", self.consent_records()
+        yield "ledger_verification", self.verification()
+        yield (
+            "ledger",
+            self._rows(
+                LedgerEntry, "SELECT * FROM ledger ORDER BY seq", body=_raw, hash=lambda h: bytes(h).hex()
+            ),
+        )
+        yield "outbox", self._rows(OutboxNotice, "SELECT * FROM outbox ORDER BY created_at, id")
+        # Not `outcome`: it holds the token the prompt's answer produced.
+        columns = "id, origin, purpose_id, state, created_at, expires_at, decided_at, request"
+        prompts = f"SELECT {columns} FROM prompts ORDER BY created_at, id"  # noqa: S608 (fixed names)
+        yield "prompts", self._rows(Prompt, prompts, request=_raw)
+
+
+def export_vault(vault: Vault, *, now: int) -> VaultExport:
+    """The whole export in memory (fine for tens of thousands of disclosures; write_export streams)."""
+    with _snapshot(vault):
+        sections = _Reader(vault, now).sections()
+        return VaultExport(**{name: list(v) if isinstance(v, Iterator) else v for name, v in sections})
+
+
+def write_export(vault: Vault, out: IO[bytes], *, now: int, chunk_bytes: int = 1 << 20) -> None:
+    """Streams the export to `out`, one list item per line; memory is bounded by the largest site."""
+    encoder, buffer = msgspec.json.Encoder(), bytearray(b"{")
+    with _snapshot(vault):
+        for index, (name, value) in enumerate(_Reader(vault, now).sections()):
+            buffer += (b",\n" if index else b"") + encoder.encode(name) + b":"
+            if not isinstance(value, Iterator):
+                buffer += encoder.encode(value)
+                continue
+            buffer += b"["
+            for count, item in enumerate(value):
+                buffer += b",\n" if count else b"\n"
+                encoder.encode_into(item, buffer, -1)
+                if len(buffer) >= chunk_bytes:
+                    out.write(buffer)
+                    buffer.clear()
+            buffer += b"\n]"
+        out.write(buffer + b"}\n")
+
+
+if __name__ == "__main__":
+    # Regenerates the committed schema: python -m vault.consent.export
+    SCHEMA_PATH.write_bytes(schema_text())
+    print(f"wrote {SCHEMA_PATH}")
