@@ -180,6 +180,7 @@ def test_committed_schema_is_the_one_the_structs_generate() -> None:
     assert SCHEMA_PATH.read_bytes() == schema_text(), "regenerate it: python -m vault.consent.export"
 
 
+@pytest.mark.slow  # jsonschema is pure Python: about 3 ms per consent record
 def test_export_of_10000_disclosures_validates_against_the_committed_schema(exported: dict) -> None:
     schema = json.loads(SCHEMA_PATH.read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
