@@ -5,6 +5,8 @@ import hashlib
 import io
 import itertools
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -340,3 +342,14 @@ def test_a_broken_ledger_is_reported_in_the_export(tmp_path: Path) -> None:
             conn.execute("UPDATE meta SET value = ? WHERE key = 'ledger_head'", (b"\0" * 40,))
         verification = export_vault(vault, now=NOW).ledger_verification
     assert not verification.ok and "head" in verification.problem
+
+
+def test_ledger_benchmark_runs_at_small_scale() -> None:
+    """scripts/bench_ledger.py at a size a test can afford; the real run is 1,000,000 disclosures."""
+    script = Path(__file__).parents[2] / "scripts" / "bench_ledger.py"
+    args = ["--disclosures", "3000", "--sites", "10", "--samples", "5", "--batch", "1000"]
+    proc = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "Filled 3,000 disclosures" in proc.stdout
+    assert "ok=True" in proc.stdout and "bytes per disclosure" in proc.stdout
+    assert "USING INDEX ledger_by_site" in proc.stdout
