@@ -25,7 +25,7 @@ from vault.consent.revocation import revoke
 from vault.consent.service import decide_prompt, request_presentation
 from vault.consent.sites import remember_manifest
 from vault.protocol import example
-from vault.protocol.manifest import Manifest, decode_manifest
+from vault.protocol.manifest import Manifest, decode_manifest, manifest_index
 from vault.site import make_nonce
 from vault.store import Vault
 
@@ -353,3 +353,36 @@ def test_ledger_benchmark_runs_at_small_scale() -> None:
     assert "Filled 3,000 disclosures" in proc.stdout
     assert "ok=True" in proc.stdout and "bytes per disclosure" in proc.stdout
     assert "USING INDEX ledger_by_site" in proc.stdout
+
+
+def test_records_say_when_the_site_changed_its_purpose_or_was_never_stored(tmp_path: Path) -> None:
+    with Vault.create(tmp_path / "v", PASSPHRASE, now=NOW, kdf=FAST_KDF) as vault:
+        for name, value in PROFILE.items():
+            vault.set_attribute(name, value, now=NOW)
+        record_disclosures(vault, 3, signed=1)  # shop, news, books: one each, all with stored manifests
+        shop = manifest_for(SITES[0])
+        purposes = [msgspec.structs.replace(p, title="Changed title") for p in shop.purposes]
+        changed = decode_manifest(
+            msgspec.json.encode(msgspec.structs.replace(shop, purposes=tuple(purposes)))
+        )
+        with vault.transaction() as conn:
+            remember_manifest(conn, changed, now=NOW + 1)
+            conn.execute("UPDATE sites SET manifest = NULL WHERE origin = ?", (SITES[1],))
+        exported = export_vault(vault, now=NOW + 2)
+    jsonschema.validate(
+        msgspec.json.decode(msgspec.json.encode(exported)),
+        json.loads(SCHEMA_PATH.read_text()),
+        cls=jsonschema.Draft202012Validator,
+    )
+    records = {r.notice.manifest_url.split("/.well-known")[0]: r for r in exported.consent_records}
+    shop_record, news_record = records[SITES[0]], records[SITES[1]]
+    assert not shop_record.notice.matches_stored_manifest
+    assert (
+        shop_record.purpose.title == "Changed title"
+    )  # what the site says now; the digest says what was shown
+    assert shop_record.notice.purpose_digest != manifest_index(changed)["recommendations"].digest
+    assert (
+        news_record.controller is None and news_record.recipients == [] and news_record.purpose.title is None
+    )
+    assert news_record.retention == "P30D"  # from the disclosure itself
+    assert records[SITES[2]].notice.matches_stored_manifest

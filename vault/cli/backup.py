@@ -70,8 +70,14 @@ def export(state: CliState, output: Path | None, force: bool) -> None:
     with state.open_vault() as vault:
         click.echo(NOT_ENCRYPTED, err=True)
         if output is None:
-            write_export(vault, sys.stdout.buffer, now=state.now())
-            sys.stdout.flush()
+            try:
+                write_export(vault, sys.stdout.buffer, now=state.now())
+                sys.stdout.flush()
+            except BrokenPipeError:
+                # The reader went away (`vault export | head`): stop quietly, and keep Python's own
+                # flush at exit from failing again.
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                raise click.exceptions.Exit(1) from None
             return
         with _private_output(output, force) as out:
             write_export(vault, out, now=state.now())

@@ -252,6 +252,10 @@ def restore(path: Path, home: Path, passphrase: str, *, now: int, force: bool = 
     """Restores the backup at `path` as the vault in `home`. Checks everything first (the container, its
     digests, the passphrase, the database); refuses to replace an existing vault unless `force`."""
     path, home = Path(path), Path(home)
+    if home.is_symlink():
+        home = home.resolve()  # restore where the link points; do not replace the link with a directory
+    if home.exists() and not home.is_dir():
+        raise InvalidInput(f"{home} is not a directory")
     target = VaultPaths(home)
     if target.exists() and not force:
         raise VaultExists(f"a vault already exists at {home}", "use --force to replace it")

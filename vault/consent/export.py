@@ -169,7 +169,9 @@ class ConsentRecord(_Part, kw_only=True):
     event_time: Time
     validity: Validity
     state: State
-    dpv_status: str
+    dpv_status: Literal[
+        "dpv:ConsentGiven", "dpv:ConsentRefused", "dpv:ConsentWithdrawn", "dpv:ConsentExpired"
+    ]
     events: list[ConsentEvent]
     disclosure: str | None = None  # the presentation's jti
     prompt: str | None = None  # the prompt in which the user answered, when there was one
