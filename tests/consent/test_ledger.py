@@ -14,15 +14,10 @@ def vault(vault_home: Path):
     with Vault.create(vault_home, PASSPHRASE, now=NOW, kdf=FAST_KDF) as vault:
         with vault.transaction() as conn:
             for n in range(1, 6):
-                ledger.append(
-                    conn,
-                    at=NOW + n,
-                    kind="disclosure",
-                    origin="https://shop.example",
-                    purpose_id="recommendations",
-                    ref=f"jti-{n:016d}",
-                    body={"claims": {"age_over_18": True}, "n": n},
-                )
+                ledger.append_disclosure(
+                    conn, origin="https://shop.example", purpose_id="recommendations", jti=f"jti-{n:016d}",
+                    at=NOW + n, body={"claims": {"age_over_18": True}, "expires_at": NOW, "keep_until": NOW},
+                )  # fmt: skip
         yield vault
 
 
@@ -45,7 +40,7 @@ def test_intact_chain(vault: Vault) -> None:
         ("origin", "https://other.example"),
         ("purpose_id", "ads"),
         ("ref", "jti-9999999999999999"),
-        ("body", '{"claims":{"age_over_18":false},"n":3}'),
+        ("body", '{"claims":{"age_over_18":false},"expires_at":0,"keep_until":0}'),
         ("hash", b"\0" * 32),
     ],
 )
@@ -65,6 +60,21 @@ def test_cutting_off_the_tail(vault: Vault) -> None:
     tamper(vault, "DELETE FROM ledger WHERE seq >= 4")
     result = ledger.verify(vault)
     assert not result.ok and "head records entry 5" in result.problem
+
+
+def test_editing_the_by_site_copy_of_disclosures_is_found(vault: Vault) -> None:
+    vault.conn.execute("""UPDATE disclosures SET claims = '{"age_over_18":false}' WHERE seq = 2""")
+    result = ledger.verify(vault)
+    assert not result.ok and "by-site copy" in result.problem
+    vault.conn.execute("""UPDATE disclosures SET claims = '{"age_over_18":true}' WHERE seq = 2""")
+    assert ledger.verify(vault).ok
+    vault.conn.execute("DELETE FROM disclosures WHERE seq = 5")
+    assert not ledger.verify(vault).ok
+
+
+def test_disclosures_only_through_append_disclosure(vault: Vault) -> None:
+    with pytest.raises(ValueError, match="append_disclosure"):
+        ledger.append(vault.conn, at=NOW, kind="disclosure", body={})
 
 
 def test_the_ledger_refuses_updates_and_deletes_through_sql(vault: Vault) -> None:

@@ -42,12 +42,6 @@ def record_disclosure(
         "INSERT INTO recent_tokens (jti, token, keep_until) VALUES (?, ?, ?)",
         (issued.jti, issued.token, issued.issued_at + TOKEN_KEPT_SECONDS),
     )
-    return ledger.append(
-        conn,
-        at=issued.issued_at,
-        kind="disclosure",
-        origin=manifest.origin,
-        purpose_id=purpose_id,
-        ref=issued.jti,
-        body=body,
+    return ledger.append_disclosure(
+        conn, origin=manifest.origin, purpose_id=purpose_id, jti=issued.jti, at=issued.issued_at, body=body
     )

@@ -55,6 +55,20 @@ def _row_hash(
     return hashlib.sha256(previous + columns + b"\n" + body.encode()).digest()
 
 
+_COPY_COLUMNS = "origin, seq, jti, purpose_id, claims, disclosed_at, expires_at, keep_until"
+
+
+def encode_claims(claims: dict[str, Any]) -> str:
+    return msgspec.json.encode(claims).decode()
+
+
+def _disclosure_digest(
+    origin: str, seq: int, jti: str, purpose_id: str, claims: str, at: int, expires_at: int, keep_until: int
+) -> int:
+    row = msgspec.json.encode([origin, seq, jti, purpose_id, claims, at, expires_at, keep_until])
+    return int.from_bytes(hashlib.sha256(row).digest(), "big")
+
+
 def _genesis(conn: Connection) -> bytes:
     vault_id = conn.execute("SELECT value FROM meta WHERE key = 'vault_id'").fetchone()[0]
     return hashlib.sha256(b"personal-vault ledger v1\n" + str(vault_id).encode()).digest()
@@ -81,6 +95,43 @@ def append(
     """Appends one entry; call inside the transaction that makes the change it records. Returns its seq."""
     if kind not in KINDS:
         raise ValueError(f"unknown ledger kind {kind!r}")
+    if kind == "disclosure":
+        raise ValueError("disclosures are written with append_disclosure, which keeps the by-site copy")
+    return _append(conn, at=at, kind=kind, body=body, origin=origin, purpose_id=purpose_id, ref=ref)
+
+
+def append_disclosure(
+    conn: Connection, *, origin: str, purpose_id: str, jti: str, at: int, body: dict[str, Any]
+) -> int:
+    """The one writer of disclosures: the ledger entry and its by-site copy, in the caller's transaction.
+    `body` is in record_disclosure's format (claims, expires_at and keep_until are copied)."""
+    seq = _append(conn, at=at, kind="disclosure", body=body, origin=origin, purpose_id=purpose_id, ref=jti)
+    conn.execute(
+        f"INSERT INTO disclosures ({_COPY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608 - a constant
+        (
+            origin,
+            seq,
+            jti,
+            purpose_id,
+            encode_claims(body["claims"]),
+            at,
+            body["expires_at"],
+            body["keep_until"],
+        ),
+    )
+    return seq
+
+
+def _append(
+    conn: Connection,
+    *,
+    at: int,
+    kind: str,
+    body: dict[str, Any],
+    origin: str | None,
+    purpose_id: str | None,
+    ref: str | None,
+) -> int:
     head = _head(conn)
     seq, previous = (1, _genesis(conn)) if head is None else (head[0] + 1, head[1])
     text = msgspec.json.encode(body).decode()
@@ -146,6 +197,9 @@ def verify(vault: Vault) -> Verification:
     """Walks the whole chain. Reports the first entry that does not match, and what is wrong with it."""
     conn = vault.conn
     previous, expected_seq, count = _genesis(conn), 1, 0
+    # The by-site copy of disclosures must hold exactly the ledger's disclosures: compared as multisets
+    # (a sum of row hashes), so each table is read once in its own order.
+    expected_copy = 0
     rows = conn.execute("SELECT seq, at, kind, origin, purpose_id, ref, body, hash FROM ledger ORDER BY seq")
     for seq, at, kind, origin, purpose_id, ref, body, stored in rows:
         if seq != expected_seq:
@@ -154,6 +208,19 @@ def verify(vault: Vault) -> Verification:
             return Verification(False, count, seq, f"entry {seq} has an unknown kind")
         if _row_hash(previous, seq, at, kind, origin, purpose_id, ref, body) != bytes(stored):
             return Verification(False, count, seq, f"entry {seq} was changed (its hash does not match)")
+        if kind == "disclosure":
+            try:
+                decoded = msgspec.json.decode(body)
+                claims, expires_at, keep_until = (
+                    decoded["claims"],
+                    decoded["expires_at"],
+                    decoded["keep_until"],
+                )
+            except (msgspec.DecodeError, KeyError, TypeError):
+                return Verification(False, count, seq, f"entry {seq} is not a well-formed disclosure")
+            expected_copy += _disclosure_digest(
+                origin, seq, ref, purpose_id, encode_claims(claims), at, expires_at, keep_until
+            )
         previous, expected_seq, count = bytes(stored), seq + 1, count + 1
     head = _head(conn)
     if head is None and count:
@@ -165,4 +232,12 @@ def verify(vault: Vault) -> Verification:
             count + 1 if head[0] > count else head[0],
             f"the ledger ends at entry {count} but its head records entry {head[0]}",
         )
+    copy = sum(
+        _disclosure_digest(*row)
+        for row in conn.execute(
+            f"SELECT {_COPY_COLUMNS} FROM disclosures"  # noqa: S608 - a constant
+        )
+    )
+    if copy % 2**256 != expected_copy % 2**256:
+        return Verification(False, count, None, "the by-site copy of disclosures does not match the ledger")
     return Verification(True, count)

@@ -8,7 +8,8 @@ import msgspec
 from vault.consent.ledger import entries
 from vault.store import Vault
 
-REPORT_KINDS = ("disclosure", "acknowledgement", "revocation", "delivery_ack")
+# What happened to disclosures after they were made; read from the ledger by (origin, kind).
+EVENT_KINDS = ("acknowledgement", "revocation", "delivery_ack")
 
 
 class Disclosure(msgspec.Struct, kw_only=True):
@@ -35,20 +36,26 @@ class SiteReport(msgspec.Struct, kw_only=True):
 
 
 def site_report(vault: Vault, origin: str) -> SiteReport:
-    by_jti: dict[str, Disclosure] = {}
+    rows = vault.conn.execute(
+        "SELECT jti, purpose_id, claims, disclosed_at, expires_at, keep_until FROM disclosures "
+        "WHERE origin = ? ORDER BY seq",
+        (origin,),
+    )
+    by_jti = {
+        jti: Disclosure(
+            jti=jti,
+            purpose=purpose_id,
+            claims=msgspec.json.decode(claims),
+            disclosed_at=at,
+            expires_at=expires_at,
+            keep_until=keep_until,
+        )
+        for jti, purpose_id, claims, at, expires_at, keep_until in rows
+    }
     notices: dict[str, list[Disclosure]] = {}
-    for entry in entries(vault, origin=origin, kinds=REPORT_KINDS):
+    for entry in entries(vault, origin=origin, kinds=EVENT_KINDS):
         body = entry.body
-        if entry.kind == "disclosure":
-            by_jti[entry.ref] = Disclosure(
-                jti=entry.ref,
-                purpose=entry.purpose_id,
-                claims=body["claims"],
-                disclosed_at=entry.at,
-                expires_at=body["expires_at"],
-                keep_until=body["keep_until"],
-            )
-        elif entry.kind == "acknowledgement" and entry.ref in by_jti:
+        if entry.kind == "acknowledgement" and entry.ref in by_jti:
             by_jti[entry.ref].acknowledged = True
             by_jti[entry.ref].acknowledged_keep_until = body.get("keep_until")
         elif entry.kind == "revocation":
