@@ -17,7 +17,8 @@ from tests.support import FAST_KDF, NOW, PASSPHRASE
 from vault.claims.issuer import issue_from_profile
 from vault.consent import ledger
 from vault.consent.disclosures import record_disclosure
-from vault.consent.export import SCHEMA_PATH, export_vault, schema_text, write_export
+from vault.consent.export import export_vault, write_export
+from vault.consent.export_format import SCHEMA_PATH, schema_text
 from vault.consent.policy import Answer
 from vault.consent.records import add_rule
 from vault.consent.report import site_report

@@ -32,226 +32,43 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from pathlib import Path
-from typing import IO, Annotated, Any, Literal
+from typing import IO, Any
 
 import msgspec
 
-from vault.claims.catalogue import ClaimValue
 from vault.consent import ledger
+from vault.consent.export_format import (
+    CONSENT_SCHEMA,
+    DPV_STATUS,
+    FORMAT,
+    SCHEMA_PATH,
+    VERSION,
+    Attribute,
+    ConsentEvent,
+    ConsentPurpose,
+    ConsentRecord,
+    LedgerEntry,
+    LedgerVerification,
+    Notice,
+    OutboxNotice,
+    Party,
+    PersonalData,
+    Prompt,
+    Rule,
+    Site,
+    State,
+    Subject,
+    Validity,
+    VaultExport,
+    VaultInfo,
+    schema_text,
+)
 from vault.consent.report import Disclosure, site_report
 from vault.protocol.errors import ManifestInvalid
 from vault.protocol.jwk import key_subject
 from vault.protocol.keys import derive_pairwise_key
-from vault.protocol.manifest import Manifest, decode_manifest, manifest_index
+from vault.protocol.manifest import decode_manifest, manifest_index
 from vault.store import Vault
-
-FORMAT = "personal-vault-export"
-VERSION = 1
-CONSENT_SCHEMA = "ISO/IEC TS 27560:2023"
-SCHEMA_PATH = Path(__file__).with_name("export-schema.json")
-THE_USER = "the vault user"
-
-Time = Annotated[
-    dt.datetime,
-    msgspec.Meta(extra_json_schema={"format": "date-time", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"}),
-]
-JsonObject = Annotated[msgspec.Raw, msgspec.Meta(extra_json_schema={"type": "object"})]
-HashHex = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
-State = Literal["given", "refused", "withdrawn", "expired"]
-DPV_STATUS = {
-    "given": "dpv:ConsentGiven",
-    "refused": "dpv:ConsentRefused",
-    "withdrawn": "dpv:ConsentWithdrawn",
-    "expired": "dpv:ConsentExpired",
-}
-
-
-class _Part(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    pass
-
-
-class VaultInfo(_Part):
-    vault_id: str
-    created_at: int
-    schema_version: int
-
-
-class Attribute(_Part):
-    name: str
-    value: Any
-    updated_at: int
-
-
-class Site(_Part):
-    """A site the vault has dealt with. `disclosures` is exactly what `vault site ORIGIN` reports."""
-
-    origin: str
-    epoch: int
-    subject: str  # the RFC 9278 thumbprint URI of the current pairwise key: what the site sees as `sub`
-    first_seen: int | None
-    manifest_seen_at: int | None
-    manifest: Manifest | None
-    manifest_problem: str | None  # set when a stored manifest no longer validates (it is then null)
-    disclosures: list[Disclosure]
-
-
-class Rule(_Part):
-    kind: str
-    target: str
-    created_at: int
-
-
-class Subject(_Part, kw_only=True):
-    """The PII principal. Sites know the user only by a pairwise subject; null when no key applies."""
-
-    description: str = THE_USER
-    pairwise_id: str | None
-    epoch: int | None
-
-
-class Party(_Part, kw_only=True):
-    name: str
-    role: Literal["controller", "third_party"]
-    contact: str | None = None
-    privacy_policy: str | None = None
-    why: str | None = None
-
-
-class Notice(_Part):
-    """What the user was shown: the site's manifest entry, bound by its digest (RFC 8785, SHA-256)."""
-
-    manifest_url: str
-    privacy_policy: str | None
-    purpose_digest: str | None
-    matches_stored_manifest: bool  # false when the site has changed this purpose since
-
-
-class ConsentPurpose(_Part):
-    id: str
-    title: str | None
-    description: str | None
-    concept: str | None  # a W3C DPV purpose concept, e.g. dpv:ProvidePersonalisedRecommendations
-
-
-class PersonalData(_Part):
-    claim: str
-    required: bool | None  # as the manifest declares it; null when it no longer does
-    value: ClaimValue | None  # the value sent (disclosure records); null for decisions
-
-
-class Validity(_Part, kw_only=True):
-    valid_from: Time = msgspec.field(name="from")
-    until: Time | None
-
-
-class ConsentEvent(_Part):
-    event_time: Time
-    state: State
-
-
-class ConsentRecord(_Part, kw_only=True):
-    """One consent record after ISO/IEC TS 27560:2023 (field names in its terms, values in DPV's)."""
-
-    schema_version: Literal["ISO/IEC TS 27560:2023"]
-    record_id: str
-    record_kind: Literal["decision", "disclosure"]
-    subject: Subject
-    controller: Party | None  # null only when no manifest of the site was ever stored
-    notice: Notice
-    purpose: ConsentPurpose
-    lawful_basis: Literal["dpv:Consent"]
-    consent_type: Literal["dpv:ExplicitlyExpressedConsent"]
-    personal_data: list[PersonalData]
-    retention: str | None  # ISO 8601 duration
-    recipients: list[Party]
-    withdrawal_method: str
-    event_time: Time
-    validity: Validity
-    state: State
-    dpv_status: Literal[
-        "dpv:ConsentGiven", "dpv:ConsentRefused", "dpv:ConsentWithdrawn", "dpv:ConsentExpired"
-    ]
-    events: list[ConsentEvent]
-    disclosure: str | None = None  # the presentation's jti
-    prompt: str | None = None  # the prompt in which the user answered, when there was one
-    replaced_by: str | None = None  # a withdrawn decision replaced by a newer answer about the same claim
-
-
-class LedgerEntry(_Part):
-    seq: int
-    at: int
-    kind: str
-    origin: str | None
-    purpose_id: str | None
-    ref: str | None
-    body: JsonObject
-    hash: HashHex
-
-
-class LedgerVerification(_Part):
-    ok: bool
-    entries: int
-    bad_seq: int | None
-    problem: str
-    head_seq: int | None
-    head_hash: HashHex | None
-
-
-class OutboxNotice(_Part):
-    id: str
-    origin: str
-    purpose_id: str
-    endpoint: str
-    notice: str  # the signed revocation notice (compact JWS)
-    created_at: int
-    attempts: int
-    next_attempt_at: int
-    last_error: str | None
-    delivered_at: int | None
-    acknowledgement: str | None
-
-
-class Prompt(_Part):
-    id: str
-    origin: str
-    purpose_id: str
-    state: str
-    created_at: int
-    expires_at: int
-    decided_at: int | None
-    request: JsonObject
-
-
-class VaultExport(_Part):
-    """Everything in a personal vault (see the module docstring of vault/consent/export.py)."""
-
-    format: Literal["personal-vault-export"]
-    version: Literal[1]
-    exported_at: Time
-    vault: VaultInfo
-    profile: list[Attribute]
-    sites: list[Site]
-    rules: list[Rule]
-    consent_records: list[ConsentRecord]
-    ledger_verification: LedgerVerification
-    ledger: list[LedgerEntry]
-    outbox: list[OutboxNotice]
-    prompts: list[Prompt]
-
-
-def export_schema() -> dict[str, Any]:
-    schema = msgspec.json.schema(VaultExport)
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "Personal vault export",
-        **schema,
-    }
-
-
-def schema_text() -> bytes:
-    return msgspec.json.format(msgspec.json.encode(export_schema()), indent=2) + b"\n"
-
 
 # -- reading the vault -------------------------------------------------------------------------------
 
