@@ -1,35 +1,16 @@
 """`vault sites`, `site`, `consents`, `rules`, `ledger` through the real command."""
 
 import json
-from pathlib import Path
 
 import pytest
 
+from tests.cli.conftest import ORIGIN
 from vault.site import make_nonce
-
-EXAMPLE = Path(__file__).parents[2] / "vault" / "protocol" / "examples" / "manifest.json"
-ORIGIN = "https://shop.example"
 
 
 @pytest.fixture
-def shared(run_vault) -> None:
-    assert run_vault("init", "--kdf-time", "2", "--kdf-memory-mib", "19").code == 0
-    for name, value in (("birthdate", "1990-05-17"), ("country", "NL"), ("sizes.shoe", "42")):
-        assert run_vault("profile", "set", name, value).code == 0
-    result = run_vault(
-        "present",
-        "--manifest",
-        str(EXAMPLE),
-        "--purpose",
-        "recommendations",
-        "--audience",
-        ORIGIN,
-        "--nonce",
-        make_nonce(),
-        "--decide",
-        "allow",
-        "--remember",
-    )
+def shared(profile, present) -> None:
+    result = present(make_nonce(), "--decide", "allow", "--remember")
     assert result.code == 0, result.err
 
 
@@ -61,25 +42,14 @@ def test_consents(run_vault, shared) -> None:
     assert "sizes.shoe" in run_vault("consents").out
 
 
-def test_rules(run_vault, shared) -> None:
+def test_rules(run_vault, shared, present) -> None:
     assert run_vault("rules", "add", "never", "sizes.shoe").code == 0
     assert "already" in run_vault("rules", "add", "never", "sizes.shoe").out
     assert run_vault("rules", "add", "deny_concept", "dpv:TargetedAdvertising").code == 0
     listed = json.loads(run_vault("rules", "--json").out)
     assert listed["never"] == ["sizes.shoe"] and listed["deny_concept"] == ["dpv:TargetedAdvertising"]
     assert listed["remember_days"] == {"default": 180, "max": 365}
-    result = run_vault(
-        "present",
-        "--manifest",
-        str(EXAMPLE),
-        "--purpose",
-        "recommendations",
-        "--audience",
-        ORIGIN,
-        "--nonce",
-        make_nonce(),
-        "--json",
-    )
+    result = present(make_nonce(), "--json")
     body = json.loads(result.out)
     assert body["outcome"] == "granted" and "sizes.shoe" not in body["claims"]
     assert body["dropped"]["sizes.shoe"] == "you never share sizes.shoe"

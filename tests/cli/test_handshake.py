@@ -5,38 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.conftest import EXAMPLE, ORIGIN
 from vault.site import make_nonce
-
-EXAMPLE = Path(__file__).parents[2] / "vault" / "protocol" / "examples" / "manifest.json"
-ORIGIN = "https://shop.example"
-FAST = ("--kdf-time", "2", "--kdf-memory-mib", "19")
-
-
-@pytest.fixture
-def profile(run_vault) -> None:
-    assert run_vault("init", *FAST).code == 0
-    for name, value in (
-        ("birthdate", "1990-05-17"),
-        ("country", "NL"),
-        ("sizes.shoe", "42"),
-        ("postal_code", "1017 CT"),
-    ):
-        assert run_vault("profile", "set", name, value).code == 0
-
-
-def present(run_vault, nonce: str, *extra: str):
-    return run_vault(
-        "present",
-        "--manifest",
-        str(EXAMPLE),
-        "--purpose",
-        "recommendations",
-        "--audience",
-        ORIGIN,
-        "--nonce",
-        nonce,
-        *extra,
-    )
 
 
 def verify(run_vault, token: str, nonce: str, *extra: str, stdin: str | None = None):
@@ -55,9 +25,9 @@ def verify(run_vault, token: str, nonce: str, *extra: str, stdin: str | None = N
     )
 
 
-def test_present_then_verify(run_vault, profile) -> None:
+def test_present_then_verify(run_vault, profile, present) -> None:
     nonce = make_nonce()
-    issued = present(run_vault, nonce, "--json", "--decide", "allow")
+    issued = present(nonce, "--json", "--decide", "allow")
     assert issued.code == 0, issued.err
     body = json.loads(issued.out)
     assert body["outcome"] == "granted"
@@ -76,8 +46,8 @@ def test_present_then_verify(run_vault, profile) -> None:
     assert human.code == 0 and "age_over_18 = True" in human.out
 
 
-def test_present_prints_just_the_token(run_vault, profile) -> None:
-    result = present(run_vault, make_nonce(), "--claims", "age_over_18,location.country", "--decide", "allow")
+def test_present_prints_just_the_token(run_vault, profile, present) -> None:
+    result = present(make_nonce(), "--claims", "age_over_18,location.country", "--decide", "allow")
     assert result.code == 0, result.err
     assert result.out.count(".") == 2 and len(result.out.split()) == 1
 
@@ -93,9 +63,9 @@ def test_present_prints_just_the_token(run_vault, profile) -> None:
         (lambda token, nonce: ("not.a.token", nonce), "malformed"),
     ],
 )
-def test_verify_refuses_with_the_reason_and_exit_1(run_vault, profile, mutate, reason: str) -> None:
+def test_verify_refuses_with_the_reason_and_exit_1(run_vault, profile, present, mutate, reason: str) -> None:
     nonce = make_nonce()
-    token = present(run_vault, nonce, "--decide", "allow").out.strip()
+    token = present(nonce, "--decide", "allow").out.strip()
     bad_token, bad_nonce = mutate(token, nonce)
     result = verify(run_vault, bad_token, bad_nonce, "--json")
     assert result.code == 1
@@ -119,60 +89,37 @@ def test_verify_usage_errors_exit_2(run_vault, tmp_path: Path) -> None:
     assert run_vault("verify", "x.y.z", "--manifest", str(EXAMPLE), passphrase=None).code == 2
 
 
-def test_present_refusals(run_vault, profile, tmp_path: Path) -> None:
+def test_present_refusals(run_vault, profile, present, tmp_path: Path) -> None:
     nonce = make_nonce()
-    result = present(run_vault, nonce, "--claims", "sizes.shoe")
+    result = present(nonce, "--claims", "sizes.shoe")
     assert result.code == 1 and "requires age_over_18, location.country" in result.err
-    result = present(run_vault, nonce, "--claims", "age_over_18,location.country,email")
+    result = present(nonce, "--claims", "age_over_18,location.country,email")
     assert result.code == 1 and "does not declare email" in result.err
-    result = run_vault(
-        "present", "--manifest", str(EXAMPLE), "--purpose", "nope", "--audience", ORIGIN, "--nonce", nonce
-    )
+    result = present(nonce, purpose="nope")
     assert result.code == 1 and "no purpose 'nope'" in result.err
-    result = run_vault(
-        "present",
-        "--manifest",
-        str(EXAMPLE),
-        "--purpose",
-        "recommendations",
-        "--audience",
-        "https://evil.example",
-        "--nonce",
-        nonce,
-    )
+    result = present(nonce, audience="https://evil.example")
     assert result.code == 1 and "wrong_origin" in result.err
-    result = present(run_vault, "short")
+    result = present("short")
     assert result.code == 1 and "nonce must be" in result.err
     broken = tmp_path / "broken.json"
     broken.write_text(EXAMPLE.read_text().replace('"origin"', '"origin", "origin"', 1))
-    result = run_vault(
-        "present",
-        "--manifest",
-        str(broken),
-        "--purpose",
-        "recommendations",
-        "--audience",
-        ORIGIN,
-        "--nonce",
-        nonce,
-    )
+    result = present(nonce, manifest=broken)
     assert result.code == 1 and "is not valid" in result.err
     # Consent is needed and nobody can be asked: refused, nothing signed.
-    result = present(run_vault, nonce)
+    result = present(nonce)
     assert result.code == 1 and "--decide" in result.err
     assert run_vault("profile", "unset", "country").code == 0
-    result = present(run_vault, nonce, "--decide", "allow")
+    result = present(nonce, "--decide", "allow")
     assert result.code == 1 and "your profile has no country" in result.err
 
 
-def test_present_remembers_and_deny(run_vault, profile) -> None:
-    assert present(run_vault, make_nonce(), "--decide", "allow", "--remember").code == 0
-    again = json.loads(present(run_vault, make_nonce(), "--json").out)  # no --decide: remembered
+def test_present_remembers_and_deny(run_vault, profile, present) -> None:
+    assert present(make_nonce(), "--decide", "allow", "--remember").code == 0
+    again = json.loads(present(make_nonce(), "--json").out)  # no --decide: remembered
     assert again["outcome"] == "granted"
     ledger = json.loads(run_vault("ledger", "--json").out)
     assert [e["kind"] for e in ledger].count("disclosure") == 2
     denied = present(
-        run_vault,
         make_nonce(),
         "--claims",
         "age_over_18,location.country,interests",
