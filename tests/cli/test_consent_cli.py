@@ -69,4 +69,5 @@ def test_ledger_listing(run_vault, shared) -> None:
     assert [e["kind"] for e in entries] == ["consent"] * 3 + ["disclosure"]
     assert json.loads(run_vault("ledger", "--site", "https://other.example", "--json").out) == []
     assert "age_over_18=True" in run_vault("ledger").out
-    assert len(json.loads(run_vault("ledger", "--limit", "1", "--json").out)) == 1
+    newest = json.loads(run_vault("ledger", "--limit", "1", "--json").out)
+    assert [e["seq"] for e in newest] == [entries[-1]["seq"]] and newest[0]["kind"] == "disclosure"

@@ -113,9 +113,7 @@ def ledger(ctx: click.Context, origin: str | None, limit: int | None, as_json: b
         return
     state: CliState = ctx.obj
     with state.open_vault() as vault:
-        entries = list(ledger_module.entries(vault, origin=_origin(origin) if origin else None))
-    if limit:
-        entries = entries[-limit:]
+        entries = list(ledger_module.entries(vault, origin=_origin(origin) if origin else None, newest=limit))
     if as_json:
         print_json(entries)
         return

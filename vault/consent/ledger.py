@@ -155,10 +155,10 @@ def entries(
     origin: str | None = None,
     kinds: tuple[str, ...] = (),
     ref: str | None = None,
-    after: int = 0,
-    limit: int | None = None,
+    newest: int | None = None,
 ) -> Iterator[Entry]:
-    where, args = ["seq > ?"], [after]
+    """Entries in order; with `newest`, only the last that many (read from the end, not the whole ledger)."""
+    where, args = ["1"], []
     if origin is not None:
         where.append("origin = ?")
         args.append(origin)
@@ -171,8 +171,8 @@ def entries(
     # Only fixed column names and placeholders are joined in; every value is a bound parameter.
     columns = "seq, at, kind, origin, purpose_id, ref, body"
     sql = f"SELECT {columns} FROM ledger WHERE {' AND '.join(where)} ORDER BY seq"  # noqa: S608
-    if limit is not None:
-        sql += f" LIMIT {int(limit)}"
+    if newest is not None:
+        sql = f"SELECT * FROM ({sql} DESC LIMIT {int(newest)}) ORDER BY seq"  # noqa: S608
     for seq, at, kind, origin_, purpose_id, ref_, body in vault.conn.execute(sql, args):
         yield Entry(
             seq=seq,
