@@ -81,7 +81,7 @@ def fill(vault: Vault, origins: list[str], count: int, batch: int, rng: random.R
                 if index == 0 and purpose == PURPOSES[0]:
                     # The real writer once, so the bodies below are checked against its format.
                     record_disclosure(
-                        conn, issued=issued, manifest=manifest, purpose_id=purpose, master_seed=seed,
+                        conn, issued=issued, manifest=manifest, purpose_id=purpose,
                         epoch=0, prompt_id=None,
                     )  # fmt: skip
                     real = next(ledger.entries(vault, kinds=("disclosure",))).body

@@ -1,6 +1,7 @@
 """`vault export`: a vault with 10,000 disclosures against the committed JSON Schema (checked by jsonschema,
 not by msgspec), consent records after ISO/IEC TS 27560, a ledger a reader can re-check, no secrets."""
 
+import dataclasses
 import hashlib
 import io
 import itertools
@@ -89,20 +90,17 @@ def record_disclosures(vault: Vault, count: int, *, start: int = START, signed: 
                     jti=f"jti-{i:012d}",
                 )
             template = templates[key]
-            issued = type(template)(
-                token=template.token,
+            issued = dataclasses.replace(
+                template,
                 jti=f"jti-{i:012d}",
-                claims=template.claims,
                 issued_at=start + i * STEP,
                 expires_at=start + i * STEP + (template.expires_at - template.issued_at),
-                dropped=template.dropped,
             )
             record_disclosure(
                 conn,
                 issued=issued,
                 manifest=manifests[origin],
                 purpose_id=purpose,
-                master_seed=seed,
                 epoch=vault.site_epoch(origin),
                 prompt_id=None,
             )

@@ -99,7 +99,6 @@ def disclose(
             issued=issued,
             manifest=manifest,
             purpose_id=purpose_id,
-            master_seed=vault.master_seed(),
             epoch=epoch,
             prompt_id=None,
         )

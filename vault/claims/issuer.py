@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vault.claims.catalogue import ClaimValue, derive_claims
+from vault.protocol.jwk import key_subject
 from vault.protocol.keys import derive_pairwise_key
 from vault.protocol.manifest import Manifest, manifest_index
 from vault.protocol.presentation import DEFAULT_TTL, issue_presentation
@@ -21,6 +22,7 @@ class Issued:
     issued_at: int
     expires_at: int
     dropped: tuple[str, ...]  # claims asked for that the profile cannot provide
+    subject: str  # the pairwise key's thumbprint URI: who the site knows this as
 
 
 def issue_from_profile(
@@ -48,4 +50,5 @@ def issue_from_profile(
     derived = derive_claims(requested, attributes, dt.datetime.fromtimestamp(now, dt.UTC).date())
     key = derive_pairwise_key(master_seed, manifest.origin, epoch)
     token = issue_presentation(key, manifest, purpose_id, audience, nonce, derived.values, now, jti, ttl)
-    return Issued(token, jti, derived.values, now, now + ttl, (*derived.unknown, *derived.missing))
+    dropped = (*derived.unknown, *derived.missing)
+    return Issued(token, jti, derived.values, now, now + ttl, dropped, key_subject(key.public_jwk))

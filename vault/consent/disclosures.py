@@ -4,8 +4,6 @@ report, revocation, export) relies on the body format written here."""
 
 from vault.claims.issuer import Issued
 from vault.consent import ledger
-from vault.protocol.jwk import key_subject
-from vault.protocol.keys import derive_pairwise_key
 from vault.protocol.manifest import Manifest, manifest_index, retention_seconds
 from vault.store.database import Connection
 
@@ -19,13 +17,11 @@ def record_disclosure(
     issued: Issued,
     manifest: Manifest,
     purpose_id: str,
-    master_seed: bytes,
     epoch: int,
     prompt_id: str | None,
 ) -> int:
     """Call inside the transaction that must commit before the token leaves. Returns the ledger seq."""
     entry = manifest_index(manifest)[purpose_id]
-    subject = key_subject(derive_pairwise_key(master_seed, manifest.origin, epoch).public_jwk)
     body = {
         "claims": issued.claims,
         "purpose_digest": entry.digest,
@@ -34,7 +30,7 @@ def record_disclosure(
         "expires_at": issued.expires_at,
         "keep_until": issued.issued_at + retention_seconds(entry.purpose.retention),
         "epoch": epoch,
-        "subject": subject,
+        "subject": issued.subject,
         "prompt": prompt_id,
     }
     conn.execute("DELETE FROM recent_tokens WHERE keep_until < ?", (issued.issued_at,))

@@ -20,9 +20,10 @@ from vault.consent.policy import Answer, ConsentRequired, Denied, Granted, evalu
 from vault.consent.records import DAY, load_rules, remember_days, standing_decisions, store_decisions
 from vault.consent.sites import remember_manifest, stored_manifest
 from vault.errors import InvalidInput
-from vault.protocol.acknowledgement import ACK_TYP, verify_acknowledgement
+from vault.protocol.acknowledgement import verify_acknowledgement
 from vault.protocol.b64 import b64url_decode
 from vault.protocol.errors import AcknowledgementInvalid, IssueError, Reason
+from vault.protocol.jwk import key_subject
 from vault.protocol.keys import derive_pairwise_key
 from vault.protocol.manifest import Manifest, decode_manifest, manifest_index
 from vault.protocol.presentation import DEFAULT_TTL, NONCE_PATTERN, issue_presentation
@@ -159,15 +160,17 @@ def _issue(
         )
     except IssueError as e:  # every argument was checked before; this is a value the protocol cannot carry
         raise InvalidInput(f"cannot sign this presentation: {e.reason.replace('_', ' ')}") from None
-    issued = Issued(token, jti, dict(granted.claims), now, now + DEFAULT_TTL, tuple(granted.dropped))
+    issued = Issued(
+        token,
+        jti,
+        dict(granted.claims),
+        now,
+        now + DEFAULT_TTL,
+        tuple(granted.dropped),
+        key_subject(key.public_jwk),
+    )
     record_disclosure(
-        vault.conn,
-        issued=issued,
-        manifest=manifest,
-        purpose_id=purpose_id,
-        master_seed=seed,
-        epoch=epoch,
-        prompt_id=prompt_id,
+        vault.conn, issued=issued, manifest=manifest, purpose_id=purpose_id, epoch=epoch, prompt_id=prompt_id
     )
     return Outcome(
         outcome="granted",
@@ -326,4 +329,4 @@ def store_acknowledgement(vault: Vault, token: str, *, now: int) -> dict[str, An
                 ref=jti,
                 body={"claims": list(ack.claims), "keep_until": ack.keep_until, "token": token},
             )
-    return {"presentation": jti, "claims": list(ack.claims), "keep_until": ack.keep_until, "typ": ACK_TYP}
+    return {"presentation": jti, "claims": list(ack.claims), "keep_until": ack.keep_until}
