@@ -38,3 +38,9 @@ class VaultDamaged(VaultError):
 
 class VaultExists(VaultError):
     exit_code = 5
+
+
+class VaultLocked(VaultError):
+    """The daemon holds the vault locked: nothing can be read or signed until the user unlocks it."""
+
+    exit_code = 6

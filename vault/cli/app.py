@@ -147,10 +147,10 @@ def passwd(
 
 
 def _register() -> None:
-    from vault.cli import backup, consent, demo, handshake, profile, revocation
+    from vault.cli import backup, consent, daemon, demo, handshake, install, profile, revocation
 
     # Each CLI module lists its commands in COMMANDS; registering them here keeps one place to look.
-    for module in (profile, handshake, consent, revocation, backup, demo):
+    for module in (profile, handshake, consent, revocation, backup, daemon, install, demo):
         for command in getattr(module, "COMMANDS", ()):
             cli.add_command(command)
 

@@ -52,7 +52,15 @@ def rekey(conn: Connection, key: bytes) -> None:
 
 @contextmanager
 def transaction(conn: Connection) -> Iterator[Connection]:
-    """BEGIN IMMEDIATE: take the write lock up front so two writers queue instead of failing mid-way."""
+    """BEGIN IMMEDIATE: take the write lock up front so two writers queue instead of failing mid-way.
+
+    Inside an open transaction this is a savepoint: the daemon runs several requests in one transaction
+    (one fsync for all of them), and each request's writes still roll back alone if it fails.
+    """
+    if conn.in_transaction:
+        with savepoint(conn):
+            yield conn
+        return
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
@@ -60,6 +68,18 @@ def transaction(conn: Connection) -> Iterator[Connection]:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+@contextmanager
+def savepoint(conn: Connection) -> Iterator[Connection]:
+    conn.execute("SAVEPOINT nested")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK TO nested")
+        conn.execute("RELEASE nested")
+        raise
+    conn.execute("RELEASE nested")
 
 
 def schema_version(conn: Connection) -> int:

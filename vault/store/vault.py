@@ -59,10 +59,11 @@ def _new_header(passphrase: str, kdf: KdfParams, now: int, random_bytes: RandomB
 class Vault:
     """An open (unlocked) vault. Use as a context manager, or call close()."""
 
-    def __init__(self, paths: VaultPaths, conn: database.Connection, header: Header) -> None:
+    def __init__(self, paths: VaultPaths, conn: database.Connection, header: Header, key: bytes) -> None:
         self.paths = paths
         self.conn = conn
         self.header = header
+        self._key = key  # kept only so another_connection() need not run Argon2id again
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -94,14 +95,14 @@ class Vault:
             raise
         # The header is written last: its presence is what makes the directory a vault.
         write_header(paths.header, header)
-        return cls(paths, conn, header)
+        return cls(paths, conn, header, key)
 
     @classmethod
     def open(
         cls, home: Path, passphrase: str, *, now: int, random_bytes: RandomBytes = secrets.token_bytes
     ) -> "Vault":
         paths = cls.check_present(home)
-        conn, header = cls._unlock(paths, passphrase)
+        conn, header, key = cls._unlock(paths, passphrase)
         try:
             migrate(conn, MigrationContext(now, random_bytes))
         except database.DatabaseError as e:
@@ -110,7 +111,11 @@ class Vault:
         except BaseException:
             conn.close()
             raise
-        return cls(paths, conn, header)
+        return cls(paths, conn, header, key)
+
+    def another_connection(self) -> "Vault":
+        """The same vault on a second connection, for a thread that must not share the first one."""
+        return Vault(self.paths, database.connect(self.paths.database, self._key), self.header, self._key)
 
     @staticmethod
     def check_present(home: Path) -> VaultPaths:
@@ -128,7 +133,7 @@ class Vault:
         return paths
 
     @staticmethod
-    def _unlock(paths: VaultPaths, passphrase: str) -> tuple[database.Connection, Header]:
+    def _unlock(paths: VaultPaths, passphrase: str) -> tuple[database.Connection, Header, bytes]:
         header = read_header(paths.header)
         pending = read_header(paths.pending_header) if paths.pending_header.exists() else None
         for candidate in (header, pending):
@@ -155,7 +160,7 @@ class Vault:
                 fsync_dir(paths.home)
             elif pending is not None:
                 paths.pending_header.unlink()
-            return conn, candidate
+            return conn, candidate, keys.database_key
         raise WrongPassphrase(
             f"wrong passphrase for the vault at {paths.home}", "nothing was changed; try again"
         )
@@ -182,7 +187,7 @@ class Vault:
             raise
         os.replace(self.paths.pending_header, self.paths.header)
         fsync_dir(self.paths.home)
-        self.header = header
+        self.header, self._key = header, key
 
     def close(self) -> None:
         self.conn.close()

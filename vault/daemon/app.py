@@ -1,0 +1,114 @@
+"""create_app: the daemon's Litestar application, built around a Daemon (settings, vault worker, clock).
+
+Routes live under /v1. The OpenAPI document is at Litestar's default /schema/openapi.json.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+from collections.abc import AsyncIterator
+from importlib.metadata import version
+
+import msgspec
+from litestar import Litestar, Router
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from vault.daemon.errors import EXCEPTION_HANDLERS
+from vault.daemon.messages import ErrorBody
+from vault.daemon.routes import vault_router
+from vault.daemon.session import admin_router, session_routes
+from vault.daemon.state import Daemon, Settings
+
+API_PREFIX = "/v1"
+
+
+def create_app(settings: Settings, *, daemon: Daemon | None = None, background: bool = True) -> Litestar:
+    """`daemon` carries the injectable parts (clock, ids, worker); by default one is built from settings.
+
+    `background`: run auto-lock and notice delivery while the app runs (tests of single requests turn
+    it off and call those duties themselves)."""
+    holder: dict[str, Daemon] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        current = daemon or Daemon(settings)
+        holder["daemon"] = app.state.daemon = current
+        task = asyncio.create_task(current.run_background()) if background else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            # Every request already queued still runs and commits; then the vault is closed.
+            await asyncio.to_thread(current.worker.stop)
+
+    def provide_daemon() -> Daemon:
+        return holder["daemon"]
+
+    middleware = []
+    if settings.tcp_token is not None:
+        middleware.append(lambda app: TcpGuard(app, settings))
+    return Litestar(
+        route_handlers=[
+            Router(path=API_PREFIX, route_handlers=[*session_routes, admin_router, vault_router])
+        ],
+        dependencies={"daemon": Provide(provide_daemon, sync_to_thread=False)},
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        middleware=middleware,
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="personal-vault daemon",
+            version=version("personal-vault"),
+            description="The local API the browser extension (through the native host) and the CLI use.",
+        ),
+        logging_config=None,
+        debug=False,
+    )
+
+
+class TcpGuard:
+    """--tcp development mode: every request that did not arrive on our Unix socket must carry the bearer
+    token, name an allowed Host (against DNS rebinding), and not come from a browser (no Origin header:
+    a web page can reach 127.0.0.1, and only a browser sends Origin)."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+        self.expected = f"Bearer {settings.tcp_token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and not self._on_unix_socket(scope):
+            refusal = self._refusal(dict(scope["headers"]))
+            if refusal is not None:
+                await _send_error(send, *refusal)
+                return
+        await self.app(scope, receive, send)
+
+    def _on_unix_socket(self, scope: Scope) -> bool:
+        server = scope.get("server")
+        return bool(server) and server[1] is None and server[0] == self.settings.socket_path
+
+    def _refusal(self, headers: dict[bytes, bytes]) -> tuple[int, ErrorBody] | None:
+        if headers.get(b"host", b"").decode("latin-1") not in self.settings.allowed_hosts:
+            return 403, ErrorBody(error="bad_host", message="this Host is not allowed (DNS rebinding guard)")
+        if b"origin" in headers or headers.get(b"sec-fetch-site", b"none") not in (b"none", b"same-origin"):
+            return 403, ErrorBody(error="browser_request", message="requests from web pages are refused")
+        if not hmac.compare_digest(headers.get(b"authorization", b""), self.expected):
+            return 401, ErrorBody(
+                error="unauthorized", message="a bearer token is required", hint="it was printed at start"
+            )
+        return None
+
+
+async def _send_error(send: Send, status: int, body: ErrorBody) -> None:
+    payload = msgspec.json.encode(body)
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})

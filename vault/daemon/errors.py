@@ -1,0 +1,113 @@
+"""The one place where failures become HTTP answers. Every error body is an ErrorBody; nothing else leaks.
+
+Unexpected exceptions become a bare 500: their text may hold values from the vault, so it goes to the log
+by type only and never to the client.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException
+
+from vault.daemon.messages import ErrorBody
+from vault.errors import (
+    InvalidInput,
+    VaultDamaged,
+    VaultError,
+    VaultExists,
+    VaultLocked,
+    VaultMissing,
+    WrongPassphrase,
+)
+from vault.protocol.errors import AcknowledgementInvalid, ManifestInvalid
+
+log = logging.getLogger("vault.daemon")
+
+
+class Refused(VaultError):
+    """The caller may not do this: not paired, not the admin, or a request the transport refuses."""
+
+    def __init__(self, code: str, message: str, hint: str = "", status: int = 403) -> None:
+        super().__init__(message, hint)
+        self.code = code
+        self.status = status
+
+
+# (status, code) per expected failure; the most specific class first.
+_VAULT_ERRORS: list[tuple[type[VaultError], int, str]] = [
+    (InvalidInput, 400, "invalid_input"),
+    (WrongPassphrase, 403, "wrong_passphrase"),
+    (VaultLocked, 423, "vault_locked"),
+    (VaultMissing, 503, "vault_missing"),
+    (VaultDamaged, 503, "vault_damaged"),
+    (VaultExists, 409, "vault_exists"),
+]
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+}
+
+
+def _json(status: int, body: ErrorBody) -> Response[ErrorBody]:
+    return Response(body, status_code=status, media_type=MediaType.JSON)
+
+
+def vault_error(_: Request, error: VaultError) -> Response[ErrorBody]:
+    if isinstance(error, Refused):
+        return _json(error.status, ErrorBody(error=error.code, message=error.message, hint=error.hint))
+    status, code = next(((s, c) for cls, s, c in _VAULT_ERRORS if isinstance(error, cls)), (400, "failed"))
+    return _json(status, ErrorBody(error=code, message=error.message, hint=error.hint))
+
+
+def acknowledgement_invalid(_: Request, error: AcknowledgementInvalid) -> Response[ErrorBody]:
+    return _json(
+        400,
+        ErrorBody(
+            error="acknowledgement_invalid",
+            message=f"the acknowledgement was refused: {error.reason.value.replace('_', ' ')}",
+            reason=error.reason.value,
+        ),
+    )
+
+
+def manifest_invalid(_: Request, error: ManifestInvalid) -> Response[ErrorBody]:
+    # Manifests are public documents, so naming the faulty field leaks nothing.
+    return _json(400, ErrorBody(error="manifest_invalid", message=f"the site's manifest is invalid: {error}"))
+
+
+def http_error(_: Request, error: HTTPException) -> Response[ErrorBody]:
+    status = error.status_code
+    if status >= 500:
+        return internal_error(_, error)
+    code = _HTTP_CODES.get(status, "bad_request")
+    message = str(error.detail) if error.detail else code.replace("_", " ")
+    extra = getattr(error, "extra", None)
+    if status == 400 and isinstance(extra, list) and extra:  # Litestar's validation details
+        details = "; ".join(
+            str(item.get("message", item)) if isinstance(item, dict) else str(item) for item in extra
+        )
+        message = f"invalid request: {details}"[:1000]
+    return _json(status, ErrorBody(error=code, message=message))
+
+
+def internal_error(_: Request, error: Exception) -> Response[ErrorBody]:
+    log.error("request failed: %s", type(error).__name__)
+    return _json(500, ErrorBody(error="internal_error", message="the daemon failed; see its log"))
+
+
+EXCEPTION_HANDLERS = {
+    VaultError: vault_error,
+    AcknowledgementInvalid: acknowledgement_invalid,
+    ManifestInvalid: manifest_invalid,
+    HTTPException: http_error,
+    Exception: internal_error,
+}

@@ -1,0 +1,181 @@
+"""The daemon API's bodies: msgspec Structs, strict (unknown fields refused) and bounded on the way in.
+
+Schema evolution: new fields get defaults; a field's type never changes; a breaking change is /v2.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import Meta
+
+from vault.consent.service import PromptView
+
+MAX_MANIFEST_BYTES = 64 * 1024
+Name = Annotated[str, Meta(min_length=1, max_length=128)]
+Origin = Annotated[str, Meta(min_length=1, max_length=300)]
+
+
+class _In(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    pass
+
+
+class ErrorBody(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Every error: `error` is a stable code for programs, `message` and `hint` are for people."""
+
+    error: str
+    message: str
+    hint: str = ""
+    reason: str | None = None  # a protocol verifier's machine-readable reason, when there is one
+
+
+# -- status, lock, pairing -----------------------------------------------------------------------
+
+
+class Status(msgspec.Struct, kw_only=True):
+    version: str
+    locked: bool
+    client: str  # paired | pending | unpaired | admin
+    pairing_code: str | None = None  # shown to the user, who approves it with: vault pair approve CODE
+    idle_lock_seconds: int
+    pending_prompts: int | None = None  # only for a paired client of an unlocked vault
+
+
+class UnlockRequest(_In):
+    passphrase: Annotated[str, Meta(min_length=1, max_length=1024)]
+
+
+class LockState(msgspec.Struct, kw_only=True):
+    locked: bool
+    changed: bool
+
+
+class PairingRequest(_In):
+    name: Annotated[str, Meta(max_length=200)] = "browser extension"
+
+
+class PairingState(msgspec.Struct, kw_only=True):
+    state: str  # paired | pending
+    code: str | None = None
+    client_id: str | None = None
+    expires_at: int | None = None
+
+
+class ApproveRequest(_In):
+    code: Annotated[str, Meta(min_length=1, max_length=32)]
+
+
+class PairedClient(msgspec.Struct, kw_only=True):
+    id: str
+    name: str
+    paired_at: int
+
+
+class PendingPairing(msgspec.Struct, kw_only=True):
+    code: str
+    name: str
+    requested_at: int
+    expires_at: int
+
+
+class PairingList(msgspec.Struct, kw_only=True):
+    clients: list[PairedClient]
+    pending: list[PendingPairing]
+
+
+# -- presentations and prompts -------------------------------------------------------------------
+
+
+class PresentationRequest(_In):
+    """`origin` is the page's origin as the browser reported it (sender.origin), never what the page said.
+
+    `manifest` is the site's manifest exactly as it was served (the bytes are verified here, not trusted
+    from the extension's parse of them)."""
+
+    origin: Origin
+    manifest: Annotated[str, Meta(min_length=2, max_length=MAX_MANIFEST_BYTES)]
+    purpose: Name
+    nonce: Annotated[str, Meta(min_length=1, max_length=256)]
+    claims: Annotated[list[Name], Meta(max_length=64)] | None = None
+
+
+class Presentation(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The answer to a request. Only `outcome`, `token`, `reason` and `message` may be shown to the page:
+    they are coarse on purpose (a page must not learn which attributes a profile holds). `detail` and
+    `prompt` are for the user, in the extension."""
+
+    outcome: str  # granted | consent_required | denied
+    token: str | None = None
+    jti: str | None = None
+    claims: dict[str, Any] | None = None
+    expires_at: int | None = None
+    prompt: PromptView | None = None
+    reason: str | None = None  # for the page: denied | bad_request | expired
+    message: str | None = None  # for the page
+    detail: str | None = None  # for the user only: the full reason
+
+
+class Decision(_In):
+    share: bool
+    claims: Annotated[list[Name], Meta(max_length=64)] = []
+    remember: bool = False
+    remember_days: Annotated[int, Meta(ge=1, le=3650)] | None = None
+
+
+class AcknowledgementRequest(_In):
+    token: Annotated[str, Meta(min_length=1, max_length=16384)]
+
+
+class Acknowledged(msgspec.Struct, kw_only=True):
+    presentation: str
+    claims: list[str]
+    keep_until: int
+
+
+# -- the profile ---------------------------------------------------------------------------------
+
+
+class AttributeValue(_In):
+    value: Any
+
+
+class CatalogueEntry(msgspec.Struct, kw_only=True):
+    name: str
+    description: str
+    sensitivity: str
+    example: str
+
+
+class Profile(msgspec.Struct, kw_only=True):
+    values: dict[str, Any]
+    catalogue: list[CatalogueEntry]
+
+
+# -- consents, revocation ------------------------------------------------------------------------
+
+
+class StandingDecision(msgspec.Struct, kw_only=True):
+    origin: str
+    purpose: str
+    claim: str
+    effect: str
+    decided_at: int
+    expires_at: int
+
+
+class RevokeRequest(_In):
+    origin: Origin
+    purpose: Name | None = None
+    erase: bool = False
+    forget: bool = False
+
+
+class RevokeResult(msgspec.Struct, kw_only=True):
+    origin: str
+    purpose: str | None
+    decisions_revoked: int
+    withdrawn: int
+    notices: list[str]
+    erasure: bool
+    forgotten: bool

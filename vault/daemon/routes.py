@@ -1,0 +1,273 @@
+"""The routes a paired client uses: presentations and prompts, acknowledgements, the profile, sites,
+consents, revocation, the ledger and the export. Thin: each decodes a Struct, runs one consent-layer call
+on the vault worker, and returns a Struct."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+from litestar import Router, delete, get, post, put
+from litestar.params import Parameter
+
+from vault.claims.attributes import CATALOGUE, lookup
+from vault.claims.types import Context
+from vault.consent import ledger, outbox
+from vault.consent.export import VaultExport, export_vault
+from vault.consent.ledger import Entry, Verification
+from vault.consent.policy import Answer
+from vault.consent.report import SiteReport, site_report
+from vault.consent.revocation import revoke
+from vault.consent.service import (
+    Outcome,
+    PromptView,
+    decide_prompt,
+    get_prompt,
+    pending_prompts,
+    request_presentation,
+    store_acknowledgement,
+)
+from vault.consent.sites import SiteSummary, known_sites
+from vault.daemon.messages import (
+    Acknowledged,
+    AcknowledgementRequest,
+    AttributeValue,
+    CatalogueEntry,
+    Decision,
+    Presentation,
+    PresentationRequest,
+    Profile,
+    RevokeRequest,
+    RevokeResult,
+    StandingDecision,
+)
+from vault.daemon.session import paired_only
+from vault.daemon.state import Daemon
+from vault.errors import InvalidInput
+from vault.protocol.origin import origin_problem
+
+# Reasons that describe the request itself (the site's own doing); any other refusal is the user's
+# choice or their profile, which a page must not be able to tell apart.
+_SITE_MISTAKES = frozenset({"unknown_purpose", "undeclared_claim", "missing_required", "wrong_origin"})
+PromptId = Parameter(str, max_length=64)
+
+
+def for_page(outcome: Outcome) -> Presentation:
+    reason = message = None
+    if outcome.outcome == "denied":
+        if outcome.reason in _SITE_MISTAKES:
+            reason, message = "bad_request", outcome.message
+        elif outcome.reason == "prompt_expired":
+            reason, message = "expired", "the request waited too long; ask again"
+        else:
+            reason, message = "denied", "the user did not share this"
+    return Presentation(
+        outcome=outcome.outcome,
+        token=outcome.token,
+        jti=outcome.jti,
+        claims=outcome.claims,
+        expires_at=outcome.expires_at,
+        prompt=outcome.prompt,
+        reason=reason,
+        message=message,
+        detail=outcome.message if outcome.outcome == "denied" else None,
+    )
+
+
+def _origin(origin: str) -> str:
+    problem = origin_problem(origin)
+    if problem is not None:
+        raise InvalidInput(
+            f"{origin[:300]!r} is not a site origin: {problem}", "write it as https://host[:port]"
+        )
+    return origin
+
+
+@post(
+    "/presentations", status_code=200, summary="A site asks for claims: granted, consent_required or denied"
+)
+async def presentations(data: PresentationRequest, daemon: Daemon) -> Presentation:
+    manifest = daemon.manifest(data.manifest)
+    origin, now = _origin(data.origin), daemon.clock()
+    outcome = await daemon.worker.call(
+        lambda v: request_presentation(
+            v,
+            manifest=manifest,
+            audience=origin,
+            purpose_id=data.purpose,
+            nonce=data.nonce,
+            now=now,
+            new_id=daemon.new_id,
+            requested=data.claims,
+        ),
+        batch=True,
+    )
+    return for_page(outcome)
+
+
+@get("/prompts", summary="Prompts waiting for the user")
+async def prompts(daemon: Daemon) -> list[PromptView]:
+    now = daemon.clock()
+    return await daemon.worker.call(lambda v: pending_prompts(v, now=now))
+
+
+@get("/prompts/{prompt_id:str}", summary="One prompt: who asks, why, and each claim's exact value")
+async def prompt(daemon: Daemon, prompt_id: str = PromptId) -> PromptView:
+    now = daemon.clock()
+    return await daemon.worker.call(lambda v: get_prompt(v, prompt_id, now=now))
+
+
+@post("/prompts/{prompt_id:str}/decision", status_code=200, summary="The user's answer to a prompt")
+async def decide(data: Decision, daemon: Daemon, prompt_id: str = PromptId) -> Presentation:
+    answer = Answer(share=data.share, claims=frozenset(data.claims), remember=data.remember)
+    now = daemon.clock()
+    outcome = await daemon.worker.call(
+        lambda v: decide_prompt(
+            v, prompt_id, answer, now=now, new_id=daemon.new_id, remember_for_days=data.remember_days
+        ),
+        batch=True,
+    )
+    return for_page(outcome)
+
+
+@post("/acknowledgements", status_code=200, summary="Store a site's signed acknowledgement")
+async def acknowledge(data: AcknowledgementRequest, daemon: Daemon) -> Acknowledged:
+    now = daemon.clock()
+    stored = await daemon.worker.call(lambda v: store_acknowledgement(v, data.token, now=now), batch=True)
+    return msgspec.convert(stored, Acknowledged)
+
+
+@get("/attributes", summary="Your profile, and the attributes it may hold")
+async def attributes(daemon: Daemon) -> Profile:
+    values = await daemon.worker.call(lambda v: v.attributes())
+    return Profile(
+        values=values,
+        catalogue=[
+            CatalogueEntry(
+                name=spec.name,
+                description=spec.description,
+                sensitivity=spec.sensitivity,
+                example=spec.type.example,
+            )
+            for spec in CATALOGUE.values()
+        ],
+    )
+
+
+@put("/attributes/{name:str}", summary="Set one attribute (validated like `vault profile set`)")
+async def set_attribute(name: str, data: AttributeValue, daemon: Daemon) -> dict[str, Any]:
+    now = daemon.clock()
+    spec = lookup(name)
+    today = dt.datetime.fromtimestamp(now, dt.UTC).date()
+    value = spec.from_text(data.value, Context(today)) if isinstance(data.value, str) else None
+    if value is None:
+        value = spec.check(data.value, Context(today))
+    await daemon.worker.call(lambda v: v.set_attribute(name, value, now=now))
+    return {"name": name, "value": value}
+
+
+@delete("/attributes/{name:str}", status_code=200, summary="Remove one attribute")
+async def unset_attribute(name: str, daemon: Daemon) -> dict[str, Any]:
+    lookup(name)
+    removed = await daemon.worker.call(lambda v: v.unset_attribute(name))
+    return {"name": name, "removed": removed}
+
+
+@get("/sites", summary="Every site the vault has seen")
+async def sites(daemon: Daemon) -> list[SiteSummary]:
+    return await daemon.worker.call(known_sites)
+
+
+@get("/sites/report", summary="What one site was told, and what it may still hold")
+async def site(daemon: Daemon, origin: str = Parameter(str, max_length=300)) -> SiteReport:
+    origin = _origin(origin)
+    return await daemon.worker.call(lambda v: site_report(v, origin))
+
+
+@get("/consents", summary="Remembered decisions, per site, purpose and claim")
+async def consents(daemon: Daemon) -> list[StandingDecision]:
+    rows = await daemon.worker.call(
+        lambda v: v.conn.execute(
+            "SELECT origin, purpose_id, claim, effect, decided_at, expires_at FROM decisions "
+            "WHERE revoked_at IS NULL ORDER BY origin, purpose_id, claim, id"
+        ).fetchall()
+    )
+    keys = ("origin", "purpose", "claim", "effect", "decided_at", "expires_at")
+    return [StandingDecision(**dict(zip(keys, row, strict=True))) for row in rows]
+
+
+@post("/revocations", status_code=200, summary="Take back consent; notices go out from the outbox")
+async def revocations(data: RevokeRequest, daemon: Daemon) -> RevokeResult:
+    now = daemon.clock()
+    result = await daemon.worker.call(
+        lambda v: revoke(
+            v,
+            data.origin,
+            purpose_id=data.purpose,
+            erase=data.erase,
+            forget=data.forget,
+            now=now,
+            new_id=daemon.new_id,
+        )
+    )
+    daemon.deliveries_wanted.set()
+    return RevokeResult(
+        origin=result.origin,
+        purpose=result.purpose_id,
+        decisions_revoked=result.decisions_revoked,
+        withdrawn=result.withdrawn,
+        notices=[notice.jti for notice in result.notices],
+        erasure=result.erasure,
+        forgotten=result.forgotten is not None,
+    )
+
+
+@get("/outbox", summary="Revocation notices and their delivery state")
+async def outbox_items(daemon: Daemon) -> list[outbox.OutboxItem]:
+    return await daemon.worker.call(outbox.items)
+
+
+@get("/ledger", summary="Ledger entries, newest last")
+async def ledger_entries(
+    daemon: Daemon,
+    origin: str | None = Parameter(str, default=None, max_length=300),
+    limit: int = Parameter(int, default=100, ge=1, le=10_000),
+) -> list[Entry]:
+    origin = _origin(origin) if origin is not None else None
+    return await daemon.worker.call(lambda v: list(ledger.entries(v, origin=origin, newest=limit)))
+
+
+@get("/ledger/verify", summary="Check the ledger's hash chain and its by-site copy")
+async def ledger_verify(daemon: Daemon) -> Verification:
+    return await daemon.worker.call(ledger.verify)
+
+
+@get("/export", summary="Everything in the vault, with consent records after ISO/IEC TS 27560")
+async def export(daemon: Daemon) -> VaultExport:
+    now = daemon.clock()
+    return await daemon.worker.call(lambda v: export_vault(v, now=now))
+
+
+vault_router = Router(
+    path="/",
+    guards=[paired_only],
+    route_handlers=[
+        presentations,
+        prompts,
+        prompt,
+        decide,
+        acknowledge,
+        attributes,
+        set_attribute,
+        unset_attribute,
+        sites,
+        site,
+        consents,
+        revocations,
+        outbox_items,
+        ledger_entries,
+        ledger_verify,
+        export,
+    ],
+)

@@ -1,0 +1,134 @@
+"""Who is calling, and the routes that do not need a paired client: status, pairing, lock and unlock,
+and the admin routes the command line uses (with the token only it can read)."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+
+from litestar import Request, Router, delete, get, post
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
+
+from vault.consent.service import pending_prompts
+from vault.daemon.client import HEADER_ADMIN, HEADER_CLIENT
+from vault.daemon.errors import Refused
+from vault.daemon.messages import (
+    ApproveRequest,
+    LockState,
+    PairedClient,
+    PairingList,
+    PairingRequest,
+    PairingState,
+    PendingPairing,
+    Status,
+    UnlockRequest,
+)
+from vault.daemon.pairing import Pending, format_code
+from vault.daemon.state import Daemon
+from vault.errors import VaultLocked
+
+
+def daemon_of(connection: ASGIConnection) -> Daemon:
+    return connection.app.state.daemon
+
+
+def is_admin(connection: ASGIConnection) -> bool:
+    return daemon_of(connection).is_admin(connection.headers.get(HEADER_ADMIN))
+
+
+def paired_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    daemon = daemon_of(connection)
+    if is_admin(connection) or daemon.pairings.identify(connection.headers.get(HEADER_CLIENT)):
+        return
+    raise Refused(
+        "not_paired",
+        "this client is not paired with the vault",
+        "open the extension's popup to see its pairing code, then run: vault pair approve CODE",
+    )
+
+
+def admin_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    if not is_admin(connection):
+        raise Refused("admin_only", "only the vault's owner can do this", "use the vault command")
+
+
+@get("/status", summary="Is the vault locked, and is this client paired?")
+async def status(request: Request, daemon: Daemon) -> Status:
+    token = request.headers.get(HEADER_CLIENT)
+    client, code = "unpaired", None
+    if is_admin(request):
+        client = "admin"
+    elif daemon.pairings.identify(token) is not None:
+        client = "paired"
+    elif (pending := daemon.pairings.pending_for(token)) is not None:
+        client, code = "pending", format_code(pending.code)
+    prompts = None
+    if client in ("paired", "admin") and not daemon.worker.locked:
+        try:
+            now = daemon.clock()
+            prompts = await daemon.worker.call(lambda v: len(pending_prompts(v, now=now)), touch=False)
+        except VaultLocked:
+            pass
+    return Status(
+        version=version("personal-vault"),
+        locked=daemon.worker.locked,
+        client=client,
+        pairing_code=code,
+        idle_lock_seconds=daemon.settings.idle_lock_seconds,
+        pending_prompts=prompts,
+    )
+
+
+@post("/pairing", status_code=200, summary="Ask to pair this client; returns a code for the user")
+async def request_pairing(request: Request, data: PairingRequest, daemon: Daemon) -> PairingState:
+    result = daemon.pairings.request(request.headers.get(HEADER_CLIENT, ""), data.name)
+    if isinstance(result, Pending):
+        return PairingState(state="pending", code=format_code(result.code), expires_at=result.expires_at)
+    return PairingState(state="paired", client_id=result.id)
+
+
+@post("/unlock", status_code=200, guards=[paired_only], summary="Unlock the vault with its passphrase")
+async def unlock(data: UnlockRequest, daemon: Daemon) -> LockState:
+    changed = await daemon.unlock(data.passphrase)
+    return LockState(locked=False, changed=changed)
+
+
+@post("/lock", status_code=200, guards=[paired_only], summary="Lock the vault now")
+async def lock(daemon: Daemon) -> LockState:
+    return LockState(locked=True, changed=await daemon.worker.lock())
+
+
+@get("/pairings", summary="Paired clients and pending pairing requests")
+async def list_pairings(daemon: Daemon) -> PairingList:
+    return PairingList(
+        clients=[
+            PairedClient(id=c.id, name=c.name, paired_at=c.paired_at) for c in daemon.pairings.clients()
+        ],
+        pending=[
+            PendingPairing(
+                code=format_code(p.code), name=p.name, requested_at=p.requested_at, expires_at=p.expires_at
+            )
+            for p in daemon.pairings.pending()
+        ],
+    )
+
+
+@post("/pairings/approve", status_code=200, summary="Approve the client showing this code")
+async def approve_pairing(data: ApproveRequest, daemon: Daemon) -> PairedClient:
+    client = daemon.pairings.approve(data.code)
+    return PairedClient(id=client.id, name=client.name, paired_at=client.paired_at)
+
+
+@delete("/pairings/{client_id:str}", status_code=200, summary="Unpair a client")
+async def remove_pairing(client_id: str, daemon: Daemon) -> PairedClient:
+    client = daemon.pairings.remove(client_id)
+    return PairedClient(id=client.id, name=client.name, paired_at=client.paired_at)
+
+
+session_routes = [status, request_pairing, unlock, lock]
+admin_router = Router(
+    path="/admin",
+    guards=[admin_only],
+    route_handlers=[list_pairings, approve_pairing, remove_pairing, unlock, lock],
+    tags=["admin"],
+)

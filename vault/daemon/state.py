@@ -1,0 +1,157 @@
+"""What the daemon holds while it runs: settings, the vault worker, pairings, and its background duties
+(auto-lock when idle, delivering revocation notices)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from vault.consent.outbox import Post, deliver_due
+from vault.daemon.errors import Refused
+from vault.daemon.pairing import Pairings
+from vault.daemon.worker import VaultWorker
+from vault.errors import VaultLocked, WrongPassphrase
+from vault.protocol.errors import ManifestInvalid
+from vault.protocol.manifest import Manifest, decode_manifest
+
+log = logging.getLogger("vault.daemon")
+MANIFEST_CACHE = 64
+MAX_UNLOCK_DELAY = 60
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    admin_token: str
+    idle_lock_seconds: int = 900  # 0: never lock by itself
+    max_body_bytes: int = 256 * 1024
+    tcp_token: str | None = None  # set only in --tcp development mode
+    allowed_hosts: frozenset[str] = frozenset()  # Host header values accepted over TCP
+    socket_path: str | None = None  # the Unix listener; connections on it skip the TCP checks
+    delivery_interval: float = 30.0
+    allow_loopback_http: bool = False  # test mode: deliver notices to http://127.0.0.1 sites
+
+
+def wall_clock() -> int:
+    return int(time.time())
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Daemon:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        worker: VaultWorker | None = None,
+        clock: Callable[[], int] = wall_clock,
+        new_id: Callable[[], str] = lambda: secrets.token_urlsafe(16),
+        post: Post | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.new_id = new_id
+        self.post = post
+        self.worker = worker or VaultWorker(settings.home, clock=clock)
+        self.pairings = Pairings(settings.home, clock=clock)
+        self.deliveries_wanted = asyncio.Event()
+        self._manifests: OrderedDict[str, Manifest | ManifestInvalid] = OrderedDict()
+        self._failed_unlocks = 0
+        self._unlock_not_before = 0
+
+    def is_admin(self, token: str | None) -> bool:
+        return token is not None and hmac.compare_digest(token.encode(), self.settings.admin_token.encode())
+
+    def manifest(self, text: str) -> Manifest:
+        """Decoded and validated once per distinct manifest: sites serve the same bytes every time."""
+        cached = self._manifests.get(text)
+        if cached is None:
+            try:
+                cached = decode_manifest(text.encode())
+            except ManifestInvalid as e:
+                cached = e
+            self._manifests[text] = cached
+            if len(self._manifests) > MANIFEST_CACHE:
+                self._manifests.popitem(last=False)
+        else:
+            self._manifests.move_to_end(text)
+        if isinstance(cached, ManifestInvalid):
+            raise cached
+        return cached
+
+    async def unlock(self, passphrase: str) -> bool:
+        """Wrong passphrases cost Argon2id each, and then a growing wait: 1 s, 2 s, ... up to a minute."""
+        now = self.clock()
+        if now < self._unlock_not_before:
+            raise Refused(
+                "too_many_attempts",
+                f"too many wrong passphrases; try again in {self._unlock_not_before - now} s",
+                status=429,
+            )
+        try:
+            changed = await self.worker.unlock(passphrase)
+        except WrongPassphrase:
+            self._failed_unlocks += 1
+            self._unlock_not_before = self.clock() + min(2 ** (self._failed_unlocks - 1), MAX_UNLOCK_DELAY)
+            raise
+        self._failed_unlocks = 0
+        self.deliveries_wanted.set()  # notices may have waited while the vault was locked
+        return changed
+
+    async def lock_if_idle(self) -> bool:
+        idle = self.settings.idle_lock_seconds
+        if idle <= 0 or self.worker.locked or self.clock() - self.worker.last_used < idle:
+            return False
+        log.info("locking the vault after %d s without use", idle)
+        return await self.worker.lock()
+
+    async def deliver_once(self) -> int:
+        """One outbox pass on a second connection, so network waits never hold up requests."""
+        try:
+            other = await self.worker.call(lambda v: v.another_connection(), touch=False)
+        except VaultLocked:
+            return 0
+        try:
+            outcomes = await asyncio.to_thread(
+                deliver_due,
+                other,
+                now=self.clock(),
+                post=self.post,
+                allow_loopback_http=self.settings.allow_loopback_http,
+            )
+        finally:
+            other.close()
+        for outcome in outcomes:
+            log.info(
+                "revocation notice for %s: %s",
+                outcome.origin,
+                "delivered" if outcome.delivered else f"not delivered ({outcome.error})",
+            )
+        return len(outcomes)
+
+    async def run_background(self) -> None:
+        """Auto-lock and delivery, until cancelled."""
+        tick = max(1.0, min(self.settings.delivery_interval, self.settings.idle_lock_seconds / 4 or 30.0))
+        last_delivery = 0.0
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.deliveries_wanted.wait(), timeout=tick)
+            try:
+                await self.lock_if_idle()
+                wanted = self.deliveries_wanted.is_set()
+                if wanted or time.monotonic() - last_delivery >= self.settings.delivery_interval:
+                    self.deliveries_wanted.clear()
+                    last_delivery = time.monotonic()
+                    await self.deliver_once()
+            except Exception as e:  # a duty that fails must not stop the others; it runs again next tick
+                log.error("background duty failed: %s", type(e).__name__)
