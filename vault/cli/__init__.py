@@ -2,8 +2,6 @@
 
 import sys
 
-import click
-
 from vault.errors import VaultError
 
 EXIT_CODES = """\b
@@ -18,6 +16,14 @@ Exit codes:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["native-host"] and not {"-h", "--help"} & set(sys.argv[2:]):
+        # The browser starts the host for every port it opens: skip click and the vault's heavy imports.
+        from vault.daemon.native_host import main as native_host
+
+        sys.exit(native_host(sys.argv[2:]))
+
+    import click
+
     from vault.cli.app import cli
 
     try:
