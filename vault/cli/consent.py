@@ -44,7 +44,7 @@ def sites(state: CliState, as_json: bool) -> None:
         return
     rows = [[s.origin, s.controller or "-", holding[s.origin], when(s.manifest_seen_at)] for s in summaries]
     print_table(
-        ["site", "controller", "holds now", "last asked"], rows, "No site has asked for anything yet."
+        ["site", "controller", "holds now", "manifest since"], rows, "No site has asked for anything yet."
     )
 
 

@@ -12,6 +12,7 @@ import base64
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 import msgspec
@@ -23,6 +24,7 @@ from vault.protocol.manifest import ClaimRequest, Manifest, Purpose, manifest_in
 Effect = Literal["allow", "deny"]
 
 
+@lru_cache(maxsize=1024)  # pure, and asked for every claim of every request: canonical JSON is slow
 def claim_digest(purpose: Purpose, claim: ClaimRequest) -> str:
     context = msgspec.to_builtins(purpose)
     context.pop("claims")

@@ -24,7 +24,6 @@ from vault.protocol.acknowledgement import verify_acknowledgement
 from vault.protocol.b64 import b64url_decode
 from vault.protocol.errors import AcknowledgementInvalid, IssueError, Reason
 from vault.protocol.jwk import key_subject
-from vault.protocol.keys import derive_pairwise_key
 from vault.protocol.manifest import Manifest, decode_manifest, manifest_index
 from vault.protocol.presentation import DEFAULT_TTL, NONCE_PATTERN, issue_presentation
 from vault.store import Vault
@@ -152,8 +151,8 @@ def _issue(
     prompt_id: str | None,
 ) -> Outcome:
     """Call inside the open transaction: the disclosure commits with it, before the token is returned."""
-    seed, epoch = vault.master_seed(), vault.site_epoch(manifest.origin)
-    key = derive_pairwise_key(seed, manifest.origin, epoch)
+    epoch = vault.site_epoch(manifest.origin)
+    key = vault.pairwise_key(manifest.origin, epoch)
     try:
         token = issue_presentation(
             key, manifest, purpose_id, manifest.origin, nonce, granted.claims, now, jti

@@ -8,11 +8,15 @@ from vault.store.database import Connection
 
 
 def remember_manifest(conn: Connection, manifest: Manifest, *, now: int) -> None:
-    """Call inside a transaction. The manifest must already be validated (decode_manifest)."""
+    """Call inside a transaction. The manifest must already be validated (decode_manifest).
+
+    `manifest_seen_at` is when this version of the manifest was first seen: an unchanged manifest is not
+    written again (every request carries it, and rewriting it cost a third of a presentation)."""
     conn.execute(
         "INSERT INTO sites (origin, epoch, first_seen, manifest, manifest_seen_at) VALUES (?, 0, ?, ?, ?) "
         "ON CONFLICT (origin) DO UPDATE SET "
-        "manifest = excluded.manifest, manifest_seen_at = excluded.manifest_seen_at",
+        "manifest = excluded.manifest, manifest_seen_at = excluded.manifest_seen_at "
+        "WHERE sites.manifest IS NOT excluded.manifest",
         (manifest.origin, now, encode_manifest(manifest).decode(), now),
     )
 

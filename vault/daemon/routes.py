@@ -5,11 +5,11 @@ on the vault worker, and returns a Struct."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Router, delete, get, post, put
-from litestar.params import Parameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from vault.claims.attributes import CATALOGUE, lookup
 from vault.claims.types import Context
@@ -43,14 +43,16 @@ from vault.daemon.messages import (
     StandingDecision,
 )
 from vault.daemon.session import paired_only
-from vault.daemon.state import Daemon
+from vault.daemon.state import DaemonDep
 from vault.errors import InvalidInput
 from vault.protocol.origin import origin_problem
 
 # Reasons that describe the request itself (the site's own doing); any other refusal is the user's
 # choice or their profile, which a page must not be able to tell apart.
 _SITE_MISTAKES = frozenset({"unknown_purpose", "undeclared_claim", "missing_required", "wrong_origin"})
-PromptId = Parameter(str, max_length=64)
+PromptId = Annotated[str, PathParameter(max_length=64)]
+OriginQuery = Annotated[str, QueryParameter(max_length=300)]
+Name = Annotated[str, PathParameter(max_length=128)]
 
 
 def for_page(outcome: Outcome) -> Presentation:
@@ -87,7 +89,7 @@ def _origin(origin: str) -> str:
 @post(
     "/presentations", status_code=200, summary="A site asks for claims: granted, consent_required or denied"
 )
-async def presentations(data: PresentationRequest, daemon: Daemon) -> Presentation:
+async def presentations(data: JSONBody[PresentationRequest], daemon: DaemonDep) -> Presentation:
     manifest = daemon.manifest(data.manifest)
     origin, now = _origin(data.origin), daemon.clock()
     outcome = await daemon.worker.call(
@@ -107,19 +109,19 @@ async def presentations(data: PresentationRequest, daemon: Daemon) -> Presentati
 
 
 @get("/prompts", summary="Prompts waiting for the user")
-async def prompts(daemon: Daemon) -> list[PromptView]:
+async def prompts(daemon: DaemonDep) -> list[PromptView]:
     now = daemon.clock()
     return await daemon.worker.call(lambda v: pending_prompts(v, now=now))
 
 
 @get("/prompts/{prompt_id:str}", summary="One prompt: who asks, why, and each claim's exact value")
-async def prompt(daemon: Daemon, prompt_id: str = PromptId) -> PromptView:
+async def prompt(daemon: DaemonDep, prompt_id: PromptId) -> PromptView:
     now = daemon.clock()
     return await daemon.worker.call(lambda v: get_prompt(v, prompt_id, now=now))
 
 
 @post("/prompts/{prompt_id:str}/decision", status_code=200, summary="The user's answer to a prompt")
-async def decide(data: Decision, daemon: Daemon, prompt_id: str = PromptId) -> Presentation:
+async def decide(data: JSONBody[Decision], daemon: DaemonDep, prompt_id: PromptId) -> Presentation:
     answer = Answer(share=data.share, claims=frozenset(data.claims), remember=data.remember)
     now = daemon.clock()
     outcome = await daemon.worker.call(
@@ -132,14 +134,14 @@ async def decide(data: Decision, daemon: Daemon, prompt_id: str = PromptId) -> P
 
 
 @post("/acknowledgements", status_code=200, summary="Store a site's signed acknowledgement")
-async def acknowledge(data: AcknowledgementRequest, daemon: Daemon) -> Acknowledged:
+async def acknowledge(data: JSONBody[AcknowledgementRequest], daemon: DaemonDep) -> Acknowledged:
     now = daemon.clock()
     stored = await daemon.worker.call(lambda v: store_acknowledgement(v, data.token, now=now), batch=True)
     return msgspec.convert(stored, Acknowledged)
 
 
 @get("/attributes", summary="Your profile, and the attributes it may hold")
-async def attributes(daemon: Daemon) -> Profile:
+async def attributes(daemon: DaemonDep) -> Profile:
     values = await daemon.worker.call(lambda v: v.attributes())
     return Profile(
         values=values,
@@ -156,7 +158,7 @@ async def attributes(daemon: Daemon) -> Profile:
 
 
 @put("/attributes/{name:str}", summary="Set one attribute (validated like `vault profile set`)")
-async def set_attribute(name: str, data: AttributeValue, daemon: Daemon) -> dict[str, Any]:
+async def set_attribute(name: Name, data: JSONBody[AttributeValue], daemon: DaemonDep) -> dict[str, Any]:
     now = daemon.clock()
     spec = lookup(name)
     today = dt.datetime.fromtimestamp(now, dt.UTC).date()
@@ -168,25 +170,25 @@ async def set_attribute(name: str, data: AttributeValue, daemon: Daemon) -> dict
 
 
 @delete("/attributes/{name:str}", status_code=200, summary="Remove one attribute")
-async def unset_attribute(name: str, daemon: Daemon) -> dict[str, Any]:
+async def unset_attribute(name: Name, daemon: DaemonDep) -> dict[str, Any]:
     lookup(name)
     removed = await daemon.worker.call(lambda v: v.unset_attribute(name))
     return {"name": name, "removed": removed}
 
 
 @get("/sites", summary="Every site the vault has seen")
-async def sites(daemon: Daemon) -> list[SiteSummary]:
+async def sites(daemon: DaemonDep) -> list[SiteSummary]:
     return await daemon.worker.call(known_sites)
 
 
 @get("/sites/report", summary="What one site was told, and what it may still hold")
-async def site(daemon: Daemon, origin: str = Parameter(str, max_length=300)) -> SiteReport:
+async def site(daemon: DaemonDep, origin: OriginQuery) -> SiteReport:
     origin = _origin(origin)
     return await daemon.worker.call(lambda v: site_report(v, origin))
 
 
 @get("/consents", summary="Remembered decisions, per site, purpose and claim")
-async def consents(daemon: Daemon) -> list[StandingDecision]:
+async def consents(daemon: DaemonDep) -> list[StandingDecision]:
     rows = await daemon.worker.call(
         lambda v: v.conn.execute(
             "SELECT origin, purpose_id, claim, effect, decided_at, expires_at FROM decisions "
@@ -198,7 +200,7 @@ async def consents(daemon: Daemon) -> list[StandingDecision]:
 
 
 @post("/revocations", status_code=200, summary="Take back consent; notices go out from the outbox")
-async def revocations(data: RevokeRequest, daemon: Daemon) -> RevokeResult:
+async def revocations(data: JSONBody[RevokeRequest], daemon: DaemonDep) -> RevokeResult:
     now = daemon.clock()
     result = await daemon.worker.call(
         lambda v: revoke(
@@ -224,27 +226,27 @@ async def revocations(data: RevokeRequest, daemon: Daemon) -> RevokeResult:
 
 
 @get("/outbox", summary="Revocation notices and their delivery state")
-async def outbox_items(daemon: Daemon) -> list[outbox.OutboxItem]:
+async def outbox_items(daemon: DaemonDep) -> list[outbox.OutboxItem]:
     return await daemon.worker.call(outbox.items)
 
 
 @get("/ledger", summary="Ledger entries, newest last")
 async def ledger_entries(
-    daemon: Daemon,
-    origin: str | None = Parameter(str, default=None, max_length=300),
-    limit: int = Parameter(int, default=100, ge=1, le=10_000),
+    daemon: DaemonDep,
+    origin: Annotated[str | None, QueryParameter(max_length=300)] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=10_000)] = 100,
 ) -> list[Entry]:
     origin = _origin(origin) if origin is not None else None
     return await daemon.worker.call(lambda v: list(ledger.entries(v, origin=origin, newest=limit)))
 
 
 @get("/ledger/verify", summary="Check the ledger's hash chain and its by-site copy")
-async def ledger_verify(daemon: Daemon) -> Verification:
+async def ledger_verify(daemon: DaemonDep) -> Verification:
     return await daemon.worker.call(ledger.verify)
 
 
 @get("/export", summary="Everything in the vault, with consent records after ISO/IEC TS 27560")
-async def export(daemon: Daemon) -> VaultExport:
+async def export(daemon: DaemonDep) -> VaultExport:
     now = daemon.clock()
     return await daemon.worker.call(lambda v: export_vault(v, now=now))
 

@@ -4,10 +4,12 @@ and the admin routes the command line uses (with the token only it can read)."""
 from __future__ import annotations
 
 from importlib.metadata import version
+from typing import Annotated
 
 from litestar import Request, Router, delete, get, post
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
+from litestar.params import JSONBody, PathParameter
 
 from vault.consent.service import pending_prompts
 from vault.daemon.client import HEADER_ADMIN, HEADER_CLIENT
@@ -24,7 +26,7 @@ from vault.daemon.messages import (
     UnlockRequest,
 )
 from vault.daemon.pairing import Pending, format_code
-from vault.daemon.state import Daemon
+from vault.daemon.state import Daemon, DaemonDep
 from vault.errors import VaultLocked
 
 
@@ -53,7 +55,7 @@ def admin_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
 
 
 @get("/status", summary="Is the vault locked, and is this client paired?")
-async def status(request: Request, daemon: Daemon) -> Status:
+async def status(request: Request, daemon: DaemonDep) -> Status:
     token = request.headers.get(HEADER_CLIENT)
     client, code = "unpaired", None
     if is_admin(request):
@@ -80,7 +82,9 @@ async def status(request: Request, daemon: Daemon) -> Status:
 
 
 @post("/pairing", status_code=200, summary="Ask to pair this client; returns a code for the user")
-async def request_pairing(request: Request, data: PairingRequest, daemon: Daemon) -> PairingState:
+async def request_pairing(
+    request: Request, data: JSONBody[PairingRequest], daemon: DaemonDep
+) -> PairingState:
     result = daemon.pairings.request(request.headers.get(HEADER_CLIENT, ""), data.name)
     if isinstance(result, Pending):
         return PairingState(state="pending", code=format_code(result.code), expires_at=result.expires_at)
@@ -88,18 +92,18 @@ async def request_pairing(request: Request, data: PairingRequest, daemon: Daemon
 
 
 @post("/unlock", status_code=200, guards=[paired_only], summary="Unlock the vault with its passphrase")
-async def unlock(data: UnlockRequest, daemon: Daemon) -> LockState:
+async def unlock(data: JSONBody[UnlockRequest], daemon: DaemonDep) -> LockState:
     changed = await daemon.unlock(data.passphrase)
     return LockState(locked=False, changed=changed)
 
 
 @post("/lock", status_code=200, guards=[paired_only], summary="Lock the vault now")
-async def lock(daemon: Daemon) -> LockState:
+async def lock(daemon: DaemonDep) -> LockState:
     return LockState(locked=True, changed=await daemon.worker.lock())
 
 
 @get("/pairings", summary="Paired clients and pending pairing requests")
-async def list_pairings(daemon: Daemon) -> PairingList:
+async def list_pairings(daemon: DaemonDep) -> PairingList:
     return PairingList(
         clients=[
             PairedClient(id=c.id, name=c.name, paired_at=c.paired_at) for c in daemon.pairings.clients()
@@ -114,13 +118,15 @@ async def list_pairings(daemon: Daemon) -> PairingList:
 
 
 @post("/pairings/approve", status_code=200, summary="Approve the client showing this code")
-async def approve_pairing(data: ApproveRequest, daemon: Daemon) -> PairedClient:
+async def approve_pairing(data: JSONBody[ApproveRequest], daemon: DaemonDep) -> PairedClient:
     client = daemon.pairings.approve(data.code)
     return PairedClient(id=client.id, name=client.name, paired_at=client.paired_at)
 
 
 @delete("/pairings/{client_id:str}", status_code=200, summary="Unpair a client")
-async def remove_pairing(client_id: str, daemon: Daemon) -> PairedClient:
+async def remove_pairing(
+    client_id: Annotated[str, PathParameter(max_length=64)], daemon: DaemonDep
+) -> PairedClient:
     client = daemon.pairings.remove(client_id)
     return PairedClient(id=client.id, name=client.name, paired_at=client.paired_at)
 

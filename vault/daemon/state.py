@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from litestar.di import NamedDependency
+
 from vault.consent.outbox import Post, deliver_due
 from vault.daemon.errors import Refused
 from vault.daemon.pairing import Pairings
@@ -155,3 +157,6 @@ class Daemon:
                     await self.deliver_once()
             except Exception as e:  # a duty that fails must not stop the others; it runs again next tick
                 log.error("background duty failed: %s", type(e).__name__)
+
+
+DaemonDep = NamedDependency[Daemon]  # how route handlers ask for it

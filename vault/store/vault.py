@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from vault.errors import VaultDamaged, VaultExists, VaultMissing, WrongPassphrase
+from vault.protocol.keys import SigningKey, derive_pairwise_key
 from vault.store import database
 from vault.store.files import (
     HEADER_FORMAT,
@@ -64,6 +65,7 @@ class Vault:
         self.conn = conn
         self.header = header
         self._key = key  # kept only so another_connection() need not run Argon2id again
+        self._pairwise: dict[tuple[str, int], SigningKey] = {}  # forgotten with the vault on close()
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -190,6 +192,7 @@ class Vault:
         self.header, self._key = header, key
 
     def close(self) -> None:
+        self._pairwise.clear()
         self.conn.close()
 
     def __enter__(self) -> "Vault":
@@ -215,6 +218,16 @@ class Vault:
 
     def master_seed(self) -> bytes:
         return bytes(self.meta("master_seed"))
+
+    def pairwise_key(self, origin: str, epoch: int) -> SigningKey:
+        """The site's signing key for that epoch, derived once while the vault is open (HKDF + Ed25519
+        key setup cost more than the rest of a remembered-consent presentation)."""
+        key = self._pairwise.get((origin, epoch))
+        if key is None:
+            if len(self._pairwise) >= 1024:
+                self._pairwise.clear()
+            key = self._pairwise[(origin, epoch)] = derive_pairwise_key(self.master_seed(), origin, epoch)
+        return key
 
     def site_epoch(self, origin: str) -> int:
         row = self.conn.execute("SELECT epoch FROM sites WHERE origin = ?", (origin,)).fetchone()

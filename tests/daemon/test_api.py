@@ -1,0 +1,300 @@
+"""The daemon's API in-process (AsyncTestClient) around a real SQLCipher vault: pairing, locking, the
+consent flow, what a page may learn, bounds and errors."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import msgspec
+import pytest
+from litestar.testing import AsyncTestClient
+
+from tests.daemon.support import make_vault, new_client_token
+from tests.support import NOW, PASSPHRASE
+from vault.daemon.app import create_app
+from vault.daemon.state import Daemon, Settings
+from vault.daemon.worker import VaultWorker
+from vault.protocol import example
+from vault.site import (
+    InMemoryReplayStore,
+    acknowledge_presentation,
+    make_nonce,
+    manifest_json,
+    verify_presentation,
+)
+from vault.store import Vault
+
+pytestmark = pytest.mark.anyio
+ADMIN = "admin-" + "a" * 40
+MANIFEST = manifest_json(example.manifest()).decode()
+ORIGIN = example.ORIGIN
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> int:
+        return self.now
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+def build(home: Path, clock: Clock, *, unlocked: bool = True, **settings) -> tuple[Daemon, AsyncTestClient]:
+    ids = (f"id{n:022d}" for n in itertools.count())
+    vault = Vault.open(home, PASSPHRASE, now=NOW) if unlocked else None
+    config = Settings(home=home, admin_token=ADMIN, **settings)
+    daemon = Daemon(
+        config, worker=VaultWorker(home, clock=clock, vault=vault), clock=clock, new_id=lambda: next(ids)
+    )
+    return daemon, AsyncTestClient(create_app(config, daemon=daemon, background=False))
+
+
+@pytest.fixture
+async def api(vault_home: Path, clock: Clock) -> AsyncIterator[AsyncTestClient]:
+    make_vault(vault_home)
+    _, client = build(vault_home, clock)
+    async with client:
+        client.headers["x-vault-client"] = await pair(client)
+        yield client
+
+
+async def pair(client: AsyncTestClient) -> str:
+    token = new_client_token()
+    asked = await client.post("/v1/pairing", json={"name": "Chromium"}, headers={"x-vault-client": token})
+    assert asked.status_code == 200 and asked.json()["state"] == "pending"
+    approved = await client.post(
+        "/v1/admin/pairings/approve", json={"code": asked.json()["code"]}, headers={"x-vault-admin": ADMIN}
+    )
+    assert approved.status_code == 200, approved.text
+    return token
+
+
+def presentation(nonce: str | None = None, **changes) -> dict:
+    return {
+        "origin": ORIGIN,
+        "manifest": MANIFEST,
+        "purpose": "recommendations",
+        "nonce": nonce or make_nonce(),
+    } | changes
+
+
+async def test_pairing_from_request_to_approval(vault_home: Path, clock: Clock) -> None:
+    make_vault(vault_home)
+    _, client = build(vault_home, clock)
+    token = new_client_token()
+    async with client:
+        assert (await client.get("/v1/status", headers={"x-vault-client": token})).json()[
+            "client"
+        ] == "unpaired"
+        refused = await client.get("/v1/attributes", headers={"x-vault-client": token})
+        assert refused.status_code == 403 and refused.json()["error"] == "not_paired"
+        first = (await client.post("/v1/pairing", json={}, headers={"x-vault-client": token})).json()
+        again = (await client.post("/v1/pairing", json={}, headers={"x-vault-client": token})).json()
+        assert first["code"] == again["code"] and len(first["code"]) == 9  # XXXX-XXXX
+        status = (await client.get("/v1/status", headers={"x-vault-client": token})).json()
+        assert status["client"] == "pending" and status["pairing_code"] == first["code"]
+        # A client cannot approve itself: approval is on the admin channel only.
+        selfie = await client.post(
+            "/v1/admin/pairings/approve", json={"code": first["code"]}, headers={"x-vault-client": token}
+        )
+        assert selfie.status_code == 403 and selfie.json()["error"] == "admin_only"
+        wrong = await client.post(
+            "/v1/admin/pairings/approve", json={"code": "AAAA-AAAA"}, headers={"x-vault-admin": ADMIN}
+        )
+        assert wrong.status_code == 400
+        ok = await client.post(
+            "/v1/admin/pairings/approve",
+            json={"code": first["code"].lower()},
+            headers={"x-vault-admin": ADMIN},
+        )
+        assert ok.status_code == 200
+        assert (await client.get("/v1/attributes", headers={"x-vault-client": token})).status_code == 200
+        # The pairing survives a restart of the daemon (it is kept beside the vault, hashed).
+        assert token not in (vault_home / "paired-clients.json").read_text()
+    _, restarted = build(vault_home, clock)
+    async with restarted:
+        listed = (await restarted.get("/v1/admin/pairings", headers={"x-vault-admin": ADMIN})).json()
+        assert [c["name"] for c in listed["clients"]] == ["browser extension"]
+        assert (await restarted.get("/v1/attributes", headers={"x-vault-client": token})).status_code == 200
+        removed = await restarted.delete(
+            f"/v1/admin/pairings/{listed['clients'][0]['id']}", headers={"x-vault-admin": ADMIN}
+        )
+        assert removed.status_code == 200
+        assert (await restarted.get("/v1/attributes", headers={"x-vault-client": token})).status_code == 403
+
+
+async def test_wrong_admin_token_and_bad_client_tokens_are_refused(api: AsyncTestClient) -> None:
+    for headers in ({"x-vault-admin": ADMIN[:-1] + "b"}, {"x-vault-admin": ""}, {}):
+        response = await api.get("/v1/admin/pairings", headers=headers)
+        assert response.status_code == 403
+    short = await api.post("/v1/pairing", json={}, headers={"x-vault-client": "too-short"})
+    assert short.status_code == 400 and short.json()["error"] == "invalid_input"
+
+
+async def test_remembered_consent_then_acknowledgement(api: AsyncTestClient) -> None:
+    nonce = make_nonce()
+    first = (await api.post("/v1/presentations", json=presentation(nonce))).json()
+    assert first["outcome"] == "consent_required"
+    prompt = first["prompt"]
+    values = {q["claim"]: q["value"] for q in prompt["questions"]}
+    assert values == {"age_over_18": True, "location.country": "NL", "sizes.shoe": 42, "interests": ["jazz"]}
+    assert [p["id"] for p in (await api.get("/v1/prompts")).json()] == [prompt["id"]]
+    shared = ["age_over_18", "location.country", "sizes.shoe"]  # the user unticks interests
+    decided = await api.post(
+        f"/v1/prompts/{prompt['id']}/decision", json={"share": True, "claims": shared, "remember": True}
+    )
+    granted = decided.json()
+    assert decided.status_code == 200 and granted["outcome"] == "granted", decided.text
+    verified = verify_presentation(
+        granted["token"], manifest=example.manifest(), nonce=nonce, now=NOW, replay=InMemoryReplayStore()
+    )
+    assert sorted(verified.claims) == sorted(shared)
+    ack = acknowledge_presentation(example.site_key(), verified, manifest=example.manifest(), now=NOW)
+    stored = await api.post("/v1/acknowledgements", json={"token": ack})
+    assert stored.status_code == 200 and stored.json()["presentation"] == granted["jti"]
+    tampered = await api.post("/v1/acknowledgements", json={"token": ack[:-4] + "AAAA"})
+    assert tampered.status_code == 400 and tampered.json()["error"] == "acknowledgement_invalid"
+    # Second visit: remembered, no prompt.
+    second = (await api.post("/v1/presentations", json=presentation())).json()
+    assert second["outcome"] == "granted" and sorted(second["claims"]) == sorted(shared)
+    report = (await api.get("/v1/sites/report", params={"origin": ORIGIN})).json()
+    assert [d["acknowledged"] for d in report["disclosures"]] == [True, False]
+    assert (await api.get("/v1/ledger/verify")).json()["ok"] is True
+
+
+async def test_a_page_learns_only_coarse_reasons(api: AsyncTestClient) -> None:
+    assert (await api.delete("/v1/attributes/country")).json()["removed"] is True
+    denied = (await api.post("/v1/presentations", json=presentation())).json()
+    # The user sees why; the page only sees that it was not shared, not which attribute is missing.
+    assert denied["outcome"] == "denied" and denied["reason"] == "denied"
+    assert denied["message"] == "the user did not share this"
+    assert "country" in denied["detail"] and "country" not in denied["message"]
+    wrong_site = (
+        await api.post("/v1/presentations", json=presentation(origin="https://evil.example"))
+    ).json()
+    assert wrong_site["outcome"] == "denied" and wrong_site["reason"] == "bad_request"
+
+
+@pytest.mark.parametrize(
+    ("changes", "status", "error"),
+    [
+        ({"nonce": "short"}, 400, "invalid_input"),
+        ({"manifest": "{}"}, 400, "manifest_invalid"),
+        ({"manifest": "not json"}, 400, "manifest_invalid"),
+        ({"origin": "https://shop.example/"}, 400, "invalid_input"),
+        ({"extra": 1}, 400, "bad_request"),
+        ({"claims": ["x"] * 65}, 400, "bad_request"),
+        ({"manifest": "x" * 70_000}, 400, "bad_request"),
+    ],
+)
+async def test_bad_requests_are_refused_clearly(api: AsyncTestClient, changes, status, error) -> None:
+    response = await api.post("/v1/presentations", json=presentation(**changes))
+    assert (response.status_code, response.json()["error"]) == (status, error), response.text
+    assert (await api.get("/v1/ledger")).json() == []
+
+
+async def test_body_size_is_bounded(api: AsyncTestClient) -> None:
+    response = await api.post("/v1/presentations", content=b'{"x": "' + b"a" * 300_000 + b'"}')
+    assert response.status_code == 413 and response.json()["error"] == "too_large"
+
+
+async def test_profile_edits_are_validated(api: AsyncTestClient) -> None:
+    ok = await api.put("/v1/attributes/sizes.shoe", json={"value": "43"})
+    assert ok.status_code == 200 and ok.json()["value"] == 43
+    bad = await api.put("/v1/attributes/birthdate", json={"value": "yesterday"})
+    assert bad.status_code == 400 and bad.json()["error"] == "invalid_input"
+    unknown = await api.put("/v1/attributes/religion", json={"value": "x"})
+    assert unknown.status_code == 400
+    assert (await api.get("/v1/attributes")).json()["values"]["sizes.shoe"] == 43
+
+
+async def test_locked_vault_refuses_until_unlocked(vault_home: Path, clock: Clock) -> None:
+    make_vault(vault_home)
+    _, client = build(vault_home, clock, unlocked=False)
+    async with client:
+        client.headers["x-vault-client"] = await pair(client)
+        assert (await client.get("/v1/status")).json()["locked"] is True
+        locked = await client.post("/v1/presentations", json=presentation())
+        assert locked.status_code == 423 and locked.json()["error"] == "vault_locked"
+        wrong = await client.post("/v1/unlock", json={"passphrase": "not it"})
+        assert wrong.status_code == 403 and wrong.json()["error"] == "wrong_passphrase"
+        # Guessing is slowed down: the next attempt within the back-off is refused without trying.
+        hurried = await client.post("/v1/unlock", json={"passphrase": PASSPHRASE})
+        assert hurried.status_code == 429
+        clock.now += 2
+        assert (await client.post("/v1/unlock", json={"passphrase": PASSPHRASE})).json() == {
+            "locked": False,
+            "changed": True,
+        }
+        assert (await client.post("/v1/presentations", json=presentation())).status_code == 200
+        assert (await client.post("/v1/lock")).json() == {"locked": True, "changed": True}
+        assert (await client.post("/v1/presentations", json=presentation())).status_code == 423
+
+
+async def test_idle_vault_locks_itself(vault_home: Path, clock: Clock) -> None:
+    make_vault(vault_home)
+    daemon, client = build(vault_home, clock, idle_lock_seconds=600)
+    async with client:
+        client.headers["x-vault-client"] = await pair(client)
+        await client.get("/v1/attributes")
+        clock.now += 599
+        await client.get("/v1/status")  # a status poll is not use
+        assert await daemon.lock_if_idle() is False
+        clock.now += 1
+        assert await daemon.lock_if_idle() is True
+        assert (await client.get("/v1/status")).json()["locked"] is True
+
+
+async def test_revocation_is_queued_and_visible(api: AsyncTestClient) -> None:
+    first = (await api.post("/v1/presentations", json=presentation())).json()
+    granted = (
+        await api.post(
+            f"/v1/prompts/{first['prompt']['id']}/decision",
+            json={"share": True, "claims": ["age_over_18", "location.country"], "remember": True},
+        )
+    ).json()
+    revoked = (await api.post("/v1/revocations", json={"origin": ORIGIN, "erase": True})).json()
+    assert revoked["withdrawn"] == 1 and revoked["erasure"] is True and len(revoked["notices"]) == 1
+    outbox = (await api.get("/v1/outbox")).json()
+    assert [item["jti"] for item in outbox] == revoked["notices"] and outbox[0]["delivered_at"] is None
+    assert (await api.get("/v1/consents")).json() == []
+    again = (await api.post("/v1/presentations", json=presentation())).json()
+    assert again["outcome"] == "consent_required"
+    export = (await api.get("/v1/export")).json()
+    assert export["format"] == "personal-vault-export"
+    assert granted["jti"] in msgspec.json.encode(export).decode()
+
+
+async def test_tcp_mode_refuses_rebinding_browsers_and_missing_tokens(vault_home: Path, clock: Clock) -> None:
+    make_vault(vault_home)
+    hosts = frozenset({"127.0.0.1:8765", "localhost:8765"})
+    _, client = build(vault_home, clock, tcp_token="t" * 43, allowed_hosts=hosts, socket_path="/nowhere")
+    good = {"host": "127.0.0.1:8765", "authorization": "Bearer " + "t" * 43}
+    async with client:
+        assert (await client.get("/v1/status", headers=good)).status_code == 200
+        cases = [
+            ({**good, "host": "evil.example:8765"}, 403, "bad_host"),
+            ({**good, "origin": "https://evil.example"}, 403, "browser_request"),
+            ({**good, "sec-fetch-site": "cross-site"}, 403, "browser_request"),
+            ({"host": "127.0.0.1:8765"}, 401, "unauthorized"),
+            ({**good, "authorization": "Bearer " + "u" * 43}, 401, "unauthorized"),
+        ]
+        for headers, status, error in cases:
+            response = await client.get("/v1/status", headers=headers)
+            assert (response.status_code, response.json()["error"]) == (status, error), headers
+
+
+async def test_openapi_document_is_served(api: AsyncTestClient) -> None:
+    schema = (await api.get("/schema/openapi.json")).json()
+    assert "/v1/presentations" in schema["paths"] and "/v1/admin/pairings/approve" in schema["paths"]
