@@ -51,7 +51,7 @@ class DaemonProcess:
         self.args = args
         self.unlocked = unlocked
         self.proc: subprocess.Popen | None = None
-        self.stderr_path = self.dir / "serve.log"
+        self.stderr_path = Path(tempfile.mkstemp(prefix="serve-", suffix=".log", dir=self.dir)[1])
 
     def start(self, timeout: float = 30.0) -> DaemonProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "XDG_RUNTIME"))}
@@ -64,7 +64,7 @@ class DaemonProcess:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError(f"vault serve exited {self.proc.returncode}:\n{self.log()}")
-            if self.socket.exists() and self.admin_token_path.exists():
+            if "vault: serving" in self.log():
                 return self
             time.sleep(0.05)
         raise AssertionError(f"vault serve did not start in {timeout} s:\n{self.log()}")
