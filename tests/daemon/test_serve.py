@@ -221,3 +221,12 @@ def test_native_host_in_front_of_the_real_daemon(home: Path, tmp_path: Path) -> 
             assert profile["status"] == 200 and profile["body"]["values"]["country"] == "NL"
         finally:
             host.kill()
+
+
+def test_restore_refuses_while_a_daemon_serves_the_vault(home: Path, run_vault, tmp_path: Path) -> None:
+    backup = tmp_path / "vault.backup"
+    assert run_vault("backup", str(backup)).code == 0
+    with DaemonProcess(home):
+        refused = run_vault("restore", "--force", str(backup))
+        assert refused.code == 1 and "a daemon is serving the vault" in refused.err
+    assert run_vault("restore", "--force", str(backup)).code == 0

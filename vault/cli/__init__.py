@@ -12,6 +12,7 @@ Exit codes:
   3  wrong passphrase
   4  no vault here, or the vault is damaged
   5  a vault already exists (init without --force)
+  6  the daemon's vault is locked (unlock it: vault unlock)
 """
 
 

@@ -15,7 +15,8 @@ from vault.cli.passphrases import get_passphrase
 from vault.consent.backup import backup as backup_vault
 from vault.consent.backup import restore as restore_vault
 from vault.consent.export import write_export
-from vault.errors import InvalidInput, VaultExists
+from vault.daemon.lockfile import daemon_running
+from vault.errors import InvalidInput, VaultError, VaultExists
 from vault.store import VaultPaths
 from vault.store.files import fsync_dir
 
@@ -118,6 +119,8 @@ def restore(state: CliState, file: Path, force: bool) -> None:
         raise InvalidInput(f"no backup file at {file}")
     if VaultPaths(state.home).exists() and not force:
         raise VaultExists(f"a vault already exists at {state.home}", "use --force to replace it")
+    if daemon_running(state.home):
+        raise VaultError(f"a daemon is serving the vault at {state.home}", "stop it first (vault serve)")
     passphrase = get_passphrase(
         state.passphrase_file, env="VAULT_PASSPHRASE", prompt=f"Passphrase for {file}"
     )

@@ -57,7 +57,8 @@ def serve(
     those (or --locked) it starts locked. Stops cleanly on Ctrl-C or SIGTERM.
     """
     from vault.daemon.app import create_app
-    from vault.daemon.server import TcpAddress, bind_tcp, bind_unix, daemon_lock, run, write_admin_token
+    from vault.daemon.lockfile import daemon_lock
+    from vault.daemon.server import TcpAddress, bind_tcp, bind_unix, run, write_admin_token
     from vault.daemon.state import Daemon, Settings, new_token
     from vault.daemon.worker import VaultWorker
     from vault.store import Vault

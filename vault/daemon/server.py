@@ -6,8 +6,6 @@ connection's peer uid (SO_PEERCRED) must be ours, and one daemon per vault holds
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import ipaddress
 import logging
 import os
@@ -15,7 +13,6 @@ import signal
 import socket
 import struct
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +24,6 @@ from vault.errors import InvalidInput, VaultError
 from vault.store.files import write_private_file
 
 log = logging.getLogger("vault.daemon")
-LOCK_NAME = "daemon.lock"
 
 
 def peer_uid(sock: socket.socket) -> int:
@@ -51,42 +47,6 @@ def peer_checked(expected_uid: int) -> type[HttpToolsProtocol]:
                     transport.close()
 
     return PeerChecked
-
-
-@contextlib.contextmanager
-def daemon_lock(vault_home: Path) -> Iterator[Path]:
-    """One daemon per vault; `restore` checks the same lock. Released by the kernel if we die."""
-    path = Path(vault_home) / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "another process"
-            raise VaultError(
-                f"a daemon (pid {holder}) is already serving the vault at {vault_home}", "stop it first"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        yield path
-    finally:
-        os.close(fd)
-
-
-def daemon_running(vault_home: Path) -> bool:
-    """Whether a daemon holds the vault open (for commands that must not run under it)."""
-    path = Path(vault_home) / LOCK_NAME
-    try:
-        fd = os.open(path, os.O_RDWR)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
 
 
 def bind_unix(path: Path) -> socket.socket:

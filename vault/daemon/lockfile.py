@@ -1,0 +1,51 @@
+"""One daemon per vault: an exclusive flock on a file in the vault's directory, held while it serves.
+
+The kernel releases it when the daemon dies, however it dies. Commands that must not run under a daemon
+(restore) check it. Standard library only.
+"""
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from vault.errors import VaultError
+
+LOCK_NAME = "daemon.lock"
+
+
+@contextlib.contextmanager
+def daemon_lock(vault_home: Path) -> Iterator[Path]:
+    """One daemon per vault; `restore` checks the same lock. Released by the kernel if we die."""
+    path = Path(vault_home) / LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "another process"
+            raise VaultError(
+                f"a daemon (pid {holder}) is already serving the vault at {vault_home}", "stop it first"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield path
+    finally:
+        os.close(fd)
+
+
+def daemon_running(vault_home: Path) -> bool:
+    """Whether a daemon holds the vault open (for commands that must not run under it)."""
+    path = Path(vault_home) / LOCK_NAME
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
