@@ -136,6 +136,7 @@ def run(app, sockets: list[socket.socket], *, expected_uid: int | None = None) -
         log_level="warning",
         access_log=False,
         server_header=False,
+        proxy_headers=False,  # nothing sits in front of us; do not trust forwarded headers
         date_header=False,
         timeout_keep_alive=3600,  # our clients are local and few; the native host keeps one connection
         timeout_graceful_shutdown=10,

@@ -38,7 +38,7 @@ def is_admin(connection: ASGIConnection) -> bool:
     return daemon_of(connection).is_admin(connection.headers.get(HEADER_ADMIN))
 
 
-def paired_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def paired_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     daemon = daemon_of(connection)
     if is_admin(connection) or daemon.pairings.identify(connection.headers.get(HEADER_CLIENT)):
         return
@@ -49,7 +49,7 @@ def paired_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     )
 
 
-def admin_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def admin_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if not is_admin(connection):
         raise Refused("admin_only", "only the vault's owner can do this", "use the vault command")
 
