@@ -1,6 +1,7 @@
 """The vault worker: one thread, group commit, and a failing request that takes nothing else down."""
 
 import asyncio
+import threading
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,24 @@ async def test_locked_worker_refuses_and_lock_waits_for_queued_jobs(worker: Vaul
     assert await worker.lock() is False
     assert await worker.unlock(PASSPHRASE) is True
     assert (await worker.call(lambda v: v.attributes()))["country"] == "NL"
+
+
+async def test_a_request_cancelled_while_queued_is_skipped(worker: VaultWorker) -> None:
+    started = asyncio.Event()
+    release = threading.Event()
+
+    def slow(vault: Vault) -> None:
+        started_loop.call_soon_threadsafe(started.set)
+        release.wait(10)
+
+    started_loop = asyncio.get_running_loop()
+    blocker = asyncio.create_task(worker.call(slow))
+    await started.wait()
+    doomed = asyncio.create_task(worker.call(record(99), batch=True))
+    await asyncio.sleep(0)
+    doomed.cancel()
+    release.set()
+    await blocker
+    # The worker is still alive, and the cancelled job never wrote anything.
+    entries = await worker.call(lambda v: [e.body["n"] for e in ledger.entries(v)])
+    assert entries == []

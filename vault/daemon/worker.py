@@ -116,13 +116,18 @@ class VaultWorker:
                     after = more
                     break
                 batch.append(more)
-            self._run_batch(batch)
+            # A request whose caller went away (cancelled while queued) is not run at all.
+            batch = [job for job in batch if job.future.set_running_or_notify_cancel()]
+            if batch:
+                self._run_batch(batch)
             if after is not None:
                 self._run_alone(after)
         # Only reached from stop(): everything queued before it has run.
         self._close()
 
     def _run_alone(self, job: _Job) -> None:
+        if not job.future.set_running_or_notify_cancel():
+            return
         try:
             result = job.run()
         except BaseException as e:  # handed to the awaiting request, which maps it to a response
@@ -152,8 +157,7 @@ class VaultWorker:
                 vault.conn.execute("ROLLBACK")
             log.error("a batch of %d requests failed to commit: %s", len(batch), type(e).__name__)
             for job in batch:
-                if not job.future.done():
-                    job.future.set_exception(e)
+                job.future.set_exception(e)
             return
         self.batches += 1
         for job, error, result in results:
