@@ -88,5 +88,5 @@ async def test_a_request_cancelled_while_queued_is_skipped(worker: VaultWorker) 
     release.set()
     await blocker
     # The worker is still alive, and the cancelled job never wrote anything.
-    entries = await worker.call(lambda v: [e.body["n"] for e in ledger.entries(v)])
+    entries = await asyncio.wait_for(worker.call(lambda v: [e.body["n"] for e in ledger.entries(v)]), 10)
     assert entries == []
