@@ -1,0 +1,508 @@
+#!/usr/bin/env python3
+"""How fast the daemon answers presentations over its Unix socket, against a bare Litestar endpoint that
+only signs one (the ceiling), measured in the same run; the native host's round trip; the daemon's memory.
+
+    scripts/bench_daemon.py [--rounds 7] [--seconds 1.0] [--native 400]
+    scripts/bench_daemon.py --quick                 # a short smoke run (a few seconds)
+    scripts/bench_daemon.py --serve-ceiling SOCKET  # (internal) serve the ceiling app on SOCKET
+
+The daemon is a real `vault serve` process on a temporary vault made with the product's minimum KDF,
+with a paired client whose consent for the example shop is remembered, so every request is granted: the
+manifest is checked, the policy consulted, a presentation signed and its disclosure committed to the
+ledger before the token is returned. The ceiling is a minimal Litestar app, served by uvicorn (httptools,
+uvloop) in a separate process on another Unix socket, whose handler decodes the same request body and
+calls vault.protocol.issue_presentation with the example key and manifest: everything an HTTP service
+must do at the least, and none of the vault.
+
+Load: each client is a thread with its own keep-alive DaemonClient (stdlib HTTP, what the native host and
+the CLI use), in closed loop, 1 and 16 clients. The clients' own work (HTTP parsing and JSON, a few hundred
+microseconds per request on a small machine) is serialised by their process's GIL; separate client
+processes would not make it cheaper here (2 cores, which the servers need too), and it weighs on the
+daemon and the ceiling alike. Rounds interleave the contenders as bench_verify.py's interleaved() does
+(rotating their order), but each measurement is a time-boxed burst from many threads that also records
+latencies; rates are medians over rounds, each ratio is the median of the ratios measured within one round,
+and latency percentiles are taken over all requests of all rounds.
+
+The native host is a real `vault native-host --socket S` process, driven over its stdin and stdout with
+length-prefixed frames, one request at a time: GET /v1/status and POST /v1/presentations.
+
+Targets: daemon >= 0.7x the ceiling at each concurrency; p99 under 10 ms at 16 clients.
+"""
+
+import argparse
+import gc
+import itertools
+import json
+import os
+import secrets
+import shutil
+import signal
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+PASSPHRASE = "bench passphrase, not a secret"  # noqa: S105 (a throwaway vault)
+ORIGIN = "https://shop.example"
+PROFILE = {"birthdate": "1990-05-17", "country": "NL", "sizes.shoe": 42, "interests": ["jazz", "running"]}
+# What the daemon discloses for the example shop's "recommendations" purpose, given PROFILE.
+CLAIMS = {"age_over_18": True, "location.country": "NL", "sizes.shoe": 42, "interests": ["jazz", "running"]}
+CONCURRENCY = (1, 16)
+RATIO_TARGET = 0.7
+P99_TARGET_MS = 10.0
+HEADER = struct.Struct("<I")
+
+
+# -- the ceiling: a bare endpoint that signs -------------------------------------------------------------
+
+
+def serve_ceiling(socket_path: str) -> int:
+    """The ceiling's server process: uvicorn (httptools, uvloop) on a Unix socket, until SIGTERM."""
+    import msgspec
+    import uvicorn
+    from litestar import Litestar, post
+    from litestar.params import JSONBody
+
+    from vault.protocol import example, issue_presentation
+
+    key = example.pairwise_key()
+    manifest = example.manifest()
+
+    class Request(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+        origin: str
+        manifest: str
+        purpose: str
+        nonce: str
+        claims: list[str] | None = None
+
+    class Answer(msgspec.Struct, kw_only=True, omit_defaults=True):
+        outcome: str
+        token: str
+        jti: str
+        claims: dict[str, Any]
+        expires_at: int
+
+    @post("/v1/presentations", status_code=200)
+    async def presentations(data: JSONBody[Request]) -> Answer:
+        now, jti = int(time.time()), secrets.token_urlsafe(16)
+        token = issue_presentation(key, manifest, data.purpose, data.origin, data.nonce, CLAIMS, now, jti)
+        return Answer(outcome="granted", token=token, jti=jti, claims=CLAIMS, expires_at=now + 300)
+
+    app = Litestar([presentations], logging_config=None, openapi_config=None, debug=False)
+    config = uvicorn.Config(
+        app,
+        uds=socket_path,
+        loop="uvloop",
+        http="httptools",
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        date_header=False,
+        timeout_keep_alive=3600,
+    )
+    uvicorn.Server(config).run()
+    return 0
+
+
+# -- processes -----------------------------------------------------------------------------------------
+
+
+def wait_for(path: Path, proc: subprocess.Popen, what: str, log: Path, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if proc.poll() is not None:
+            tail = log.read_text(errors="replace")[-3000:]
+            raise SystemExit(f"{what} exited with {proc.returncode} before it was ready:\n{tail}")
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{what} was not ready within {timeout:g} s")
+        time.sleep(0.02)
+
+
+def stop(proc: subprocess.Popen | None) -> None:
+    if proc is not None and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def memory_kib(pid: int) -> dict[str, int]:
+    """VmRSS (resident now) and VmHWM (the peak), in KiB."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            fields[name] = int(value.split()[0])
+    return fields
+
+
+@dataclass
+class Setup:
+    workdir: Path
+    daemon: subprocess.Popen
+    daemon_socket: Path
+    ceiling: subprocess.Popen
+    ceiling_socket: Path
+    admin_token: str
+    client_token: str
+    manifest: str
+
+
+def make_vault(home: Path) -> None:
+    from vault.store import KdfParams, Vault
+    from vault.store.kdf import MEMORY_KIB_RANGE, TIME_COST_RANGE
+
+    minimum = KdfParams(time_cost=TIME_COST_RANGE[0], memory_kib=MEMORY_KIB_RANGE[0])
+    now = int(time.time())
+    with Vault.create(home, PASSPHRASE, now=now, kdf=minimum) as vault:
+        for name, value in PROFILE.items():
+            vault.set_attribute(name, value, now=now)
+
+
+def start(workdir: Path, processes: list[subprocess.Popen]) -> Setup:
+    """Starts the daemon and the ceiling (registered in `processes` at once, for the caller to stop)."""
+    home, run = workdir / "vault", workdir / "run"
+    run.mkdir(mode=0o700)
+    make_vault(home)
+    passphrase = workdir / "passphrase"
+    passphrase.write_text(PASSPHRASE + "\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "XDG_RUNTIME"))}
+    daemon_socket, ceiling_socket = run / "vault.sock", workdir / "ceiling.sock"
+    log_path = workdir / "serve.log"
+    log = open(log_path, "ab")  # noqa: SIM115 (lives as long as the processes)
+    unlock = ["--vault", str(home), "--passphrase-file", str(passphrase)]
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "vault", *unlock, "serve", "--socket", str(daemon_socket)],
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
+        env=env,
+        cwd=ROOT,
+    )
+    processes.append(daemon)
+    ceiling = subprocess.Popen(
+        [sys.executable, __file__, "--serve-ceiling", str(ceiling_socket)],
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
+        env=env,
+        cwd=ROOT,
+    )
+    processes.append(ceiling)
+    admin_path = run / "admin-token"
+    wait_for(admin_path, daemon, "vault serve", log_path)
+    wait_for(daemon_socket, daemon, "vault serve", log_path)
+    wait_for(ceiling_socket, ceiling, "the ceiling server", log_path)
+    manifest = (ROOT / "vault" / "protocol" / "examples" / "manifest.json").read_text()
+    return Setup(
+        workdir=workdir,
+        daemon=daemon,
+        daemon_socket=daemon_socket,
+        ceiling=ceiling,
+        ceiling_socket=ceiling_socket,
+        admin_token=admin_path.read_text().strip(),
+        client_token=secrets.token_urlsafe(32),
+        manifest=manifest,
+    )
+
+
+def pair_and_consent(setup: Setup) -> None:
+    """As a user would: the client asks to pair, the owner approves, the first visit's prompt is answered
+    "share everything, remember"."""
+    from vault.daemon.client import HEADER_ADMIN, HEADER_CLIENT, DaemonClient
+    from vault.site import make_nonce
+
+    with (
+        DaemonClient(setup.daemon_socket, headers={HEADER_CLIENT: setup.client_token}) as client,
+        DaemonClient(setup.daemon_socket, headers={HEADER_ADMIN: setup.admin_token}) as admin,
+    ):
+        status, body = client.request_json("POST", "/v1/pairing", {"name": "bench"})
+        assert status == 200 and body["state"] == "pending", body
+        status, body = admin.request_json("POST", "/v1/admin/pairings/approve", {"code": body["code"]})
+        assert status == 200, body
+        status, body = client.request_json(
+            "POST", "/v1/presentations", request_body(setup.manifest, make_nonce())
+        )
+        assert status == 200 and body["outcome"] == "consent_required", body
+        prompt = body["prompt"]
+        decision = {"share": True, "claims": [q["claim"] for q in prompt["questions"]], "remember": True}
+        status, body = client.request_json("POST", f"/v1/prompts/{prompt['id']}/decision", decision)
+        assert status == 200 and body["outcome"] == "granted", body
+        assert body["claims"] == CLAIMS, body["claims"]
+
+
+def request_body(manifest: str, nonce: str) -> dict[str, Any]:
+    return {"origin": ORIGIN, "manifest": manifest, "purpose": "recommendations", "nonce": nonce}
+
+
+# -- load ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Samples:
+    rates: list[float] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)  # seconds, every request of every round
+
+
+def burst(clients: list, manifest: str, seconds: float) -> tuple[float, list[float]]:
+    """Closed loop: every client sends its next request as soon as the last is answered, for `seconds`.
+    Returns (requests per second, latencies)."""
+    from vault.site import make_nonce
+
+    latencies: list[float] = []
+    failures: list[Any] = []
+    start_line = threading.Barrier(len(clients) + 1)
+    stop_at = [0.0]
+
+    def run(client) -> None:
+        mine = []
+        start_line.wait()
+        end = stop_at[0]
+        clock = time.perf_counter
+        while True:
+            body = request_body(manifest, make_nonce())
+            began = clock()
+            status, answer = client.request_json("POST", "/v1/presentations", body)
+            done = clock()
+            if status != 200 or answer.get("outcome") != "granted":
+                failures.append((status, answer))
+                break
+            mine.append(done - began)
+            if done >= end:
+                break
+        latencies.extend(mine)  # one extend per thread: list.extend is atomic under the GIL
+
+    threads = [threading.Thread(target=run, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    gc.collect()
+    began = time.perf_counter()
+    stop_at[0] = began + seconds
+    start_line.wait()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    if failures:
+        raise SystemExit(f"a request was not granted: {failures[0]}")
+    return len(latencies) / elapsed, latencies
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f}"
+
+
+def compare(setup: Setup, rounds: int, seconds: float) -> dict[tuple[str, int], Samples]:
+    from vault.daemon.client import HEADER_CLIENT, DaemonClient
+
+    headers = {HEADER_CLIENT: setup.client_token}
+    sockets = {"vault serve": setup.daemon_socket, "ceiling": setup.ceiling_socket}
+    clients = {
+        (name, n): [DaemonClient(path, headers=headers) for _ in range(n)]
+        for name, path in sockets.items()
+        for n in CONCURRENCY
+    }
+    samples = {key: Samples() for key in clients}
+    try:
+        for pool in clients.values():  # warm-up: connections, caches, the allocator
+            burst(pool, setup.manifest, min(0.3, seconds))
+        names = list(sockets)
+        for round_number in range(rounds):
+            order = names[round_number % 2 :] + names[: round_number % 2]
+            for n in CONCURRENCY:
+                for name in order:
+                    rate, latencies = burst(clients[name, n], setup.manifest, seconds)
+                    samples[name, n].rates.append(rate)
+                    samples[name, n].latencies.extend(latencies)
+    finally:
+        for pool in clients.values():
+            for client in pool:
+                client.close()
+    return samples
+
+
+def report_comparison(samples: dict[tuple[str, int], Samples], rounds: int, seconds: float) -> None:
+    print(
+        f"Presentations over a Unix socket (medians of {rounds} interleaved rounds of {seconds:g} s; "
+        "latency percentiles over all requests):"
+    )
+    print(f"  {'clients':>7}  {'server':<44} {'per s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+    labels = {
+        "vault serve": "vault serve (consent, sign, ledger commit)",
+        "ceiling": "ceiling (bare Litestar endpoint that signs)",
+    }
+    for n in CONCURRENCY:
+        for name in ("vault serve", "ceiling"):
+            s = samples[name, n]
+            print(
+                f"  {n:>7}  {labels[name]:<44} {statistics.median(s.rates):>8,.0f} "
+                f"{ms(percentile(s.latencies, 50)):>8} {ms(percentile(s.latencies, 99)):>8}"
+            )
+    for n in CONCURRENCY:
+        pairs = zip(samples["vault serve", n].rates, samples["ceiling", n].rates, strict=True)
+        ratio = statistics.median(a / b for a, b in pairs)
+        verdict = "meets" if ratio >= RATIO_TARGET else "MISSES"
+        print(f"  daemon / ceiling at {n} client(s): {ratio:.2f}x ({verdict} the {RATIO_TARGET}x target)")
+    p99 = percentile(samples["vault serve", CONCURRENCY[-1]].latencies, 99) * 1000
+    verdict = "meets" if p99 < P99_TARGET_MS else "MISSES"
+    target = f"the < {P99_TARGET_MS:g} ms target"
+    print(f"  daemon p99 at {CONCURRENCY[-1]} clients: {p99:.2f} ms ({verdict} {target})")
+
+
+# -- the native host -----------------------------------------------------------------------------------
+
+
+class NativeHost:
+    """A real `vault native-host` process, spoken to as the browser does."""
+
+    def __init__(self, socket_path: Path) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "vault", "native-host", "--socket", str(socket_path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=ROOT,
+            bufsize=0,
+        )
+        self.ids = itertools.count()
+
+    def call(self, method: str, path: str, client: str, body: Any = None) -> tuple[int, Any]:
+        frame: dict[str, Any] = {"id": next(self.ids), "method": method, "path": path, "client": client}
+        if body is not None:
+            frame["body"] = body
+        data = json.dumps(frame, separators=(",", ":")).encode()
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(HEADER.pack(len(data)) + data)
+        (length,) = HEADER.unpack(self._read(HEADER.size))
+        reply = json.loads(self._read(length))
+        assert reply["id"] == frame["id"], reply
+        return reply["status"], reply["body"]
+
+    def _read(self, size: int) -> bytes:
+        assert self.proc.stdout is not None
+        chunks = []
+        while size:
+            chunk = self.proc.stdout.read(size)
+            if not chunk:
+                raise SystemExit("the native host closed its stdout")
+            chunks.append(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()  # the browser closing the port: the host exits
+        self.proc.wait(30)
+
+
+def timed(n: int, call: Callable[[], tuple[int, Any]]) -> list[float]:
+    call()  # warm-up (the first request opens the host's connection to the daemon)
+    latencies = []
+    for _ in range(n):
+        began = time.perf_counter()
+        status, body = call()
+        latencies.append(time.perf_counter() - began)
+        if status != 200:
+            raise SystemExit(f"the native host answered {status}: {body}")
+    return latencies
+
+
+def native_round_trips(setup: Setup, n: int) -> None:
+    from vault.daemon.client import HEADER_CLIENT, DaemonClient
+    from vault.site import make_nonce
+
+    host = NativeHost(setup.daemon_socket)
+    token = setup.client_token
+    try:
+        rows = {
+            "GET /v1/status through the native host": timed(n, lambda: host.call("GET", "/v1/status", token)),
+            "POST /v1/presentations through the native host": timed(
+                n,
+                lambda: host.call(
+                    "POST", "/v1/presentations", token, request_body(setup.manifest, make_nonce())
+                ),
+            ),
+        }
+    finally:
+        host.close()
+    with DaemonClient(setup.daemon_socket, headers={HEADER_CLIENT: token}) as direct:
+        rows["GET /v1/status straight to the socket (for reference)"] = timed(
+            n, lambda: direct.request_json("GET", "/v1/status")
+        )
+    print(f"Native host round trip (one request at a time, {n} each):")
+    for label, latencies in rows.items():
+        print(
+            f"  {label:<55} median {ms(statistics.median(latencies))} ms, "
+            f"p99 {ms(percentile(latencies, 99))} ms"
+        )
+
+
+def check_ledger(setup: Setup) -> None:
+    """Every granted request above left a disclosure in the hash-chained ledger; check the chain."""
+    from vault.daemon.client import HEADER_ADMIN, DaemonClient
+
+    with DaemonClient(setup.daemon_socket, headers={HEADER_ADMIN: setup.admin_token}, timeout=120) as admin:
+        status, verification = admin.request_json("GET", "/v1/ledger/verify")
+    if status != 200 or not verification["ok"]:
+        raise SystemExit(f"the daemon's ledger does not verify: {status} {verification}")
+    print(f"Ledger after the runs: {verification['entries']:,} entries, hash chain verified")
+
+
+# -- main ----------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--seconds", type=float, default=1.0, help="length of each measured burst")
+    parser.add_argument("--native", type=int, default=400, help="native host requests of each kind")
+    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser.add_argument("--serve-ceiling", metavar="SOCKET", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve_ceiling:
+        return serve_ceiling(args.serve_ceiling)
+    if args.quick:
+        args.rounds, args.seconds, args.native = 1, 0.2, 30
+
+    workdir = Path(tempfile.mkdtemp(prefix="vb-", dir="/tmp"))  # short: socket paths are limited
+    processes: list[subprocess.Popen] = []
+    try:
+        setup = start(workdir, processes)
+        started = memory_kib(setup.daemon.pid)
+        pair_and_consent(setup)
+        samples = compare(setup, args.rounds, args.seconds)
+        report_comparison(samples, args.rounds, args.seconds)
+        native_round_trips(setup, args.native)
+        check_ledger(setup)
+        time.sleep(0.5)
+        after = memory_kib(setup.daemon.pid)
+        print(
+            f"Daemon memory (VmRSS): {started['VmRSS'] / 1024:.1f} MiB after startup (unlocked, idle), "
+            f"{after['VmRSS'] / 1024:.1f} MiB idle after the runs (peak {after['VmHWM'] / 1024:.1f} MiB)"
+        )
+    finally:
+        for proc in processes:
+            stop(proc)
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

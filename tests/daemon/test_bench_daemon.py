@@ -1,0 +1,34 @@
+"""scripts/bench_daemon.py still runs: a --quick smoke run exits 0 and prints every part of its report."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).parents[2] / "scripts" / "bench_daemon.py"
+EXPECTED = [
+    r"Presentations over a Unix socket \(medians of 1 interleaved rounds",
+    r"\n +1  vault serve \(consent, sign, ledger commit\) +[\d,]+ +[\d.]+ +[\d.]+\n",
+    r"\n +1  ceiling \(bare Litestar endpoint that signs\) +[\d,]+ +[\d.]+ +[\d.]+\n",
+    r"\n +16  vault serve \(consent, sign, ledger commit\) +[\d,]+ +[\d.]+ +[\d.]+\n",
+    r"\n +16  ceiling \(bare Litestar endpoint that signs\) +[\d,]+ +[\d.]+ +[\d.]+\n",
+    r"daemon / ceiling at 1 client\(s\): [\d.]+x \((meets|MISSES) the 0.7x target\)",
+    r"daemon / ceiling at 16 client\(s\): [\d.]+x \((meets|MISSES) the 0.7x target\)",
+    r"daemon p99 at 16 clients: [\d.]+ ms \((meets|MISSES) the < 10 ms target\)",
+    r"GET /v1/status through the native host +median [\d.]+ ms, p99 [\d.]+ ms",
+    r"POST /v1/presentations through the native host +median [\d.]+ ms, p99 [\d.]+ ms",
+    r"Ledger after the runs: [\d,]+ entries, hash chain verified",
+    r"Daemon memory \(VmRSS\): [\d.]+ MiB after startup .*, [\d.]+ MiB idle after the runs \(peak [\d.]+",
+]
+
+
+@pytest.mark.slow
+def test_quick_run_reports_everything() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick"], capture_output=True, text=True, timeout=180, check=False
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for pattern in EXPECTED:
+        assert re.search(pattern, proc.stdout), f"{pattern!r} not in:\n{proc.stdout}"
