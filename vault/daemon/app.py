@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hmac
 from collections.abc import AsyncIterator
 from importlib.metadata import version
@@ -15,6 +16,7 @@ import msgspec
 from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Schema
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from vault.daemon.errors import EXCEPTION_HANDLERS
@@ -54,7 +56,7 @@ def create_app(settings: Settings, *, daemon: Daemon | None = None, background: 
     middleware = []
     if settings.tcp_token is not None:
         middleware.append(lambda app: TcpGuard(app, settings))
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             Router(path=API_PREFIX, route_handlers=[*session_routes, admin_router, vault_router])
         ],
@@ -71,6 +73,24 @@ def create_app(settings: Settings, *, daemon: Daemon | None = None, background: 
         logging_config=None,
         debug=False,
     )
+    _unions_as_any_of(app.openapi_schema)
+    return app
+
+
+def _unions_as_any_of(node: object) -> None:
+    """Litestar writes unions as oneOf, which rejects a value matching two branches: a claim value of 42 is
+    both an integer and a number. The unions we write are meant as anyOf."""
+    if isinstance(node, Schema) and node.one_of is not None:
+        node.any_of, node.one_of = node.one_of, None
+    if dataclasses.is_dataclass(node):
+        for field in dataclasses.fields(node):
+            _unions_as_any_of(getattr(node, field.name))
+    elif isinstance(node, dict):
+        for value in node.values():
+            _unions_as_any_of(value)
+    elif isinstance(node, list | tuple):
+        for value in node:
+            _unions_as_any_of(value)
 
 
 class TcpGuard:

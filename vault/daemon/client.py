@@ -228,6 +228,10 @@ class DaemonClient:
         if len(data) > limit:
             self.close()
             raise ResponseTooLarge(None, limit)
+        if declared is not None and declared.isdigit() and len(data) != int(declared):
+            # read(amt) returns what arrived when the peer hangs up early: a cut-off answer, not a short one.
+            self.close()
+            raise self._vanished()
         if not response.isclosed():
             self.close()  # not at a message boundary: this connection cannot carry another request
         return data

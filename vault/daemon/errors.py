@@ -10,6 +10,7 @@ import logging
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException
+from litestar.openapi.datastructures import ResponseSpec
 
 from vault.daemon.messages import ErrorBody
 from vault.errors import (
@@ -110,4 +111,20 @@ EXCEPTION_HANDLERS = {
     ManifestInvalid: manifest_invalid,
     HTTPException: http_error,
     Exception: internal_error,
+}
+
+
+def _documented(description: str) -> ResponseSpec:
+    return ResponseSpec(ErrorBody, description=description, generate_examples=False)
+
+
+# Declared on every route, so the OpenAPI document shows the body every error really has.
+ERROR_RESPONSES = {
+    400: _documented("Invalid input; nothing was changed"),
+    403: _documented("Not paired, not the admin, or a wrong passphrase"),
+    413: _documented("The body is too large"),
+    423: _documented("The vault is locked"),
+    429: _documented("Too many wrong passphrases; wait"),
+    500: _documented("The daemon failed; see its log"),
+    503: _documented("No vault, or a damaged one"),
 }

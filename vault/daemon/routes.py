@@ -29,6 +29,7 @@ from vault.consent.service import (
     store_acknowledgement,
 )
 from vault.consent.sites import SiteSummary, known_sites
+from vault.daemon.errors import ERROR_RESPONSES
 from vault.daemon.messages import (
     Acknowledged,
     AcknowledgementRequest,
@@ -87,7 +88,10 @@ def _origin(origin: str) -> str:
 
 
 @post(
-    "/presentations", status_code=200, summary="A site asks for claims: granted, consent_required or denied"
+    "/presentations",
+    responses=ERROR_RESPONSES,
+    status_code=200,
+    summary="A site asks for claims: granted, consent_required or denied",
 )
 async def presentations(data: JSONBody[PresentationRequest], daemon: DaemonDep) -> Presentation:
     manifest = daemon.manifest(data.manifest)
@@ -108,19 +112,28 @@ async def presentations(data: JSONBody[PresentationRequest], daemon: DaemonDep) 
     return for_page(outcome)
 
 
-@get("/prompts", summary="Prompts waiting for the user")
+@get("/prompts", responses=ERROR_RESPONSES, summary="Prompts waiting for the user")
 async def prompts(daemon: DaemonDep) -> list[PromptView]:
     now = daemon.clock()
     return await daemon.worker.call(lambda v: pending_prompts(v, now=now))
 
 
-@get("/prompts/{prompt_id:str}", summary="One prompt: who asks, why, and each claim's exact value")
+@get(
+    "/prompts/{prompt_id:str}",
+    responses=ERROR_RESPONSES,
+    summary="One prompt: who asks, why, and each claim's exact value",
+)
 async def prompt(daemon: DaemonDep, prompt_id: PromptId) -> PromptView:
     now = daemon.clock()
     return await daemon.worker.call(lambda v: get_prompt(v, prompt_id, now=now))
 
 
-@post("/prompts/{prompt_id:str}/decision", status_code=200, summary="The user's answer to a prompt")
+@post(
+    "/prompts/{prompt_id:str}/decision",
+    responses=ERROR_RESPONSES,
+    status_code=200,
+    summary="The user's answer to a prompt",
+)
 async def decide(data: JSONBody[Decision], daemon: DaemonDep, prompt_id: PromptId) -> Presentation:
     answer = Answer(share=data.share, claims=frozenset(data.claims), remember=data.remember)
     now = daemon.clock()
@@ -133,14 +146,19 @@ async def decide(data: JSONBody[Decision], daemon: DaemonDep, prompt_id: PromptI
     return for_page(outcome)
 
 
-@post("/acknowledgements", status_code=200, summary="Store a site's signed acknowledgement")
+@post(
+    "/acknowledgements",
+    responses=ERROR_RESPONSES,
+    status_code=200,
+    summary="Store a site's signed acknowledgement",
+)
 async def acknowledge(data: JSONBody[AcknowledgementRequest], daemon: DaemonDep) -> Acknowledged:
     now = daemon.clock()
     stored = await daemon.worker.call(lambda v: store_acknowledgement(v, data.token, now=now), batch=True)
     return msgspec.convert(stored, Acknowledged)
 
 
-@get("/attributes", summary="Your profile, and the attributes it may hold")
+@get("/attributes", responses=ERROR_RESPONSES, summary="Your profile, and the attributes it may hold")
 async def attributes(daemon: DaemonDep) -> Profile:
     values = await daemon.worker.call(lambda v: v.attributes())
     return Profile(
@@ -157,7 +175,11 @@ async def attributes(daemon: DaemonDep) -> Profile:
     )
 
 
-@put("/attributes/{name:str}", summary="Set one attribute (validated like `vault profile set`)")
+@put(
+    "/attributes/{name:str}",
+    responses=ERROR_RESPONSES,
+    summary="Set one attribute (validated like `vault profile set`)",
+)
 async def set_attribute(name: Name, data: JSONBody[AttributeValue], daemon: DaemonDep) -> dict[str, Any]:
     now = daemon.clock()
     spec = lookup(name)
@@ -169,25 +191,25 @@ async def set_attribute(name: Name, data: JSONBody[AttributeValue], daemon: Daem
     return {"name": name, "value": value}
 
 
-@delete("/attributes/{name:str}", status_code=200, summary="Remove one attribute")
+@delete("/attributes/{name:str}", responses=ERROR_RESPONSES, status_code=200, summary="Remove one attribute")
 async def unset_attribute(name: Name, daemon: DaemonDep) -> dict[str, Any]:
     lookup(name)
     removed = await daemon.worker.call(lambda v: v.unset_attribute(name))
     return {"name": name, "removed": removed}
 
 
-@get("/sites", summary="Every site the vault has seen")
+@get("/sites", responses=ERROR_RESPONSES, summary="Every site the vault has seen")
 async def sites(daemon: DaemonDep) -> list[SiteSummary]:
     return await daemon.worker.call(known_sites)
 
 
-@get("/sites/report", summary="What one site was told, and what it may still hold")
+@get("/sites/report", responses=ERROR_RESPONSES, summary="What one site was told, and what it may still hold")
 async def site(daemon: DaemonDep, origin: OriginQuery) -> SiteReport:
     origin = _origin(origin)
     return await daemon.worker.call(lambda v: site_report(v, origin))
 
 
-@get("/consents", summary="Remembered decisions, per site, purpose and claim")
+@get("/consents", responses=ERROR_RESPONSES, summary="Remembered decisions, per site, purpose and claim")
 async def consents(daemon: DaemonDep) -> list[StandingDecision]:
     rows = await daemon.worker.call(
         lambda v: v.conn.execute(
@@ -199,7 +221,12 @@ async def consents(daemon: DaemonDep) -> list[StandingDecision]:
     return [StandingDecision(**dict(zip(keys, row, strict=True))) for row in rows]
 
 
-@post("/revocations", status_code=200, summary="Take back consent; notices go out from the outbox")
+@post(
+    "/revocations",
+    responses=ERROR_RESPONSES,
+    status_code=200,
+    summary="Take back consent; notices go out from the outbox",
+)
 async def revocations(data: JSONBody[RevokeRequest], daemon: DaemonDep) -> RevokeResult:
     now = daemon.clock()
     result = await daemon.worker.call(
@@ -225,12 +252,12 @@ async def revocations(data: JSONBody[RevokeRequest], daemon: DaemonDep) -> Revok
     )
 
 
-@get("/outbox", summary="Revocation notices and their delivery state")
+@get("/outbox", responses=ERROR_RESPONSES, summary="Revocation notices and their delivery state")
 async def outbox_items(daemon: DaemonDep) -> list[outbox.OutboxItem]:
     return await daemon.worker.call(outbox.items)
 
 
-@get("/ledger", summary="Ledger entries, newest last")
+@get("/ledger", responses=ERROR_RESPONSES, summary="Ledger entries, newest last")
 async def ledger_entries(
     daemon: DaemonDep,
     origin: Annotated[str | None, QueryParameter(max_length=300)] = None,
@@ -240,12 +267,18 @@ async def ledger_entries(
     return await daemon.worker.call(lambda v: list(ledger.entries(v, origin=origin, newest=limit)))
 
 
-@get("/ledger/verify", summary="Check the ledger's hash chain and its by-site copy")
+@get(
+    "/ledger/verify", responses=ERROR_RESPONSES, summary="Check the ledger's hash chain and its by-site copy"
+)
 async def ledger_verify(daemon: DaemonDep) -> Verification:
     return await daemon.worker.call(ledger.verify)
 
 
-@get("/export", summary="Everything in the vault, with consent records after ISO/IEC TS 27560")
+@get(
+    "/export",
+    responses=ERROR_RESPONSES,
+    summary="Everything in the vault, with consent records after ISO/IEC TS 27560",
+)
 async def export(daemon: DaemonDep) -> VaultExport:
     now = daemon.clock()
     return await daemon.worker.call(lambda v: export_vault(v, now=now))

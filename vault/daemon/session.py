@@ -13,7 +13,7 @@ from litestar.params import JSONBody, PathParameter
 
 from vault.consent.service import pending_prompts
 from vault.daemon.client import HEADER_ADMIN, HEADER_CLIENT
-from vault.daemon.errors import Refused
+from vault.daemon.errors import ERROR_RESPONSES, Refused
 from vault.daemon.messages import (
     ApproveRequest,
     LockState,
@@ -28,6 +28,8 @@ from vault.daemon.messages import (
 from vault.daemon.pairing import Pending, format_code
 from vault.daemon.state import Daemon, DaemonDep
 from vault.errors import VaultLocked
+
+VERSION = version("personal-vault")  # read once: importlib.metadata costs a millisecond per call
 
 
 def daemon_of(connection: ASGIConnection) -> Daemon:
@@ -54,7 +56,7 @@ async def admin_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         raise Refused("admin_only", "only the vault's owner can do this", "use the vault command")
 
 
-@get("/status", summary="Is the vault locked, and is this client paired?")
+@get("/status", responses=ERROR_RESPONSES, summary="Is the vault locked, and is this client paired?")
 async def status(request: Request, daemon: DaemonDep) -> Status:
     token = request.headers.get(HEADER_CLIENT)
     client, code = "unpaired", None
@@ -72,7 +74,7 @@ async def status(request: Request, daemon: DaemonDep) -> Status:
         except VaultLocked:
             pass
     return Status(
-        version=version("personal-vault"),
+        version=VERSION,
         locked=daemon.worker.locked,
         client=client,
         pairing_code=code,
@@ -81,7 +83,12 @@ async def status(request: Request, daemon: DaemonDep) -> Status:
     )
 
 
-@post("/pairing", status_code=200, summary="Ask to pair this client; returns a code for the user")
+@post(
+    "/pairing",
+    responses=ERROR_RESPONSES,
+    status_code=200,
+    summary="Ask to pair this client; returns a code for the user",
+)
 async def request_pairing(
     request: Request, data: JSONBody[PairingRequest], daemon: DaemonDep
 ) -> PairingState:
@@ -91,18 +98,24 @@ async def request_pairing(
     return PairingState(state="paired", client_id=result.id)
 
 
-@post("/unlock", status_code=200, guards=[paired_only], summary="Unlock the vault with its passphrase")
+@post(
+    "/unlock",
+    responses=ERROR_RESPONSES,
+    status_code=200,
+    guards=[paired_only],
+    summary="Unlock the vault with its passphrase",
+)
 async def unlock(data: JSONBody[UnlockRequest], daemon: DaemonDep) -> LockState:
     changed = await daemon.unlock(data.passphrase)
     return LockState(locked=False, changed=changed)
 
 
-@post("/lock", status_code=200, guards=[paired_only], summary="Lock the vault now")
+@post("/lock", responses=ERROR_RESPONSES, status_code=200, guards=[paired_only], summary="Lock the vault now")
 async def lock(daemon: DaemonDep) -> LockState:
     return LockState(locked=True, changed=await daemon.worker.lock())
 
 
-@get("/pairings", summary="Paired clients and pending pairing requests")
+@get("/pairings", responses=ERROR_RESPONSES, summary="Paired clients and pending pairing requests")
 async def list_pairings(daemon: DaemonDep) -> PairingList:
     return PairingList(
         clients=[
@@ -117,13 +130,18 @@ async def list_pairings(daemon: DaemonDep) -> PairingList:
     )
 
 
-@post("/pairings/approve", status_code=200, summary="Approve the client showing this code")
+@post(
+    "/pairings/approve",
+    responses=ERROR_RESPONSES,
+    status_code=200,
+    summary="Approve the client showing this code",
+)
 async def approve_pairing(data: JSONBody[ApproveRequest], daemon: DaemonDep) -> PairedClient:
     client = daemon.pairings.approve(data.code)
     return PairedClient(id=client.id, name=client.name, paired_at=client.paired_at)
 
 
-@delete("/pairings/{client_id:str}", status_code=200, summary="Unpair a client")
+@delete("/pairings/{client_id:str}", responses=ERROR_RESPONSES, status_code=200, summary="Unpair a client")
 async def remove_pairing(
     client_id: Annotated[str, PathParameter(max_length=64)], daemon: DaemonDep
 ) -> PairedClient:
