@@ -40,16 +40,18 @@ ensure_venv() {
     fi
 }
 
-# Node packages used by the interoperability tests (a JOSE library we did not write).
+# Node packages the tests use: a JOSE library we did not write (tests/node), web-ext (tests/extension).
 ensure_node_deps() {
-    local dir="$ROOT/tests/node"
-    [ -f "$dir/package.json" ] || return 0
     ensure_apt node nodejs || return 1
     ensure_apt npm npm || return 1
-    local stamp="$dir/node_modules/.installed-package-lock"
-    if ! cmp -s "$dir/package-lock.json" "$stamp"; then
-        say "installing Node test dependencies"
-        (cd "$dir" && npm ci --silent --no-audit --no-fund >/dev/null)
-        cp "$dir/package-lock.json" "$stamp"
-    fi
+    local dir
+    for dir in "$ROOT/tests/node" "$ROOT/tests/extension"; do
+        [ -f "$dir/package-lock.json" ] || continue
+        local stamp="$dir/node_modules/.installed-package-lock"
+        if ! cmp -s "$dir/package-lock.json" "$stamp"; then
+            say "installing Node test dependencies in ${dir#"$ROOT"/}"
+            (cd "$dir" && npm ci --silent --no-audit --no-fund >/dev/null)
+            cp "$dir/package-lock.json" "$stamp"
+        fi
+    done
 }
