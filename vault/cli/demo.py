@@ -1,63 +1,194 @@
-"""`vault demo`: a throw-away vault with a sample profile, so a newcomer sees the product in one command."""
+"""`vault demo`: the whole product in one command, on a throw-away vault.
 
+It creates a demo vault with a sample profile, starts the daemon on it and the demo shop beside it,
+installs the native host for a fresh browser profile and pairs the demo client automatically. Then, with a
+display, it opens Chromium with the extension on the shop; without one (or with --no-browser, --json, or
+CI=true) it drives the same handshake through a real native host process and prints what happened.
+Everything is stopped and removed at the end (unless --keep), also on Ctrl-C and on errors.
+"""
+
+from __future__ import annotations
+
+import os
 import secrets
 import shutil
-import tempfile
+import signal
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
 from vault.claims.attributes import lookup
-from vault.cli.context import CliState, pass_state, print_json
-from vault.store import Vault
+from vault.cli.context import CliState, pass_state, print_json, when
+from vault.demo.environment import DemoEnvironment
+from vault.demo.handshake import NativeHost, ShopClient, run_handshake
+from vault.demo.pages import claim_value, retention_words
 
-SAMPLE_PROFILE = {
-    "given_name": "Ada",
-    "family_name": "Lovelace",
-    "email": "ada@example.org",
-    "birthdate": "1990-12-10",
-    "country": "NL",
-    "region": "Noord-Holland",
-    "city": "Amsterdam",
-    "postal_code": "1017 CT",
-    "languages": "en-GB, nl",
-    "interests": "trail running, jazz, board games",
-    "sizes.shoe": "39.5",
-    "sizes.clothing": "S",
-    "diet": "vegetarian",
-    "accessibility": "reduced-motion",
-}
+EXTENSION_DIR = Path(__file__).resolve().parents[2] / "extension"
+
+
+def _browser(progress) -> tuple[str, Path] | None:
+    """(chromium, extension dir) when a browser can be shown here, else None (saying why if it matters)."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        return None
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return None
+    chromium = shutil.which("chromium") or (
+        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+    )
+    if chromium is None:
+        progress("no Chromium found (Debian: apt install chromium): running without a browser")
+        return None
+    if not (EXTENSION_DIR / "manifest.json").is_file():
+        progress(f"no extension in {EXTENSION_DIR}: running without a browser")
+        return None
+    return chromium, EXTENSION_DIR
+
+
+def _interrupted(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # SIGTERM cleans up exactly as Ctrl-C does
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the demo profile as JSON.")
-@click.option("--keep", is_flag=True, help="Keep the demo vault and print where it is (and its passphrase).")
+@click.option("--json", "as_json", is_flag=True, help="Run without a browser; print one JSON object.")
+@click.option(
+    "--keep", is_flag=True, help="Keep the demo directory (vault, logs) and print how to explore it."
+)
+@click.option(
+    "--no-browser", is_flag=True, help="Drive the handshake without a browser, even with a display."
+)
 @pass_state
-def demo(state: CliState, as_json: bool, keep: bool) -> None:
-    """Create a throw-away demo vault with a sample profile and show it. Your own vault is not touched."""
-    workdir = Path(tempfile.mkdtemp(prefix="vault-demo-"))
-    home, passphrase = workdir / "vault", "demo-" + secrets.token_urlsafe(12)
+def demo(state: CliState, as_json: bool, keep: bool, no_browser: bool) -> None:
+    """Try the whole flow on a throw-away vault: daemon, demo shop, consent, acknowledgement, revocation.
+
+    Your own vault is not touched. With a display, Chromium opens on the demo shop with the extension
+    (the demo pairs it for you); close the browser or press Ctrl-C to end. Without one, the same
+    handshake runs through a real native host and a summary is printed.
+    """
+    started = time.monotonic()
+
+    def progress(message: str) -> None:
+        click.echo(f"vault demo [{time.monotonic() - started:5.1f}s] {message}", err=True)
+
+    browser = None if no_browser or as_json else _browser(progress)
+    previous = signal.signal(signal.SIGTERM, _interrupted)
+    env: DemoEnvironment | None = None
     try:
-        ctx = state.validation_context()
-        with Vault.create(home, passphrase, now=state.now()) as vault:
-            for name, text in SAMPLE_PROFILE.items():
-                vault.set_attribute(name, lookup(name).from_text(text, ctx), now=state.now())
-            profile = vault.attributes()
-        if as_json:
-            print_json({"vault": str(home) if keep else None, "profile": profile})
-        else:
-            click.echo(f"Demo vault created at {home} (encrypted with SQLCipher 4, key from Argon2id)\n")
-            for name, value in profile.items():
-                click.echo(f"  {name:<16} {lookup(name).to_text(value)}")
-            click.echo(
-                "\nSites never see these values: they get only claims derived from them, with your consent."
-            )
-            if keep:
-                env = f"VAULT_HOME={home} VAULT_PASSPHRASE={passphrase}"
-                click.echo(f"\nKept. Explore it with:\n  {env} vault profile list")
+        try:
+            env = DemoEnvironment(progress, keep=keep)
+            summary = _run(env, state, browser, progress)
+        finally:
+            if env is not None:
+                env.close()
+    except KeyboardInterrupt:
+        if env is not None:
+            env.close()  # again: the interrupt may have come while closing
+        kept = f"; kept {env.workdir}" if keep and env is not None else " and removed it"
+        progress(f"interrupted: stopped everything{kept}")
+        raise click.exceptions.Exit(130) from None
     finally:
-        if not keep:
-            shutil.rmtree(workdir, ignore_errors=True)
+        signal.signal(signal.SIGTERM, previous)
+    seconds = round(time.monotonic() - started, 2)
+    progress(f"stopped everything; kept {env.workdir}" if keep else "stopped everything and removed it")
+    summary |= {"vault": str(env.home) if keep else None, "workdir": str(env.workdir), "kept": keep}
+    summary["seconds"] = seconds
+    if as_json:
+        print_json(summary)
+        return
+    if browser is None:
+        _print_summary(summary)
+    else:
+        click.echo(f"The shop held {summary['held_at_exit']} presentation(s) when the browser closed.")
+    if keep:
+        explore = f"VAULT_HOME={env.home} VAULT_PASSPHRASE={env.passphrase} vault"
+        click.echo(
+            f"\nKept in {env.workdir}. Explore the demo vault with:\n"
+            f"  {explore} ledger\n  {explore} site {summary['shop']}"
+        )
+    click.echo(f"\nDone in {seconds:.1f} s.")
+
+
+def _run(
+    env: DemoEnvironment, state: CliState, browser: tuple[str, Path] | None, progress: Callable[[str], None]
+) -> dict[str, Any]:
+    profile = env.make_vault(state.now(), state.validation_context())
+    env.start_daemon()
+    shop = env.start_shop()
+    installed = env.install_native_host()
+    summary: dict[str, Any] = {"profile": profile, "shop": shop.url}
+    summary["daemon_pid"] = env.daemon.pid if env.daemon else None
+    if browser is not None:
+        env.approve_pairings_automatically()
+        chromium = env.open_browser(*browser, shop.url)
+        click.echo(
+            f"Demo Shoes is open at {shop.url} in a fresh Chromium profile with the extension;\n"
+            f"what the shop holds about you is at {shop.url}/held. The demo vault is throw-away, so the\n"
+            "extension is paired for you. Close the browser, or press Ctrl-C here, to end the demo;\n"
+            "everything is then stopped and removed."
+        )
+        if chromium.wait() != 0:
+            progress(f"Chromium exited with code {chromium.returncode}: {env.log_tail('chromium.log')}")
+        summary["held_at_exit"] = len(shop.shop.held.current(state.now()))
+        return summary
+    client = secrets.token_urlsafe(32)  # what the extension keeps as its pairing token
+    host = NativeHost(env.spawn, installed.launcher, env.workdir / "native-host.log", client=client)
+    summary["native_host_pid"] = host.proc.pid
+    try:
+        return summary | run_handshake(
+            host, ShopClient(shop.url), shop.url, approve=env.approve, progress=progress
+        )
+    finally:
+        host.close()
+
+
+def _print_summary(s: dict[str, Any]) -> None:
+    echo = click.echo
+    echo("A throw-away demo vault holds this sample profile (encrypted; sites never see these values):")
+    for name, value in s["profile"].items():
+        echo(f"  {name:<16} {lookup(name).to_text(value)}")
+    asked = s["asked"]
+    echo(
+        f"\n1. Demo Shoes ({s['shop']}) asks for {asked['title']!r}, "
+        f"kept {retention_words(asked['retention'])}"
+    )
+    for third in asked["third_parties"]:
+        echo(f"   also seen by {third['name']}: {third['why']}")
+    for claim in asked["claims"]:
+        echo(f"     {claim['name']:<18} {'required' if claim['required'] else 'optional':<9} {claim['why']}")
+    echo("\n2. The vault asks you first, showing the exact values it would send:")
+    for q in s["prompt"]["questions"]:
+        echo(f"     {q['claim']:<18} {claim_value(q['value'])}")
+    withheld = ", ".join(s["withheld"]) or "nothing"
+    echo(f"   Answered (as the extension's popup would): share all but {withheld}, and remember.")
+    shared = "; ".join(f"{k} = {claim_value(v)}" for k, v in s["shared"].items())
+    echo(f"\n3. Shared: one signed presentation for this shop only: {shared}")
+    verified = s["verified"]
+    echo(f"\n4. The shop verified it (visitor …{verified['subject'][-12:]}) and personalised from it alone:")
+    for use in s["personalised"]["used"]:
+        echo(f"     {use['claim']:<18} {claim_value(use['value'])}: {use['effect']}")
+    first = s["personalised"]["first"]
+    echo(f"   First on the page: {first['name']} ({'; '.join(first['why'])})")
+    for hidden in s["personalised"]["hidden"]:
+        echo(f"   Not shown: {hidden['name']} ({hidden['why']})")
+    stored = s["acknowledgement"]["stored"]
+    echo(
+        "\n5. The shop's signed acknowledgement is stored in the vault: it keeps "
+        f"{', '.join(stored['claims'])} until {when(stored['keep_until'])} at most."
+    )
+    second = s["second"]
+    how = "after a prompt" if second["prompted"] else "without a prompt (the decision was remembered)"
+    echo(f"\n6. Next visit: {second['outcome']} {how}, verified and acknowledged again.")
+    r = s["revocation"]
+    state = "delivered" if r["delivered"] else "NOT delivered"
+    echo(
+        f"\n7. Revoked with erasure: {r['withdrawn']} presentation(s) withdrawn. The daemon {state} "
+        f"the signed notice;\n   the shop answered erased={'yes' if r['erased'] else 'no'} and now holds "
+        f"{r['held_after']} presentation(s) (it held {r['held_before']})."
+    )
+    if r["vault_report"] and all(d["withdrawal_acknowledged"] for d in r["vault_report"]):
+        echo("   The vault's ledger keeps the notice and the shop's signed answer beside each disclosure.")
 
 
 COMMANDS = [demo]

@@ -1,0 +1,198 @@
+"""`vault demo`, as a user runs it: a real daemon, the demo shop, a real native host process driven like
+the browser, and everything gone afterwards (processes and the temporary directory), also on Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support import Result
+from vault.cli.demo import EXTENSION_DIR
+from vault.protocol.presentation import open_presentation
+
+pytestmark = pytest.mark.slow
+
+
+def demo_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "XDG_"))}
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    env |= {"HOME": str(tmp_path / "home"), "CI": "true"}
+    return env
+
+
+def run_demo(tmp_path: Path, *args: str) -> Result:
+    proc = subprocess.run(
+        [sys.executable, "-m", "vault", "demo", *args],
+        capture_output=True,
+        text=True,
+        env=demo_env(tmp_path),
+        timeout=120,
+    )
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def processes_mentioning(text: str) -> list[str]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue  # gone meanwhile
+        if text.encode() in cmdline:
+            words = cmdline.replace(b"\0", b" ").decode(errors="replace")
+            found.append(f"{pid}: {words}")
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+
+
+def assert_cleaned_up(summary: dict[str, Any]) -> None:
+    assert not Path(summary["workdir"]).exists()
+    assert processes_mentioning(summary["workdir"]) == []
+    for pid in (summary["daemon_pid"], summary["native_host_pid"]):
+        assert not alive(pid) or summary["workdir"] not in Path(f"/proc/{pid}/cmdline").read_text()
+
+
+def test_demo_json_runs_the_whole_handshake_and_cleans_up(tmp_path: Path) -> None:
+    result = run_demo(tmp_path, "--no-browser", "--json")
+    assert result.code == 0, result.err
+    s = json.loads(result.out)
+
+    # The shop asked, the vault prompted with the values it would send, the user kept one claim back.
+    assert s["asked"]["purpose"] == "recommendations" and s["asked"]["retention"] == "P30D"
+    assert {q["claim"]: q["value"] for q in s["prompt"]["questions"]} == {
+        "age_over_18": True,
+        "location.country": "NL",
+        "sizes.shoe": 39.5,
+        "interests": ["trail running", "jazz", "board games"],
+    }
+    assert s["withheld"] == ["interests"] and s["decision"]["remember"] is True
+    # The token is a real presentation for the shop, carrying exactly what was shared.
+    _, payload = open_presentation(s["token"])
+    assert payload.aud == s["shop"] and payload.claims == s["shared"]
+    assert s["shared"] == {"age_over_18": True, "location.country": "NL", "sizes.shoe": 39.5}
+    # The shop verified those claims (and no others), and personalised from them.
+    verified = s["verified"]
+    assert verified["claims"] == s["shared"] and verified["not_shared"] == ["interests"]
+    assert verified["subject"] == payload.sub and verified["jti"] == payload.jti
+    assert [use["claim"] for use in s["personalised"]["used"]] == list(s["shared"])
+    # Its acknowledgement verified in the vault and is stored there.
+    stored = s["acknowledgement"]["stored"]
+    assert s["acknowledgement"]["token"].count(".") == 2
+    assert stored == {
+        "presentation": payload.jti,
+        "claims": sorted(s["shared"]),
+        "keep_until": payload.iat + 30 * 86400,
+    }
+    # The next request was granted from the remembered decision.
+    assert s["second"]["outcome"] == "granted" and s["second"]["prompted"] is False
+    # Revocation with erasure: delivered by the daemon, acknowledged by the shop, nothing left there.
+    r = s["revocation"]
+    assert r["erasure"] is True and r["withdrawn"] == 2
+    assert r["delivered"] is True and r["erased"] is True
+    assert r["held_before"] == 2 and r["held_after"] == 0
+    assert [(n["erasure"], n["deleted"]) for n in r["shop_notices"]] == [(True, 2)]
+    assert all(d["withdrawal_acknowledged"] and d["acknowledged"] for d in r["vault_report"])
+
+    assert s["vault"] is None and s["kept"] is False and s["seconds"] < 60
+    assert_cleaned_up(s)
+    assert "started the daemon" in result.err and "stopped everything and removed it" in result.err
+
+
+def test_demo_prints_a_readable_story_and_keeps_the_vault_when_asked(tmp_path: Path) -> None:
+    result = run_demo(tmp_path, "--keep")  # CI=true and no display: no browser
+    assert result.code == 0, result.err
+    out = result.out
+    for line in (
+        "1. Demo Shoes (http://127.0.0.1:",
+        "asks for 'Shoe recommendations', kept 30 days",
+        "     interests          trail running, jazz, board games",
+        "share all but interests, and remember",
+        "3. Shared: one signed presentation for this shop only: age_over_18 = yes; location.country = NL; "
+        "sizes.shoe = 39.5",
+        "Not shown: Prairie boots (not delivered to NL)",
+        "5. The shop's signed acknowledgement is stored in the vault",
+        "6. Next visit: granted without a prompt",
+        "7. Revoked with erasure: 2 presentation(s) withdrawn. The daemon delivered the signed notice;",
+        "the shop answered erased=yes and now holds 0 presentation(s) (it held 2).",
+        "Done in ",
+    ):
+        assert line in out, f"{line!r} not in:\n{out}"
+    match = re.search(r"Kept in (\S+)\. Explore", out)
+    assert match, out
+    kept = Path(match.group(1))
+    try:
+        assert (kept / "vault" / "vault.db").exists() and (kept / "daemon.log").exists()
+        assert f"VAULT_HOME={kept / 'vault'} VAULT_PASSPHRASE=demo-" in out
+        assert processes_mentioning(str(kept)) == []  # kept on disk, but nothing left running
+        assert "vault demo [" in result.err  # progress on stderr, with the time
+    finally:
+        shutil.rmtree(kept, ignore_errors=True)
+
+
+def test_browser_mode_waits_for_the_browser_and_ctrl_c_cleans_up(tmp_path: Path) -> None:
+    """With a display, the demo opens Chromium and waits; Ctrl-C stops the browser (its whole process
+    group), the daemon and the shop, and removes the directory. A stand-in `chromium` on PATH records its
+    arguments and waits like a browser would, so the moment of the Ctrl-C is certain."""
+    shim = tmp_path / "bin" / "chromium"
+    shim.parent.mkdir()
+    shim.write_text('#!/bin/sh\necho "$@" > "$DEMO_TEST_ARGS"\nexec sleep 600\n')
+    shim.chmod(0o755)
+    args_file = tmp_path / "chromium-args"
+    env = demo_env(tmp_path)
+    del env["CI"]
+    env |= {"DISPLAY": ":99", "PATH": f"{shim.parent}:{env['PATH']}", "DEMO_TEST_ARGS": str(args_file)}
+    err_path = tmp_path / "stderr"
+    with err_path.open("w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "vault", "demo"],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            env=env,
+            text=True,
+            # A shell's background job ignores SIGINT; a terminal's Ctrl-C does not.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while not args_file.exists() or "opened Chromium" not in err_path.read_text():
+            assert proc.poll() is None, err_path.read_text()
+            assert time.monotonic() < deadline, err_path.read_text()
+            time.sleep(0.02)
+        chromium_args = args_file.read_text().split()
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err_path.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    err = err_path.read_text()
+    assert "interrupted: stopped everything and removed it" in err and "Traceback" not in err, err
+    workdir = err.split("vault with a sample profile in ", 1)[1].split()[0].removesuffix("/vault")
+    assert not Path(workdir).exists()
+    assert processes_mentioning(workdir) == []  # the daemon, and the "browser" with its group
+    extension = str(EXTENSION_DIR)
+    assert f"--user-data-dir={workdir}/chromium" in chromium_args
+    assert f"--load-extension={extension}" in chromium_args
+    assert f"--disable-extensions-except={extension}" in chromium_args
+    assert chromium_args[-1].startswith("http://127.0.0.1:")
+    assert f"Demo Shoes is open at {chromium_args[-1]}" in out

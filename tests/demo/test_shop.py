@@ -1,0 +1,561 @@
+"""The demo shop against a real vault: presentations made by the consent service (real SQLCipher file,
+real pairwise keys), acknowledgements stored by the vault, notices signed by the vault and delivered by
+its outbox, over the real HTTP transport too."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import itertools
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import msgspec
+import pytest
+from litestar.testing import TestClient
+
+from tests.support import FAST_KDF, NOW, PASSPHRASE, skip_or_fail
+from vault.claims.types import Context
+from vault.cli.demo import EXTENSION_DIR
+from vault.consent.outbox import Response, deliver_due
+from vault.consent.policy import Answer
+from vault.consent.report import site_report
+from vault.consent.revocation import revoke
+from vault.consent.service import Outcome, decide_prompt, request_presentation, store_acknowledgement
+from vault.demo.environment import DemoEnvironment
+from vault.demo.products import CATALOGUE, personalise
+from vault.demo.server import ShopThread
+from vault.demo.shop import REVOCATION_PATH, create_shop
+from vault.demo.store import COOKIE, NONCE_TTL, HeldPresentation
+from vault.protocol.keys import derive_pairwise_key
+from vault.protocol.revocation import sign_revocation
+from vault.site import MANIFEST_PATH, InMemoryReplayStore, SigningKey, decode_manifest, verify_presentation
+from vault.store import Vault
+
+ORIGIN = "http://127.0.0.1:8765"
+SITE_KEY = SigningKey.from_seed(bytes(range(32)))
+PROFILE = {
+    "birthdate": "1990-12-10",
+    "country": "NL",
+    "sizes.shoe": 39.5,
+    "interests": ["trail running", "jazz"],
+}
+ALL = ("age_over_18", "location.country", "sizes.shoe", "interests")
+
+
+class Clock:
+    def __init__(self, now: int = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> int:
+        return self.now
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Iterator[Vault]:
+    with Vault.create(tmp_path / "vault", PASSPHRASE, now=NOW, kdf=FAST_KDF) as v:
+        for name, value in PROFILE.items():
+            v.set_attribute(name, value, now=NOW)
+        yield v
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def replay() -> InMemoryReplayStore:
+    return InMemoryReplayStore()
+
+
+@pytest.fixture
+def client(clock: Clock, replay: InMemoryReplayStore) -> Iterator[TestClient]:
+    app = create_shop(origin=ORIGIN, site_key=SITE_KEY, clock=clock, replay=replay)
+    with TestClient(app) as c:
+        yield c
+
+
+def shop_of(client: TestClient):
+    return client.app.state.shop
+
+
+_ids = (f"id-{n:016d}" for n in itertools.count())
+
+
+def new_id() -> str:
+    return next(_ids)
+
+
+def present(
+    vault: Vault,
+    client: Any,
+    nonce: str,
+    *,
+    purpose: str = "recommendations",
+    share: tuple[str, ...] = ALL,
+    now: int = NOW,
+) -> Outcome:
+    """What the extension and the popup do: fetch the manifest and ask; if the vault prompts, share
+    `share` and remember."""
+    manifest = decode_manifest(client.get(MANIFEST_PATH).content)
+    outcome = request_presentation(
+        vault,
+        manifest=manifest,
+        audience=manifest.origin,
+        purpose_id=purpose,
+        nonce=nonce,
+        now=now,
+        new_id=new_id,
+    )
+    if outcome.outcome == "consent_required":
+        asked = {q.claim for q in outcome.prompt.questions}
+        answer = Answer(share=True, claims=frozenset(asked & set(share)), remember=True)
+        outcome = decide_prompt(vault, outcome.prompt.id, answer, now=now, new_id=new_id)
+    assert outcome.outcome == "granted", outcome
+    return outcome
+
+
+def nonce(client: Any) -> str:
+    response = client.get("/api/nonce")
+    assert response.status_code == 200
+    return response.json()["nonce"]
+
+
+def verify(client: Any, token: str, purpose: str = "recommendations") -> Any:
+    return client.post("/api/verify", json={"purpose": purpose, "token": token})
+
+
+def shop_post(client: TestClient):
+    """The outbox's transport, pointed at the shop in this process."""
+
+    def post(url: str, body: bytes, timeout: float) -> Response:
+        assert url == ORIGIN + REVOCATION_PATH
+        answer = client.post(REVOCATION_PATH, content=body, headers={"Content-Type": "application/json"})
+        return Response(answer.status_code, answer.headers["content-type"], answer.content)
+
+    return post
+
+
+# -- the manifest and nonces ------------------------------------------------------------------------------
+
+
+def test_the_manifest_is_served_valid_and_mirrors_the_example(client: TestClient) -> None:
+    response = client.get(MANIFEST_PATH)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    manifest = decode_manifest(response.content)  # exactly as the vault validates it
+    assert manifest == shop_of(client).manifest
+    assert manifest.origin == ORIGIN and manifest.controller.name == "Demo Shoes"
+    assert manifest.revocation_endpoint == ORIGIN + REVOCATION_PATH
+    assert manifest.site_key.x == SITE_KEY.public_jwk["x"]
+    recommendations, age_check = manifest.purposes
+    assert recommendations.id == "recommendations" and recommendations.retention == "P30D"
+    assert [(c.name, c.required) for c in recommendations.claims] == [
+        ("age_over_18", True),
+        ("location.country", True),
+        ("sizes.shoe", False),
+        ("interests", False),
+    ]
+    assert recommendations.concept == "dpv:ProvidePersonalisedRecommendations"
+    assert [t.name for t in recommendations.third_parties] == ["Demo Analytics B.V."]
+    assert age_check.id == "age-check" and [c.name for c in age_check.claims] == ["age_over_18"]
+    assert response.headers["access-control-allow-origin"] == "*"
+
+
+def test_nonces_are_fresh_and_bound_to_a_session_cookie(client: TestClient) -> None:
+    first, second = nonce(client), nonce(client)
+    assert first != second and len(first) >= 22 and re.fullmatch(r"[A-Za-z0-9_-]+", first)
+    cookie = client.get("/api/nonce").headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+    # A cookie that is not one of ours is never stored: a new session replaces it.
+    client.cookies.set(COOKIE, "x" * 4000)
+    fresh = client.get("/api/nonce").headers["set-cookie"]
+    assert re.match(rf"{COOKIE}=[A-Za-z0-9_-]{{43}};", fresh), fresh
+    stranger = TestClient(client.app)  # no session cookie
+    refused = stranger.post("/api/verify", json={"purpose": "recommendations", "token": "a.b.c"})
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "error": "nonce_invalid",
+        "reason": "no_nonce",
+        "message": "this page has no nonce: get one from /api/nonce first",
+    }
+
+
+def test_a_nonce_verifies_each_purpose_once(vault: Vault, client: TestClient) -> None:
+    value = nonce(client)
+    assert verify(client, present(vault, client, value).token).status_code == 200
+    # A second presentation with the same nonce and purpose (the vault grants it: remembered).
+    again = verify(client, present(vault, client, value).token)
+    assert again.status_code == 400 and again.json()["reason"] == "nonce_used"
+    # One request to the vault may ask for several purposes with one nonce: each verifies once.
+    age = verify(client, present(vault, client, value, purpose="age-check").token, "age-check")
+    assert age.status_code == 200 and age.json()["claims"] == {"age_over_18": True}
+
+
+def test_an_expired_nonce_is_refused(vault: Vault, client: TestClient, clock: Clock) -> None:
+    value = nonce(client)
+    token = present(vault, client, value).token
+    clock.now += NONCE_TTL
+    refused = verify(client, token)
+    assert refused.status_code == 400 and refused.json()["reason"] == "nonce_expired"
+    assert shop_of(client).held.current(clock.now) == []
+
+
+# -- verifying and personalising --------------------------------------------------------------------------
+
+
+def test_verify_personalises_from_exactly_the_verified_claims(vault: Vault, client: TestClient) -> None:
+    granted = present(vault, client, nonce(client), share=("age_over_18", "location.country", "sizes.shoe"))
+    response = verify(client, granted.token)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    claims = {"age_over_18": True, "location.country": "NL", "sizes.shoe": 39.5}
+    assert body["claims"] == claims == granted.claims
+    assert body["not_shared"] == ["interests"]
+    assert body["purpose"] == "recommendations" and body["jti"] == granted.jti
+    assert body["keep_until"] == NOW + 30 * 86400
+    # The page is a function of the verified claims and nothing else...
+    expected = msgspec.to_builtins(personalise(claims))
+    assert (body["products"], body["hidden"], body["used"]) == (
+        expected["products"],
+        expected["hidden"],
+        expected["used"],
+    )
+    # ...and says what each claim did; the interests the user kept back play no part.
+    assert [use["claim"] for use in body["used"]] == list(claims)
+    assert not any("you like" in why for p in body["products"] for why in p["why"])
+    assert body["hidden"] == [{"id": "prairie", "name": "Prairie boots", "why": "not delivered to NL"}]
+    in_size = [p["name"] for p in body["products"] if "made in your size (39.5)" in p["why"]]
+    assert in_size and body["products"][0]["name"] in in_size
+    # What the shop keeps is that presentation, under its pseudonymous subject.
+    [held] = client.get("/api/held").json()["presentations"]
+    assert held["claims"] == claims and held["jti"] == granted.jti and held["subject"] == body["subject"]
+    assert held["keep_until"] == body["keep_until"]
+
+
+def test_interests_reorder_the_catalogue_when_shared(vault: Vault, client: TestClient) -> None:
+    body = verify(client, present(vault, client, nonce(client)).token).json()
+    first = body["products"][0]
+    assert first["name"] == "Trailblazer GTX"
+    assert "you like trail running" in first["why"]
+    assert any("you like jazz" in why for p in body["products"] for why in p["why"])
+
+
+def test_personalise_is_a_pure_function_of_the_claims() -> None:
+    nothing = personalise({})
+    assert [p.id for p in nothing.products] == [p.id for p in CATALOGUE]
+    assert nothing.hidden == [] and nothing.used == [] and all(p.why == [] for p in nothing.products)
+    minor = personalise({"age_over_18": False, "location.country": "US"})
+    hidden = {h.id: h.why for h in minor.hidden}
+    assert hidden["after-dark"] == "not delivered to US" and hidden["blue-note"] == "not delivered to US"
+    assert "prairie" not in hidden
+    adult = {h.id: h.why for h in personalise({"age_over_18": False, "location.country": "NL"}).hidden}
+    assert adult == {"after-dark": "sold to adults only", "prairie": "not delivered to NL"}
+    assert [u.claim for u in minor.used] == ["age_over_18", "location.country"]
+
+
+def test_refusals_name_the_reason_and_keep_nothing(
+    vault: Vault, client: TestClient, clock: Clock, replay: InMemoryReplayStore
+) -> None:
+    def refused(token: Any, purpose: str = "recommendations") -> tuple[int, str]:
+        response = verify(client, token, purpose)
+        assert response.json()["error"] in ("presentation_invalid", "nonce_invalid", "bad_request")
+        return response.status_code, response.json()["reason"]
+
+    # Expired: the shop's clock is past exp plus the allowed skew.
+    value = nonce(client)
+    token = present(vault, client, value).token
+    clock.now = NOW + 300 + 60
+    assert refused(token) == (400, "expired")
+    clock.now = NOW
+
+    # Tampered: one character of the signature changed.
+    value = nonce(client)
+    token = present(vault, client, value).token
+    head, payload, signature = token.split(".")
+    forged = f"{head}.{payload}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
+    assert refused(forged)[1] in ("bad_signature", "malformed")
+
+    # Replayed: another process of this site (sharing the replay store) already accepted it.
+    value = nonce(client)
+    token = present(vault, client, value).token
+    verify_presentation(token, manifest=shop_of(client).manifest, nonce=value, now=NOW, replay=replay)
+    assert refused(token) == (400, "replayed")
+
+    # Made for another page's nonce, or presented for a purpose it is not for.
+    other = present(vault, client, "n" * 22).token
+    nonce(client)
+    assert refused(other) == (400, "wrong_nonce")
+    value = nonce(client)
+    assert refused(present(vault, client, value).token, "age-check") == (400, "wrong_purpose")
+
+    # Not a token at all, not JSON, unknown fields.
+    nonce(client)
+    assert refused("not a token") == (400, "malformed")
+    response = client.post("/api/verify", content=b"token", headers={"Content-Type": "text/plain"})
+    assert response.status_code == 415 and response.json()["reason"] == "not_json"
+    response = client.post("/api/verify", json={"purpose": "recommendations", "token": "x", "extra": 1})
+    assert response.status_code == 400 and response.json()["reason"] == "bad_body"
+    assert shop_of(client).held.current(NOW) == []
+
+
+def test_a_failing_replay_store_refuses_with_503(vault: Vault, clock: Clock) -> None:
+    class Broken:
+        def remember(self, key: str, expires_at: int, now: int) -> bool:
+            raise ConnectionError("redis is down")
+
+    with TestClient(create_shop(origin=ORIGIN, site_key=SITE_KEY, clock=clock, replay=Broken())) as c:
+        response = verify(c, present(vault, c, nonce(c)).token)
+        assert response.status_code == 503 and response.json()["reason"] == "replay_check_failed"
+
+
+# -- acknowledgements and revocation ----------------------------------------------------------------------
+
+
+def test_the_acknowledgement_verifies_in_the_vault(vault: Vault, client: TestClient) -> None:
+    granted = present(vault, client, nonce(client), share=("age_over_18", "location.country"))
+    body = verify(client, granted.token).json()
+    stored = store_acknowledgement(vault, body["acknowledgement"], now=NOW + 1)
+    assert stored == {
+        "presentation": granted.jti,
+        "claims": ["age_over_18", "location.country"],
+        "keep_until": NOW + 30 * 86400,
+    }
+    [disclosure] = site_report(vault, ORIGIN).disclosures
+    assert disclosure.acknowledged and disclosure.acknowledged_keep_until == NOW + 30 * 86400
+
+
+def test_revocation_withdraws_a_purpose_then_erasure_erases_everything(
+    vault: Vault, client: TestClient
+) -> None:
+    value = nonce(client)
+    recommendation = present(vault, client, value)
+    age = present(vault, client, value, purpose="age-check")
+    assert verify(client, recommendation.token).status_code == 200
+    assert verify(client, age.token, "age-check").status_code == 200
+    assert len(client.get("/api/held").json()["presentations"]) == 2
+
+    # Withdraw one purpose: the vault signs a notice, its outbox delivers it, the shop deletes and answers.
+    revoke(vault, ORIGIN, purpose_id="recommendations", now=NOW + 10, new_id=new_id)
+    [outcome] = deliver_due(vault, now=NOW + 10, post=shop_post(client), allow_loopback_http=True)
+    assert outcome.delivered and outcome.erased is True, outcome
+    [left] = client.get("/api/held").json()["presentations"]
+    assert left["jti"] == age.jti
+
+    # Erasure of everything: the rest goes too, and /held says so.
+    revoke(vault, ORIGIN, erase=True, now=NOW + 20, new_id=new_id)
+    [outcome] = deliver_due(vault, now=NOW + 20, post=shop_post(client), allow_loopback_http=True)
+    assert outcome.delivered and outcome.erased is True
+    held = client.get("/api/held").json()
+    assert held["presentations"] == []
+    assert [(n["purpose"], n["erasure"], n["deleted"]) for n in held["notices"]] == [
+        ("recommendations", False, 1),
+        ("age-check", True, 1),
+    ]
+    page = client.get("/held").text
+    assert 'id="held-empty"' in page and "erasure request" in page
+    disclosures = site_report(vault, ORIGIN).disclosures
+    assert all(d.withdrawn_at is not None and d.withdrawal_acknowledged for d in disclosures)
+
+
+def test_a_notice_is_idempotent_and_a_forged_one_deletes_nothing(vault: Vault, client: TestClient) -> None:
+    granted = present(vault, client, nonce(client))
+    assert verify(client, granted.token).status_code == 200
+    # Signed by a key that is not the one this visitor's presentation came with.
+    stranger = derive_pairwise_key(b"\x09" * 32, ORIGIN, 0)
+    forged = sign_revocation(
+        stranger,
+        origin=ORIGIN,
+        purpose_id="recommendations",
+        presentations=(granted.jti,),
+        erasure=True,
+        now=NOW,
+        jti="forged-notice-0001",
+    )
+    response = client.post(REVOCATION_PATH, json={"notice": forged})
+    assert response.status_code == 400 and response.json()["reason"] == "wrong_subject"
+    assert len(client.get("/api/held").json()["presentations"]) == 1
+    bad = client.post(REVOCATION_PATH, json={"token": forged})
+    assert bad.status_code == 400 and bad.json()["reason"] == "bad_body"
+
+    result = revoke(vault, ORIGIN, now=NOW + 5, new_id=new_id)
+    [notice] = vault.conn.execute(
+        "SELECT notice FROM outbox WHERE id = ?", (result.notices[0].jti,)
+    ).fetchone()
+    for _ in range(2):  # delivered twice (a crash before the vault recorded it): withdrawn once
+        response = client.post(REVOCATION_PATH, json={"notice": notice})
+        assert response.status_code == 200 and set(response.json()) == {"acknowledgement"}
+    assert client.get("/api/held").json()["presentations"] == []
+
+
+@pytest.mark.slow
+def test_the_outbox_delivers_to_the_shop_over_real_http(vault: Vault) -> None:
+    with ShopThread(site_key=SITE_KEY, clock=Clock()) as running, httpx.Client(base_url=running.url) as page:
+        granted = present(vault, page, nonce(page))
+        assert verify(page, granted.token).status_code == 200
+        # The manifest the vault stored names the shop's real origin: its outbox POSTs there.
+        revoke(vault, running.url, erase=True, now=NOW + 1, new_id=new_id)
+        [outcome] = deliver_due(vault, now=NOW + 1, allow_loopback_http=True)
+        assert outcome.delivered and outcome.status == 200 and outcome.erased is True, outcome
+        assert page.get("/api/held").json()["presentations"] == []
+        assert 'id="held-empty"' in page.get("/held").text
+
+
+def test_held_expires_with_the_retention_promised(vault: Vault, client: TestClient, clock: Clock) -> None:
+    body = verify(client, present(vault, client, nonce(client)).token).json()
+    clock.now = body["keep_until"]
+    assert client.get("/api/held").json()["presentations"] == []
+
+
+# -- the pages ---------------------------------------------------------------------------------------------
+
+
+def test_the_shop_page_works_without_the_extension_and_loads_nothing_external(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    html = page.text
+    assert all(product.name in html for product in CATALOGUE)
+    assert '<script type="module" src="/static/shop.js"></script>' in html
+    assert 'id="vault-status"' in html and "<noscript>" in html and 'lang="en"' in html
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
+    script = client.get("/static/shop.js")
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+    for needle in ("personalvault:ready", "personalVault", "/api/nonce", "/api/verify", ".acknowledge("):
+        assert needle in script.text
+    assert "http" not in re.sub(r"//.*", "", script.text)  # no URLs outside comments
+    assert client.get("/static/shop.css").status_code == 200
+    privacy = client.get("/privacy").text
+    assert "Shoe recommendations" in privacy and "30 days" in privacy and "Demo Analytics B.V." in privacy
+
+
+def test_the_held_page_escapes_what_it_shows(client: TestClient) -> None:
+    shop_of(client).held.keep(
+        HeldPresentation(
+            subject="urn:ietf:params:oauth:jwk-thumbprint:sha-256:" + "x" * 43,
+            jti="j" * 22,
+            purpose="recommendations",
+            claims={"interests": ["<script>alert(1)</script>"], "age_over_18": True},
+            received_at=NOW,
+            keep_until=NOW + 100,
+        )
+    )
+    page = client.get("/held").text
+    assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<dt>age_over_18</dt><dd>yes</dd>" in page
+
+
+@pytest.mark.slow
+def test_python_m_vault_demo_shop_serves_on_loopback() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vault.demo.shop", "--port", "0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+", line)
+        assert url, line
+        port = int(url.group(0).rsplit(":", 1)[1])
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", MANIFEST_PATH)
+                manifest = decode_manifest(conn.getresponse().read())
+                conn.close()
+                break
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        assert manifest.origin == url.group(0)
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=20)
+
+
+# -- the page, in Chromium, with the real extension ---------------------------------------------------------
+
+
+def chromium() -> str:
+    for candidate in ("/usr/lib/chromium/chromium", "/usr/bin/chromium"):
+        if Path(candidate).exists():
+            return candidate
+    skip_or_fail("Chromium is not installed (apt-get install chromium)")
+    raise AssertionError("unreachable")
+
+
+@pytest.mark.slow
+def test_the_shop_page_with_the_real_extension_in_chromium() -> None:
+    """The whole flow as a visitor sees it: the page asks, the extension prompts, the user shares, the
+    shop verifies and shows what it used, the vault stores the shop's promise; then a revocation empties
+    /held. Real daemon, native host, extension and Chromium (headless)."""
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    executable = chromium()
+    env = DemoEnvironment(lambda message: None)
+    try:
+        env.make_vault(int(time.time()), Context(today=dt.date.today()))
+        env.start_daemon()
+        shop = env.start_shop()
+        env.install_native_host()
+        env.approve_pairings_automatically(interval=0.2)  # as the demo does: the vault is throw-away
+        with sync_playwright() as playwright:
+            context = playwright.chromium.launch_persistent_context(
+                str(env.profile_dir),
+                executable_path=executable,
+                headless=True,
+                ignore_default_args=["--disable-extensions"],
+                args=[
+                    f"--disable-extensions-except={EXTENSION_DIR}",
+                    f"--load-extension={EXTENSION_DIR}",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--no-first-run",
+                ],
+            )
+            try:
+                page = context.new_page()
+                page.goto(shop.url)
+                prompt = context.wait_for_event(
+                    "page", predicate=lambda p: "prompt.html" in p.url, timeout=30_000
+                )
+                prompt.locator("#share").click(timeout=15_000)
+                page.wait_for_selector("#used:not([hidden])", timeout=30_000)
+                page.wait_for_function(
+                    "() => document.getElementById('promise').textContent.includes('stored in your vault')",
+                    timeout=15_000,
+                )
+                used = page.locator("#used-claims").inner_text()
+                assert "location.country" in used and "NL" in used and "39.5" in used
+                assert page.locator("#products li h3").first.inner_text() == "Trailblazer GTX"
+                assert "Prairie boots" in page.locator("#hidden-list").inner_text()
+                [held] = shop.shop.held.current(int(time.time()))
+                assert held.claims["location.country"] == "NL"
+                origin = quote(shop.url, safe="")
+                with env.admin() as admin:
+                    _, report = admin.request_json("GET", f"/v1/sites/report?origin={origin}")
+                    assert [d["acknowledged"] for d in report["disclosures"]] == [True]
+                    status, _ = admin.request_json(
+                        "POST", "/v1/revocations", {"origin": shop.url, "erase": True}
+                    )
+                    assert status == 200
+                deadline = time.monotonic() + 20
+                while shop.shop.held.current(int(time.time())):
+                    assert time.monotonic() < deadline, "the revocation never reached the shop"
+                    time.sleep(0.1)
+                page.goto(shop.url + "/held")
+                assert page.locator("#held-empty").is_visible()
+            finally:
+                context.close()
+    finally:
+        env.close()

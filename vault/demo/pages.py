@@ -1,0 +1,185 @@
+"""The demo shop's HTML: plain, accessible pages rendered on the server (every value escaped), and a
+small ES module (shop_static/shop.js) that asks the vault. No external resources."""
+
+from __future__ import annotations
+
+import html
+import time
+from functools import cache
+from pathlib import Path
+from string import Template
+from typing import TYPE_CHECKING, Any
+
+from vault.demo.products import Shown, unpersonalised
+from vault.protocol.manifest import retention_seconds
+
+if TYPE_CHECKING:
+    from vault.demo.store import HeldPresentation, ReceivedNotice
+    from vault.site import Manifest
+
+TEMPLATES = Path(__file__).parent / "templates"
+SECURITY_HEADERS = {
+    # Our own scripts and styles only. The extension's page API runs in the page's MAIN world from its
+    # manifest, which a page's CSP does not restrict.
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+@cache
+def _layout() -> Template:
+    return Template((TEMPLATES / "layout.html").read_text(encoding="utf-8"))
+
+
+def _page(title: str, main: str, current: str, scripts: str = "") -> str:
+    marks = {f"current_{name}": "" for name in ("shop", "held", "privacy")}
+    marks[f"current_{current}"] = ' aria-current="page"'
+    return _layout().substitute(title=html.escape(title), main=main, scripts=scripts, **marks)
+
+
+def e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def when(timestamp: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(timestamp))
+
+
+def retention_words(duration: str) -> str:
+    seconds = retention_seconds(duration)
+    if seconds % 86400 == 0:
+        days = seconds // 86400
+        return f"{days} day{'s' if days != 1 else ''}"
+    return duration
+
+
+def claim_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def product_item(product: Shown) -> str:
+    why = "".join(f"<li>{e(reason)}</li>" for reason in product.why)
+    return (
+        f'<li class="product" data-id="{e(product.id)}">'
+        f'<div class="swatch swatch-{e(product.colour)}" aria-hidden="true"></div>'
+        f"<h3>{e(product.name)}</h3><p>{e(product.description)}</p>"
+        f'<p class="meta"><span class="price">€{product.price_eur}</span> · {e(product.sizes)}</p>'
+        + (f'<ul class="why" aria-label="Why it is here">{why}</ul>' if why else "")
+        + "</li>"
+    )
+
+
+def shop_page(manifest: Manifest) -> str:
+    purpose = next(p for p in manifest.purposes if p.id == "recommendations")
+    asked = ", ".join(f"{c.name}{'' if c.required else ' (optional)'}" for c in purpose.claims)
+    products = "\n".join(product_item(p) for p in unpersonalised())
+    main = f"""
+<h1>Shoes that fit, without an account</h1>
+<section class="panel" aria-labelledby="vault-heading">
+  <h2 id="vault-heading">Personalise with your personal vault</h2>
+  <p>With the Personal Vault extension, your own vault can tell us a few verified facts, only if you
+  agree: {e(asked)}. We use them for {e(purpose.title.lower())}, keep them
+  {e(retention_words(purpose.retention))} at most, and delete them as soon as you take them back.</p>
+  <p id="vault-status" class="status" role="status" aria-live="polite">Looking for your personal vault…</p>
+  <noscript><p class="status">This page needs JavaScript to talk to your vault; the shop works without
+  it, just not personalised.</p></noscript>
+  <p><button id="personalise" type="button" hidden>Personalise with my vault</button></p>
+  <div id="used" hidden>
+    <h3>What we used</h3>
+    <p>Only these facts, as your vault signed them. Nothing else about you reached us.</p>
+    <dl id="used-claims"></dl>
+    <p id="not-shared" hidden></p>
+    <p id="promise"></p>
+  </div>
+</section>
+<section aria-labelledby="products-heading">
+  <h2 id="products-heading">Our shoes</h2>
+  <p id="products-note">Our whole range, in our own order.</p>
+  <ul id="products" class="products">
+{products}
+  </ul>
+  <div id="hidden-products" hidden>
+    <h3>Not shown to you</h3>
+    <ul id="hidden-list"></ul>
+  </div>
+</section>"""
+    return _page("Shop", main, "shop", '<script type="module" src="/static/shop.js"></script>')
+
+
+def held_page(held: list[HeldPresentation], notices: list[ReceivedNotice]) -> str:
+    if held:
+        rows = "\n".join(
+            "<tr>"
+            f"<td>{e(when(h.received_at))}</td>"
+            f'<td><code title="{e(h.subject)}">…{e(h.subject[-12:])}</code></td>'
+            f"<td>{e(h.purpose)}</td>"
+            "<td><dl class='claims'>"
+            + "".join(f"<dt>{e(k)}</dt><dd>{e(claim_value(v))}</dd>" for k, v in h.claims.items())
+            + f"</dl></td><td>{e(when(h.keep_until))}</td>"
+            "</tr>"
+            for h in held
+        )
+        table = f"""
+<table id="held">
+  <caption>{len(held)} presentation(s) from personal vaults</caption>
+  <thead><tr><th scope="col">Received</th><th scope="col">Visitor (pseudonym)</th>
+  <th scope="col">Purpose</th><th scope="col">Claims</th><th scope="col">Kept until</th></tr></thead>
+  <tbody>
+{rows}
+  </tbody>
+</table>"""
+    else:
+        table = '<p id="held-empty" class="status">We hold nothing from any personal vault.</p>'
+    if notices:
+        items = "\n".join(
+            f"<li>{e(when(n.received_at))}: {'erasure request' if n.erasure else 'withdrawal'} for "
+            f"{e(n.purpose)} from …{e(n.subject[-12:])}, naming {n.presentations} presentation(s); "
+            f"we deleted {n.deleted}.</li>"
+            for n in notices
+        )
+        received = f'<ul id="notices">{items}</ul>'
+    else:
+        received = "<p>None yet.</p>"
+    main = f"""
+<h1>What we hold about you</h1>
+<p>Everything this demo shop's server keeps from personal vaults, right now. (A real shop would show
+each visitor only their own.) Each visitor is known to us only by a pseudonym that their vault made for
+this shop alone. We delete a presentation when the vault withdraws it, and when the date we promised
+passes.</p>
+{table}
+<p><a href="/held">Refresh</a></p>
+<h2>Withdrawals and erasure requests received</h2>
+{received}"""
+    return _page("What we hold about you", main, "held")
+
+
+def privacy_page(manifest: Manifest) -> str:
+    sections = []
+    for purpose in manifest.purposes:
+        claims = "".join(
+            f"<li><code>{e(c.name)}</code> ({'required' if c.required else 'optional'}): {e(c.why)}</li>"
+            for c in purpose.claims
+        )
+        others = ", ".join(f"{t.name} ({t.why})" for t in purpose.third_parties) or "nobody"
+        sections.append(
+            f"<section><h2>{e(purpose.title)}</h2><p>{e(purpose.description)}</p>"
+            f"<p><strong>For you:</strong> {e(purpose.benefit)}</p><ul>{claims}</ul>"
+            f"<p>Kept {e(retention_words(purpose.retention))} at most. Also seen by: {e(others)}.</p>"
+            "</section>"
+        )
+    main = f"""
+<h1>Privacy</h1>
+<p>{e(manifest.controller.name)} ({e(manifest.controller.contact)}) asks your personal vault for the
+facts below, never for raw data. You can take them back at any time from your vault; it tells us at
+<code>{e(manifest.revocation_endpoint)}</code> and we delete them.</p>
+{"".join(sections)}"""
+    return _page("Privacy", main, "privacy")
