@@ -1,0 +1,87 @@
+// What the extension's own pages (popup, consent prompt, options) may ask of the worker: one handler per
+// action in Action (shared/actions.js). Each checks its arguments, then makes one daemon call.
+
+import { Action } from "../shared/actions.js";
+import { refreshBadge, setPairingNeeded } from "./badge.js";
+import { api, statusAndPairing } from "./client.js";
+import * as inflight from "./inflight.js";
+import { decide, resumeAfterUnlock } from "./requests.js";
+
+const UNLOCK_TIMEOUT_MS = 120_000; // Argon2id, plus the daemon's growing delay after wrong passphrases
+const EXPORT_TIMEOUT_MS = 60_000;
+
+export class BadArguments extends Error {
+  constructor(message) {
+    super(message);
+    this.code = "bad_arguments";
+  }
+}
+
+function text(value, name, max = 300) {
+  if (typeof value !== "string" || value.length === 0 || value.length > max) {
+    throw new BadArguments(`${name} must be a string of 1 to ${max} characters`);
+  }
+  return value;
+}
+
+const enc = encodeURIComponent;
+
+async function status() {
+  const current = await statusAndPairing();
+  await setPairingNeeded(current.client === "pending" || current.client === "unpaired");
+  const waiting = (await inflight.all()).filter((r) => r.waiting === "locked").length;
+  return { ...current, waiting };
+}
+
+async function unlock({ passphrase }) {
+  const answer = await api("POST", "/v1/unlock", { passphrase: text(passphrase, "passphrase", 1024) }, UNLOCK_TIMEOUT_MS);
+  await resumeAfterUnlock(); // requests that waited for the vault go on now
+  return answer;
+}
+
+async function lock() {
+  const answer = await api("POST", "/v1/lock");
+  await refreshBadge();
+  return answer;
+}
+
+async function promptDecide({ id, share, claims, remember }) {
+  if (typeof share !== "boolean" || typeof remember !== "boolean") throw new BadArguments("share and remember are booleans");
+  if (!Array.isArray(claims) || claims.length > 64) throw new BadArguments("claims is a list of claim names");
+  return decide(text(id, "id", 64), { share, claims: claims.map((c) => text(c, "claim", 128)), remember });
+}
+
+async function siteRevoke({ origin, purpose, erase = false }) {
+  const body = { origin: text(origin, "origin"), erase: Boolean(erase) };
+  if (purpose !== undefined && purpose !== null) body.purpose = text(purpose, "purpose", 128);
+  return api("POST", "/v1/revocations", body);
+}
+
+async function profileSet({ name, value }) {
+  const size = JSON.stringify(value ?? null).length;
+  if (value === undefined || size > 8192) throw new BadArguments("value must be JSON of at most 8 KB");
+  return api("PUT", `/v1/attributes/${enc(text(name, "name", 128))}`, { value });
+}
+
+function ledgerList({ limit = 100, origin } = {}) {
+  const n = Number.isInteger(limit) && limit >= 1 && limit <= 1000 ? limit : 100;
+  const where = origin ? `&origin=${enc(text(origin, "origin"))}` : "";
+  return api("GET", `/v1/ledger?limit=${n}${where}`);
+}
+
+export const EXTENSION_HANDLERS = Object.freeze({
+  [Action.status]: status,
+  [Action.unlock]: unlock,
+  [Action.lock]: lock,
+  [Action.promptGet]: ({ id }) => api("GET", `/v1/prompts/${enc(text(id, "id", 64))}`),
+  [Action.promptDecide]: promptDecide,
+  [Action.siteReport]: ({ origin }) => api("GET", `/v1/sites/report?origin=${enc(text(origin, "origin"))}`),
+  [Action.siteRevoke]: siteRevoke,
+  [Action.profileGet]: () => api("GET", "/v1/attributes"),
+  [Action.profileSet]: profileSet,
+  [Action.profileDelete]: ({ name }) => api("DELETE", `/v1/attributes/${enc(text(name, "name", 128))}`),
+  [Action.sitesList]: () => api("GET", "/v1/sites"),
+  [Action.ledgerList]: ledgerList,
+  [Action.consentsList]: () => api("GET", "/v1/consents"),
+  [Action.exportVault]: () => api("GET", "/v1/export", undefined, EXPORT_TIMEOUT_MS),
+});

@@ -1,0 +1,38 @@
+// The toolbar badge: the one place the extension can ask for the user's attention without a window.
+// A locked vault with requests waiting shows their count; an unpaired extension shows "!".
+
+import * as inflight from "./inflight.js";
+
+const PAIRING_KEY = "pairingNeeded"; // in storage.session: survives a worker restart
+
+export async function setPairingNeeded(needed) {
+  await chrome.storage.session.set({ [PAIRING_KEY]: Boolean(needed) });
+  await refreshBadge();
+}
+
+// After any call the daemon answered as a paired client: the "!" goes away (writes only on a change).
+export async function clearPairingNeeded() {
+  if ((await chrome.storage.session.get(PAIRING_KEY))[PAIRING_KEY] === true) await setPairingNeeded(false);
+}
+
+export async function refreshBadge() {
+  const records = await inflight.all();
+  const locked = records.filter((r) => r.waiting === "locked").length;
+  const pairing = (await chrome.storage.session.get(PAIRING_KEY))[PAIRING_KEY] === true;
+  let text = "";
+  let title = "Personal Vault";
+  let color = "#b45309";
+  if (pairing) {
+    text = "!";
+    title = "Personal Vault: pair this browser with your vault (click for the code)";
+    color = "#b91c1c";
+  } else if (locked > 0) {
+    text = String(Math.min(locked, 99));
+    title = `Personal Vault: ${locked} request${locked === 1 ? "" : "s"} waiting; unlock your vault to answer`;
+  }
+  await Promise.all([
+    chrome.action.setBadgeText({ text }),
+    chrome.action.setBadgeBackgroundColor({ color }),
+    chrome.action.setTitle({ title }),
+  ]);
+}

@@ -1,0 +1,164 @@
+// What a web page may send and what it may receive. Pure functions (no chrome.* calls), so the
+// unit tests run them in Node: tests/extension/unit/contract.test.mjs.
+//
+// The page is not trusted: its arguments are checked here (the daemon checks again), and an answer is
+// rebuilt from an allow-list, never copied, so nothing the daemon meant for the user (detail, prompt,
+// claims values, jti, expiry) can reach the page by accident.
+
+export const LIMITS = Object.freeze({
+  purposes: 16,
+  purposeLength: 64,
+  claims: 32,
+  claimLength: 64,
+  ackToken: 16384,
+  message: 300,
+});
+
+// The same patterns the daemon and the manifest format use (vault/protocol).
+const PURPOSE_ID = /^[a-z][a-z0-9-]{0,63}$/;
+const CLAIM_NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
+const NONCE = /^[A-Za-z0-9_-]{22,128}$/;
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+// The reasons a page may see for a denial: coarse on purpose (vault/daemon/routes.py for_page).
+export const PAGE_REASONS = Object.freeze(["denied", "bad_request", "expired"]);
+
+// The error codes a page call may be rejected with (documented in extension/README.md).
+export const PAGE_ERRORS = Object.freeze(["not_available", "not_paired", "bad_request", "busy", "timeout"]);
+
+export class PageError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.name = "PageError";
+    this.code = code;
+  }
+}
+
+const badRequest = (message) => new PageError("bad_request", message);
+
+function isPlainObject(value) {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+function stringList(value, { name, max, pattern, maxLength }) {
+  if (!Array.isArray(value)) throw badRequest(`${name} must be an array of strings`);
+  if (value.length > max) throw badRequest(`${name} may hold at most ${max} entries`);
+  for (const item of value) {
+    if (typeof item !== "string" || item.length > maxLength || !pattern.test(item)) {
+      const shown = typeof item === "string" ? JSON.stringify(item.slice(0, 80)) : typeof item;
+      throw badRequest(`${name} has an invalid entry: ${shown}`);
+    }
+  }
+  return [...new Set(value)];
+}
+
+// personalVault.request({purposes, nonce, claims?}) -> the checked arguments, or a bad_request PageError.
+export function checkRequestArgs(args) {
+  if (!isPlainObject(args)) throw badRequest("request() takes one object: {purposes, nonce, claims?}");
+  const unknown = Object.keys(args).filter((key) => !["purposes", "nonce", "claims"].includes(key));
+  if (unknown.length) throw badRequest(`unknown argument: ${unknown[0].slice(0, 40)}`);
+  const purposes = stringList(args.purposes, {
+    name: "purposes",
+    max: LIMITS.purposes,
+    pattern: PURPOSE_ID,
+    maxLength: LIMITS.purposeLength,
+  });
+  if (purposes.length === 0) throw badRequest("purposes must name at least one purpose of your manifest");
+  if (typeof args.nonce !== "string" || !NONCE.test(args.nonce)) {
+    throw badRequest("nonce must be 22 to 128 base64url characters (at least 128 bits from your server)");
+  }
+  const checked = { purposes, nonce: args.nonce };
+  if (args.claims !== undefined) {
+    checked.claims = stringList(args.claims, {
+      name: "claims",
+      max: LIMITS.claims,
+      pattern: CLAIM_NAME,
+      maxLength: LIMITS.claimLength,
+    });
+  }
+  return checked;
+}
+
+// personalVault.acknowledge(ackToken) -> {token}, or a bad_request PageError.
+export function checkAcknowledgeArgs(args) {
+  const token = isPlainObject(args) ? args.token : undefined;
+  if (typeof token !== "string" || token.length > LIMITS.ackToken || !COMPACT_JWS.test(token)) {
+    throw badRequest("acknowledge() takes the acknowledgement your server made: a compact JWS string");
+  }
+  return { token };
+}
+
+function shortMessage(message) {
+  return typeof message === "string" ? message.slice(0, LIMITS.message) : undefined;
+}
+
+// One purpose's result for the page, rebuilt from the daemon's Presentation (or a decision's answer).
+export function pageResult(answer) {
+  if (isPlainObject(answer) && answer.outcome === "granted" && typeof answer.token === "string") {
+    return { outcome: "granted", token: answer.token };
+  }
+  const reason = isPlainObject(answer) && PAGE_REASONS.includes(answer.reason) ? answer.reason : "denied";
+  const result = { outcome: "denied", reason };
+  // The daemon words its page message for the page; anything else falls back to our own words.
+  const message = isPlainObject(answer) && PAGE_REASONS.includes(answer.reason) ? shortMessage(answer.message) : undefined;
+  result.message = message ?? "the user did not share this";
+  return result;
+}
+
+// The whole answer to personalVault.request(): {origin, results}, nothing else.
+export function pageAnswer(origin, results) {
+  const clean = {};
+  for (const [purpose, result] of Object.entries(results)) clean[purpose] = pageResult(result);
+  return { origin, results: clean };
+}
+
+// The answer to personalVault.acknowledge().
+export function pageAcknowledged(stored) {
+  const presentation = isPlainObject(stored) && typeof stored.presentation === "string" ? stored.presentation : null;
+  return { stored: true, presentation };
+}
+
+// Any failure, as the {code, message} a page may see. Vault, host and network errors are folded into
+// a few codes; their details (paths, hints for the user) stay in the extension.
+export function pageError(error) {
+  if (error instanceof PageError) {
+    const code = PAGE_ERRORS.includes(error.code) ? error.code : "bad_request";
+    return { code, message: shortMessage(error.message) ?? code };
+  }
+  switch (error?.code) {
+    case "not_paired":
+      return {
+        code: "not_paired",
+        message: "this browser is not paired with the vault yet; the extension's toolbar button shows how",
+      };
+    case "manifest_invalid":
+    case "invalid_input":
+    case "bad_request":
+    case "acknowledgement_invalid":
+      // About the site's own manifest, nonce or acknowledgement: the site needs to know.
+      return { code: "bad_request", message: shortMessage(error.message) ?? "the request was refused" };
+    case "timeout":
+      return { code: "timeout", message: "the vault did not answer in time; ask again" };
+    default:
+      return { code: "not_available", message: "the vault is not available (is the vault daemon running?)" };
+  }
+}
+
+// The page's origin, from what the browser says about the sender: never from the message.
+// Chrome gives sender.origin; Firefox gives only sender.url.
+export function senderOrigin(sender) {
+  if (typeof sender?.origin === "string" && sender.origin !== "null") return sender.origin;
+  try {
+    const origin = new URL(sender?.url).origin;
+    return origin === "null" ? null : origin;
+  } catch {
+    return null;
+  }
+}
+
+// Origins the extension answers: https, or http on the loopback hosts it has permissions for
+// (development). The daemon checks the origin's spelling again.
+export function isSiteOrigin(origin) {
+  if (typeof origin !== "string") return false;
+  return /^https:\/\/[^/]+$/.test(origin) || /^http:\/\/(localhost|127\.0\.0\.1)(:\d{1,5})?$/.test(origin);
+}

@@ -1,0 +1,294 @@
+// A web page's call, from the moment the worker accepts it until its answer reaches the tab.
+//
+// The life of a request record (kept in chrome.storage.session by inflight.js):
+//   accepted -> each purpose asked in turn (POST /v1/presentations)
+//     granted / denied          -> results[purpose]
+//     consent_required          -> prompt {id, purpose, windowId}: the consent window is open; the
+//                                  record waits until the user answers there (decide()) or closes it
+//     vault_locked              -> waiting "locked" (badge); retried after an unlock
+//   all purposes answered -> answer stored, delivered to the tab, record removed.
+// Every step stores the record before it acts, so reconcile() (run when the worker starts, and from an
+// alarm while anything is in flight) can finish whatever a stopped worker left.
+
+import { PAGE_RESULT } from "../shared/actions.js";
+import { refreshBadge } from "./badge.js";
+import { api, requestPairing } from "./client.js";
+import * as inflight from "./inflight.js";
+import { siteManifest } from "./manifests.js";
+import {
+  PageError,
+  checkAcknowledgeArgs,
+  checkRequestArgs,
+  isSiteOrigin,
+  pageAcknowledged,
+  pageAnswer,
+  pageError,
+  pageResult,
+  senderOrigin,
+} from "./page-contract.js";
+import { closeWindow, openPromptWindow, windowExists } from "./prompts.js";
+
+export const SWEEP_ALARM = "vault-inflight-sweep";
+const MAX_WAIT_MS = 15 * 60_000; // longer than a prompt lives (10 min): a stuck call ends as `timeout`
+const CALL_ID = /^[A-Za-z0-9_-]{16,64}$/;
+const DENY = Object.freeze({ share: false, claims: [], remember: false });
+const EXPIRED = Object.freeze({ outcome: "denied", reason: "expired", message: "the request waited too long; ask again" });
+
+const promptPath = (id) => `/v1/prompts/${encodeURIComponent(id)}`;
+
+// The handler for both page actions: checks, stores, answers {accepted} at once; the result follows.
+export async function acceptPageCall(kind, message, sender) {
+  const origin = senderOrigin(sender);
+  if (!isSiteOrigin(origin)) throw new PageError("bad_request", "the vault answers https pages only (and http on localhost)");
+  if (typeof message.callId !== "string" || !CALL_ID.test(message.callId)) throw new PageError("bad_request", "malformed call");
+  const args = kind === "request" ? checkRequestArgs(message.args) : checkAcknowledgeArgs(message.args);
+  const tab = { tabId: sender.tab.id, frameId: sender.frameId ?? 0, documentId: sender.documentId ?? null };
+  const records = await inflight.all();
+  const sameTab = records.filter((r) => r.tab.tabId === tab.tabId).length;
+  if (records.length >= inflight.MAX_INFLIGHT || sameTab >= inflight.MAX_PER_TAB) {
+    throw new PageError("busy", "too many vault requests are waiting; answer or close them, then try again");
+  }
+  const key = `${tab.tabId}:${message.callId}`;
+  const record = { key, kind, callId: message.callId, tab, origin, args, results: {}, prompt: null, waiting: null, answer: null, createdAt: Date.now() };
+  await inflight.put(record);
+  await chrome.alarms.create(SWEEP_ALARM, { periodInMinutes: 0.5 });
+  advance(key);
+  return { accepted: true };
+}
+
+// Moves a record on as far as it can go without the user. Never throws; safe to call twice.
+export function advance(key) {
+  return inflight
+    .exclusive(key, async () => {
+      const record = await inflight.get(key);
+      if (!record || record.prompt || record.waiting || record.answer) return;
+      try {
+        await step(record);
+      } catch (error) {
+        await fail(record, error);
+      }
+    })
+    .catch((error) => console.error("vault: advancing a request failed", error));
+}
+
+async function step(record) {
+  if (record.kind === "acknowledge") {
+    const stored = await api("POST", "/v1/acknowledgements", { token: record.args.token });
+    return finish(record, { ok: true, value: pageAcknowledged(stored) });
+  }
+  for (const purpose of record.args.purposes) {
+    if (Object.hasOwn(record.results, purpose)) continue;
+    const answer = await ask(record, purpose);
+    if (answer.outcome === "consent_required" && typeof answer.prompt?.id === "string") {
+      // One prompt window per tab at a time: a page cannot bury the user under windows. The daemon's
+      // prompt is left to expire.
+      if (await promptOpenInTab(record)) {
+        throw new PageError("busy", "a vault prompt from this page is already open; ask again once the user answered it");
+      }
+      // Stored before the window opens: a worker stopped in between opens it again on restart.
+      record.prompt = { id: answer.prompt.id, purpose, windowId: null };
+      await inflight.put(record);
+      record.prompt.windowId = await openPromptWindow(answer.prompt.id);
+      await inflight.put(record);
+      return;
+    }
+    record.results[purpose] = pageResult(answer);
+    await inflight.put(record);
+  }
+  await finish(record, { ok: true, value: pageAnswer(record.origin, record.results) });
+}
+
+async function promptOpenInTab(record) {
+  return (await inflight.all()).some((r) => r.key !== record.key && r.tab.tabId === record.tab.tabId && r.prompt);
+}
+
+// One purpose, asked of the daemon with the site's manifest. A cached manifest that the daemon refuses,
+// or that does not know the purpose, may be stale: the site gets one more try with a fresh copy.
+async function ask(record, purpose) {
+  let manifest = await siteManifest(record.origin);
+  const body = { origin: record.origin, manifest: manifest.text, purpose, nonce: record.args.nonce };
+  if (record.args.claims) body.claims = record.args.claims;
+  try {
+    const answer = await api("POST", "/v1/presentations", body);
+    if (!(manifest.cached && answer.outcome === "denied" && answer.reason === "bad_request")) return answer;
+  } catch (error) {
+    if (!(manifest.cached && error.code === "manifest_invalid")) throw error;
+  }
+  manifest = await siteManifest(record.origin, { fresh: true });
+  return api("POST", "/v1/presentations", { ...body, manifest: manifest.text });
+}
+
+async function fail(record, error) {
+  if (error?.code === "vault_locked") {
+    record.waiting = "locked";
+    await inflight.put(record);
+    await refreshBadge();
+    return;
+  }
+  if (error?.code === "not_paired") {
+    // Ask for a pairing code now, so the popup has one to show when the user clicks the badge.
+    requestPairing().catch(() => {});
+  }
+  await finish(record, { ok: false, error: pageError(error) });
+}
+
+// Stores the answer, delivers it, then forgets the record. Delivered twice at worst (a worker stopped
+// between the two), and the content script ignores an answer it no longer waits for.
+async function finish(record, answer) {
+  record.answer = answer;
+  record.prompt = null;
+  record.waiting = null;
+  await inflight.put(record);
+  await deliver(record);
+}
+
+async function deliver(record) {
+  const { tabId, frameId, documentId } = record.tab;
+  const options = documentId ? { documentId } : { frameId };
+  try {
+    await chrome.tabs.sendMessage(tabId, { type: PAGE_RESULT, callId: record.callId, ...record.answer }, options);
+  } catch {
+    // The tab was closed or navigated: nobody is left to answer.
+  }
+  await inflight.remove(record.key);
+  await refreshBadge();
+}
+
+// The user answered a prompt (from the prompt window). Returns the daemon's full answer: the prompt
+// window may show the user what was shared; the page gets only pageResult() of it.
+export async function decide(promptId, decision) {
+  const answer = await api("POST", `${promptPath(promptId)}/decision`, decision);
+  await settlePrompt(promptId, answer);
+  return answer;
+}
+
+// Records the prompt's outcome as its purpose's result and moves the request on. Idempotent.
+async function settlePrompt(promptId, answer, { close = false } = {}) {
+  const found = (await inflight.all()).find((r) => r.prompt?.id === promptId);
+  if (!found) return;
+  let windowId = null;
+  await inflight.exclusive(found.key, async () => {
+    const record = await inflight.get(found.key);
+    if (record?.prompt?.id !== promptId) return;
+    windowId = record.prompt.windowId;
+    record.results[record.prompt.purpose] = pageResult(answer);
+    record.prompt = null;
+    await inflight.put(record);
+  });
+  if (close) await closeWindow(windowId);
+  advance(found.key);
+}
+
+// Closing the consent window without answering means "no", this time only: nothing is remembered,
+// and the page hears `denied` at once rather than waiting for the prompt to expire.
+export async function onWindowRemoved(windowId) {
+  const record = (await inflight.all()).find((r) => r.prompt?.windowId === windowId);
+  if (!record) return;
+  const promptId = record.prompt.id;
+  let answer;
+  try {
+    answer = await api("POST", `${promptPath(promptId)}/decision`, DENY);
+  } catch {
+    answer = { outcome: "denied", reason: "denied" }; // the daemon will let the prompt expire
+  }
+  await settlePrompt(promptId, answer);
+}
+
+// A closed tab needs no answer: its calls are dropped, and their prompts denied and closed.
+export async function onTabRemoved(tabId) {
+  for (const record of await inflight.all()) {
+    if (record.tab.tabId !== tabId) continue;
+    await inflight.remove(record.key);
+    if (record.prompt) {
+      api("POST", `${promptPath(record.prompt.id)}/decision`, DENY).catch(() => {});
+      await closeWindow(record.prompt.windowId);
+    }
+  }
+  await refreshBadge();
+}
+
+// After an unlock (from the popup, or noticed by reconcile()), the waiting calls are asked again.
+export async function resumeAfterUnlock() {
+  for (const record of await inflight.all()) {
+    if (record.waiting !== "locked") continue;
+    await inflight.exclusive(record.key, async () => {
+      const current = await inflight.get(record.key);
+      if (current?.waiting !== "locked") return;
+      current.waiting = null;
+      await inflight.put(current);
+    });
+    advance(record.key);
+  }
+  await refreshBadge();
+}
+
+// Finishes what a stopped worker left, and ends what waited too long. Runs when the worker starts and
+// every 30 s (an alarm, which also wakes a stopped worker) while anything is in flight.
+export async function reconcile() {
+  const records = await inflight.all();
+  if (records.length === 0) {
+    await chrome.alarms.clear(SWEEP_ALARM);
+    await refreshBadge();
+    return;
+  }
+  let status; // asked once, only if some call waits for an unlock
+  for (const record of records) {
+    const next = await inflight.exclusive(record.key, () => reconcileOne(record.key, () => (status ??= lockState())));
+    if (next === "advance") advance(record.key);
+    if (next === "unlocked") await resumeAfterUnlock();
+  }
+  await refreshBadge();
+}
+
+async function lockState() {
+  try {
+    return await api("GET", "/v1/status");
+  } catch {
+    return null;
+  }
+}
+
+async function reconcileOne(key, getStatus) {
+  const record = await inflight.get(key);
+  if (!record) return null;
+  if (record.answer) return deliver(record);
+  if (Date.now() - record.createdAt > MAX_WAIT_MS) {
+    if (record.prompt) {
+      api("POST", `${promptPath(record.prompt.id)}/decision`, DENY).catch(() => {});
+      await closeWindow(record.prompt.windowId);
+    }
+    return finish(record, { ok: false, error: { code: "timeout", message: "the vault did not answer in time; ask again" } });
+  }
+  if (record.waiting === "locked") {
+    const status = await getStatus();
+    return status && !status.locked ? "unlocked" : null;
+  }
+  if (!record.prompt) return "advance";
+  return reconcilePrompt(record);
+}
+
+async function reconcilePrompt(record) {
+  const { id, windowId } = record.prompt;
+  let view;
+  try {
+    view = await api("GET", promptPath(id));
+  } catch (error) {
+    if (error.code === "vault_locked" || error.code === "not_available" || error.code === "daemon_unavailable") return null;
+    view = { state: "expired" };
+  }
+  if (view.state === "pending") {
+    if (await windowExists(windowId)) return null;
+    // The window never opened, or was closed while the worker was stopped: open it (again).
+    record.prompt.windowId = await openPromptWindow(id);
+    await inflight.put(record);
+    return null;
+  }
+  // Decided (the answer was lost with a stopped worker: asking again returns the first answer) or expired.
+  let answer = EXPIRED;
+  if (view.state === "decided") answer = await api("POST", `${promptPath(id)}/decision`, DENY).catch(() => EXPIRED);
+  record.results[record.prompt.purpose] = pageResult(answer);
+  record.prompt = null;
+  await inflight.put(record);
+  await closeWindow(windowId);
+  return "advance";
+}

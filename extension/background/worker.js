@@ -1,0 +1,39 @@
+// The service worker's entry point: event listeners only, registered at the top level so that an event
+// arriving while the worker is stopped restarts it and reaches them.
+
+import { setPairingNeeded } from "./badge.js";
+import { statusAndPairing } from "./client.js";
+import { SWEEP_ALARM, onTabRemoved, onWindowRemoved, reconcile } from "./requests.js";
+import { route } from "./router.js";
+
+chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
+  route(message, sender).then(sendResponse);
+  return true; // the answer is sent asynchronously
+});
+
+chrome.windows.onRemoved.addListener((windowId) => {
+  onWindowRemoved(windowId).catch((error) => console.error("vault: closing a prompt failed", error));
+});
+
+chrome.tabs.onRemoved.addListener((tabId) => {
+  onTabRemoved(tabId).catch((error) => console.error("vault: dropping a closed tab's requests failed", error));
+});
+
+chrome.alarms.onAlarm.addListener((alarm) => {
+  if (alarm.name === SWEEP_ALARM) reconcile().catch((error) => console.error("vault: sweep failed", error));
+});
+
+// First use (install, browser start): make the client token and ask to pair, so the popup has a code.
+async function greetDaemon() {
+  try {
+    const status = await statusAndPairing();
+    await setPairingNeeded(status.client === "pending" || status.client === "unpaired");
+  } catch {
+    // No daemon yet: the popup explains how to start it.
+  }
+}
+chrome.runtime.onInstalled.addListener(greetDaemon);
+chrome.runtime.onStartup.addListener(greetDaemon);
+
+// A restarted worker picks up the calls a stopped one left in storage.session.
+reconcile().catch((error) => console.error("vault: resuming requests failed", error));

@@ -1,0 +1,97 @@
+// The ISOLATED-world content script: relays the page API's calls (content/page-api.js, MAIN world) to
+// the service worker and the answers back. It decides nothing and trusts nothing from the page but the
+// arguments of request() and acknowledge(), which the worker checks again; the worker takes the page's
+// origin from the browser (sender.origin), never from anything said here.
+//
+// A classic script (content scripts cannot be ES modules), so the names below repeat
+// shared/actions.js; tests/extension/unit/contract.test.mjs checks that they agree.
+(() => {
+  "use strict";
+
+  const PAGE_ACTIONS = { request: "page.request", acknowledge: "page.acknowledge" };
+  const PAGE_RESULT = "page.result";
+  const TAG = "personal-vault"; // the window-message protocol shared with page-api.js
+  const CHANNEL = /^[0-9a-f]{32}$/;
+  const PAGE_ID = /^[0-9a-f]{1,32}$/;
+  const MAX_ARGS_JSON = 64 * 1024;
+  const MAX_PENDING = 16;
+
+  let channel = null; // set by the page API's first hello; page-api.js runs before any page script
+  const calls = new Map(); // our call id -> the page API's id
+
+  const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
+
+  function post(message) {
+    window.postMessage({ tag: TAG, from: "relay", channel, ...message }, location.origin);
+  }
+
+  function randomId() {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  // Only the fields each call takes, rebuilt as plain JSON: nothing else the page attached travels on.
+  function argumentsFor(method, args) {
+    if (!isObject(args)) return null;
+    const copy =
+      method === "request"
+        ? { purposes: args.purposes, nonce: args.nonce, claims: args.claims }
+        : { token: args.token };
+    try {
+      const json = JSON.stringify(copy);
+      return json.length <= MAX_ARGS_JSON ? JSON.parse(json) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  function answer(callId, outcome) {
+    const pageId = calls.get(callId);
+    if (pageId === undefined) return; // already answered (a restarted worker may deliver twice)
+    calls.delete(callId);
+    if (outcome?.ok === true) post({ type: "result", id: pageId, ok: true, value: outcome.value });
+    else post({ type: "result", id: pageId, ok: false, error: outcome?.error });
+  }
+
+  function fail(pageId, code, message) {
+    post({ type: "result", id: pageId, ok: false, error: { code, message } });
+  }
+
+  function relay(data) {
+    const method = data.method;
+    if (!Object.hasOwn(PAGE_ACTIONS, method) || typeof data.id !== "string" || !PAGE_ID.test(data.id)) return;
+    const args = argumentsFor(method, data.args);
+    if (args === null) return fail(data.id, "bad_request", "the arguments are not plain JSON of at most 64 KB");
+    if (calls.size >= MAX_PENDING) return fail(data.id, "busy", "too many vault requests are waiting on this page");
+    const callId = randomId();
+    calls.set(callId, data.id);
+    // The worker answers {accepted} at once; the result arrives later as a PAGE_RESULT message.
+    chrome.runtime.sendMessage({ action: PAGE_ACTIONS[method], callId, args }).then(
+      (reply) => {
+        if (!reply?.ok) answer(callId, reply ?? { ok: false, error: { code: "not_available", message: "no answer" } });
+      },
+      () => answer(callId, { ok: false, error: { code: "not_available", message: "the vault extension is not available; reload the page" } }),
+    );
+  }
+
+  window.addEventListener("message", (event) => {
+    // Only this window's own messages (not other frames'), in the page API's shape.
+    if (event.source !== window || event.origin !== location.origin) return;
+    const data = event.data;
+    if (!isObject(data) || data.tag !== TAG || data.from !== "page" || !CHANNEL.test(data.channel ?? "")) return;
+    if (data.type === "hello") {
+      channel ??= data.channel;
+      if (data.channel === channel) post({ type: "welcome" });
+      return;
+    }
+    if (data.type === "call" && data.channel === channel) relay(data);
+  });
+
+  chrome.runtime.onMessage.addListener((message, sender) => {
+    if (sender.id !== chrome.runtime.id || !isObject(message) || message.type !== PAGE_RESULT) return;
+    answer(message.callId, message);
+  });
+
+  // In case the page API said hello before this script listened.
+  window.postMessage({ tag: TAG, from: "relay", type: "ready" }, location.origin);
+})();

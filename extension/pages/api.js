@@ -1,0 +1,29 @@
+// How the extension's pages talk to the service worker: one message per action (shared/actions.js).
+
+export { Action } from "../shared/actions.js";
+
+export class ActionError extends Error {
+  constructor({ code = "failed", message = "the extension did not answer", hint = "" } = {}) {
+    super(message);
+    this.name = "ActionError";
+    this.code = code;
+    this.hint = hint;
+  }
+}
+
+// Resolves the handler's value; rejects ActionError {code, message, hint}.
+export async function ask(action, args = {}) {
+  let reply;
+  try {
+    reply = await chrome.runtime.sendMessage({ ...args, action });
+  } catch (error) {
+    throw new ActionError({ code: "no_worker", message: `the extension's background did not answer: ${error.message}` });
+  }
+  if (reply?.ok) return reply.value;
+  throw new ActionError(reply?.error);
+}
+
+// Errors that mean "the daemon or its native host is not there" rather than a refusal.
+export function isUnavailable(error) {
+  return ["not_available", "daemon_unavailable", "timeout", "bad_response", "no_worker"].includes(error?.code);
+}

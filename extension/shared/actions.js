@@ -1,0 +1,33 @@
+// The names of every message sent to the service worker, defined once. The worker's router
+// (background/router.js) maps each name to a handler in one table per kind of sender.
+//
+// content/relay.js is a classic content script and cannot import this module, so it repeats the two
+// page action names; tests/extension/unit/contract.test.mjs checks the copies agree.
+
+// Sent by web pages, through the content script. These are the ONLY actions a web page can reach.
+export const PageAction = Object.freeze({
+  request: "page.request",
+  acknowledge: "page.acknowledge",
+});
+
+// Sent by the extension's own pages (popup, consent prompt, options).
+export const Action = Object.freeze({
+  status: "status", // lock state, pairing state and code, waiting requests
+  unlock: "unlock",
+  lock: "lock",
+  promptGet: "prompt.get",
+  promptDecide: "prompt.decide",
+  siteReport: "site.report",
+  siteRevoke: "site.revoke",
+  profileGet: "profile.get",
+  profileSet: "profile.set",
+  profileDelete: "profile.delete",
+  sitesList: "sites.list",
+  ledgerList: "ledger.list",
+  consentsList: "consents.list",
+  exportVault: "export",
+});
+
+// Worker -> content script: the answer to a page call, delivered when it is ready (maybe minutes later,
+// maybe by a restarted worker), with chrome.tabs.sendMessage.
+export const PAGE_RESULT = "page.result";

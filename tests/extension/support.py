@@ -1,0 +1,288 @@
+"""Helpers for the extension's browser tests: the test site, the browser with its extension, pairing."""
+
+from __future__ import annotations
+
+import contextlib
+import http.server
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.daemon.support import DaemonProcess
+from tests.support import skip_or_fail
+from vault.daemon.browser import EXTENSION_ID
+from vault.site import ClaimRequest, Manifest, Purpose, ThirdParty, manifest_json
+
+ROOT = Path(__file__).parents[2]
+EXTENSION_DIR = ROOT / "extension"
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
+EXTENSION_URL = f"chrome-extension://{EXTENSION_ID}/"
+WAIT_MS = 20_000
+
+RECOMMENDATIONS = Purpose(
+    id="recommendations",
+    title="Shoe recommendations",
+    description="We suggest shoes in your size that suit your interests.",
+    benefit="You see shoes that fit and that you like first, without creating an account.",
+    concept="dpv:ProvidePersonalisedRecommendations",
+    claims=(
+        ClaimRequest(
+            name="age_over_18", required=True, why="Some of our products may only be sold to adults."
+        ),
+        ClaimRequest(name="location.country", required=True, why="We only show shoes we can deliver to you."),
+        ClaimRequest(name="sizes.shoe", required=False, why="To show shoes in your size first."),
+        ClaimRequest(name="interests", required=False, why="To order the catalogue by what you like."),
+    ),
+    retention="P30D",
+    third_parties=(ThirdParty(name="Example Analytics B.V.", why="Counts which recommendations are used."),),
+)
+NEWSLETTER = Purpose(
+    id="newsletter",
+    title="A newsletter about shoes we deliver",
+    description="We write to you about new shoes we can deliver to your country.",
+    benefit="News only about shoes you can actually buy.",
+    concept="dpv:CommunicationForCustomerCare",
+    claims=(
+        ClaimRequest(name="location.country", required=True, why="We only write about shoes we deliver."),
+    ),
+    retention="P1Y",
+    third_parties=(),
+)
+
+# The site's own script: calls the page API like any site would, and returns the outcome (or the
+# error's code and message) as plain data the test can read.
+APP_JS = b"""
+window.askVault = async (options) => {
+  try {
+    return { ok: true, value: await personalVault.request(options) };
+  } catch (error) {
+    return { ok: false, code: error.code, message: error.message, name: error.name };
+  }
+};
+window.ackVault = async (token) => {
+  try {
+    return { ok: true, value: await personalVault.acknowledge(token) };
+  } catch (error) {
+    return { ok: false, code: error.code, message: error.message };
+  }
+};
+window.readyEvents = 0;
+window.addEventListener("personalvault:ready", () => { window.readyEvents += 1; });
+"""
+PAGE_HTML = b"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Test shoe shop</title>
+<link rel="icon" href="data:,"><script src="/app.js"></script></head>
+<body><h1>Test shoe shop</h1><p>A page that asks the vault for claims.</p></body></html>
+"""
+
+
+def chromium_path() -> str:
+    for candidate in CHROMIUM_CANDIDATES:
+        if Path(candidate).exists():
+            return candidate
+    skip_or_fail("Chromium is not installed (apt-get install chromium)")
+    raise AssertionError("unreachable")
+
+
+@dataclass
+class ShopSite:
+    """One HTTP server on 127.0.0.1, two origins: http://127.0.0.1:PORT serves its own manifest, and
+    http://localhost:PORT serves the same bytes (so there the manifest is for another origin)."""
+
+    port: int
+    manifest: Manifest
+    site_key: Any
+    manifest_status: int = 200  # set to 404 to have no manifest
+    requests: list[str] = field(default_factory=list)
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def other_origin(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return self.origin + "/"
+
+    def manifest_text(self) -> str:
+        return manifest_json(self.manifest).decode()
+
+
+def site_handler(site: ShopSite) -> type[http.server.BaseHTTPRequestHandler]:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            site.requests.append(f"{self.headers.get('Host')}{self.path}")
+            if self.path == "/.well-known/vault-manifest.json" and site.manifest_status == 200:
+                body, kind = manifest_json(site.manifest), "application/json"
+            elif self.path == "/app.js":
+                body, kind = APP_JS, "text/javascript"
+            elif self.path in ("/", "/index.html"):
+                body, kind = PAGE_HTML, "text/html; charset=utf-8"
+            else:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
+
+
+class Browser:
+    """Chromium with the extension loaded, and ways to reach its worker and pages."""
+
+    def __init__(self, context: Any) -> None:
+        self.context = context
+        self.stopped: list[Any] = []  # Playwright keeps listing a worker after its target is closed
+
+    def worker(self, timeout: float = 20.0) -> Any:
+        """The extension's running service worker (waits for one to start)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for worker in self.context.service_workers:
+                if worker.url.startswith(EXTENSION_URL) and worker not in self.stopped:
+                    return worker
+            with contextlib.suppress(Exception):  # polling: the worker may have appeared meanwhile
+                self.context.wait_for_event("serviceworker", timeout=1000)
+        raise AssertionError("the extension's service worker did not start")
+
+    def badge(self) -> str:
+        return self.worker().evaluate("chrome.action.getBadgeText({})")
+
+    def wait_for_badge(self, text: str, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while (shown := self.badge()) != text:
+            assert time.monotonic() < deadline, f"badge shows {shown!r}, not {text!r}"
+            time.sleep(0.1)
+
+    def extension_page(self, path: str, *, width: int = 1000, height: int = 760) -> Any:
+        page = self.context.new_page()
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(EXTENSION_URL + path)
+        return page
+
+    def site_page(self, url: str) -> Any:
+        page = self.context.new_page()
+        page.goto(url)
+        page.wait_for_function("() => typeof window.personalVault === 'object'")
+        return page
+
+    def stop_worker(self) -> None:
+        """Stops the service worker as Chrome does when it is idle. Playwright's DevTools session keeps
+        an idle worker alive, so close its target explicitly (BROWSER-TESTING.md)."""
+        running = self.worker()
+        page = self.context.pages[0] if self.context.pages else self.context.new_page()
+        cdp = self.context.new_cdp_session(page)
+
+        def targets() -> list[dict[str, Any]]:
+            infos = cdp.send("Target.getTargets")["targetInfos"]
+            return [t for t in infos if t["type"] == "service_worker" and t["url"].startswith(EXTENSION_URL)]
+
+        try:
+            workers = targets()
+            assert workers, "no service worker target to stop"
+            for target in workers:
+                cdp.send("Target.closeTarget", {"targetId": target["targetId"]})
+            deadline = time.monotonic() + 10
+            while targets():
+                assert time.monotonic() < deadline, "the service worker did not stop"
+                time.sleep(0.05)
+        finally:
+            cdp.detach()
+        self.stopped.append(running)
+
+
+def start_request(
+    page: Any, nonce: str, purposes: list[str] | None = None, *, name: str = "pending", **extra: Any
+) -> None:
+    """The page calls personalVault.request(...) without waiting; result() waits for its outcome."""
+    options = {"purposes": purposes or ["recommendations"], "nonce": nonce, **extra}
+    page.evaluate("([name, options]) => { window[name] = askVault(options); }", [name, options])
+
+
+def result(page: Any, timeout_ms: int = WAIT_MS, *, name: str = "pending") -> dict[str, Any]:
+    outcome = page.evaluate(
+        "([name, ms]) => Promise.race("
+        "[window[name], new Promise(r => setTimeout(() => r({timedOut: true}), ms))])",
+        [name, timeout_ms],
+    )
+    assert not outcome.get("timedOut"), "the page's request did not settle"
+    return outcome
+
+
+def pending_pairings(daemon: DaemonProcess) -> list[dict[str, Any]]:
+    with daemon.admin() as admin:
+        status, body = admin.request_json("GET", "/v1/admin/pairings")
+    assert status == 200, body
+    return body["pending"]
+
+
+def wait_for_pairing_request(daemon: DaemonProcess, timeout: float = 15.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while not (pending := pending_pairings(daemon)):
+        assert time.monotonic() < deadline, "the extension never asked to pair"
+        time.sleep(0.1)
+    assert len(pending) == 1, pending
+    return pending[0]
+
+
+def approve_pairing(daemon: DaemonProcess) -> dict[str, Any]:
+    """The user's side of pairing: read the extension's code, approve it (vault pair approve CODE)."""
+    pending = wait_for_pairing_request(daemon)
+    with daemon.admin() as admin:
+        status, body = admin.request_json("POST", "/v1/admin/pairings/approve", {"code": pending["code"]})
+    assert status == 200, body
+    return pending
+
+
+def admin_call(daemon: DaemonProcess, method: str, path: str, body: Any = None) -> Any:
+    with daemon.admin() as admin:
+        status, answer = admin.request_json(method, path, body)
+    assert 200 <= status < 300, (status, answer)
+    return answer
+
+
+def remember_everything(
+    daemon: DaemonProcess, site: ShopSite, nonce: str, purpose: str = "recommendations"
+) -> None:
+    """A standing "share everything" for the site's purpose, as if an earlier prompt was answered so."""
+    request = {"origin": site.origin, "manifest": site.manifest_text(), "purpose": purpose, "nonce": nonce}
+    answer = admin_call(daemon, "POST", "/v1/presentations", request)
+    assert answer["outcome"] == "consent_required", answer
+    prompt = answer["prompt"]
+    decision = {"share": True, "claims": [q["claim"] for q in prompt["questions"]], "remember": True}
+    assert (
+        admin_call(daemon, "POST", f"/v1/prompts/{prompt['id']}/decision", decision)["outcome"] == "granted"
+    )
+
+
+def save_screenshot(page: Any, name: str, *, element: str | None = None, **options: Any) -> Path:
+    """tests/extension/screenshots/NAME.png; `element`: only that element (a popup is as tall as its body)."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    (page.locator(element) if element else page).screenshot(path=str(path), **options)
+    return path
+
+
+def screenshot_both_schemes(page: Any, name: str, **options: Any) -> None:
+    """Light and dark (prefers-color-scheme), as the user's system may ask for either."""
+    save_screenshot(page, name, **options)
+    page.emulate_media(color_scheme="dark")
+    save_screenshot(page, f"{name}-dark", **options)
+    page.emulate_media(color_scheme="light")
+
+
+def as_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)

@@ -1,0 +1,201 @@
+// What a web page may send and receive: the worker's allow-lists (background/page-contract.js), and the
+// two content scripts run against a fake window to show that only the call's own arguments travel.
+// Run: node --test tests/extension/unit/
+
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+
+import {
+  PAGE_ERRORS,
+  PAGE_REASONS,
+  PageError,
+  checkAcknowledgeArgs,
+  checkRequestArgs,
+  isSiteOrigin,
+  pageAnswer,
+  pageError,
+  pageResult,
+  senderOrigin,
+} from "../../../extension/background/page-contract.js";
+import { Action, PAGE_RESULT, PageAction } from "../../../extension/shared/actions.js";
+
+const EXTENSION = new URL("../../../extension/", import.meta.url);
+const source = (path) => readFileSync(new URL(path, EXTENSION), "utf8");
+const NONCE = "n".repeat(22);
+
+// Everything the daemon's Presentation can hold (vault/daemon/messages.py), and more.
+const FULL_ANSWER = {
+  outcome: "granted",
+  token: "a.b.c",
+  jti: "jti-1",
+  claims: { age_over_18: true, "location.country": "NL" },
+  expires_at: 1,
+  prompt: { id: "p", questions: [{ claim: "location.country", value: "NL" }] },
+  reason: null,
+  message: null,
+  detail: "for the user only",
+  dropped: { interests: "you chose not to share it" },
+};
+
+test("a granted result carries the outcome and the token, nothing else", () => {
+  assert.deepEqual(pageResult(FULL_ANSWER), { outcome: "granted", token: "a.b.c" });
+});
+
+test("a denial carries only the coarse reason and the page message, never detail or values", () => {
+  const denied = { ...FULL_ANSWER, outcome: "denied", token: undefined, reason: "denied", message: "the user did not share this" };
+  assert.deepEqual(pageResult(denied), { outcome: "denied", reason: "denied", message: "the user did not share this" });
+  // An unknown reason (a daemon reason not meant for pages) becomes a plain denial in our own words.
+  const leaky = { outcome: "denied", reason: "missing_attribute", message: "your profile has no shoe size", detail: "x" };
+  assert.deepEqual(pageResult(leaky), { outcome: "denied", reason: "denied", message: "the user did not share this" });
+  for (const reason of PAGE_REASONS) assert.equal(pageResult({ outcome: "denied", reason, message: "m" }).reason, reason);
+});
+
+test("consent_required or a malformed answer never reaches a page as such", () => {
+  assert.equal(pageResult({ ...FULL_ANSWER, outcome: "consent_required" }).outcome, "denied");
+  assert.equal(pageResult({ outcome: "granted" }).outcome, "denied"); // no token: not a grant
+  assert.equal(pageResult(null).outcome, "denied");
+  assert.ok(pageResult({ outcome: "denied", reason: "bad_request", message: "m".repeat(5000) }).message.length <= 300);
+});
+
+test("the whole answer is {origin, results} and each result is rebuilt", () => {
+  const answer = pageAnswer("https://shop.example", { recommendations: FULL_ANSWER, other: { outcome: "denied", reason: "expired", message: "m" } });
+  assert.deepEqual(Object.keys(answer), ["origin", "results"]);
+  assert.deepEqual(answer.results.recommendations, { outcome: "granted", token: "a.b.c" });
+  assert.deepEqual(answer.results.other, { outcome: "denied", reason: "expired", message: "m" });
+});
+
+test("errors are folded into the documented codes; host and vault details stay inside", () => {
+  assert.deepEqual(pageError({ code: "not_paired", message: "x", hint: "run vault pair approve" }).code, "not_paired");
+  assert.equal(pageError({ code: "manifest_invalid", message: "the site's manifest is invalid: origin" }).code, "bad_request");
+  for (const code of ["daemon_unavailable", "internal_error", "vault_damaged", "response_too_large", "not_available"]) {
+    const error = pageError({ code, message: "/run/user/0/vault/vault.sock: secret path", hint: "h" });
+    assert.equal(error.code, "not_available");
+    assert.ok(!error.message.includes("/run/user"), error.message);
+  }
+  assert.deepEqual(pageError(new PageError("busy", "too many")), { code: "busy", message: "too many" });
+  for (const code of PAGE_ERRORS) assert.ok(["not_available", "not_paired", "bad_request", "busy", "timeout"].includes(code));
+});
+
+test("request arguments are checked and bounded", () => {
+  assert.deepEqual(checkRequestArgs({ purposes: ["a", "a", "b-2"], nonce: NONCE }), { purposes: ["a", "b-2"], nonce: NONCE });
+  assert.deepEqual(checkRequestArgs({ purposes: ["a"], nonce: NONCE, claims: ["sizes.shoe"] }).claims, ["sizes.shoe"]);
+  const refused = [
+    undefined,
+    "recommendations",
+    { purposes: ["a"] },
+    { purposes: [], nonce: NONCE },
+    { purposes: "a", nonce: NONCE },
+    { purposes: ["A"], nonce: NONCE },
+    { purposes: Array.from({ length: 17 }, (_, i) => `p${i}`), nonce: NONCE },
+    { purposes: ["a"], nonce: "short" },
+    { purposes: ["a"], nonce: "n".repeat(129) },
+    { purposes: ["a"], nonce: NONCE, claims: "sizes.shoe" },
+    { purposes: ["a"], nonce: NONCE, claims: [42] },
+    { purposes: ["a"], nonce: NONCE, claims: ["x".repeat(65)] },
+    { purposes: ["a"], nonce: NONCE, origin: "https://bank.example" }, // the origin is never the page's to say
+  ];
+  for (const args of refused) {
+    assert.throws(() => checkRequestArgs(args), (e) => e instanceof PageError && e.code === "bad_request", JSON.stringify(args));
+  }
+});
+
+test("acknowledge takes a compact JWS of bounded size", () => {
+  assert.deepEqual(checkAcknowledgeArgs({ token: "a.b.c" }), { token: "a.b.c" });
+  for (const token of [undefined, 1, "a.b", "a.b.c.d", `a.${"b".repeat(20000)}.c`, "a.b.c<"]) {
+    assert.throws(() => checkAcknowledgeArgs({ token }), PageError);
+  }
+});
+
+test("the origin comes from the sender the browser describes", () => {
+  assert.equal(senderOrigin({ origin: "https://shop.example", url: "https://evil.example/" }), "https://shop.example");
+  assert.equal(senderOrigin({ url: "https://shop.example:8443/a?b" }), "https://shop.example:8443"); // Firefox
+  assert.equal(senderOrigin({ origin: "null", url: "about:blank" }), null);
+  assert.equal(senderOrigin({}), null);
+  assert.ok(isSiteOrigin("https://shop.example") && isSiteOrigin("http://127.0.0.1:8080") && isSiteOrigin("http://localhost"));
+  assert.ok(!isSiteOrigin("http://shop.example") && !isSiteOrigin("chrome-extension://abc") && !isSiteOrigin("https://a/b"));
+});
+
+test("action names are defined once; the relay's copies agree", () => {
+  const relay = source("content/relay.js");
+  assert.match(relay, new RegExp(`request: "${PageAction.request}", acknowledge: "${PageAction.acknowledge}"`));
+  assert.match(relay, new RegExp(`PAGE_RESULT = "${PAGE_RESULT}"`));
+  const names = [...Object.values(Action), ...Object.values(PageAction), PAGE_RESULT];
+  assert.equal(new Set(names).size, names.length, "action names are unique");
+  const tag = (code) => /const TAG = "([^"]+)"/.exec(code)[1];
+  assert.equal(tag(relay), tag(source("content/page-api.js")));
+});
+
+// -- the two content scripts on a fake page ----------------------------------------------------------
+
+function fakePage() {
+  const window = new EventTarget();
+  const location = { origin: "https://shop.example" };
+  const sent = [];
+  const listeners = [];
+  window.postMessage = (data, targetOrigin) => {
+    assert.equal(targetOrigin, location.origin);
+    const event = new Event("message");
+    Object.assign(event, { data: structuredClone(data), origin: location.origin, source: window });
+    setTimeout(() => window.dispatchEvent(event));
+  };
+  const chrome = {
+    runtime: {
+      id: "our-extension",
+      sendMessage: async (message) => {
+        sent.push(message);
+        return { ok: true, value: { accepted: true } };
+      },
+      onMessage: { addListener: (listener) => listeners.push(listener) },
+    },
+  };
+  const document = { readyState: "complete", addEventListener() {} };
+  const ready = new Promise((resolve) => window.addEventListener("personalvault:ready", resolve));
+  const run = (path) => new Function("window", "location", "crypto", "document", "chrome", source(path))(window, location, crypto, document, chrome);
+  run("content/page-api.js"); // both at document_start; the page API first, as the relay may be late
+  run("content/relay.js");
+  const fromWorker = (message, sender = { id: "our-extension" }) => listeners.forEach((l) => l(message, sender));
+  return { window, sent, fromWorker, ready };
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+test("only the call's own arguments reach the worker, and only our worker's answer reaches the page", async () => {
+  const { window, sent, fromWorker, ready } = fakePage();
+  const api = window.personalVault;
+  assert.equal(api.version, "1.0");
+  assert.ok(Object.isFrozen(api));
+
+  const options = { purposes: ["recommendations"], nonce: NONCE, claims: ["sizes.shoe"], origin: "https://bank.example", extra: { x: 1 } };
+  const answered = api.request(options);
+  options.purposes.push("changed-after-the-call");
+  await ready;
+  await tick();
+  assert.equal(sent.length, 1);
+  const [message] = sent;
+  assert.deepEqual(Object.keys(message).sort(), ["action", "args", "callId"]);
+  assert.equal(message.action, PageAction.request);
+  assert.deepEqual(message.args, { purposes: ["recommendations"], nonce: NONCE, claims: ["sizes.shoe"] });
+
+  // A forged answer from elsewhere (another extension, a page script) is not an answer.
+  fromWorker({ type: PAGE_RESULT, callId: message.callId, ok: true, value: { forged: true } }, { id: "another-extension" });
+  window.postMessage({ tag: "personal-vault", from: "relay", type: "result", id: "0000000000000000", ok: true, value: {} }, "https://shop.example");
+  const value = { origin: "https://shop.example", results: { recommendations: { outcome: "granted", token: "a.b.c" } } };
+  fromWorker({ type: PAGE_RESULT, callId: message.callId, ok: true, value });
+  assert.deepEqual(await answered, value);
+
+  // Delivered twice (a restarted worker): the second is ignored.
+  fromWorker({ type: PAGE_RESULT, callId: message.callId, ok: false, error: { code: "timeout", message: "late" } });
+  await tick();
+});
+
+test("page API errors have a code from the documented list", async () => {
+  const { window, sent, fromWorker, ready } = fakePage();
+  await ready;
+  await assert.rejects(window.personalVault.request("recommendations"), (e) => e.code === "bad_request" && e.name === "PersonalVaultError");
+  await assert.rejects(window.personalVault.acknowledge(42), (e) => e.code === "bad_request");
+  const failing = window.personalVault.request({ purposes: ["a"], nonce: NONCE });
+  await tick();
+  fromWorker({ type: PAGE_RESULT, callId: sent[0].callId, ok: false, error: { code: "weird_code", message: "m" } });
+  await assert.rejects(failing, (e) => e.code === "not_available");
+});
