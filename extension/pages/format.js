@@ -101,3 +101,16 @@ export function timeText(seconds) {
   if (typeof seconds !== "number") return "";
   return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit" }).format(new Date(seconds * 1000));
 }
+
+// "the vault is locked" -> "The vault is locked" (daemon messages start in lower case).
+export function sentence(text) {
+  const value = String(text ?? "");
+  return value.charAt(0).toUpperCase() + value.slice(1);
+}
+
+// The name `vault install-browser` takes for this browser.
+export function installBrowserName() {
+  if (/firefox\//i.test(navigator.userAgent)) return "firefox";
+  const brands = navigator.userAgentData?.brands?.map((b) => b.brand) ?? [];
+  return brands.includes("Google Chrome") ? "chrome" : "chromium";
+}

@@ -3,7 +3,7 @@
 
 import { Action, ask, isUnavailable } from "./api.js";
 import { $, h, replace } from "./dom.js";
-import { claimLabel, dateText, siteName, valueText } from "./format.js";
+import { claimLabel, dateText, sentence, siteName, valueText } from "./format.js";
 import { ledgerSummary, ledgerWhat } from "./ledger-words.js";
 import { unlockForm } from "./unlock.js";
 
@@ -13,7 +13,7 @@ const lockButton = $("#lock");
 const SECTIONS = { profile: profileSection, sites: sitesSection, consents: consentsSection, ledger: ledgerSection, export: exportSection };
 
 function errorNotice(error) {
-  return h("p", { class: "notice error", role: "alert" }, error.message, error.hint ? ` — ${error.hint}` : "");
+  return h("p", { class: "notice error", role: "alert" }, sentence(error.message), error.hint ? ` — ${error.hint}` : "");
 }
 
 function heading(title, text) {

@@ -6,7 +6,7 @@
 
 import { Action, ask, isUnavailable } from "./api.js";
 import { $, h, replace } from "./dom.js";
-import { claimLabel, dateText, siteName, valueText } from "./format.js";
+import { claimLabel, dateText, installBrowserName, sentence, siteName, valueText } from "./format.js";
 import { unlockForm } from "./unlock.js";
 
 const app = $("#app");
@@ -21,7 +21,7 @@ function setState(text, kind = "") {
 }
 
 function errorNotice(error) {
-  return h("p", { class: "notice error", role: "alert" }, error.message, error.hint ? h("span", { class: "small" }, ` — ${error.hint}`) : null);
+  return h("p", { class: "notice error", role: "alert" }, sentence(error.message), error.hint ? h("span", { class: "small" }, ` — ${error.hint}`) : null);
 }
 
 async function currentOrigin() {
@@ -55,10 +55,10 @@ function showUnavailable(error) {
       "section",
       { class: "stack" },
       h("h1", {}, "Can’t reach your vault"),
-      h("p", { class: "muted" }, error.message),
+      h("p", { class: "muted" }, `${sentence(error.message)}.`),
       h("p", {}, "On this computer, start the vault and connect this browser to it (once):"),
       h("div", { class: "command" }, h("code", {}, "vault serve")),
-      h("div", { class: "command" }, h("code", {}, "vault install-browser chromium")),
+      h("div", { class: "command" }, h("code", {}, `vault install-browser ${installBrowserName()}`)),
       h("button", { type: "button", class: "button", onclick: refresh }, "Try again"),
     ),
   );

@@ -7,7 +7,7 @@
 
 import { Action, ask } from "./api.js";
 import { $, h, replace } from "./dom.js";
-import { claimLabel, retentionWords, siteName, timeText, valueHint, valueText } from "./format.js";
+import { claimLabel, retentionWords, sentence, siteName, timeText, valueHint, valueText } from "./format.js";
 
 const app = $("#app");
 const promptId = new URLSearchParams(location.search).get("id") ?? "";
@@ -221,7 +221,7 @@ async function submit(view, form, share) {
   } catch (error) {
     delete form.dataset.busy;
     for (const button of form.querySelectorAll("button")) button.disabled = false;
-    const message = error.code === "vault_locked" ? "Your vault is locked. Unlock it from the toolbar button, then answer again." : `${error.message}${error.hint ? ` (${error.hint})` : ""}`;
+    const message = error.code === "vault_locked" ? "Your vault is locked. Unlock it from the toolbar button, then answer again." : `${sentence(error.message)}${error.hint ? ` (${error.hint})` : ""}`;
     form.querySelector(".actions .error")?.remove();
     form.querySelector(".actions").prepend(h("p", { class: "notice error error", role: "alert" }, message));
   }
@@ -239,7 +239,7 @@ function showDone(view, answer) {
       h("h1", { tabindex: "-1", id: "done" }, granted ? `Shared with ${siteName(view.origin)}` : "Nothing was shared"),
       granted
         ? h("ul", { class: "plain shared" }, shared.map(([claim, value]) => h("li", {}, h("span", {}, claimLabel(claim)), h("span", { class: "value" }, valueText(value)))))
-        : h("p", { class: "muted" }, answer.detail ?? answer.message ?? ""),
+        : h("p", { class: "muted" }, sentence(answer.detail ?? answer.message ?? "")),
       h("p", { class: "small muted" }, "This window closes by itself."),
     ),
   );
@@ -268,7 +268,7 @@ async function main() {
   try {
     view = await ask(Action.promptGet, { id: promptId });
   } catch (error) {
-    return showMessage("This request cannot be shown", error.message, error.hint);
+    return showMessage("This request cannot be shown", sentence(error.message), error.hint);
   }
   if (view.state === "expired") return showMessage("This request expired", "The site waited too long for an answer. Nothing was shared; the site can ask again.");
   if (view.state !== "pending") return showMessage("Already answered", "You have already answered this request.");

@@ -2,6 +2,7 @@
 
 import { Action, ask } from "./api.js";
 import { h } from "./dom.js";
+import { sentence } from "./format.js";
 
 // A form that unlocks the vault and then calls onUnlocked(). `waiting`: requests that wait for it.
 export function unlockForm({ onUnlocked, waiting = 0, autofocus = true }) {
@@ -31,7 +32,7 @@ export function unlockForm({ onUnlocked, waiting = 0, autofocus = true }) {
       error.textContent =
         failure.code === "wrong_passphrase"
           ? "That passphrase is not right. Try again."
-          : `${failure.message}${failure.hint ? ` — ${failure.hint}` : ""}`;
+          : `${sentence(failure.message)}${failure.hint ? ` — ${failure.hint}` : ""}`;
       error.hidden = false;
       input.select();
     } finally {

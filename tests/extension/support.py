@@ -96,6 +96,7 @@ class ShopSite:
     manifest: Manifest
     site_key: Any
     manifest_status: int = 200  # set to 404 to have no manifest
+    manifest_override: bytes | None = None  # served instead of the real manifest
     requests: list[str] = field(default_factory=list)
 
     @property
@@ -122,7 +123,7 @@ def site_handler(site: ShopSite) -> type[http.server.BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             site.requests.append(f"{self.headers.get('Host')}{self.path}")
             if self.path == "/.well-known/vault-manifest.json" and site.manifest_status == 200:
-                body, kind = manifest_json(site.manifest), "application/json"
+                body, kind = site.manifest_override or manifest_json(site.manifest), "application/json"
             elif self.path == "/app.js":
                 body, kind = APP_JS, "text/javascript"
             elif self.path in ("/", "/index.html"):

@@ -245,6 +245,21 @@ def test_a_missing_manifest_is_a_clear_bad_request(browser: Browser, site: ShopS
     )
 
 
+def test_an_invalid_manifest_is_a_clear_bad_request(browser: Browser, site: ShopSite) -> None:
+    broken = json.loads(site.manifest_text())
+    broken["purposes"][0]["retention"] = "thirty days"
+    site.manifest_override = json.dumps(broken).encode()
+    page = browser.site_page(site.url)
+    start_request(page, make_nonce())
+    outcome = result(page)
+    assert outcome["code"] == "bad_request", outcome
+    assert outcome["message"].startswith("the site's manifest is invalid:"), outcome
+    # The site fixes it: the next request fetches it again instead of using the cached broken copy.
+    site.manifest_override = None
+    start_request(page, make_nonce())
+    assert wait_for_prompt(browser).is_visible("text=Shoe recommendations")
+
+
 def test_bad_arguments_are_refused_before_anything_is_asked(browser: Browser, site: ShopSite, daemon) -> None:
     page = browser.site_page(site.url)
     cases = [
@@ -287,6 +302,19 @@ def test_an_unpaired_extension_gets_not_paired_and_the_popup_shows_the_command(l
     popup.wait_for_selector("#state >> text=Unlocked", timeout=WAIT_MS)  # the popup noticed by itself
     pairings = admin_call(daemon, "GET", "/v1/admin/pairings")
     assert pairings["clients"][0]["name"] == "Chromium on Linux"
+
+
+def test_a_stopped_daemon_is_not_available(browser: Browser, site: ShopSite, daemon) -> None:
+    daemon.stop()
+    page = browser.site_page(site.url)
+    start_request(page, make_nonce())
+    outcome = result(page)
+    assert outcome["ok"] is False and outcome["code"] == "not_available", outcome
+    assert "/" not in outcome["message"]  # no socket paths or host details for the page
+    popup = browser.extension_page("pages/popup.html", width=360, height=600)
+    popup.wait_for_selector("text=Can’t reach your vault")
+    assert popup.is_visible("code:text('vault serve')")
+    save_screenshot(popup, "popup-unavailable", element="body")
 
 
 def test_acknowledgement_is_stored(browser: Browser, site: ShopSite, daemon) -> None:
