@@ -29,16 +29,26 @@ export async function siteManifest(origin, { fresh = false } = {}) {
   return { text, cached: false };
 }
 
+function get(url) {
+  return fetch(url, {
+    credentials: "omit", // the vault's request must not carry the user's cookies for that site
+    cache: "no-store",
+    redirect: "error", // the manifest must be served by the origin itself
+    referrerPolicy: "no-referrer",
+    signal: AbortSignal.timeout(TIMEOUT_MS),
+  });
+}
+
 async function fetchManifest(origin) {
   const url = origin + MANIFEST_PATH;
   let response;
   try {
-    response = await fetch(url, {
-      credentials: "omit", // the vault's request must not carry the user's cookies for that site
-      cache: "no-store",
-      redirect: "error", // the manifest must be served by the origin itself
-      referrerPolicy: "no-referrer",
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+    response = await get(url).catch(async (error) => {
+      // A network error right after the browser starts (its network service still waking) is worth
+      // one more try; a timeout is not.
+      if (error?.name === "TimeoutError") throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      return get(url);
     });
   } catch (error) {
     const why = error?.name === "TimeoutError" ? `no answer within ${TIMEOUT_MS / 1000} s` : "the fetch failed";
