@@ -25,6 +25,7 @@ import argparse
 import secrets
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -80,8 +81,14 @@ def wall_clock() -> int:
 # -- 1. the manifest -------------------------------------------------------------------------------------
 
 
-def shop_manifest(origin: str, site_key: SigningKey, revocation_path: str = REVOCATION_PATH) -> Manifest:
-    """Demo Shoes' manifest: the example of vault/protocol/examples/manifest.json, on this origin."""
+def shop_manifest(
+    origin: str,
+    site_key: SigningKey,
+    revocation_path: str = REVOCATION_PATH,
+    purposes: Sequence[Purpose] | None = None,
+) -> Manifest:
+    """Demo Shoes' manifest: the example of vault/protocol/examples/manifest.json, on this origin (or
+    with other `purposes`)."""
     age = ClaimRequest(
         name="age_over_18", required=True, why="Some of our products may only be sold to adults."
     )
@@ -92,7 +99,8 @@ def shop_manifest(origin: str, site_key: SigningKey, revocation_path: str = REVO
         ),
         site_key=site_key,
         revocation_endpoint=origin + revocation_path,
-        purposes=[
+        purposes=purposes
+        or [
             Purpose(
                 id="recommendations",
                 title="Shoe recommendations",
@@ -165,10 +173,15 @@ class Shop:
         revocation_path: str,
     ) -> None:  # fmt: skip
         self.origin, self.site_key, self.clock, self.replay = origin, site_key, clock, replay
-        self.manifest = shop_manifest(origin, site_key, revocation_path)
-        self.manifest_bytes = manifest_json(self.manifest)
+        self.revocation_path = revocation_path
+        self.change_purposes(None)
         self.nonces = NonceBook(clock, rng)
         self.held = Holdings()
+
+    def change_purposes(self, purposes: Sequence[Purpose] | None) -> None:
+        """Publish a manifest with these purposes from now on (None: the shop's own)."""
+        self.manifest = shop_manifest(self.origin, self.site_key, self.revocation_path, purposes)
+        self.manifest_bytes = manifest_json(self.manifest)
 
     def verify(self, session: str | None, purpose: str, token: str) -> dict[str, Any]:
         """Verify `token` with this session's nonce; keep and personalise from what it proves."""

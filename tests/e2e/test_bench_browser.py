@@ -1,0 +1,39 @@
+"""scripts/bench_browser.py still runs: a --quick smoke run exits 0 and prints every line of its report."""
+
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.extension.support import chromium_path
+from tests.support import skip_or_fail
+
+SCRIPT = Path(__file__).parents[2] / "scripts" / "bench_browser.py"
+EXPECTED = [
+    r"Page API to token in the page, consent remembered \(20 requests after 5 warm-up, one at a time, "
+    r"timed in the page with performance.now\(\)\):\n",
+    r"\n  median [\d.]+ ms \((meets|MISSES) the < 10 ms target\)\n",
+    r"\n  p99 +[\d.]+ ms \((meets|MISSES) the < 30 ms target\)\n",
+    r"\n  the last token verified with the shop's manifest: age_over_18, interests, location.country, "
+    r"sizes.shoe\n",
+    r"\nThe same POST /v1/presentations without the browser \(20 each, one at a time\):\n",
+    r"\n  straight to the daemon's socket \(DaemonClient\) +median [\d.]+ ms, p99 [\d.]+ ms\n",
+    r"\n  through the native host +median [\d.]+ ms, p99 [\d.]+ ms\n",
+    r"\n  the browser's part of the page's median \(page minus native host\): -?[\d.]+ ms\n",
+]
+
+
+@pytest.mark.slow
+def test_quick_run_reports_everything() -> None:
+    if importlib.util.find_spec("playwright") is None:
+        skip_or_fail("playwright is not installed in the virtualenv")
+    chromium_path()  # skips (or fails under CI) without Chromium
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick"], capture_output=True, text=True, timeout=180, check=False
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for pattern in EXPECTED:
+        assert re.search(pattern, proc.stdout), f"{pattern!r} not in:\n{proc.stdout}"

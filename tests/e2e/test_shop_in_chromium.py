@@ -1,0 +1,307 @@
+"""The demo shop in real Chromium with the real extension, native host and daemon: the visitor's whole
+story as the issue tells it, asserted on what the shop's page shows, what the shop holds, and what the
+vault's ledger recorded.
+
+Each test starts from nothing: a fresh throw-away vault (tests/daemon/support.py PROFILE, plus languages),
+a fresh Chromium profile paired with it, and a fresh shop on http://127.0.0.1:PORT.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import msgspec
+import pytest
+
+from tests.daemon.support import DaemonProcess
+from tests.extension.support import WAIT_MS, Browser, admin_call
+from vault.demo.server import ShopThread
+from vault.site import ClaimRequest
+
+pytestmark = pytest.mark.slow
+
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+SHOP_VIEW = {"width": 1280, "height": 860}
+PROMPT_VIEW = {"width": 480, "height": 760}
+SHARED = ["age_over_18", "location.country", "sizes.shoe"]  # everything but the unticked `interests`
+REFUSAL = "You chose not to share: you see our whole range, in our own order."
+LANGUAGES = ClaimRequest(name="languages", required=False, why="To describe shoes in a language you read.")
+
+
+# -- the visitor's side ----------------------------------------------------------------------------------
+
+
+class Windows:
+    """Every page the browser opens from now on; prompts() are the consent windows among them."""
+
+    def __init__(self, browser: Browser) -> None:
+        self.opened: list[Any] = []
+        browser.context.on("page", lambda page: self.opened.append(page))
+
+    def prompts(self) -> list[Any]:
+        return [page for page in self.opened if "prompt.html" in page.url]
+
+
+def is_prompt(page: Any) -> bool:
+    return "prompt.html" in page.url
+
+
+def visit_expecting_prompt(browser: Browser, page: Any, url: str | None = None) -> Any:
+    """Opens the shop (or reloads it): its script asks the vault, and a consent window opens."""
+    with browser.context.expect_page(is_prompt, timeout=WAIT_MS) as opened:
+        page.goto(url) if url else page.reload()
+    prompt = opened.value
+    prompt.set_viewport_size(PROMPT_VIEW)
+    prompt.wait_for_selector("#share", timeout=WAIT_MS)
+    return prompt
+
+
+def shop_page(browser: Browser) -> Any:
+    page = browser.context.new_page()
+    page.set_viewport_size(SHOP_VIEW)
+    return page
+
+
+def asked(prompt: Any) -> dict[str, str]:
+    """The claims the prompt asks about, each with the exact value it shows."""
+    rows = prompt.locator("li.claim")
+    return {
+        rows.nth(i).locator('input[name="claim"]').get_attribute("value"): rows.nth(i)
+        .locator(".value")
+        .inner_text()
+        for i in range(rows.count())
+    }
+
+
+def wait_personalised(page: Any) -> list[str]:
+    """Waits until the page shows what it used and the shop's promise is stored; returns the claims the
+    page says it used."""
+    page.wait_for_selector("#used:not([hidden])", timeout=WAIT_MS)
+    page.wait_for_function(
+        "() => document.getElementById('promise').textContent.includes('stored in your vault')",
+        timeout=WAIT_MS,
+    )
+    return page.locator("#used-claims dt").all_inner_texts()
+
+
+def wait_for_status(page: Any, text: str) -> None:
+    page.wait_for_function(
+        "text => document.getElementById('vault-status').textContent === text", arg=text, timeout=WAIT_MS
+    )
+
+
+# -- the vault's and the shop's sides ---------------------------------------------------------------------
+
+
+def ledger(daemon: DaemonProcess, origin: str) -> list[dict[str, Any]]:
+    return admin_call(daemon, "GET", f"/v1/ledger?origin={quote(origin, safe='')}")
+
+
+def site_report(daemon: DaemonProcess, origin: str) -> dict[str, Any]:
+    return admin_call(daemon, "GET", f"/v1/sites/report?origin={quote(origin, safe='')}")
+
+
+def held(shop: ShopThread) -> dict[str, Any]:
+    """What the shop says it holds, over its own HTTP API (GET /api/held)."""
+    with urllib.request.urlopen(shop.url + "/api/held", timeout=10) as response:  # noqa: S310 (loopback)
+        return json.loads(response.read())
+
+
+def with_languages(shop: ShopThread) -> list[Any]:
+    """The shop's purposes, its "recommendations" asking for `languages` too (optional)."""
+    return [
+        msgspec.structs.replace(p, claims=(*p.claims, LANGUAGES)) if p.id == "recommendations" else p
+        for p in shop.shop.manifest.purposes
+    ]
+
+
+# -- screenshots -----------------------------------------------------------------------------------------
+
+
+def screenshot(page: Any, name: str, **options: Any) -> Path:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), **options)
+    return path
+
+
+def prompt_over_shop(browser: Browser, shop_png: Path, prompt_png: Path, name: str) -> Path:
+    """The consent window drawn over the shop, as the user sees them (headless windows are separate)."""
+
+    def data(path: Path) -> str:
+        return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
+
+    canvas = browser.context.new_page()
+    canvas.set_viewport_size(SHOP_VIEW)
+    canvas.set_content(
+        '<body style="margin:0;position:relative;background:#fff">'
+        f'<img src="{data(shop_png)}" style="display:block;filter:brightness(0.85)">'
+        f'<img src="{data(prompt_png)}" style="position:absolute;top:50px;left:{SHOP_VIEW["width"] - 540}px;'
+        'border:1px solid #666;border-radius:8px;box-shadow:0 12px 40px rgba(0,0,0,.45)"></body>'
+    )
+    canvas.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    path = screenshot(canvas, name)
+    canvas.close()
+    return path
+
+
+# -- the scenarios ---------------------------------------------------------------------------------------
+
+
+def first_visit(browser: Browser, shop: ShopThread, *, screenshots: bool = False) -> Any:
+    """The visitor's first visit: the prompt shows the exact values, they untick `interests`, choose
+    "remember" and share; the page is personalised from the three shared claims."""
+    page = shop_page(browser)
+    prompt = visit_expecting_prompt(browser, page, shop.url)
+    assert asked(prompt) == {
+        "age_over_18": "Yes",
+        "location.country": "NL",
+        "sizes.shoe": "42",
+        "interests": "jazz",
+    }
+    text = prompt.inner_text("body")
+    assert "Demo Shoes" in text and "Shoe recommendations" in text and "30 days" in text
+    if screenshots:
+        prompt_png = screenshot(prompt, "prompt")
+        shop_png = screenshot(page, "shop-asking")
+        prompt_over_shop(browser, shop_png, prompt_png, "prompt-over-shop")
+    prompt.uncheck('input[name="claim"][value="interests"]')
+    prompt.click('label.option:has-text("Remember for this site")')
+    prompt.click("#share")
+    assert wait_personalised(page) == SHARED
+    return page
+
+
+def test_first_visit_shares_what_stays_ticked_and_the_vault_records_it(
+    browser: Browser, shop: ShopThread, daemon: DaemonProcess
+) -> None:
+    page = first_visit(browser, shop, screenshots=True)
+    assert "interests" not in page.inner_text("#used-claims") and "jazz" not in page.inner_text("#used")
+    assert page.inner_text("#not-shared") == "You chose not to share: interests."
+    assert page.inner_text("#vault-status") == "Personalised with facts your vault verified."
+    screenshot(page, "shop-personalised", full_page=True)
+
+    # The shop's server verified the token and keeps exactly the shared claims.
+    [kept] = held(shop)["presentations"]
+    assert kept["claims"] == {"age_over_18": True, "location.country": "NL", "sizes.shoe": 42}
+
+    # The vault: the decision, the disclosure of exactly those values, and the shop's signed promise.
+    entries = ledger(daemon, shop.url)
+    kinds = [e["kind"] for e in entries]
+    assert kinds.count("disclosure") == 1 and kinds.count("acknowledgement") == 1, kinds
+    assert "consent" in kinds, kinds
+    [disclosure] = [e for e in entries if e["kind"] == "disclosure"]
+    assert disclosure["ref"] == kept["jti"] and disclosure["purpose_id"] == "recommendations"
+    report = site_report(daemon, shop.url)
+    [told] = report["disclosures"]
+    assert told["acknowledged"] is True, told
+
+
+def test_second_visit_asks_nothing_and_a_changed_purpose_asks_only_about_the_change(
+    browser: Browser, shop: ShopThread, daemon: DaemonProcess
+) -> None:
+    page = first_visit(browser, shop)
+    windows = Windows(browser)
+
+    # Second visit: the remembered answer is given at once, no consent window opens.
+    page.reload()
+    assert wait_personalised(page) == SHARED
+    assert windows.prompts() == []
+    assert admin_call(daemon, "GET", "/v1/prompts") == []
+    assert len(held(shop)["presentations"]) == 2
+
+    # The shop now also asks for `languages`: the next visit asks about that claim alone. The extension
+    # keeps a site's manifest for 5 minutes (a worker that restarts keeps none): stop the worker, so this
+    # visit sees the new manifest at once. Without that, see the xfail test below.
+    shop.shop.change_purposes(with_languages(shop))
+    browser.stop_worker()
+    prompt = visit_expecting_prompt(browser, page)
+    assert asked(prompt) == {"languages": "nl, en"}
+    also = prompt.inner_text(".also")  # "Also sent: you allowed these before"
+    assert "you allowed these before" in also and "NL" in also and "42" in also
+    prompt.set_viewport_size({"width": 480, "height": 900})
+    screenshot(prompt, "prompt-changed-purpose")
+    prompt.click('label.option:has-text("Remember for this site")')
+    prompt.click("#share")
+    assert wait_personalised(page) == [*SHARED, "languages"]
+
+    # And the visit after that asks nothing again.
+    before = len(windows.prompts())
+    page.reload()
+    assert wait_personalised(page) == [*SHARED, "languages"]
+    assert len(windows.prompts()) == before
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="extension/background/manifests.js keeps a manifest 5 minutes and requests.js ask() fetches it "
+    "again only when the vault refuses it; a changed purpose is still a valid manifest, so the vault grants "
+    "under the old purpose and the shop refuses the token (purpose_digest_mismatch)",
+)
+def test_a_changed_purpose_is_asked_about_on_the_very_next_visit(
+    browser: Browser, shop: ShopThread, daemon: DaemonProcess
+) -> None:
+    page = first_visit(browser, shop)
+    windows = Windows(browser)
+    shop.shop.change_purposes(with_languages(shop))
+    page.reload()
+    deadline = time.monotonic() + 15
+    while not windows.prompts():
+        kind = page.evaluate("() => document.getElementById('vault-status').dataset.kind")
+        assert kind not in ("ok", "info", "error"), page.inner_text("#vault-status")
+        assert time.monotonic() < deadline, "neither a prompt nor an answer"
+        time.sleep(0.1)
+
+
+def test_deny_shows_a_refusal_and_the_vault_records_only_the_decision(
+    browser: Browser, shop: ShopThread, daemon: DaemonProcess
+) -> None:
+    page = shop_page(browser)
+    prompt = visit_expecting_prompt(browser, page, shop.url)
+    prompt.click("#deny")
+    wait_for_status(page, REFUSAL)
+    assert page.locator("#used").is_hidden()
+    assert page.inner_text("#products-note") == "Our whole range, in our own order."
+    screenshot(page, "shop-denied")
+    assert held(shop)["presentations"] == []
+    kinds = [e["kind"] for e in ledger(daemon, shop.url)]
+    assert kinds and set(kinds) == {"consent"}, kinds
+
+
+def test_revoking_from_the_popup_reaches_the_shop_and_the_next_visit_asks_again(
+    browser: Browser, shop: ShopThread, daemon: DaemonProcess
+) -> None:
+    page = first_visit(browser, shop)
+    origin = quote(shop.url, safe="")
+    popup = browser.extension_page(f"pages/popup.html?origin={origin}", width=360, height=600)
+    popup.wait_for_selector("#revoke", timeout=WAIT_MS)
+    assert "127.0.0.1" in popup.inner_text("body")
+    screenshot(popup.locator("body"), "popup-shop")
+    popup.click("#revoke")
+    popup.click("#confirm-revoke")
+    popup.wait_for_selector("text=Revoked.", timeout=WAIT_MS)
+    screenshot(popup.locator("body"), "popup-revoked")
+
+    # The daemon delivers its signed notice to the shop's revocation endpoint...
+    deadline = time.monotonic() + 30
+    while not [n for n in admin_call(daemon, "GET", "/v1/outbox") if n["delivered_at"]]:
+        assert time.monotonic() < deadline, admin_call(daemon, "GET", "/v1/outbox")
+        time.sleep(0.2)
+    [notice] = admin_call(daemon, "GET", "/v1/outbox")
+    assert notice["origin"] == shop.url and notice["erased"] is True, notice
+    # ...which deleted what it held and keeps the notice.
+    holdings = held(shop)
+    assert holdings["presentations"] == []
+    [received] = holdings["notices"]
+    assert received["jti"] == notice["jti"] and received["deleted"] == 1, received
+    assert all(d["withdrawn_at"] is not None for d in site_report(daemon, shop.url)["disclosures"])
+
+    # The remembered answer is gone: the next visit asks again, about every claim.
+    prompt = visit_expecting_prompt(browser, page)
+    assert set(asked(prompt)) == {*SHARED, "interests"}
