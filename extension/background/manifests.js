@@ -11,7 +11,7 @@ const MAX_BYTES = 64 * 1024; // the daemon's limit too
 const TIMEOUT_MS = 10_000;
 const CACHE_MS = 5 * 60_000; // short: a site that fixes its manifest is not kept waiting long
 
-const cache = new Map(); // origin -> {text, fetchedAt}
+const cache = new Map(); // origin -> {text, fetchedAt, documents: Set of the page loads that used it}
 
 const badRequest = (message) => new PageError("bad_request", message);
 
@@ -19,13 +19,19 @@ export function forget(origin) {
   cache.delete(origin);
 }
 
-// The manifest's text for `origin`, from the cache when fresh (and `fresh` is not asked for).
-// Returns {text, cached}. Throws PageError bad_request naming the problem.
-export async function siteManifest(origin, { fresh = false } = {}) {
+// The manifest's text for `origin`. Each page load (`document`) reads it afresh once, so a site that
+// changed a purpose is asked about on the very next visit; later calls from the same page use the cached
+// copy (while fresh, and unless `fresh` is asked for). Returns {text, cached}. Throws PageError
+// bad_request naming the problem.
+export async function siteManifest(origin, { fresh = false, document = null } = {}) {
   const hit = cache.get(origin);
-  if (!fresh && hit && Date.now() - hit.fetchedAt < CACHE_MS) return { text: hit.text, cached: true };
+  const seen = document === null || hit?.documents.has(document);
+  if (!fresh && seen && hit && Date.now() - hit.fetchedAt < CACHE_MS) return { text: hit.text, cached: true };
   const text = await fetchManifest(origin);
-  cache.set(origin, { text, fetchedAt: Date.now() });
+  const documents = hit && hit.text === text ? hit.documents : new Set();
+  if (document !== null) documents.add(document);
+  if (documents.size > 256) documents.clear(); // bounded: old page loads are gone anyway
+  cache.set(origin, { text, fetchedAt: Date.now(), documents });
   return { text, cached: false };
 }
 

@@ -34,6 +34,8 @@ const CALL_ID = /^[A-Za-z0-9_-]{16,64}$/;
 const DENY = Object.freeze({ share: false, claims: [], remember: false });
 const EXPIRED = Object.freeze({ outcome: "denied", reason: "expired", message: "the request waited too long; ask again" });
 
+let sweepScheduled = null; // the sweep alarm's creation, once per worker life while calls are in flight
+
 const promptPath = (id) => `/v1/prompts/${encodeURIComponent(id)}`;
 
 // The handler for both page actions: checks, stores, answers {accepted} at once; the result follows.
@@ -51,16 +53,20 @@ export async function acceptPageCall(kind, message, sender) {
   const key = `${tab.tabId}:${message.callId}`;
   const record = { key, kind, callId: message.callId, tab, origin, args, results: {}, prompt: null, waiting: null, answer: null, createdAt: Date.now() };
   await inflight.put(record);
-  await chrome.alarms.create(SWEEP_ALARM, { periodInMinutes: 0.5 });
-  advance(key);
+  // The sweep is cleared when nothing is in flight; (re)created once per worker life, not per call.
+  sweepScheduled ??= chrome.alarms.create(SWEEP_ALARM, { periodInMinutes: 0.5 }).catch(() => {
+    sweepScheduled = null;
+  });
+  advance(key, record);
   return { accepted: true };
 }
 
 // Moves a record on as far as it can go without the user. Never throws; safe to call twice.
-export function advance(key) {
+// `known`: the record as just stored by the caller (saves reading it back on the fast path).
+export function advance(key, known = null) {
   return inflight
     .exclusive(key, async () => {
-      const record = await inflight.get(key);
+      const record = known ?? (await inflight.get(key));
       if (!record || record.prompt || record.waiting || record.answer) return;
       try {
         await step(record);
@@ -93,7 +99,8 @@ async function step(record) {
       return;
     }
     record.results[purpose] = pageResult(answer);
-    await inflight.put(record);
+    // Stored for a later purpose to build on; the last one is stored with the answer by finish().
+    if (purpose !== record.args.purposes.at(-1)) await inflight.put(record);
   }
   await finish(record, { ok: true, value: pageAnswer(record.origin, record.results) });
 }
@@ -105,7 +112,8 @@ async function promptOpenInTab(record) {
 // One purpose, asked of the daemon with the site's manifest. A cached manifest that the daemon refuses,
 // or that does not know the purpose, may be stale: the site gets one more try with a fresh copy.
 async function ask(record, purpose) {
-  let manifest = await siteManifest(record.origin);
+  const { tabId, frameId, documentId } = record.tab;
+  let manifest = await siteManifest(record.origin, { document: documentId ?? `${tabId}:${frameId}` });
   const body = { origin: record.origin, manifest: manifest.text, purpose, nonce: record.args.nonce };
   if (record.args.claims) body.claims = record.args.claims;
   try {
@@ -227,6 +235,7 @@ export async function resumeAfterUnlock() {
 export async function reconcile() {
   const records = await inflight.all();
   if (records.length === 0) {
+    sweepScheduled = null;
     await chrome.alarms.clear(SWEEP_ALARM);
     await refreshBadge();
     return;
