@@ -113,7 +113,7 @@ function byPurpose(disclosures) {
 }
 
 function purposeItem(group) {
-  const times = group.count === 1 ? "once" : `${group.count} times`;
+  const times = group.count === 1 ? "1 time" : `${group.count} times`; // not "once": that reads as "just this time"
   return h(
     "li",
     { class: "disclosure" },
