@@ -230,3 +230,11 @@ def test_restore_refuses_while_a_daemon_serves_the_vault(home: Path, run_vault, 
         refused = run_vault("restore", "--force", str(backup))
         assert refused.code == 1 and "a daemon is serving the vault" in refused.err
     assert run_vault("restore", "--force", str(backup)).code == 0
+
+
+def test_status_says_whether_a_daemon_serves_the_vault(home: Path, run_vault) -> None:
+    assert "Daemon:     not running" in run_vault("status").out
+    with DaemonProcess(home) as daemon:
+        shown = json.loads(run_vault("status", "--json").out)["daemon"]
+        assert shown == {"running": True, "pid": daemon.proc.pid}
+        assert f"serving this vault (pid {daemon.proc.pid})" in run_vault("status").out

@@ -7,6 +7,7 @@ import click
 from vault.cli import EXIT_CODES
 from vault.cli.context import CliState, pass_state, print_json
 from vault.cli.passphrases import get_passphrase
+from vault.daemon.lockfile import serving_pid
 from vault.errors import VaultError, VaultExists
 from vault.store import DEFAULT_KDF, KdfParams, Vault, VaultPaths, default_home, read_header
 from vault.store.kdf import check_new_passphrase
@@ -111,6 +112,8 @@ def status(state: CliState, as_json: bool) -> None:
                 p.stat().st_size for p in [paths.database, *paths.sidecars()] if p.exists()
             ),
         }
+        pid = serving_pid(paths.home)
+        info["daemon"] = {"running": pid is not None, "pid": pid if pid and pid > 0 else None}
     if as_json:
         print_json(info)
         return
@@ -124,6 +127,11 @@ def status(state: CliState, as_json: bool) -> None:
         f"Encryption: SQLCipher 4, key from Argon2id ({kdf['time_cost']} passes, {kdf['memory_mib']} MiB)"
     )
     click.echo(f"Size:       {info['database_bytes']} bytes")
+    daemon = info["daemon"]
+    if daemon["running"]:
+        click.echo(f"Daemon:     serving this vault (pid {daemon['pid'] or '?'}); see: vault pair list")
+    else:
+        click.echo("Daemon:     not running (start it with: vault serve)")
 
 
 @cli.command()

@@ -35,17 +35,23 @@ def daemon_lock(vault_home: Path) -> Iterator[Path]:
         os.close(fd)
 
 
-def daemon_running(vault_home: Path) -> bool:
-    """Whether a daemon holds the vault open (for commands that must not run under it)."""
+def serving_pid(vault_home: Path) -> int | None:
+    """The pid of the daemon holding the vault open, or None when no daemon does."""
     path = Path(vault_home) / LOCK_NAME
     try:
         fd = os.open(path, os.O_RDWR)
     except FileNotFoundError:
-        return False
+        return None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        return True
+        text = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        return int(text) if text.isdigit() else -1  # held, by a daemon that has not written its pid yet
     finally:
         os.close(fd)
-    return False
+    return None
+
+
+def daemon_running(vault_home: Path) -> bool:
+    """Whether a daemon holds the vault open (for commands that must not run under it)."""
+    return serving_pid(vault_home) is not None
