@@ -4,32 +4,23 @@ its outbox, over the real HTTP transport too."""
 
 from __future__ import annotations
 
-import datetime as dt
-import http.client
 import itertools
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import msgspec
 import pytest
 from litestar.testing import TestClient
 
-from tests.support import FAST_KDF, NOW, PASSPHRASE, skip_or_fail
-from vault.claims.types import Context
-from vault.cli.demo import EXTENSION_DIR
+from tests.support import FAST_KDF, NOW, PASSPHRASE
 from vault.consent.outbox import Response, deliver_due
 from vault.consent.policy import Answer
 from vault.consent.report import site_report
 from vault.consent.revocation import revoke
 from vault.consent.service import Outcome, decide_prompt, request_presentation, store_acknowledgement
-from vault.demo.environment import DemoEnvironment
 from vault.demo.products import CATALOGUE, personalise
 from vault.demo.server import ShopThread
 from vault.demo.shop import REVOCATION_PATH, create_shop
@@ -451,111 +442,3 @@ def test_the_held_page_escapes_what_it_shows(client: TestClient) -> None:
     page = client.get("/held").text
     assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<dt>age_over_18</dt><dd>yes</dd>" in page
-
-
-@pytest.mark.slow
-def test_python_m_vault_demo_shop_serves_on_loopback() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "vault.demo.shop", "--port", "0"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stderr is not None
-        line = proc.stderr.readline()
-        url = re.search(r"http://127\.0\.0\.1:\d+", line)
-        assert url, line
-        port = int(url.group(0).rsplit(":", 1)[1])
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                conn.request("GET", MANIFEST_PATH)
-                manifest = decode_manifest(conn.getresponse().read())
-                conn.close()
-                break
-            except ConnectionRefusedError:
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
-        assert manifest.origin == url.group(0)
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=20)
-
-
-# -- the page, in Chromium, with the real extension ---------------------------------------------------------
-
-
-def chromium() -> str:
-    for candidate in ("/usr/lib/chromium/chromium", "/usr/bin/chromium"):
-        if Path(candidate).exists():
-            return candidate
-    skip_or_fail("Chromium is not installed (apt-get install chromium)")
-    raise AssertionError("unreachable")
-
-
-@pytest.mark.slow
-def test_the_shop_page_with_the_real_extension_in_chromium() -> None:
-    """The whole flow as a visitor sees it: the page asks, the extension prompts, the user shares, the
-    shop verifies and shows what it used, the vault stores the shop's promise; then a revocation empties
-    /held. Real daemon, native host, extension and Chromium (headless)."""
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    executable = chromium()
-    env = DemoEnvironment(lambda message: None)
-    try:
-        env.make_vault(int(time.time()), Context(today=dt.date.today()))
-        env.start_daemon()
-        shop = env.start_shop()
-        env.install_native_host()
-        env.approve_pairings_automatically(interval=0.2)  # as the demo does: the vault is throw-away
-        with sync_playwright() as playwright:
-            context = playwright.chromium.launch_persistent_context(
-                str(env.profile_dir),
-                executable_path=executable,
-                headless=True,
-                ignore_default_args=["--disable-extensions"],
-                args=[
-                    f"--disable-extensions-except={EXTENSION_DIR}",
-                    f"--load-extension={EXTENSION_DIR}",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--no-first-run",
-                ],
-            )
-            try:
-                page = context.new_page()
-                page.goto(shop.url)
-                prompt = context.wait_for_event(
-                    "page", predicate=lambda p: "prompt.html" in p.url, timeout=30_000
-                )
-                prompt.locator("#share").click(timeout=15_000)
-                page.wait_for_selector("#used:not([hidden])", timeout=30_000)
-                page.wait_for_function(
-                    "() => document.getElementById('promise').textContent.includes('stored in your vault')",
-                    timeout=15_000,
-                )
-                used = page.locator("#used-claims").inner_text()
-                assert "location.country" in used and "NL" in used and "39.5" in used
-                assert page.locator("#products li h3").first.inner_text() == "Trailblazer GTX"
-                assert "Prairie boots" in page.locator("#hidden-list").inner_text()
-                [held] = shop.shop.held.current(int(time.time()))
-                assert held.claims["location.country"] == "NL"
-                origin = quote(shop.url, safe="")
-                with env.admin() as admin:
-                    _, report = admin.request_json("GET", f"/v1/sites/report?origin={origin}")
-                    assert [d["acknowledged"] for d in report["disclosures"]] == [True]
-                    status, _ = admin.request_json(
-                        "POST", "/v1/revocations", {"origin": shop.url, "erase": True}
-                    )
-                    assert status == 200
-                deadline = time.monotonic() + 20
-                while shop.shop.held.current(int(time.time())):
-                    assert time.monotonic() < deadline, "the revocation never reached the shop"
-                    time.sleep(0.1)
-                page.goto(shop.url + "/held")
-                assert page.locator("#held-empty").is_visible()
-            finally:
-                context.close()
-    finally:
-        env.close()
