@@ -298,3 +298,22 @@ async def test_tcp_mode_refuses_rebinding_browsers_and_missing_tokens(vault_home
 async def test_openapi_document_is_served(api: AsyncTestClient) -> None:
     schema = (await api.get("/schema/openapi.json")).json()
     assert "/v1/presentations" in schema["paths"] and "/v1/admin/pairings/approve" in schema["paths"]
+
+
+async def test_the_wal_is_checkpointed_off_the_request_path(vault_home: Path, clock: Clock) -> None:
+    make_vault(vault_home)
+    daemon, client = build(vault_home, clock)
+    database = vault_home / "vault.db"
+    async with client:
+        client.headers["x-vault-client"] = await pair(client)
+        setting = await daemon.worker.call(lambda v: v.conn.execute("PRAGMA wal_autocheckpoint").fetchone())
+        assert setting == (0,)  # SQLite's own checkpoints would land inside some request's commit
+        await daemon.checkpoint_once(min_wal_bytes=0)
+        before = database.read_bytes()
+        for n in range(20):
+            await client.put("/v1/attributes/custom.note", json={"value": f"note {n}"})
+        # No request paid for a checkpoint: every change is still only in the WAL...
+        assert database.read_bytes() == before
+        assert await daemon.checkpoint_once() is False  # ...which is below the threshold
+        assert await daemon.checkpoint_once(min_wal_bytes=0) is True
+        assert database.read_bytes() != before  # the background duty copied it into the database

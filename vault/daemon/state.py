@@ -26,6 +26,8 @@ from vault.protocol.manifest import Manifest, decode_manifest
 
 log = logging.getLogger("vault.daemon")
 MANIFEST_CACHE = 64
+CHECKPOINT_WAL_BYTES = 4 * 1024 * 1024  # about a thousand pages, SQLite's own default threshold
+TICK = 2.0  # seconds between background duties: the WAL stays near that size even under a burst
 MAX_UNLOCK_DELAY = 60
 
 
@@ -117,6 +119,22 @@ class Daemon:
         log.info("locking the vault after %d s without use", idle)
         return await self.worker.lock()
 
+    async def checkpoint_once(self, min_wal_bytes: int = CHECKPOINT_WAL_BYTES) -> bool:
+        """Copies the WAL into the database on a second connection, off every request's path (the
+        worker's connection has automatic checkpoints off). Passive: never waits for a writer."""
+        wal = self.worker.home / "vault.db-wal"
+        try:
+            if self.worker.locked or wal.stat().st_size < min_wal_bytes:
+                return False
+            other = await self.worker.call(lambda v: v.another_connection(), touch=False)
+        except (FileNotFoundError, VaultLocked):
+            return False
+        try:
+            await asyncio.to_thread(lambda: other.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone())
+        finally:
+            other.close()
+        return True
+
     async def deliver_once(self) -> int:
         """One outbox pass on a second connection, so network waits never hold up requests."""
         try:
@@ -142,14 +160,14 @@ class Daemon:
         return len(outcomes)
 
     async def run_background(self) -> None:
-        """Auto-lock and delivery, until cancelled."""
-        tick = max(1.0, min(self.settings.delivery_interval, self.settings.idle_lock_seconds / 4 or 30.0))
+        """Auto-lock, checkpoints and delivery, until cancelled."""
         last_delivery = 0.0
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.deliveries_wanted.wait(), timeout=tick)
+                await asyncio.wait_for(self.deliveries_wanted.wait(), timeout=TICK)
             try:
                 await self.lock_if_idle()
+                await self.checkpoint_once()
                 wanted = self.deliveries_wanted.is_set()
                 if wanted or time.monotonic() - last_delivery >= self.settings.delivery_interval:
                     self.deliveries_wanted.clear()

@@ -41,7 +41,7 @@ class VaultWorker:
         """`vault`: already unlocked (by `vault serve` at start), or None to start locked."""
         self.home = home
         self._clock = clock
-        self._vault = vault
+        self._vault = _served(vault) if vault is not None else None
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="vault-worker", daemon=True)
         self._thread.start()
@@ -66,7 +66,7 @@ class VaultWorker:
         def open_vault() -> bool:
             if self._vault is not None:
                 return False
-            self._vault = Vault.open(self.home, passphrase, now=self._clock())
+            self._vault = _served(Vault.open(self.home, passphrase, now=self._clock()))
             return True
 
         self.last_used = self._clock()
@@ -170,3 +170,11 @@ class VaultWorker:
         if self._vault is None:
             raise VaultLocked("the vault is locked", "unlock it from the extension or with: vault unlock")
         return self._vault
+
+
+def _served(vault: Vault) -> Vault:
+    """SQLite checkpoints the WAL inside whichever commit crosses 1,000 pages: an fsync of the database
+    file in some unlucky request's path. The daemon checkpoints from a background duty instead
+    (Daemon.checkpoint_once)."""
+    vault.conn.execute("PRAGMA wal_autocheckpoint = 0")
+    return vault
