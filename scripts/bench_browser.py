@@ -46,8 +46,8 @@ for path in (ROOT, ROOT / "scripts"):
 
 from bench_daemon import PASSPHRASE, NativeHost, make_vault, ms, percentile, stop, timed, wait_for  # noqa: E402
 
-EXTENSION_DIR = ROOT / "extension"
-CHROMIUM = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
+from vault.demo.chromium import find_chromium, launch_headless  # noqa: E402
+
 PURPOSE = "recommendations"
 MEDIAN_TARGET_MS = 10.0
 P99_TARGET_MS = 30.0
@@ -76,9 +76,9 @@ async ([purpose, nonces]) => {
 
 
 def chromium() -> str:
-    for candidate in CHROMIUM:
-        if Path(candidate).exists():
-            return candidate
+    found = find_chromium()
+    if found is not None:
+        return found
     raise SystemExit("Chromium is not installed (apt-get install chromium)")
 
 
@@ -108,22 +108,7 @@ def launch_chromium(playwright: Any, profile: Path, socket: Path) -> Any:
 
     profile.mkdir()
     install_browser("chromium", profile=profile, socket_path=socket, home=profile.parent / "home")
-    return playwright.chromium.launch_persistent_context(
-        str(profile),
-        executable_path=chromium(),
-        headless=True,
-        ignore_default_args=["--disable-extensions"],
-        args=[
-            f"--disable-extensions-except={EXTENSION_DIR}",
-            f"--load-extension={EXTENSION_DIR}",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
-    )
+    return launch_headless(playwright, profile, chromium())
 
 
 def approve_pairing(admin: Any, timeout: float = 30.0) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.support import Result
-from vault.cli.demo import EXTENSION_DIR
+from vault.demo.chromium import EXTENSION_DIR
 from vault.protocol.presentation import open_presentation
 
 pytestmark = pytest.mark.slow

@@ -9,14 +9,13 @@ import re
 import subprocess
 import sys
 import time
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
-from tests.support import skip_or_fail
+from tests.extension.support import chromium_path
 from vault.claims.types import Context
-from vault.cli.demo import EXTENSION_DIR
+from vault.demo.chromium import launch_headless
 from vault.demo.environment import DemoEnvironment
 from vault.site import MANIFEST_PATH, decode_manifest
 
@@ -55,21 +54,13 @@ def test_python_m_vault_demo_shop_serves_on_loopback() -> None:
 # -- the page, in Chromium, with the real extension ---------------------------------------------------------
 
 
-def chromium() -> str:
-    for candidate in ("/usr/lib/chromium/chromium", "/usr/bin/chromium"):
-        if Path(candidate).exists():
-            return candidate
-    skip_or_fail("Chromium is not installed (apt-get install chromium)")
-    raise AssertionError("unreachable")
-
-
 @pytest.mark.slow
 def test_the_shop_page_with_the_real_extension_in_chromium() -> None:
     """The whole flow as a visitor sees it: the page asks, the extension prompts, the user shares, the
     shop verifies and shows what it used, the vault stores the shop's promise; then a revocation empties
     /held. Real daemon, native host, extension and Chromium (headless)."""
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    executable = chromium()
+    executable = chromium_path()
     env = DemoEnvironment(lambda message: None)
     try:
         env.make_vault(int(time.time()), Context(today=dt.date.today()))
@@ -78,19 +69,7 @@ def test_the_shop_page_with_the_real_extension_in_chromium() -> None:
         env.install_native_host()
         env.approve_pairings_automatically(interval=0.2)  # as the demo does: the vault is throw-away
         with sync_playwright() as playwright:
-            context = playwright.chromium.launch_persistent_context(
-                str(env.profile_dir),
-                executable_path=executable,
-                headless=True,
-                ignore_default_args=["--disable-extensions"],
-                args=[
-                    f"--disable-extensions-except={EXTENSION_DIR}",
-                    f"--load-extension={EXTENSION_DIR}",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--no-first-run",
-                ],
-            )
+            context = launch_headless(playwright, env.profile_dir, executable)
             try:
                 page = context.new_page()
                 page.goto(shop.url)

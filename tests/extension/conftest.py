@@ -29,6 +29,7 @@ from tests.extension.support import (
 )
 from tests.support import skip_or_fail
 from vault.daemon.install import install_browser
+from vault.demo.chromium import launch_headless
 from vault.site import Controller, build_manifest, generate_site_key
 
 
@@ -86,22 +87,7 @@ def launch(tmp_path: Path, daemon: DaemonProcess) -> Iterator[Callable[[], Brows
 
     def start() -> Browser:
         assert not contexts, "one Chromium at a time"
-        context = manager.chromium.launch_persistent_context(
-            str(user_data_dir),
-            executable_path=executable,
-            headless=True,
-            ignore_default_args=["--disable-extensions"],
-            args=[
-                f"--disable-extensions-except={EXTENSION_DIR}",
-                f"--load-extension={EXTENSION_DIR}",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        context = launch_headless(manager, user_data_dir, executable)
         contexts.append(context)
         browser = Browser(context)
         browser.worker()

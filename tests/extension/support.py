@@ -13,32 +13,16 @@ from typing import Any
 from tests.daemon.support import DaemonProcess
 from tests.support import skip_or_fail
 from vault.daemon.browser import EXTENSION_ID
+from vault.demo.chromium import EXTENSION_DIR, find_chromium
+from vault.protocol import example
 from vault.site import ClaimRequest, Manifest, Purpose, ThirdParty, manifest_json
 
 ROOT = Path(__file__).parents[2]
-EXTENSION_DIR = ROOT / "extension"
 SCREENSHOTS = Path(__file__).parent / "screenshots"
-CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
 EXTENSION_URL = f"chrome-extension://{EXTENSION_ID}/"
 WAIT_MS = 20_000
 
-RECOMMENDATIONS = Purpose(
-    id="recommendations",
-    title="Shoe recommendations",
-    description="We suggest shoes in your size that suit your interests.",
-    benefit="You see shoes that fit and that you like first, without creating an account.",
-    concept="dpv:ProvidePersonalisedRecommendations",
-    claims=(
-        ClaimRequest(
-            name="age_over_18", required=True, why="Some of our products may only be sold to adults."
-        ),
-        ClaimRequest(name="location.country", required=True, why="We only show shoes we can deliver to you."),
-        ClaimRequest(name="sizes.shoe", required=False, why="To show shoes in your size first."),
-        ClaimRequest(name="interests", required=False, why="To order the catalogue by what you like."),
-    ),
-    retention="P30D",
-    third_parties=(ThirdParty(name="Example Analytics B.V.", why="Counts which recommendations are used."),),
-)
+RECOMMENDATIONS = example.RECOMMENDATIONS
 NEWSLETTER = Purpose(
     id="newsletter",
     title="A newsletter about shoes we deliver",
@@ -80,9 +64,9 @@ PAGE_HTML = b"""<!doctype html>
 
 
 def chromium_path() -> str:
-    for candidate in CHROMIUM_CANDIDATES:
-        if Path(candidate).exists():
-            return candidate
+    found = find_chromium()
+    if found is not None:
+        return found
     skip_or_fail("Chromium is not installed (apt-get install chromium)")
     raise AssertionError("unreachable")
 

@@ -22,11 +22,10 @@ import click
 
 from vault.claims.attributes import lookup
 from vault.cli.context import CliState, pass_state, print_json, when
+from vault.demo.chromium import EXTENSION_DIR, find_chromium
 from vault.demo.environment import DemoEnvironment
 from vault.demo.handshake import NativeHost, ShopClient, run_handshake
 from vault.demo.pages import claim_value, retention_words
-
-EXTENSION_DIR = Path(__file__).resolve().parents[2] / "extension"
 
 
 def _browser(progress) -> tuple[str, Path] | None:
@@ -35,9 +34,7 @@ def _browser(progress) -> tuple[str, Path] | None:
         return None
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         return None
-    chromium = shutil.which("chromium") or (
-        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-    )
+    chromium = shutil.which("chromium") or find_chromium()
     if chromium is None:
         progress("no Chromium found (Debian: apt install chromium): running without a browser")
         return None

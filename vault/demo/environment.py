@@ -31,6 +31,7 @@ from vault.claims.types import Context
 from vault.daemon.client import HEADER_ADMIN, DaemonClient
 from vault.daemon.install import InstallResult, install_browser
 from vault.daemon.paths import admin_token_path
+from vault.demo.chromium import extension_flags
 from vault.demo.server import ShopThread
 from vault.errors import VaultError
 from vault.store import Vault
@@ -170,8 +171,7 @@ class DemoEnvironment:
         command = [
             chromium,
             f"--user-data-dir={self.profile_dir}",
-            f"--load-extension={extension}",
-            f"--disable-extensions-except={extension}",
+            *extension_flags(extension),
             "--disable-features=DisableLoadExtensionCommandLineSwitch",
             "--no-first-run",
             "--no-default-browser-check",
