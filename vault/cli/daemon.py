@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import sys
@@ -12,7 +11,7 @@ from urllib.parse import quote
 
 import click
 
-from vault.cli.context import CliState, pass_state, print_json, print_table
+from vault.cli.context import CliState, pass_state, print_json, print_table, when
 from vault.cli.passphrases import get_passphrase
 from vault.daemon.client import HEADER_ADMIN, DaemonClient, DaemonError
 from vault.daemon.paths import admin_token_path, default_socket_path
@@ -153,10 +152,6 @@ def pair() -> None:
     """Which browser extensions may use the vault: approve the code an extension shows you."""
 
 
-def _when(timestamp: int) -> str:
-    return dt.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
-
-
 @pair.command("list")
 @socket_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -166,9 +161,9 @@ def pair_list(socket_path: Path | None, as_json: bool) -> None:
     if as_json:
         print_json(result)
         return
-    rows = [[c["id"], c["name"], "paired", _when(c["paired_at"])] for c in result["clients"]]
+    rows = [[c["id"], c["name"], "paired", when(c["paired_at"])] for c in result["clients"]]
     rows += [
-        [p["code"], p["name"], "waiting for approval", _when(p["requested_at"])] for p in result["pending"]
+        [p["code"], p["name"], "waiting for approval", when(p["requested_at"])] for p in result["pending"]
     ]
     print_table(["id / code", "name", "state", "since"], rows, "Nothing is paired, and nothing is waiting.")
 

@@ -24,9 +24,9 @@ def daemon_lock(vault_home: Path) -> Iterator[Path]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "another process"
             raise VaultError(
-                f"a daemon (pid {holder}) is already serving the vault at {vault_home}", "stop it first"
+                f"a daemon (pid {_holder(fd) or 'unknown'}) is already serving the vault at {vault_home}",
+                "stop it first",
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
@@ -45,8 +45,8 @@ def serving_pid(vault_home: Path) -> int | None:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        text = os.pread(fd, 32, 0).decode(errors="replace").strip()
-        return int(text) if text.isdigit() else -1  # held, by a daemon that has not written its pid yet
+        holder = _holder(fd)
+        return int(holder) if holder.isdigit() else -1  # held, by a daemon that has not written its pid yet
     finally:
         os.close(fd)
     return None
@@ -55,3 +55,8 @@ def serving_pid(vault_home: Path) -> int | None:
 def daemon_running(vault_home: Path) -> bool:
     """Whether a daemon holds the vault open (for commands that must not run under it)."""
     return serving_pid(vault_home) is not None
+
+
+def _holder(fd: int) -> str:
+    """What the daemon holding the lock wrote in the file: its pid (or nothing yet)."""
+    return os.pread(fd, 32, 0).decode(errors="replace").strip()

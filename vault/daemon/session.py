@@ -25,7 +25,7 @@ from vault.daemon.messages import (
     Status,
     UnlockRequest,
 )
-from vault.daemon.pairing import Pending, format_code
+from vault.daemon.pairing import Client, Pending, format_code
 from vault.daemon.state import Daemon, DaemonDep
 from vault.errors import VaultLocked
 
@@ -118,9 +118,7 @@ async def lock(daemon: DaemonDep) -> LockState:
 @get("/pairings", responses=ERROR_RESPONSES, summary="Paired clients and pending pairing requests")
 async def list_pairings(daemon: DaemonDep) -> PairingList:
     return PairingList(
-        clients=[
-            PairedClient(id=c.id, name=c.name, paired_at=c.paired_at) for c in daemon.pairings.clients()
-        ],
+        clients=[_shown(c) for c in daemon.pairings.clients()],
         pending=[
             PendingPairing(
                 code=format_code(p.code), name=p.name, requested_at=p.requested_at, expires_at=p.expires_at
@@ -137,15 +135,18 @@ async def list_pairings(daemon: DaemonDep) -> PairingList:
     summary="Approve the client showing this code",
 )
 async def approve_pairing(data: JSONBody[ApproveRequest], daemon: DaemonDep) -> PairedClient:
-    client = daemon.pairings.approve(data.code)
-    return PairedClient(id=client.id, name=client.name, paired_at=client.paired_at)
+    return _shown(daemon.pairings.approve(data.code))
 
 
 @delete("/pairings/{client_id:str}", responses=ERROR_RESPONSES, status_code=200, summary="Unpair a client")
 async def remove_pairing(
     client_id: Annotated[str, PathParameter(max_length=64)], daemon: DaemonDep
 ) -> PairedClient:
-    client = daemon.pairings.remove(client_id)
+    return _shown(daemon.pairings.remove(client_id))
+
+
+def _shown(client: Client) -> PairedClient:
+    """A paired client as the admin sees it: never the hash of its token."""
     return PairedClient(id=client.id, name=client.name, paired_at=client.paired_at)
 
 

@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from litestar.di import NamedDependency
 
@@ -23,8 +24,10 @@ from vault.daemon.worker import VaultWorker
 from vault.errors import VaultLocked, WrongPassphrase
 from vault.protocol.errors import ManifestInvalid
 from vault.protocol.manifest import Manifest, decode_manifest
+from vault.store import Vault, VaultPaths
 
 log = logging.getLogger("vault.daemon")
+T = TypeVar("T")
 MANIFEST_CACHE = 64
 CHECKPOINT_WAL_BYTES = 4 * 1024 * 1024  # about a thousand pages, SQLite's own default threshold
 TICK = 2.0  # seconds between background duties: the WAL stays near that size even under a burst
@@ -119,45 +122,46 @@ class Daemon:
         log.info("locking the vault after %d s without use", idle)
         return await self.worker.lock()
 
-    async def checkpoint_once(self, min_wal_bytes: int = CHECKPOINT_WAL_BYTES) -> bool:
-        """Copies the WAL into the database on a second connection, off every request's path (the
-        worker's connection has automatic checkpoints off). Passive: never waits for a writer."""
-        wal = self.worker.home / "vault.db-wal"
-        try:
-            if self.worker.locked or wal.stat().st_size < min_wal_bytes:
-                return False
-            other = await self.worker.call(lambda v: v.another_connection(), touch=False)
-        except (FileNotFoundError, VaultLocked):
-            return False
-        try:
-            await asyncio.to_thread(lambda: other.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone())
-        finally:
-            other.close()
-        return True
-
-    async def deliver_once(self) -> int:
-        """One outbox pass on a second connection, so network waits never hold up requests."""
+    async def _on_second_connection(self, work: Callable[[Vault], T]) -> T | None:
+        """work(vault) in a thread, on a second connection to the open vault (None when it is locked):
+        slow work (network waits, checkpoints) never holds up requests on the worker's connection."""
         try:
             other = await self.worker.call(lambda v: v.another_connection(), touch=False)
         except VaultLocked:
-            return 0
+            return None
         try:
-            outcomes = await asyncio.to_thread(
-                deliver_due,
-                other,
-                now=self.clock(),
-                post=self.post,
-                allow_loopback_http=self.settings.allow_loopback_http,
-            )
+            return await asyncio.to_thread(work, other)
         finally:
             other.close()
-        for outcome in outcomes:
+
+    async def checkpoint_once(self, min_wal_bytes: int = CHECKPOINT_WAL_BYTES) -> bool:
+        """Copies the WAL into the database, off every request's path (the worker's connection has
+        automatic checkpoints off). Passive: never waits for a writer."""
+        try:
+            if self.worker.locked or VaultPaths(self.worker.home).wal.stat().st_size < min_wal_bytes:
+                return False
+        except FileNotFoundError:
+            return False
+        done = await self._on_second_connection(
+            lambda vault: vault.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        )
+        return done is not None
+
+    async def deliver_once(self) -> int:
+        """One outbox pass."""
+        now = self.clock()
+        outcomes = await self._on_second_connection(
+            lambda vault: deliver_due(
+                vault, now=now, post=self.post, allow_loopback_http=self.settings.allow_loopback_http
+            )
+        )
+        for outcome in outcomes or []:
             log.info(
                 "revocation notice for %s: %s",
                 outcome.origin,
                 "delivered" if outcome.delivered else f"not delivered ({outcome.error})",
             )
-        return len(outcomes)
+        return len(outcomes or [])
 
     async def run_background(self) -> None:
         """Auto-lock, checkpoints and delivery, until cancelled."""

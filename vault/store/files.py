@@ -26,8 +26,12 @@ class VaultPaths:
         # Written before a passphrase change re-keys the database, promoted after (Vault.change_passphrase).
         self.pending_header = self.home / "vault-header.json.pending"
 
+    @property
+    def wal(self) -> Path:
+        return self.database.with_name(self.database.name + "-wal")
+
     def sidecars(self) -> list[Path]:
-        return [self.database.with_name(self.database.name + suffix) for suffix in ("-wal", "-shm")]
+        return [self.wal, self.database.with_name(self.database.name + "-shm")]
 
     def all_files(self) -> list[Path]:
         return [self.database, *self.sidecars(), self.header, self.pending_header]
