@@ -28,7 +28,6 @@ Targets: median under 10 ms, p99 under 30 ms.
 """
 
 import argparse
-import os
 import secrets
 import shutil
 import statistics
@@ -44,7 +43,7 @@ for path in (ROOT, ROOT / "scripts"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from bench_daemon import PASSPHRASE, NativeHost, make_vault, ms, percentile, stop, timed, wait_for  # noqa: E402
+from bench_daemon import NativeHost, ms, percentile, start_daemon, stop, timed  # noqa: E402
 
 from vault.demo.chromium import find_chromium, launch_headless  # noqa: E402
 
@@ -80,26 +79,6 @@ def chromium() -> str:
     if found is not None:
         return found
     raise SystemExit("Chromium is not installed (apt-get install chromium)")
-
-
-def start_daemon(workdir: Path, processes: list[subprocess.Popen]) -> tuple[Path, str]:
-    """`vault serve --allow-loopback-http` on a fresh vault; returns (socket, admin token)."""
-    home, run = workdir / "vault", workdir / "run"
-    run.mkdir(mode=0o700)
-    make_vault(home)
-    passphrase = workdir / "passphrase"
-    passphrase.write_text(PASSPHRASE + "\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "XDG_RUNTIME"))}
-    socket, log_path = run / "vault.sock", workdir / "serve.log"
-    log = open(log_path, "ab")  # noqa: SIM115 (lives as long as the process)
-    command = [sys.executable, "-m", "vault", "--vault", str(home), "--passphrase-file", str(passphrase)]
-    command += ["serve", "--socket", str(socket), "--allow-loopback-http"]
-    daemon = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, cwd=ROOT)
-    processes.append(daemon)
-    admin_path = run / "admin-token"
-    wait_for(admin_path, daemon, "vault serve", log_path)
-    wait_for(socket, daemon, "vault serve", log_path)
-    return socket, admin_path.read_text().strip()
 
 
 def launch_chromium(playwright: Any, profile: Path, socket: Path) -> Any:
@@ -191,7 +170,9 @@ def main(argv: list[str]) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="vbb-", dir="/tmp"))  # short: socket paths are limited
     processes: list[subprocess.Popen] = []
     try:
-        socket, admin_token = start_daemon(workdir, processes)
+        _, socket, admin_token = start_daemon(
+            workdir, processes, workdir / "serve.log", "--allow-loopback-http"
+        )
         admin = DaemonClient(socket, headers={HEADER_ADMIN: admin_token})
         with ShopThread() as shop, sync_playwright() as playwright:
             context = launch_chromium(playwright, workdir / "chromium", socket)

@@ -173,39 +173,43 @@ def make_vault(home: Path) -> None:
             vault.set_attribute(name, value, now=now)
 
 
-def start(workdir: Path, processes: list[subprocess.Popen]) -> Setup:
-    """Starts the daemon and the ceiling (registered in `processes` at once, for the caller to stop)."""
+def start_daemon(
+    workdir: Path, processes: list[subprocess.Popen], log_path: Path, *args: str
+) -> tuple[subprocess.Popen, Path, str]:
+    """`vault serve` (unlocked, extra `args`) on a fresh vault; returns (process, socket, admin token).
+    The process is registered in `processes` at once, for the caller to stop."""
     home, run = workdir / "vault", workdir / "run"
     run.mkdir(mode=0o700)
     make_vault(home)
     passphrase = workdir / "passphrase"
     passphrase.write_text(PASSPHRASE + "\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "XDG_RUNTIME"))}
-    daemon_socket, ceiling_socket = run / "vault.sock", workdir / "ceiling.sock"
-    log_path = workdir / "serve.log"
-    log = open(log_path, "ab")  # noqa: SIM115 (lives as long as the processes)
-    unlock = ["--vault", str(home), "--passphrase-file", str(passphrase)]
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "vault", *unlock, "serve", "--socket", str(daemon_socket)],
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=log,
-        env=env,
-        cwd=ROOT,
-    )
+    socket = run / "vault.sock"
+    log = open(log_path, "ab")  # noqa: SIM115 (lives as long as the process)
+    command = [sys.executable, "-m", "vault", "--vault", str(home), "--passphrase-file", str(passphrase)]
+    command += ["serve", "--socket", str(socket), *args]
+    daemon = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, cwd=ROOT)
     processes.append(daemon)
+    admin_path = run / "admin-token"
+    wait_for(admin_path, daemon, "vault serve", log_path)
+    wait_for(socket, daemon, "vault serve", log_path)
+    return daemon, socket, admin_path.read_text().strip()
+
+
+def start(workdir: Path, processes: list[subprocess.Popen]) -> Setup:
+    """Starts the daemon and the ceiling (registered in `processes` at once, for the caller to stop)."""
+    log_path = workdir / "serve.log"
+    daemon, daemon_socket, admin_token = start_daemon(workdir, processes, log_path)
+    ceiling_socket = workdir / "ceiling.sock"
+    log = open(log_path, "ab")  # noqa: SIM115 (lives as long as the process)
     ceiling = subprocess.Popen(
         [sys.executable, __file__, "--serve-ceiling", str(ceiling_socket)],
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=log,
-        env=env,
         cwd=ROOT,
     )
     processes.append(ceiling)
-    admin_path = run / "admin-token"
-    wait_for(admin_path, daemon, "vault serve", log_path)
-    wait_for(daemon_socket, daemon, "vault serve", log_path)
     wait_for(ceiling_socket, ceiling, "the ceiling server", log_path)
     manifest = (ROOT / "vault" / "protocol" / "examples" / "manifest.json").read_text()
     return Setup(
@@ -214,7 +218,7 @@ def start(workdir: Path, processes: list[subprocess.Popen]) -> Setup:
         daemon_socket=daemon_socket,
         ceiling=ceiling,
         ceiling_socket=ceiling_socket,
-        admin_token=admin_path.read_text().strip(),
+        admin_token=admin_token,
         client_token=secrets.token_urlsafe(32),
         manifest=manifest,
     )

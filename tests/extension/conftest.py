@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.daemon.support import DaemonProcess, make_vault, short_dir
+from tests.daemon.support import PROFILE, DaemonProcess, make_vault, short_dir
 from tests.extension.support import (
     EXTENSION_DIR,
     NEWSLETTER,
@@ -60,9 +60,15 @@ def site() -> Iterator[ShopSite]:
 
 
 @pytest.fixture
-def daemon() -> Iterator[DaemonProcess]:
+def profile() -> dict[str, Any]:
+    """The vault's profile (tests/e2e overrides it)."""
+    return PROFILE
+
+
+@pytest.fixture
+def daemon(profile: dict[str, Any]) -> Iterator[DaemonProcess]:
     directory = short_dir()
-    home = make_vault(directory / "home")
+    home = make_vault(directory / "home", profile)
     process = DaemonProcess(home, socket_dir=directory, args=("--allow-loopback-http",))
     try:
         with process:
