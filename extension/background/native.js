@@ -6,6 +6,8 @@
 //
 // Frame out: {id, method, path, body?, client?}; frame in: {id, status, body} (vault/daemon/native_host.py).
 
+import { Command, installBrowserName } from "../shared/commands.js";
+
 export const HOST_NAME = "org.personal_vault";
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -21,8 +23,10 @@ export class VaultError extends Error {
   }
 }
 
-const NO_HOST_HINT =
-  "install the native host (vault install-browser chromium, or firefox) and start the daemon (vault serve)";
+// What the user can do about a missing host: the commands for this browser.
+function noHostHint() {
+  return `install the native host (${Command.installBrowser(installBrowserName())}) and start the daemon (${Command.serve()})`;
+}
 
 let port = null;
 let nextId = 1;
@@ -41,7 +45,7 @@ function connect() {
       if (entry.port !== opened) continue;
       waiting.delete(id);
       clearTimeout(entry.timer);
-      entry.reject(new VaultError("not_available", `cannot reach the vault: ${why}`, { hint: NO_HOST_HINT }));
+      entry.reject(new VaultError("not_available", `cannot reach the vault: ${why}`, { hint: noHostHint() }));
     }
   });
   port = opened;
@@ -71,7 +75,7 @@ export function send(frame, timeoutMs = DEFAULT_TIMEOUT_MS) {
     } catch (error) {
       // A port that died between connect() and postMessage: drop it so the next call opens a new one.
       if (port === current) port = null;
-      reject(new VaultError("not_available", `cannot reach the vault: ${error.message}`, { hint: NO_HOST_HINT }));
+      reject(new VaultError("not_available", `cannot reach the vault: ${error.message}`, { hint: noHostHint() }));
       return;
     }
     const timer = setTimeout(() => {

@@ -107,10 +107,3 @@ export function sentence(text) {
   const value = String(text ?? "");
   return value.charAt(0).toUpperCase() + value.slice(1);
 }
-
-// The name `vault install-browser` takes for this browser.
-export function installBrowserName() {
-  if (/firefox\//i.test(navigator.userAgent)) return "firefox";
-  const brands = navigator.userAgentData?.brands?.map((b) => b.brand) ?? [];
-  return brands.includes("Google Chrome") ? "chrome" : "chromium";
-}

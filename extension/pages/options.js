@@ -1,6 +1,7 @@
 // The options page: the profile (what the vault may derive claims from), every site, remembered
 // choices, the history (ledger) and the export. One section at a time, chosen by the URL's #hash.
 
+import { Command } from "../shared/commands.js";
 import { Action, ask, isUnavailable } from "./api.js";
 import { $, h, replace } from "./dom.js";
 import { claimLabel, dateText, sentence, siteName, valueText } from "./format.js";
@@ -309,12 +310,12 @@ async function start() {
   } catch (error) {
     stateTag.textContent = "Not connected";
     stateTag.className = "tag danger";
-    return replace(app, heading("Can’t reach your vault", isUnavailable(error) ? "Start it with: vault serve" : ""), errorNotice(error));
+    return replace(app, heading("Can’t reach your vault", isUnavailable(error) ? `Start it with: ${Command.serve()}` : ""), errorNotice(error));
   }
   if (status.client !== "paired") {
     stateTag.textContent = "Not paired";
     stateTag.className = "tag danger";
-    return replace(app, heading("Pair this browser", "In a terminal on this computer, run:"), h("div", { class: "command" }, h("code", {}, `vault pair approve ${status.pairing_code ?? ""}`)), h("button", { type: "button", class: "button", onclick: start }, "I did, continue"));
+    return replace(app, heading("Pair this browser", "In a terminal on this computer, run:"), status.pairing_code ? h("div", { class: "command" }, h("code", {}, Command.pairApprove(status.pairing_code))) : null, h("button", { type: "button", class: "button", onclick: start }, "I did, continue"));
   }
   lockButton.hidden = status.locked;
   stateTag.textContent = status.locked ? "Locked" : "Unlocked";

@@ -6,7 +6,8 @@
 
 import { Action, ask, isUnavailable } from "./api.js";
 import { $, h, replace } from "./dom.js";
-import { claimLabel, dateText, installBrowserName, sentence, siteName, valueText } from "./format.js";
+import { Command, installBrowserName } from "../shared/commands.js";
+import { claimLabel, dateText, sentence, siteName, valueText } from "./format.js";
 import { unlockForm } from "./unlock.js";
 
 const app = $("#app");
@@ -57,8 +58,8 @@ function showUnavailable(error) {
       h("h1", {}, "Can’t reach your vault"),
       h("p", { class: "muted" }, `${sentence(error.message)}.`),
       h("p", {}, "On this computer, start the vault and connect this browser to it (once):"),
-      h("div", { class: "command" }, h("code", {}, "vault serve")),
-      h("div", { class: "command" }, h("code", {}, `vault install-browser ${installBrowserName()}`)),
+      h("div", { class: "command" }, h("code", {}, Command.serve())),
+      h("div", { class: "command" }, h("code", {}, Command.installBrowser(installBrowserName()))),
       h("button", { type: "button", class: "button", onclick: refresh }, "Try again"),
     ),
   );
@@ -67,7 +68,7 @@ function showUnavailable(error) {
 function showPairing(status) {
   setState("Not paired", "danger");
   lockButton.hidden = true;
-  const command = `vault pair approve ${status.pairing_code}`;
+  const command = Command.pairApprove(status.pairing_code);
   replace(
     app,
     h(

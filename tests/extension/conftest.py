@@ -18,7 +18,6 @@ import pytest
 
 from tests.daemon.support import PROFILE, DaemonProcess, make_vault, short_dir
 from tests.extension.support import (
-    EXTENSION_DIR,
     NEWSLETTER,
     RECOMMENDATIONS,
     Browser,

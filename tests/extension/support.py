@@ -13,9 +13,9 @@ from typing import Any
 from tests.daemon.support import DaemonProcess
 from tests.support import skip_or_fail
 from vault.daemon.browser import EXTENSION_ID
-from vault.demo.chromium import EXTENSION_DIR, find_chromium
+from vault.demo.chromium import find_chromium
 from vault.protocol import example
-from vault.site import ClaimRequest, Manifest, Purpose, ThirdParty, manifest_json
+from vault.site import ClaimRequest, Manifest, Purpose, manifest_json
 
 ROOT = Path(__file__).parents[2]
 SCREENSHOTS = Path(__file__).parent / "screenshots"
