@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ import uvicorn
 
 from tests.daemon.native_support import start_host_process
 from tests.daemon.support import EXAMPLE_MANIFEST, DaemonProcess, make_vault, new_client_token, short_dir
-from tests.support import in_ci
+from tests.support import PASSPHRASE, in_ci
 from vault.daemon.server import peer_checked
 from vault.site import make_nonce
 
@@ -194,7 +195,7 @@ def test_cli_pairs_locks_and_unlocks(home: Path, run_vault, request) -> None:
         assert run_vault("lock", *sock).out.strip() == "Locked."
         assert client.request_json("GET", "/v1/attributes")[0] == 423
         assert run_vault("unlock", *sock, passphrase="wrong passphrase").code == 1
-        time.sleep(1.1)  # the daemon makes a guesser wait after each wrong passphrase
+        time.sleep(2.1)  # the daemon makes a guesser wait (a second or more) after each wrong passphrase
         assert run_vault("unlock", *sock).out.strip() == "Unlocked."
         client_id = json.loads(run_vault("pair", "list", "--json", *sock).out)["clients"][0]["id"]
         assert run_vault("pair", "remove", client_id, *sock).code == 0
@@ -238,3 +239,38 @@ def test_status_says_whether_a_daemon_serves_the_vault(home: Path, run_vault) ->
         shown = json.loads(run_vault("status", "--json").out)["daemon"]
         assert shown == {"running": True, "pid": daemon.proc.pid}
         assert f"serving this vault (pid {daemon.proc.pid})" in run_vault("status").out
+
+
+def test_parallel_wrong_passphrases_meet_the_throttle(home: Path) -> None:
+    """Twelve wrong guesses at once: one runs Argon2id, the other eleven are told to wait (429) without
+    trying; after the wait the right passphrase opens the vault."""
+    guesses = 12
+    with DaemonProcess(home, unlocked=False) as daemon:
+        paired = daemon.paired_client()
+        clients = [paired] + [daemon.client() for _ in range(guesses - 1)]
+        try:
+            for client in clients:
+                client.headers.update(paired.headers)
+            start = threading.Barrier(guesses)
+
+            def guess(n: int) -> tuple[int, str]:
+                start.wait()
+                status, body = clients[n].request_json("POST", "/v1/unlock", {"passphrase": f"guess {n}"})
+                return status, body["error"]
+
+            with ThreadPoolExecutor(guesses) as pool:
+                answers = sorted(pool.map(guess, range(guesses)))
+            assert answers.count((403, "wrong_passphrase")) == 1, answers
+            assert answers.count((429, "too_many_attempts")) == guesses - 1, answers
+            failed_at = time.monotonic()
+            while True:
+                status, body = clients[0].request_json("POST", "/v1/unlock", {"passphrase": PASSPHRASE})
+                if status != 429:
+                    break
+                time.sleep(0.1)
+            waited = time.monotonic() - failed_at
+            assert (status, body) == (200, {"locked": False, "changed": True})
+            assert 0.9 <= waited <= 3, waited  # the first wait is a second (at least, on a 1 s clock)
+        finally:
+            for client in clients:
+                client.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import hmac
 import logging
 import secrets
@@ -72,48 +73,67 @@ class Daemon:
         self.worker = worker or VaultWorker(settings.home, clock=clock)
         self.pairings = Pairings(settings.home, clock=clock)
         self.deliveries_wanted = asyncio.Event()
-        self._manifests: OrderedDict[str, Manifest | ManifestInvalid] = OrderedDict()
+        # Keyed by a digest of the served bytes (not the bytes: up to 64 KiB each). An invalid manifest is
+        # kept as its message, never as the exception: re-raising one exception object chains every
+        # raise's traceback onto it, and with it each request's frames and body (a page could grow the
+        # daemon by hundreds of MB a minute that way).
+        self._manifests: OrderedDict[bytes, Manifest | str] = OrderedDict()
         self._failed_unlocks = 0
         self._unlock_not_before = 0
+        self._unlock_turn = asyncio.Lock()  # one unlock attempt at a time
 
     def is_admin(self, token: str | None) -> bool:
         return token is not None and hmac.compare_digest(token.encode(), self.settings.admin_token.encode())
 
     def manifest(self, text: str) -> Manifest:
         """Decoded and validated once per distinct manifest: sites serve the same bytes every time."""
-        cached = self._manifests.get(text)
+        raw = text.encode()
+        key = hashlib.blake2b(raw, digest_size=32).digest()
+        cached = self._manifests.get(key)
         if cached is None:
             try:
-                cached = decode_manifest(text.encode())
+                cached = decode_manifest(raw)
             except ManifestInvalid as e:
-                cached = e
-            self._manifests[text] = cached
+                cached = str(e)
+            self._manifests[key] = cached
             if len(self._manifests) > MANIFEST_CACHE:
                 self._manifests.popitem(last=False)
         else:
-            self._manifests.move_to_end(text)
-        if isinstance(cached, ManifestInvalid):
-            raise cached
+            self._manifests.move_to_end(key)
+        if isinstance(cached, str):
+            raise ManifestInvalid(cached)
         return cached
 
     async def unlock(self, passphrase: str) -> bool:
-        """Wrong passphrases cost Argon2id each, and then a growing wait: 1 s, 2 s, ... up to a minute."""
-        now = self.clock()
-        if now < self._unlock_not_before:
-            raise Refused(
-                "too_many_attempts",
-                f"too many wrong passphrases; try again in {self._unlock_not_before - now} s",
-                status=429,
-            )
-        try:
-            changed = await self.worker.unlock(passphrase)
-        except WrongPassphrase:
-            self._failed_unlocks += 1
-            self._unlock_not_before = self.clock() + min(2 ** (self._failed_unlocks - 1), MAX_UNLOCK_DELAY)
-            raise
-        self._failed_unlocks = 0
-        self.deliveries_wanted.set()  # notices may have waited while the vault was locked
-        return changed
+        """Wrong passphrases cost Argon2id each, and then a growing wait: 1 s, 2 s, ... up to a minute.
+
+        Attempts run one at a time, so the wait holds for callers in parallel too: one that arrives while
+        another attempt runs sees, once it gets its turn, the wait that attempt set (and gets 429 at once,
+        rather than queueing for it). The attempt runs in its own task: a caller that goes away cannot
+        end it before its bookkeeping is done."""
+        attempt = asyncio.ensure_future(self._unlock_attempt(passphrase))
+        return await asyncio.shield(attempt)
+
+    async def _unlock_attempt(self, passphrase: str) -> bool:
+        async with self._unlock_turn:
+            now = self.clock()
+            if now < self._unlock_not_before:
+                raise Refused(
+                    "too_many_attempts",
+                    f"too many wrong passphrases; try again in {self._unlock_not_before - now} s",
+                    status=429,
+                )
+            try:
+                changed = await self.worker.unlock(passphrase)
+            except WrongPassphrase:
+                self._failed_unlocks += 1
+                delay = min(2 ** (self._failed_unlocks - 1), MAX_UNLOCK_DELAY)
+                # The clock counts whole seconds: one more tick makes the wait at least `delay` long.
+                self._unlock_not_before = self.clock() + delay + 1
+                raise
+            self._failed_unlocks = 0
+            self.deliveries_wanted.set()  # notices may have waited while the vault was locked
+            return changed
 
     async def lock_if_idle(self) -> bool:
         idle = self.settings.idle_lock_seconds
