@@ -24,8 +24,9 @@ ensure_apt() { # ensure_apt COMMAND PACKAGE
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" >/dev/null
 }
 
-# The project's virtualenv with the package (editable) and its dev extras. Reinstalls only when
-# pyproject.toml changed since the last install, so a second run costs nothing.
+# The project's virtualenv with the package (editable), the vault application's dependencies ([app]) and the
+# test tools ([dev]). Reinstalls only when pyproject.toml changed since the last install, so a second run
+# costs nothing.
 ensure_venv() {
     local python="${PYTHON:-python3}"
     if [ ! -x "$PY" ]; then
@@ -34,8 +35,8 @@ ensure_venv() {
     fi
     local stamp="$VENV/.installed-pyproject"
     if ! cmp -s "$ROOT/pyproject.toml" "$stamp"; then
-        say "installing the project and its dev dependencies into .venv"
-        "$PY" -m pip install -q --disable-pip-version-check -e "$ROOT[dev]"
+        say "installing the project, the vault application and the dev dependencies into .venv"
+        "$PY" -m pip install -q --disable-pip-version-check -e "$ROOT[app,dev]"
         cp "$ROOT/pyproject.toml" "$stamp"
     fi
 }

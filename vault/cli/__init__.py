@@ -15,6 +15,21 @@ Exit codes:
   6  the daemon's vault is locked (unlock it: vault unlock)
 """
 
+# The import names of the `personal-vault[app]` dependencies (pyproject.toml). `pip install personal-vault`
+# alone is the site library, which has none of them.
+APP_MODULES = frozenset(
+    {"sqlcipher3", "argon2", "platformdirs", "click", "rich", "litestar", "uvicorn", "httptools", "uvloop"}
+)
+APP_MISSING = (
+    "error: the vault application is not installed (no module named {module!r}; "
+    "this may be the site library alone): pip install 'personal-vault[app]'\n"
+)
+
+
+def _missing_app_module(e: ModuleNotFoundError) -> str | None:
+    root = (e.name or "").split(".")[0]
+    return root if root in APP_MODULES else None
+
 
 def main() -> None:
     if sys.argv[1:2] == ["native-host"] and not {"-h", "--help"} & set(sys.argv[2:]):
@@ -23,6 +38,18 @@ def main() -> None:
 
         sys.exit(native_host(sys.argv[2:]))
 
+    try:
+        _main()
+    except ModuleNotFoundError as e:
+        # A site-only install (or one missing part of [app]): one line saying what to install, no traceback.
+        module = _missing_app_module(e)
+        if module is None:
+            raise
+        sys.stderr.write(APP_MISSING.format(module=module))
+        sys.exit(1)
+
+
+def _main() -> None:
     import click
 
     from vault.cli.app import cli
