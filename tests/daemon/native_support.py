@@ -63,6 +63,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._reply(200, json.dumps({"data": "x" * 1_100_000}).encode())
         elif self.path == "/v1/empty":
             self._reply(204, b"")
+        elif self.path.startswith("/v1/cut/"):
+            # A daemon that dies in the middle of its answer's headers: a status line and some of the
+            # header block, then the end of the stream (no blank line, no body).
+            cut = {
+                "mid-line": b"HTTP/1.1 200 OK\r\ncontent-type: applic",
+                "between-lines": b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n",
+                "after-length": b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\ncontent-ty",
+            }[self.path.rsplit("/", 1)[1]]
+            self.wfile.write(cut)
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
         elif self.path == "/v1/text":
             self._reply(200, b"<html>oops</html>", "text/html")
         elif self.path.startswith("/v1/status/"):

@@ -218,6 +218,17 @@ def test_a_body_that_is_not_json_is_a_bad_response(daemon, start_host) -> None:
     assert (reply["id"], reply["status"], reply["body"]["error"]) == ("t", 502, "bad_response")
 
 
+@pytest.mark.parametrize("cut", ["mid-line", "between-lines", "after-length"])
+def test_an_answer_cut_off_mid_headers_is_an_error(daemon, start_host, cut: str) -> None:
+    """http.client takes the end of the stream for the blank line that ends the headers: without a check,
+    a daemon that died mid-answer would reach the page as a 200 with no body."""
+    host = start_host(daemon.socket_path, ORIGIN)
+    reply = host.ask(get("cut", f"/v1/cut/{cut}"))
+    assert (reply["id"], reply["status"], reply["body"]["error"]) == ("cut", 503, "daemon_unavailable")
+    assert "in the middle of its answer" in reply["body"]["message"]
+    assert host.ask(get("next"))["status"] == 200  # the host goes on, on a new connection
+
+
 def test_eof_exits_quietly(daemon, start_host) -> None:
     for partial in (b"", b"\x10\x00", frame(get(1))[:-3]):
         host = start_host(daemon.socket_path, ORIGIN)

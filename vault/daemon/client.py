@@ -72,7 +72,41 @@ def loads(data: bytes) -> Any:
     return json.loads(data, parse_constant=_refuse_constant)
 
 
+class _CutOff(http.client.HTTPException):
+    """The answer ended in the middle of its headers."""
+
+
+class _LineWatch:
+    """The response's stream, noting whether a line read hit the end of the stream."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.ended = False
+
+    def readline(self, limit: int = -1) -> bytes:
+        line = self._stream.readline(limit)
+        if not line.endswith(b"\n"):
+            self.ended = True
+        return line
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+class _WholeHeadersResponse(http.client.HTTPResponse):
+    """http.client takes the end of the stream for the blank line that ends the headers, so an answer
+    cut off mid-headers would pass for a complete one (a 200 with no body). This one refuses it."""
+
+    def begin(self) -> None:
+        watch = self.fp = _LineWatch(self.fp)
+        super().begin()
+        if watch.ended:
+            raise _CutOff("the answer ended inside its headers")
+
+
 class UnixHTTPConnection(http.client.HTTPConnection):
+    response_class = _WholeHeadersResponse
+
     def __init__(self, socket_path: Path, timeout: float) -> None:
         # The Host header is fixed: there is no host name on a Unix socket.
         super().__init__("localhost", timeout=timeout)
@@ -143,6 +177,9 @@ class DaemonClient:
                         self.close()
                         continue
                     raise
+            except _CutOff as e:
+                self.close()
+                raise self._cut_off() from e
             except _GONE as e:
                 self.close()
                 raise self._vanished() from e
@@ -231,7 +268,7 @@ class DaemonClient:
         if declared is not None and declared.isdigit() and len(data) != int(declared):
             # read(amt) returns what arrived when the peer hangs up early: a cut-off answer, not a short one.
             self.close()
-            raise self._vanished()
+            raise self._cut_off()
         if not response.isclosed():
             self.close()  # not at a message boundary: this connection cannot carry another request
         return data
@@ -239,6 +276,12 @@ class DaemonClient:
     def _vanished(self) -> DaemonUnavailable:
         return DaemonUnavailable(
             f"the vault daemon at {self.socket_path} closed the connection without answering",
+            f"it may have stopped or crashed; check its log, or {START_HINT}",
+        )
+
+    def _cut_off(self) -> DaemonUnavailable:
+        return DaemonUnavailable(
+            f"the vault daemon at {self.socket_path} closed the connection in the middle of its answer",
             f"it may have stopped or crashed; check its log, or {START_HINT}",
         )
 
