@@ -23,133 +23,35 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+from vector_tools import (
+    ALL_CLAIMS,
+    ATTACKER_KEY,
+    MANIFEST,
+    NOW,
+    REQUIRED_CLAIMS,
+    VAULT_KEY,
+    fixed,
+    header_of,
+    issued,
+    jsonb,
+    payload_of,
+    resigned,
+    segments,
+    splice_json,
+    vector,
+    with_header,
+    with_payload,
+)
+from vectors_claim_values import claim_value_vectors
 
 from vault.protocol import example
 from vault.protocol.b64 import b64url_decode, b64url_encode
 from vault.protocol.jwk import key_subject
-from vault.protocol.jws import sign_raw
-from vault.protocol.keys import SigningKey
-from vault.protocol.manifest import Manifest, decode_manifest, encode_manifest
-from vault.protocol.presentation import PRESENTATION_TYP, issue_presentation
+from vault.protocol.manifest import decode_manifest, encode_manifest
+from vault.protocol.presentation import PRESENTATION_TYP
 from vault.site.verify import DEFAULT_MAX_LIFETIME, DEFAULT_MAX_SKEW, replay_key
 
 ROOT = Path(__file__).resolve().parent.parent
-NOW = example.NOW
-VAULT_KEY = example.pairwise_key()
-ATTACKER_KEY = SigningKey.from_seed(hashlib.sha256(b"vault example attacker key").digest())
-MANIFEST = example.manifest()
-ALL_CLAIMS = {
-    "age_over_18": True,
-    "location.country": "NL",
-    "sizes.shoe": 42,
-    "interests": ["running", "hiking"],
-}
-REQUIRED_CLAIMS = {"age_over_18": True, "location.country": "NL"}
-
-
-def fixed(label: str, size: int = 16) -> str:
-    """A reproducible base64url value standing in for random bytes."""
-    return b64url_encode(hashlib.sha256(label.encode()).digest()[:size])
-
-
-NONCE = fixed("nonce")
-
-
-def jsonb(value: Any) -> bytes:
-    return msgspec.json.encode(value)
-
-
-def segments(token: str) -> list[str]:
-    return token.split(".")
-
-
-def issued(name: str, *, purpose: str = "recommendations", claims: dict | None = None, **kwargs: Any) -> str:
-    return issue_presentation(
-        VAULT_KEY,
-        MANIFEST,
-        purpose,
-        example.ORIGIN,
-        kwargs.pop("nonce", NONCE),
-        ALL_CLAIMS if claims is None else claims,
-        kwargs.pop("now", NOW),
-        fixed("jti " + name),
-        **kwargs,
-    )
-
-
-def header_of(token: str) -> dict:
-    return json.loads(b64url_decode(segments(token)[0]))
-
-
-def payload_of(token: str) -> dict:
-    return json.loads(b64url_decode(segments(token)[1]))
-
-
-def resigned(token: str, key: SigningKey = VAULT_KEY, *, header: Any = None, payload: Any = None) -> str:
-    """`token` with its header and/or payload replaced (dicts are encoded compactly) and signed anew."""
-    header = header_of(token) if header is None else header
-    payload = payload_of(token) if payload is None else payload
-    return sign_raw(
-        key,
-        header if isinstance(header, bytes) else jsonb(header),
-        payload if isinstance(payload, bytes) else jsonb(payload),
-    )
-
-
-def with_payload(token: str, **changes: Any) -> str:
-    """Re-signed by the vault's key with payload members changed (a value of ... removes the member)."""
-    payload = payload_of(token)
-    for name, value in changes.items():
-        if value is ...:
-            del payload[name]
-        else:
-            payload[name] = value
-    return resigned(token, payload=payload)
-
-
-def with_header(token: str, key: SigningKey = VAULT_KEY, **changes: Any) -> str:
-    header = header_of(token)
-    for name, value in changes.items():
-        if value is ...:
-            del header[name]
-        else:
-            header[name] = value
-    return resigned(token, key, header=header)
-
-
-def splice_json(token: str, segment: int, old: bytes, new: bytes, key: SigningKey = VAULT_KEY) -> str:
-    """Edit the JSON text of one segment (for what a dict cannot express, such as repeated keys)."""
-    parts = [b64url_decode(part) for part in segments(token)[:2]]
-    if old not in parts[segment]:
-        raise AssertionError(f"{old!r} not in segment {segment}")
-    parts[segment] = parts[segment].replace(old, new, 1)
-    return sign_raw(key, parts[0], parts[1])
-
-
-def vector(name: str, comment: str, expect: str, token: str, **inputs: Any) -> dict:
-    manifest: Manifest = inputs.pop("manifest", MANIFEST)
-    case = {
-        "name": name,
-        "comment": comment,
-        "expect": expect,
-        "inputs": {
-            "token": token,
-            "manifest": json.loads(encode_manifest(manifest)),
-            "audience": manifest.origin,
-            "nonce": inputs.pop("nonce", NONCE),
-            "now": inputs.pop("now", NOW),
-            "max_skew": DEFAULT_MAX_SKEW,
-            "max_lifetime": DEFAULT_MAX_LIFETIME,
-            "seen": inputs.pop("seen", []),
-        },
-    }
-    if expect == "valid":
-        payload = payload_of(token)
-        case["subject"] = payload["sub"]
-        case["claims"] = payload["claims"]
-    if inputs:
-        raise TypeError(f"unknown inputs {sorted(inputs)}")
-    return case
 
 
 def valid_vectors() -> list[dict]:
@@ -518,6 +420,7 @@ def all_vectors() -> list[dict]:
         *header_vectors(base),
         *signature_vectors(base),
         *payload_vectors(base),
+        *claim_value_vectors(),
     ]
 
 

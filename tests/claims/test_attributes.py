@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vault.claims.attributes import ACCESSIBILITY_NEEDS, CATALOGUE, CLOTHING_SIZES, DIETS, lookup
-from vault.claims.countries import ISO_3166_ALPHA2
+from vault.protocol.countries import ISO_3166_ALPHA2
 from vault.claims.types import Context
 from vault.errors import InvalidInput
 

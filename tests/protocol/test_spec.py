@@ -1,4 +1,4 @@
-"""SPEC.md and the code say the same thing: every reason, every example message."""
+"""SPEC.md and the code say the same thing: every reason, every example message, every claim type."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from vault.protocol import Reason, decode_manifest, example, key_subject, purpose_digest
+from vault.protocol import Reason, claim_types, decode_manifest, example, key_subject, purpose_digest
 from vault.protocol.acknowledgement import Acknowledgement, RevocationAcknowledgement
+from vault.protocol.claim_types import CLAIM_TYPES, ENUMERATIONS
 from vault.protocol.jws import Header
 from vault.protocol.presentation import PresentationPayload
 from vault.protocol.revocation import NoticePayload
@@ -80,3 +81,39 @@ def test_examples_are_real_values() -> None:
     assert recommendations is not None
     assert presentation["purpose_digest"] == purpose_digest(recommendations)
     assert json.loads(examples()["presentation-header"])["jwk"] == example.pairwise_key().public_jwk
+
+
+def section(title: str) -> str:
+    return SPEC.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_every_claim_type_is_in_the_spec_and_vice_versa() -> None:
+    rows = re.findall(r"^\| `([a-z0-9_.]+)` \| (.+?) \|$", section("Claim value types"), flags=re.MULTILINE)
+    assert dict(rows) == {name: claim_type.rule for name, claim_type in CLAIM_TYPES.items()}
+    assert len(rows) == len(CLAIM_TYPES)
+
+
+@pytest.mark.parametrize("name", sorted(ENUMERATIONS))
+def test_every_enumeration_is_in_the_spec(name: str) -> None:
+    text = section("Claim value types").split(f"**{name}**, one of ", 1)[1]
+    listed = re.split(r"[;.]\n", text, maxsplit=1)[0]
+    assert re.findall(r"`([^`]+)`", listed) == list(ENUMERATIONS[name])
+
+
+def test_the_spec_states_each_pattern_as_the_code_uses_it() -> None:
+    text = " ".join(section("Claim value types").split())  # patterns may follow a line break
+    language_tag = re.sub(r"\(\?P<\w+>", "(?:", claim_types.LANGUAGE_TAG_PATTERN)  # Python-only names
+    for pattern in (
+        language_tag,
+        claim_types.EMAIL_PATTERN,
+        claim_types.POSTAL_CODE_PATTERN,
+        claim_types.POSTAL_PREFIX_PATTERN,
+    ):
+        assert f"`{pattern}`" in text
+    assert f"one of the {len(claim_types.ISO_3166_ALPHA2)} codes" in text
+    assert f"text of 1 to {claim_types.TOPIC_MAX_CHARS} characters without" in text
+
+
+def test_the_spec_manifest_example_is_the_example_age_check() -> None:
+    manifest = decode_manifest(examples()["manifest"])
+    assert manifest.purposes == (example.AGE_CHECK,)

@@ -23,38 +23,25 @@ from vault.claims.types import (
     ValueType,
 )
 from vault.errors import InvalidInput
+from vault.protocol.claim_types import (
+    ACCESSIBILITY_NEEDS,
+    CLOTHING_SIZES,
+    DIETS,
+    MAX_LANGUAGES,
+    NAME_MAX_CHARS,
+    POSTAL_CODE_MAX_CHARS,
+    POSTAL_CODE_PATTERN,
+    SHOE_SIZE_HIGH,
+    SHOE_SIZE_LOW,
+    SHOE_SIZE_STEP,
+    TOPIC_MAX_CHARS,
+    TOPIC_PATTERN,
+)
 
 Sensitivity = Literal["low", "medium", "high"]
 
 CUSTOM_PREFIX = "custom."
 _CUSTOM_NAME = re.compile(r"custom\.[a-z][a-z0-9_]{0,39}")
-
-DIETS = (
-    "vegetarian",
-    "vegan",
-    "pescatarian",
-    "halal",
-    "kosher",
-    "gluten-free",
-    "lactose-free",
-    "nut-free",
-    "low-sugar",
-    "low-salt",
-)
-ACCESSIBILITY_NEEDS = (
-    "screen-reader",
-    "high-contrast",
-    "large-text",
-    "reduced-motion",
-    "captions",
-    "audio-description",
-    "sign-language",
-    "keyboard-only",
-    "dyslexia-friendly",
-    "simple-language",
-    "wheelchair-access",
-)
-CLOTHING_SIZES = ("XXS", "XS", "S", "M", "L", "XL", "XXL", "3XL", "4XL")
 
 
 @dataclass(frozen=True)
@@ -81,8 +68,8 @@ class AttributeSpec:
 
 
 _TOPIC = Pattern(
-    max_chars=40,
-    pattern=r"[^\x00-\x1f,\[\]{}<>]+",
+    max_chars=TOPIC_MAX_CHARS,
+    pattern=TOPIC_PATTERN,
     case="lower",
     why="a topic is a short phrase without commas or brackets",
     example="running",
@@ -91,8 +78,12 @@ _TOPIC = Pattern(
 CATALOGUE: dict[str, AttributeSpec] = {
     spec.name: spec
     for spec in (
-        AttributeSpec("given_name", Text(max_chars=100, example="Ada"), "high", "Your given (first) name"),
-        AttributeSpec("family_name", Text(max_chars=100, example="Lovelace"), "high", "Your family name"),
+        AttributeSpec(
+            "given_name", Text(max_chars=NAME_MAX_CHARS, example="Ada"), "high", "Your given (first) name"
+        ),
+        AttributeSpec(
+            "family_name", Text(max_chars=NAME_MAX_CHARS, example="Lovelace"), "high", "Your family name"
+        ),
         AttributeSpec("email", Email(), "high", "Your email address"),
         AttributeSpec(
             "birthdate",
@@ -102,14 +93,17 @@ CATALOGUE: dict[str, AttributeSpec] = {
         ),
         AttributeSpec("country", Country(), "low", "The country you live in (ISO 3166-1 code, e.g. NL)"),
         AttributeSpec(
-            "region", Text(max_chars=100, example="Noord-Holland"), "low", "Your region, province or state"
+            "region",
+            Text(max_chars=NAME_MAX_CHARS, example="Noord-Holland"),
+            "low",
+            "Your region, province or state",
         ),
         AttributeSpec("city", Text(max_chars=100, example="Amsterdam"), "medium", "Your city or town"),
         AttributeSpec(
             "postal_code",
             Pattern(
-                max_chars=12,
-                pattern=r"[A-Z0-9](?:[A-Z0-9 -]{0,10}[A-Z0-9])?",
+                max_chars=POSTAL_CODE_MAX_CHARS,
+                pattern=POSTAL_CODE_PATTERN,
                 case="upper",
                 why="letters, digits, spaces and hyphens only",
                 example="1017 CT",
@@ -119,7 +113,7 @@ CATALOGUE: dict[str, AttributeSpec] = {
         ),
         AttributeSpec(
             "languages",
-            ListOf(item=LanguageTag(), max_items=16),
+            ListOf(item=LanguageTag(), max_items=MAX_LANGUAGES),
             "low",
             "Languages you read, most preferred first (BCP 47 tags, e.g. en-GB, nl)",
         ),
@@ -131,7 +125,9 @@ CATALOGUE: dict[str, AttributeSpec] = {
         ),
         AttributeSpec(
             "sizes.shoe",
-            Number(low=15, high=52, step=0.5, example="42 or 42.5 (EU sizes)"),
+            Number(
+                low=SHOE_SIZE_LOW, high=SHOE_SIZE_HIGH, step=SHOE_SIZE_STEP, example="42 or 42.5 (EU sizes)"
+            ),
             "low",
             "Your shoe size (EU)",
         ),

@@ -1,5 +1,7 @@
 """The claim catalogue: what a site may ask for, which attribute each claim comes from, and how it is
 coarsened on the way out. It is data: a new claim is a new row with a derivation, not a new code path.
+Each claim's value type is the protocol's (vault/protocol/claim_types.py), so a new claim also needs a
+row there, and sites learn its type from the same table.
 
 Minimisation is the point. A claim yields exactly its own granularity and never falls back to something
 finer: `age_over_18` is a boolean, never the birth date; `location.postal_prefix` is three characters,
@@ -13,21 +15,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vault.claims.attributes import Sensitivity
+from vault.protocol.claim_types import (
+    AGE_RANGES,
+    AGE_THRESHOLDS,
+    CLAIM_TYPES,
+    MAX_INTERESTS,
+    POSTAL_PREFIX_CHARS,
+    ClaimType,
+)
 
 ClaimValue = bool | int | float | str | list[str]
-MAX_INTERESTS = 5
-POSTAL_PREFIX_CHARS = 3
-AGE_THRESHOLDS = (13, 16, 18, 21, 65)
-AGE_RANGES = (
-    (0, 12, "under 13"),
-    (13, 17, "13-17"),
-    (18, 24, "18-24"),
-    (25, 34, "25-34"),
-    (35, 44, "35-44"),
-    (45, 54, "45-54"),
-    (55, 64, "55-64"),
-    (65, 200, "65+"),
-)
 
 
 def age_on(birthdate: str, today: dt.date) -> int:
@@ -48,6 +45,11 @@ class ClaimSpec:
     sensitivity: Sensitivity
     describe: str  # what the user is told this claim reveals, in the consent prompt
     coarser: tuple[str, ...] = field(default=())  # claims of the same family that reveal strictly less
+
+    @property
+    def value_type(self) -> ClaimType:
+        """What the value must look like on the wire: the protocol's table, which sites check too."""
+        return CLAIM_TYPES[self.name]
 
     def value_from(self, attributes: dict[str, Any], today: dt.date) -> ClaimValue | None:
         raw = attributes.get(self.attribute)

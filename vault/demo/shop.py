@@ -127,11 +127,16 @@ def shop_manifest(
             ),
             Purpose(
                 id="age-check",
-                title="Age check at checkout",
-                description="Before you buy an age-restricted product we check that you are over 18.",
-                benefit="You can buy without showing an identity document.",
+                title="Age confirmation at checkout",
+                description="Before you buy an age-restricted product, your vault states on your behalf "
+                "that you are 18 or older. It is your own statement: nobody else has checked it.",
+                benefit="You confirm your age in one step, and we never see your birth date.",
                 concept="dpv:AgeVerification",
-                claims=(ClaimRequest(name="age_over_18", required=True, why="The law requires it."),),
+                claims=(
+                    ClaimRequest(
+                        name="age_over_18", required=True, why="We may only sell these products to adults."
+                    ),
+                ),
                 retention="P1D",
                 third_parties=(),
             ),

@@ -30,6 +30,7 @@ class Reason(StrEnum):
     PURPOSE_DIGEST_MISMATCH = "purpose_digest_mismatch"
     UNDECLARED_CLAIM = "undeclared_claim"
     MISSING_CLAIM = "missing_claim"
+    BAD_CLAIM_VALUE = "bad_claim_value"
     REPLAYED = "replayed"
     REPLAY_CHECK_FAILED = "replay_check_failed"
     WRONG_SUBJECT = "wrong_subject"

@@ -10,6 +10,7 @@ import hashlib
 
 import msgspec
 
+from vault.protocol.claim_types import CLAIM_TYPES
 from vault.protocol.jwk import OkpPublicJwk
 from vault.protocol.keys import SigningKey, derive_pairwise_key
 from vault.protocol.manifest import ClaimRequest, Controller, Manifest, Purpose, ThirdParty, decode_manifest
@@ -48,11 +49,14 @@ RECOMMENDATIONS = Purpose(
 
 AGE_CHECK = Purpose(
     id="age-check",
-    title="Age check at checkout",
-    description="Before you buy an age-restricted product we check that you are over 18.",
-    benefit="You can buy without showing an identity document.",
+    title="Age confirmation at checkout",
+    description="Before you buy an age-restricted product, your vault states on your behalf that you "
+    "are 18 or older. It is your own statement: nobody else has checked it.",
+    benefit="You confirm your age in one step, and we never see your birth date.",
     concept="dpv:AgeVerification",
-    claims=(ClaimRequest(name="age_over_18", required=True, why="The law requires it for these products."),),
+    claims=(
+        ClaimRequest(name="age_over_18", required=True, why="We may only sell these products to adults."),
+    ),
     retention="P1D",
     third_parties=(),
 )
@@ -72,3 +76,40 @@ def manifest() -> Manifest:
         purposes=(RECOMMENDATIONS, AGE_CHECK),
     )
     return decode_manifest(msgspec.json.encode(built))
+
+
+# Not part of the example shop: a purpose asking for every claim of the vocabulary (all optional), and one
+# asking for a claim outside it, for the claim type vectors and tests (SPEC.md, "Claim value types").
+EVERY_CLAIM = Purpose(
+    id="account",
+    title="Fill in your account",
+    description="We fill in our account form with what your vault shares; you check it before saving.",
+    benefit="You do not have to type your details again.",
+    concept="dpv:ServiceProvision",
+    claims=tuple(
+        ClaimRequest(name=name, required=False, why="To fill in this field of the form.")
+        for name in CLAIM_TYPES
+    ),
+    retention="P1Y",
+    third_parties=(),
+)
+OUTSIDE_VOCABULARY = Purpose(
+    id="loyalty",
+    title="Loyalty programme",
+    description="We give you the discounts of your loyalty tier.",
+    benefit="You get your discounts without logging in.",
+    concept="dpv:ServiceProvision",
+    claims=(ClaimRequest(name="loyalty.tier", required=True, why="To give you your tier's discounts."),),
+    retention="P1Y",
+    third_parties=(),
+)
+
+
+def manifest_with_every_claim() -> Manifest:
+    """The example manifest with the EVERY_CLAIM and OUTSIDE_VOCABULARY purposes added."""
+    shop = manifest()
+    return decode_manifest(
+        msgspec.json.encode(
+            msgspec.structs.replace(shop, purposes=(*shop.purposes, EVERY_CLAIM, OUTSIDE_VOCABULARY))
+        )
+    )

@@ -6,13 +6,13 @@ change between tokens (header text, thumbprint, purpose digest, claim sets) is c
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from typing import Annotated
 
 import msgspec
 
+from vault.protocol.claim_types import claim_values_ok
 from vault.protocol.errors import IssueError, Reason, TokenInvalid
 from vault.protocol.jwk import key_subject
 from vault.protocol.jws import MAX_TOKEN_LENGTH, OpenedHeader, open_compact, sign_compact
@@ -46,6 +46,8 @@ NumericDate = Annotated[int, msgspec.Meta(ge=0, le=MAX_NUMERIC_DATE)]
 _JtiLength = Annotated[str, msgspec.Meta(min_length=16, max_length=64)]
 _Bounded = Annotated[str, msgspec.Meta(max_length=128)]
 _ClaimKey = Annotated[str, msgspec.Meta(max_length=64)]
+# Any claim value's JSON shape and size, checked while decoding (breaking it is `malformed`). Each claim's
+# own type is narrower and checked after the claim names (vault/protocol/claim_types.py).
 ClaimValue = (
     bool
     | Annotated[int, msgspec.Meta(ge=-MAX_SAFE_INTEGER, le=MAX_SAFE_INTEGER)]
@@ -104,22 +106,6 @@ def open_presentation(token: object) -> tuple[OpenedHeader, PresentationPayload]
     return header, payload
 
 
-def _claim_value_ok(value: object) -> bool:
-    if isinstance(value, bool):
-        return True
-    if isinstance(value, int):
-        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, str):
-        return len(value) <= MAX_CLAIM_STRING
-    if isinstance(value, list):
-        return len(value) <= MAX_LIST_ITEMS and all(
-            isinstance(item, str) and len(item) <= MAX_LIST_ITEM for item in value
-        )
-    return False
-
-
 def issue_presentation(
     key: SigningKey,
     manifest: Manifest,
@@ -157,7 +143,7 @@ def issue_presentation(
         raise IssueError("undeclared_claim")
     if not entry.required <= names:
         raise IssueError("missing_claim")
-    if not all(_claim_value_ok(value) for value in claims.values()):
+    if not claim_values_ok(claims):  # a value no site would accept: never sign it
         raise IssueError("bad_claim_value")
     purpose = entry.purpose
     subject = key_subject(key.public_jwk)

@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 
+from vault.protocol.claim_types import claim_values_ok
 from vault.protocol.errors import PresentationInvalid, Reason, TokenInvalid
 from vault.protocol.manifest import Manifest, manifest_index
 from vault.protocol.presentation import MAX_TTL, open_presentation
@@ -85,6 +86,8 @@ def verify_presentation(
         raise PresentationInvalid(Reason.UNDECLARED_CLAIM)
     if not entry.required <= claims.keys():
         raise PresentationInvalid(Reason.MISSING_CLAIM)
+    if not claim_values_ok(claims):  # each value has its claim's type (SPEC.md, "Claim value types")
+        raise PresentationInvalid(Reason.BAD_CLAIM_VALUE)
     try:
         fresh = replay.remember(header.thumbprint + "." + payload.jti, expires_at + max_skew, now)
     except Exception as error:  # fail closed, whatever the store's failure; the cause stays chained

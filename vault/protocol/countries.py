@@ -1,4 +1,5 @@
-"""ISO 3166-1 alpha-2 codes officially assigned (249). Data, not logic: kept apart so it can be diffed."""
+"""ISO 3166-1 alpha-2 codes officially assigned (249): the values `location.country` may take on the wire
+and in a profile. Data, not logic: kept apart so it can be diffed."""
 
 ISO_3166_ALPHA2 = frozenset(
     """

@@ -1,0 +1,143 @@
+"""What the vector generators share: the example shop's keys and manifest, a fixed clock, and ways to
+issue a token and then break exactly one thing about it (re-signing it afterwards where the broken rule
+is not about the signature)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import msgspec
+
+from vault.protocol import example
+from vault.protocol.b64 import b64url_decode, b64url_encode
+from vault.protocol.jws import sign_raw
+from vault.protocol.keys import SigningKey
+from vault.protocol.manifest import Manifest, encode_manifest
+from vault.protocol.presentation import issue_presentation
+from vault.site.verify import DEFAULT_MAX_LIFETIME, DEFAULT_MAX_SKEW
+
+NOW = example.NOW
+VAULT_KEY = example.pairwise_key()
+ATTACKER_KEY = SigningKey.from_seed(hashlib.sha256(b"vault example attacker key").digest())
+MANIFEST = example.manifest()
+ALL_CLAIMS = {
+    "age_over_18": True,
+    "location.country": "NL",
+    "sizes.shoe": 42,
+    "interests": ["running", "hiking"],
+}
+REQUIRED_CLAIMS = {"age_over_18": True, "location.country": "NL"}
+
+
+def fixed(label: str, size: int = 16) -> str:
+    """A reproducible base64url value standing in for random bytes."""
+    return b64url_encode(hashlib.sha256(label.encode()).digest()[:size])
+
+
+NONCE = fixed("nonce")
+
+
+def jsonb(value: Any) -> bytes:
+    return msgspec.json.encode(value)
+
+
+def segments(token: str) -> list[str]:
+    return token.split(".")
+
+
+def issued(
+    name: str,
+    *,
+    purpose: str = "recommendations",
+    claims: dict | None = None,
+    manifest: Manifest = MANIFEST,
+    **kwargs: Any,
+) -> str:
+    return issue_presentation(
+        VAULT_KEY,
+        manifest,
+        purpose,
+        example.ORIGIN,
+        kwargs.pop("nonce", NONCE),
+        ALL_CLAIMS if claims is None else claims,
+        kwargs.pop("now", NOW),
+        fixed("jti " + name),
+        **kwargs,
+    )
+
+
+def header_of(token: str) -> dict:
+    return json.loads(b64url_decode(segments(token)[0]))
+
+
+def payload_of(token: str) -> dict:
+    return json.loads(b64url_decode(segments(token)[1]))
+
+
+def resigned(token: str, key: SigningKey = VAULT_KEY, *, header: Any = None, payload: Any = None) -> str:
+    """`token` with its header and/or payload replaced (dicts are encoded compactly) and signed anew."""
+    header = header_of(token) if header is None else header
+    payload = payload_of(token) if payload is None else payload
+    return sign_raw(
+        key,
+        header if isinstance(header, bytes) else jsonb(header),
+        payload if isinstance(payload, bytes) else jsonb(payload),
+    )
+
+
+def with_payload(token: str, **changes: Any) -> str:
+    """Re-signed by the vault's key with payload members changed (a value of ... removes the member)."""
+    payload = payload_of(token)
+    for name, value in changes.items():
+        if value is ...:
+            del payload[name]
+        else:
+            payload[name] = value
+    return resigned(token, payload=payload)
+
+
+def with_header(token: str, key: SigningKey = VAULT_KEY, **changes: Any) -> str:
+    header = header_of(token)
+    for name, value in changes.items():
+        if value is ...:
+            del header[name]
+        else:
+            header[name] = value
+    return resigned(token, key, header=header)
+
+
+def splice_json(token: str, segment: int, old: bytes, new: bytes, key: SigningKey = VAULT_KEY) -> str:
+    """Edit the JSON text of one segment (for what a dict cannot express, such as repeated keys)."""
+    parts = [b64url_decode(part) for part in segments(token)[:2]]
+    if old not in parts[segment]:
+        raise AssertionError(f"{old!r} not in segment {segment}")
+    parts[segment] = parts[segment].replace(old, new, 1)
+    return sign_raw(key, parts[0], parts[1])
+
+
+def vector(name: str, comment: str, expect: str, token: str, **inputs: Any) -> dict:
+    manifest: Manifest = inputs.pop("manifest", MANIFEST)
+    case = {
+        "name": name,
+        "comment": comment,
+        "expect": expect,
+        "inputs": {
+            "token": token,
+            "manifest": json.loads(encode_manifest(manifest)),
+            "audience": manifest.origin,
+            "nonce": inputs.pop("nonce", NONCE),
+            "now": inputs.pop("now", NOW),
+            "max_skew": DEFAULT_MAX_SKEW,
+            "max_lifetime": DEFAULT_MAX_LIFETIME,
+            "seen": inputs.pop("seen", []),
+        },
+    }
+    if expect == "valid":
+        payload = payload_of(token)
+        case["subject"] = payload["sub"]
+        case["claims"] = payload["claims"]
+    if inputs:
+        raise TypeError(f"unknown inputs {sorted(inputs)}")
+    return case
