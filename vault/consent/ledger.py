@@ -26,6 +26,7 @@ Kind = Literal[
     "delivery",  # one attempt to deliver a notice, and its outcome
     "delivery_ack",  # the site's signed answer to a notice
     "forget",  # the site's pairwise identity was replaced (epoch bumped)
+    "site_changed",  # a site's manifest changed its controller, signing key or revocation endpoint
 ]
 KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
 

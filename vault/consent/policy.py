@@ -6,6 +6,11 @@ Decisions are per (origin, purpose, claim) and bound to a claim digest: the purp
 claim list, plus that one claim's request. So when a site edits a purpose, only the claims whose
 context changed are asked about again: a new optional claim asks about that claim alone, a longer
 retention asks about every claim (each was agreed to under the old retention).
+
+A remembered "allow" is also bound to the controller it was given to (the manifest's `controller`:
+name, contact, privacy policy): consent is given to a company, so when another one runs the site, every
+claim is asked about again and the prompt says who it was before. A remembered "deny" holds whoever runs
+the site: refusing needs nobody's agreement.
 """
 
 import base64
@@ -19,7 +24,7 @@ import msgspec
 import rfc8785
 
 from vault.claims.catalogue import CLAIMS, ClaimValue, Derived
-from vault.protocol.manifest import ClaimRequest, Manifest, Purpose, manifest_index
+from vault.protocol.manifest import ClaimRequest, Controller, Manifest, Purpose, manifest_index
 
 Effect = Literal["allow", "deny"]
 
@@ -32,6 +37,12 @@ def claim_digest(purpose: Purpose, claim: ClaimRequest) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()).rstrip(b"=").decode()
 
 
+@lru_cache(maxsize=64)
+def controller_binding(controller: Controller) -> str:
+    """What a decision is bound to besides the purpose: the controller as RFC 8785 JSON."""
+    return rfc8785.dumps(msgspec.to_builtins(controller)).decode()
+
+
 @dataclass(frozen=True)
 class Standing:
     """A remembered answer, as stored."""
@@ -40,6 +51,7 @@ class Standing:
     claim_digest: str
     effect: Effect
     expires_at: int
+    controller: str | None = None  # controller_binding() of whom it was given to; None: not recorded
 
 
 @dataclass(frozen=True)
@@ -66,7 +78,7 @@ class Question:
     reveals: str  # what the value reveals, from our catalogue
     sensitivity: str
     digest: str
-    asked_because: Literal["new", "changed", "expired", "always_ask"]
+    asked_because: Literal["new", "changed", "expired", "always_ask", "controller_changed"]
 
 
 @dataclass(frozen=True)
@@ -81,6 +93,7 @@ class ConsentRequired:
     questions: tuple[Question, ...]
     already_allowed: dict[str, ClaimValue]
     dropped: dict[str, str] = field(default_factory=dict)
+    previous_controller: str | None = None  # whom earlier answers were given to, if someone else
     outcome: Literal["consent_required"] = "consent_required"
 
 
@@ -116,12 +129,14 @@ def evaluate(
     not_requested = sorted(entry.required - set(names))
     if not_requested:
         return Denied("missing_required", f"purpose {purpose_id!r} requires {', '.join(not_requested)}")
+    controller = controller_binding(manifest.controller)
     remembered = {s.claim: s for s in standing if s.expires_at > now}
     expired = {s.claim for s in standing if s.expires_at <= now}
     requests = {claim.name: claim for claim in purpose.claims}
     covered: dict[str, ClaimValue] = {}
     dropped: dict[str, str] = {}
     questions: list[Question] = []
+    previous_controller: str | None = None
 
     def refuse(name: str, reason: str, message: str) -> Denied | None:
         if requests[name].required:
@@ -141,14 +156,20 @@ def evaluate(
         else:
             digest = claim_digest(purpose, requests[name])
             decision = remembered.get(name)
+            same_request = decision is not None and decision.claim_digest == digest
+            other_controller = decision is not None and decision.controller not in (None, controller)
             denial = None
-            if decision is not None and decision.claim_digest == digest and decision.effect == "deny":
+            if same_request and decision.effect == "deny":
                 denial = refuse(name, "declined", f"you declined to share {name} with this site")
-            elif decision is not None and decision.claim_digest == digest and not rules.always_ask(name):
+            elif same_request and not other_controller and not rules.always_ask(name):
                 covered[name] = derived.values[name]
             else:
-                why: Literal["new", "changed", "expired", "always_ask"]
-                if decision is not None and decision.claim_digest == digest:
+                why: Literal["new", "changed", "expired", "always_ask", "controller_changed"]
+                if other_controller and decision.effect == "allow":
+                    previous_controller = decision.controller
+                if same_request and other_controller:
+                    why = "controller_changed"
+                elif same_request:
                     why = "always_ask"
                 elif decision is not None:
                     why = "changed"
@@ -170,7 +191,7 @@ def evaluate(
         if denial is not None:
             return denial
     if questions:
-        return ConsentRequired(tuple(questions), covered, dropped)
+        return ConsentRequired(tuple(questions), covered, dropped, previous_controller)
     if not covered:
         return Denied("nothing_to_share", "nothing is left to share for this purpose")
     return Granted(covered, dropped)

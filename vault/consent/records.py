@@ -14,12 +14,12 @@ RULE_KINDS = ("never", "ask", "deny_concept", "remember")
 
 def standing_decisions(vault: Vault, origin: str, purpose_id: str) -> list[Standing]:
     rows = vault.conn.execute(
-        "SELECT claim, claim_digest, effect, expires_at FROM decisions "
+        "SELECT claim, claim_digest, effect, expires_at, controller FROM decisions "
         "WHERE origin = ? AND purpose_id = ? AND revoked_at IS NULL ORDER BY id",
         (origin, purpose_id),
     )
     # Later rows win: a new answer about the same claim replaces the old one.
-    latest = {claim: Standing(claim, digest, effect, expires) for claim, digest, effect, expires in rows}
+    latest = {row[0]: Standing(*row) for row in rows}
     return list(latest.values())
 
 
@@ -29,12 +29,14 @@ def store_decisions(
     origin: str,
     purpose_id: str,
     decisions: tuple[tuple[Question, Effect], ...],
+    controller: str,
     remember: bool,
     now: int,
     expires_at: int,
     prompt_id: str,
 ) -> None:
-    """Every answer goes to the ledger; only remembered ones become standing decisions."""
+    """Every answer goes to the ledger; only remembered ones become standing decisions, bound to the
+    `controller` (policy.controller_binding) they were given to."""
     for question, effect in decisions:
         if remember:
             conn.execute(
@@ -44,8 +46,8 @@ def store_decisions(
             )
             conn.execute(
                 "INSERT INTO decisions (origin, purpose_id, claim, claim_digest, effect, decided_at, "
-                "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (origin, purpose_id, question.claim, question.digest, effect, now, expires_at),
+                "expires_at, controller) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (origin, purpose_id, question.claim, question.digest, effect, now, expires_at, controller),
             )
         ledger.append(
             conn,

@@ -6,6 +6,7 @@ Every token is recorded in the ledger in the same transaction that commits befor
 """
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +17,15 @@ from vault.claims.catalogue import derive_claims
 from vault.claims.issuer import Issued
 from vault.consent import ledger
 from vault.consent.disclosures import record_disclosure
-from vault.consent.policy import Answer, ConsentRequired, Denied, Granted, evaluate, resolve
+from vault.consent.policy import (
+    Answer,
+    ConsentRequired,
+    Denied,
+    Granted,
+    controller_binding,
+    evaluate,
+    resolve,
+)
 from vault.consent.records import DAY, load_rules, remember_days, standing_decisions, store_decisions
 from vault.consent.sites import remember_manifest, stored_manifest
 from vault.errors import InvalidInput
@@ -27,8 +36,15 @@ from vault.protocol.jwk import key_subject
 from vault.protocol.manifest import Manifest, decode_manifest, manifest_index
 from vault.protocol.presentation import DEFAULT_TTL, NONCE_PATTERN, issue_presentation
 from vault.store import Vault
+from vault.store.database import Connection
 
 PROMPT_TTL = 600  # a prompt nobody answers in 10 minutes expires; the page must ask again
+# A page can ask in a loop with nobody answering: the prompts it leaves behind are bounded per origin and
+# in all, and an answered or expired prompt is dropped an hour after it expired (its answer is in the
+# ledger; the row only serves a retried decision).
+MAX_PENDING_PER_ORIGIN = 4
+MAX_PENDING = 32
+PROMPT_KEPT_AFTER_EXPIRY = 3600
 NewId = Callable[[], str]
 _NONCE = re.compile(NONCE_PATTERN)
 
@@ -53,6 +69,8 @@ class PromptView(msgspec.Struct, kw_only=True):
     purpose: dict[str, str]
     retention: str
     third_parties: list[dict[str, str]]
+    # Set when remembered answers for this purpose were given while another controller ran the site.
+    controller_changed_from: dict[str, str] | None = None
     questions: list[QuestionView]
     already_allowed: dict[str, Any]
     dropped: dict[str, str]
@@ -119,12 +137,13 @@ def request_presentation(
         now,
         requested,
     )
+    if isinstance(evaluation, Denied):  # nothing is written: the site asked, nobody was involved
+        return Outcome(outcome="denied", reason=evaluation.reason, message=evaluation.message)
     with vault.transaction() as conn:
-        remember_manifest(conn, manifest, now=now)
-        if isinstance(evaluation, Denied):
-            return Outcome(outcome="denied", reason=evaluation.reason, message=evaluation.message)
         if isinstance(evaluation, Granted):
+            remember_manifest(conn, manifest, now=now)
             return _issue(vault, manifest, purpose_id, nonce, evaluation, now, new_id(), prompt_id=None)
+        _make_room_for_a_prompt(conn, audience, now)
         prompt_id = new_id()
         stored = _StoredPrompt(
             manifest=msgspec.json.encode(manifest).decode(),
@@ -138,6 +157,21 @@ def request_presentation(
             (prompt_id, audience, purpose_id, msgspec.json.encode(stored).decode(), now, now + PROMPT_TTL),
         )
     return Outcome(outcome="consent_required", prompt=get_prompt(vault, prompt_id, now=now))
+
+
+def _make_room_for_a_prompt(conn: Connection, origin: str, now: int) -> None:
+    """Drops old prompts, and the oldest pending ones beyond the bounds (newest first: the one a page
+    just asked for is the one its user may be looking at)."""
+    conn.execute("DELETE FROM prompts WHERE expires_at < ?", (now - PROMPT_KEPT_AFTER_EXPIRY,))
+    for where, args, keep in (
+        ("origin = ? AND ", (origin,), MAX_PENDING_PER_ORIGIN - 1),
+        ("", (), MAX_PENDING - 1),
+    ):
+        conn.execute(
+            f"DELETE FROM prompts WHERE {where}state = 'pending' AND id NOT IN "  # noqa: S608 (fixed text)
+            f"(SELECT id FROM prompts WHERE {where}state = 'pending' ORDER BY created_at DESC, id LIMIT ?)",
+            (*args, *args, keep),
+        )
 
 
 def _issue(
@@ -216,6 +250,9 @@ def get_prompt(vault: Vault, prompt_id: str, *, now: int) -> PromptView:
         },
         retention=purpose.retention,
         third_parties=[{"name": t.name, "why": t.why} for t in purpose.third_parties],
+        controller_changed_from=(
+            None if evaluation.previous_controller is None else json.loads(evaluation.previous_controller)
+        ),
         questions=[
             QuestionView(
                 claim=q.claim,
@@ -272,11 +309,13 @@ def decide_prompt(
         if isinstance(result, Denied) and result.reason == "bad_answer":
             raise InvalidInput(result.message)
         manifest = decode_manifest(stored.manifest.encode())
+        remember_manifest(conn, manifest, now=now)
         store_decisions(
             conn,
             origin=manifest.origin,
             purpose_id=stored.purpose_id,
             decisions=resolution.decisions,
+            controller=controller_binding(manifest.controller),
             remember=answer.remember,
             now=now,
             expires_at=now + days * DAY,

@@ -2,23 +2,60 @@
 
 import msgspec
 
+from vault.consent import ledger
+from vault.protocol.jwk import jwk_thumbprint
 from vault.protocol.manifest import Manifest, decode_manifest, encode_manifest
 from vault.store import Vault
 from vault.store.database import Connection
 
+# What a site may change only in plain view: who runs it, the key it signs with, where it hears revocations.
+WATCHED_FIELDS = ("controller", "site_key", "revocation_endpoint")
 
-def remember_manifest(conn: Connection, manifest: Manifest, *, now: int) -> None:
+
+def describe_field(manifest: Manifest, field: str) -> str:
+    """A watched field in words, as the ledger and the site's view show it."""
+    if field == "controller":
+        controller = manifest.controller
+        return f"{controller.name} ({controller.contact}; {controller.privacy_policy})"
+    if field == "site_key":
+        return f"key {jwk_thumbprint(manifest.site_key)}"
+    return manifest.revocation_endpoint
+
+
+def remember_manifest(conn: Connection, manifest: Manifest, *, now: int) -> tuple[str, ...]:
     """Call inside a transaction. The manifest must already be validated (decode_manifest).
 
-    `manifest_seen_at` is when this version of the manifest was first seen: an unchanged manifest is not
-    written again (every request carries it, and rewriting it cost a third of a presentation)."""
+    Called when the user is involved (a disclosure, an answered prompt), so a site that nobody answered
+    leaves nothing behind. `manifest_seen_at` is when this version was first seen; an unchanged manifest
+    is not written again. A change to a watched field is recorded in the ledger (`site_changed`, before
+    and after) and shown in the site's view, never adopted silently. Returns the fields that changed."""
+    text = encode_manifest(manifest).decode()
+    row = conn.execute("SELECT manifest FROM sites WHERE origin = ?", (manifest.origin,)).fetchone()
+    if row is not None and row[0] == text:
+        return ()
     conn.execute(
         "INSERT INTO sites (origin, epoch, first_seen, manifest, manifest_seen_at) VALUES (?, 0, ?, ?, ?) "
-        "ON CONFLICT (origin) DO UPDATE SET "
-        "manifest = excluded.manifest, manifest_seen_at = excluded.manifest_seen_at "
-        "WHERE sites.manifest IS NOT excluded.manifest",
-        (manifest.origin, now, encode_manifest(manifest).decode(), now),
+        "ON CONFLICT (origin) DO UPDATE SET manifest = excluded.manifest, "
+        "manifest_seen_at = excluded.manifest_seen_at",
+        (manifest.origin, now, text, now),
     )
+    if row is None or row[0] is None:
+        return ()
+    before = decode_manifest(row[0].encode())
+    changed = tuple(f for f in WATCHED_FIELDS if getattr(before, f) != getattr(manifest, f))
+    for field in changed:
+        ledger.append(
+            conn,
+            at=now,
+            kind="site_changed",
+            origin=manifest.origin,
+            body={
+                "field": field,
+                "before": describe_field(before, field),
+                "after": describe_field(manifest, field),
+            },
+        )
+    return changed
 
 
 def stored_manifest(vault: Vault, origin: str) -> Manifest | None:

@@ -5,9 +5,12 @@ Rules (so old vaults keep opening): never edit a migration that has shipped; add
 get defaults. A vault written by a newer version is refused rather than guessed at.
 """
 
+import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+
+import rfc8785
 
 from vault.errors import VaultError
 from vault.store.database import Connection, schema_version, transaction
@@ -167,7 +170,23 @@ def _v3_consent(conn: Connection, ctx: MigrationContext) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v1_profile, _v2_pairwise_identities, _v3_consent]
+def _v4_decisions_bound_to_controller(conn: Connection, ctx: MigrationContext) -> None:
+    # A remembered "allow" is given to a company as well as to a purpose: the controller (RFC 8785 JSON
+    # of the manifest's `controller`) it was given to. Decisions made before this column existed are
+    # bound to the controller of the site's stored manifest, the best record of whom they were made with.
+    conn.execute("ALTER TABLE decisions ADD COLUMN controller TEXT")
+    rows = conn.execute("SELECT origin, manifest FROM sites WHERE manifest IS NOT NULL").fetchall()
+    for origin, manifest in rows:
+        controller = rfc8785.dumps(json.loads(manifest)["controller"]).decode()
+        conn.execute("UPDATE decisions SET controller = ? WHERE origin = ?", (controller, origin))
+
+
+MIGRATIONS: list[Migration] = [
+    _v1_profile,
+    _v2_pairwise_identities,
+    _v3_consent,
+    _v4_decisions_bound_to_controller,
+]
 LATEST_VERSION = len(MIGRATIONS)
 
 
