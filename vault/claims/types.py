@@ -155,7 +155,10 @@ class Number(ValueType):
         return self.check(number, ctx)
 
     def check(self, value: Any, ctx: Context) -> int | float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.refuse(value, "not a number")
+        # An int is finite at any size, and isfinite() cannot take one too large for a float.
+        if isinstance(value, float) and not math.isfinite(value):
             raise self.refuse(value, "not a number")
         if not self.low <= value <= self.high:
             raise self.refuse(value, f"outside {self.low:g} to {self.high:g}")
