@@ -13,7 +13,7 @@ from vault.consent.records import (
     remove_rule,
     set_remember_days,
 )
-from vault.consent.report import site_report
+from vault.consent.report import site_report, withdrawal_words
 from vault.consent.sites import known_sites
 from vault.errors import InvalidInput
 from vault.protocol.origin import origin_problem
@@ -38,13 +38,32 @@ def sites(state: CliState, as_json: bool) -> None:
     now = state.now()
     with state.open_vault() as vault:
         summaries = known_sites(vault)
-        holding = {s.origin: len(site_report(vault, s.origin).current(now)) for s in summaries}
+        reports = {s.origin: site_report(vault, s.origin) for s in summaries}
+    holding = {origin: len(report.current(now)) for origin, report in reports.items()}
+    waiting = {origin: len(report.pending_withdrawal()) for origin, report in reports.items()}
     if as_json:
-        print_json([msgspec.to_builtins(s) | {"current_disclosures": holding[s.origin]} for s in summaries])
+        print_json(
+            [
+                msgspec.to_builtins(s)
+                | {"current_disclosures": holding[s.origin], "withdrawals_unconfirmed": waiting[s.origin]}
+                for s in summaries
+            ]
+        )
         return
-    rows = [[s.origin, s.controller or "-", holding[s.origin], when(s.manifest_seen_at)] for s in summaries]
+    rows = [
+        [
+            s.origin,
+            s.controller or "-",
+            holding[s.origin],
+            f"{waiting[s.origin]} (asked; the site has not confirmed)" if waiting[s.origin] else "-",
+            when(s.manifest_seen_at),
+        ]
+        for s in summaries
+    ]
     print_table(
-        ["site", "controller", "holds now", "manifest since"], rows, "No site has asked for anything yet."
+        ["site", "controller", "holds now", "withdrawn, unconfirmed", "manifest since"],
+        rows,
+        "No site has asked for anything yet.",
     )
 
 
@@ -58,9 +77,10 @@ def site(state: CliState, origin: str, as_json: bool, show_all: bool) -> None:
     origin, now = _origin(origin), state.now()
     with state.open_vault() as vault:
         report = site_report(vault, origin)
-    disclosures = report.disclosures if show_all else report.current(now)
+    # Withdrawn but not confirmed: the site may still hold them, so they are shown by default.
+    disclosures = report.disclosures if show_all else report.current(now) + report.pending_withdrawal()
     if as_json:
-        print_json({"origin": origin, "disclosures": disclosures})
+        print_json({"origin": origin, "disclosures": disclosures, "changes": report.changes})
         return
     rows = [
         [
@@ -69,17 +89,24 @@ def site(state: CliState, origin: str, as_json: bool, show_all: bool) -> None:
             "\n".join(f"{k} = {_value(v)}" for k, v in d.claims.items()),
             when(d.acknowledged_keep_until or d.keep_until),
             "yes" if d.acknowledged else "no",
-            ("withdrawn" + (", acknowledged" if d.withdrawal_acknowledged else ""))
-            if d.withdrawn_at
-            else "held",
+            withdrawal_words(d, when) or "held",
         ]
-        for d in disclosures
+        for d in sorted(disclosures, key=lambda d: d.disclosed_at)
     ]
     print_table(
         ["when", "purpose", "claims", "kept until", "acknowledged", "state"],
         rows,
         f"{origin} holds nothing from you" + ("" if show_all else " now (see --all for history)."),
     )
+    for change in report.changes:
+        click.echo(f"{when(change.at)}: {_CHANGED[change.field]}: {change.after} (before: {change.before})")
+
+
+_CHANGED = {
+    "controller": "now run by",
+    "site_key": "changed its signing key",
+    "revocation_endpoint": "changed where it receives revocations",
+}
 
 
 @click.command()
@@ -133,6 +160,8 @@ def _summary(entry: ledger_module.Entry) -> str:
         return f"{len(body['presentations'])} withdrawn" + (", erasure asked" if body.get("erasure") else "")
     if entry.kind == "delivery":
         return f"attempt {body.get('attempt')}: {body.get('outcome')}"
+    if entry.kind == "site_changed":
+        return f"{body['field']}: {body['before']} -> {body['after']}"
     return ""
 
 

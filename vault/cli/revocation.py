@@ -37,8 +37,11 @@ def _outcome_json(outcome: DeliveryOutcome) -> dict[str, Any]:
 def _outcome_line(outcome: DeliveryOutcome) -> str:
     if outcome.delivered:
         erased = "; the site says it erased the data" if outcome.erased else ""
-        return f"delivered and acknowledged{erased}"
-    return f"not delivered ({outcome.error}); queued, next attempt at {_when(outcome.next_attempt_at)}"
+        return f"delivered, confirmed by the site{erased}"
+    return (
+        f"not delivered ({outcome.error}): waiting for the site's confirmation, "
+        f"next try {_when(outcome.next_attempt_at)}"
+    )
 
 
 def _revoke_json(result: RevokeResult, outcomes: dict[str, DeliveryOutcome]) -> dict[str, Any]:

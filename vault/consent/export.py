@@ -63,7 +63,7 @@ from vault.consent.export_format import (
     VaultInfo,
     schema_text,
 )
-from vault.consent.report import Disclosure, site_report
+from vault.consent.report import Disclosure, site_report, withdrawal_words
 from vault.protocol.errors import ManifestInvalid
 from vault.protocol.jwk import key_subject
 from vault.protocol.keys import derive_pairwise_key
@@ -71,6 +71,10 @@ from vault.protocol.manifest import decode_manifest, manifest_index
 from vault.store import Vault
 
 # -- reading the vault -------------------------------------------------------------------------------
+
+
+def _iso(seconds: int) -> str:
+    return _time(seconds).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _time(seconds: int) -> dt.datetime:
@@ -150,7 +154,9 @@ class _Reader:
     def sites(self) -> Iterator[Site]:
         for origin in self.origins():
             report = site_report(self.vault, origin)
-            yield msgspec.structs.replace(self.site(origin), disclosures=report.disclosures)
+            yield msgspec.structs.replace(
+                self.site(origin), disclosures=report.disclosures, changes=report.changes
+            )
 
     def consent_records(self) -> Iterator[ConsentRecord]:
         yield from self._decision_records()
@@ -204,6 +210,7 @@ class _Reader:
             validity=Validity(valid_from=_time(start), until=_time(until)),
             disclosure=disclosure.jti,
             prompt=body.get("prompt"),
+            withdrawal=withdrawal_words(disclosure, _iso),
         )
 
     def _record(

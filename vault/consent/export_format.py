@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from vault.claims.catalogue import ClaimValue
-from vault.consent.report import Disclosure
+from vault.consent.report import Disclosure, SiteChange
 from vault.protocol.manifest import Manifest
 
 FORMAT = "personal-vault-export"
@@ -60,6 +60,7 @@ class Site(_Part):
     manifest: Manifest | None
     manifest_problem: str | None  # set when a stored manifest no longer validates (it is then null)
     disclosures: list[Disclosure]
+    changes: list[SiteChange] = []  # the site changed its controller, signing key or revocation endpoint
 
 
 class Rule(_Part):
@@ -142,6 +143,8 @@ class ConsentRecord(_Part, kw_only=True):
     disclosure: str | None = None  # the presentation's jti
     prompt: str | None = None  # the prompt in which the user answered, when there was one
     replaced_by: str | None = None  # a withdrawn decision replaced by a newer answer about the same claim
+    # A withdrawn disclosure, in words: waiting for the site's confirmation (and the next try) or confirmed.
+    withdrawal: str | None = None
 
 
 class LedgerEntry(_Part):

@@ -1,7 +1,11 @@
 """What each site knows about you, folded from the ledger: every disclosure with its values, when, for
-what, until when the site may keep it, whether the site acknowledged it, and whether it was withdrawn."""
+what, until when the site may keep it, whether the site acknowledged it, and whether it was withdrawn.
 
-from typing import Any
+A withdrawal is only as good as the site's answer: until the site's signed acknowledgement of the notice
+arrives, a withdrawn disclosure is `pending` (with the outbox's next try), never shown as gone."""
+
+from collections.abc import Callable
+from typing import Any, Literal
 
 import msgspec
 
@@ -9,7 +13,8 @@ from vault.consent.ledger import entries
 from vault.store import Vault
 
 # What happened to disclosures after they were made; read from the ledger by (origin, kind).
-EVENT_KINDS = ("acknowledgement", "revocation", "delivery_ack")
+EVENT_KINDS = ("acknowledgement", "revocation", "delivery_ack", "site_changed")
+WithdrawalState = Literal["none", "pending", "confirmed"]
 
 
 class Disclosure(msgspec.Struct, kw_only=True):
@@ -24,15 +29,47 @@ class Disclosure(msgspec.Struct, kw_only=True):
     withdrawn_at: int | None = None  # a revocation notice naming it was signed
     withdrawal_acknowledged: bool = False
     erasure_requested: bool = False
+    withdrawal_state: WithdrawalState = "none"  # pending until the site's signed answer arrives
+    withdrawal_next_try_at: int | None = None  # pending: when the vault next sends the notice
+    withdrawal_confirmed_at: int | None = None  # confirmed: when the site's answer arrived
+
+
+class SiteChange(msgspec.Struct, kw_only=True):
+    """The site changed who runs it, its signing key or where it hears revocations (ledger: site_changed)."""
+
+    at: int
+    field: str  # controller | site_key | revocation_endpoint
+    before: str
+    after: str
 
 
 class SiteReport(msgspec.Struct, kw_only=True):
     origin: str
     disclosures: list[Disclosure]
+    changes: list[SiteChange] = []
 
     def current(self, now: int) -> list[Disclosure]:
         """What the site may still hold: not withdrawn and within its retention."""
         return [d for d in self.disclosures if d.withdrawn_at is None and d.keep_until > now]
+
+    def pending_withdrawal(self) -> list[Disclosure]:
+        """Withdrawn, but the site has not yet confirmed it (it may still hold them)."""
+        return [d for d in self.disclosures if d.withdrawal_state == "pending"]
+
+
+def withdrawal_words(disclosure: Disclosure, when: Callable[[int], str]) -> str | None:
+    """Where a withdrawal stands, as every view says it (None: not withdrawn). Only the site's verified
+    acknowledgement makes it "confirmed"; until then the site may still hold the values."""
+    erase = disclosure.erasure_requested
+    if disclosure.withdrawal_state == "confirmed" and disclosure.withdrawal_confirmed_at is not None:
+        done = "deleted" if erase else "withdrawn"
+        return f"{done}, confirmed by the site on {when(disclosure.withdrawal_confirmed_at)}"
+    if disclosure.withdrawal_state == "pending":
+        asked = "asked to delete" if erase else "withdrawn"
+        next_try = disclosure.withdrawal_next_try_at
+        later = "" if next_try is None else f" (next try {when(next_try)})"
+        return f"{asked} — waiting for the site's confirmation{later}"
+    return None
 
 
 def site_report(vault: Vault, origin: str) -> SiteReport:
@@ -53,6 +90,12 @@ def site_report(vault: Vault, origin: str) -> SiteReport:
         for jti, purpose_id, claims, at, expires_at, keep_until in rows
     }
     notices: dict[str, list[Disclosure]] = {}
+    changes: list[SiteChange] = []
+    next_try = dict(
+        vault.conn.execute(
+            "SELECT id, next_attempt_at FROM outbox WHERE origin = ? AND delivered_at IS NULL", (origin,)
+        ).fetchall()
+    )
     for entry in entries(vault, origin=origin, kinds=EVENT_KINDS):
         body = entry.body
         if entry.kind == "acknowledgement" and entry.ref in by_jti:
@@ -64,7 +107,14 @@ def site_report(vault: Vault, origin: str) -> SiteReport:
             for disclosure in withdrawn:
                 disclosure.withdrawn_at = entry.at
                 disclosure.erasure_requested = bool(body.get("erasure"))
+                disclosure.withdrawal_state = "pending"
+                disclosure.withdrawal_next_try_at = next_try.get(entry.ref)
         elif entry.kind == "delivery_ack":
             for disclosure in notices.get(entry.ref, []):
                 disclosure.withdrawal_acknowledged = True
-    return SiteReport(origin=origin, disclosures=list(by_jti.values()))
+                disclosure.withdrawal_state = "confirmed"
+                disclosure.withdrawal_next_try_at = None
+                disclosure.withdrawal_confirmed_at = entry.at
+        elif entry.kind == "site_changed":
+            changes.append(SiteChange(at=entry.at, **{k: body[k] for k in ("field", "before", "after")}))
+    return SiteReport(origin=origin, disclosures=list(by_jti.values()), changes=changes)
