@@ -1,24 +1,28 @@
 """A real test site that receives revocation notices, run as its own process by the end-to-end tests.
 
     python tests/consent/revocation_site.py --manifest M.json --site-key-file K --subjects S.json
-        --log received.jsonl (--port N | --fd N)
+        --log received.jsonl (--port N | --fd N) [--silent]
 
 It uses only the site library (vault.site), as a real site would: it verifies each notice against its
 manifest and the subjects it stored with each presentation (`--subjects`: JSON {jti: subject}), writes
 one JSON line per request to `--log` (so a test can count deliveries), and answers with a signed
-acknowledgement. `--fd` serves on an already bound socket inherited from the test: until this process
-listens on it, connections are refused, exactly like a site that is down. GET /health answers 200.
+acknowledgement (`--silent`: it takes each notice, writes `{"outcome": "held"}`, and never answers, as a
+site that hangs would; the caller's own timeout ends the exchange). `--fd` serves on an already bound
+socket inherited from the test: until this process listens on it, connections are refused, exactly like
+a site that is down. GET /health answers 200. `start()` runs it from a test.
 Plain http on loopback only: this is a test fixture, not a server to deploy.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import socket
+import subprocess
 import sys
 import time
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -64,8 +68,14 @@ def make_handler(args: argparse.Namespace) -> type[BaseHTTPRequestHandler]:
             if not 0 < length <= MAX_BODY:
                 self._answer(413 if length > MAX_BODY else 411, {"error": "bad_length"})
                 return
+            body = self.rfile.read(length)
+            if args.silent:
+                record({"outcome": "held"})
+                self.rfile.read(1)  # until the caller hangs up
+                self.close_connection = True
+                return
             try:
-                notice_token = json.loads(self.rfile.read(length))["notice"]
+                notice_token = json.loads(body)["notice"]
             except (ValueError, KeyError, TypeError):
                 record({"outcome": "refused", "reason": "bad_body"})
                 self._answer(400, {"error": "bad_body"})
@@ -108,16 +118,18 @@ def main(argv: list[str] | None = None) -> None:
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--port", type=int)
     where.add_argument("--fd", type=int, help="an inherited socket, already bound to a loopback address")
+    parser.add_argument("--silent", action="store_true", help="take notices and never answer")
     args = parser.parse_args(argv)
     handler = make_handler(args)
+    ThreadingHTTPServer.daemon_threads = True
     if args.fd is not None:
-        server = HTTPServer(("127.0.0.1", 0), handler, bind_and_activate=False)
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler, bind_and_activate=False)
         server.socket.close()
         server.socket = socket.socket(fileno=args.fd)
         server.server_address = server.socket.getsockname()
         server.server_activate()
     else:
-        server = HTTPServer(("127.0.0.1", args.port), handler)
+        server = ThreadingHTTPServer(("127.0.0.1", args.port), handler)
     print(f"listening on {server.server_address[0]}:{server.server_address[1]}", file=sys.stderr, flush=True)
     try:
         server.serve_forever(poll_interval=0.05)
@@ -125,6 +137,37 @@ def main(argv: list[str] | None = None) -> None:
         pass
     finally:
         server.server_close()
+
+
+def start(listener: socket.socket, directory: Path, *args: str) -> subprocess.Popen:
+    """This script in a process of its own, serving on `listener` (bound, not yet listening), once it
+    answers GET /health. `args`: the options after --fd."""
+    with (directory / "site.stderr").open("a") as stderr:  # the child keeps its own copy
+        process = subprocess.Popen(
+            [sys.executable, __file__, *args, "--fd", str(listener.fileno())],
+            pass_fds=[listener.fileno()],
+            cwd=Path(__file__).parents[2],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    deadline = time.monotonic() + 15
+    while not _healthy(listener.getsockname()[1]):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(f"the test site did not start: {(directory / 'site.stderr').read_text()}")
+        time.sleep(0.05)
+    return process
+
+
+def _healthy(port: int) -> bool:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+    try:
+        conn.request("GET", "/health")
+        return conn.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        conn.close()
 
 
 if __name__ == "__main__":

@@ -3,11 +3,9 @@ re-signing, the real HTTP transport, and the end-to-end run against a real site 
 
 from __future__ import annotations
 
-import http.client
 import json
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +15,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from tests.consent import revocation_site
 from tests.consent.test_revocation import (
     ORIGIN,
     SITE_KEY,
@@ -32,18 +31,15 @@ from tests.support import NOW, PASSPHRASE, Result
 from vault.consent import ledger
 from vault.consent.outbox import (
     LEASE_SECONDS,
-    MAX_RESPONSE_BYTES,
-    DeliveryFailed,
-    Response,
     backoff,
     deliver_due,
     endpoint_problem,
-    https_post,
     items,
     pending,
 )
 from vault.consent.report import site_report
 from vault.consent.revocation import revoke
+from vault.consent.transport import MAX_RESPONSE_BYTES, DeliveryFailed, Response, https_post
 from vault.protocol.acknowledgement import (
     RevocationAcknowledgement,
     sign_revocation_ack,
@@ -54,8 +50,6 @@ from vault.protocol.revocation import open_notice
 from vault.site import SigningKey, acknowledge_revocation
 from vault.store import Vault
 
-SITE_SCRIPT = Path(__file__).with_name("revocation_site.py")
-REPO = Path(__file__).parents[2]
 OTHER_KEY = SigningKey.from_seed(b"\x07" * 32)
 
 
@@ -338,6 +332,34 @@ def test_only_the_named_notices_and_at_most_limit(vault: Vault) -> None:
     assert [o.jti for o in deliver_due(vault, now=NOW, post=fake)] == [first.jti]
 
 
+def test_a_hanging_site_holds_up_neither_another_site_nor_a_stop(vault: Vault) -> None:
+    """The hanging site's notice is due first; the other site's is still sent (in parallel) and
+    recorded; `stop` ends the pass at once, and the notice in flight keeps its lease, unrecorded."""
+    slow_manifest, slow_site = manifest_for("https://slow.example"), Site()
+    good_manifest, good_site = manifest_for("https://good.example"), Site()
+    disclose(vault, slow_manifest, "recommendations", jti(1), site=slow_site, now=NOW - 100)
+    disclose(vault, good_manifest, "recommendations", jti(2), site=good_site, now=NOW - 100)
+    (slow,) = revoke(vault, slow_manifest.origin, now=NOW, new_id=ids("a")).notices
+    (good,) = revoke(vault, good_manifest.origin, now=NOW, new_id=ids("b")).notices
+    good_post, release = FakeSite(good_manifest, good_site), threading.Event()
+
+    def post(url: str, body: bytes, timeout: float) -> Response:
+        if url.startswith(slow_manifest.origin):
+            release.wait(10)
+            raise DeliveryFailed("timed out")
+        return good_post(url, body, timeout)
+
+    started = time.monotonic()
+    delivered = lambda: good.jti not in {item.jti for item in pending(vault)}  # noqa: E731
+    outcomes = deliver_due(vault, now=NOW, post=post, stop=delivered)
+    release.set()
+    assert time.monotonic() - started < 2
+    assert [(o.jti, o.delivered) for o in outcomes] == [(good.jti, True)]
+    (waiting,) = pending(vault)
+    assert (waiting.jti, waiting.attempts, waiting.next_attempt_at) == (slow.jti, 0, NOW + LEASE_SECONDS)
+    assert deliveries(vault, slow.jti) == []
+
+
 # -- the real transport ----------------------------------------------------------------------------
 
 
@@ -414,50 +436,16 @@ def test_https_post_refused_connection() -> None:
 # -- end to end: a real site process, the real CLI in separate processes ---------------------------
 
 
-def _health(port: int) -> bool:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-    try:
-        conn.request("GET", "/health")
-        return conn.getresponse().status == 200
-    except OSError:
-        return False
-    finally:
-        conn.close()
-
-
 def _start_site(listener: socket.socket, tmp_path: Path, manifest: Manifest, site: Site) -> subprocess.Popen:
     (tmp_path / "manifest.json").write_bytes(msgspec.json.encode(manifest))
     (tmp_path / "site-key").write_text(SITE_KEY.seed().hex())
     (tmp_path / "subjects.json").write_text(json.dumps(site.subjects))
-    with (tmp_path / "site.stderr").open("w") as stderr:  # the child keeps its own copy
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                str(SITE_SCRIPT),
-                "--manifest",
-                str(tmp_path / "manifest.json"),
-                "--site-key-file",
-                str(tmp_path / "site-key"),
-                "--subjects",
-                str(tmp_path / "subjects.json"),
-                "--log",
-                str(tmp_path / "received.jsonl"),
-                "--fd",
-                str(listener.fileno()),
-            ],
-            pass_fds=[listener.fileno()],
-            cwd=REPO,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-    deadline = time.monotonic() + 15
-    port = listener.getsockname()[1]
-    while not _health(port):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the test site did not start: {(tmp_path / 'site.stderr').read_text()}")
-        time.sleep(0.05)
-    return process
+    return revocation_site.start(
+        listener,
+        tmp_path,
+        *("--manifest", str(tmp_path / "manifest.json"), "--site-key-file", str(tmp_path / "site-key")),
+        *("--subjects", str(tmp_path / "subjects.json"), "--log", str(tmp_path / "received.jsonl")),
+    )
 
 
 @pytest.fixture

@@ -39,6 +39,20 @@ socket_option = click.option(
     help="Lock the vault after this many minutes without use (0: never).",
 )
 @click.option(
+    "--idle-lock-seconds",
+    type=click.IntRange(1, 24 * 3600),
+    default=None,
+    hidden=True,
+    help="Tests: --idle-lock in seconds.",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+    help="What goes to the log (stderr). Site origins appear only at debug.",
+)
+@click.option(
     "--allow-loopback-http", is_flag=True, hidden=True, help="Test mode: deliver notices over http."
 )
 @pass_state
@@ -48,6 +62,8 @@ def serve(
     tcp: str | None,
     locked: bool,
     idle_lock: int,
+    idle_lock_seconds: int | None,
+    log_level: str,
     allow_loopback_http: bool,
 ) -> None:
     """Run the daemon: the vault's API for the browser extension, on a private Unix socket.
@@ -62,7 +78,9 @@ def serve(
     from vault.daemon.worker import VaultWorker
     from vault.store import Vault
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s vault: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=getattr(logging, log_level.upper()), format="%(asctime)s vault: %(message)s", stream=sys.stderr
+    )
     address = TcpAddress.parse(tcp) if tcp else None
     Vault.check_present(state.home)
     path = (socket_path or default_socket_path()).absolute()
@@ -75,7 +93,7 @@ def serve(
             settings = Settings(
                 home=state.home,
                 admin_token=new_token(),
-                idle_lock_seconds=idle_lock * 60,
+                idle_lock_seconds=idle_lock * 60 if idle_lock_seconds is None else idle_lock_seconds,
                 tcp_token=new_token() if address else None,
                 allowed_hosts=address.allowed_hosts() if address else frozenset(),
                 socket_path=str(path),
@@ -94,7 +112,7 @@ def serve(
                     f"vault: bearer token {settings.tcp_token}",
                     err=True,
                 )
-            run(create_app(settings, daemon=daemon), sockets)
+            run(create_app(settings, daemon=daemon), sockets, log_level=log_level)
         finally:
             for sock in sockets:
                 sock.close()

@@ -6,14 +6,16 @@ signed with the key in the site's manifest. Each notice's new state and its ledg
 together; a crash between the POST and that commit at worst sends the same notice again, which sites
 treat as a no-op (a notice withdraws; withdrawing twice is withdrawing once).
 
-HTTPS only. Plain http reaches a site only in a test mode, and only on a loopback address.
+A site that hangs must not hold up the others: a pass serves up to MAX_PARALLEL sites at once (one
+notice at a time each, the POSTs in threads), and gives each site at most SITE_BUDGET seconds of waiting.
+
+HTTPS only (vault.consent.transport). Plain http reaches a site only in a test mode, and only on a
+loopback address.
 """
 
-import contextlib
-import http.client
-import socket
-import ssl
+import queue
 import threading
+import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Annotated
@@ -23,6 +25,7 @@ import msgspec
 
 from vault.consent import ledger
 from vault.consent.sites import stored_manifest
+from vault.consent.transport import MAX_RESPONSE_BYTES, DeliveryFailed, Response, https_post
 from vault.protocol.acknowledgement import RevocationAcknowledgement, verify_revocation_ack
 from vault.protocol.errors import TokenInvalid
 from vault.protocol.jwk import OkpPublicJwk
@@ -32,7 +35,6 @@ from vault.protocol.revocation import DEFAULT_NOTICE_TTL, open_notice, sign_revo
 from vault.protocol.strictjson import decode_unique
 from vault.store import Vault
 
-MAX_RESPONSE_BYTES = 64 * 1024
 POST_TIMEOUT = 10.0
 FIRST_RETRY = 30
 MAX_RETRY = 3600
@@ -43,21 +45,15 @@ LEASE_SECONDS = 120
 # after a long outage. Larger than the longest backoff.
 RESIGN_MARGIN = 2 * MAX_RETRY
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-
-
-@dataclass(frozen=True)
-class Response:
-    status: int
-    content_type: str
-    body: bytes
-
-
-class DeliveryFailed(Exception):
-    """The POST did not get an HTTP answer. The message is a short reason, safe to store and show."""
+MAX_PARALLEL = 4  # sites being sent to at once
+SITE_BUDGET = 3 * POST_TIMEOUT  # seconds of waiting one site gets in a pass; its other notices wait
+_POLL = 0.25  # seconds between looks at `stop` and at newly due notices while POSTs are out
 
 
 # post(url, body, timeout) -> Response; raises DeliveryFailed. Injectable so tests need no network.
+# Called from a thread of the pass's own (never the thread that holds the vault).
 Post = Callable[[str, bytes, float], Response]
+Clock = Callable[[], int]
 
 
 class _Answer(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -151,46 +147,108 @@ def endpoint_problem(url: str, origin: str, *, allow_loopback_http: bool) -> str
 def deliver_due(
     vault: Vault,
     *,
-    now: int,
+    now: int | Clock,
     post: Post | None = None,
     allow_loopback_http: bool = False,
     only: Collection[str] | None = None,
     retry_now: bool = False,
     jitter: Callable[[int], int] | None = None,
     limit: int = 100,
+    parallel: int = MAX_PARALLEL,
+    stop: Callable[[], bool] | None = None,
 ) -> list[DeliveryOutcome]:
     """One pass over due notices (`only`: just these jtis; `retry_now`: ignore backoff and leases).
 
     Every attempt is recorded in the ledger with its outcome; a success also records the site's
-    signed acknowledgement. Returns one outcome per notice attempted. `post` defaults to https_post;
-    `jitter(delay)` may add seconds to each backoff (none unless given).
+    signed acknowledgement. Returns one outcome per notice attempted (at most `limit`), in the order
+    they ended. `post` defaults to https_post; `jitter(delay)` may add seconds to each backoff (none
+    unless given). `now`: the time, or a clock read at each step (notices that fall due while the
+    pass waits on a site join it).
+
+    Up to `parallel` sites at once, one notice at a time each; the vault is used on this thread only.
+    `stop()` is checked between steps: when it is true the pass returns at once, and a notice still
+    being sent keeps its lease (as after a crash: it goes again later, which sites treat as a no-op).
     """
+    clock = now if callable(now) else lambda: now
     send = post or https_post
-    outcomes = []
-    for jti in _due(vault, now, only, retry_now, limit):
-        claimed = _claim(vault, jti, now, retry_now)
-        if claimed is None:
-            continue  # another process took it, or it was delivered meanwhile
-        status, error, answer = None, None, None
-        manifest = stored_manifest(vault, claimed.origin)
-        problem = endpoint_problem(claimed.endpoint, claimed.origin, allow_loopback_http=allow_loopback_http)
-        if manifest is None:
-            error = "no stored manifest for the site"
-        elif problem is not None:
-            error = problem
-        else:
-            try:
-                response = send(
-                    claimed.endpoint, msgspec.json.encode({"notice": claimed.token}), POST_TIMEOUT
-                )
-                status = response.status
-                answer = _check_answer(response, manifest.site_key, claimed.token, now)
-            except DeliveryFailed as failure:
-                error = str(failure)[:200]
-        outcome = _record(vault, claimed, now, status, error if answer is None else None, answer, jitter)
-        if outcome is not None:
-            outcomes.append(outcome)
+    answers: queue.SimpleQueue[_Sent] = queue.SimpleQueue()
+    sending: dict[str, _Claimed] = {}  # origin -> its notice in flight
+    waited: dict[str, float] = {}  # origin -> seconds spent waiting on it in this pass
+    tried: set[str] = set()
+    outcomes: list[DeliveryOutcome] = []
+    while stop is None or not stop():
+        if len(sending) < parallel:
+            for jti, origin in _due(vault, clock(), only, retry_now):
+                if len(sending) >= parallel or len(tried) >= limit:
+                    break
+                if jti in tried or origin in sending or waited.get(origin, 0.0) >= SITE_BUDGET:
+                    continue
+                tried.add(jti)
+                at = clock()
+                claimed = _claim(vault, jti, at, retry_now)
+                if claimed is None:
+                    continue  # another process took it, or it was delivered meanwhile
+                site_key = _site_key(vault, claimed, allow_loopback_http)
+                if isinstance(site_key, str):  # nothing to send: why not, recorded as a failed attempt
+                    outcome = _record(vault, claimed, at, None, site_key, None, jitter)
+                    outcomes += [outcome] if outcome is not None else []
+                    continue
+                sending[origin] = claimed
+                threading.Thread(
+                    target=_send, args=(send, claimed, site_key, at, answers), name="notice", daemon=True
+                ).start()
+        if not sending:
+            break
+        try:
+            sent = answers.get(timeout=_POLL)
+        except queue.Empty:
+            continue
+        claimed = sending.pop(sent.origin)
+        waited[sent.origin] = waited.get(sent.origin, 0.0) + sent.seconds
+        if sent.failure is not None:
+            raise sent.failure
+        error = sent.error if sent.answer is None else None
+        outcome = _record(vault, claimed, clock(), sent.status, error, sent.answer, jitter)
+        outcomes += [outcome] if outcome is not None else []
     return outcomes
+
+
+@dataclass(frozen=True)
+class _Sent:
+    origin: str
+    seconds: float
+    status: int | None = None
+    error: str | None = None
+    answer: tuple[str, RevocationAcknowledgement] | None = None
+    failure: BaseException | None = None  # anything but DeliveryFailed: re-raised by the pass
+
+
+def _site_key(vault: Vault, claimed: "_Claimed", allow_loopback_http: bool) -> OkpPublicJwk | str:
+    """The key the site's answer must be signed with, or why the notice cannot be sent."""
+    manifest = stored_manifest(vault, claimed.origin)
+    if manifest is None:
+        return "no stored manifest for the site"
+    problem = endpoint_problem(claimed.endpoint, claimed.origin, allow_loopback_http=allow_loopback_http)
+    return problem if problem is not None else manifest.site_key
+
+
+def _send(
+    send: Post, claimed: "_Claimed", site_key: OkpPublicJwk, now: int, answers: queue.SimpleQueue
+) -> None:
+    """One POST and the check of its answer, in a thread of its own (no vault here)."""
+    started = time.monotonic()
+    status = None
+    try:
+        response = send(claimed.endpoint, msgspec.json.encode({"notice": claimed.token}), POST_TIMEOUT)
+        status = response.status
+        answer = _check_answer(response, site_key, claimed.token, now)
+    except DeliveryFailed as failure:
+        sent = _Sent(claimed.origin, time.monotonic() - started, status, error=str(failure)[:200])
+    except BaseException as failure:
+        sent = _Sent(claimed.origin, time.monotonic() - started, failure=failure)
+    else:
+        sent = _Sent(claimed.origin, time.monotonic() - started, status, answer=answer)
+    answers.put(sent)
 
 
 @dataclass(frozen=True)
@@ -202,15 +260,16 @@ class _Claimed:
     token: str
 
 
-def _due(vault: Vault, now: int, only: Collection[str] | None, retry_now: bool, limit: int) -> list[str]:
+def _due(vault: Vault, now: int, only: Collection[str] | None, retry_now: bool) -> list[tuple[str, str]]:
+    """(jti, origin) of each notice due, the longest waiting first."""
     where = "delivered_at IS NULL" + ("" if retry_now else " AND next_attempt_at <= ?")
     args: list = [] if retry_now else [now]
-    sql = f"SELECT id FROM outbox WHERE {where} ORDER BY next_attempt_at, created_at, id"  # noqa: S608
-    due = [row[0] for row in vault.conn.execute(sql, args)]
+    sql = f"SELECT id, origin FROM outbox WHERE {where} ORDER BY next_attempt_at, created_at, id"  # noqa: S608
+    due = [(row[0], row[1]) for row in vault.conn.execute(sql, args)]
     if only is not None:
         wanted = set(only)
-        due = [jti for jti in due if jti in wanted]
-    return due[: max(0, int(limit))]
+        due = [(jti, origin) for jti, origin in due if jti in wanted]
+    return due
 
 
 def _claim(vault: Vault, jti: str, now: int, retry_now: bool) -> _Claimed | None:
@@ -319,81 +378,3 @@ def _record(
     return DeliveryOutcome(
         *notice, attempt, delivered=False, status=status, error=error, next_attempt_at=retry_at
     )
-
-
-# -- the real transport ----------------------------------------------------------------------------
-
-
-def https_post(url: str, body: bytes, timeout: float) -> Response:
-    """POST with the standard library: certificates and host names checked, no redirects followed, no
-    proxy taken from the environment, at most MAX_RESPONSE_BYTES read, and `timeout` for the whole
-    exchange (a watchdog closes the socket, so a site that answers one byte at a time cannot hold us)."""
-    parts = urlsplit(url)
-    if parts.hostname is None or parts.scheme not in ("https", "http"):
-        raise DeliveryFailed("bad endpoint URL")
-    try:
-        port = parts.port
-    except ValueError:
-        raise DeliveryFailed("bad endpoint URL") from None
-    conn: http.client.HTTPConnection
-    if parts.scheme == "https":
-        context = ssl.create_default_context()
-        conn = http.client.HTTPSConnection(parts.hostname, port, timeout=timeout, context=context)
-    else:
-        conn = http.client.HTTPConnection(parts.hostname, port, timeout=timeout)
-    expired = threading.Event()
-    connected: list[socket.socket] = []
-
-    def watchdog() -> None:
-        expired.set()
-        # The socket as connected: http.client hands it to the response and forgets it (conn.sock).
-        for sock in connected:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-    timer = threading.Timer(timeout, watchdog)
-    timer.daemon = True
-    timer.start()
-    try:
-        conn.connect()  # bounded by `timeout` itself
-        connected.append(conn.sock)
-        if expired.is_set():
-            raise DeliveryFailed("timed out")
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        conn.request("POST", parts.path or "/", body=body, headers=headers)
-        response = conn.getresponse()
-        data = b""
-        while len(data) <= MAX_RESPONSE_BYTES:
-            chunk = response.read1(MAX_RESPONSE_BYTES + 1 - len(data))
-            if not chunk:
-                break
-            data += chunk
-        if expired.is_set():
-            raise DeliveryFailed("timed out")
-        if len(data) > MAX_RESPONSE_BYTES:
-            raise DeliveryFailed("answer too large")
-        return Response(response.status, response.getheader("Content-Type", ""), data)
-    except DeliveryFailed:
-        raise
-    except Exception as error:
-        raise DeliveryFailed("timed out" if expired.is_set() else _network_reason(error)) from None
-    finally:
-        timer.cancel()
-        conn.close()
-
-
-def _network_reason(error: Exception) -> str:
-    # Fixed phrases: exception texts can carry addresses or server-controlled bytes.
-    if isinstance(error, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(error, TimeoutError):
-        return "timed out"
-    if isinstance(error, ssl.SSLError):
-        return "TLS error (certificate or handshake)"
-    if isinstance(error, socket.gaierror):
-        return "host name not found"
-    if isinstance(error, http.client.HTTPException | ValueError):
-        return "bad HTTP answer"
-    if isinstance(error, OSError):
-        return f"network error ({type(error).__name__})"
-    return f"delivery error ({type(error).__name__})"

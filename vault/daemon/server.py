@@ -126,14 +126,18 @@ def write_admin_token(socket_path: Path, token: str) -> Path:
     return path
 
 
-def run(app, sockets: list[socket.socket], *, expected_uid: int | None = None) -> None:
-    """Serves until SIGTERM or SIGINT, then finishes in-flight requests and closes the vault."""
+def run(
+    app, sockets: list[socket.socket], *, expected_uid: int | None = None, log_level: str = "info"
+) -> None:
+    """Serves until SIGTERM or SIGINT, then finishes in-flight requests and closes the vault.
+
+    uvicorn's own messages: warnings and errors (never access lines), only errors at `log_level` error."""
     config = uvicorn.Config(
         app,
         http=peer_checked(os.getuid() if expected_uid is None else expected_uid),
         loop="uvloop" if "uvloop" in sys.modules or _has_uvloop() else "asyncio",
         lifespan="on",
-        log_level="warning",
+        log_level="error" if log_level == "error" else "warning",
         access_log=False,
         server_header=False,
         proxy_headers=False,  # nothing sits in front of us; do not trust forwarded headers

@@ -1,5 +1,5 @@
 """What the daemon holds while it runs: settings, the vault worker, pairings, and its background duties
-(auto-lock when idle, delivering revocation notices)."""
+(auto-lock when idle, WAL checkpoints, and delivering revocation notices in a task of its own)."""
 
 from __future__ import annotations
 
@@ -144,15 +144,20 @@ class Daemon:
 
     async def _on_second_connection(self, work: Callable[[Vault], T]) -> T | None:
         """work(vault) in a thread, on a second connection to the open vault (None when it is locked):
-        slow work (network waits, checkpoints) never holds up requests on the worker's connection."""
+        slow work (network waits, checkpoints) never holds up requests on the worker's connection. The
+        connection is closed on that thread, when the work ends, even if the caller was cancelled."""
         try:
             other = await self.worker.call(lambda v: v.another_connection(), touch=False)
         except VaultLocked:
             return None
-        try:
-            return await asyncio.to_thread(work, other)
-        finally:
-            other.close()
+
+        def run() -> T:
+            try:
+                return work(other)
+            finally:
+                other.close()
+
+        return await asyncio.to_thread(run)
 
     async def checkpoint_once(self, min_wal_bytes: int = CHECKPOINT_WAL_BYTES) -> bool:
         """Copies the WAL into the database, off every request's path (the worker's connection has
@@ -168,37 +173,51 @@ class Daemon:
         return done is not None
 
     async def deliver_once(self) -> int:
-        """One outbox pass."""
-        now = self.clock()
+        """One outbox pass, on a second connection. It ends as soon as the vault locks (that connection
+        holds the key too), and leaves what was in flight to its lease."""
         outcomes = await self._on_second_connection(
             lambda vault: deliver_due(
-                vault, now=now, post=self.post, allow_loopback_http=self.settings.allow_loopback_http
+                vault,
+                now=self.clock,
+                post=self.post,
+                allow_loopback_http=self.settings.allow_loopback_http,
+                stop=lambda: self.worker.locked,
             )
         )
         for outcome in outcomes or []:
-            log.info(
-                "revocation notice for %s: %s",
-                outcome.origin,
-                "delivered" if outcome.delivered else f"not delivered ({outcome.error})",
-            )
+            # The notice's id only: which sites a user deals with is theirs (origins at debug level).
+            result = "delivered" if outcome.delivered else f"not delivered ({outcome.error})"
+            log.info("revocation notice %s: %s", outcome.jti, result)
+            log.debug("revocation notice %s went to %s", outcome.jti, outcome.origin)
         return len(outcomes or [])
 
     async def run_background(self) -> None:
-        """Auto-lock, checkpoints and delivery, until cancelled."""
-        last_delivery = 0.0
+        """Auto-lock and checkpoints every TICK, until cancelled. Delivery runs as a task of its own, so
+        a site that hangs never delays a lock."""
+        delivery = asyncio.create_task(self._deliver_forever())
+        try:
+            while True:
+                await asyncio.sleep(TICK)
+                try:
+                    await self.lock_if_idle()
+                    await self.checkpoint_once()
+                except Exception as e:  # a duty that fails must not stop the others; it runs again next tick
+                    log.error("background duty failed: %s", type(e).__name__)
+        finally:
+            delivery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await delivery
+
+    async def _deliver_forever(self) -> None:
+        """One pass at a time: now, then whenever notices are wanted or the interval has passed."""
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.deliveries_wanted.wait(), timeout=TICK)
+            self.deliveries_wanted.clear()
             try:
-                await self.lock_if_idle()
-                await self.checkpoint_once()
-                wanted = self.deliveries_wanted.is_set()
-                if wanted or time.monotonic() - last_delivery >= self.settings.delivery_interval:
-                    self.deliveries_wanted.clear()
-                    last_delivery = time.monotonic()
-                    await self.deliver_once()
-            except Exception as e:  # a duty that fails must not stop the others; it runs again next tick
-                log.error("background duty failed: %s", type(e).__name__)
+                await self.deliver_once()
+            except Exception as e:
+                log.error("delivering notices failed: %s", type(e).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.deliveries_wanted.wait(), timeout=self.settings.delivery_interval)
 
 
 DaemonDep = NamedDependency[Daemon]  # how route handlers ask for it
