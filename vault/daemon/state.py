@@ -112,6 +112,8 @@ class Daemon:
         rather than queueing for it). The attempt runs in its own task: a caller that goes away cannot
         end it before its bookkeeping is done."""
         attempt = asyncio.ensure_future(self._unlock_attempt(passphrase))
+        # Retrieved here too, so an attempt whose caller left does not log "never retrieved".
+        attempt.add_done_callback(lambda task: task.cancelled() or task.exception())
         return await asyncio.shield(attempt)
 
     async def _unlock_attempt(self, passphrase: str) -> bool:
