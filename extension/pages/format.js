@@ -107,3 +107,15 @@ export function sentence(text) {
   const value = String(text ?? "");
   return value.charAt(0).toUpperCase() + value.slice(1);
 }
+
+// The prompt's one-line summary of how long and with whom: "Kept 30 days · shared with 2 third parties".
+export function keptAndSharedWords(retention, thirdParties = []) {
+  const n = thirdParties.length;
+  const shared = n === 0 ? "no third parties" : `shared with ${n} third ${n === 1 ? "party" : "parties"}`;
+  return `Kept ${retentionWords(retention)} · ${shared}`;
+}
+
+// When the company behind a site changed since the user decided: "This site is now run by B (before: A)".
+export function controllerChangeWords(controller, before) {
+  return `This site is now run by ${controller?.name ?? "someone else"} (before: ${before?.name ?? "someone else"})`;
+}

@@ -1,22 +1,30 @@
 // The consent prompt: who asks, why, what they get, and each claim with the exact value that would be
-// sent. The user can untick optional claims, choose "just this time" or "remember", Share or Deny.
+// sent. Private by default: required claims start on, optional ones off, and the user switches on what
+// they want to add; then "just this time" or "remember", Share or Deny (two equal buttons).
 // Closing the window counts as Deny (this time only): the worker answers the page at once.
 //
 // Keyboard: focus starts on the purpose's title; Tab walks the switches, the choice, then Deny and
-// Share; Enter in the form shares (Share is the submit button), Escape denies.
+// Share; Enter in the form shares (Share is the submit button), Escape denies (this time only).
+//
+// Like browsers' permission prompts, the prompt ignores input for INPUT_DELAY_MS after it appears and
+// after it regains focus: its buttons and switches are disabled meanwhile, so a page cannot open it under
+// the user's fingers and have a key press or click meant for the page share something. Escape and
+// closing the window stay immediate: they only deny, this time.
 
 import { Action, ask } from "./api.js";
 import { $, h, replace } from "./dom.js";
-import { claimLabel, retentionWords, sentence, siteName, timeText, valueHint, valueText } from "./format.js";
+import { claimLabel, controllerChangeWords, keptAndSharedWords, retentionWords, sentence, siteName, timeText, valueHint, valueText } from "./format.js";
 
 const app = $("#app");
 const promptId = new URLSearchParams(location.search).get("id") ?? "";
 const CLOSE_AFTER_MS = 1500;
+const INPUT_DELAY_MS = 1000;
 
 const WHY_ASKED = {
   changed: "The site changed what it asks for since you last decided.",
   expired: "Your earlier decision has expired.",
   always_ask: "You are always asked before this is shared.",
+  controller_changed: "You decided this when the site was run by someone else.",
 };
 
 // A letter for the site's badge: the host's first letter, or the controller's for an IP address.
@@ -26,8 +34,9 @@ function siteInitial(view) {
   return letter.charAt(0).toUpperCase();
 }
 
-function controllerLine(controller) {
-  const parts = [h("span", { class: "muted" }, "Run by ", h("strong", {}, controller.name))];
+// The controller's contact and privacy policy, as links where they are addresses.
+function controllerContacts(controller) {
+  const parts = [];
   if (controller.contact) {
     const mail = /^[^\s@]+@[^\s@]+$/.test(controller.contact);
     parts.push(mail ? h("a", { href: `mailto:${controller.contact}` }, controller.contact) : h("span", {}, controller.contact));
@@ -35,7 +44,30 @@ function controllerLine(controller) {
   if (/^https:\/\//.test(controller.privacy_policy ?? "")) {
     parts.push(h("a", { href: controller.privacy_policy, target: "_blank", rel: "noopener noreferrer" }, "Privacy policy"));
   }
-  return h("p", { class: "controller small" }, parts.flatMap((part, i) => (i ? [h("span", { "aria-hidden": "true" }, " · "), part] : [part])));
+  return parts;
+}
+
+function dotted(parts) {
+  return parts.flatMap((part, i) => (i ? [h("span", { "aria-hidden": "true" }, " · "), part] : [part]));
+}
+
+function controllerLine(controller) {
+  const parts = [h("span", { class: "muted" }, "Run by ", h("strong", {}, controller.name)), ...controllerContacts(controller)];
+  return h("p", { class: "controller small" }, dotted(parts));
+}
+
+// Remembered answers were given to another company: say so first, with the new one's contacts.
+function controllerChangeNotice(view) {
+  const before = view.controller_changed_from;
+  if (!before) return null;
+  const contacts = controllerContacts(view.controller);
+  return h(
+    "div",
+    { class: "notice warn controller-change", id: "controller-change", role: "note" },
+    h("p", {}, h("strong", {}, controllerChangeWords(view.controller, before))),
+    h("p", { class: "small" }, `What you decided before was for ${before.name}, so you are asked again.`),
+    contacts.length ? h("p", { class: "controller small" }, dotted(contacts)) : null,
+  );
 }
 
 function questionRow(question, index) {
@@ -51,7 +83,7 @@ function questionRow(question, index) {
       id,
       name: "claim",
       value: question.claim,
-      checked: true,
+      checked: question.required, // private by default: the user switches on what to add
       role: "switch",
       "aria-describedby": `${id}-about`,
       dataset: { required: question.required ? "yes" : "no" },
@@ -148,11 +180,13 @@ function render(view) {
   const questions = view.questions ?? [];
   const anyRequired = questions.some((q) => q.required);
   const warning = h("p", { class: "notice warn", hidden: true, role: "status" }, "You switched off something this purpose requires, so nothing will be shared.");
-  const shareButton = h("button", { type: "submit", class: "button primary", id: "share" }, "Share");
-  const denyButton = h("button", { type: "button", class: "button", id: "deny" }, "Deny");
+  // Two equal answers: neither is the coloured default.
+  const shareButton = h("button", { type: "submit", class: "button answer", id: "share" }, "Share");
+  const denyButton = h("button", { type: "button", class: "button answer", id: "deny" }, "Deny");
   const form = h(
     "form",
     { class: "prompt", "aria-labelledby": "title" },
+    controllerChangeNotice(view),
     h(
       "header",
       { class: "site" },
@@ -164,6 +198,7 @@ function render(view) {
       { class: "section intro" },
       h("p", { class: "asks" }, "asks to use some of your information for"),
       h("h1", { id: "title", tabindex: "-1" }, view.purpose.title),
+      h("p", { class: "summary", id: "summary" }, keptAndSharedWords(view.retention, view.third_parties ?? [])),
       h("p", {}, view.purpose.description),
       h("p", { class: "benefit" }, h("strong", {}, "What you get: "), view.purpose.benefit),
     ),
@@ -171,7 +206,7 @@ function render(view) {
       "section",
       { class: "section", "aria-labelledby": "shared-heading" },
       h("h2", { id: "shared-heading" }, "What would be shared"),
-      h("p", { class: "small muted" }, "Exactly these values, nothing more. Switch off what you would rather keep."),
+      h("p", { class: "small muted" }, "Exactly these values, nothing more. Optional items start off: switch on what you want to share."),
       h("ul", { class: "claims" }, questions.map(questionRow)),
       anyRequired ? h("p", { class: "small muted required-note" }, "Items marked ", h("span", { class: "tag required" }, "Required"), " are needed for this purpose: switching one off means nothing is shared.") : null,
       warning,
@@ -186,41 +221,83 @@ function render(view) {
     ),
   );
 
-  form.addEventListener("change", () => {
+  const updateShareLabel = () => {
     const droppedRequired = [...form.querySelectorAll('input[name="claim"][data-required="yes"]')].some((box) => !box.checked);
     const anyChecked = [...form.querySelectorAll('input[name="claim"]')].some((box) => box.checked) || Object.keys(view.already_allowed ?? {}).length > 0;
     warning.hidden = !droppedRequired;
     shareButton.textContent = droppedRequired || !anyChecked ? "Share nothing" : "Share";
-  });
+  };
+  form.addEventListener("change", updateShareLabel);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    submit(view, form, true);
+    submit(view, form, { share: true });
   });
-  denyButton.addEventListener("click", () => submit(view, form, false));
+  denyButton.addEventListener("click", () => submit(view, form, { share: false }));
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && !form.dataset.busy) {
       event.preventDefault();
-      submit(view, form, false);
+      submit(view, form, { share: false, once: true }); // like closing the window: at once, never remembered
     }
   });
 
   replace(app, form);
+  updateShareLabel();
+  ignoreInputAtFirst(form);
   document.title = `${siteName(view.origin)} asks: ${view.purpose.title} · Personal Vault`;
   $("#title").focus();
 }
 
-async function submit(view, form, share) {
-  if (form.dataset.busy) return;
+// The form's controls are enabled only while it is neither answering nor waiting out INPUT_DELAY_MS.
+function syncControls(form) {
+  const off = Boolean(form.dataset.busy || form.dataset.waiting);
+  for (const control of form.querySelectorAll("button, input")) control.disabled = off;
+}
+
+// Input within INPUT_DELAY_MS of the prompt appearing, or of its window regaining focus, does nothing:
+// the controls are disabled (a disabled control drops a click or key press; nothing is queued), and a
+// capturing listener drops clicks and Enter/Space anywhere else (the controller's links). Escape and Tab
+// pass. The performance marks let the tests measure the delay.
+function ignoreInputAtFirst(form) {
+  let timer = null;
+  const hold = () => {
+    clearTimeout(timer);
+    form.dataset.waiting = "yes";
+    syncControls(form);
+  };
+  const restart = () => {
+    hold();
+    performance.mark("prompt-input-delay");
+    timer = setTimeout(() => {
+      delete form.dataset.waiting;
+      syncControls(form);
+      performance.mark("prompt-input-enabled");
+    }, INPUT_DELAY_MS);
+  };
+  const drop = (event) => {
+    if (!form.dataset.waiting) return;
+    if (event.type === "keydown" && event.key !== "Enter" && event.key !== " ") return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+  };
+  for (const type of ["click", "auxclick", "keydown", "submit"]) window.addEventListener(type, drop, true);
+  window.addEventListener("blur", hold);
+  window.addEventListener("focus", restart);
+  document.addEventListener("visibilitychange", () => (document.visibilityState === "visible" ? restart() : hold()));
+  restart();
+}
+
+async function submit(view, form, { share, once = false }) {
+  if (form.dataset.busy || (share && form.dataset.waiting)) return; // only a denial (Escape) may come early
   form.dataset.busy = "yes";
-  for (const button of form.querySelectorAll("button")) button.disabled = true;
+  syncControls(form);
   const claims = share ? [...form.querySelectorAll('input[name="claim"]:checked')].map((box) => box.value) : [];
-  const remember = form.querySelector('input[name="remember"]:checked')?.value === "remember";
+  const remember = !once && form.querySelector('input[name="remember"]:checked')?.value === "remember";
   try {
     const answer = await ask(Action.promptDecide, { id: view.id, share, claims, remember });
     showDone(view, answer);
   } catch (error) {
     delete form.dataset.busy;
-    for (const button of form.querySelectorAll("button")) button.disabled = false;
+    syncControls(form);
     const message = error.code === "vault_locked" ? "Your vault is locked. Unlock it from the toolbar button, then answer again." : `${sentence(error.message)}${error.hint ? ` (${error.hint})` : ""}`;
     form.querySelector(".actions .error")?.remove();
     form.querySelector(".actions").prepend(h("p", { class: "notice error error", role: "alert" }, message));

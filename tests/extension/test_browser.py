@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -26,13 +27,15 @@ from vault.site import InMemoryReplayStore, acknowledge_presentation, make_nonce
 
 pytestmark = pytest.mark.slow
 
+PROMPT_VIEW = {"width": 480, "height": 760}
 PAGE_RESULT_KEYS = {"granted": {"outcome", "token"}, "denied": {"outcome", "reason", "message"}}
 
 
 def wait_for_prompt(browser: Browser) -> Any:
+    """The next consent prompt, once it takes input (it ignores input for a second after it appears)."""
     prompt = browser.context.wait_for_event("page", timeout=WAIT_MS)
-    prompt.set_viewport_size({"width": 480, "height": 760})
-    prompt.wait_for_selector("#share", timeout=WAIT_MS)
+    prompt.set_viewport_size(PROMPT_VIEW)
+    prompt.wait_for_selector("#share:enabled", timeout=WAIT_MS)
     return prompt
 
 
@@ -54,7 +57,7 @@ def verified_claims(site: ShopSite, token: str, nonce: str) -> dict[str, Any]:
     return seen.claims
 
 
-def test_first_visit_prompts_with_exact_values_then_shares_only_what_stays_ticked(
+def test_first_visit_prompts_with_exact_values_then_shares_only_what_is_switched_on(
     browser: Browser, site: ShopSite
 ) -> None:
     page = browser.site_page(site.url)
@@ -67,6 +70,9 @@ def test_first_visit_prompts_with_exact_values_then_shares_only_what_stays_ticke
     assert "127.0.0.1" in text and "Test Shoes B.V." in text and "Shoe recommendations" in text
     assert "You see shoes that fit" in text  # the benefit
     assert "30 days" in text and "Example Analytics B.V." in text
+    # How long and with whom, without scrolling: a summary line near the top.
+    assert prompt.inner_text("#summary") == "Kept 30 days · shared with 1 third party"
+    assert prompt.locator("#summary").bounding_box()["y"] < PROMPT_VIEW["height"] / 2
     values = {
         prompt.locator(f"#claim-{i}").get_attribute("value"): prompt.inner_text(
             f"li.claim:nth-child({i + 1}) .value"
@@ -75,11 +81,21 @@ def test_first_visit_prompts_with_exact_values_then_shares_only_what_stays_ticke
     }
     assert values == {"age_over_18": "Yes", "location.country": "NL", "sizes.shoe": "42", "interests": "jazz"}
     assert prompt.evaluate("() => document.activeElement.id") == "title"  # focus on open
+    # Private by default: only the required claims start switched on.
+    assert [prompt.is_checked(f"#claim-{i}") for i in range(4)] == [True, True, False, False]
+    # Share and Deny weigh the same: one style, one size, neither the coloured default.
+    share, deny = prompt.locator("#share"), prompt.locator("#deny")
+    assert share.get_attribute("class") == deny.get_attribute("class") == "button answer"
+    assert share.bounding_box()["width"] == deny.bounding_box()["width"]
+    assert share.bounding_box()["height"] == deny.bounding_box()["height"]
+    assert share.evaluate("e => getComputedStyle(e).backgroundColor") == deny.evaluate(
+        "e => getComputedStyle(e).backgroundColor"
+    )
     screenshot_both_schemes(prompt, "prompt")
     prompt.set_viewport_size({"width": 480, "height": 1200})
     save_screenshot(prompt, "prompt-whole")
 
-    prompt.uncheck("#claim-3")  # interests: optional
+    prompt.check("#claim-2")  # sizes.shoe: optional; interests stays off
     prompt.click('label.option:has-text("Remember for this site")')
     assert prompt.is_checked("input[value=remember]")
     prompt.click("#share")
@@ -106,6 +122,120 @@ def test_first_visit_prompts_with_exact_values_then_shares_only_what_stays_ticke
     }
     assert len([p for p in browser.context.pages if "prompt.html" in p.url and not p.is_closed()]) == 0
     assert len(browser.context.pages) <= pages_before
+
+
+PROMPT_CONTROLS = ["#share", "#deny", "#claim-0", "#claim-1", "#claim-2", "#claim-3", "input[value=remember]"]
+INPUT_DELAY_MS = 1000  # extension/pages/prompt.js INPUT_DELAY_MS
+SET_VISIBILITY = """state => {
+  Object.defineProperty(document, "visibilityState", { value: state, configurable: true });
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""
+
+
+def marks(prompt: Any) -> dict[str, float]:
+    """The prompt's performance marks (ms since its window started loading), the last of each name."""
+    entries = prompt.evaluate("() => performance.getEntriesByType('mark').map(m => [m.name, m.startTime])")
+    return dict(entries)
+
+
+def is_settled(page: Any) -> bool:
+    return not page.evaluate(
+        "() => Promise.race([window.pending.then(() => false),"
+        " new Promise(r => setTimeout(() => r(true), 50))])"
+    )
+
+
+def try_to_share(prompt: Any) -> None:
+    """Everything that would share, or switch something on, from the keyboard and the mouse, as fast as
+    Playwright sends it: Tab then Enter (the reported attack), Space, clicks on an optional switch, on
+    "Remember" and on Share, and Enter again."""
+    targets = ["#claim-3", "label.option:has(input[value=remember])", "#share"]
+    points = prompt.evaluate(
+        "selectors => selectors.map(s => { const r = document.querySelector(s).getBoundingClientRect();"
+        " return [r.x + r.width / 2, r.y + r.height / 2]; })",
+        targets,
+    )
+    prompt.keyboard.press("Tab")
+    prompt.keyboard.press("Enter")
+    prompt.keyboard.press(" ")
+    for x, y in points:
+        prompt.mouse.click(x, y)
+    prompt.keyboard.press("Enter")
+
+
+def assert_nothing_happened(prompt: Any, page: Any, daemon, site: ShopSite) -> None:
+    assert prompt.is_visible("#share"), "the prompt is still there"
+    assert [prompt.is_checked(f"#claim-{i}") for i in range(4)] == [True, True, False, False]
+    assert prompt.is_checked("input[value=once]")
+    assert not is_settled(page), "the page got an answer"
+    kinds = {e["kind"] for e in admin_call(daemon, "GET", f"/v1/ledger?origin={quote(site.origin, safe='')}")}
+    assert not kinds & {"disclosure", "consent"}, kinds
+    assert len(admin_call(daemon, "GET", "/v1/prompts")) == 1  # still waiting for the user
+
+
+def test_the_prompt_ignores_input_for_a_second_after_it_appears_and_after_it_regains_focus(
+    browser: Browser, site: ShopSite, daemon
+) -> None:
+    page = browser.site_page(site.url)
+    nonce = make_nonce()
+    start_request(page, nonce)
+    prompt = browser.context.wait_for_event("page", timeout=WAIT_MS)
+    prompt.set_viewport_size({"width": 480, "height": 1200})  # every control in view for the mouse
+    prompt.wait_for_selector("#share", state="attached", timeout=WAIT_MS)  # drawn, not yet taking input
+    started = time.time() * 1000
+    try_to_share(prompt)
+    finished = time.time() * 1000
+    disabled = [prompt.is_disabled(selector) for selector in PROMPT_CONTROLS]
+    opened_at = prompt.evaluate("() => performance.timeOrigin")  # the window started loading (epoch ms)
+    drawn = marks(prompt)["prompt-input-delay"]
+    sent = (started - opened_at, finished - opened_at)
+    print(f"\nprompt opened at 0 ms, drawn at {drawn:.0f} ms; input sent at {sent[0]:.0f}-{sent[1]:.0f} ms")
+    assert sent[1] < drawn + INPUT_DELAY_MS, "the test was too slow to try within the delay"
+    assert disabled == [True] * len(PROMPT_CONTROLS), disabled
+
+    prompt.wait_for_selector("#share:enabled", timeout=WAIT_MS)
+    enabled = marks(prompt)["prompt-input-enabled"]
+    print(f"controls enabled at {enabled:.0f} ms ({enabled - drawn:.0f} ms after the prompt was drawn)")
+    assert enabled - drawn >= INPUT_DELAY_MS
+    assert_nothing_happened(prompt, page, daemon, site)
+
+    # The window loses focus, and regains it: a second without input again. Headless Chromium gives a
+    # window neither focus nor visibility changes (bring_to_front, minimising it through CDP: no events),
+    # so the test sends the events a browser would.
+    prompt.evaluate("() => window.dispatchEvent(new Event('blur'))")
+    assert [prompt.is_disabled(selector) for selector in PROMPT_CONTROLS] == [True] * len(PROMPT_CONTROLS)
+    prompt.set_viewport_size(PROMPT_VIEW)
+    screenshot_both_schemes(prompt, "prompt-waiting")  # stays disabled until the window has focus again
+    prompt.set_viewport_size({"width": 480, "height": 1200})
+    prompt.evaluate("() => window.dispatchEvent(new Event('focus'))")
+    started = time.time() * 1000 - opened_at
+    try_to_share(prompt)
+    finished = time.time() * 1000 - opened_at
+    disabled = [prompt.is_disabled(selector) for selector in PROMPT_CONTROLS]
+    refocused = marks(prompt)["prompt-input-delay"]
+    print(f"refocused at {refocused:.0f} ms; input sent at {started:.0f}-{finished:.0f} ms")
+    assert finished < refocused + INPUT_DELAY_MS, "the test was too slow to try within the delay"
+    assert disabled == [True] * len(PROMPT_CONTROLS), disabled
+    prompt.wait_for_selector("#share:enabled", timeout=WAIT_MS)
+    enabled = marks(prompt)["prompt-input-enabled"]
+    print(f"controls enabled at {enabled:.0f} ms ({enabled - refocused:.0f} ms after focus came back)")
+    assert enabled - refocused >= INPUT_DELAY_MS
+    assert_nothing_happened(prompt, page, daemon, site)
+
+    # The same when the window is hidden and shown again (visibilitychange).
+    for state in ("hidden", "visible"):
+        prompt.evaluate(SET_VISIBILITY, state)
+        assert prompt.is_disabled("#share")
+    try_to_share(prompt)
+    assert prompt.is_disabled("#share")
+    prompt.wait_for_selector("#share:enabled", timeout=WAIT_MS)
+    assert_nothing_happened(prompt, page, daemon, site)
+
+    # After the delay the prompt works as usual: Enter shares what is switched on (the required claims).
+    prompt.focus("#claim-0")
+    prompt.keyboard.press("Enter")
+    token = granted_token(result(page), site)
+    assert verified_claims(site, token, nonce) == {"age_over_18": True, "location.country": "NL"}
 
 
 def test_deny_gives_the_page_a_denial_and_no_token(browser: Browser, site: ShopSite) -> None:
@@ -172,7 +302,9 @@ def test_locked_vault_waits_until_the_popup_unlocks_it(browser: Browser, site: S
     popup.fill("#passphrase", "not the passphrase")
     popup.press("#passphrase", "Enter")
     popup.wait_for_selector("text=That passphrase is not right")
-    time.sleep(1.1)  # the daemon makes a wrong passphrase wait a second before the next try
+    # The daemon makes a wrong passphrase wait a second before the next try, on a whole-second clock
+    # rounded up a tick (vault/daemon/state.py): up to 2 s.
+    time.sleep(2.1)
     popup.fill("#passphrase", PASSPHRASE)
     popup.press("#passphrase", "Enter")
 

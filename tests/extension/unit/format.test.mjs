@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { claimLabel, retentionWords, valueHint, valueText } from "../../../extension/pages/format.js";
+import { claimLabel, controllerChangeWords, keptAndSharedWords, retentionWords, valueHint, valueText } from "../../../extension/pages/format.js";
 
 test("retention in plain words", () => {
   const cases = {
@@ -33,4 +33,16 @@ test("claim names and values as a person reads them", () => {
   assert.equal(valueText("NL"), "NL");
   assert.equal(valueHint("location.country", "NL"), "Netherlands");
   assert.equal(valueHint("sizes.shoe", 42), "");
+});
+
+test("the prompt's summary line: how long and with whom", () => {
+  assert.equal(keptAndSharedWords("P30D", [{ name: "A" }, { name: "B" }]), "Kept 30 days · shared with 2 third parties");
+  assert.equal(keptAndSharedWords("P1Y", [{ name: "A" }]), "Kept 1 year · shared with 1 third party");
+  assert.equal(keptAndSharedWords("P1D", []), "Kept 1 day · no third parties");
+  assert.equal(keptAndSharedWords("P1D"), "Kept 1 day · no third parties");
+});
+
+test("a new company behind the site, named with the one before", () => {
+  const now = { name: "New Shoes Ltd", contact: "privacy@new.test", privacy_policy: "https://new.test/privacy" };
+  assert.equal(controllerChangeWords(now, { name: "Test Shoes B.V." }), "This site is now run by New Shoes Ltd (before: Test Shoes B.V.)");
 });
