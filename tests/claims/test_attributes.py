@@ -7,9 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vault.claims.attributes import ACCESSIBILITY_NEEDS, CATALOGUE, CLOTHING_SIZES, DIETS, lookup
-from vault.protocol.countries import ISO_3166_ALPHA2
 from vault.claims.types import Context
 from vault.errors import InvalidInput
+from vault.protocol.countries import ISO_3166_ALPHA2
 
 TODAY = dt.date(2026, 11, 22)
 CTX = Context(today=TODAY)
@@ -86,6 +86,8 @@ def test_canonical_values_round_trip_through_text_and_json(name: str) -> None:
         ("languages", "e", "BCP 47"),
         ("languages", "en--GB", "BCP 47"),
         ("languages", "englishlanguage", "BCP 47"),
+        ("languages", "aa-000u-\u0660000", "BCP 47"),  # an Arabic-Indic digit is not a BCP 47 digit
+        ("languages", "\u212a", "BCP 47"),  # the Kelvin sign is not the letter k
         ("languages", "en-GB,", "en-GB"),  # a trailing comma is fine: the list is en-GB
         ("languages", "[1, 2]", "BCP 47"),
         ("languages", "[not json", "JSON array"),

@@ -1,13 +1,29 @@
 """Claims derived from the profile: exactly their own granularity, never finer, never guessed."""
 
+import contextlib
 import datetime as dt
+from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vault.claims.attributes import CATALOGUE as ATTRIBUTES
 from vault.claims.catalogue import CLAIMS, MAX_INTERESTS, age_on, derive_claims
+from vault.claims.types import Context
+from vault.errors import InvalidInput
+from vault.protocol import example, issue_presentation
+from vault.protocol.claim_types import (
+    ACCESSIBILITY_NEEDS,
+    CLAIM_TYPES,
+    DIETS,
+    LANGUAGE_TAG_PATTERN,
+)
+from vault.protocol.countries import ISO_3166_ALPHA2
+
+TODAY = dt.date(2026, 11, 22)
+CTX = Context(today=TODAY)
+EVERY_CLAIM_MANIFEST = example.manifest_with_every_claim()
 
 PROFILE = {
     "birthdate": "2008-06-15",
@@ -95,3 +111,65 @@ def test_no_claim_reveals_the_birthdate() -> None:
         if spec.attribute == "birthdate":
             value = derive_claims([name], profile, dt.date(2026, 1, 1)).values[name]
             assert "1990" not in str(value) and "05-17" not in str(value)
+
+
+def test_every_claim_has_a_value_type_and_every_type_a_claim() -> None:
+    assert set(CLAIMS) == set(CLAIM_TYPES)
+    for name, spec in CLAIMS.items():
+        assert spec.value_type is CLAIM_TYPES[name]
+
+
+# Raw profile input, wider than tests/claims/test_attributes.py's: any text, any list; what the profile
+# refuses is left out of the profile, and what it accepts is stored in its canonical form.
+RAW_PROFILE = st.fixed_dictionaries(
+    {},
+    optional={
+        "birthdate": st.dates(min_value=dt.date(1900, 1, 1), max_value=TODAY).map(dt.date.isoformat),
+        "country": st.sampled_from(sorted(ISO_3166_ALPHA2)).map(str.lower) | st.text(max_size=4),
+        "region": st.text(max_size=110),
+        "postal_code": st.from_regex(r"[A-Za-z0-9 -]{1,14}", fullmatch=True) | st.text(max_size=14),
+        "interests": st.lists(st.text(max_size=45), min_size=1, max_size=60),
+        "sizes.shoe": st.floats(14, 53) | st.integers(14, 53).map(lambda n: n + 0.5),
+        "sizes.clothing": st.sampled_from(["xs", "M", "3xl", "XXL "]),
+        "languages": st.lists(
+            st.from_regex(LANGUAGE_TAG_PATTERN, fullmatch=True) | st.sampled_from(["en_gb", "ZH-hant-tw"]),
+            min_size=1,
+            max_size=16,
+        ),
+        "diet": st.lists(st.sampled_from([*DIETS, "Gluten free", "low_salt"]), min_size=1, max_size=12),
+        "accessibility": st.lists(st.sampled_from(ACCESSIBILITY_NEEDS), min_size=1, max_size=11),
+        "email": st.emails() | st.text(max_size=30),
+        "given_name": st.text(max_size=110),
+        "family_name": st.text(max_size=110),
+    },
+)
+
+
+def stored(raw: dict[str, Any]) -> dict[str, Any]:
+    """The profile as the vault would hold it: canonical values, refused ones left out."""
+    profile = {}
+    for name, value in raw.items():
+        with contextlib.suppress(InvalidInput):
+            profile[name] = ATTRIBUTES[name].check(value, CTX)
+    return profile
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(RAW_PROFILE, st.dates(min_value=TODAY, max_value=dt.date(2066, 1, 1)))
+def test_every_value_derived_from_a_valid_profile_has_its_type(raw: dict[str, Any], today: dt.date) -> None:
+    """So the vault never signs a presentation a site would refuse with bad_claim_value. (`today` is on or
+    after the day the profile was checked, as it is for a stored profile.)"""
+    derived = derive_claims(list(CLAIMS), stored(raw), today)
+    for name, value in derived.values.items():
+        assert CLAIMS[name].value_type.accepts(value), (name, value)
+    if derived.values:
+        issue_presentation(
+            example.pairwise_key(),
+            EVERY_CLAIM_MANIFEST,
+            "account",
+            example.ORIGIN,
+            "n" * 22,
+            derived.values,
+            example.NOW,
+            "j" * 16,
+        )

@@ -231,7 +231,7 @@ class LanguageTag(ValueType):
     """BCP 47 (RFC 5646) language tags, with the RFC's case conventions applied: en-GB, zh-Hant-TW."""
 
     example = "en-GB"
-    _shape = re.compile(LANGUAGE_TAG_PATTERN, re.IGNORECASE)
+    _shape = re.compile(LANGUAGE_TAG_PATTERN, re.IGNORECASE | re.ASCII)  # \d and [a-z]: ASCII only (not ٠ or K)
 
     def check(self, value: Any, ctx: Context) -> str:
         if not isinstance(value, str) or len(value.strip()) > LANGUAGE_TAG_MAX_CHARS:
