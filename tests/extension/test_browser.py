@@ -8,6 +8,7 @@ import time
 from typing import Any
 from urllib.parse import quote
 
+import msgspec
 import pytest
 
 from tests.extension.support import (
@@ -23,7 +24,13 @@ from tests.extension.support import (
     wait_for_pairing_request,
 )
 from tests.support import PASSPHRASE
-from vault.site import InMemoryReplayStore, acknowledge_presentation, make_nonce, verify_presentation
+from vault.site import (
+    Controller,
+    InMemoryReplayStore,
+    acknowledge_presentation,
+    make_nonce,
+    verify_presentation,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -234,6 +241,36 @@ def test_the_prompt_ignores_input_for_a_second_after_it_appears_and_after_it_reg
     # After the delay the prompt works as usual: Enter shares what is switched on (the required claims).
     prompt.focus("#claim-0")
     prompt.keyboard.press("Enter")
+    token = granted_token(result(page), site)
+    assert verified_claims(site, token, nonce) == {"age_over_18": True, "location.country": "NL"}
+
+
+def test_a_new_company_behind_the_site_is_named_at_the_top_of_the_prompt(
+    browser: Browser, site: ShopSite, daemon
+) -> None:
+    remember_everything(daemon, site, make_nonce())  # given to Test Shoes B.V.
+    new_controller = Controller(
+        name="Big Retail Group plc",
+        contact="dpo@bigretail.test",
+        privacy_policy="https://bigretail.test/privacy",
+    )
+    site.manifest = msgspec.structs.replace(site.manifest, controller=new_controller)
+    page = browser.site_page(site.url)
+    nonce = make_nonce()
+    start_request(page, nonce)
+    prompt = wait_for_prompt(browser)
+    notice = prompt.locator("#controller-change")
+    assert notice.locator("strong").inner_text() == (
+        "This site is now run by Big Retail Group plc (before: Test Shoes B.V.)"
+    )
+    assert notice.locator("a[href='mailto:dpo@bigretail.test']").is_visible()
+    assert notice.locator("a[href='https://bigretail.test/privacy']").is_visible()
+    assert notice.bounding_box()["y"] < 40  # the first thing in the prompt
+    assert "run by someone else" in prompt.inner_text("li.claim:first-child")  # asked_because
+    screenshot_both_schemes(prompt, "prompt-controller-changed")
+    # Asked again about every claim, all optional ones off again: earlier answers were for someone else.
+    assert [prompt.is_checked(f"#claim-{i}") for i in range(4)] == [True, True, False, False]
+    prompt.click("#share")
     token = granted_token(result(page), site)
     assert verified_claims(site, token, nonce) == {"age_over_18": True, "location.country": "NL"}
 
