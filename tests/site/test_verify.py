@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
 
 from vault.protocol import Manifest, example, key_subject
+from vault.protocol.b64 import b64url_decode
+from vault.protocol.jws import sign_raw
 from vault.site import (
     InMemoryReplayStore,
     PresentationInvalid,
@@ -152,3 +155,42 @@ def test_header_cache_keeps_tokens_apart(issue: Callable[..., str], manifest: Ma
     with pytest.raises(PresentationInvalid) as raised:
         verify(mixed, manifest, replay)
     assert raised.value.reason == Reason.BAD_SIGNATURE
+
+
+def signed_with_claims(token: str, claims: dict) -> str:
+    """`token` with other claims, signed again by the vault's key: what a faulty vault could send."""
+    head, payload, _ = token.split(".")
+    body = json.loads(b64url_decode(payload))
+    body["claims"] = claims
+    return sign_raw(example.pairwise_key(), b64url_decode(head), json.dumps(body).encode())
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"age_over_18": "false", "location.country": "NL"},
+        {"age_over_18": 0, "location.country": "NL"},
+        {"age_over_18": True, "location.country": ["NL", "DE"]},
+        {"age_over_18": True, "location.country": "<script>alert(1)</script>"},
+        {"age_over_18": True, "location.country": "nl"},
+        {"age_over_18": True, "location.country": "NL", "sizes.shoe": "42"},
+        {"age_over_18": True, "location.country": "NL", "interests": ["x" * 41]},
+    ],
+)
+def test_a_value_of_the_wrong_type_is_refused_and_not_recorded(
+    issue: Callable[..., str], manifest: Manifest, claims: dict
+) -> None:
+    store = SilentStore()
+    with pytest.raises(PresentationInvalid) as raised:
+        verify(signed_with_claims(issue(), claims), manifest, store)
+    assert raised.value.reason == Reason.BAD_CLAIM_VALUE
+    assert store.calls == []  # refused before the replay record: the token cannot fill the store
+
+
+def test_claim_names_are_checked_before_claim_values(issue: Callable[..., str], manifest: Manifest) -> None:
+    undeclared = {"age_over_18": "no", "location.country": "NL", "email": "ada@example.org"}
+    missing = {"age_over_18": "no"}
+    for claims, reason in ((undeclared, Reason.UNDECLARED_CLAIM), (missing, Reason.MISSING_CLAIM)):
+        with pytest.raises(PresentationInvalid) as raised:
+            verify(signed_with_claims(issue(), claims), manifest)
+        assert raised.value.reason == reason

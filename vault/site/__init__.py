@@ -17,6 +17,13 @@ Needs only cryptography, msgspec and rfc8785 (and redis, only for `RedisReplaySt
     acknowledge_presentation(site_key, seen, manifest=manifest, now=int(time.time()))
 
 and at the revocation endpoint: `verify_revocation(...)`, erase, then `acknowledge_revocation(...)`.
+
+What a verified presentation proves: that the visitor's own vault, with its user's consent, states these
+claims to this site, for this purpose, now, and that each value has its claim's type (a boolean for
+`age_over_18`, an upper-case ISO 3166-1 code for `location.country`: SPEC.md, "Claim value types"; a
+value that does not is refused as `bad_claim_value`). It does not prove that anyone else checked them:
+the vault states what its user keeps in it, so treat `age_over_18: true` as the user's own word, as you
+would a box they tick, not as an age or identity verification.
 """
 
 from __future__ import annotations
