@@ -15,7 +15,16 @@ from tests.support import skip_or_fail
 from vault.daemon.browser import EXTENSION_ID
 from vault.demo.chromium import find_chromium
 from vault.protocol import example
-from vault.site import ClaimRequest, Manifest, Purpose, manifest_json
+from vault.site import (
+    ClaimRequest,
+    InMemoryReplayStore,
+    Manifest,
+    Purpose,
+    acknowledge_revocation,
+    manifest_json,
+    verify_presentation,
+    verify_revocation,
+)
 
 ROOT = Path(__file__).parents[2]
 SCREENSHOTS = Path(__file__).parent / "screenshots"
@@ -81,6 +90,10 @@ class ShopSite:
     site_key: Any
     manifest_status: int = 200  # set to 404 to have no manifest
     manifest_override: bytes | None = None  # served instead of the real manifest
+    # POST /vault/revoke: False answers 503 (the endpoint is down); True verifies the notice and answers
+    # with the site's signed acknowledgement, as a site that honours revocations does.
+    accepts_revocations: bool = False
+    revocations: list[str] = field(default_factory=list)  # jtis of the notices acknowledged
     requests: list[str] = field(default_factory=list)
 
     @property
@@ -97,6 +110,19 @@ class ShopSite:
 
     def manifest_text(self) -> str:
         return manifest_json(self.manifest).decode()
+
+    def answer_revocation(self, body: bytes) -> tuple[int, bytes]:
+        """The revocation endpoint: (status, JSON body). This site stores no presentations, so every
+        presentation a notice names is unknown to it, which the protocol allows (already erased)."""
+        if not self.accepts_revocations:
+            return 503, b'{"error": "unavailable"}'
+        now = int(time.time())
+        notice = verify_revocation(
+            json.loads(body)["notice"], manifest=self.manifest, now=now, stored_subject=lambda jti: None
+        )
+        ack = acknowledge_revocation(self.site_key, notice, manifest=self.manifest, now=now, erased=True)
+        self.revocations.append(notice.jti)
+        return 200, json.dumps({"acknowledgement": ack}).encode()
 
 
 def site_handler(site: ShopSite) -> type[http.server.BaseHTTPRequestHandler]:
@@ -119,6 +145,18 @@ def site_handler(site: ShopSite) -> type[http.server.BaseHTTPRequestHandler]:
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self) -> None:
+            site.requests.append(f"POST {self.headers.get('Host')}{self.path}")
+            if self.path != "/vault/revoke":
+                self.send_error(404)
+                return
+            status, body = site.answer_revocation(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
 
@@ -205,6 +243,38 @@ def result(page: Any, timeout_ms: int = WAIT_MS, *, name: str = "pending") -> di
     )
     assert not outcome.get("timedOut"), "the page's request did not settle"
     return outcome
+
+
+# -- the consent prompt and what the page gets --
+
+PROMPT_VIEW = {"width": 480, "height": 760}  # background/prompts.js opens a 480 x 800 window
+PAGE_RESULT_KEYS = {"granted": {"outcome", "token"}, "denied": {"outcome", "reason", "message"}}
+
+
+def wait_for_prompt(browser: Browser) -> Any:
+    """The next consent prompt, once it takes input (it ignores input for a second after it appears)."""
+    prompt = browser.context.wait_for_event("page", timeout=WAIT_MS)
+    prompt.set_viewport_size(PROMPT_VIEW)
+    prompt.wait_for_selector("#share:enabled", timeout=WAIT_MS)
+    return prompt
+
+
+def granted_token(outcome: dict[str, Any], site: ShopSite, purpose: str = "recommendations") -> str:
+    assert outcome["ok"], outcome
+    answer = outcome["value"]
+    assert set(answer) == {"origin", "results"}, answer
+    assert answer["origin"] == site.origin
+    entry = answer["results"][purpose]
+    # Nothing but the outcome and the token reaches the page: no claims, jti, detail or prompt.
+    assert set(entry) == PAGE_RESULT_KEYS["granted"], entry
+    return entry["token"]
+
+
+def verified_claims(site: ShopSite, token: str, nonce: str) -> dict[str, Any]:
+    seen = verify_presentation(
+        token, manifest=site.manifest, nonce=nonce, now=int(time.time()), replay=InMemoryReplayStore()
+    )
+    return seen.claims
 
 
 def pending_pairings(daemon: DaemonProcess) -> list[dict[str, Any]]:

@@ -6,62 +6,30 @@ from __future__ import annotations
 import json
 import time
 from typing import Any
-from urllib.parse import quote
 
-import msgspec
 import pytest
 
 from tests.extension.support import (
+    PAGE_RESULT_KEYS,
+    PROMPT_VIEW,
     WAIT_MS,
     Browser,
     ShopSite,
     admin_call,
+    granted_token,
     remember_everything,
     result,
     save_screenshot,
     screenshot_both_schemes,
     start_request,
+    verified_claims,
     wait_for_pairing_request,
+    wait_for_prompt,
 )
 from tests.support import PASSPHRASE
-from vault.site import (
-    Controller,
-    InMemoryReplayStore,
-    acknowledge_presentation,
-    make_nonce,
-    verify_presentation,
-)
+from vault.site import InMemoryReplayStore, acknowledge_presentation, make_nonce, verify_presentation
 
 pytestmark = pytest.mark.slow
-
-PROMPT_VIEW = {"width": 480, "height": 760}
-PAGE_RESULT_KEYS = {"granted": {"outcome", "token"}, "denied": {"outcome", "reason", "message"}}
-
-
-def wait_for_prompt(browser: Browser) -> Any:
-    """The next consent prompt, once it takes input (it ignores input for a second after it appears)."""
-    prompt = browser.context.wait_for_event("page", timeout=WAIT_MS)
-    prompt.set_viewport_size(PROMPT_VIEW)
-    prompt.wait_for_selector("#share:enabled", timeout=WAIT_MS)
-    return prompt
-
-
-def granted_token(outcome: dict[str, Any], site: ShopSite, purpose: str = "recommendations") -> str:
-    assert outcome["ok"], outcome
-    answer = outcome["value"]
-    assert set(answer) == {"origin", "results"}, answer
-    assert answer["origin"] == site.origin
-    entry = answer["results"][purpose]
-    # Nothing but the outcome and the token reaches the page: no claims, jti, detail or prompt.
-    assert set(entry) == PAGE_RESULT_KEYS["granted"], entry
-    return entry["token"]
-
-
-def verified_claims(site: ShopSite, token: str, nonce: str) -> dict[str, Any]:
-    seen = verify_presentation(
-        token, manifest=site.manifest, nonce=nonce, now=int(time.time()), replay=InMemoryReplayStore()
-    )
-    return seen.claims
 
 
 def test_first_visit_prompts_with_exact_values_then_shares_only_what_is_switched_on(
@@ -129,150 +97,6 @@ def test_first_visit_prompts_with_exact_values_then_shares_only_what_is_switched
     }
     assert len([p for p in browser.context.pages if "prompt.html" in p.url and not p.is_closed()]) == 0
     assert len(browser.context.pages) <= pages_before
-
-
-PROMPT_CONTROLS = ["#share", "#deny", "#claim-0", "#claim-1", "#claim-2", "#claim-3", "input[value=remember]"]
-INPUT_DELAY_MS = 1000  # extension/pages/prompt.js INPUT_DELAY_MS
-SET_VISIBILITY = """state => {
-  Object.defineProperty(document, "visibilityState", { value: state, configurable: true });
-  document.dispatchEvent(new Event("visibilitychange"));
-}"""
-
-
-def marks(prompt: Any) -> dict[str, float]:
-    """The prompt's performance marks (ms since its window started loading), the last of each name."""
-    entries = prompt.evaluate("() => performance.getEntriesByType('mark').map(m => [m.name, m.startTime])")
-    return dict(entries)
-
-
-def is_settled(page: Any) -> bool:
-    return not page.evaluate(
-        "() => Promise.race([window.pending.then(() => false),"
-        " new Promise(r => setTimeout(() => r(true), 50))])"
-    )
-
-
-def try_to_share(prompt: Any) -> None:
-    """Everything that would share, or switch something on, from the keyboard and the mouse, as fast as
-    Playwright sends it: Tab then Enter (the reported attack), Space, clicks on an optional switch, on
-    "Remember" and on Share, and Enter again."""
-    targets = ["#claim-3", "label.option:has(input[value=remember])", "#share"]
-    points = prompt.evaluate(
-        "selectors => selectors.map(s => { const r = document.querySelector(s).getBoundingClientRect();"
-        " return [r.x + r.width / 2, r.y + r.height / 2]; })",
-        targets,
-    )
-    prompt.keyboard.press("Tab")
-    prompt.keyboard.press("Enter")
-    prompt.keyboard.press(" ")
-    for x, y in points:
-        prompt.mouse.click(x, y)
-    prompt.keyboard.press("Enter")
-
-
-def assert_nothing_happened(prompt: Any, page: Any, daemon, site: ShopSite) -> None:
-    assert prompt.is_visible("#share"), "the prompt is still there"
-    assert [prompt.is_checked(f"#claim-{i}") for i in range(4)] == [True, True, False, False]
-    assert prompt.is_checked("input[value=once]")
-    assert not is_settled(page), "the page got an answer"
-    kinds = {e["kind"] for e in admin_call(daemon, "GET", f"/v1/ledger?origin={quote(site.origin, safe='')}")}
-    assert not kinds & {"disclosure", "consent"}, kinds
-    assert len(admin_call(daemon, "GET", "/v1/prompts")) == 1  # still waiting for the user
-
-
-def test_the_prompt_ignores_input_for_a_second_after_it_appears_and_after_it_regains_focus(
-    browser: Browser, site: ShopSite, daemon
-) -> None:
-    page = browser.site_page(site.url)
-    nonce = make_nonce()
-    start_request(page, nonce)
-    prompt = browser.context.wait_for_event("page", timeout=WAIT_MS)
-    prompt.set_viewport_size({"width": 480, "height": 1200})  # every control in view for the mouse
-    prompt.wait_for_selector("#share", state="attached", timeout=WAIT_MS)  # drawn, not yet taking input
-    started = time.time() * 1000
-    try_to_share(prompt)
-    finished = time.time() * 1000
-    disabled = [prompt.is_disabled(selector) for selector in PROMPT_CONTROLS]
-    opened_at = prompt.evaluate("() => performance.timeOrigin")  # the window started loading (epoch ms)
-    drawn = marks(prompt)["prompt-input-delay"]
-    sent = (started - opened_at, finished - opened_at)
-    print(f"\nprompt opened at 0 ms, drawn at {drawn:.0f} ms; input sent at {sent[0]:.0f}-{sent[1]:.0f} ms")
-    assert sent[1] < drawn + INPUT_DELAY_MS, "the test was too slow to try within the delay"
-    assert disabled == [True] * len(PROMPT_CONTROLS), disabled
-
-    prompt.wait_for_selector("#share:enabled", timeout=WAIT_MS)
-    enabled = marks(prompt)["prompt-input-enabled"]
-    print(f"controls enabled at {enabled:.0f} ms ({enabled - drawn:.0f} ms after the prompt was drawn)")
-    assert enabled - drawn >= INPUT_DELAY_MS
-    assert_nothing_happened(prompt, page, daemon, site)
-
-    # The window loses focus, and regains it: a second without input again. Headless Chromium gives a
-    # window neither focus nor visibility changes (bring_to_front, minimising it through CDP: no events),
-    # so the test sends the events a browser would.
-    prompt.evaluate("() => window.dispatchEvent(new Event('blur'))")
-    assert [prompt.is_disabled(selector) for selector in PROMPT_CONTROLS] == [True] * len(PROMPT_CONTROLS)
-    prompt.set_viewport_size(PROMPT_VIEW)
-    screenshot_both_schemes(prompt, "prompt-waiting")  # stays disabled until the window has focus again
-    prompt.set_viewport_size({"width": 480, "height": 1200})
-    prompt.evaluate("() => window.dispatchEvent(new Event('focus'))")
-    started = time.time() * 1000 - opened_at
-    try_to_share(prompt)
-    finished = time.time() * 1000 - opened_at
-    disabled = [prompt.is_disabled(selector) for selector in PROMPT_CONTROLS]
-    refocused = marks(prompt)["prompt-input-delay"]
-    print(f"refocused at {refocused:.0f} ms; input sent at {started:.0f}-{finished:.0f} ms")
-    assert finished < refocused + INPUT_DELAY_MS, "the test was too slow to try within the delay"
-    assert disabled == [True] * len(PROMPT_CONTROLS), disabled
-    prompt.wait_for_selector("#share:enabled", timeout=WAIT_MS)
-    enabled = marks(prompt)["prompt-input-enabled"]
-    print(f"controls enabled at {enabled:.0f} ms ({enabled - refocused:.0f} ms after focus came back)")
-    assert enabled - refocused >= INPUT_DELAY_MS
-    assert_nothing_happened(prompt, page, daemon, site)
-
-    # The same when the window is hidden and shown again (visibilitychange).
-    for state in ("hidden", "visible"):
-        prompt.evaluate(SET_VISIBILITY, state)
-        assert prompt.is_disabled("#share")
-    try_to_share(prompt)
-    assert prompt.is_disabled("#share")
-    prompt.wait_for_selector("#share:enabled", timeout=WAIT_MS)
-    assert_nothing_happened(prompt, page, daemon, site)
-
-    # After the delay the prompt works as usual: Enter shares what is switched on (the required claims).
-    prompt.focus("#claim-0")
-    prompt.keyboard.press("Enter")
-    token = granted_token(result(page), site)
-    assert verified_claims(site, token, nonce) == {"age_over_18": True, "location.country": "NL"}
-
-
-def test_a_new_company_behind_the_site_is_named_at_the_top_of_the_prompt(
-    browser: Browser, site: ShopSite, daemon
-) -> None:
-    remember_everything(daemon, site, make_nonce())  # given to Test Shoes B.V.
-    new_controller = Controller(
-        name="Big Retail Group plc",
-        contact="dpo@bigretail.test",
-        privacy_policy="https://bigretail.test/privacy",
-    )
-    site.manifest = msgspec.structs.replace(site.manifest, controller=new_controller)
-    page = browser.site_page(site.url)
-    nonce = make_nonce()
-    start_request(page, nonce)
-    prompt = wait_for_prompt(browser)
-    notice = prompt.locator("#controller-change")
-    assert notice.locator("strong").inner_text() == (
-        "This site is now run by Big Retail Group plc (before: Test Shoes B.V.)"
-    )
-    assert notice.locator("a[href='mailto:dpo@bigretail.test']").is_visible()
-    assert notice.locator("a[href='https://bigretail.test/privacy']").is_visible()
-    assert notice.bounding_box()["y"] < 40  # the first thing in the prompt
-    assert "run by someone else" in prompt.inner_text("li.claim:first-child")  # asked_because
-    screenshot_both_schemes(prompt, "prompt-controller-changed")
-    # Asked again about every claim, all optional ones off again: earlier answers were for someone else.
-    assert [prompt.is_checked(f"#claim-{i}") for i in range(4)] == [True, True, False, False]
-    prompt.click("#share")
-    token = granted_token(result(page), site)
-    assert verified_claims(site, token, nonce) == {"age_over_18": True, "location.country": "NL"}
 
 
 def test_deny_gives_the_page_a_denial_and_no_token(browser: Browser, site: ShopSite) -> None:
