@@ -97,6 +97,7 @@ def test_canonical_values_round_trip_through_text_and_json(name: str) -> None:
         ("given_name", "Ada\x00", "control"),
         ("postal_code", "10<17", "letters, digits"),
         ("interests", ",".join(f"t{i}" for i in range(51)), "more than 50"),
+        ("interests", "\u0130" * 40, "longer than 40"),  # 80 characters once lower-cased
         ("custom.note", "", "empty"),
     ],
 )

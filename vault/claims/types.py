@@ -87,6 +87,8 @@ class Pattern(Text):
             text = text.upper()
         elif self.case == "lower":
             text = text.lower()
+        if len(text) > self.max_chars:  # changing case can lengthen text: "İ".lower() is two characters
+            raise self.refuse(value, f"longer than {self.max_chars} characters")
         if not re.fullmatch(self.pattern, text, flags=re.ASCII):
             raise self.refuse(value, self.why)
         return text
@@ -231,7 +233,8 @@ class LanguageTag(ValueType):
     """BCP 47 (RFC 5646) language tags, with the RFC's case conventions applied: en-GB, zh-Hant-TW."""
 
     example = "en-GB"
-    _shape = re.compile(LANGUAGE_TAG_PATTERN, re.IGNORECASE | re.ASCII)  # \d and [a-z]: ASCII only (not ٠ or K)
+    # ASCII: BCP 47 has no other digits or letters (not ٠, not the Kelvin sign K).
+    _shape = re.compile(LANGUAGE_TAG_PATTERN, re.IGNORECASE | re.ASCII)
 
     def check(self, value: Any, ctx: Context) -> str:
         if not isinstance(value, str) or len(value.strip()) > LANGUAGE_TAG_MAX_CHARS:
