@@ -6,6 +6,7 @@ import { Action, ask, isUnavailable } from "./api.js";
 import { $, h, replace } from "./dom.js";
 import { claimLabel, dateText, sentence, siteName, valueText } from "./format.js";
 import { ledgerSummary, ledgerWhat } from "./ledger-words.js";
+import { siteChangeWords, withdrawalState, withdrawalWords } from "./site-words.js";
 import { unlockForm } from "./unlock.js";
 
 const app = $("#app");
@@ -107,60 +108,81 @@ async function profileSection() {
 
 // -- sites ---------------------------------------------------------------------------------------
 
+// A disclosure's status: kept until when, retention over, or taken back (waiting for the site's
+// confirmation, or confirmed by it).
+function disclosureStatus(d, now) {
+  const state = withdrawalState(d);
+  if (state !== "none") {
+    return h("span", { class: `withdrawal-state ${state}` }, h("span", { class: `tag ${state === "pending" ? "high" : "ok"}` }, state === "pending" ? "waiting" : "confirmed"), " ", withdrawalWords(d, now));
+  }
+  if (d.keep_until > now) return h("span", { class: "tag ok" }, `kept until ${dateText(d.acknowledged_keep_until ?? d.keep_until)}`);
+  return h("span", { class: "tag" }, "retention over");
+}
+
+// What the site changed about itself (its controller, signing key, revocation endpoint), newest first.
+function changesList(changes) {
+  if (!changes?.length) return null;
+  return h(
+    "div",
+    { class: "site-changes" },
+    h("h3", {}, "Changes the site made"),
+    h("ul", {}, [...changes].sort((a, b) => b.at - a.at).map((change) => h("li", { title: `before: ${change.before}\nafter: ${change.after}` }, siteChangeWords(change)))),
+  );
+}
+
 function reportList(report) {
   const now = Date.now() / 1000;
-  if (!report.disclosures.length) return h("p", { class: "muted small" }, "Nothing was ever shared with this site.");
-  return h(
-    "table",
-    { class: "table" },
-    h("thead", {}, h("tr", {}, h("th", {}, "Shared"), h("th", {}, "For"), h("th", {}, "What"), h("th", {}, "Status"))),
+  const changes = changesList(report.changes);
+  if (!report.disclosures.length) return [h("p", { class: "muted small" }, "Nothing was ever shared with this site."), changes];
+  return [
     h(
-      "tbody",
-      {},
-      report.disclosures.map((d) =>
-        h(
-          "tr",
-          {},
-          h("td", {}, dateText(d.disclosed_at)),
-          h("td", {}, d.purpose),
-          h("td", {}, Object.entries(d.claims).map(([claim, value]) => h("div", {}, `${claimLabel(claim)}: `, h("strong", {}, valueText(value))))),
+      "table",
+      { class: "table" },
+      h("thead", {}, h("tr", {}, h("th", {}, "Shared"), h("th", {}, "For"), h("th", {}, "What"), h("th", {}, "Status"))),
+      h(
+        "tbody",
+        {},
+        report.disclosures.map((d) =>
           h(
-            "td",
+            "tr",
             {},
-            d.withdrawn_at
-              ? h("span", { class: "tag danger" }, "withdrawn")
-              : d.keep_until > now
-                ? h("span", { class: "tag ok" }, `kept until ${dateText(d.acknowledged_keep_until ?? d.keep_until)}`)
-                : h("span", { class: "tag" }, "retention over"),
+            h("td", {}, dateText(d.disclosed_at)),
+            h("td", {}, d.purpose),
+            h("td", {}, Object.entries(d.claims).map(([claim, value]) => h("div", {}, `${claimLabel(claim)}: `, h("strong", {}, valueText(value))))),
+            h("td", {}, disclosureStatus(d, now)),
           ),
         ),
       ),
     ),
-  );
+    changes,
+  ];
 }
 
 function siteRow(site) {
   const details = h("div", { class: "site-details", hidden: true });
   const toggle = h("button", { type: "button", class: "button small", "aria-expanded": "false" }, "What it knows");
   const revoke = h("button", { type: "button", class: "button small danger" }, "Revoke");
+  const load = async () => {
+    replace(details, h("p", { class: "muted small" }, "Loading…"));
+    try {
+      replace(details, reportList(await ask(Action.siteReport, { origin: site.origin })));
+    } catch (error) {
+      replace(details, errorNotice(error));
+    }
+  };
   toggle.addEventListener("click", async () => {
     const open = details.hidden;
     toggle.setAttribute("aria-expanded", String(open));
     details.hidden = !open;
-    if (open) {
-      replace(details, h("p", { class: "muted small" }, "Loading…"));
-      try {
-        replace(details, reportList(await ask(Action.siteReport, { origin: site.origin })));
-      } catch (error) {
-        replace(details, errorNotice(error));
-      }
-    }
+    if (open) await load();
   });
   revoke.addEventListener("click", async () => {
     if (!confirm(`Revoke everything you allowed ${siteName(site.origin)}? It will be told to stop using what it got.`)) return;
     try {
       const result = await ask(Action.siteRevoke, { origin: site.origin });
-      revoke.replaceWith(h("span", { class: "tag" }, `revoked (${result.withdrawn} withdrawn)`));
+      const asked = result.withdrawn ? "asked to stop using it — waiting for the site's confirmation" : "remembered choices removed";
+      revoke.replaceWith(h("span", { class: "tag high revoke-status" }, asked));
+      if (!details.hidden) await load();
     } catch (error) {
       details.hidden = false;
       replace(details, errorNotice(error));

@@ -1,5 +1,6 @@
 // The toolbar popup: is the vault reachable, paired, unlocked; and for the current tab's site, what it
-// was told and until when, with a Revoke button.
+// was told and until when, with a Revoke button, and what was taken back: still waiting for the site's
+// signed confirmation, or confirmed (never "deleted" before the site said so).
 //
 // popup.html?origin=https://shop.example shows that site instead of the active tab's (used by the tests,
 // and handy as a bookmark; only the extension and the user can open extension pages).
@@ -8,6 +9,7 @@ import { Action, ask, isUnavailable } from "./api.js";
 import { $, h, replace } from "./dom.js";
 import { Command, installBrowserName } from "../shared/commands.js";
 import { claimLabel, dateText, sentence, siteName, valueText } from "./format.js";
+import { revokeAskedWords, withdrawalState, withdrawalWords } from "./site-words.js";
 import { unlockForm } from "./unlock.js";
 
 const app = $("#app");
@@ -128,6 +130,45 @@ function purposeItem(group) {
   );
 }
 
+// What was taken back, one entry per purpose and state: pending ones with the vault's next try (the
+// soonest), confirmed ones with the site's date (the latest).
+function byWithdrawal(disclosures) {
+  const groups = new Map();
+  for (const d of disclosures) {
+    const state = withdrawalState(d);
+    const key = `${d.purpose}\u0000${state}\u0000${Boolean(d.erasure_requested)}`;
+    const group = groups.get(key) ?? {
+      purpose: d.purpose,
+      claims: {},
+      withdrawal_state: state,
+      erasure_requested: Boolean(d.erasure_requested),
+      withdrawal_next_try_at: null,
+      withdrawal_confirmed_at: null,
+    };
+    Object.assign(group.claims, d.claims);
+    if (typeof d.withdrawal_next_try_at === "number") {
+      group.withdrawal_next_try_at = Math.min(group.withdrawal_next_try_at ?? Infinity, d.withdrawal_next_try_at);
+    }
+    if (typeof d.withdrawal_confirmed_at === "number") {
+      group.withdrawal_confirmed_at = Math.max(group.withdrawal_confirmed_at ?? 0, d.withdrawal_confirmed_at);
+    }
+    groups.set(key, group);
+  }
+  // Waiting ones first: they are the ones the user may want to follow.
+  return [...groups.values()].sort((a, b) => (a.withdrawal_state === "pending" ? 0 : 1) - (b.withdrawal_state === "pending" ? 0 : 1));
+}
+
+function withdrawalItem(group, now) {
+  const pending = group.withdrawal_state === "pending";
+  return h(
+    "li",
+    { class: `withdrawal ${group.withdrawal_state}` },
+    h("div", { class: "row" }, h("h3", {}, group.purpose), h("span", { class: "spacer" }), h("span", { class: `tag ${pending ? "high" : "ok"}` }, pending ? "waiting" : "confirmed")),
+    h("p", { class: "small muted" }, Object.keys(group.claims).map(claimLabel).join(", ")),
+    h("p", { class: "small withdrawal-state" }, withdrawalWords(group, now)),
+  );
+}
+
 // Remembered answers, one line per purpose and effect: "Shared without asking: 18 or older, Country".
 function rememberedItems(consents) {
   const lines = new Map();
@@ -170,8 +211,7 @@ function revokeSection(origin, onDone) {
       confirm.disabled = true;
       try {
         const result = await ask(Action.siteRevoke, { origin, erase: erase.checked });
-        replace(area, h("p", { class: "notice ok", role: "status" }, `Revoked. ${result.withdrawn} disclosure${result.withdrawn === 1 ? "" : "s"} withdrawn; the site is being told.`));
-        onDone();
+        onDone(revokeAskedWords(siteName(origin), { withdrawn: result.withdrawn, erase: result.erasure }));
       } catch (error) {
         area.append(errorNotice(error));
         confirm.disabled = false;
@@ -189,7 +229,8 @@ function revokeSection(origin, onDone) {
   return area;
 }
 
-async function showSite() {
+// `notice`: a line to show above the site (what Revoke just did).
+async function showSite(notice) {
   setState("Unlocked", "ok");
   lockButton.hidden = false;
   const origin = await currentOrigin();
@@ -199,15 +240,22 @@ async function showSite() {
   }
   const [report, consents] = await Promise.all([ask(Action.siteReport, { origin }), ask(Action.consentsList)]);
   const now = Date.now() / 1000;
-  const current = report.disclosures.filter((d) => d.withdrawn_at == null && d.keep_until > now);
+  const current = report.disclosures.filter((d) => withdrawalState(d) === "none" && d.keep_until > now);
+  const withdrawn = report.disclosures.filter((d) => withdrawalState(d) !== "none");
   const remembered = consents.filter((c) => c.origin === origin);
   const body = h(
     "section",
     { class: "stack" },
+    notice ? h("p", { class: "notice", role: "status", id: "revoke-status" }, notice) : null,
     h("div", {}, h("p", { class: "small muted" }, "This site"), h("h1", { class: "site-title" }, siteName(origin))),
     current.length
       ? h("div", { class: "stack" }, h("h2", {}, "What it knows"), h("ul", { class: "plain disclosures" }, byPurpose(current).map(purposeItem)))
-      : h("p", { class: "notice" }, `${siteName(origin)} has nothing from your vault.`),
+      : withdrawn.length
+        ? null
+        : h("p", { class: "notice" }, `${siteName(origin)} has nothing from your vault.`),
+    withdrawn.length
+      ? h("div", { class: "stack" }, h("h2", {}, "Taken back"), h("ul", { class: "plain withdrawals" }, byWithdrawal(withdrawn).map((group) => withdrawalItem(group, now))))
+      : null,
     remembered.length
       ? h(
           "div",
@@ -216,12 +264,13 @@ async function showSite() {
           h("ul", { class: "plain remembered-list" }, rememberedItems(remembered)),
         )
       : null,
-    current.length || remembered.length ? revokeSection(origin, () => setTimeout(refresh, 1200)) : null,
+    current.length || remembered.length ? revokeSection(origin, (asked) => refresh(asked)) : null,
   );
   replace(app, body);
 }
 
-async function refresh() {
+// `notice`: passed on to showSite (the line Revoke leaves).
+async function refresh(notice) {
   clearTimeout(pollTimer);
   let status;
   try {
@@ -234,7 +283,7 @@ async function refresh() {
   if (status.client === "pending" || status.client === "unpaired") return showPairing(status);
   if (status.locked) return showLocked(status);
   try {
-    await showSite();
+    await showSite(typeof notice === "string" ? notice : undefined);
   } catch (error) {
     if (error.code === "vault_locked") return refresh();
     replace(app, errorNotice(error));

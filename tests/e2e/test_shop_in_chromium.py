@@ -267,7 +267,11 @@ def test_revoking_from_the_popup_reaches_the_shop_and_the_next_visit_asks_again(
     screenshot(popup.locator("body"), "popup-shop")
     popup.click("#revoke")
     popup.click("#confirm-revoke")
-    popup.wait_for_selector("text=Revoked.", timeout=WAIT_MS)
+    popup.wait_for_selector("#revoke-status", timeout=WAIT_MS)
+    assert popup.inner_text("#revoke-status") == (
+        f"Asked {shop.url.removeprefix('http://')} to stop using what it got (1 disclosure). "
+        "Waiting for the site's confirmation."
+    )
     screenshot(popup.locator("body"), "popup-revoked")
 
     # The daemon delivers its signed notice to the shop's revocation endpoint...
@@ -283,6 +287,13 @@ def test_revoking_from_the_popup_reaches_the_shop_and_the_next_visit_asks_again(
     [received] = holdings["notices"]
     assert received["jti"] == notice["jti"] and received["deleted"] == 1, received
     assert all(d["withdrawn_at"] is not None for d in site_report(daemon, shop.url)["disclosures"])
+    # Only now does the popup say it is done: the shop's signed answer arrived.
+    popup.reload()
+    popup.wait_for_selector(".withdrawal.confirmed", timeout=WAIT_MS)
+    assert popup.inner_text(".withdrawal.confirmed .withdrawal-state").startswith(
+        "Withdrawn, confirmed by the site"
+    )
+    screenshot(popup.locator("body"), "popup-revocation-confirmed")
 
     # The remembered answer is gone: the next visit asks again, about every claim.
     prompt = visit_expecting_prompt(browser, page)

@@ -180,7 +180,8 @@ def test_locked_vault_waits_until_the_popup_unlocks_it(browser: Browser, site: S
     screenshot_both_schemes(popup, "popup-site", element="body")
     popup.click("#revoke")
     popup.click("#confirm-revoke")
-    popup.wait_for_selector("text=Revoked.", timeout=WAIT_MS)
+    popup.wait_for_selector("#revoke-status", timeout=WAIT_MS)  # asked; the site has not confirmed yet
+    assert popup.inner_text("#revoke-status").endswith("Waiting for the site's confirmation.")
     report = admin_call(daemon, "GET", f"/v1/sites/report?origin={site.origin}")
     assert all(d["withdrawn_at"] is not None for d in report["disclosures"])
     assert admin_call(daemon, "GET", "/v1/consents") == []
