@@ -308,6 +308,8 @@ def test_a_stopped_daemon_is_not_available(browser: Browser, site: ShopSite, dae
     popup = browser.extension_page("pages/popup.html", width=360, height=600)
     popup.wait_for_selector("text=Can’t reach your vault")
     assert popup.is_visible("code:text('vault serve')")
+    # The command really parses (tests/extension/test_commands.py): `install-browser chromium` did not.
+    assert popup.is_visible("code:text('vault install-browser --browser chromium')")
     save_screenshot(popup, "popup-unavailable", element="body")
 
 
