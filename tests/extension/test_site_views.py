@@ -27,11 +27,6 @@ from vault.site import Controller, build_manifest, generate_site_key, make_nonce
 
 pytestmark = pytest.mark.slow
 
-BACKEND_PENDING = pytest.mark.xfail(
-    reason="backend pending: the site report's withdrawal_state / withdrawal_next_try_at / "
-    "withdrawal_confirmed_at and changes",
-    strict=False,
-)
 PENDING = re.compile(
     r"^Asked to delete — waiting for the site's confirmation \(next try (at \d\d:\d\d|soon)\)$"
 )
@@ -74,7 +69,6 @@ def options_site_view(browser: Browser, site: ShopSite) -> Any:
     return options
 
 
-@BACKEND_PENDING
 def test_a_revocation_waits_for_the_sites_confirmation_in_the_popup_and_the_options_page(
     browser: Browser, site: ShopSite, daemon: DaemonProcess
 ) -> None:
@@ -130,7 +124,6 @@ def test_a_revocation_waits_for_the_sites_confirmation_in_the_popup_and_the_opti
     assert CONFIRMED.search(status.removeprefix("confirmed").strip()), status
 
 
-@BACKEND_PENDING
 def test_the_options_page_lists_what_a_site_changed_about_itself(
     browser: Browser, site: ShopSite, daemon: DaemonProcess
 ) -> None:
