@@ -264,14 +264,20 @@ function ignoreInputAtFirst(form) {
     form.dataset.waiting = "yes";
     syncControls(form);
   };
+  const release = (until) => {
+    const left = until - performance.now(); // a timer may fire a little early: never release before time
+    if (left > 0) {
+      timer = setTimeout(() => release(until), left);
+      return;
+    }
+    delete form.dataset.waiting;
+    syncControls(form);
+    performance.mark("prompt-input-enabled");
+  };
   const restart = () => {
     hold();
-    performance.mark("prompt-input-delay");
-    timer = setTimeout(() => {
-      delete form.dataset.waiting;
-      syncControls(form);
-      performance.mark("prompt-input-enabled");
-    }, INPUT_DELAY_MS);
+    const started = performance.mark("prompt-input-delay").startTime;
+    timer = setTimeout(() => release(started + INPUT_DELAY_MS), INPUT_DELAY_MS);
   };
   const drop = (event) => {
     if (!form.dataset.waiting) return;
