@@ -1,6 +1,6 @@
 // Ledger entries (vault/consent/ledger.py kinds) in plain words, for the History section.
 
-import { claimLabel, dateText, timeText, valueText } from "./format.js";
+import { claimLabel, dateText, valueText } from "./format.js";
 
 const WHAT = {
   disclosure: "Shared",
@@ -40,7 +40,7 @@ export function ledgerSummary(entry) {
       return body.erasure ? "Asked the site to stop using and erase what it got" : "Asked the site to stop using what it got";
     case "delivery": {
       if (body.outcome === "delivered") return "Delivered";
-      const next = typeof body.next_attempt_at === "number" ? `; next try ${dateText(body.next_attempt_at)} ${timeText(body.next_attempt_at)}` : "";
+      const next = typeof body.next_attempt_at === "number" ? `; next try ${dateText(body.next_attempt_at, { time: true })}` : "";
       return `Not delivered yet${body.error ? ` (${body.error})` : ""}${next}`;
     }
     case "site_changed":

@@ -18,7 +18,7 @@ export function nextTryText(seconds, now) {
   if (typeof seconds !== "number") return "";
   if (seconds <= now) return "soon";
   const sameDay = dateText(seconds) === dateText(now);
-  return sameDay ? `at ${timeText(seconds)}` : `on ${dateText(seconds)}, ${timeText(seconds)}`;
+  return sameDay ? `at ${timeText(seconds)}` : `on ${dateText(seconds, { time: true })}`;
 }
 
 // "Asked to delete — waiting for the site's confirmation (next try at 14:05)", "Deleted, confirmed by

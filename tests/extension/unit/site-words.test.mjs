@@ -67,5 +67,5 @@ test("after Revoke the popup says the site was asked, not that it is done", () =
   assert.equal(revokeAskedWords("shop.example", { withdrawn: 1, erase: false }), "Asked shop.example to stop using what it got (1 disclosure). Waiting for the site's confirmation.");
   assert.match(revokeAskedWords("shop.example", { withdrawn: 0, erase: false }), /nothing from your vault to withdraw/);
   const failed = { kind: "delivery", at: NOW, body: { outcome: "failed", error: "HTTP 503", next_attempt_at: NOW + 30 } };
-  assert.equal(ledgerSummary(failed), "Not delivered yet (HTTP 503); next try 30 Nov 2026 13:00");
+  assert.equal(ledgerSummary(failed), "Not delivered yet (HTTP 503); next try 30 Nov 2026, 13:00");
 });
