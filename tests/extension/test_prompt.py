@@ -68,6 +68,24 @@ def try_to_share(prompt: Any) -> None:
     prompt.keyboard.press("Enter")
 
 
+def try_within_the_delay(prompt: Any, opened_at: float, event: str) -> None:
+    """Right after the prompt's input delay (re)started: tries to share (checks the controls were disabled
+    meanwhile, and that the input came within the delay), then waits until the controls are enabled and
+    checks that took the whole delay. Prints when each happened, in ms since the window opened."""
+    started = time.time() * 1000 - opened_at
+    try_to_share(prompt)
+    finished = time.time() * 1000 - opened_at
+    disabled = [prompt.is_disabled(selector) for selector in PROMPT_CONTROLS]
+    since = marks(prompt)["prompt-input-delay"]
+    print(f"{event} at {since:.0f} ms; input sent at {started:.0f}-{finished:.0f} ms")
+    assert finished < since + INPUT_DELAY_MS, "the test was too slow to try within the delay"
+    assert disabled == [True] * len(PROMPT_CONTROLS), disabled
+    prompt.wait_for_selector("#share:enabled", timeout=WAIT_MS)
+    enabled = marks(prompt)["prompt-input-enabled"]
+    print(f"controls enabled at {enabled:.0f} ms ({enabled - since:.0f} ms after it was {event})")
+    assert enabled - since >= INPUT_DELAY_MS
+
+
 def assert_nothing_happened(prompt: Any, page: Any, daemon, site: ShopSite) -> None:
     assert prompt.is_visible("#share"), "the prompt is still there"
     assert [prompt.is_checked(f"#claim-{i}") for i in range(4)] == [True, True, False, False]
@@ -87,21 +105,9 @@ def test_the_prompt_ignores_input_for_a_second_after_it_appears_and_after_it_reg
     prompt = browser.context.wait_for_event("page", timeout=WAIT_MS)
     prompt.set_viewport_size({"width": 480, "height": 1200})  # every control in view for the mouse
     prompt.wait_for_selector("#share", state="attached", timeout=WAIT_MS)  # drawn, not yet taking input
-    started = time.time() * 1000
-    try_to_share(prompt)
-    finished = time.time() * 1000
-    disabled = [prompt.is_disabled(selector) for selector in PROMPT_CONTROLS]
     opened_at = prompt.evaluate("() => performance.timeOrigin")  # the window started loading (epoch ms)
-    drawn = marks(prompt)["prompt-input-delay"]
-    sent = (started - opened_at, finished - opened_at)
-    print(f"\nprompt opened at 0 ms, drawn at {drawn:.0f} ms; input sent at {sent[0]:.0f}-{sent[1]:.0f} ms")
-    assert sent[1] < drawn + INPUT_DELAY_MS, "the test was too slow to try within the delay"
-    assert disabled == [True] * len(PROMPT_CONTROLS), disabled
-
-    prompt.wait_for_selector("#share:enabled", timeout=WAIT_MS)
-    enabled = marks(prompt)["prompt-input-enabled"]
-    print(f"controls enabled at {enabled:.0f} ms ({enabled - drawn:.0f} ms after the prompt was drawn)")
-    assert enabled - drawn >= INPUT_DELAY_MS
+    print("\nprompt window opened at 0 ms")
+    try_within_the_delay(prompt, opened_at, "drawn")
     assert_nothing_happened(prompt, page, daemon, site)
 
     # The window loses focus, and regains it: a second without input again. Headless Chromium gives a
@@ -113,27 +119,14 @@ def test_the_prompt_ignores_input_for_a_second_after_it_appears_and_after_it_reg
     screenshot_both_schemes(prompt, "prompt-waiting")  # stays disabled until the window has focus again
     prompt.set_viewport_size({"width": 480, "height": 1200})
     prompt.evaluate("() => window.dispatchEvent(new Event('focus'))")
-    started = time.time() * 1000 - opened_at
-    try_to_share(prompt)
-    finished = time.time() * 1000 - opened_at
-    disabled = [prompt.is_disabled(selector) for selector in PROMPT_CONTROLS]
-    refocused = marks(prompt)["prompt-input-delay"]
-    print(f"refocused at {refocused:.0f} ms; input sent at {started:.0f}-{finished:.0f} ms")
-    assert finished < refocused + INPUT_DELAY_MS, "the test was too slow to try within the delay"
-    assert disabled == [True] * len(PROMPT_CONTROLS), disabled
-    prompt.wait_for_selector("#share:enabled", timeout=WAIT_MS)
-    enabled = marks(prompt)["prompt-input-enabled"]
-    print(f"controls enabled at {enabled:.0f} ms ({enabled - refocused:.0f} ms after focus came back)")
-    assert enabled - refocused >= INPUT_DELAY_MS
+    try_within_the_delay(prompt, opened_at, "focused again")
     assert_nothing_happened(prompt, page, daemon, site)
 
     # The same when the window is hidden and shown again (visibilitychange).
-    for state in ("hidden", "visible"):
-        prompt.evaluate(SET_VISIBILITY, state)
-        assert prompt.is_disabled("#share")
-    try_to_share(prompt)
+    prompt.evaluate(SET_VISIBILITY, "hidden")
     assert prompt.is_disabled("#share")
-    prompt.wait_for_selector("#share:enabled", timeout=WAIT_MS)
+    prompt.evaluate(SET_VISIBILITY, "visible")
+    try_within_the_delay(prompt, opened_at, "shown again")
     assert_nothing_happened(prompt, page, daemon, site)
 
     # After the delay the prompt works as usual: Enter shares what is switched on (the required claims).
