@@ -127,7 +127,9 @@ def remember_consent(context: Any, shop_url: str) -> Any:
     with context.expect_page(lambda p: "prompt.html" in p.url, timeout=WAIT_MS) as opened:
         page.goto(shop_url)
     prompt = opened.value
-    prompt.wait_for_selector("#share", timeout=WAIT_MS)
+    prompt.wait_for_selector("#share:enabled", timeout=WAIT_MS)  # after the prompt's input delay
+    for box in prompt.locator('input[name="claim"]').all():  # optional claims start off
+        box.check()
     prompt.click('label.option:has-text("Remember for this site")')
     prompt.click("#share")
     page.wait_for_selector("#used:not([hidden])", timeout=WAIT_MS)

@@ -76,6 +76,8 @@ def test_the_shop_page_with_the_real_extension_in_chromium() -> None:
                 prompt = context.wait_for_event(
                     "page", predicate=lambda p: "prompt.html" in p.url, timeout=30_000
                 )
+                # Optional claims start off: the shoe size is switched on (after the input delay).
+                prompt.locator('input[name="claim"][value="sizes.shoe"]').check(timeout=15_000)
                 prompt.locator("#share").click(timeout=15_000)
                 page.wait_for_selector("#used:not([hidden])", timeout=30_000)
                 page.wait_for_function(
