@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write the presentation test vectors (vault/protocol/vectors/) and the example manifest.
+"""Write the test vectors (vault/protocol/vectors*/) and the example manifest.
 
 Deterministic: fixed seeds, a fixed clock and Ed25519's deterministic signatures, so running it twice
 writes identical files (tests/protocol/test_vectors.py checks the committed files are what it writes).
@@ -10,6 +10,9 @@ Each vector says what a site's verifier must conclude, given the token, the site
 it expects, the time, and replay keys already recorded. Invalid vectors are built so that exactly one
 rule is broken: everything else (including the signature, where the rule is not about the signature)
 is as a valid token would have it, so a verifier that passes them does so for the stated reason.
+
+The other messages' vectors and the pairwise key derivation's known answers go to folders beside
+`vectors/` (scripts/vectors_messages.py).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from vector_tools import (
     with_payload,
 )
 from vectors_claim_values import claim_value_vectors
+from vectors_messages import MESSAGE_VECTORS
 
 from vault.protocol import example
 from vault.protocol.b64 import b64url_decode, b64url_encode
@@ -428,23 +432,32 @@ def dump(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
 
 
+def write_cases(folder: Path, cases: list[dict]) -> list[Path]:
+    """One file per case, named after it; files of cases no longer generated are removed."""
+    names = [case["name"] for case in cases]
+    if len(set(names)) != len(names):
+        raise AssertionError(f"vector names in {folder.name} must be unique")
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.json"):
+        if stale.stem not in names:
+            stale.unlink()
+    written = []
+    for case in cases:
+        path = folder / f"{case['name']}.json"
+        path.write_text(dump(case), encoding="utf-8")
+        written.append(path)
+    return written
+
+
 def write(out: Path) -> list[Path]:
     vectors_dir = out / "vectors"
     examples_dir = out / "examples"
     vectors_dir.mkdir(parents=True, exist_ok=True)
     examples_dir.mkdir(parents=True, exist_ok=True)
     cases = all_vectors()
-    names = [case["name"] for case in cases]
-    if len(set(names)) != len(names):
-        raise AssertionError("vector names must be unique")
-    written = []
-    for stale in vectors_dir.glob("*.json"):
-        if stale.stem not in names:
-            stale.unlink()
-    for case in cases:
-        path = vectors_dir / f"{case['name']}.json"
-        path.write_text(dump(case), encoding="utf-8")
-        written.append(path)
+    written = write_cases(vectors_dir, cases)
+    for folder, build in MESSAGE_VECTORS.items():
+        written += write_cases(out / folder, build())
     manifest_path = examples_dir / "manifest.json"
     manifest_path.write_text(dump(json.loads(encode_manifest(MANIFEST))), encoding="utf-8")
     written.append(manifest_path)

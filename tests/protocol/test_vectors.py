@@ -1,5 +1,6 @@
-"""The committed test vectors: each one gives the verifier's expected outcome, and the generator
-reproduces them byte for byte."""
+"""The committed presentation vectors: each one gives the verifier's expected outcome. And every
+committed vector folder (the other messages' are checked by test_vectors_messages.py) is what the
+generator writes, byte for byte, so stale vectors fail here."""
 
 from __future__ import annotations
 
@@ -67,7 +68,11 @@ def test_regenerating_gives_the_committed_files(tmp_path: Path) -> None:
     subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "gen_vectors.py"), "--out", str(tmp_path)], check=True
     )
-    for relative in ("vectors", "examples"):
+    written = sorted(path.name for path in tmp_path.iterdir() if path.is_dir())
+    committed_folders = sorted(path.name for path in PROTOCOL.glob("vectors*") if path.is_dir())
+    assert {"vectors", "examples", "vectors_notice"} <= set(written)
+    assert committed_folders == [name for name in written if name.startswith("vectors")]
+    for relative in written:
         fresh = {path.name: path.read_bytes() for path in (tmp_path / relative).iterdir()}
         committed = {
             path.name: path.read_bytes() for path in (PROTOCOL / relative).iterdir() if path.is_file()
