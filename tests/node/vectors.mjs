@@ -1,0 +1,399 @@
+// A second implementation of the site's verifiers (presentation, revocation notice) and of the pairwise
+// key derivation, written from vault/protocol/SPEC.md alone, to check that the test vectors mean what the
+// spec says rather than what the Python code does. Signatures are checked by `jose`, JCS (RFC 8785) is
+// `canonicalize`, hashing and HKDF are node:crypto; everything else follows the spec's numbered steps.
+//
+// Usage: node vectors.mjs PROTOCOL_DIR    (the folder holding SPEC.md, vectors/, vectors_notice/, ...)
+// Output on stdout: [{"folder", "name", "outcome": "valid" | <reason> | "refused", ...what it returned}].
+import { createHash, createPrivateKey, hkdfSync } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+import canonicalize from "canonicalize";
+import { calculateJwkThumbprint, compactVerify, importJWK } from "jose";
+
+const MAX_TOKEN = 8192;
+const THUMBPRINT_URI = "urn:ietf:params:oauth:jwk-thumbprint:sha-256:";
+const B64URL = /^[A-Za-z0-9_-]*$/;
+const JTI = /^[A-Za-z0-9_-]{16,64}$/;
+const NONCE = /^[A-Za-z0-9_-]{22,128}$/;
+const PURPOSE_ID = /^[a-z][a-z0-9-]{0,63}$/;
+const CLAIM_NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
+const DPV = /^dpv:[A-Za-z][A-Za-z0-9]*$/;
+// "Retention": P, then nY nM nD and an optional T with nH nM nS (at least one overall, and one after T),
+// or nW alone.
+const DURATION = /^P(?:\d+W|(?=\d|T\d)(?:\d+Y)?(?:\d+M)?(?:\d+D)?(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+S)?)?)$/;
+const MAX_NUMERIC_DATE = 2 ** 40;
+
+class Refused extends Error {
+  constructor(reason) {
+    super(reason);
+    this.reason = reason;
+  }
+}
+
+function refuse(reason) {
+  throw new Refused(reason);
+}
+
+function require(condition, reason) {
+  if (!condition) refuse(reason);
+}
+
+// --- Conventions ------------------------------------------------------------------------------------------
+
+function b64urlDecode(text) {
+  require(typeof text === "string" && B64URL.test(text) && text.length % 4 !== 1, "malformed");
+  const bytes = Buffer.from(text, "base64url");
+  require(bytes.toString("base64url") === text, "malformed"); // one spelling per byte string
+  return bytes;
+}
+
+// Strict JSON (RFC 8259): no repeated member names after unescaping, integers within 2^53 - 1.
+function strictJson(bytes) {
+  let text;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    refuse("malformed");
+  }
+  let at = 0;
+  const fail = () => refuse("malformed");
+  const space = () => {
+    while (at < text.length && " \t\n\r".includes(text[at])) at++;
+  };
+  const expect = (char) => {
+    if (text[at] !== char) fail();
+    at++;
+  };
+  function string() {
+    expect('"');
+    let out = "";
+    for (;;) {
+      if (at >= text.length) fail();
+      const char = text[at++];
+      if (char === '"') return out;
+      if (char.charCodeAt(0) < 0x20) fail();
+      if (char !== "\\") {
+        out += char;
+        continue;
+      }
+      const escape = text[at++];
+      const simple = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
+      if (escape in simple) out += simple[escape];
+      else if (escape === "u" && /^[0-9a-fA-F]{4}$/.test(text.slice(at, at + 4))) {
+        out += String.fromCharCode(parseInt(text.slice(at, at + 4), 16));
+        at += 4;
+      } else fail();
+    }
+  }
+  function value() {
+    space();
+    const char = text[at];
+    if (char === "{") {
+      at++;
+      const object = Object.create(null);
+      space();
+      if (text[at] === "}") {
+        at++;
+        return object;
+      }
+      for (;;) {
+        space();
+        const name = string();
+        if (name in object) fail();
+        space();
+        expect(":");
+        object[name] = value();
+        space();
+        if (text[at] === ",") at++;
+        else {
+          expect("}");
+          return object;
+        }
+      }
+    }
+    if (char === "[") {
+      at++;
+      const array = [];
+      space();
+      if (text[at] === "]") {
+        at++;
+        return array;
+      }
+      for (;;) {
+        array.push(value());
+        space();
+        if (text[at] === ",") at++;
+        else {
+          expect("]");
+          return array;
+        }
+      }
+    }
+    if (char === '"') return string();
+    for (const [literal, result] of [["true", true], ["false", false], ["null", null]]) {
+      if (text.startsWith(literal, at)) {
+        at += literal.length;
+        return result;
+      }
+    }
+    const number = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(at));
+    if (!number) fail();
+    at += number[0].length;
+    const parsed = Number(number[0]);
+    if (!number[2] && !number[3] && !Number.isSafeInteger(parsed)) fail();
+    return parsed;
+  }
+  const result = value();
+  space();
+  if (at !== text.length) fail();
+  return result;
+}
+
+const isObject = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
+const isString = (value, max = 1e9) => typeof value === "string" && [...value].length <= max;
+const isNumericDate = (value) => Number.isInteger(value) && value >= 0 && value <= MAX_NUMERIC_DATE;
+
+function exactMembers(object, required, optional = []) {
+  require(isObject(object), "malformed");
+  for (const name of Object.keys(object)) require(required.includes(name) || optional.includes(name), "malformed");
+  for (const name of required) require(name in object, "malformed");
+  for (const name of optional) require(!(name in object) || object[name] !== null, "malformed");
+}
+
+
+// --- Compact JWS profile: "Verifying a token", steps 1 to 10 -----------------------------------------------
+
+async function openToken(token, typ) {
+  require(typeof token === "string", "malformed");
+  require(token.length <= MAX_TOKEN, "too_large"); // 1
+  require(/^[\x21-\x7e]*$/.test(token), "malformed"); // 2: ASCII, no white space
+  const segments = token.split(".");
+  require(segments.length === 3, "malformed");
+  const header = strictJson(b64urlDecode(segments[0]));
+  exactMembers(header, ["alg"], ["typ", "crit", "jwk", "kid"]);
+  require(typeof header.alg === "string", "malformed");
+  for (const name of ["typ", "kid"]) require(!(name in header) || typeof header[name] === "string", "malformed");
+  if ("crit" in header) require(Array.isArray(header.crit) && header.crit.every((item) => typeof item === "string"), "malformed");
+  if ("jwk" in header) {
+    exactMembers(header.jwk, ["kty", "crv", "x"]);
+    require(["kty", "crv", "x"].every((name) => typeof header.jwk[name] === "string"), "malformed");
+    require(/^[A-Za-z0-9_-]{43}$/.test(header.jwk.x), "malformed");
+  }
+  require(header.alg === "EdDSA", "unsupported_alg"); // 3
+  require(header.typ === typ, "wrong_typ"); // 4
+  require(!("crit" in header), "unsupported_crit"); // 5
+  require("jwk" in header && !("kid" in header), "malformed"); // 6: presentations and notices embed jwk
+  require(header.jwk.kty === "OKP" && header.jwk.crv === "Ed25519", "bad_key"); // 7
+  let key;
+  try {
+    key = await importJWK({ kty: "OKP", crv: "Ed25519", x: header.jwk.x }, "EdDSA");
+  } catch {
+    refuse("bad_key");
+  }
+  const payload = b64urlDecode(segments[1]); // 8
+  require(b64urlDecode(segments[2]).length === 64, "malformed");
+  try {
+    await compactVerify(token, key, { algorithms: ["EdDSA"] }); // 9
+  } catch (error) {
+    refuse(error.code === "ERR_JWS_SIGNATURE_VERIFICATION_FAILED" ? "bad_signature" : "malformed");
+  }
+  const subject = THUMBPRINT_URI + (await calculateJwkThumbprint(header.jwk, "sha256"));
+  return { header, payload: strictJson(payload), subject }; // 10 continues in each message's schema
+}
+
+// --- Claim value types ---------------------------------------------------------------------------------------
+
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
+const WHITE = /^\p{White_Space}|\p{White_Space}$/u;
+const isText = (value, max) =>
+  typeof value === "string" && [...value].length >= 1 && [...value].length <= max && !CONTROL.test(value) && !WHITE.test(value);
+const LANGUAGE = new RegExp(
+  "^(?:(?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})(?:-(?:[a-z]{4}))?(?:-(?:[a-z]{2}|\\d{3}))?" +
+    "(?:(?:-(?:[a-z0-9]{5,8}|\\d[a-z0-9]{3}))*(?:-[a-wy-z0-9](?:-[a-z0-9]{2,8})+)*(?:-x(?:-[a-z0-9]{1,8})+)?))$",
+  "i",
+);
+const EMAIL = /^[^@\p{White_Space}]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/u;
+const AGE_RANGES = ["under 13", "13-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+"];
+const CLOTHING = ["XXS", "XS", "S", "M", "L", "XL", "XXL", "3XL", "4XL"];
+const DIETS = ["vegetarian", "vegan", "pescatarian", "halal", "kosher", "gluten-free", "lactose-free", "nut-free", "low-sugar", "low-salt"];
+const ACCESSIBILITY = [
+  "screen-reader", "high-contrast", "large-text", "reduced-motion", "captions", "audio-description",
+  "sign-language", "keyboard-only", "dyslexia-friendly", "simple-language", "wheelchair-access",
+];
+
+function distinctList(max, item) {
+  return (value) =>
+    Array.isArray(value) && value.length >= 1 && value.length <= max && new Set(value).size === value.length && value.every(item);
+}
+
+function claimTypes(countries) {
+  const bool = (value) => typeof value === "boolean";
+  return {
+    age_over_13: bool,
+    age_over_16: bool,
+    age_over_18: bool,
+    age_over_21: bool,
+    age_over_65: bool,
+    age_range: (value) => AGE_RANGES.includes(value),
+    "location.country": (value) => countries.has(value),
+    "location.region": (value) => isText(value, 100),
+    "location.postal_prefix": (value) => typeof value === "string" && /^[A-Z0-9]{1,3}$/.test(value),
+    "location.postal_code": (value) => typeof value === "string" && /^[A-Z0-9](?:[A-Z0-9 -]{0,10}[A-Z0-9])?$/.test(value),
+    interests: distinctList(5, (topic) => isText(topic, 40) && !/[,[\]{}<>]/.test(topic)),
+    "sizes.shoe": (value) => typeof value === "number" && value >= 15 && value <= 52 && Number.isInteger(2 * value),
+    "sizes.clothing": (value) => CLOTHING.includes(value),
+    languages: distinctList(16, (tag) => typeof tag === "string" && tag.length <= 64 && LANGUAGE.test(tag)),
+    diet: distinctList(10, (item) => DIETS.includes(item)),
+    accessibility: distinctList(11, (item) => ACCESSIBILITY.includes(item)),
+    email: (value) => isText(value, 254) && EMAIL.test(value),
+    given_name: (value) => isText(value, 100),
+    family_name: (value) => isText(value, 100),
+  };
+}
+
+// A claim value of any claim: a boolean, a number, a string of at most 256 characters, or a list of at
+// most 32 strings of at most 128 characters.
+function isClaimValue(value) {
+  if (typeof value === "boolean" || typeof value === "number") return true;
+  if (typeof value === "string") return isString(value, 256);
+  return Array.isArray(value) && value.length <= 32 && value.every((item) => isString(item, 128));
+}
+
+// --- Presentation -------------------------------------------------------------------------------------------
+
+function purposeDigest(entry) {
+  return createHash("sha256").update(canonicalize(entry), "utf8").digest("base64url");
+}
+
+async function verifyPresentation(inputs, types) {
+  const { manifest, audience, nonce, now, max_skew: skew, max_lifetime: maxLifetime } = inputs;
+  const { payload, subject } = await openToken(inputs.token, "vault-presentation+jwt");
+  const members = ["iss", "sub", "aud", "nonce", "iat", "exp", "jti", "purpose", "retention", "purpose_digest", "claims"];
+  exactMembers(payload, members);
+  require(["iss", "sub", "aud"].every((name) => isString(payload[name], 300)), "malformed");
+  require(NONCE.test(payload.nonce) && JTI.test(payload.jti), "malformed");
+  require(isNumericDate(payload.iat) && isNumericDate(payload.exp), "malformed");
+  exactMembers(payload.purpose, ["id", "concept"]);
+  require(PURPOSE_ID.test(payload.purpose.id) && DPV.test(payload.purpose.concept), "malformed");
+  require(typeof payload.retention === "string" && DURATION.test(payload.retention), "malformed");
+  require(typeof payload.purpose_digest === "string" && /^[A-Za-z0-9_-]{43}$/.test(payload.purpose_digest), "malformed");
+  require(isObject(payload.claims) && Object.keys(payload.claims).length <= 32, "malformed");
+  for (const [name, value] of Object.entries(payload.claims)) {
+    require(name.length <= 64 && CLAIM_NAME.test(name) && isClaimValue(value), "malformed");
+  }
+
+  require(payload.iss === subject && payload.sub === subject, "wrong_issuer"); // 1
+  require(payload.aud === audience, "wrong_audience"); // 2
+  require(payload.iat <= now + skew, "not_yet_valid"); // 3
+  require(payload.iat < payload.exp && payload.exp <= payload.iat + maxLifetime, "bad_lifetime"); // 4
+  require(payload.exp + skew > now, "expired"); // 5
+  require(payload.nonce === nonce, "wrong_nonce"); // 6
+  const entry = manifest.purposes.find((purpose) => purpose.id === payload.purpose.id);
+  require(entry !== undefined, "unknown_purpose"); // 7
+  require(payload.purpose_digest === purposeDigest(entry), "purpose_digest_mismatch"); // 8
+  require(payload.purpose.concept === entry.concept && payload.retention === entry.retention, "purpose_mismatch"); // 9
+  const declared = new Map(entry.claims.map((request) => [request.name, request.required]));
+  require(Object.keys(payload.claims).every((name) => declared.has(name)), "undeclared_claim"); // 10
+  for (const [name, required] of declared) require(!required || name in payload.claims, "missing_claim"); // 11
+  for (const [name, value] of Object.entries(payload.claims)) {
+    require(name in types && types[name](value), "bad_claim_value"); // 12
+  }
+  const replayKey = `${subject.slice(THUMBPRINT_URI.length)}.${payload.jti}`;
+  require(!inputs.seen.some((record) => record.key === replayKey && record.expires_at > now), "replayed"); // 14
+  return { subject, claims: payload.claims };
+}
+
+// --- Revocation / erasure notice -------------------------------------------------------------------------
+
+async function verifyNotice(inputs) {
+  const { audience, now, max_skew: skew, stored_subjects: stored } = inputs;
+  const { payload, subject } = await openToken(inputs.token, "vault-revocation+jwt");
+  exactMembers(payload, ["iss", "sub", "aud", "iat", "exp", "jti", "purpose", "presentations", "erasure"]);
+  require(["iss", "sub", "aud"].every((name) => isString(payload[name], 300)), "malformed");
+  require(isNumericDate(payload.iat) && isNumericDate(payload.exp), "malformed");
+  require(JTI.test(payload.jti) && PURPOSE_ID.test(payload.purpose), "malformed");
+  const withdrawn = payload.presentations;
+  require(Array.isArray(withdrawn) && withdrawn.length >= 1 && withdrawn.length <= 256, "malformed");
+  require(withdrawn.every((jti) => typeof jti === "string" && JTI.test(jti)), "malformed");
+  require(new Set(withdrawn).size === withdrawn.length, "malformed");
+  require(typeof payload.erasure === "boolean", "malformed");
+
+  require(payload.iss === subject && payload.sub === subject, "wrong_issuer"); // 1
+  require(payload.aud === audience, "wrong_audience"); // 2
+  require(payload.iat <= now + skew, "not_yet_valid"); // 3
+  require(payload.iat < payload.exp && payload.exp <= payload.iat + 7 * 86400, "bad_lifetime"); // 4
+  require(payload.exp + skew > now, "expired"); // 5
+  const unknown = [];
+  for (const jti of withdrawn) {
+    if (!(jti in stored)) unknown.push(jti);
+    else require(stored[jti] === payload.sub, "wrong_subject"); // 6
+  }
+  return {
+    subject: payload.sub,
+    jti: payload.jti,
+    purpose: payload.purpose,
+    presentations: withdrawn,
+    unknown,
+    erasure: payload.erasure,
+    issued_at: payload.iat,
+  };
+}
+
+// --- Pairwise keys ----------------------------------------------------------------------------------------
+
+const ORIGIN = /^(https:\/\/[a-z0-9.-]+(:[0-9]+)?|http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:[0-9]+)?)$/;
+
+async function derivePairwiseKey({ master_seed: masterSeed, origin, epoch }) {
+  require(ORIGIN.test(origin) && Number.isInteger(epoch) && epoch >= 0 && epoch < 2 ** 32, "refused");
+  const encoded = Buffer.from(origin, "utf8");
+  const info = Buffer.alloc(2 + encoded.length + 4);
+  info.writeUInt16BE(encoded.length, 0);
+  encoded.copy(info, 2);
+  info.writeUInt32BE(epoch, 2 + encoded.length);
+  const seed = Buffer.from(hkdfSync("sha256", Buffer.from(masterSeed, "hex"), "vault/pairwise-ed25519/v1", info, 32));
+  // An RFC 8032 seed as PKCS #8 (RFC 8410): the fixed Ed25519 prefix, then the 32 bytes.
+  const pkcs8 = Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), seed]);
+  const { kty, crv, x } = createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" }).export({ format: "jwk" });
+  const thumbprint = await calculateJwkThumbprint({ kty, crv, x }, "sha256");
+  return {
+    info: info.toString("hex"),
+    private_seed: seed.toString("hex"),
+    public_jwk: { kty, crv, x },
+    thumbprint,
+    subject: THUMBPRINT_URI + thumbprint,
+  };
+}
+
+// --- Running the vectors ----------------------------------------------------------------------------------
+
+function readCountries(protocolDir) {
+  // SPEC.md: "countries.py beside this document lists them" (the upper-case pairs of its table).
+  const source = readFileSync(join(protocolDir, "countries.py"), "utf8");
+  const table = source.slice(source.indexOf('"""', source.indexOf("frozenset(")));
+  return new Set(table.match(/\b[A-Z]{2}\b/g));
+}
+
+async function runFolder(protocolDir, folder, verify) {
+  const results = [];
+  for (const file of readdirSync(join(protocolDir, folder)).filter((name) => name.endsWith(".json")).sort()) {
+    const item = JSON.parse(readFileSync(join(protocolDir, folder, file), "utf8"));
+    try {
+      results.push({ folder, name: item.name, outcome: "valid", ...(await verify(item.inputs)) });
+    } catch (error) {
+      if (!(error instanceof Refused)) throw error;
+      results.push({ folder, name: item.name, outcome: error.reason });
+    }
+  }
+  return results;
+}
+
+const protocolDir = process.argv[2];
+const types = claimTypes(readCountries(protocolDir));
+const results = [
+  ...(await runFolder(protocolDir, "vectors", (inputs) => verifyPresentation(inputs, types))),
+  ...(await runFolder(protocolDir, "vectors_notice", verifyNotice)),
+  ...(await runFolder(protocolDir, "vectors_pairwise_key", derivePairwiseKey)),
+];
+process.stdout.write(JSON.stringify(results));
