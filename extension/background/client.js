@@ -4,6 +4,7 @@
 // The extension id is public (its key is in manifest.json), so the daemon trusts an instance only after
 // the user approved its pairing code from the command line (vault/daemon/pairing.py).
 
+import { NOT_PAIRED, UNAVAILABLE } from "../shared/contract.js";
 import { clearPairingNeeded, setPairingNeeded } from "./badge.js";
 import { call } from "./native.js";
 
@@ -35,15 +36,14 @@ export function clientToken() {
   return tokenPromise;
 }
 
-// Errors made by the transport, not by the daemon: they say nothing about our pairing.
-const TRANSPORT_ERRORS = new Set(["not_available", "daemon_unavailable", "timeout", "bad_response", "host_error", "bad_frame", "response_too_large"]);
 // Routes an unpaired client may use: their answers say nothing about our pairing either.
 const OPEN_ROUTES = new Set(["/v1/status", "/v1/pairing"]);
 
 // Keeps the badge's "pair me" mark in step with what the daemon says (fire and forget).
 function notePairing(path, code) {
-  if (OPEN_ROUTES.has(path) || TRANSPORT_ERRORS.has(code)) return;
-  const update = code === "not_paired" ? setPairingNeeded(true) : clearPairingNeeded();
+  // An unavailable vault (no answer from the daemon) says nothing about our pairing either.
+  if (OPEN_ROUTES.has(path) || UNAVAILABLE.includes(code)) return;
+  const update = code === NOT_PAIRED ? setPairingNeeded(true) : clearPairingNeeded();
   update.catch(() => {});
 }
 

@@ -5,26 +5,13 @@
 // rebuilt from an allow-list, never copied, so nothing the daemon meant for the user (detail, prompt,
 // claims values, jti, expiry) can reach the page by accident.
 
-export const LIMITS = Object.freeze({
-  purposes: 16,
-  purposeLength: 64,
-  claims: 32,
-  claimLength: 64,
-  ackToken: 16384,
-  message: 300,
-});
+import { CLAIM_NAME, LIMITS, NONCE, NOT_PAIRED, PAGE_ERRORS, PAGE_REASONS, PURPOSE_ID, SITE_MISTAKES } from "../shared/contract.js";
 
-// The same patterns the daemon and the manifest format use (vault/protocol).
-const PURPOSE_ID = /^[a-z][a-z0-9-]{0,63}$/;
-const CLAIM_NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
-const NONCE = /^[A-Za-z0-9_-]{22,128}$/;
+// The limits, patterns, reasons and codes are the daemon's (vault/daemon/page_contract.py, generated
+// into shared/contract.js): re-exported for the worker and the unit tests.
+export { LIMITS, PAGE_ERRORS, PAGE_REASONS };
+
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-
-// The reasons a page may see for a denial: coarse on purpose (vault/daemon/routes.py for_page).
-export const PAGE_REASONS = Object.freeze(["denied", "bad_request", "expired"]);
-
-// The error codes a page call may be rejected with (documented in extension/README.md).
-export const PAGE_ERRORS = Object.freeze(["not_available", "not_paired", "bad_request", "busy", "timeout"]);
 
 export class PageError extends Error {
   constructor(code, message) {
@@ -125,23 +112,18 @@ export function pageError(error) {
     const code = PAGE_ERRORS.includes(error.code) ? error.code : "bad_request";
     return { code, message: shortMessage(error.message) ?? code };
   }
-  switch (error?.code) {
-    case "not_paired":
-      return {
-        code: "not_paired",
-        message: "this browser is not paired with the vault yet; the extension's toolbar button shows how",
-      };
-    case "manifest_invalid":
-    case "invalid_input":
-    case "bad_request":
-    case "acknowledgement_invalid":
-      // About the site's own manifest, nonce or acknowledgement: the site needs to know.
-      return { code: "bad_request", message: shortMessage(error.message) ?? "the request was refused" };
-    case "timeout":
-      return { code: "timeout", message: "the vault did not answer in time; ask again" };
-    default:
-      return { code: "not_available", message: "the vault is not available (is the vault daemon running?)" };
+  if (error?.code === NOT_PAIRED) {
+    return {
+      code: "not_paired",
+      message: "this browser is not paired with the vault yet; the extension's toolbar button shows how",
+    };
   }
+  if (SITE_MISTAKES.includes(error?.code)) {
+    // About the site's own manifest, nonce or acknowledgement: the site needs to know.
+    return { code: "bad_request", message: shortMessage(error.message) ?? "the request was refused" };
+  }
+  if (error?.code === "timeout") return { code: "timeout", message: "the vault did not answer in time; ask again" };
+  return { code: "not_available", message: "the vault is not available (is the vault daemon running?)" };
 }
 
 // The page's origin, from what the browser says about the sender: never from the message.

@@ -11,6 +11,7 @@
 // alarm while anything is in flight) can finish whatever a stopped worker left.
 
 import { PAGE_RESULT } from "../shared/actions.js";
+import { NOT_PAIRED, UNAVAILABLE, VAULT_LOCKED } from "../shared/contract.js";
 import { refreshBadge } from "./badge.js";
 import { api, requestPairing } from "./client.js";
 import * as inflight from "./inflight.js";
@@ -127,13 +128,13 @@ async function ask(record, purpose) {
 }
 
 async function fail(record, error) {
-  if (error?.code === "vault_locked") {
+  if (error?.code === VAULT_LOCKED) {
     record.waiting = "locked";
     await inflight.put(record);
     await refreshBadge();
     return;
   }
-  if (error?.code === "not_paired") {
+  if (error?.code === NOT_PAIRED) {
     // Ask for a pairing code now, so the popup has one to show when the user clicks the badge.
     requestPairing().catch(() => {});
   }
@@ -282,7 +283,9 @@ async function reconcilePrompt(record) {
   try {
     view = await api("GET", promptPath(id));
   } catch (error) {
-    if (error.code === "vault_locked" || error.code === "not_available" || error.code === "daemon_unavailable") return null;
+    // A locked or unreachable vault says nothing about the prompt: ask again on the next sweep (the call
+    // still ends as `timeout` after MAX_WAIT_MS). Any other refusal means the prompt is gone.
+    if (error.code === VAULT_LOCKED || UNAVAILABLE.includes(error.code)) return null;
     view = { state: "expired" };
   }
   if (view.state === "pending") {

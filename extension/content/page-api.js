@@ -11,6 +11,7 @@
   const VERSION = "1.0";
   const TAG = "personal-vault";
   const READY_EVENT = "personalvault:ready";
+  // PAGE_ERRORS of shared/contract.js: a MAIN-world script cannot import it (tests/extension/unit checks).
   const ERROR_CODES = ["not_available", "not_paired", "bad_request", "busy", "timeout"];
   const RELAY_WAIT_MS = 5_000; // the relay loads with the page; longer than this means it is not there
 

@@ -1,5 +1,7 @@
 // How the extension's pages talk to the service worker: one message per action (shared/actions.js).
 
+import { UNAVAILABLE } from "../shared/contract.js";
+
 export { Action } from "../shared/actions.js";
 
 export class ActionError extends Error {
@@ -23,7 +25,8 @@ export async function ask(action, args = {}) {
   throw new ActionError(reply?.error);
 }
 
-// Errors that mean "the daemon or its native host is not there" rather than a refusal.
+// Errors that mean "the vault did not answer" (no worker, no native host, no daemon, a broken channel)
+// rather than a refusal: the page tells the user to start the vault.
 export function isUnavailable(error) {
-  return ["not_available", "daemon_unavailable", "timeout", "bad_response", "no_worker"].includes(error?.code);
+  return UNAVAILABLE.includes(error?.code);
 }

@@ -39,8 +39,16 @@ _DURATION_PARTS = re.compile(r"(\d+)([YMWDHS])")
 _DATE_UNIT_SECONDS = {"Y": 365 * 86400, "M": 30 * 86400, "W": 7 * 86400, "D": 86400}
 _TIME_UNIT_SECONDS = {"H": 3600, "M": 60, "S": 1}
 
-PurposeId = Annotated[str, msgspec.Meta(max_length=64, pattern=r"^[a-z][a-z0-9-]*$")]
-ClaimName = Annotated[str, msgspec.Meta(max_length=64, pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")]
+# The one definition of a purpose id and a claim name: import these rather than writing them again (the
+# extension gets them through vault.daemon.page_contract).
+# (Each holds at most 64 characters; the patterns are written as export-schema.json shows them.)
+PURPOSE_ID_PATTERN = r"^[a-z][a-z0-9-]*$"
+CLAIM_NAME_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
+MAX_PURPOSE_ID = 64
+MAX_CLAIM_NAME = 64
+
+PurposeId = Annotated[str, msgspec.Meta(max_length=MAX_PURPOSE_ID, pattern=PURPOSE_ID_PATTERN)]
+ClaimName = Annotated[str, msgspec.Meta(max_length=MAX_CLAIM_NAME, pattern=CLAIM_NAME_PATTERN)]
 DpvConcept = Annotated[str, msgspec.Meta(max_length=128, pattern=r"^dpv:[A-Za-z][A-Za-z0-9]*$")]
 Duration = Annotated[str, msgspec.Meta(max_length=40, pattern=DURATION_PATTERN)]
 Url = Annotated[str, msgspec.Meta(min_length=8, max_length=2048)]

@@ -18,7 +18,7 @@ from vault.protocol.errors import IssueError, Reason, TokenInvalid
 from vault.protocol.jwk import key_subject
 from vault.protocol.jws import OpenedHeader, open_compact, sign_compact
 from vault.protocol.keys import SigningKey
-from vault.protocol.manifest import PurposeId
+from vault.protocol.manifest import MAX_PURPOSE_ID, PURPOSE_ID_PATTERN, PurposeId
 from vault.protocol.origin import is_origin
 from vault.protocol.presentation import JTI_PATTERN, MAX_NUMERIC_DATE, Jti, NumericDate
 from vault.protocol.strictjson import decode_unique
@@ -28,7 +28,7 @@ DEFAULT_NOTICE_TTL = 86400
 MAX_NOTICE_LIFETIME = 7 * 86400
 MAX_WITHDRAWN = 256
 _JTI = re.compile(JTI_PATTERN)
-_PURPOSE_ID = re.compile(r"[a-z][a-z0-9-]{0,63}")
+_PURPOSE_ID = re.compile(PURPOSE_ID_PATTERN)
 
 
 class NoticePayload(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -64,7 +64,9 @@ def sign_revocation(
     """
     if not is_origin(origin):
         raise IssueError("wrong_audience")
-    if not isinstance(purpose_id, str) or _PURPOSE_ID.fullmatch(purpose_id) is None:
+    if not isinstance(purpose_id, str) or len(purpose_id) > MAX_PURPOSE_ID:
+        raise IssueError("unknown_purpose")
+    if _PURPOSE_ID.fullmatch(purpose_id) is None:
         raise IssueError("unknown_purpose")
     withdrawn = tuple(presentations)
     if not 0 < len(withdrawn) <= MAX_WITHDRAWN or len(set(withdrawn)) != len(withdrawn):

@@ -74,7 +74,13 @@ test("errors are folded into the documented codes; host and vault details stay i
     assert.ok(!error.message.includes("/run/user"), error.message);
   }
   assert.deepEqual(pageError(new PageError("busy", "too many")), { code: "busy", message: "too many" });
-  for (const code of PAGE_ERRORS) assert.ok(["not_available", "not_paired", "bad_request", "busy", "timeout"].includes(code));
+});
+
+test("the page API rejects with exactly the contract's codes (it is a classic script and keeps a copy)", () => {
+  const copy = source("content/page-api.js").match(/const ERROR_CODES = (\[[^\]]*\]);/);
+  assert.ok(copy, "content/page-api.js no longer defines ERROR_CODES");
+  assert.deepEqual(JSON.parse(copy[1]), [...PAGE_ERRORS]);
+  assert.deepEqual([...PAGE_ERRORS].sort(), ["bad_request", "busy", "not_available", "not_paired", "timeout"]);
 });
 
 test("request arguments are checked and bounded", () => {
@@ -198,4 +204,20 @@ test("page API errors have a code from the documented list", async () => {
   await tick();
   fromWorker({ type: PAGE_RESULT, callId: sent[0].callId, ok: false, error: { code: "weird_code", message: "m" } });
   await assert.rejects(failing, (e) => e.code === "not_available");
+});
+
+test("one group says the vault did not answer: the badge, the pages and a prompt's check all use it", async () => {
+  const { UNAVAILABLE } = await import("../../../extension/shared/contract.js");
+  const { isUnavailable } = await import("../../../extension/pages/api.js");
+  // The three lists the group replaces (background/client.js, pages/api.js, background/requests.js).
+  const before = [
+    ["not_available", "daemon_unavailable", "timeout", "bad_response", "host_error", "bad_frame", "response_too_large"],
+    ["not_available", "daemon_unavailable", "timeout", "bad_response", "no_worker"],
+    ["not_available", "daemon_unavailable"],
+  ];
+  for (const code of before.flat()) assert.ok(UNAVAILABLE.includes(code) && isUnavailable({ code }), code);
+  for (const code of ["vault_locked", "not_paired", "forbidden", "failed", "manifest_invalid", "internal_error", undefined]) {
+    assert.ok(!isUnavailable({ code }), String(code));
+  }
+  assert.ok(!isUnavailable(null));
 });

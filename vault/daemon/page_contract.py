@@ -1,0 +1,115 @@
+"""The page contract, defined once: what a web page may send the vault through the extension, what it may
+be told, and how the extension sorts the error codes it meets on the way.
+
+The extension does not type any of this again: `python -m vault.daemon.page_contract` writes it to
+extension/shared/contract.js, and tests/extension/test_contract.py fails when that file is stale or when
+a code listed here is no longer one the daemon, the native host or the extension really uses.
+
+The patterns come from vault.protocol (the manifest's purpose ids and claim names, the presentation's
+nonce); everything else here is about the page channel, which only the daemon and the extension share.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from vault.protocol.manifest import (
+    CLAIM_NAME_PATTERN,
+    MAX_CLAIM_NAME,
+    MAX_CLAIMS_PER_PURPOSE,
+    MAX_PURPOSE_ID,
+    PURPOSE_ID_PATTERN,
+)
+from vault.protocol.presentation import NONCE_PATTERN
+
+CONTRACT_JS = Path(__file__).resolve().parents[2] / "extension" / "shared" / "contract.js"
+
+
+# What a page may send (personalVault.request / acknowledge) and how much of the answer it may read.
+LIMITS = {
+    "purposes": 16,  # purpose ids in one request() call
+    "purposeLength": MAX_PURPOSE_ID,
+    "claims": MAX_CLAIMS_PER_PURPOSE,  # claim names in one request() call
+    "claimLength": MAX_CLAIM_NAME,
+    "ackToken": 16 * 1024,  # vault/daemon/messages.py AcknowledgementRequest.token
+    "message": 300,  # characters of a message shown to the page
+}
+
+# The reasons a page may see for a denial: coarse on purpose (vault/daemon/routes.py `for_page`).
+PAGE_REASONS = ("denied", "bad_request", "expired")
+
+# The codes a page call may be rejected with (extension/README.md has the table).
+PAGE_ERRORS = ("not_available", "not_paired", "bad_request", "busy", "timeout")
+
+# The daemon's codes for a mistake of the site's own (its manifest, nonce or acknowledgement): a page sees
+# them as `bad_request` with the daemon's message (vault/daemon/errors.py).
+SITE_MISTAKES = ("manifest_invalid", "invalid_input", "bad_request", "acknowledgement_invalid")
+
+# "The vault did not answer": the call never reached the daemon, or its answer never came back. None of
+# these says anything about the vault itself (locked, paired, what a prompt became), so the extension
+# keeps what it knew and tells the user to start the vault. Who makes each code:
+#   the native host (vault/daemon/native_host.py): daemon_unavailable, bad_response, response_too_large,
+#     host_error, bad_frame;
+#   the worker (background/native.js): not_available (no native host), timeout (no answer in time),
+#     bad_response (a frame without a status);
+#   an extension page (pages/api.js): no_worker (the service worker did not answer).
+HOST_ERRORS = ("daemon_unavailable", "bad_response", "response_too_large", "host_error", "bad_frame")
+UNAVAILABLE = ("not_available", "timeout", *HOST_ERRORS, "no_worker")
+
+VAULT_LOCKED = "vault_locked"
+NOT_PAIRED = "not_paired"
+
+_HEADER = """\
+// GENERATED from vault/daemon/page_contract.py by `python -m vault.daemon.page_contract`: do not edit.
+// tests/extension/test_contract.py fails when this file is stale.
+"""
+
+
+def _regex(pattern: str) -> str:
+    # The patterns are plain ASCII classes and anchors, which JavaScript reads the same way.
+    if "/" in pattern or re.search(r"\\[AZz]|\(\?P?[<=!]", pattern):
+        raise ValueError(f"not portable to JavaScript: {pattern}")
+    return f"/{pattern}/"
+
+
+def _list(values: tuple[str, ...]) -> str:
+    return f"Object.freeze({json.dumps(list(values))})"
+
+
+def contract_js() -> bytes:
+    """The text of extension/shared/contract.js."""
+    limits = ", ".join(f"{key}: {value}" for key, value in LIMITS.items())
+    lines = [
+        _HEADER,
+        "// Patterns (vault/protocol): a purpose id and a claim name (each at most LIMITS.purposeLength and",
+        "// LIMITS.claimLength characters), a nonce.",
+        f"export const PURPOSE_ID = {_regex(PURPOSE_ID_PATTERN)};",
+        f"export const CLAIM_NAME = {_regex(CLAIM_NAME_PATTERN)};",
+        f"export const NONCE = {_regex(NONCE_PATTERN)};",
+        "",
+        f"export const LIMITS = Object.freeze({{ {limits} }});",
+        "",
+        "// The reasons a page may see for a denial, and the codes a page call may be rejected with.",
+        f"export const PAGE_REASONS = {_list(PAGE_REASONS)};",
+        f"export const PAGE_ERRORS = {_list(PAGE_ERRORS)};",
+        "",
+        "// Daemon codes for the site's own mistakes: the page sees bad_request.",
+        f"export const SITE_MISTAKES = {_list(SITE_MISTAKES)};",
+        "",
+        "// The vault did not answer (no host, no daemon, no answer in time, a broken channel): says nothing",
+        "// about the vault's state or our pairing.",
+        f"export const UNAVAILABLE = {_list(UNAVAILABLE)};",
+        "",
+        f"export const VAULT_LOCKED = {json.dumps(VAULT_LOCKED)};",
+        f"export const NOT_PAIRED = {json.dumps(NOT_PAIRED)};",
+        "",
+    ]
+    return "\n".join(lines).encode()
+
+
+if __name__ == "__main__":
+    # Regenerates the extension's copy: python -m vault.daemon.page_contract
+    CONTRACT_JS.write_bytes(contract_js())
+    print(f"wrote {CONTRACT_JS}")
