@@ -1,5 +1,5 @@
-// A second implementation of the site's verifiers (presentation, revocation notice) and of the pairwise
-// key derivation, written from vault/protocol/SPEC.md alone, to check that the test vectors mean what the
+// A second implementation of the site's verifiers (presentation, revocation notice), the vault's
+// verifiers of the site's acknowledgements, and the pairwise key derivation, written from vault/protocol/SPEC.md alone, to check that the test vectors mean what the
 // spec says rather than what the Python code does. Signatures are checked by `jose`, JCS (RFC 8785) is
 // `canonicalize`, hashing and HKDF are node:crypto; everything else follows the spec's numbered steps.
 //
@@ -165,7 +165,8 @@ function exactMembers(object, required, optional = []) {
 
 // --- Compact JWS profile: "Verifying a token", steps 1 to 10 -----------------------------------------------
 
-async function openToken(token, typ) {
+// `siteKey` is null for messages that embed their key (`jwk`), else the site key they name by `kid`.
+async function openToken(token, typ, siteKey = null) {
   require(typeof token === "string", "malformed");
   require(token.length <= MAX_TOKEN, "too_large"); // 1
   require(/^[\x21-\x7e]*$/.test(token), "malformed"); // 2: ASCII, no white space
@@ -184,11 +185,14 @@ async function openToken(token, typ) {
   require(header.alg === "EdDSA", "unsupported_alg"); // 3
   require(header.typ === typ, "wrong_typ"); // 4
   require(!("crit" in header), "unsupported_crit"); // 5
-  require("jwk" in header && !("kid" in header), "malformed"); // 6: presentations and notices embed jwk
-  require(header.jwk.kty === "OKP" && header.jwk.crv === "Ed25519", "bad_key"); // 7
+  // 6: presentations and notices embed `jwk`, acknowledgements name the site key by `kid`
+  require(siteKey === null ? "jwk" in header && !("kid" in header) : "kid" in header && !("jwk" in header), "malformed");
+  const jwk = siteKey ?? header.jwk;
+  require(jwk.kty === "OKP" && jwk.crv === "Ed25519", "bad_key"); // 7
+  if (siteKey !== null) require(header.kid === (await calculateJwkThumbprint(jwk, "sha256")), "bad_key");
   let key;
   try {
-    key = await importJWK({ kty: "OKP", crv: "Ed25519", x: header.jwk.x }, "EdDSA");
+    key = await importJWK({ kty: "OKP", crv: "Ed25519", x: jwk.x }, "EdDSA");
   } catch {
     refuse("bad_key");
   }
@@ -199,7 +203,7 @@ async function openToken(token, typ) {
   } catch (error) {
     refuse(error.code === "ERR_JWS_SIGNATURE_VERIFICATION_FAILED" ? "bad_signature" : "malformed");
   }
-  const subject = THUMBPRINT_URI + (await calculateJwkThumbprint(header.jwk, "sha256"));
+  const subject = THUMBPRINT_URI + (await calculateJwkThumbprint(jwk, "sha256"));
   return { header, payload: strictJson(payload), subject }; // 10 continues in each message's schema
 }
 
@@ -341,6 +345,58 @@ async function verifyNotice(inputs) {
   };
 }
 
+// --- Acknowledgements (the vault's side) -------------------------------------------------------------------
+
+// The vault's own token (a presentation it issued, a notice it sent): only its payload is read.
+const payloadOf = (token) => JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString("utf8"));
+// "Retention": a year is 365 days, a month 30, a week 7.
+function retentionSeconds(duration) {
+  const units = { Y: 365 * 86400, M: 30 * 86400, W: 7 * 86400, D: 86400 };
+  const [date, time = ""] = duration.slice(1).split("T");
+  let total = 0;
+  for (const [, count, unit] of date.matchAll(/(\d+)([YMWD])/g)) total += Number(count) * units[unit];
+  for (const [, count, unit] of time.matchAll(/(\d+)([HMS])/g)) total += Number(count) * { H: 3600, M: 60, S: 1 }[unit];
+  return total;
+}
+
+function checkAckCommon(payload, sent, now, skew) {
+  require(typeof payload.iss === "string" && typeof payload.aud === "string" && isNumericDate(payload.iat), "malformed");
+  require(payload.iss === sent.aud, "wrong_issuer");
+  require(payload.aud === sent.sub, "wrong_audience");
+  require(payload.iat <= now + skew, "not_yet_valid");
+}
+
+async function verifyAcknowledgement(inputs) {
+  const { payload } = await openToken(inputs.token, "vault-ack+jwt", inputs.site_key);
+  exactMembers(payload, ["iss", "aud", "iat", "presentation", "purpose", "purpose_digest", "claims", "keep_until"]);
+  require(JTI.test(payload.presentation) && PURPOSE_ID.test(payload.purpose), "malformed");
+  require(typeof payload.purpose_digest === "string" && isNumericDate(payload.keep_until), "malformed");
+  require(Array.isArray(payload.claims) && payload.claims.every((name) => typeof name === "string" && CLAIM_NAME.test(name)), "malformed");
+  const issued = payloadOf(inputs.presentation);
+  checkAckCommon(payload, issued, inputs.now, inputs.max_skew); // 1 to 3
+  require(payload.presentation === issued.jti, "wrong_presentation"); // 4
+  require(payload.purpose === issued.purpose.id && payload.purpose_digest === issued.purpose_digest, "purpose_mismatch"); // 5
+  const names = Object.keys(issued.claims);
+  const same = new Set(payload.claims).size === payload.claims.length && payload.claims.length === names.length;
+  require(same && names.every((name) => payload.claims.includes(name)), "claims_mismatch"); // 6
+  require(payload.keep_until <= issued.iat + retentionSeconds(issued.retention), "retention_exceeded"); // 7
+  return { acknowledgement: payload };
+}
+
+async function verifyRevocationAck(inputs) {
+  const { payload } = await openToken(inputs.token, "vault-revocation-ack+jwt", inputs.site_key);
+  exactMembers(payload, ["iss", "aud", "iat", "notice", "presentations", "erased"]);
+  const answered = payload.presentations;
+  require(JTI.test(payload.notice) && typeof payload.erased === "boolean", "malformed");
+  require(Array.isArray(answered) && answered.length >= 1 && answered.length <= 256, "malformed");
+  require(answered.every((jti) => typeof jti === "string" && JTI.test(jti)), "malformed");
+  const sent = payloadOf(inputs.notice);
+  checkAckCommon(payload, sent, inputs.now, inputs.max_skew);
+  const same = new Set(answered).size === new Set(sent.presentations).size && answered.every((jti) => sent.presentations.includes(jti));
+  require(payload.notice === sent.jti && same, "wrong_notice");
+  return { acknowledgement: payload };
+}
+
 // --- Pairwise keys ----------------------------------------------------------------------------------------
 
 const ORIGIN = /^(https:\/\/[a-z0-9.-]+(:[0-9]+)?|http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:[0-9]+)?)$/;
@@ -394,6 +450,8 @@ const types = claimTypes(readCountries(protocolDir));
 const results = [
   ...(await runFolder(protocolDir, "vectors", (inputs) => verifyPresentation(inputs, types))),
   ...(await runFolder(protocolDir, "vectors_notice", verifyNotice)),
+  ...(await runFolder(protocolDir, "vectors_acknowledgement", verifyAcknowledgement)),
+  ...(await runFolder(protocolDir, "vectors_revocation_ack", verifyRevocationAck)),
   ...(await runFolder(protocolDir, "vectors_pairwise_key", derivePairwiseKey)),
 ];
 process.stdout.write(JSON.stringify(results));

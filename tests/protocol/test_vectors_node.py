@@ -1,7 +1,8 @@
 """The vectors check any implementation (SPEC.md, "Test vectors"): a second one, in JavaScript, written
 from SPEC.md alone (tests/node/vectors.mjs: `jose` for signatures, `canonicalize` for JCS), reaches the
-expected outcome of every presentation vector, every revocation notice vector and every pairwise key
-known answer, with the same reason and the same returned values as the Python verifiers.
+expected outcome of every vector (presentations, revocation notices, acknowledgements, revocation
+acknowledgements, pairwise key known answers), with the same reason and the same returned values as
+the Python verifiers.
 
 Needs `npm ci` in tests/node (scripts/test does it). Skipped without it, except under CI=true.
 """
@@ -19,11 +20,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 NODE_DIR = ROOT / "tests" / "node"
 PROTOCOL = ROOT / "vault" / "protocol"
-FOLDERS = ("vectors", "vectors_notice", "vectors_pairwise_key")
+FOLDERS = (
+    "vectors",
+    "vectors_notice",
+    "vectors_acknowledgement",
+    "vectors_revocation_ack",
+    "vectors_pairwise_key",
+)
 # What each folder's valid cases return, as the vector files spell it.
 RETURNED = {
     "vectors": ("subject", "claims"),
     "vectors_notice": ("subject", "jti", "purpose", "presentations", "unknown", "erasure", "issued_at"),
+    "vectors_acknowledgement": ("acknowledgement",),
+    "vectors_revocation_ack": ("acknowledgement",),
     "vectors_pairwise_key": ("info", "private_seed", "public_jwk", "thumbprint", "subject"),
 }
 
