@@ -12,6 +12,8 @@ const TIMEOUT_MS = 10_000;
 const CACHE_MS = 5 * 60_000; // short: a site that fixes its manifest is not kept waiting long
 
 const cache = new Map(); // origin -> {text, fetchedAt, documents: Set of the page loads that used it}
+// Every origin a page is served from can fill an entry (up to 64 KB): the oldest goes first.
+const MAX_CACHED_ORIGINS = 32;
 
 const badRequest = (message) => new PageError("bad_request", message);
 
@@ -31,7 +33,9 @@ export async function siteManifest(origin, { fresh = false, document = null } = 
   const documents = hit && hit.text === text ? hit.documents : new Set();
   if (document !== null) documents.add(document);
   if (documents.size > 256) documents.clear(); // bounded: old page loads are gone anyway
+  cache.delete(origin); // re-inserted last: a Map iterates in insertion order
   cache.set(origin, { text, fetchedAt: Date.now(), documents });
+  if (cache.size > MAX_CACHED_ORIGINS) cache.delete(cache.keys().next().value);
   return { text, cached: false };
 }
 
