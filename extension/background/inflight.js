@@ -2,7 +2,7 @@
 //
 // An MV3 service worker can be stopped at any time (idle, update, crash); its globals go with it. Each
 // call is stored from the moment it is accepted until its answer reaches the tab, so a restarted worker
-// reads them back and finishes them (background/requests.js resume()). storage.session lives as long
+// reads them back and finishes them (background/requests.js reconcile()). storage.session lives as long
 // as the browser session, stays in memory, and is not readable from content scripts by default.
 
 const PREFIX = "inflight:";

@@ -13,10 +13,10 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 
 // Any failure of a vault call. `code` is the daemon's or host's error code (not_paired, vault_locked,
 // daemon_unavailable, ...) or one of ours: not_available (no host), timeout.
-export class VaultError extends Error {
+export class NativeCallError extends Error {
   constructor(code, message, { status = 0, hint = "" } = {}) {
     super(message);
-    this.name = "VaultError";
+    this.name = "NativeCallError";
     this.code = code;
     this.status = status;
     this.hint = hint;
@@ -45,7 +45,7 @@ function connect() {
       if (entry.port !== opened) continue;
       waiting.delete(id);
       clearTimeout(entry.timer);
-      entry.reject(new VaultError("not_available", `cannot reach the vault: ${why}`, { hint: noHostHint() }));
+      entry.reject(new NativeCallError("not_available", `cannot reach the vault: ${why}`, { hint: noHostHint() }));
     }
   });
   port = opened;
@@ -58,13 +58,13 @@ function onFrame(frame) {
   waiting.delete(frame.id);
   clearTimeout(entry.timer);
   if (typeof frame.status !== "number") {
-    entry.reject(new VaultError("bad_response", "the native host sent a frame without a status"));
+    entry.reject(new NativeCallError("bad_response", "the native host sent a frame without a status"));
   } else {
     entry.resolve({ status: frame.status, body: frame.body ?? null });
   }
 }
 
-// Sends one frame; resolves {status, body} (any status), rejects VaultError when there is no answer.
+// Sends one frame; resolves {status, body} (any status), rejects NativeCallError when there is no answer.
 export function send(frame, timeoutMs = DEFAULT_TIMEOUT_MS) {
   return new Promise((resolve, reject) => {
     const id = nextId++;
@@ -75,24 +75,24 @@ export function send(frame, timeoutMs = DEFAULT_TIMEOUT_MS) {
     } catch (error) {
       // A port that died between connect() and postMessage: drop it so the next call opens a new one.
       if (port === current) port = null;
-      reject(new VaultError("not_available", `cannot reach the vault: ${error.message}`, { hint: noHostHint() }));
+      reject(new NativeCallError("not_available", `cannot reach the vault: ${error.message}`, { hint: noHostHint() }));
       return;
     }
     const timer = setTimeout(() => {
       waiting.delete(id);
-      reject(new VaultError("timeout", `the vault did not answer within ${Math.round(timeoutMs / 1000)} s`));
+      reject(new NativeCallError("timeout", `the vault did not answer within ${Math.round(timeoutMs / 1000)} s`));
     }, timeoutMs);
     waiting.set(id, { resolve, reject, timer, port: current });
   });
 }
 
-// A daemon call: resolves the body of a 2xx answer, rejects VaultError with the daemon's (or the
+// A daemon call: resolves the body of a 2xx answer, rejects NativeCallError with the daemon's (or the
 // host's) error code otherwise.
 export async function call(frame, timeoutMs) {
   const { status, body } = await send(frame, timeoutMs);
   if (status >= 200 && status < 300) return body;
   const error = body !== null && typeof body === "object" ? body : {};
-  throw new VaultError(
+  throw new NativeCallError(
     typeof error.error === "string" ? error.error : `http_${status}`,
     typeof error.message === "string" ? error.message : `the vault answered with status ${status}`,
     { status, hint: typeof error.hint === "string" ? error.hint : "" },

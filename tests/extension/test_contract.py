@@ -114,7 +114,7 @@ def test_the_unavailable_group_is_every_code_made_when_the_daemon_did_not_answer
     assert set(re.findall(r'_error\(\s*"([a-z_]+)"', host)) == set(page_contract.HOST_ERRORS)
     native = (EXTENSION / "background" / "native.js").read_text()
     made_by_the_worker = {"not_available", "timeout", "bad_response"}
-    assert set(re.findall(r'new VaultError\("([a-z_]+)"', native)) == made_by_the_worker
+    assert set(re.findall(r'new NativeCallError\("([a-z_]+)"', native)) == made_by_the_worker
     assert 'code: "no_worker"' in (EXTENSION / "pages" / "api.js").read_text()
     made_by_a_page = {"no_worker"}
     assert set(page_contract.UNAVAILABLE) == {
