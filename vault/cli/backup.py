@@ -12,12 +12,12 @@ import click
 
 from vault.cli.context import CliState, pass_state
 from vault.cli.passphrases import get_passphrase
-from vault.consent.backup import backup as backup_vault
-from vault.consent.backup import restore as restore_vault
 from vault.consent.export import write_export
 from vault.daemon.lockfile import daemon_running
 from vault.errors import InvalidInput, VaultError, VaultExists
 from vault.store import VaultPaths
+from vault.store.backup import backup as backup_vault
+from vault.store.backup import restore as restore_vault
 from vault.store.files import fsync_dir
 
 NOT_ENCRYPTED = (

@@ -14,7 +14,10 @@ import pytest
 
 from tests.consent.test_export import EXPORTED_AT, fill
 from tests.support import FAST_KDF, NOW, PASSPHRASE, snapshot
-from vault.consent.backup import (
+from vault.consent.export import export_vault
+from vault.errors import InvalidInput, VaultExists, WrongPassphrase
+from vault.store import Vault
+from vault.store.backup import (
     DATABASE_NAME,
     HEADER_NAME,
     INFO_NAME,
@@ -23,9 +26,6 @@ from vault.consent.backup import (
     read_backup_info,
     restore,
 )
-from vault.consent.export import export_vault
-from vault.errors import InvalidInput, VaultExists, WrongPassphrase
-from vault.store import Vault
 
 OTHER_PASSPHRASE = "a different passphrase entirely"
 
