@@ -5,6 +5,18 @@ import msgspec
 
 from vault.cli.context import CliState, pass_state, print_json, print_table, when
 from vault.consent import ledger as ledger_module
+from vault.consent.ledger_records import (
+    ConsentRevoked,
+    Decided,
+    Disclosed,
+    NoticeDelivered,
+    NoticeNotDelivered,
+    NoticeQueued,
+    RecordInvalid,
+    RuleAdded,
+    RuleRemoved,
+    SiteChanged,
+)
 from vault.consent.records import (
     RULE_KINDS,
     add_rule,
@@ -149,20 +161,35 @@ def ledger(ctx: click.Context, origin: str | None, limit: int | None, as_json: b
 
 
 def _summary(entry: ledger_module.Entry) -> str:
-    body = entry.body
-    if entry.kind == "disclosure":
-        return ", ".join(f"{k}={_value(v)}" for k, v in body["claims"].items())
-    if entry.kind == "consent":
-        return " ".join(
-            str(body[k]) for k in ("action", "claim", "effect", "mode", "rule", "target") if body.get(k)
-        )
-    if entry.kind == "revocation":
-        return f"{len(body['presentations'])} withdrawn" + (", erasure asked" if body.get("erasure") else "")
-    if entry.kind == "delivery":
-        return f"attempt {body.get('attempt')}: {body.get('outcome')}"
-    if entry.kind == "site_changed":
-        return f"{body['field']}: {body['before']} -> {body['after']}"
+    try:
+        record = entry.record
+    except RecordInvalid:
+        return ""  # not a record this version knows; `vault ledger --json` shows the body as it is
+    match record:
+        case Disclosed(claims=claims):
+            return ", ".join(f"{k}={_value(v)}" for k, v in claims.items())
+        case Decided(claim=claim, effect=effect, mode=mode):
+            return _words("decided", claim, effect, mode)
+        case RuleAdded(rule=rule, target=target):
+            return _words("rule_added", rule, target)
+        case RuleRemoved(rule=rule, target=target):
+            return _words("rule_removed", rule, target)
+        case ConsentRevoked():
+            return "revoked"
+        case NoticeQueued(presentations=presentations, erasure=erasure):
+            return f"{len(presentations)} withdrawn" + (", erasure asked" if erasure else "")
+        case (
+            NoticeDelivered(attempt=attempt, outcome=outcome)
+            | NoticeNotDelivered(attempt=attempt, outcome=outcome)
+        ):
+            return f"attempt {attempt}: {outcome}"
+        case SiteChanged(field=field, before=before, after=after):
+            return f"{field}: {before} -> {after}"
     return ""
+
+
+def _words(*words: str) -> str:
+    return " ".join(word for word in words if word)
 
 
 @ledger.command("verify")

@@ -1,9 +1,9 @@
 """Recording a disclosure: the ledger entry (and the short-lived token copy) written in the same
-transaction, before the token is handed to anyone. Everything that reads disclosures back (the site
-report, revocation, export) relies on the body format written here."""
+transaction, before the token is handed to anyone. The entry's body is a ledger_records.Disclosed."""
 
 from vault.claims.issuer import Issued
 from vault.consent import ledger
+from vault.consent.ledger_records import Disclosed
 from vault.protocol.manifest import Manifest, manifest_index, retention_seconds
 from vault.store.database import Connection
 
@@ -22,17 +22,17 @@ def record_disclosure(
 ) -> int:
     """Call inside the transaction that must commit before the token leaves. Returns the ledger seq."""
     entry = manifest_index(manifest)[purpose_id]
-    body = {
-        "claims": issued.claims,
-        "purpose_digest": entry.digest,
-        "concept": entry.purpose.concept,
-        "retention": entry.purpose.retention,
-        "expires_at": issued.expires_at,
-        "keep_until": issued.issued_at + retention_seconds(entry.purpose.retention),
-        "epoch": epoch,
-        "subject": issued.subject,
-        "prompt": prompt_id,
-    }
+    body = Disclosed(
+        claims=issued.claims,
+        purpose_digest=entry.digest,
+        concept=entry.purpose.concept,
+        retention=entry.purpose.retention,
+        expires_at=issued.expires_at,
+        keep_until=issued.issued_at + retention_seconds(entry.purpose.retention),
+        epoch=epoch,
+        subject=issued.subject,
+        prompt=prompt_id,
+    )
     conn.execute("DELETE FROM recent_tokens WHERE keep_until < ?", (issued.issued_at,))
     conn.execute(
         "INSERT INTO recent_tokens (jti, token, keep_until) VALUES (?, ?, ?)",

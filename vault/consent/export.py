@@ -30,7 +30,7 @@ no decision row and no disclosure; they are in the ledger (kind "consent").
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from typing import IO, Any
 
@@ -63,6 +63,7 @@ from vault.consent.export_format import (
     VaultInfo,
     schema_text,
 )
+from vault.consent.ledger_records import Disclosed, RecordInvalid
 from vault.consent.report import Disclosure, site_report, withdrawal_words
 from vault.protocol.errors import ManifestInvalid
 from vault.protocol.jwk import key_subject
@@ -161,10 +162,12 @@ class _Reader:
     def consent_records(self) -> Iterator[ConsentRecord]:
         yield from self._decision_records()
         for origin in self.origins():
-            kinds = ("disclosure",)
-            bodies = {e.ref: e.body for e in ledger.entries(self.vault, origin=origin, kinds=kinds)}
+            records = {}
+            for entry in ledger.entries(self.vault, origin=origin, kinds=("disclosure",)):
+                with suppress(RecordInvalid):  # a damaged row is left out; ledger_verification says so
+                    records[entry.ref] = entry.record
             for disclosure in site_report(self.vault, origin).disclosures:
-                yield self._disclosure_record(origin, disclosure, bodies.get(disclosure.jti, {}))
+                yield self._disclosure_record(origin, disclosure, records.get(disclosure.jti))
 
     def _decision_records(self) -> Iterator[ConsentRecord]:
         rows = self.conn.execute(
@@ -195,21 +198,26 @@ class _Reader:
                 replaced_by=None if newer is None else f"{urn}{newer}",
             )
 
-    def _disclosure_record(self, origin: str, disclosure: Disclosure, body: dict[str, Any]) -> ConsentRecord:
+    def _disclosure_record(
+        self, origin: str, disclosure: Disclosure, disclosed: Disclosed | None
+    ) -> ConsentRecord:
         start, until = disclosure.disclosed_at, disclosure.keep_until
         return self._record(
             origin,
             disclosure.purpose,
-            body.get("purpose_digest"),
+            disclosed.purpose_digest if disclosed else None,
             _events(start, "given", disclosure.withdrawn_at, until, self.now),
             disclosure.claims,
             record_id=f"urn:personal-vault:{self.vault_id}:disclosure:{disclosure.jti}",
             record_kind="disclosure",
-            subject=Subject(pairwise_id=body.get("subject"), epoch=body.get("epoch")),
-            retention=body.get("retention"),
+            subject=Subject(
+                pairwise_id=disclosed.subject if disclosed else None,
+                epoch=disclosed.epoch if disclosed else None,
+            ),
+            retention=disclosed.retention if disclosed else None,
             validity=Validity(valid_from=_time(start), until=_time(until)),
             disclosure=disclosure.jti,
-            prompt=body.get("prompt"),
+            prompt=disclosed.prompt if disclosed else None,
             withdrawal=withdrawal_words(disclosure, _iso),
         )
 

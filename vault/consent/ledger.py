@@ -6,29 +6,28 @@ inserting or deleting any row breaks the chain from there on; meta.ledger_head h
 (seq, hash), so cutting rows off the end is noticed too. The chain is keyed to the vault's id, so rows
 cannot be spliced in from another vault. It proves integrity against edits made without this program,
 not against someone who holds the passphrase and recomputes every hash (nothing local can).
+
+What each kind's body holds, and how that format may evolve, is in vault/consent/ledger_records.py.
 """
 
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 
+from vault.consent.ledger_records import (
+    KINDS,
+    Disclosed,
+    Kind,
+    LedgerRecord,
+    Record,
+    decode_record,
+    encode_record,
+)
 from vault.store import Vault
 from vault.store.database import Connection
-
-Kind = Literal[
-    "disclosure",  # a presentation left the vault: claims and values, token id, expiry, retention
-    "acknowledgement",  # the site's signed promise about a disclosure
-    "consent",  # a decision made or changed: allow / deny, once / remember, revoked
-    "revocation",  # a revocation (or erasure) notice was signed and queued for delivery
-    "delivery",  # one attempt to deliver a notice, and its outcome
-    "delivery_ack",  # the site's signed answer to a notice
-    "forget",  # the site's pairwise identity was replaced (epoch bumped)
-    "site_changed",  # a site's manifest changed its controller, signing key or revocation endpoint
-]
-KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
 
 
 class Entry(msgspec.Struct, frozen=True, kw_only=True):
@@ -38,7 +37,12 @@ class Entry(msgspec.Struct, frozen=True, kw_only=True):
     origin: str | None
     purpose_id: str | None
     ref: str | None
-    body: dict[str, Any]
+    body: dict[str, Any]  # plain JSON values, as GET /v1/ledger and `vault ledger --json` show them
+
+    @property
+    def record(self) -> Record:
+        """The body as its typed record (ledger_records); RecordInvalid if it is not one."""
+        return decode_record(self.kind, self.body)
 
 
 def _row_hash(
@@ -87,13 +91,20 @@ def append(
     conn: Connection,
     *,
     at: int,
-    kind: Kind,
-    body: dict[str, Any],
+    body: Record | dict[str, Any],
+    kind: Kind | None = None,
     origin: str | None = None,
     purpose_id: str | None = None,
     ref: str | None = None,
 ) -> int:
-    """Appends one entry; call inside the transaction that makes the change it records. Returns its seq."""
+    """Appends one entry; call inside the transaction that makes the change it records. Returns its seq.
+
+    `body` is the entry's record, and its kind the record's. A plain dict with a `kind` is written as it
+    is, unchecked: only for tests and tools that exercise the chain itself, never for the product's rows."""
+    if isinstance(body, LedgerRecord):
+        if kind is not None and kind != body.kind:
+            raise ValueError(f"a {type(body).__name__} record is a {body.kind!r} entry, not {kind!r}")
+        kind = body.kind  # type: ignore[assignment]
     if kind not in KINDS:
         raise ValueError(f"unknown ledger kind {kind!r}")
     if kind == "disclosure":
@@ -102,11 +113,14 @@ def append(
 
 
 def append_disclosure(
-    conn: Connection, *, origin: str, purpose_id: str, jti: str, at: int, body: dict[str, Any]
+    conn: Connection, *, origin: str, purpose_id: str, jti: str, at: int, body: Disclosed | dict[str, Any]
 ) -> int:
     """The one writer of disclosures: the ledger entry and its by-site copy, in the caller's transaction.
-    `body` is in record_disclosure's format (claims, expires_at and keep_until are copied)."""
+    `body` is record_disclosure's record (claims, expires_at and keep_until are copied); a dict in its
+    format is written unchecked (for tests and benchmarks)."""
     seq = _append(conn, at=at, kind="disclosure", body=body, origin=origin, purpose_id=purpose_id, ref=jti)
+    if isinstance(body, Disclosed):
+        body = {"claims": body.claims, "expires_at": body.expires_at, "keep_until": body.keep_until}
     conn.execute(
         f"INSERT INTO disclosures ({_COPY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608 - a constant
         (
@@ -128,14 +142,15 @@ def _append(
     *,
     at: int,
     kind: str,
-    body: dict[str, Any],
+    body: Record | dict[str, Any],
     origin: str | None,
     purpose_id: str | None,
     ref: str | None,
 ) -> int:
     head = _head(conn)
     seq, previous = (1, _genesis(conn)) if head is None else (head[0] + 1, head[1])
-    text = msgspec.json.encode(body).decode()
+    # A record's encoding is the canonical one (ledger_records); a dict is encoded as it always was.
+    text = encode_record(body) if isinstance(body, LedgerRecord) else msgspec.json.encode(body).decode()
     digest = _row_hash(previous, seq, at, kind, origin, purpose_id, ref, text)
     conn.execute(
         "INSERT INTO ledger (seq, at, kind, origin, purpose_id, ref, body, hash) "

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from vault.consent import ledger
+from vault.consent.ledger_records import NoticeAcknowledged, NoticeDelivered, NoticeNotDelivered
 from vault.consent.sites import stored_manifest
 from vault.consent.transport import MAX_RESPONSE_BYTES, DeliveryFailed, Response, https_post
 from vault.protocol.acknowledgement import RevocationAcknowledgement, verify_revocation_ack
@@ -109,7 +110,7 @@ def items(vault: Vault, *, include_delivered: bool = True) -> list[OutboxItem]:
         erased = None
         if delivered is not None:
             answers = ledger.entries(vault, ref=jti, kinds=("delivery_ack",))
-            erased = next((bool(entry.body.get("erased")) for entry in answers), None)
+            erased = next((entry.record.erased for entry in answers), None)
         result.append(
             OutboxItem(
                 jti=jti,
@@ -301,7 +302,7 @@ def _fresh(vault: Vault, token: str, now: int) -> str:
     queued = next(ledger.entries(vault, ref=notice.jti, kinds=("revocation",)), None)
     if queued is None:
         return token  # cannot happen (queued together); sending it as it is lets the site decide
-    key = derive_pairwise_key(vault.master_seed(), notice.aud, int(queued.body["epoch"]))
+    key = derive_pairwise_key(vault.master_seed(), notice.aud, queued.record.epoch)
     return sign_revocation(
         key,
         origin=notice.aud,
@@ -360,10 +361,10 @@ def _record(
                 "WHERE id = ?",
                 (attempt, now, token, claimed.jti),
             )
-            body = {"attempt": attempt, "outcome": "delivered", "status": status}
-            ledger.append(conn, at=now, kind="delivery", body=body, **common)
-            body = {"erased": verified.erased, "token": token}
-            ledger.append(conn, at=now, kind="delivery_ack", body=body, **common)
+            delivered = NoticeDelivered(attempt=attempt, outcome="delivered", status=status)
+            ledger.append(conn, at=now, body=delivered, **common)
+            answered = NoticeAcknowledged(erased=verified.erased, token=token)
+            ledger.append(conn, at=now, body=answered, **common)
             return DeliveryOutcome(*notice, attempt, delivered=True, status=status, erased=verified.erased)
         error = error or "no acknowledgement"
         retry_at = now + backoff(attempt, jitter)
@@ -371,10 +372,10 @@ def _record(
             "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
             (attempt, error, retry_at, claimed.jti),
         )
-        body = {"attempt": attempt, "outcome": "failed", "error": error, "next_attempt_at": retry_at}
-        if status is not None:
-            body["status"] = status
-        ledger.append(conn, at=now, kind="delivery", body=body, **common)
+        failed = NoticeNotDelivered(
+            attempt=attempt, outcome="failed", error=error, next_attempt_at=retry_at, status=status
+        )
+        ledger.append(conn, at=now, body=failed, **common)
     return DeliveryOutcome(
         *notice, attempt, delivered=False, status=status, error=error, next_attempt_at=retry_at
     )

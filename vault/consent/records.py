@@ -1,6 +1,7 @@
 """Reading and writing decisions, rules and settings. Writers run inside the caller's transaction."""
 
 from vault.consent import ledger
+from vault.consent.ledger_records import Decided, RuleAdded, RuleRemoved
 from vault.consent.policy import Effect, Question, Rules, Standing
 from vault.errors import InvalidInput
 from vault.store import Vault
@@ -52,17 +53,15 @@ def store_decisions(
         ledger.append(
             conn,
             at=now,
-            kind="consent",
             origin=origin,
             purpose_id=purpose_id,
             ref=prompt_id,
-            body={
-                "action": "decided",
-                "claim": question.claim,
-                "effect": effect,
-                "mode": "remember" if remember else "once",
-                "expires_at": expires_at if remember else None,
-            },
+            body=Decided(
+                claim=question.claim,
+                effect=effect,
+                mode="remember" if remember else "once",
+                expires_at=expires_at if remember else None,
+            ),
         )
 
 
@@ -90,9 +89,7 @@ def add_rule(vault: Vault, kind: str, target: str, *, now: int) -> bool:
             > 0
         )
         if added:
-            ledger.append(
-                conn, at=now, kind="consent", body={"action": "rule_added", "rule": kind, "target": target}
-            )
+            ledger.append(conn, at=now, body=RuleAdded(rule=kind, target=target))
     return added
 
 
@@ -100,9 +97,7 @@ def remove_rule(vault: Vault, kind: str, target: str, *, now: int) -> bool:
     with vault.transaction() as conn:
         removed = conn.execute("DELETE FROM rules WHERE kind = ? AND target = ?", (kind, target)).rowcount > 0
         if removed:
-            ledger.append(
-                conn, at=now, kind="consent", body={"action": "rule_removed", "rule": kind, "target": target}
-            )
+            ledger.append(conn, at=now, body=RuleRemoved(rule=kind, target=target))
     return removed
 
 

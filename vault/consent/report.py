@@ -10,6 +10,7 @@ from typing import Any, Literal
 import msgspec
 
 from vault.consent.ledger import entries
+from vault.consent.ledger_records import Acknowledged, NoticeAcknowledged, NoticeQueued, SiteChanged
 from vault.store import Vault
 
 # What happened to disclosures after they were made; read from the ledger by (origin, kind).
@@ -97,24 +98,24 @@ def site_report(vault: Vault, origin: str) -> SiteReport:
         ).fetchall()
     )
     for entry in entries(vault, origin=origin, kinds=EVENT_KINDS):
-        body = entry.body
-        if entry.kind == "acknowledgement" and entry.ref in by_jti:
-            by_jti[entry.ref].acknowledged = True
-            by_jti[entry.ref].acknowledged_keep_until = body.get("keep_until")
-        elif entry.kind == "revocation":
-            withdrawn = [by_jti[jti] for jti in body["presentations"] if jti in by_jti]
-            notices[entry.ref] = withdrawn
-            for disclosure in withdrawn:
-                disclosure.withdrawn_at = entry.at
-                disclosure.erasure_requested = bool(body.get("erasure"))
-                disclosure.withdrawal_state = "pending"
-                disclosure.withdrawal_next_try_at = next_try.get(entry.ref)
-        elif entry.kind == "delivery_ack":
-            for disclosure in notices.get(entry.ref, []):
-                disclosure.withdrawal_acknowledged = True
-                disclosure.withdrawal_state = "confirmed"
-                disclosure.withdrawal_next_try_at = None
-                disclosure.withdrawal_confirmed_at = entry.at
-        elif entry.kind == "site_changed":
-            changes.append(SiteChange(at=entry.at, **{k: body[k] for k in ("field", "before", "after")}))
+        match entry.record:
+            case Acknowledged(keep_until=keep_until) if entry.ref in by_jti:
+                by_jti[entry.ref].acknowledged = True
+                by_jti[entry.ref].acknowledged_keep_until = keep_until
+            case NoticeQueued(presentations=presentations, erasure=erasure):
+                withdrawn = [by_jti[jti] for jti in presentations if jti in by_jti]
+                notices[entry.ref] = withdrawn
+                for disclosure in withdrawn:
+                    disclosure.withdrawn_at = entry.at
+                    disclosure.erasure_requested = erasure
+                    disclosure.withdrawal_state = "pending"
+                    disclosure.withdrawal_next_try_at = next_try.get(entry.ref)
+            case NoticeAcknowledged():
+                for disclosure in notices.get(entry.ref, []):
+                    disclosure.withdrawal_acknowledged = True
+                    disclosure.withdrawal_state = "confirmed"
+                    disclosure.withdrawal_next_try_at = None
+                    disclosure.withdrawal_confirmed_at = entry.at
+            case SiteChanged(field=field, before=before, after=after):
+                changes.append(SiteChange(at=entry.at, field=field, before=before, after=after))
     return SiteReport(origin=origin, disclosures=list(by_jti.values()), changes=changes)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from vault.consent import ledger
+from vault.consent.ledger_records import ConsentRevoked, Disclosed, Forgotten, NoticeQueued
 from vault.consent.sites import stored_manifest
 from vault.errors import InvalidInput
 from vault.protocol.keys import MAX_EPOCH, derive_pairwise_key
@@ -95,10 +96,9 @@ def revoke(
         ledger.append(
             conn,
             at=now,
-            kind="consent",
             origin=origin,
             purpose_id=purpose_id,
-            body={"action": "revoked", "purpose": purpose_id, "decisions": revoked},
+            body=ConsentRevoked(purpose=purpose_id, decisions=revoked),
         )
         groups = _undrawn_disclosures(vault, origin, purpose_id)
         notices: list[QueuedNotice] = []
@@ -174,10 +174,11 @@ def _undrawn_disclosures(
     withdrawn: set[str] = set()
     groups: dict[tuple[str, int], list[str]] = {}
     for entry in ledger.entries(vault, origin=origin, kinds=("disclosure", "revocation")):
-        if entry.kind == "revocation":
-            withdrawn.update(entry.body["presentations"])
-        elif purpose_id is None or entry.purpose_id == purpose_id:
-            groups.setdefault((entry.purpose_id, int(entry.body["epoch"])), []).append(entry.ref)
+        match entry.record:
+            case NoticeQueued(presentations=presentations):
+                withdrawn.update(presentations)
+            case Disclosed(epoch=epoch) if purpose_id is None or entry.purpose_id == purpose_id:
+                groups.setdefault((entry.purpose_id, epoch), []).append(entry.ref)
     # A revocation always comes after the disclosures it names, but filter at the end anyway so the
     # answer does not depend on that order.
     result = {}
@@ -202,16 +203,15 @@ def _queue(conn: Connection, origin: str, notice: QueuedNotice, token: str, now:
     ledger.append(
         conn,
         at=now,
-        kind="revocation",
         origin=origin,
         purpose_id=notice.purpose_id,
         ref=notice.jti,
-        body={
-            "presentations": list(notice.presentations),
-            "erasure": notice.erasure,
-            "endpoint": notice.endpoint,
-            "epoch": notice.epoch,
-        },
+        body=NoticeQueued(
+            presentations=notice.presentations,
+            erasure=notice.erasure,
+            endpoint=notice.endpoint,
+            epoch=notice.epoch,
+        ),
     )
 
 
@@ -227,5 +227,5 @@ def _forget(conn: Connection, origin: str, now: int) -> tuple[int, int]:
         "ON CONFLICT (origin) DO UPDATE SET epoch = excluded.epoch",
         (origin, old + 1, now),
     )
-    ledger.append(conn, at=now, kind="forget", origin=origin, body={"old_epoch": old, "new_epoch": old + 1})
+    ledger.append(conn, at=now, origin=origin, body=Forgotten(old_epoch=old, new_epoch=old + 1))
     return old, old + 1

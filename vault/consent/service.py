@@ -17,6 +17,7 @@ from vault.claims.catalogue import derive_claims
 from vault.claims.issuer import Issued
 from vault.consent import ledger
 from vault.consent.disclosures import record_disclosure
+from vault.consent.ledger_records import Acknowledged
 from vault.consent.policy import (
     Answer,
     ConsentRequired,
@@ -361,10 +362,9 @@ def store_acknowledgement(vault: Vault, token: str, *, now: int) -> dict[str, An
             ledger.append(
                 conn,
                 at=now,
-                kind="acknowledgement",
                 origin=disclosure.origin,
                 purpose_id=disclosure.purpose_id,
                 ref=jti,
-                body={"claims": list(ack.claims), "keep_until": ack.keep_until, "token": token},
+                body=Acknowledged(claims=tuple(ack.claims), keep_until=ack.keep_until, token=token),
             )
     return {"presentation": jti, "claims": list(ack.claims), "keep_until": ack.keep_until}

@@ -3,6 +3,7 @@
 import msgspec
 
 from vault.consent import ledger
+from vault.consent.ledger_records import SiteChanged
 from vault.protocol.jwk import jwk_thumbprint
 from vault.protocol.manifest import Manifest, decode_manifest, encode_manifest
 from vault.store import Vault
@@ -47,13 +48,10 @@ def remember_manifest(conn: Connection, manifest: Manifest, *, now: int) -> tupl
         ledger.append(
             conn,
             at=now,
-            kind="site_changed",
             origin=manifest.origin,
-            body={
-                "field": field,
-                "before": describe_field(before, field),
-                "after": describe_field(manifest, field),
-            },
+            body=SiteChanged(
+                field=field, before=describe_field(before, field), after=describe_field(manifest, field)
+            ),
         )
     return changed
 

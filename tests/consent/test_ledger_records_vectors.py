@@ -1,0 +1,134 @@
+"""tests/fixtures/vault-ledger-v1, a vault whose ledger holds every kind of entry and every consent action,
+written by the code before the ledger's records were typed (tests/fixtures/make_vault_ledger_v1.py): the
+current code decodes every row into its record, re-encodes it to the very text that was hashed, verifies
+the chain, and reads back what that code read (the fixture's expected.json)."""
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from tests.support import NOW, PASSPHRASE
+from vault.cli.consent import _summary
+from vault.consent import ledger
+from vault.consent.export import export_vault
+from vault.consent.ledger_records import (
+    KINDS,
+    Acknowledged,
+    ConsentRevoked,
+    Decided,
+    Disclosed,
+    Forgotten,
+    NoticeAcknowledged,
+    NoticeDelivered,
+    NoticeNotDelivered,
+    NoticeQueued,
+    RuleAdded,
+    RuleRemoved,
+    SiteChanged,
+    decode_record,
+    encode_record,
+)
+from vault.consent.outbox import items
+from vault.consent.report import site_report
+from vault.consent.revocation import _undrawn_disclosures, revoke
+from vault.store import Vault
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "vault-ledger-v1"
+EXPECTED = json.loads((FIXTURE / "expected.json").read_text())
+ORIGINS = ("https://books.example", "https://news.example", "https://shop.example")
+EXPORTED_AT = NOW + 1000  # as make_vault_ledger_v1.py exported it
+EVERY_RECORD = {
+    Disclosed: "disclosure",
+    Acknowledged: "acknowledgement",
+    Decided: "consent",
+    RuleAdded: "consent",
+    RuleRemoved: "consent",
+    ConsentRevoked: "consent",
+    NoticeQueued: "revocation",
+    NoticeDelivered: "delivery",
+    NoticeNotDelivered: "delivery",
+    NoticeAcknowledged: "delivery_ack",
+    Forgotten: "forget",
+    SiteChanged: "site_changed",
+}
+
+
+@pytest.fixture
+def vault(vault_home: Path) -> Iterator[Vault]:
+    shutil.copytree(FIXTURE, vault_home)  # opening may migrate the schema: never the committed copy
+    with Vault.open(vault_home, PASSPHRASE, now=NOW + 300) as vault:
+        yield vault
+
+
+def test_every_row_decodes_and_encodes_back_to_the_text_that_was_hashed(vault: Vault) -> None:
+    rows = vault.conn.execute("SELECT kind, body FROM ledger ORDER BY seq").fetchall()
+    seen = set()
+    for kind, text in rows:
+        record = decode_record(kind, msgspec.json.decode(text))
+        assert EVERY_RECORD[type(record)] == kind == record.kind
+        assert encode_record(record) == text, "a record must encode exactly as the row was written"
+        seen.add(type(record))
+    assert seen == set(EVERY_RECORD), "the fixture covers every record type"
+    assert {kind for kind, _ in rows} == set(KINDS)
+    # Both shapes of a failed delivery: with the site's HTTP status, and without one (absent, not null).
+    failed = [text for kind, text in rows if kind == "delivery" and '"failed"' in text]
+    assert any('"status":' in text for text in failed) and any('"status"' not in text for text in failed)
+
+
+def test_the_chain_still_verifies(vault: Vault) -> None:
+    assert ledger.verify(vault) == ledger.Verification(True, len(EXPECTED["entries"]))
+
+
+def test_entries_read_as_before(vault: Vault) -> None:
+    entries = list(ledger.entries(vault))
+    assert [type(e.record) for e in entries] == [type(decode_record(e.kind, e.body)) for e in entries]
+    # GET /v1/ledger and `vault ledger --json` encode these Entries: the same JSON as before.
+    assert msgspec.to_builtins(entries) == EXPECTED["entries"]
+    assert [_summary(e) for e in entries] == EXPECTED["summaries"]
+
+
+def test_cli_ledger_json_is_unchanged(vault: Vault, run_vault) -> None:
+    vault.close()
+    result = run_vault("ledger", "--json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out) == EXPECTED["entries"]
+
+
+def test_reports_outbox_and_export_read_as_before(vault: Vault) -> None:
+    assert {o: msgspec.to_builtins(site_report(vault, o)) for o in ORIGINS} == EXPECTED["site_reports"]
+    assert msgspec.to_builtins(items(vault)) == EXPECTED["outbox"]
+    undrawn = {o: [[*k, list(v)] for k, v in _undrawn_disclosures(vault, o, None).items()] for o in ORIGINS}
+    assert undrawn == EXPECTED["undrawn"]
+    exported = export_vault(vault, now=EXPORTED_AT)
+    assert exported.ledger_verification.ok
+    records = [
+        {
+            "record_id": r.record_id,
+            "subject": msgspec.to_builtins(r.subject),
+            "prompt": r.prompt,
+            "retention": r.retention,
+            "purpose_digest": r.notice.purpose_digest,
+            "withdrawal": r.withdrawal,
+        }
+        for r in exported.consent_records
+        if r.record_kind == "disclosure"
+    ]
+    assert records == EXPECTED["disclosure_records"]
+    stored = [text for (text,) in vault.conn.execute("SELECT body FROM ledger ORDER BY seq")]
+    assert [msgspec.json.encode(e.body).decode() for e in exported.ledger] == stored
+
+
+def test_new_rows_chain_onto_the_old_ones(vault: Vault) -> None:
+    """The books site's two disclosures were never withdrawn: revoking them now appends typed records."""
+    result = revoke(vault, "https://books.example", now=NOW + 400, new_id=lambda: "notice-after-upgrade")
+    (notice,) = result.notices
+    assert len(notice.presentations) == 2
+    assert ledger.verify(vault).ok
+    queued = next(ledger.entries(vault, ref="notice-after-upgrade"))
+    assert queued.record == NoticeQueued(
+        presentations=notice.presentations, erasure=False, endpoint=notice.endpoint, epoch=0
+    )
