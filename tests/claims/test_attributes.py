@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vault.claims.attributes import ACCESSIBILITY_NEEDS, CATALOGUE, CLOTHING_SIZES, DIETS, lookup
+from vault.claims.attributes import ACCESSIBILITY_NEEDS, ATTRIBUTES, CLOTHING_SIZES, DIETS, lookup
 from vault.claims.types import Context
 from vault.errors import InvalidInput
 from vault.protocol.countries import ISO_3166_ALPHA2
@@ -50,7 +50,7 @@ VALID = {
 
 
 def test_every_catalogue_attribute_has_a_generator() -> None:
-    assert set(CATALOGUE) <= set(VALID)
+    assert set(ATTRIBUTES) <= set(VALID)
 
 
 @pytest.mark.parametrize("name", sorted(VALID))

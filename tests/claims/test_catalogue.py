@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vault.claims.attributes import CATALOGUE as ATTRIBUTES
+from vault.claims.attributes import ATTRIBUTES
 from vault.claims.catalogue import CLAIMS, MAX_INTERESTS, age_on, derive_claims
 from vault.claims.types import Context
 from vault.errors import InvalidInput

@@ -31,7 +31,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.daemon.support import EXAMPLE_MANIFEST, make_vault
 from tests.support import NOW, PASSPHRASE
-from vault.claims.attributes import CATALOGUE
+from vault.claims.attributes import ATTRIBUTES
 from vault.daemon.app import create_app
 from vault.daemon.client import HEADER_ADMIN
 from vault.daemon.state import Daemon, Settings
@@ -188,7 +188,7 @@ def presentation() -> st.SearchStrategy[tuple[str, dict[str, Any]]]:
 
 def attribute() -> st.SearchStrategy[tuple[str, dict[str, Any]]]:
     """A catalogue attribute, and its catalogue example (valid) or any JSON value."""
-    specs = st.sampled_from(sorted(CATALOGUE.values(), key=lambda spec: spec.name))
+    specs = st.sampled_from(sorted(ATTRIBUTES.values(), key=lambda spec: spec.name))
     return st.tuples(
         st.sampled_from(["set", "unset"]),
         specs.flatmap(

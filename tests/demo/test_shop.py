@@ -21,7 +21,7 @@ from vault.consent.policy import Answer
 from vault.consent.report import site_report
 from vault.consent.revocation import revoke
 from vault.consent.service import Outcome, decide_prompt, request_presentation, store_acknowledgement
-from vault.demo.products import CATALOGUE, personalise
+from vault.demo.products import PRODUCTS, personalise
 from vault.demo.server import ShopThread
 from vault.demo.shop import REVOCATION_PATH, create_shop
 from vault.demo.store import COOKIE, NONCE_TTL, HeldPresentation
@@ -242,7 +242,7 @@ def test_interests_reorder_the_catalogue_when_shared(vault: Vault, client: TestC
 
 def test_personalise_is_a_pure_function_of_the_claims() -> None:
     nothing = personalise({})
-    assert [p.id for p in nothing.products] == [p.id for p in CATALOGUE]
+    assert [p.id for p in nothing.products] == [p.id for p in PRODUCTS]
     assert nothing.hidden == [] and nothing.used == [] and all(p.why == [] for p in nothing.products)
     minor = personalise({"age_over_18": False, "location.country": "US"})
     hidden = {h.id: h.why for h in minor.hidden}
@@ -414,7 +414,7 @@ def test_the_shop_page_works_without_the_extension_and_loads_nothing_external(cl
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "script-src 'self'" in page.headers["content-security-policy"]
     html = page.text
-    assert all(product.name in html for product in CATALOGUE)
+    assert all(product.name in html for product in PRODUCTS)
     assert '<script type="module" src="/static/shop.js"></script>' in html
     assert 'id="vault-status"' in html and "<noscript>" in html and 'lang="en"' in html
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)

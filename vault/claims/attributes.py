@@ -75,7 +75,7 @@ _TOPIC = Pattern(
     example="running",
 )
 
-CATALOGUE: dict[str, AttributeSpec] = {
+ATTRIBUTES: dict[str, AttributeSpec] = {
     spec.name: spec
     for spec in (
         AttributeSpec(
@@ -152,7 +152,7 @@ _CUSTOM_TYPE = Text(max_chars=1000, example="any text")
 
 def lookup(name: str) -> AttributeSpec:
     """The spec for an attribute name, including user-defined `custom.*` ones; refuses unknown names."""
-    spec = CATALOGUE.get(name)
+    spec = ATTRIBUTES.get(name)
     if spec is not None:
         return spec
     if name.startswith(CUSTOM_PREFIX):

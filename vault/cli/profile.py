@@ -2,7 +2,7 @@
 
 import click
 
-from vault.claims.attributes import CATALOGUE, lookup
+from vault.claims.attributes import ATTRIBUTES, lookup
 from vault.cli.context import CliState, pass_state, print_json, print_table
 from vault.errors import InvalidInput
 
@@ -72,7 +72,7 @@ def list_(state: CliState, as_json: bool, show_all: bool) -> None:
     if as_json:
         print_json(values)
         return
-    names = sorted(set(values) | (set(CATALOGUE) if show_all else set()))
+    names = sorted(set(values) | (set(ATTRIBUTES) if show_all else set()))
     rows = [
         [
             name,

@@ -11,7 +11,7 @@ import msgspec
 from litestar import Router, delete, get, post, put
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from vault.claims.attributes import CATALOGUE, lookup
+from vault.claims.attributes import ATTRIBUTES, lookup
 from vault.claims.types import Context
 from vault.consent import ledger, outbox
 from vault.consent.export import VaultExport, export_vault
@@ -170,7 +170,7 @@ async def attributes(daemon: DaemonDep) -> Profile:
                 sensitivity=spec.sensitivity,
                 example=spec.type.example,
             )
-            for spec in CATALOGUE.values()
+            for spec in ATTRIBUTES.values()
         ],
     )
 

@@ -55,7 +55,7 @@ class Personalisation(msgspec.Struct, kw_only=True):
     used: list[Use]  # one entry per claim received, in the order of the claims
 
 
-CATALOGUE: tuple[Product, ...] = (
+PRODUCTS: tuple[Product, ...] = (
     Product(
         id="trailblazer",
         name="Trailblazer GTX",
@@ -165,7 +165,7 @@ def _shown(product: Product, why: list[str]) -> Shown:
 
 def unpersonalised() -> list[Shown]:
     """The whole range in the shop's own order: what a visitor without a vault sees."""
-    return [_shown(product, []) for product in CATALOGUE]
+    return [_shown(product, []) for product in PRODUCTS]
 
 
 def personalise(claims: Mapping[str, Any]) -> Personalisation:
@@ -176,7 +176,7 @@ def personalise(claims: Mapping[str, Any]) -> Personalisation:
     interests = [i for i in claims.get("interests") or () if isinstance(i, str)]
     scored: list[tuple[int, int, Shown]] = []
     hidden: list[Hidden] = []
-    for position, product in enumerate(CATALOGUE):
+    for position, product in enumerate(PRODUCTS):
         if isinstance(country, str) and country not in product.ships_to:
             hidden.append(Hidden(id=product.id, name=product.name, why=f"not delivered to {country}"))
             continue
