@@ -89,6 +89,8 @@ BAD_EDITS = [
     ("purposes", []),
     ("purposes.1.id", "recommendations"),
     ("purposes.0.id", "Recommendations"),
+    ("purposes.0.id", "recommendations\n"),
+    ("purposes.0.claims.1.name", "location.country\n"),
     ("purposes.0.claims.1.name", "age_over_18"),
     ("purposes.0.claims.1.name", "Location.country"),
     ("purposes.0.claims.1.name", "location..country"),

@@ -15,13 +15,14 @@ from vault.consent.ledger_records import ConsentRevoked, Disclosed, Forgotten, N
 from vault.consent.sites import stored_manifest
 from vault.errors import InvalidInput
 from vault.protocol.keys import MAX_EPOCH, derive_pairwise_key
+from vault.protocol.manifest import MAX_PURPOSE_ID, PURPOSE_ID_PATTERN
 from vault.protocol.origin import origin_problem
 from vault.protocol.revocation import MAX_WITHDRAWN, sign_revocation
 from vault.store import Vault
 from vault.store.database import Connection
 
 # The manifest's PurposeId rule; checked here so a typo gets a clear error instead of "nothing found".
-_PURPOSE_ID = re.compile(r"[a-z][a-z0-9-]{0,63}")
+_PURPOSE_ID = re.compile(PURPOSE_ID_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,10 @@ def revoke(
         )
     if forget and purpose_id is not None:
         raise InvalidInput("forgetting a site covers all its purposes", "leave out --purpose with --forget")
-    if purpose_id is not None and _PURPOSE_ID.fullmatch(purpose_id) is None:
+    bad_id = purpose_id is not None and (
+        len(purpose_id) > MAX_PURPOSE_ID or _PURPOSE_ID.fullmatch(purpose_id) is None
+    )
+    if bad_id:
         raise InvalidInput(
             f"{purpose_id[:100]!r} is not a purpose id", "purpose ids look like: recommendations"
         )

@@ -146,6 +146,9 @@ def manifest_problem(manifest: Manifest) -> str | None:
         return "purpose ids must be unique"
     for purpose in manifest.purposes:
         names = [claim.name for claim in purpose.claims]
+        # The schema's patterns end in `$`, which Python also matches before a final newline.
+        if any(name.endswith("\n") for name in (purpose.id, *names)):
+            return f"purpose {purpose.id.strip()}: an id or claim name ends in a newline"
         if len(set(names)) != len(names):
             return f"purpose {purpose.id}: claim names must be unique"
     return None
