@@ -273,6 +273,13 @@ def get_prompt(vault: Vault, prompt_id: str, *, now: int) -> PromptView:
     )
 
 
+def count_pending_prompts(vault: Vault, *, now: int) -> int:
+    (count,) = vault.conn.execute(
+        "SELECT count(*) FROM prompts WHERE state = 'pending' AND expires_at > ?", (now,)
+    ).fetchone()
+    return count
+
+
 def pending_prompts(vault: Vault, *, now: int) -> list[PromptView]:
     rows = vault.conn.execute(
         "SELECT id FROM prompts WHERE state = 'pending' AND expires_at > ? ORDER BY created_at", (now,)

@@ -11,7 +11,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from litestar.params import JSONBody, PathParameter
 
-from vault.consent.service import pending_prompts
+from vault.consent.service import count_pending_prompts
 from vault.daemon.client import HEADER_ADMIN, HEADER_CLIENT
 from vault.daemon.errors import ERROR_RESPONSES, Refused
 from vault.daemon.messages import (
@@ -70,7 +70,7 @@ async def status(request: Request, daemon: DaemonDep) -> Status:
     if client in ("paired", "admin") and not daemon.worker.locked:
         try:
             now = daemon.clock()
-            prompts = await daemon.worker.call(lambda v: len(pending_prompts(v, now=now)), touch=False)
+            prompts = await daemon.worker.call(lambda v: count_pending_prompts(v, now=now), touch=False)
         except VaultLocked:
             pass
     return Status(
