@@ -150,12 +150,14 @@ async def test_remembered_consent_then_acknowledgement(api: AsyncTestClient) -> 
     values = {q["claim"]: q["value"] for q in prompt["questions"]}
     assert values == {"age_over_18": True, "location.country": "NL", "sizes.shoe": 42, "interests": ["jazz"]}
     assert [p["id"] for p in (await api.get("/v1/prompts")).json()] == [prompt["id"]]
+    assert (await api.get("/v1/status")).json()["pending_prompts"] == 1
     shared = ["age_over_18", "location.country", "sizes.shoe"]  # the user unticks interests
     decided = await api.post(
         f"/v1/prompts/{prompt['id']}/decision", json={"share": True, "claims": shared, "remember": True}
     )
     granted = decided.json()
     assert decided.status_code == 200 and granted["outcome"] == "granted", decided.text
+    assert (await api.get("/v1/status")).json()["pending_prompts"] == 0
     verified = verify_presentation(
         granted["token"], manifest=example.manifest(), nonce=nonce, now=NOW, replay=InMemoryReplayStore()
     )
