@@ -22,6 +22,7 @@ from vault.consent.records import (
     add_rule,
     load_rules,
     remember_days,
+    remembered_decisions,
     remove_rule,
     set_remember_days,
 )
@@ -127,15 +128,26 @@ _CHANGED = {
 def consents(state: CliState, as_json: bool) -> None:
     """Your remembered decisions, per site, purpose and claim."""
     with state.open_vault() as vault:
-        rows = vault.conn.execute(
-            "SELECT origin, purpose_id, claim, effect, decided_at, expires_at, revoked_at FROM decisions "
-            "WHERE revoked_at IS NULL ORDER BY origin, purpose_id, claim, id"
-        ).fetchall()
-    keys = ["origin", "purpose", "claim", "effect", "decided_at", "expires_at", "revoked_at"]
+        decisions = remembered_decisions(vault)
     if as_json:
-        print_json([dict(zip(keys, row, strict=True)) for row in rows])
+        print_json(
+            [
+                {
+                    "origin": d.origin,
+                    "purpose": d.purpose_id,
+                    "claim": d.claim,
+                    "effect": d.effect,
+                    "decided_at": d.decided_at,
+                    "expires_at": d.expires_at,
+                    "revoked_at": None,  # kept in the output for scripts that read it: never set here
+                }
+                for d in decisions
+            ]
+        )
         return
-    table = [[o, p, c, e, when(d), when(x)] for o, p, c, e, d, x, _ in rows]
+    table = [
+        [d.origin, d.purpose_id, d.claim, d.effect, when(d.decided_at), when(d.expires_at)] for d in decisions
+    ]
     print_table(
         ["site", "purpose", "claim", "decision", "decided", "until"], table, "No remembered decisions."
     )

@@ -301,7 +301,11 @@ class _Reader:
         yield "vault", VaultInfo(vault_id=self.vault_id, created_at=created_at, schema_version=version)
         yield (
             "profile",
-            self._rows(Attribute, "SELECT * FROM attributes ORDER BY name", value=msgspec.json.decode),
+            self._rows(
+                Attribute,
+                "SELECT name, value, updated_at FROM attributes ORDER BY name",
+                value=msgspec.json.decode,
+            ),
         )
         yield "sites", self.sites()
         yield "rules", self._rows(Rule, "SELECT kind, target, created_at FROM rules ORDER BY kind, target")
@@ -310,10 +314,17 @@ class _Reader:
         yield (
             "ledger",
             self._rows(
-                LedgerEntry, "SELECT * FROM ledger ORDER BY seq", body=_raw, hash=lambda h: bytes(h).hex()
+                LedgerEntry,
+                "SELECT seq, at, kind, origin, purpose_id, ref, body, hash FROM ledger ORDER BY seq",
+                body=_raw,
+                hash=lambda h: bytes(h).hex(),
             ),
         )
-        yield "outbox", self._rows(OutboxNotice, "SELECT * FROM outbox ORDER BY created_at, id")
+        outbox = (
+            "SELECT id, origin, purpose_id, endpoint, notice, created_at, attempts, next_attempt_at, "
+            "last_error, delivered_at, acknowledgement FROM outbox ORDER BY created_at, id"
+        )
+        yield "outbox", self._rows(OutboxNotice, outbox)
         # Not `outcome`: it holds the token the prompt's answer produced.
         columns = "id, origin, purpose_id, state, created_at, expires_at, decided_at, request"
         prompts = f"SELECT {columns} FROM prompts ORDER BY created_at, id"  # noqa: S608 (fixed names)

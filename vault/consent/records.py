@@ -1,5 +1,7 @@
 """Reading and writing decisions, rules and settings. Writers run inside the caller's transaction."""
 
+import msgspec
+
 from vault.consent import ledger
 from vault.consent.ledger_records import Decided, RuleAdded, RuleRemoved
 from vault.consent.policy import Effect, Question, Rules, Standing
@@ -22,6 +24,37 @@ def standing_decisions(vault: Vault, origin: str, purpose_id: str) -> list[Stand
     # Later rows win: a new answer about the same claim replaces the old one.
     latest = {row[0]: Standing(*row) for row in rows}
     return list(latest.values())
+
+
+class RememberedDecision(msgspec.Struct, frozen=True, kw_only=True):
+    """A standing ("remember") decision about one claim for one site and purpose, not revoked. It may
+    have expired: policy ignores it then, but the user still sees it until it is revoked or replaced."""
+
+    origin: str
+    purpose_id: str
+    claim: str
+    effect: str
+    decided_at: int
+    expires_at: int
+
+
+def remembered_decisions(vault: Vault) -> list[RememberedDecision]:
+    """Every remembered decision not revoked, by site, purpose and claim (`vault consents`, GET /consents)."""
+    rows = vault.conn.execute(
+        "SELECT origin, purpose_id, claim, effect, decided_at, expires_at FROM decisions "
+        "WHERE revoked_at IS NULL ORDER BY origin, purpose_id, claim, id"
+    )
+    return [
+        RememberedDecision(
+            origin=origin,
+            purpose_id=purpose_id,
+            claim=claim,
+            effect=effect,
+            decided_at=decided_at,
+            expires_at=expires_at,
+        )
+        for origin, purpose_id, claim, effect, decided_at, expires_at in rows
+    ]
 
 
 def store_decisions(
