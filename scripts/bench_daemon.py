@@ -74,7 +74,8 @@ def serve_ceiling(socket_path: str) -> int:
     from litestar import Litestar, post
     from litestar.params import JSONBody
 
-    from vault.protocol import example, issue_presentation
+    from tests import example
+    from vault.protocol import issue_presentation
 
     key = example.pairwise_key()
     manifest = example.manifest()

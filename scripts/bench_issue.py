@@ -13,9 +13,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+import repo_root  # noqa: F401 (puts the repository root on sys.path, for tests.example)
 from bench_verify import interleaved, report
 
-from vault.protocol import example, issue_presentation
+from tests import example
+from vault.protocol import issue_presentation
 
 NONCE = "n" * 22
 CLAIMS = {"age_over_18": True, "location.country": "NL", "sizes.shoe": 42, "interests": ["running", "hiking"]}

@@ -6,9 +6,9 @@ query, `ledger verify`, and the bytes each disclosure costs on disk.
 
 Every disclosure is written by vault.consent.ledger.append_disclosure (a hash-chained ledger row and its
 by-site copy, in large transactions) with a body in record_disclosure's format. Signing a million tokens
-would only measure Ed25519, so each site gets one real token (issue_from_profile, recorded by
-record_disclosure) and the rest reuse its claims under fresh token ids. The site query is also compared
-with a bare indexed SELECT of the same rows (no JSON decoding), measured in the same run.
+would only measure Ed25519, so each site gets one real token (tests/issuing.py's issue_from_profile,
+recorded by record_disclosure) and the rest reuse its claims under fresh token ids. The site query is
+also compared with a bare indexed SELECT of the same rows (no JSON decoding), measured in the same run.
 Targets: site query median < 20 ms; < 1 KB on disk per disclosure.
 
 Why there is a by-site copy of disclosures (measured on a 2-vCPU VM): read from the ledger, a site's ~1,000
@@ -30,13 +30,14 @@ import time
 from pathlib import Path
 
 import msgspec
+import repo_root  # noqa: F401 (puts the repository root on sys.path, for tests.example)
 
-from vault.claims.issuer import issue_from_profile
+from tests import example
+from tests.issuing import issue_from_profile
 from vault.consent import ledger
 from vault.consent.disclosures import record_disclosure
 from vault.consent.report import site_report
 from vault.consent.sites import remember_manifest
-from vault.protocol import example
 from vault.protocol.jwk import key_subject
 from vault.protocol.keys import derive_pairwise_key
 from vault.protocol.manifest import decode_manifest, manifest_index, retention_seconds

@@ -19,9 +19,11 @@ import time
 from collections.abc import Callable, Sequence
 
 import jwt
+import repo_root  # noqa: F401 (puts the repository root on sys.path, for tests.example)
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from vault.protocol import example, issue_presentation
+from tests import example
+from vault.protocol import issue_presentation
 from vault.protocol.b64 import b64url_decode
 from vault.site import InMemoryReplayStore, verify_presentation
 

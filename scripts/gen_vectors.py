@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import repo_root  # noqa: F401 (puts the repository root on sys.path, for tests.example)
 from vector_tools import (
     ALL_CLAIMS,
     ATTACKER_KEY,
@@ -48,7 +49,7 @@ from vector_tools import (
 from vectors_claim_values import claim_value_vectors
 from vectors_messages import MESSAGE_VECTORS
 
-from vault.protocol import example
+from tests import example
 from vault.protocol.b64 import b64url_decode, b64url_encode
 from vault.protocol.jwk import key_subject
 from vault.protocol.manifest import decode_manifest, encode_manifest

@@ -9,8 +9,9 @@ import json
 from typing import Any
 
 import msgspec
+import repo_root  # noqa: F401 (puts the repository root on sys.path, for tests.example)
 
-from vault.protocol import example
+from tests import example
 from vault.protocol.b64 import b64url_decode, b64url_encode
 from vault.protocol.jws import sign_raw
 from vault.protocol.keys import SigningKey

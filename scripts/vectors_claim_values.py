@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import repo_root  # noqa: F401 (puts the repository root on sys.path, for tests.example)
 from vector_tools import ALL_CLAIMS, issued, payload_of, vector, with_payload
 
-from vault.protocol import example
+from tests import example
 from vault.protocol.manifest import manifest_index
 from vault.site.verify import DEFAULT_MAX_SKEW, replay_key
 

@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 import msgspec
+import repo_root  # noqa: F401 (puts the repository root on sys.path, for tests.example)
 from vector_tools import (
     ATTACKER_KEY,
     MANIFEST,
@@ -30,7 +31,7 @@ from vector_tools import (
     with_payload,
 )
 
-from vault.protocol import example
+from tests import example
 from vault.protocol.acknowledgement import (
     ACK_TYP,
     REVOCATION_ACK_TYP,

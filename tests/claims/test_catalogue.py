@@ -8,11 +8,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests import example
 from vault.claims.attributes import ATTRIBUTES
 from vault.claims.catalogue import CLAIMS, MAX_INTERESTS, age_on, derive_claims
 from vault.claims.types import Context
 from vault.errors import InvalidInput
-from vault.protocol import example, issue_presentation
+from vault.protocol import issue_presentation
 from vault.protocol.claim_types import (
     ACCESSIBILITY_NEEDS,
     CLAIM_TYPES,

@@ -5,8 +5,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from tests.issuing import issue_from_profile
 from tests.support import FAST_KDF, NOW, PASSPHRASE
-from vault.claims.issuer import issue_from_profile
 from vault.protocol.errors import IssueError
 from vault.protocol.manifest import decode_manifest
 from vault.site import InMemoryReplayStore, make_nonce, verify_presentation

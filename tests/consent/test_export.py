@@ -14,8 +14,9 @@ import jsonschema
 import msgspec
 import pytest
 
+from tests import example
+from tests.issuing import issue_from_profile
 from tests.support import FAST_KDF, NOW, PASSPHRASE
-from vault.claims.issuer import issue_from_profile
 from vault.consent import ledger
 from vault.consent.disclosures import record_disclosure
 from vault.consent.export import export_vault, write_export
@@ -26,7 +27,6 @@ from vault.consent.report import site_report
 from vault.consent.revocation import revoke
 from vault.consent.service import decide_prompt, request_presentation
 from vault.consent.sites import remember_manifest
-from vault.protocol import example
 from vault.protocol.manifest import Manifest, decode_manifest, manifest_index
 from vault.site import make_nonce
 from vault.store import Vault

@@ -15,15 +15,16 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from tests import example
+from tests.issuing import issue_from_profile
 from tests.support import FAST_KDF, NOW, PASSPHRASE
-from vault.claims.issuer import Issued, issue_from_profile
+from vault.claims.issuer import Issued
 from vault.consent import ledger
 from vault.consent.disclosures import record_disclosure
 from vault.consent.report import site_report
 from vault.consent.revocation import revoke
 from vault.consent.sites import remember_manifest
 from vault.errors import InvalidInput
-from vault.protocol import example
 from vault.protocol.jwk import OkpPublicJwk, key_subject
 from vault.protocol.keys import derive_pairwise_key
 from vault.protocol.manifest import Manifest, decode_manifest

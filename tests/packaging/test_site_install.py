@@ -50,16 +50,40 @@ SCRIPT = textwrap.dedent(
 
     import vault
     import vault.site
-    from vault.protocol import example, issue_presentation
+    from vault.protocol import issue_presentation
+    from vault.site import ClaimRequest, Controller, Purpose, SigningKey
 
-    manifest = example.manifest()
+    # What a site does with the library alone: its own key and manifest (no example keys ship).
+    origin = "https://shop.example"
+    manifest = vault.site.build_manifest(
+        origin=origin,
+        controller=Controller(
+            name="Example Shoes B.V.", contact="privacy@shop.example", privacy_policy=origin + "/privacy"
+        ),
+        site_key=vault.site.generate_site_key(),
+        revocation_endpoint=origin + "/.well-known/vault-revocation",
+        purposes=[
+            Purpose(
+                id="age-check",
+                title="Age confirmation at checkout",
+                description="Your vault states that you are 18 or older.",
+                benefit="You confirm your age in one step.",
+                concept="dpv:AgeVerification",
+                claims=(ClaimRequest(name="age_over_18", required=True, why="We may only sell to adults."),),
+                retention="P1D",
+                third_parties=(),
+            )
+        ],
+    )
+    # The vault's side of the handshake, with a fixed pairwise key and clock.
+    now = 1767225600
     nonce = vault.site.make_nonce()
     token = issue_presentation(
-        example.pairwise_key(), manifest, "age-check", example.ORIGIN, nonce, {"age_over_18": True},
-        example.NOW, "site-install-test-01",
+        SigningKey.from_seed(bytes(range(32))), manifest, "age-check", origin, nonce, {"age_over_18": True},
+        now, "site-install-test-01",
     )
     verified = vault.site.verify_presentation(
-        token, manifest=manifest, nonce=nonce, now=example.NOW, replay=vault.site.InMemoryReplayStore()
+        token, manifest=manifest, nonce=nonce, now=now, replay=vault.site.InMemoryReplayStore()
     )
     assert verified.claims == {"age_over_18": True}, verified.claims
     try:
@@ -144,6 +168,8 @@ def test_wheel_holds_every_file_of_the_package(source: Path, wheel: Path) -> Non
         "vault/demo/templates/layout.html",
     ):
         assert data in names
+    # The example shop's private keys are test support (tests/example.py), never shipped.
+    assert "vault/protocol/example.py" not in names
     assert len([n for n in names if n.startswith("vault/protocol/vectors/")]) == len(
         list((source / "vault/protocol/vectors").iterdir())
     )

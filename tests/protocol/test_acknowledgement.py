@@ -8,12 +8,12 @@ from typing import Any
 import msgspec
 import pytest
 
+from tests import example
 from vault.protocol import (
     AcknowledgementInvalid,
     IssueError,
     Reason,
     SigningKey,
-    example,
     issue_presentation,
     key_subject,
     sign_revocation,

@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests import example
 from tests.protocol.claim_samples import BAD, GOOD, LONGEST
-from vault.protocol import IssueError, example, issue_presentation
+from vault.protocol import IssueError, issue_presentation
 from vault.protocol.b64 import b64url_decode
 from vault.protocol.claim_types import CLAIM_TYPES, claim_value_ok, claim_values_ok
 from vault.protocol.countries import ISO_3166_ALPHA2

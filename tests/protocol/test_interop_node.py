@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from vault.protocol import example, issue_presentation, key_subject
+from tests import example
+from vault.protocol import issue_presentation, key_subject
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_DIR = ROOT / "tests" / "node"

@@ -9,7 +9,8 @@ from pathlib import Path
 import jwt
 import pytest
 
-from vault.protocol import example, issue_presentation, key_subject, purpose_digest
+from tests import example
+from vault.protocol import issue_presentation, key_subject, purpose_digest
 from vault.site import InMemoryReplayStore, verify_presentation
 
 VECTORS = Path(__file__).resolve().parents[2] / "vault" / "protocol" / "vectors"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from vault.protocol import Reason, TokenInvalid, example
+from tests import example
+from vault.protocol import Reason, TokenInvalid
 from vault.protocol.b64 import b64url_encode
 from vault.protocol.jws import MAX_TOKEN_LENGTH, open_compact, sign_raw
 

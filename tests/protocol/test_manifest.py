@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 import rfc8785
 
-from vault.protocol import ManifestInvalid, decode_manifest, encode_manifest, example, purpose_digest
+from tests import example
+from vault.protocol import ManifestInvalid, decode_manifest, encode_manifest, purpose_digest
 from vault.protocol.b64 import b64url_encode
 from vault.protocol.manifest import MAX_MANIFEST_BYTES, retention_seconds
 from vault.protocol.origin import is_origin

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from vault.protocol import Manifest, decode_manifest, example
+from tests import example
+from vault.protocol import Manifest, decode_manifest
 
 PROTOCOL = Path(__file__).resolve().parents[2] / "vault" / "protocol"
 

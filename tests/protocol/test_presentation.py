@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from tests import example
 from vault.protocol import (
     IssueError,
-    example,
     issue_presentation,
     key_subject,
     open_presentation,

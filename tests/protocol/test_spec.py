@@ -9,7 +9,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from vault.protocol import Reason, claim_types, decode_manifest, example, key_subject, purpose_digest
+from tests import example
+from vault.protocol import Reason, claim_types, decode_manifest, key_subject, purpose_digest
 from vault.protocol.acknowledgement import Acknowledgement, RevocationAcknowledgement
 from vault.protocol.claim_types import CLAIM_TYPES, ENUMERATIONS
 from vault.protocol.jws import Header

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from vault.protocol import Manifest, SigningKey, example, issue_presentation
+from tests import example
+from vault.protocol import Manifest, SigningKey, issue_presentation
 
 
 def _missing(what: str) -> None:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from vault.protocol import example
+from tests import example
 from vault.site import InMemoryReplayStore, PresentationInvalid, verify_presentation
 
 MANIFEST = example.manifest()

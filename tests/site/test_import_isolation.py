@@ -31,7 +31,8 @@ SCRIPT = textwrap.dedent(
             del sys.modules[name]
 
     import vault.site
-    from vault.protocol import example, issue_presentation
+    from tests import example
+    from vault.protocol import issue_presentation
 
     manifest = example.manifest()
     nonce = vault.site.make_nonce()

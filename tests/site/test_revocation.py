@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
+from tests import example
 from vault.protocol import (
     Manifest,
     SigningKey,
-    example,
     key_subject,
     sign_revocation,
     verify_revocation_ack,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from vault.protocol import ManifestInvalid, example
+from tests import example
+from vault.protocol import ManifestInvalid
 from vault.protocol.b64 import b64url_decode
 from vault.site import (
     MANIFEST_PATH,

@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
-from vault.protocol import Manifest, example, key_subject
+from tests import example
+from vault.protocol import Manifest, key_subject
 from vault.protocol.b64 import b64url_decode
 from vault.protocol.jws import sign_raw
 from vault.site import (

@@ -1,17 +1,10 @@
-"""Signing claims derived from a profile, with no consent step: the signing path on its own, for tests,
-benchmarks and test vectors. The only way a token leaves a vault in use is the consent flow
-(vault.consent.service), which decides first and records what it signs."""
+"""What signing a presentation produced: the record the consent service (vault.consent.service) keeps of
+each token it signs and the disclosure record it writes from it. The consent flow is the only way a token
+leaves a vault in use; tests sign without a consent step through tests/issuing.py."""
 
-import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from vault.claims.catalogue import ClaimValue, derive_claims
-from vault.protocol.jwk import key_subject
-from vault.protocol.keys import derive_pairwise_key
-from vault.protocol.manifest import Manifest, manifest_index
-from vault.protocol.presentation import DEFAULT_TTL, issue_presentation
+from vault.claims.catalogue import ClaimValue
 
 
 @dataclass(frozen=True)
@@ -23,32 +16,3 @@ class Issued:
     expires_at: int
     dropped: tuple[str, ...]  # claims asked for that the profile cannot provide
     subject: str  # the pairwise key's thumbprint URI: who the site knows this as
-
-
-def issue_from_profile(
-    *,
-    attributes: dict[str, Any],
-    master_seed: bytes,
-    epoch: int,
-    manifest: Manifest,
-    purpose_id: str,
-    audience: str,
-    nonce: str,
-    requested: Sequence[str] | None,
-    now: int,
-    jti: str,
-    ttl: int = DEFAULT_TTL,
-) -> Issued:
-    """Signs what the profile yields for `requested` (default: every claim the purpose declares).
-
-    Raises IssueError (from the protocol) when that is not a valid presentation, e.g. `missing_claim`
-    when the profile lacks what a required claim needs.
-    """
-    entry = manifest_index(manifest).get(purpose_id)
-    if requested is None:
-        requested = [claim.name for claim in entry.purpose.claims] if entry is not None else []
-    derived = derive_claims(requested, attributes, dt.datetime.fromtimestamp(now, dt.UTC).date())
-    key = derive_pairwise_key(master_seed, manifest.origin, epoch)
-    token = issue_presentation(key, manifest, purpose_id, audience, nonce, derived.values, now, jti, ttl)
-    dropped = (*derived.unknown, *derived.missing)
-    return Issued(token, jti, derived.values, now, now + ttl, dropped, key_subject(key.public_jwk))

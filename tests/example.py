@@ -1,7 +1,9 @@
-"""The example shop used by SPEC.md, the test vectors, the tests and demos.
+"""The example shop used by SPEC.md, the test vectors (scripts/gen_vectors.py), the tests and benchmarks.
 
 Its keys come from fixed, published seeds so that everything built from them is reproducible.
-Never use these keys for anything real: their private halves are in this file.
+Never use these keys for anything real: their private halves are in this file, which is why it is test
+support and not part of the installed package. (Its public manifest is vault/protocol/examples/manifest.json,
+written by scripts/gen_vectors.py.)
 """
 
 from __future__ import annotations
