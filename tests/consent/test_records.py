@@ -59,7 +59,7 @@ def test_remembered_decisions_lists_what_stands_by_site_purpose_and_claim(tmp_pa
     assert decisions == [
         RememberedDecision(
             origin="https://a.example",
-            purpose_id="recommendations",
+            purpose="recommendations",
             claim="interests",
             effect="deny",
             decided_at=NOW,
@@ -67,7 +67,7 @@ def test_remembered_decisions_lists_what_stands_by_site_purpose_and_claim(tmp_pa
         ),
         RememberedDecision(
             origin="https://b.example",
-            purpose_id="recommendations",
+            purpose="recommendations",
             claim="age_over_18",
             effect="allow",
             decided_at=NOW,
@@ -75,7 +75,7 @@ def test_remembered_decisions_lists_what_stands_by_site_purpose_and_claim(tmp_pa
         ),
         RememberedDecision(
             origin="https://b.example",
-            purpose_id="recommendations",
+            purpose="recommendations",
             claim="sizes.shoe",
             effect="deny",
             decided_at=NOW + 1,

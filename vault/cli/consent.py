@@ -130,23 +130,11 @@ def consents(state: CliState, as_json: bool) -> None:
     with state.open_vault() as vault:
         decisions = remembered_decisions(vault)
     if as_json:
-        print_json(
-            [
-                {
-                    "origin": d.origin,
-                    "purpose": d.purpose_id,
-                    "claim": d.claim,
-                    "effect": d.effect,
-                    "decided_at": d.decided_at,
-                    "expires_at": d.expires_at,
-                    "revoked_at": None,  # kept in the output for scripts that read it: never set here
-                }
-                for d in decisions
-            ]
-        )
+        # `revoked_at` stays in the output for scripts that read it; a remembered decision has none.
+        print_json([msgspec.structs.asdict(d) | {"revoked_at": None} for d in decisions])
         return
     table = [
-        [d.origin, d.purpose_id, d.claim, d.effect, when(d.decided_at), when(d.expires_at)] for d in decisions
+        [d.origin, d.purpose, d.claim, d.effect, when(d.decided_at), when(d.expires_at)] for d in decisions
     ]
     print_table(
         ["site", "purpose", "claim", "decision", "decided", "until"], table, "No remembered decisions."

@@ -31,7 +31,7 @@ class RememberedDecision(msgspec.Struct, frozen=True, kw_only=True):
     have expired: policy ignores it then, but the user still sees it until it is revoked or replaced."""
 
     origin: str
-    purpose_id: str
+    purpose: str  # the purpose's id, named as report.Disclosure, `vault consents` and GET /consents name it
     claim: str
     effect: str
     decided_at: int
@@ -47,7 +47,7 @@ def remembered_decisions(vault: Vault) -> list[RememberedDecision]:
     return [
         RememberedDecision(
             origin=origin,
-            purpose_id=purpose_id,
+            purpose=purpose_id,
             claim=claim,
             effect=effect,
             decided_at=decided_at,
