@@ -12,7 +12,12 @@ from vault.consent.policy import Answer
 from vault.consent.report import site_report
 from vault.consent.service import (
     PROMPT_TTL,
+    NotShared,
+    PromptNeeded,
+    PromptRef,
+    Shared,
     decide_prompt,
+    decided_outcome,
     get_prompt,
     pending_prompts,
     request_presentation,
@@ -154,6 +159,37 @@ def test_expired_prompt(vault: Vault) -> None:
     outcome = decide_prompt(vault, prompt.id, SHARE_3, now=NOW + PROMPT_TTL, new_id=new_id)
     assert outcome.outcome == "denied" and outcome.reason == "prompt_expired"
     assert not [e for e in ledger.entries(vault) if e.kind == "disclosure"]
+
+
+def test_a_prompt_by_reference_and_its_outcome_read_without_answering(vault: Vault) -> None:
+    m = shop_manifest()
+    asked = request_presentation(
+        vault,
+        manifest=m,
+        audience=m.origin,
+        purpose_id="recommendations",
+        nonce=make_nonce(),
+        now=NOW,
+        new_id=new_id,
+        prompt_view=False,
+    )
+    assert isinstance(asked, PromptNeeded) and type(asked.prompt) is PromptRef
+    assert (
+        msgspec.json.encode(asked)
+        == b'{"outcome":"consent_required","prompt":{"id":"%s"}}' % asked.prompt.id.encode()
+    )
+    assert decided_outcome(vault, asked.prompt.id, now=NOW) is None  # still waiting
+    shared = decide_prompt(vault, asked.prompt.id, SHARE_3, now=NOW, new_id=new_id)
+    assert isinstance(shared, Shared) and shared.outcome == "granted"
+    assert decided_outcome(vault, asked.prompt.id, now=NOW + 1) == shared
+    # Stored as the one-struct Outcome stored it before the union: old rows decode, new rows read the same.
+    (stored,) = vault.conn.execute("SELECT outcome FROM prompts WHERE id = ?", (asked.prompt.id,)).fetchone()
+    assert list(msgspec.json.decode(stored)) == ["outcome", "token", "jti", "claims", "expires_at", "dropped"]
+    late = ask(vault, shop_manifest(lambda p: p.update(retention="P60D")))
+    expired = decided_outcome(vault, late.prompt.id, now=NOW + PROMPT_TTL)
+    assert isinstance(expired, NotShared) and expired.reason == "prompt_expired"
+    with pytest.raises(InvalidInput):
+        decided_outcome(vault, "no-such-prompt", now=NOW)
 
 
 def test_bad_answer_and_unknown_prompt_change_nothing(vault: Vault) -> None:

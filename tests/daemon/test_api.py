@@ -188,6 +188,36 @@ async def test_a_page_learns_only_coarse_reasons(api: AsyncTestClient) -> None:
     assert wrong_site["outcome"] == "denied" and wrong_site["reason"] == "bad_request"
 
 
+async def test_a_prompt_by_id_and_its_outcome_read_without_answering(api: AsyncTestClient) -> None:
+    # The extension asks for the prompt's id only: its window reads the view itself.
+    asked = (await api.post("/v1/presentations", json=presentation(prompt_detail="id"))).json()
+    assert set(asked) == {"outcome", "prompt"} and set(asked["prompt"]) == {"id"}
+    prompt_id = asked["prompt"]["id"]
+    assert (await api.get(f"/v1/prompts/{prompt_id}")).json()["state"] == "pending"
+    pending = await api.get(f"/v1/prompts/{prompt_id}/outcome")
+    assert pending.status_code == 409 and pending.json()["error"] == "prompt_pending"
+    decision = {"share": True, "claims": ["age_over_18", "location.country", "sizes.shoe"]}
+    granted = (await api.post(f"/v1/prompts/{prompt_id}/decision", json=decision)).json()
+    assert granted["outcome"] == "granted"
+    read = await api.get(f"/v1/prompts/{prompt_id}/outcome")
+    assert read.status_code == 200 and read.json() == granted
+    assert (await api.get(f"/v1/prompts/{prompt_id}/outcome")).json() == granted  # reading decides nothing
+    gone = await api.get("/v1/prompts/no-such-prompt/outcome")
+    assert gone.status_code == 400 and gone.json()["error"] == "invalid_input"
+
+
+async def test_an_expired_prompts_outcome_is_expired(api: AsyncTestClient, clock: Clock) -> None:
+    asked = (await api.post("/v1/presentations", json=presentation(prompt_detail="id"))).json()
+    clock.now += 600
+    expired = (await api.get(f"/v1/prompts/{asked['prompt']['id']}/outcome")).json()
+    assert expired == {
+        "outcome": "denied",
+        "reason": "expired",
+        "message": "the request waited too long; ask again",
+        "detail": "this request waited too long; the site must ask again",
+    }
+
+
 @pytest.mark.parametrize(
     ("changes", "status", "error"),
     [

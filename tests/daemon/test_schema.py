@@ -120,7 +120,7 @@ def served(home: Path) -> Iterator[Served]:
 def test_the_app_serves_the_tested_document(served: Served) -> None:
     live = schemathesis.openapi.from_asgi("/schema/openapi.json", served.app)
     assert live.raw_schema == schema.raw_schema
-    assert len(list(schema.get_all_operations())) == 25
+    assert len(list(schema.get_all_operations())) == 26
 
 
 @schema.parametrize()
@@ -181,7 +181,10 @@ def presentation() -> st.SearchStrategy[tuple[str, dict[str, Any]]]:
             "purpose": PURPOSES,
             "nonce": NONCES,
         },
-        optional={"claims": st.none() | st.lists(CLAIMS | st.text(min_size=1, max_size=10), max_size=6)},
+        optional={
+            "claims": st.none() | st.lists(CLAIMS | st.text(min_size=1, max_size=10), max_size=6),
+            "prompt_detail": st.sampled_from(["full", "id"]),
+        },
     )
     return st.tuples(st.just("presentation"), body)
 
@@ -254,14 +257,19 @@ def test_deep_requests_never_5xx(
             response = call(served, "POST /v1/presentations", body=args)
             answer = response.json() if response.status_code == 200 else {}
             if answer.get("outcome") == "consent_required":
-                prompt_id = answer["prompt"]["id"]
-                call(served, "GET /v1/prompts/{prompt_id}", path_parameters={"prompt_id": prompt_id})
-                call(
+                path = {"prompt_id": answer["prompt"]["id"]}
+                call(served, "GET /v1/prompts/{prompt_id}", path_parameters=path)
+                pending = call(served, "GET /v1/prompts/{prompt_id}/outcome", path_parameters=path)
+                assert pending.status_code == 409, pending.text
+                decided = call(
                     served,
                     "POST /v1/prompts/{prompt_id}/decision",
-                    path_parameters={"prompt_id": prompt_id},
+                    path_parameters=path,
                     body=data.draw(DECISIONS),
                 )
+                if decided.status_code == 200:
+                    read = call(served, "GET /v1/prompts/{prompt_id}/outcome", path_parameters=path)
+                    assert read.json() == decided.json()
         elif kind == "set":
             path = {"name": args["name"]}
             call(served, "PUT /v1/attributes/{name}", path_parameters=path, body={"value": args["value"]})

@@ -14,7 +14,8 @@ import msgspec.inspect
 import pytest
 
 from tests.support import skip_or_fail
-from vault.consent.service import Outcome
+from vault.consent.reasons import DenialReason
+from vault.consent.service import NotShared
 from vault.daemon import errors, page_contract
 from vault.daemon.messages import AcknowledgementRequest
 from vault.daemon.page_contract import CONTRACT_JS, contract_js
@@ -79,9 +80,8 @@ def test_limits_are_the_daemons() -> None:
 
 def test_a_page_sees_only_the_contracts_reasons() -> None:
     seen = set()
-    mistakes = ["unknown_purpose", "undeclared_claim", "missing_required", "wrong_origin"]
-    for reason in [*mistakes, "prompt_expired", "user_denied", "rule_denied", "no_attribute", "other"]:
-        seen.add(for_page(Outcome(outcome="denied", reason=reason, message="m")).reason)
+    for reason in DenialReason:  # every reason the consent layer has
+        seen.add(for_page(NotShared(reason=reason, message="m")).reason)
     assert seen == set(page_contract.PAGE_REASONS)
 
 

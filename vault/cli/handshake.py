@@ -8,7 +8,15 @@ import click
 
 from vault.cli.context import CliState, pass_state, print_json
 from vault.consent.policy import Answer
-from vault.consent.service import PromptView, decide_prompt, request_presentation
+from vault.consent.service import (
+    NotShared,
+    PromptNeeded,
+    PromptView,
+    Shared,
+    decide_prompt,
+    get_prompt,
+    request_presentation,
+)
 from vault.errors import InvalidInput
 from vault.protocol.errors import ManifestInvalid
 from vault.protocol.manifest import MAX_MANIFEST_BYTES, Manifest, decode_manifest
@@ -92,20 +100,23 @@ def present(
             now=now,
             new_id=_new_id,
             requested=requested,
+            prompt_view=False,  # read below, once
         )
-        if outcome.outcome == "consent_required":
-            answer = _answer(outcome.prompt, decide, remember)
-            outcome = decide_prompt(vault, outcome.prompt.id, answer, now=now, new_id=_new_id)
+        if isinstance(outcome, PromptNeeded):
+            prompt = get_prompt(vault, outcome.prompt.id, now=now)
+            answer = _answer(prompt, decide, remember)
+            outcome = decide_prompt(vault, prompt.id, answer, now=now, new_id=_new_id)
     if as_json:
         print_json(outcome)
-    elif outcome.outcome == "granted":
-        for name, why in (outcome.dropped or {}).items():
-            click.echo(f"note: {name} left out: {why}", err=True)
-        click.echo(outcome.token)
-    if outcome.outcome != "granted":
-        if not as_json:
-            click.echo(f"denied: {outcome.message} ({outcome.reason})", err=True)
-        raise click.exceptions.Exit(1)
+    match outcome:
+        case Shared(token=token, dropped=dropped) if not as_json:
+            for name, why in dropped.items():
+                click.echo(f"note: {name} left out: {why}", err=True)
+            click.echo(token)
+        case NotShared(reason=reason, message=message):
+            if not as_json:
+                click.echo(f"denied: {message} ({reason})", err=True)
+            raise click.exceptions.Exit(1)
 
 
 def _new_id() -> str:

@@ -24,6 +24,7 @@ import msgspec
 import rfc8785
 
 from vault.claims.catalogue import CLAIMS, ClaimValue, Derived
+from vault.consent.reasons import DenialReason
 from vault.protocol.manifest import ClaimRequest, Controller, Manifest, Purpose, manifest_index
 
 Effect = Literal["allow", "deny"]
@@ -99,7 +100,7 @@ class ConsentRequired:
 
 @dataclass(frozen=True)
 class Denied:
-    reason: str  # machine-readable
+    reason: DenialReason  # machine-readable; what a page may learn of it: DenialReason.for_page
     message: str  # plain words for the user and the site's page
     outcome: Literal["denied"] = "denied"
 
@@ -118,17 +119,21 @@ def evaluate(
 ) -> Evaluation:
     entry = manifest_index(manifest).get(purpose_id)
     if entry is None:
-        return Denied("unknown_purpose", f"{manifest.origin} has no purpose {purpose_id!r}")
+        return Denied(DenialReason.UNKNOWN_PURPOSE, f"{manifest.origin} has no purpose {purpose_id!r}")
     purpose = entry.purpose
     if purpose.concept in rules.deny_concepts:
-        return Denied("purpose_kind_denied", f"you refuse every purpose of kind {purpose.concept}")
+        return Denied(DenialReason.PURPOSE_KIND_DENIED, f"you refuse every purpose of kind {purpose.concept}")
     names = [claim.name for claim in purpose.claims] if requested is None else list(requested)
     undeclared = [name for name in names if name not in entry.declared]
     if undeclared:
-        return Denied("undeclared_claim", f"purpose {purpose_id!r} does not declare {', '.join(undeclared)}")
+        return Denied(
+            DenialReason.UNDECLARED_CLAIM, f"purpose {purpose_id!r} does not declare {', '.join(undeclared)}"
+        )
     not_requested = sorted(entry.required - set(names))
     if not_requested:
-        return Denied("missing_required", f"purpose {purpose_id!r} requires {', '.join(not_requested)}")
+        return Denied(
+            DenialReason.MISSING_REQUIRED, f"purpose {purpose_id!r} requires {', '.join(not_requested)}"
+        )
     controller = controller_binding(manifest.controller)
     remembered = {s.claim: s for s in standing if s.expires_at > now}
     expired = {s.claim for s in standing if s.expires_at <= now}
@@ -138,7 +143,7 @@ def evaluate(
     questions: list[Question] = []
     previous_controller: str | None = None
 
-    def refuse(name: str, reason: str, message: str) -> Denied | None:
+    def refuse(name: str, reason: DenialReason, message: str) -> Denied | None:
         if requests[name].required:
             return Denied(reason, message)
         dropped[name] = message
@@ -146,13 +151,15 @@ def evaluate(
 
     for name in names:
         if name not in CLAIMS:
-            denial = refuse(name, "unknown_claim", f"the vault cannot provide {name}")
+            denial = refuse(name, DenialReason.UNKNOWN_CLAIM, f"the vault cannot provide {name}")
         elif name in derived.missing or name not in derived.values:
             denial = refuse(
-                name, "claim_unavailable", f"your profile has no {CLAIMS[name].attribute} (needed for {name})"
+                name,
+                DenialReason.CLAIM_UNAVAILABLE,
+                f"your profile has no {CLAIMS[name].attribute} (needed for {name})",
             )
         elif name in rules.never:
-            denial = refuse(name, "never_shared", f"you never share {name}")
+            denial = refuse(name, DenialReason.NEVER_SHARED, f"you never share {name}")
         else:
             digest = claim_digest(purpose, requests[name])
             decision = remembered.get(name)
@@ -160,7 +167,7 @@ def evaluate(
             other_controller = decision is not None and decision.controller not in (None, controller)
             denial = None
             if same_request and decision.effect == "deny":
-                denial = refuse(name, "declined", f"you declined to share {name} with this site")
+                denial = refuse(name, DenialReason.DECLINED, f"you declined to share {name} with this site")
             elif same_request and not other_controller and not rules.always_ask(name):
                 covered[name] = derived.values[name]
             else:
@@ -193,7 +200,7 @@ def evaluate(
     if questions:
         return ConsentRequired(tuple(questions), covered, dropped, previous_controller)
     if not covered:
-        return Denied("nothing_to_share", "nothing is left to share for this purpose")
+        return Denied(DenialReason.NOTHING_TO_SHARE, "nothing is left to share for this purpose")
     return Granted(covered, dropped)
 
 
@@ -218,18 +225,20 @@ def resolve(prompt: ConsentRequired, answer: Answer) -> Resolution:
     asked = {q.claim for q in prompt.questions}
     unknown = answer.claims - asked
     if unknown:
-        return Resolution(Denied("bad_answer", f"{', '.join(sorted(unknown))} was not asked about"), ())
+        return Resolution(
+            Denied(DenialReason.BAD_ANSWER, f"{', '.join(sorted(unknown))} was not asked about"), ()
+        )
     if not answer.share:
         decisions = tuple((q, "deny") for q in prompt.questions)
         return Resolution(
-            Denied("user_denied", "you chose not to share anything for this purpose"), decisions
+            Denied(DenialReason.USER_DENIED, "you chose not to share anything for this purpose"), decisions
         )
     decisions = tuple((q, "allow" if q.claim in answer.claims else "deny") for q in prompt.questions)
     dropped_required = [q.claim for q in prompt.questions if q.required and q.claim not in answer.claims]
     if dropped_required:
         return Resolution(
             Denied(
-                "required_claim_dropped",
+                DenialReason.REQUIRED_CLAIM_DROPPED,
                 f"you chose not to share {', '.join(dropped_required)}, which this purpose requires, "
                 "so nothing was shared",
             ),
@@ -242,5 +251,7 @@ def resolve(prompt: ConsentRequired, answer: Answer) -> Resolution:
         {q.claim: "you chose not to share it" for q in prompt.questions if q.claim not in answer.claims}
     )
     if not claims:
-        return Resolution(Denied("nothing_to_share", "nothing is left to share for this purpose"), decisions)
+        return Resolution(
+            Denied(DenialReason.NOTHING_TO_SHARE, "nothing is left to share for this purpose"), decisions
+        )
     return Resolution(Granted(claims, dropped), decisions)

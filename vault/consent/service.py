@@ -9,7 +9,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import msgspec
 
@@ -27,6 +27,7 @@ from vault.consent.policy import (
     evaluate,
     resolve,
 )
+from vault.consent.reasons import DenialReason
 from vault.consent.records import DAY, load_rules, remember_days, standing_decisions, store_decisions
 from vault.consent.sites import remember_manifest, stored_manifest
 from vault.errors import InvalidInput
@@ -60,10 +61,15 @@ class QuestionView(msgspec.Struct, kw_only=True):
     asked_because: str
 
 
-class PromptView(msgspec.Struct, kw_only=True):
-    """Everything the consent prompt shows: who asks, for what, and each claim with its exact value."""
+class PromptRef(msgspec.Struct, kw_only=True):
+    """Which prompt waits for the user, without what it shows."""
 
     id: str
+
+
+class PromptView(PromptRef, kw_only=True):
+    """Everything the consent prompt shows: who asks, for what, and each claim with its exact value."""
+
     state: str
     origin: str
     controller: dict[str, str]
@@ -79,16 +85,44 @@ class PromptView(msgspec.Struct, kw_only=True):
     expires_at: int
 
 
-class Outcome(msgspec.Struct, kw_only=True, omit_defaults=True):
-    outcome: str  # granted | consent_required | denied
-    token: str | None = None
-    jti: str | None = None
-    claims: dict[str, Any] | None = None
-    expires_at: int | None = None
-    dropped: dict[str, str] | None = None
-    prompt: PromptView | None = None
-    reason: str | None = None
-    message: str | None = None
+# What a request (or a decided prompt) comes to: a tagged union, the tag in `outcome`. These are the consent
+# layer's results; the policy's evaluation (policy.Granted, ConsentRequired, Denied) is what they start
+# from, and the daemon's answers (vault/daemon/messages.py) are what a client is shown of them. `outcome`
+# is also readable as an attribute of each, for code that only asks which one it has.
+class Shared(msgspec.Struct, frozen=True, kw_only=True, tag_field="outcome", tag="granted"):
+    """A signed presentation, already recorded in the ledger."""
+
+    outcome: ClassVar[str] = "granted"
+    token: str
+    jti: str
+    claims: dict[str, Any]
+    expires_at: int
+    dropped: dict[str, str]  # optional claim -> why it was left out
+
+
+class PromptNeeded(msgspec.Struct, frozen=True, kw_only=True, tag_field="outcome", tag="consent_required"):
+    """The user is asked: a prompt is stored in the vault. `prompt` is its whole PromptView, or only a
+    PromptRef when the caller asked for none (request_presentation's `prompt_view`). A PromptView is a
+    PromptRef (not a union of the two: msgspec cannot tell untagged Structs apart, and a tag would add a
+    member to the JSON)."""
+
+    outcome: ClassVar[str] = "consent_required"
+    prompt: PromptRef
+
+
+class NotShared(msgspec.Struct, frozen=True, kw_only=True, tag_field="outcome", tag="denied"):
+    """Refused: `message` is for the user; a page may see only `reason.for_page(message)`."""
+
+    outcome: ClassVar[str] = "denied"
+    reason: DenialReason
+    message: str
+
+
+Outcome = Shared | PromptNeeded | NotShared
+Decided = Shared | NotShared  # what a decided prompt keeps as its outcome
+_EXPIRED = NotShared(
+    reason=DenialReason.PROMPT_EXPIRED, message="this request waited too long; the site must ask again"
+)
 
 
 class _StoredPrompt(msgspec.Struct, kw_only=True):
@@ -112,18 +146,19 @@ def request_presentation(
     now: int,
     new_id: NewId,
     requested: list[str] | None = None,
+    prompt_view: bool = True,
 ) -> Outcome:
     """`audience` is the origin the browser reported for the page, never one the page claimed.
 
     Raises InvalidInput for a malformed request (a nonce that is not 128+ bits of base64url); everything
-    else is answered with an Outcome.
+    else is answered with an Outcome. `prompt_view=False`: a PromptNeeded carries only a PromptRef (for a
+    caller that shows the prompt later, by its id), and the prompt's view is not built.
     """
     if not isinstance(nonce, str) or _NONCE.fullmatch(nonce) is None:
         raise InvalidInput("the nonce must be 22 to 128 base64url characters (at least 128 bits)")
     if manifest.origin != audience:
-        return Outcome(
-            outcome="denied",
-            reason="wrong_origin",
+        return NotShared(
+            reason=DenialReason.WRONG_ORIGIN,
             message=f"the manifest is for {manifest.origin}, but the page is on {audience}",
         )
     entry = manifest_index(manifest).get(purpose_id)
@@ -139,7 +174,7 @@ def request_presentation(
         requested,
     )
     if isinstance(evaluation, Denied):  # nothing is written: the site asked, nobody was involved
-        return Outcome(outcome="denied", reason=evaluation.reason, message=evaluation.message)
+        return NotShared(reason=evaluation.reason, message=evaluation.message)
     with vault.transaction() as conn:
         if isinstance(evaluation, Granted):
             remember_manifest(conn, manifest, now=now)
@@ -157,7 +192,9 @@ def request_presentation(
             "VALUES (?, ?, ?, ?, 'pending', ?, ?)",
             (prompt_id, audience, purpose_id, msgspec.json.encode(stored).decode(), now, now + PROMPT_TTL),
         )
-    return Outcome(outcome="consent_required", prompt=get_prompt(vault, prompt_id, now=now))
+    if not prompt_view:
+        return PromptNeeded(prompt=PromptRef(id=prompt_id))
+    return PromptNeeded(prompt=get_prompt(vault, prompt_id, now=now))
 
 
 def _make_room_for_a_prompt(conn: Connection, origin: str, now: int) -> None:
@@ -184,7 +221,7 @@ def _issue(
     now: int,
     jti: str,
     prompt_id: str | None,
-) -> Outcome:
+) -> Shared:
     """Call inside the open transaction: the disclosure commits with it, before the token is returned."""
     epoch = vault.site_epoch(manifest.origin)
     key = vault.pairwise_key(manifest.origin, epoch)
@@ -206,8 +243,7 @@ def _issue(
     record_disclosure(
         vault.conn, issued=issued, manifest=manifest, purpose_id=purpose_id, epoch=epoch, prompt_id=prompt_id
     )
-    return Outcome(
-        outcome="granted",
+    return Shared(
         token=token,
         jti=jti,
         claims=issued.claims,
@@ -295,26 +331,22 @@ def decide_prompt(
     now: int,
     new_id: NewId,
     remember_for_days: int | None = None,
-) -> Outcome:
+) -> Decided:
     """Applies the user's answer. Answering twice returns the first outcome again (an idempotent retry)."""
     with vault.transaction() as conn:
         state, _, expires_at, stored, previous = _load_prompt(vault, prompt_id)
         if state == "decided" and previous is not None:
-            return msgspec.json.decode(previous, type=Outcome)
+            return msgspec.json.decode(previous, type=Decided)
         if state == "expired" or now >= expires_at:
             conn.execute("UPDATE prompts SET state = 'expired' WHERE id = ?", (prompt_id,))
-            return Outcome(
-                outcome="denied",
-                reason="prompt_expired",
-                message="this request waited too long; the site must ask again",
-            )
+            return _EXPIRED
         default_days, max_days = remember_days(vault)
         days = default_days if remember_for_days is None else remember_for_days
         if not 1 <= days <= max_days:
             raise InvalidInput(f"remember for 1 to {max_days} days, not {days}")
         resolution = resolve(stored.evaluation, answer)
         result = resolution.result
-        if isinstance(result, Denied) and result.reason == "bad_answer":
+        if isinstance(result, Denied) and result.reason is DenialReason.BAD_ANSWER:
             raise InvalidInput(result.message)
         manifest = decode_manifest(stored.manifest.encode())
         remember_manifest(conn, manifest, now=now)
@@ -329,8 +361,9 @@ def decide_prompt(
             expires_at=now + days * DAY,
             prompt_id=prompt_id,
         )
+        outcome: Decided
         if isinstance(result, Denied):
-            outcome = Outcome(outcome="denied", reason=result.reason, message=result.message)
+            outcome = NotShared(reason=result.reason, message=result.message)
         else:
             outcome = _issue(
                 vault, manifest, stored.purpose_id, stored.nonce, result, now, new_id(), prompt_id
@@ -340,6 +373,23 @@ def decide_prompt(
             (now, msgspec.json.encode(outcome).decode(), prompt_id),
         )
     return outcome
+
+
+def decided_outcome(vault: Vault, prompt_id: str, *, now: int) -> Decided | None:
+    """What a prompt came to, read without answering it: None while it still waits for the user.
+
+    Raises InvalidInput for a prompt that is not (or no longer) in the vault."""
+    row = vault.conn.execute(
+        "SELECT state, expires_at, outcome FROM prompts WHERE id = ?", (prompt_id,)
+    ).fetchone()
+    if row is None:
+        raise InvalidInput(f"no prompt {prompt_id!r}", "it may have been answered or cleaned up")
+    state, expires_at, outcome = row
+    if state == "decided" and outcome is not None:
+        return msgspec.json.decode(outcome, type=Decided)
+    if state == "expired" or now >= expires_at:
+        return _EXPIRED
+    return None
 
 
 class _AckRouting(msgspec.Struct):

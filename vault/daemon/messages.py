@@ -5,12 +5,13 @@ Schema evolution: new fields get defaults; a field's type never changes; a break
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
 
-from vault.consent.service import PromptView
+from vault.consent.reasons import PageReason
+from vault.consent.service import PromptRef
 
 MAX_MANIFEST_BYTES = 64 * 1024
 Name = Annotated[str, Meta(min_length=1, max_length=128)]
@@ -98,22 +99,42 @@ class PresentationRequest(_In):
     purpose: Name
     nonce: Annotated[str, Meta(min_length=1, max_length=256)]
     claims: Annotated[list[Name], Meta(max_length=64)] | None = None
+    # "id": a consent_required answer carries only the prompt's id, and its view is not built.
+    prompt_detail: Literal["full", "id"] = "full"
 
 
-class Presentation(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """The answer to a request. Only `outcome`, `token`, `reason` and `message` may be shown to the page:
-    they are coarse on purpose (a page must not learn which attributes a profile holds). `detail` and
-    `prompt` are for the user, in the extension."""
+class GrantedAnswer(msgspec.Struct, kw_only=True, frozen=True, tag_field="outcome", tag="granted"):
+    """A signed presentation. Only `token` may be shown to the page; `claims`, `jti` and `expires_at` are
+    for the user, in the extension."""
 
-    outcome: str  # granted | consent_required | denied
-    token: str | None = None
-    jti: str | None = None
-    claims: dict[str, Any] | None = None
-    expires_at: int | None = None
-    prompt: PromptView | None = None
-    reason: str | None = None  # for the page: denied | bad_request | expired
-    message: str | None = None  # for the page
-    detail: str | None = None  # for the user only: the full reason
+    token: str
+    jti: str
+    claims: dict[str, Any]
+    expires_at: int
+
+
+class ConsentRequiredAnswer(
+    msgspec.Struct, kw_only=True, frozen=True, tag_field="outcome", tag="consent_required"
+):
+    """The user is asked. `prompt` is for the extension, never the page: the whole PromptView (as GET
+    /v1/prompts/{id} answers it), or only `{id}` when the request said `prompt_detail: "id"` (the extension's
+    prompt window reads the view itself). Documented as its one sure member, the id."""
+
+    prompt: PromptRef
+
+
+class DeniedAnswer(msgspec.Struct, kw_only=True, frozen=True, tag_field="outcome", tag="denied"):
+    """Refused. `reason` and `message` are for the page, coarse on purpose (a page must not learn which
+    attributes a profile holds): DenialReason.for_page. `detail` is for the user only: the full reason."""
+
+    reason: PageReason
+    message: str
+    detail: str
+
+
+# What POST /v1/presentations answers; a prompt's decision (and GET its outcome) is one of the last two.
+ConsentAnswer = GrantedAnswer | ConsentRequiredAnswer | DeniedAnswer
+DecidedAnswer = GrantedAnswer | DeniedAnswer
 
 
 class Decision(_In):

@@ -15,6 +15,7 @@ import json
 import re
 from pathlib import Path
 
+from vault.consent.reasons import PageReason
 from vault.protocol.manifest import (
     CLAIM_NAME_PATTERN,
     MAX_CLAIM_NAME,
@@ -37,8 +38,9 @@ LIMITS = {
     "message": 300,  # characters of a message shown to the page
 }
 
-# The reasons a page may see for a denial: coarse on purpose (vault/daemon/routes.py `for_page`).
-PAGE_REASONS = ("denied", "bad_request", "expired")
+# The reasons a page may see for a denial: coarse on purpose (vault/consent/reasons.py: which denial is shown
+# to a page as which, DenialReason.for_page).
+PAGE_REASONS = tuple(PageReason)
 
 # The codes a page call may be rejected with (extension/README.md has the table).
 PAGE_ERRORS = ("not_available", "not_paired", "bad_request", "busy", "timeout")

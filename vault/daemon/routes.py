@@ -20,23 +20,32 @@ from vault.consent.policy import Answer
 from vault.consent.report import SiteReport, site_report
 from vault.consent.revocation import revoke
 from vault.consent.service import (
+    Decided,
+    NotShared,
     Outcome,
+    PromptNeeded,
     PromptView,
+    Shared,
     decide_prompt,
+    decided_outcome,
     get_prompt,
     pending_prompts,
     request_presentation,
     store_acknowledgement,
 )
 from vault.consent.sites import SiteSummary, known_sites
-from vault.daemon.errors import ERROR_RESPONSES
+from vault.daemon.errors import ERROR_RESPONSES, Refused
 from vault.daemon.messages import (
     Acknowledged,
     AcknowledgementRequest,
     AttributeValue,
     CatalogueEntry,
+    ConsentAnswer,
+    ConsentRequiredAnswer,
+    DecidedAnswer,
     Decision,
-    Presentation,
+    DeniedAnswer,
+    GrantedAnswer,
     PresentationRequest,
     Profile,
     RevokeRequest,
@@ -48,34 +57,26 @@ from vault.daemon.state import DaemonDep
 from vault.errors import InvalidInput
 from vault.protocol.origin import origin_problem
 
-# Reasons that describe the request itself (the site's own doing); any other refusal is the user's
-# choice or their profile, which a page must not be able to tell apart.
-_SITE_MISTAKES = frozenset({"unknown_purpose", "undeclared_claim", "missing_required", "wrong_origin"})
 PromptId = Annotated[str, PathParameter(max_length=64)]
 OriginQuery = Annotated[str, QueryParameter(max_length=300)]
 Name = Annotated[str, PathParameter(max_length=128)]
 
 
-def for_page(outcome: Outcome) -> Presentation:
-    reason = message = None
-    if outcome.outcome == "denied":
-        if outcome.reason in _SITE_MISTAKES:
-            reason, message = "bad_request", outcome.message
-        elif outcome.reason == "prompt_expired":
-            reason, message = "expired", "the request waited too long; ask again"
-        else:
-            reason, message = "denied", "the user did not share this"
-    return Presentation(
-        outcome=outcome.outcome,
-        token=outcome.token,
-        jti=outcome.jti,
-        claims=outcome.claims,
-        expires_at=outcome.expires_at,
-        prompt=outcome.prompt,
-        reason=reason,
-        message=message,
-        detail=outcome.message if outcome.outcome == "denied" else None,
-    )
+def for_page(outcome: Outcome) -> ConsentAnswer:
+    """The consent layer's result as the daemon answers it: what a page may learn of a refusal is the
+    reason's to say (DenialReason.for_page); the full message goes to the user as `detail`."""
+    if isinstance(outcome, PromptNeeded):
+        return ConsentRequiredAnswer(prompt=outcome.prompt)
+    return decided_for_page(outcome)
+
+
+def decided_for_page(outcome: Decided) -> DecidedAnswer:
+    match outcome:
+        case Shared(token=token, jti=jti, claims=claims, expires_at=expires_at):
+            return GrantedAnswer(token=token, jti=jti, claims=claims, expires_at=expires_at)
+        case NotShared(reason=reason, message=detail):
+            page_reason, message = reason.for_page(detail)
+            return DeniedAnswer(reason=page_reason, message=message, detail=detail)
 
 
 def _origin(origin: str) -> str:
@@ -93,7 +94,7 @@ def _origin(origin: str) -> str:
     status_code=200,
     summary="A site asks for claims: granted, consent_required or denied",
 )
-async def presentations(data: JSONBody[PresentationRequest], daemon: DaemonDep) -> Presentation:
+async def presentations(data: JSONBody[PresentationRequest], daemon: DaemonDep) -> ConsentAnswer:
     manifest = daemon.manifest(data.manifest)
     origin, now = _origin(data.origin), daemon.clock()
     outcome = await daemon.worker.call(
@@ -106,6 +107,7 @@ async def presentations(data: JSONBody[PresentationRequest], daemon: DaemonDep) 
             now=now,
             new_id=daemon.new_id,
             requested=data.claims,
+            prompt_view=data.prompt_detail == "full",
         ),
         batch=True,
     )
@@ -134,7 +136,7 @@ async def prompt(daemon: DaemonDep, prompt_id: PromptId) -> PromptView:
     status_code=200,
     summary="The user's answer to a prompt",
 )
-async def decide(data: JSONBody[Decision], daemon: DaemonDep, prompt_id: PromptId) -> Presentation:
+async def decide(data: JSONBody[Decision], daemon: DaemonDep, prompt_id: PromptId) -> DecidedAnswer:
     answer = Answer(share=data.share, claims=frozenset(data.claims), remember=data.remember)
     now = daemon.clock()
     outcome = await daemon.worker.call(
@@ -143,7 +145,20 @@ async def decide(data: JSONBody[Decision], daemon: DaemonDep, prompt_id: PromptI
         ),
         batch=True,
     )
-    return for_page(outcome)
+    return decided_for_page(outcome)
+
+
+@get(
+    "/prompts/{prompt_id:str}/outcome",
+    responses=ERROR_RESPONSES,
+    summary="What a decided or expired prompt came to (409 prompt_pending while it waits for the user)",
+)
+async def prompt_outcome(daemon: DaemonDep, prompt_id: PromptId) -> DecidedAnswer:
+    now = daemon.clock()
+    outcome = await daemon.worker.call(lambda v: decided_outcome(v, prompt_id, now=now))
+    if outcome is None:
+        raise Refused("prompt_pending", "the user has not answered this prompt yet", status=409)
+    return decided_for_page(outcome)
 
 
 @post(
@@ -291,6 +306,7 @@ vault_router = Router(
         presentations,
         prompts,
         prompt,
+        prompt_outcome,
         decide,
         acknowledge,
         attributes,
