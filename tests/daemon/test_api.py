@@ -11,12 +11,12 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
+from tests import example
 from tests.daemon.support import make_vault, new_client_token
 from tests.support import NOW, PASSPHRASE
 from vault.daemon.app import create_app
 from vault.daemon.state import Daemon, Settings
 from vault.daemon.worker import VaultWorker
-from vault.protocol import example
 from vault.site import (
     InMemoryReplayStore,
     acknowledge_presentation,

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests import example
 from tests.daemon.support import DaemonProcess
 from tests.support import skip_or_fail
 from vault.daemon.browser import EXTENSION_ID
 from vault.demo.chromium import find_chromium
-from vault.protocol import example
 from vault.site import (
     ClaimRequest,
     InMemoryReplayStore,
