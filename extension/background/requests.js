@@ -5,6 +5,7 @@
 //     granted / denied          -> results[purpose]
 //     consent_required          -> prompt {id, purpose, windowId}: the consent window is open; the
 //                                  record waits until the user answers there (decide()) or closes it
+//                                  (we ask with prompt_detail "id": the window reads the prompt itself)
 //     vault_locked              -> waiting "locked" (badge); retried after an unlock
 //   all purposes answered -> answer stored, delivered to the tab, record removed.
 // Every step stores the record before it acts, so reconcile() (run when the worker starts, and from an
@@ -33,6 +34,7 @@ export const SWEEP_ALARM = "vault-inflight-sweep";
 const MAX_WAIT_MS = 15 * 60_000; // longer than a prompt lives (10 min): a stuck call ends as `timeout`
 const CALL_ID = /^[A-Za-z0-9_-]{16,64}$/;
 const DENY = Object.freeze({ share: false, claims: [], remember: false });
+const PROMPT_PENDING = "prompt_pending"; // GET /v1/prompts/{id}/outcome: the user has not answered yet
 const EXPIRED = Object.freeze({ outcome: "denied", reason: "expired", message: "the request waited too long; ask again" });
 
 let sweepScheduled = null; // the sweep alarm's creation, once per worker life while calls are in flight
@@ -115,7 +117,7 @@ async function promptOpenInTab(record) {
 async function ask(record, purpose) {
   const { tabId, frameId, documentId } = record.tab;
   let manifest = await siteManifest(record.origin, { document: documentId ?? `${tabId}:${frameId}` });
-  const body = { origin: record.origin, manifest: manifest.text, purpose, nonce: record.args.nonce };
+  const body = { origin: record.origin, manifest: manifest.text, purpose, nonce: record.args.nonce, prompt_detail: "id" };
   if (record.args.claims) body.claims = record.args.claims;
   try {
     const answer = await api("POST", "/v1/presentations", body);
@@ -279,25 +281,23 @@ async function reconcileOne(key, getStatus) {
 
 async function reconcilePrompt(record) {
   const { id, windowId } = record.prompt;
-  let view;
+  let answer;
   try {
-    view = await api("GET", promptPath(id));
+    // Decided (the answer was lost with a stopped worker) or expired: what it came to, read, not answered.
+    answer = await api("GET", `${promptPath(id)}/outcome`);
   } catch (error) {
     // A locked or unreachable vault says nothing about the prompt: ask again on the next sweep (the call
     // still ends as `timeout` after MAX_WAIT_MS). Any other refusal means the prompt is gone.
     if (error.code === VAULT_LOCKED || UNAVAILABLE.includes(error.code)) return null;
-    view = { state: "expired" };
+    if (error.code === PROMPT_PENDING) {
+      if (await windowExists(windowId)) return null;
+      // The window never opened, or was closed while the worker was stopped: open it (again).
+      record.prompt.windowId = await openPromptWindow(id);
+      await inflight.put(record);
+      return null;
+    }
+    answer = EXPIRED;
   }
-  if (view.state === "pending") {
-    if (await windowExists(windowId)) return null;
-    // The window never opened, or was closed while the worker was stopped: open it (again).
-    record.prompt.windowId = await openPromptWindow(id);
-    await inflight.put(record);
-    return null;
-  }
-  // Decided (the answer was lost with a stopped worker: asking again returns the first answer) or expired.
-  let answer = EXPIRED;
-  if (view.state === "decided") answer = await api("POST", `${promptPath(id)}/decision`, DENY).catch(() => EXPIRED);
   record.results[record.prompt.purpose] = pageResult(answer);
   record.prompt = null;
   await inflight.put(record);

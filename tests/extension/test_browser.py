@@ -198,6 +198,24 @@ def test_a_worker_stopped_mid_prompt_still_answers_the_page(browser: Browser, si
     assert verified_claims(site, token, nonce)["location.country"] == "NL"
 
 
+def test_an_answer_the_stopped_worker_missed_is_read_not_denied(
+    browser: Browser, site: ShopSite, daemon
+) -> None:
+    page = browser.site_page(site.url)
+    nonce = make_nonce()
+    start_request(page, nonce)
+    prompt = wait_for_prompt(browser)
+    prompt_id = prompt.url.split("id=", 1)[1]
+    browser.stop_worker()
+    # The answer reaches the daemon but never the worker (it stopped first): a new worker reads the
+    # prompt's outcome (GET .../outcome) when it starts, and the page gets the token.
+    decision = {"share": True, "claims": ["age_over_18", "location.country", "sizes.shoe"]}
+    granted = admin_call(daemon, "POST", f"/v1/prompts/{prompt_id}/decision", decision)
+    browser.extension_page(f"pages/popup.html?origin={site.origin}", width=360, height=600)
+    token = granted_token(result(page), site)
+    assert token == granted["token"] and verified_claims(site, token, nonce)["location.country"] == "NL"
+
+
 def test_a_worker_stopped_while_the_vault_is_locked_resumes_after_unlock(
     browser: Browser, site: ShopSite, daemon
 ) -> None:
