@@ -79,7 +79,8 @@ function shortMessage(message) {
   return typeof message === "string" ? message.slice(0, LIMITS.message) : undefined;
 }
 
-// One purpose's result for the page, rebuilt from the daemon's Presentation (or a decision's answer).
+// One purpose's result for the page, rebuilt from the daemon's ConsentAnswer (POST /v1/presentations, a
+// decision, or GET /v1/prompts/{id}/outcome): granted, or a denial with one of PAGE_REASONS.
 export function pageResult(answer) {
   if (isPlainObject(answer) && answer.outcome === "granted" && typeof answer.token === "string") {
     return { outcome: "granted", token: answer.token };
