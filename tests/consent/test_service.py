@@ -8,6 +8,7 @@ import pytest
 
 from tests.support import FAST_KDF, NOW, PASSPHRASE
 from vault.consent import ledger
+from vault.consent.acknowledgements import store_acknowledgement
 from vault.consent.policy import Answer
 from vault.consent.report import site_report
 from vault.consent.service import (
@@ -21,7 +22,6 @@ from vault.consent.service import (
     get_prompt,
     pending_prompts,
     request_presentation,
-    store_acknowledgement,
 )
 from vault.errors import InvalidInput
 from vault.protocol.errors import AcknowledgementInvalid

@@ -16,11 +16,12 @@ import pytest
 from litestar.testing import TestClient
 
 from tests.support import FAST_KDF, NOW, PASSPHRASE
+from vault.consent.acknowledgements import store_acknowledgement
 from vault.consent.outbox import Response, deliver_due
 from vault.consent.policy import Answer
 from vault.consent.report import site_report
 from vault.consent.revocation import revoke
-from vault.consent.service import Outcome, decide_prompt, request_presentation, store_acknowledgement
+from vault.consent.service import Outcome, decide_prompt, request_presentation
 from vault.demo.products import PRODUCTS, personalise
 from vault.demo.server import ShopThread
 from vault.demo.shop import REVOCATION_PATH, create_shop

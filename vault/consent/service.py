@@ -15,9 +15,7 @@ import msgspec
 
 from vault.claims.catalogue import derive_claims
 from vault.claims.issuer import Issued
-from vault.consent import ledger
 from vault.consent.disclosures import record_disclosure
-from vault.consent.ledger_records import Acknowledged
 from vault.consent.policy import (
     Answer,
     ConsentRequired,
@@ -29,11 +27,9 @@ from vault.consent.policy import (
 )
 from vault.consent.reasons import DenialReason
 from vault.consent.records import DAY, load_rules, remember_days, standing_decisions, store_decisions
-from vault.consent.sites import remember_manifest, stored_manifest
+from vault.consent.sites import remember_manifest
 from vault.errors import InvalidInput
-from vault.protocol.acknowledgement import verify_acknowledgement
-from vault.protocol.b64 import b64url_decode
-from vault.protocol.errors import AcknowledgementInvalid, IssueError, Reason
+from vault.protocol.errors import IssueError
 from vault.protocol.jwk import key_subject
 from vault.protocol.manifest import Manifest, decode_manifest, manifest_index
 from vault.protocol.presentation import DEFAULT_TTL, NONCE_PATTERN, issue_presentation
@@ -390,38 +386,3 @@ def decided_outcome(vault: Vault, prompt_id: str, *, now: int) -> Decided | None
     if state == "expired" or now >= expires_at:
         return _EXPIRED
     return None
-
-
-class _AckRouting(msgspec.Struct):
-    presentation: str
-
-
-def store_acknowledgement(vault: Vault, token: str, *, now: int) -> dict[str, Any]:
-    """Verifies the site's signed promise against the presentation it names, and records it.
-
-    Raises AcknowledgementInvalid (one type, with a reason) for anything that does not verify.
-    """
-    try:  # Only to find the presentation; nothing is trusted until verify_acknowledgement passes.
-        payload = b64url_decode(token.split(".")[1]) if isinstance(token, str) and len(token) < 16384 else b""
-        jti = msgspec.json.decode(payload, type=_AckRouting).presentation
-    except (ValueError, IndexError, msgspec.DecodeError):
-        raise AcknowledgementInvalid(Reason.MALFORMED) from None
-    row = vault.conn.execute("SELECT token FROM recent_tokens WHERE jti = ?", (jti,)).fetchone()
-    disclosure = next(ledger.entries(vault, ref=jti, kinds=("disclosure",)), None)
-    if row is None or disclosure is None:
-        raise AcknowledgementInvalid(Reason.WRONG_PRESENTATION)
-    manifest = stored_manifest(vault, disclosure.origin)
-    if manifest is None:
-        raise AcknowledgementInvalid(Reason.WRONG_PRESENTATION)
-    ack = verify_acknowledgement(token, manifest.site_key, presentation=row[0], now=now)
-    if next(ledger.entries(vault, ref=jti, kinds=("acknowledgement",)), None) is None:
-        with vault.transaction() as conn:
-            ledger.append(
-                conn,
-                at=now,
-                origin=disclosure.origin,
-                purpose_id=disclosure.purpose_id,
-                ref=jti,
-                body=Acknowledged(claims=tuple(ack.claims), keep_until=ack.keep_until, token=token),
-            )
-    return {"presentation": jti, "claims": list(ack.claims), "keep_until": ack.keep_until}

@@ -14,9 +14,11 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 from vault.claims.attributes import ATTRIBUTES, lookup
 from vault.claims.types import Context
 from vault.consent import ledger, outbox
+from vault.consent.acknowledgements import store_acknowledgement
 from vault.consent.export import VaultExport, export_vault
 from vault.consent.ledger import Entry, Verification
 from vault.consent.policy import Answer
+from vault.consent.records import remembered_decisions
 from vault.consent.report import SiteReport, site_report
 from vault.consent.revocation import revoke
 from vault.consent.service import (
@@ -31,7 +33,6 @@ from vault.consent.service import (
     get_prompt,
     pending_prompts,
     request_presentation,
-    store_acknowledgement,
 )
 from vault.consent.sites import SiteSummary, known_sites
 from vault.daemon.errors import ERROR_RESPONSES, Refused
@@ -226,14 +227,8 @@ async def site(daemon: DaemonDep, origin: OriginQuery) -> SiteReport:
 
 @get("/consents", responses=ERROR_RESPONSES, summary="Remembered decisions, per site, purpose and claim")
 async def consents(daemon: DaemonDep) -> list[StandingDecision]:
-    rows = await daemon.worker.call(
-        lambda v: v.conn.execute(
-            "SELECT origin, purpose_id, claim, effect, decided_at, expires_at FROM decisions "
-            "WHERE revoked_at IS NULL ORDER BY origin, purpose_id, claim, id"
-        ).fetchall()
-    )
-    keys = ("origin", "purpose", "claim", "effect", "decided_at", "expires_at")
-    return [StandingDecision(**dict(zip(keys, row, strict=True))) for row in rows]
+    decisions = await daemon.worker.call(remembered_decisions)
+    return [StandingDecision(**msgspec.structs.asdict(d)) for d in decisions]
 
 
 @post(

@@ -1,0 +1,49 @@
+"""Storing a site's acknowledgement: its signed promise about one disclosure (which claims it keeps, and
+until when), verified against the presentation it names before it is recorded beside it in the ledger."""
+
+from typing import Any
+
+import msgspec
+
+from vault.consent import ledger
+from vault.consent.ledger_records import Acknowledged
+from vault.consent.sites import stored_manifest
+from vault.protocol.acknowledgement import verify_acknowledgement
+from vault.protocol.b64 import b64url_decode
+from vault.protocol.errors import AcknowledgementInvalid, Reason
+from vault.store import Vault
+
+
+class _AckRouting(msgspec.Struct):
+    presentation: str
+
+
+def store_acknowledgement(vault: Vault, token: str, *, now: int) -> dict[str, Any]:
+    """Verifies the site's signed promise against the presentation it names, and records it.
+
+    Raises AcknowledgementInvalid (one type, with a reason) for anything that does not verify.
+    """
+    try:  # Only to find the presentation; nothing is trusted until verify_acknowledgement passes.
+        payload = b64url_decode(token.split(".")[1]) if isinstance(token, str) and len(token) < 16384 else b""
+        jti = msgspec.json.decode(payload, type=_AckRouting).presentation
+    except (ValueError, IndexError, msgspec.DecodeError):
+        raise AcknowledgementInvalid(Reason.MALFORMED) from None
+    row = vault.conn.execute("SELECT token FROM recent_tokens WHERE jti = ?", (jti,)).fetchone()
+    disclosure = next(ledger.entries(vault, ref=jti, kinds=("disclosure",)), None)
+    if row is None or disclosure is None:
+        raise AcknowledgementInvalid(Reason.WRONG_PRESENTATION)
+    manifest = stored_manifest(vault, disclosure.origin)
+    if manifest is None:
+        raise AcknowledgementInvalid(Reason.WRONG_PRESENTATION)
+    ack = verify_acknowledgement(token, manifest.site_key, presentation=row[0], now=now)
+    if next(ledger.entries(vault, ref=jti, kinds=("acknowledgement",)), None) is None:
+        with vault.transaction() as conn:
+            ledger.append(
+                conn,
+                at=now,
+                origin=disclosure.origin,
+                purpose_id=disclosure.purpose_id,
+                ref=jti,
+                body=Acknowledged(claims=tuple(ack.claims), keep_until=ack.keep_until, token=token),
+            )
+    return {"presentation": jti, "claims": list(ack.claims), "keep_until": ack.keep_until}
