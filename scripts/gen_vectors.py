@@ -38,7 +38,7 @@ from vector_tools import (
     header_of,
     issued,
     jsonb,
-    payload_of,
+    replay_records,
     resigned,
     segments,
     splice_json,
@@ -54,7 +54,7 @@ from vault.protocol.b64 import b64url_decode, b64url_encode
 from vault.protocol.jwk import key_subject
 from vault.protocol.manifest import decode_manifest, encode_manifest
 from vault.protocol.presentation import PRESENTATION_TYP
-from vault.site.verify import DEFAULT_MAX_LIFETIME, DEFAULT_MAX_SKEW, replay_key
+from vault.site.verify import DEFAULT_MAX_LIFETIME, DEFAULT_MAX_SKEW
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -273,13 +273,7 @@ def payload_vectors(base: str) -> list[dict]:
     edited = msgspec.structs.replace(MANIFEST, purposes=(changed, *MANIFEST.purposes[1:]))
     edited = decode_manifest(encode_manifest(edited))
     replayed = issued("replayed")
-    replayed_payload = payload_of(replayed)
-    seen = [
-        {
-            "key": replay_key(replayed_payload["sub"], replayed_payload["jti"]),
-            "expires_at": replayed_payload["exp"] + DEFAULT_MAX_SKEW,
-        }
-    ]
+    seen = replay_records(replayed)
     return [
         vector(
             "duplicate_payload_key",

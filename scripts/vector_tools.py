@@ -17,7 +17,7 @@ from vault.protocol.jws import sign_raw
 from vault.protocol.keys import SigningKey
 from vault.protocol.manifest import Manifest, encode_manifest
 from vault.protocol.presentation import issue_presentation
-from vault.site.verify import DEFAULT_MAX_LIFETIME, DEFAULT_MAX_SKEW
+from vault.site.verify import DEFAULT_MAX_LIFETIME, DEFAULT_MAX_SKEW, replay_key
 
 NOW = example.NOW
 VAULT_KEY = example.pairwise_key()
@@ -67,6 +67,13 @@ def issued(
         fixed("jti " + name),
         **kwargs,
     )
+
+
+def replay_records(token: str) -> list[dict]:
+    """What a site's replay store holds once it has accepted `token` (the `seen` input of a vector)."""
+    payload = payload_of(token)
+    key = replay_key(payload["sub"], payload["jti"])
+    return [{"key": key, "expires_at": payload["exp"] + DEFAULT_MAX_SKEW}]
 
 
 def header_of(token: str) -> dict:

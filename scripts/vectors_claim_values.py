@@ -11,11 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 import repo_root  # noqa: F401 (puts the repository root on sys.path, for tests.example)
-from vector_tools import ALL_CLAIMS, issued, payload_of, vector, with_payload
+from vector_tools import ALL_CLAIMS, issued, replay_records, vector, with_payload
 
 from tests import example
 from vault.protocol.manifest import manifest_index
-from vault.site.verify import DEFAULT_MAX_SKEW, replay_key
 
 EVERY_CLAIM_MANIFEST = example.manifest_with_every_claim()
 
@@ -147,13 +146,7 @@ def claim_value_vectors() -> list[dict]:
         "account", purpose="account", claims={"email": "ada@example.org"}, manifest=EVERY_CLAIM_MANIFEST
     )
     replayed = issued("claim types replayed")
-    replayed_payload = payload_of(replayed)
-    seen = [
-        {
-            "key": replay_key(replayed_payload["sub"], replayed_payload["jti"]),
-            "expires_at": replayed_payload["exp"] + DEFAULT_MAX_SKEW,
-        }
-    ]
+    seen = replay_records(replayed)
     return [
         vector(
             "valid_every_claim_type",
