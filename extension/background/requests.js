@@ -30,6 +30,26 @@ import {
 } from "./page-contract.js";
 import { closeWindow, openPromptWindow, windowExists } from "./prompts.js";
 
+// What this module talks to: the browser and the daemon. The worker uses the real ones; the Node unit
+// tests (tests/extension/unit/requests.test.mjs) replace them with setDependencies(). The records
+// themselves stay in chrome.storage.session (inflight.js), which a test fakes with a `chrome` global.
+const deps = {
+  api,
+  requestPairing,
+  siteManifest,
+  refreshBadge,
+  openPromptWindow,
+  closeWindow,
+  windowExists,
+  sendToTab: (tabId, message, options) => chrome.tabs.sendMessage(tabId, message, options),
+  alarms: { create: (name, info) => chrome.alarms.create(name, info), clear: (name) => chrome.alarms.clear(name) },
+  now: () => Date.now(),
+};
+
+export function setDependencies(replacements) {
+  Object.assign(deps, replacements);
+}
+
 export const SWEEP_ALARM = "vault-inflight-sweep";
 const MAX_WAIT_MS = 15 * 60_000; // longer than a prompt lives (10 min): a stuck call ends as `timeout`
 const CALL_ID = /^[A-Za-z0-9_-]{16,64}$/;
@@ -54,10 +74,10 @@ export async function acceptPageCall(kind, message, sender) {
     throw new PageError("busy", "too many vault requests are waiting; answer or close them, then try again");
   }
   const key = `${tab.tabId}:${message.callId}`;
-  const record = { key, kind, callId: message.callId, tab, origin, args, results: {}, prompt: null, waiting: null, answer: null, createdAt: Date.now() };
+  const record = { key, kind, callId: message.callId, tab, origin, args, results: {}, prompt: null, waiting: null, answer: null, createdAt: deps.now() };
   await inflight.put(record);
   // The sweep is cleared when nothing is in flight; (re)created once per worker life, not per call.
-  sweepScheduled ??= chrome.alarms.create(SWEEP_ALARM, { periodInMinutes: 0.5 }).catch(() => {
+  sweepScheduled ??= deps.alarms.create(SWEEP_ALARM, { periodInMinutes: 0.5 }).catch(() => {
     sweepScheduled = null;
   });
   advance(key, record);
@@ -82,7 +102,7 @@ export function advance(key, known = null) {
 
 async function step(record) {
   if (record.kind === "acknowledge") {
-    const stored = await api("POST", "/v1/acknowledgements", { token: record.args.token });
+    const stored = await deps.api("POST", "/v1/acknowledgements", { token: record.args.token });
     return finish(record, { ok: true, value: pageAcknowledged(stored) });
   }
   for (const purpose of record.args.purposes) {
@@ -97,7 +117,7 @@ async function step(record) {
       // Stored before the window opens: a worker stopped in between opens it again on restart.
       record.prompt = { id: answer.prompt.id, purpose, windowId: null };
       await inflight.put(record);
-      record.prompt.windowId = await openPromptWindow(answer.prompt.id);
+      record.prompt.windowId = await deps.openPromptWindow(answer.prompt.id);
       await inflight.put(record);
       return;
     }
@@ -116,29 +136,29 @@ async function promptOpenInTab(record) {
 // or that does not know the purpose, may be stale: the site gets one more try with a fresh copy.
 async function ask(record, purpose) {
   const { tabId, frameId, documentId } = record.tab;
-  let manifest = await siteManifest(record.origin, { document: documentId ?? `${tabId}:${frameId}` });
+  let manifest = await deps.siteManifest(record.origin, { document: documentId ?? `${tabId}:${frameId}` });
   const body = { origin: record.origin, manifest: manifest.text, purpose, nonce: record.args.nonce, prompt_detail: "id" };
   if (record.args.claims) body.claims = record.args.claims;
   try {
-    const answer = await api("POST", "/v1/presentations", body);
+    const answer = await deps.api("POST", "/v1/presentations", body);
     if (!(manifest.cached && answer.outcome === "denied" && answer.reason === "bad_request")) return answer;
   } catch (error) {
     if (!(manifest.cached && error.code === "manifest_invalid")) throw error;
   }
-  manifest = await siteManifest(record.origin, { fresh: true });
-  return api("POST", "/v1/presentations", { ...body, manifest: manifest.text });
+  manifest = await deps.siteManifest(record.origin, { fresh: true });
+  return deps.api("POST", "/v1/presentations", { ...body, manifest: manifest.text });
 }
 
 async function fail(record, error) {
   if (error?.code === VAULT_LOCKED) {
     record.waiting = "locked";
     await inflight.put(record);
-    await refreshBadge();
+    await deps.refreshBadge();
     return;
   }
   if (error?.code === NOT_PAIRED) {
     // Ask for a pairing code now, so the popup has one to show when the user clicks the badge.
-    requestPairing().catch(() => {});
+    deps.requestPairing().catch(() => {});
   }
   await finish(record, { ok: false, error: pageError(error) });
 }
@@ -157,18 +177,18 @@ async function deliver(record) {
   const { tabId, frameId, documentId } = record.tab;
   const options = documentId ? { documentId } : { frameId };
   try {
-    await chrome.tabs.sendMessage(tabId, { type: PAGE_RESULT, callId: record.callId, ...record.answer }, options);
+    await deps.sendToTab(tabId, { type: PAGE_RESULT, callId: record.callId, ...record.answer }, options);
   } catch {
     // The tab was closed or navigated: nobody is left to answer.
   }
   await inflight.remove(record.key);
-  await refreshBadge();
+  await deps.refreshBadge();
 }
 
 // The user answered a prompt (from the prompt window). Returns the daemon's full answer: the prompt
 // window may show the user what was shared; the page gets only pageResult() of it.
 export async function decide(promptId, decision) {
-  const answer = await api("POST", `${promptPath(promptId)}/decision`, decision);
+  const answer = await deps.api("POST", `${promptPath(promptId)}/decision`, decision);
   await settlePrompt(promptId, answer);
   return answer;
 }
@@ -186,7 +206,7 @@ async function settlePrompt(promptId, answer, { close = false } = {}) {
     record.prompt = null;
     await inflight.put(record);
   });
-  if (close) await closeWindow(windowId);
+  if (close) await deps.closeWindow(windowId);
   advance(found.key);
 }
 
@@ -198,7 +218,7 @@ export async function onWindowRemoved(windowId) {
   const promptId = record.prompt.id;
   let answer;
   try {
-    answer = await api("POST", `${promptPath(promptId)}/decision`, DENY);
+    answer = await deps.api("POST", `${promptPath(promptId)}/decision`, DENY);
   } catch {
     answer = { outcome: "denied", reason: "denied" }; // the daemon will let the prompt expire
   }
@@ -211,11 +231,11 @@ export async function onTabRemoved(tabId) {
     if (record.tab.tabId !== tabId) continue;
     await inflight.remove(record.key);
     if (record.prompt) {
-      api("POST", `${promptPath(record.prompt.id)}/decision`, DENY).catch(() => {});
-      await closeWindow(record.prompt.windowId);
+      deps.api("POST", `${promptPath(record.prompt.id)}/decision`, DENY).catch(() => {});
+      await deps.closeWindow(record.prompt.windowId);
     }
   }
-  await refreshBadge();
+  await deps.refreshBadge();
 }
 
 // After an unlock (from the popup, or noticed by reconcile()), the waiting calls are asked again.
@@ -230,7 +250,7 @@ export async function resumeAfterUnlock() {
     });
     advance(record.key);
   }
-  await refreshBadge();
+  await deps.refreshBadge();
 }
 
 // Finishes what a stopped worker left, and ends what waited too long. Runs when the worker starts and
@@ -239,8 +259,8 @@ export async function reconcile() {
   const records = await inflight.all();
   if (records.length === 0) {
     sweepScheduled = null;
-    await chrome.alarms.clear(SWEEP_ALARM);
-    await refreshBadge();
+    await deps.alarms.clear(SWEEP_ALARM);
+    await deps.refreshBadge();
     return;
   }
   let status; // asked once, only if some call waits for an unlock
@@ -249,12 +269,12 @@ export async function reconcile() {
     if (next === "advance") advance(record.key);
     if (next === "unlocked") await resumeAfterUnlock();
   }
-  await refreshBadge();
+  await deps.refreshBadge();
 }
 
 async function lockState() {
   try {
-    return await api("GET", "/v1/status");
+    return await deps.api("GET", "/v1/status");
   } catch {
     return null;
   }
@@ -264,10 +284,10 @@ async function reconcileOne(key, getStatus) {
   const record = await inflight.get(key);
   if (!record) return null;
   if (record.answer) return deliver(record);
-  if (Date.now() - record.createdAt > MAX_WAIT_MS) {
+  if (deps.now() - record.createdAt > MAX_WAIT_MS) {
     if (record.prompt) {
-      api("POST", `${promptPath(record.prompt.id)}/decision`, DENY).catch(() => {});
-      await closeWindow(record.prompt.windowId);
+      deps.api("POST", `${promptPath(record.prompt.id)}/decision`, DENY).catch(() => {});
+      await deps.closeWindow(record.prompt.windowId);
     }
     return finish(record, { ok: false, error: { code: "timeout", message: "the vault did not answer in time; ask again" } });
   }
@@ -284,15 +304,15 @@ async function reconcilePrompt(record) {
   let answer;
   try {
     // Decided (the answer was lost with a stopped worker) or expired: what it came to, read, not answered.
-    answer = await api("GET", `${promptPath(id)}/outcome`);
+    answer = await deps.api("GET", `${promptPath(id)}/outcome`);
   } catch (error) {
     // A locked or unreachable vault says nothing about the prompt: ask again on the next sweep (the call
     // still ends as `timeout` after MAX_WAIT_MS). Any other refusal means the prompt is gone.
     if (error.code === VAULT_LOCKED || UNAVAILABLE.includes(error.code)) return null;
     if (error.code === PROMPT_PENDING) {
-      if (await windowExists(windowId)) return null;
+      if (await deps.windowExists(windowId)) return null;
       // The window never opened, or was closed while the worker was stopped: open it (again).
-      record.prompt.windowId = await openPromptWindow(id);
+      record.prompt.windowId = await deps.openPromptWindow(id);
       await inflight.put(record);
       return null;
     }
@@ -301,6 +321,6 @@ async function reconcilePrompt(record) {
   record.results[record.prompt.purpose] = pageResult(answer);
   record.prompt = null;
   await inflight.put(record);
-  await closeWindow(windowId);
+  await deps.closeWindow(windowId);
   return "advance";
 }
