@@ -193,20 +193,18 @@ export async function decide(promptId, decision) {
   return answer;
 }
 
-// Records the prompt's outcome as its purpose's result and moves the request on. Idempotent.
-async function settlePrompt(promptId, answer, { close = false } = {}) {
+// Records the prompt's outcome as its purpose's result and moves the request on. Idempotent. (The prompt
+// window closes itself once it has shown what was shared.)
+async function settlePrompt(promptId, answer) {
   const found = (await inflight.all()).find((r) => r.prompt?.id === promptId);
   if (!found) return;
-  let windowId = null;
   await inflight.exclusive(found.key, async () => {
     const record = await inflight.get(found.key);
     if (record?.prompt?.id !== promptId) return;
-    windowId = record.prompt.windowId;
     record.results[record.prompt.purpose] = pageResult(answer);
     record.prompt = null;
     await inflight.put(record);
   });
-  if (close) await deps.closeWindow(windowId);
   advance(found.key);
 }
 
