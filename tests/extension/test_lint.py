@@ -1,6 +1,6 @@
 """The extension's static checks: its manifest against the daemon's identity constants, Mozilla's
-web-ext lint (0 errors), and the extension's Node unit tests (tests/extension/unit/: the page contract, the words, the manifest
-cache and requests.js with injected storage and daemon API)."""
+web-ext lint (0 errors), and the extension's Node unit tests (tests/extension/unit/: the page contract,
+the words, the manifest cache, and requests.js with injected storage and daemon API)."""
 
 from __future__ import annotations
 
