@@ -169,10 +169,7 @@ class Daemon:
                 return False
         except FileNotFoundError:
             return False
-        done = await self._on_second_connection(
-            lambda vault: vault.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        )
-        return done is not None
+        return await self._on_second_connection(lambda vault: vault.checkpoint_wal()) is not None
 
     async def deliver_once(self) -> int:
         """One outbox pass, on a second connection. It ends as soon as the vault locks (that connection

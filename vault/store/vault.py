@@ -119,6 +119,11 @@ class Vault:
         """The same vault on a second connection, for a thread that must not share the first one."""
         return Vault(self.paths, database.connect(self.paths.database, self._key), self.header, self._key)
 
+    def checkpoint_wal(self) -> tuple[int, int, int]:
+        """Copies the write-ahead log into the database without waiting for any writer (PASSIVE).
+        Returns SQLite's (busy, pages in the log, pages copied)."""
+        return self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+
     @staticmethod
     def check_present(home: Path) -> VaultPaths:
         """Refuses early, before anyone is asked for a passphrase, when there is nothing to open."""
