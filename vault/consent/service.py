@@ -331,11 +331,11 @@ def decide_prompt(
     """Applies the user's answer. Answering twice returns the first outcome again (an idempotent retry)."""
     with vault.transaction() as conn:
         state, _, expires_at, stored, previous = _load_prompt(vault, prompt_id)
-        if state == "decided" and previous is not None:
-            return msgspec.json.decode(previous, type=Decided)
-        if state == "expired" or now >= expires_at:
+        settled = _settled(state, expires_at, previous, now)
+        if settled is _EXPIRED:
             conn.execute("UPDATE prompts SET state = 'expired' WHERE id = ?", (prompt_id,))
-            return _EXPIRED
+        if settled is not None:
+            return settled
         default_days, max_days = remember_days(vault)
         days = default_days if remember_for_days is None else remember_for_days
         if not 1 <= days <= max_days:
@@ -380,7 +380,11 @@ def decided_outcome(vault: Vault, prompt_id: str, *, now: int) -> Decided | None
     ).fetchone()
     if row is None:
         raise InvalidInput(f"no prompt {prompt_id!r}", "it may have been answered or cleaned up")
-    state, expires_at, outcome = row
+    return _settled(*row, now)
+
+
+def _settled(state: str, expires_at: int, outcome: str | None, now: int) -> Decided | None:
+    """What a prompt already came to: its first answer, else expiry; None while it waits for the user."""
     if state == "decided" and outcome is not None:
         return msgspec.json.decode(outcome, type=Decided)
     if state == "expired" or now >= expires_at:
