@@ -46,7 +46,28 @@ RECOMMENDATIONS = Purpose(
         ClaimRequest(name="interests", required=False, why="To order the catalogue by what you like."),
     ),
     retention="P30D",
-    third_parties=(ThirdParty(name="Example Analytics B.V.", why="Counts which recommendations are used."),),
+    third_parties=(
+        ThirdParty(
+            id="stock",
+            name="Example Stock Check Ltd.",
+            role="dpv:Processor",
+            country="IE",
+            privacy_policy="https://stock.example/privacy",
+            claims=("location.country",),
+            required=True,
+            why="Checks which shoes can be delivered to your country.",
+        ),
+        ThirdParty(
+            id="analytics",
+            name="Example Analytics B.V.",
+            role="dpv:ThirdParty",
+            country="NL",
+            privacy_policy="https://analytics.example/privacy",
+            claims=("sizes.shoe", "interests"),
+            required=False,
+            why="Counts which recommendations are used, to improve its own ranking service.",
+        ),
+    ),
 )
 
 AGE_CHECK = Purpose(

@@ -9,7 +9,7 @@ Both are signed with the site key from the manifest and name it by thumbprint (`
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 import msgspec
 
@@ -18,7 +18,7 @@ from vault.protocol.errors import AcknowledgementInvalid, Reason, TokenInvalid
 from vault.protocol.jwk import OkpPublicJwk
 from vault.protocol.jws import open_compact, sign_compact
 from vault.protocol.keys import SigningKey, VerifyingKey
-from vault.protocol.manifest import ClaimName, PurposeId, retention_seconds
+from vault.protocol.manifest import MAX_THIRD_PARTIES, ClaimName, PurposeId, RecipientId, retention_seconds
 from vault.protocol.presentation import MAX_CLAIMS, Jti, NumericDate, open_presentation
 from vault.protocol.revocation import MAX_WITHDRAWN, open_notice
 from vault.protocol.strictjson import decode_unique
@@ -40,6 +40,22 @@ class Acknowledgement(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     purpose_digest: Annotated[str, msgspec.Meta(max_length=43)]
     claims: Annotated[tuple[ClaimName, ...], msgspec.Meta(max_length=MAX_CLAIMS)]
     keep_until: NumericDate
+    # The third parties the site passed (or will pass) these claims to. Naming one the presentation does
+    # not allow is not refused here: it is the site's signed word that it broke its promise, and the
+    # vault records it as such (`unallowed_recipients`).
+    recipients: Annotated[tuple[RecipientId, ...], msgspec.Meta(max_length=MAX_THIRD_PARTIES)]
+
+
+RecipientOutcomeKind = Literal["erased", "not_held", "forwarded"]
+
+
+class RecipientOutcome(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What became of a notice at one third party: it erased the data, never held it, or the site
+    forwarded the notice and has no answer yet; `at` is when the site learned it."""
+
+    id: RecipientId
+    outcome: RecipientOutcomeKind
+    at: NumericDate
 
 
 class RevocationAcknowledgement(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -50,7 +66,8 @@ class RevocationAcknowledgement(msgspec.Struct, frozen=True, kw_only=True, forbi
     iat: NumericDate
     notice: Jti
     presentations: Annotated[tuple[Jti, ...], msgspec.Meta(min_length=1, max_length=MAX_WITHDRAWN)]
-    erased: bool
+    erased: bool  # the site erased its own copy
+    recipients: Annotated[tuple[RecipientOutcome, ...], msgspec.Meta(max_length=MAX_THIRD_PARTIES)]
 
 
 _ack_decoder = msgspec.json.Decoder(Acknowledgement)
@@ -98,7 +115,8 @@ def verify_acknowledgement(
     `site_key` is the `site_key` of the manifest the presentation was issued against. Checks the
     signature, that the site (`iss`) is the presentation's audience, that it is addressed to the
     presentation's `sub`, names its `jti`, purpose, digest and exactly its claim names, and that
-    `keep_until` does not pass the purpose's retention counted from the presentation's `iat`.
+    `keep_until` does not pass the purpose's retention counted from the presentation's `iat`. Recipients
+    beyond those the presentation allows are returned, not refused (see `unallowed_recipients`).
     Raises AcknowledgementInvalid(reason).
     """
     ack = _open(token, ACK_TYP, site_key, _ack_decoder)
@@ -114,6 +132,7 @@ def verify_acknowledgement(
     _require(same_purpose, Reason.PURPOSE_MISMATCH)
     same_claims = len(set(ack.claims)) == len(ack.claims) and set(ack.claims) == issued.claims.keys()
     _require(same_claims, Reason.CLAIMS_MISMATCH)
+    _require(len(set(ack.recipients)) == len(ack.recipients), Reason.MALFORMED)
     _require(ack.keep_until <= issued.iat + retention_seconds(issued.retention), Reason.RETENTION_EXCEEDED)
     return ack
 
@@ -129,7 +148,8 @@ def verify_revocation_ack(
     """Verify the site's answer to `notice` (the notice token the vault sent). Raises AcknowledgementInvalid.
 
     A valid answer with `erased: false` to a notice that asked for erasure is returned, not refused: it
-    is the site's signed statement, and the vault records it as such.
+    is the site's signed statement, and the vault records it as such. It must give exactly one outcome
+    for each recipient the notice names (`wrong_notice` otherwise).
     """
     ack = _open(token, REVOCATION_ACK_TYP, site_key, _revocation_ack_decoder)
     try:
@@ -142,4 +162,14 @@ def verify_revocation_ack(
     _require(
         ack.notice == sent.jti and set(ack.presentations) == set(sent.presentations), Reason.WRONG_NOTICE
     )
+    answered = [outcome.id for outcome in ack.recipients]  # exactly one outcome per recipient told
+    _require(
+        len(set(answered)) == len(answered) and set(answered) == set(sent.recipients), Reason.WRONG_NOTICE
+    )
     return ack
+
+
+def unallowed_recipients(ack: Acknowledgement, presentation: str) -> tuple[str, ...]:
+    """The recipients `ack` names that the presentation (a token this vault issued) did not allow."""
+    _, issued = open_presentation(presentation)
+    return tuple(r for r in ack.recipients if r not in issued.recipients)

@@ -31,6 +31,8 @@ class Reason(StrEnum):
     UNDECLARED_CLAIM = "undeclared_claim"
     MISSING_CLAIM = "missing_claim"
     BAD_CLAIM_VALUE = "bad_claim_value"
+    UNDECLARED_RECIPIENT = "undeclared_recipient"
+    MISSING_RECIPIENT = "missing_recipient"
     REPLAYED = "replayed"
     REPLAY_CHECK_FAILED = "replay_check_failed"
     WRONG_SUBJECT = "wrong_subject"

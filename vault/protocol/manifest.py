@@ -19,6 +19,7 @@ import msgspec
 import rfc8785
 
 from vault.protocol.b64 import b64url_decode, b64url_encode
+from vault.protocol.countries import ISO_3166_ALPHA2
 from vault.protocol.errors import ManifestInvalid
 from vault.protocol.jwk import OkpPublicJwk
 from vault.protocol.keys import VerifyingKey
@@ -29,6 +30,9 @@ MAX_MANIFEST_BYTES = 64 * 1024
 MAX_PURPOSES = 32
 MAX_CLAIMS_PER_PURPOSE = 32
 MAX_THIRD_PARTIES = 16
+# Who may receive claims from the site, as DPV concepts: a processor acts on the site's behalf, a third
+# party (recipient) uses them for its own ends, joint controllers decide with the site why and how.
+RECIPIENT_ROLES = ("dpv:Processor", "dpv:ThirdParty", "dpv:JointDataControllers")
 
 # RFC 3339 appendix A durations, with bounded digits; weeks only stand alone; `P` and `PT` are empty.
 _DATE = r"(?:\d{1,4}Y)?(?:\d{1,4}M)?(?:\d{1,5}D)?"
@@ -49,6 +53,8 @@ MAX_CLAIM_NAME = 64
 
 PurposeId = Annotated[str, msgspec.Meta(max_length=MAX_PURPOSE_ID, pattern=PURPOSE_ID_PATTERN)]
 ClaimName = Annotated[str, msgspec.Meta(max_length=MAX_CLAIM_NAME, pattern=CLAIM_NAME_PATTERN)]
+# A third party's id is spelled like a purpose id, and is unique within its purpose.
+RecipientId = PurposeId
 DpvConcept = Annotated[str, msgspec.Meta(max_length=128, pattern=r"^dpv:[A-Za-z][A-Za-z0-9]*$")]
 Duration = Annotated[str, msgspec.Meta(max_length=40, pattern=DURATION_PATTERN)]
 Url = Annotated[str, msgspec.Meta(min_length=8, max_length=2048)]
@@ -71,7 +77,15 @@ class ClaimRequest(_Inbound):
 
 
 class ThirdParty(_Inbound):
+    """Someone the site passes claims of this purpose on to; the user can refuse each optional one."""
+
+    id: RecipientId
     name: Name
+    role: Literal["dpv:Processor", "dpv:ThirdParty", "dpv:JointDataControllers"]
+    country: Annotated[str, msgspec.Meta(min_length=2, max_length=2)]  # ISO 3166-1 alpha-2
+    privacy_policy: Url
+    claims: Annotated[tuple[ClaimName, ...], msgspec.Meta(min_length=1, max_length=MAX_CLAIMS_PER_PURPOSE)]
+    required: bool  # needed for the service: refusing it is refusing the purpose
     why: Why
 
 
@@ -151,6 +165,30 @@ def manifest_problem(manifest: Manifest) -> str | None:
             return f"purpose {purpose.id.strip()}: an id or claim name ends in a newline"
         if len(set(names)) != len(names):
             return f"purpose {purpose.id}: claim names must be unique"
+        problem = _third_party_problem(purpose, set(names))
+        if problem is not None:
+            return f"purpose {purpose.id}: {problem}"
+    return None
+
+
+def _third_party_problem(purpose: Purpose, declared: set[str]) -> str | None:
+    ids = [party.id for party in purpose.third_parties]
+    if len(set(ids)) != len(ids):
+        return "third party ids must be unique"
+    for party in purpose.third_parties:
+        if party.id.endswith("\n") or any(name.endswith("\n") for name in party.claims):
+            return "a third party id or claim name ends in a newline"
+        if party.country not in ISO_3166_ALPHA2:
+            return f"third party {party.id}: country must be an ISO 3166-1 alpha-2 code, like NL"
+        if url_problem(party.privacy_policy) is not None:
+            return f"third party {party.id}: privacy_policy must be an https URL"
+        if len(set(party.claims)) != len(party.claims):
+            return f"third party {party.id}: claim names must be unique"
+        undeclared = [name for name in party.claims if name not in declared]
+        if undeclared:
+            return (
+                f"third party {party.id} receives {', '.join(undeclared)}, which the purpose does not ask for"
+            )
     return None
 
 
@@ -184,6 +222,8 @@ class IndexedPurpose(msgspec.Struct, frozen=True):
     digest: str
     declared: frozenset[str]
     required: frozenset[str]
+    recipients: Mapping[str, frozenset[str]]  # third party id -> the claims it receives
+    required_recipients: frozenset[str]
 
 
 @lru_cache(maxsize=64)
@@ -196,6 +236,8 @@ def _index(manifest: Manifest) -> Mapping[str, IndexedPurpose]:
                 digest=purpose_digest(purpose),
                 declared=frozenset(claim.name for claim in purpose.claims),
                 required=frozenset(claim.name for claim in purpose.claims if claim.required),
+                recipients=MappingProxyType({p.id: frozenset(p.claims) for p in purpose.third_parties}),
+                required_recipients=frozenset(p.id for p in purpose.third_parties if p.required),
             )
             for purpose in manifest.purposes
         }
@@ -204,6 +246,22 @@ def _index(manifest: Manifest) -> Mapping[str, IndexedPurpose]:
 
 # Purposes by id with their digests and claim sets (cached: manifests are immutable, and hash once).
 manifest_index = _index
+
+
+def recipients_problem(
+    entry: IndexedPurpose, recipients: tuple[str, ...], claims: frozenset[str]
+) -> str | None:
+    """Why `recipients` cannot go with a presentation of `claims` for this purpose, or None.
+
+    Each must be a third party the purpose declares, named once; and every required third party that
+    receives at least one of `claims` must be named (the site may not serve without passing them on).
+    Returns "undeclared_recipient" or "missing_recipient" (as the Reason spells them)."""
+    if not set(recipients) <= entry.recipients.keys() or len(set(recipients)) != len(recipients):
+        return "undeclared_recipient"
+    for recipient in entry.required_recipients:
+        if recipient not in recipients and entry.recipients[recipient] & claims:
+            return "missing_recipient"
+    return None
 
 
 def retention_seconds(duration: str) -> int:

@@ -17,7 +17,7 @@ from vault.protocol.errors import IssueError, Reason, TokenInvalid
 from vault.protocol.jwk import key_subject
 from vault.protocol.jws import MAX_TOKEN_LENGTH, OpenedHeader, open_compact, sign_compact
 from vault.protocol.keys import SigningKey
-from vault.protocol.manifest import Manifest, manifest_index
+from vault.protocol.manifest import MAX_THIRD_PARTIES, Manifest, manifest_index, recipients_problem
 from vault.protocol.strictjson import written_member_count
 
 PRESENTATION_TYP = "vault-presentation+jwt"
@@ -66,7 +66,7 @@ class PurposeRef(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
 
 
 class PresentationPayload(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
-    """Every member is required, so the decoded object has exactly 11 + 2 + len(claims) members."""
+    """Every member is required, so the decoded object has exactly 12 + 2 + len(claims) members."""
 
     iss: _Bounded
     sub: _Bounded
@@ -79,6 +79,8 @@ class PresentationPayload(msgspec.Struct, frozen=True, kw_only=True, forbid_unkn
     retention: Annotated[str, msgspec.Meta(max_length=40)]
     purpose_digest: Annotated[str, msgspec.Meta(max_length=43)]
     claims: Annotated[dict[_ClaimKey, ClaimValue], msgspec.Meta(max_length=MAX_CLAIMS)]
+    # The purpose's third parties the user allows to receive these claims (their manifest ids).
+    recipients: Annotated[tuple[_ClaimKey, ...], msgspec.Meta(max_length=MAX_THIRD_PARTIES)]
 
 
 _payload_decoder = msgspec.json.Decoder(PresentationPayload)
@@ -97,11 +99,15 @@ def open_presentation(token: object) -> tuple[OpenedHeader, PresentationPayload]
         raise TokenInvalid(Reason.MALFORMED) from None
     # Repeated keys: if re-encoding gives back the exact text, every key was unique (the usual case: our
     # issuer writes what msgspec writes). Otherwise count: every member is required and unknown ones are
-    # refused, so there are exactly 13 + len(claims) distinct members; more written means a repeat.
+    # refused, so there are exactly 14 + len(claims) distinct members; more written means a repeat.
     if (
-        _payload_encoder.encode(payload) != payload_bytes
-        and written_member_count(payload_bytes) != 13 + len(payload.claims)
-    ) or payload.jti.strip(_B64URL_ALPHABET):
+        (
+            _payload_encoder.encode(payload) != payload_bytes
+            and written_member_count(payload_bytes) != 14 + len(payload.claims)
+        )
+        or payload.jti.strip(_B64URL_ALPHABET)
+        or len(set(payload.recipients)) != len(payload.recipients)
+    ):
         raise TokenInvalid(Reason.MALFORMED)
     return header, payload
 
@@ -116,8 +122,12 @@ def issue_presentation(
     now: int,
     jti: str,
     ttl: int = DEFAULT_TTL,
+    recipients: tuple[str, ...] = (),
 ) -> str:
     """Sign a presentation of `claims` for one purpose of `manifest`, to the site at `audience`.
+
+    `recipients` are the purpose's third parties (ids) the user allows to receive them: each declared,
+    and every required one that receives any of `claims` included.
 
     `key` is the pairwise key for that origin; `audience` is the origin the browser reported, which must
     be the manifest's. Raises IssueError(reason) and signs nothing if any argument is wrong.
@@ -145,6 +155,10 @@ def issue_presentation(
         raise IssueError("missing_claim")
     if not claim_values_ok(claims):  # a value no site would accept: never sign it
         raise IssueError("bad_claim_value")
+    recipients = tuple(recipients)
+    problem = recipients_problem(entry, recipients, frozenset(names))
+    if problem is not None:
+        raise IssueError(problem)
     purpose = entry.purpose
     subject = key_subject(key.public_jwk)
     payload = PresentationPayload(
@@ -159,6 +173,7 @@ def issue_presentation(
         retention=purpose.retention,
         purpose_digest=entry.digest,
         claims=dict(claims),
+        recipients=recipients,
     )
     token = sign_compact(key, PRESENTATION_TYP, msgspec.json.encode(payload), embed_jwk=True)
     if len(token) > MAX_TOKEN_LENGTH:

@@ -18,7 +18,16 @@ from vault.protocol.errors import IssueError, Reason, TokenInvalid
 from vault.protocol.jwk import key_subject
 from vault.protocol.jws import OpenedHeader, open_compact, sign_compact
 from vault.protocol.keys import SigningKey
-from vault.protocol.manifest import MAX_PURPOSE_ID, PURPOSE_ID_PATTERN, PurposeId
+from vault.protocol.manifest import (
+    CLAIM_NAME_PATTERN,
+    MAX_CLAIMS_PER_PURPOSE,
+    MAX_PURPOSE_ID,
+    MAX_THIRD_PARTIES,
+    PURPOSE_ID_PATTERN,
+    ClaimName,
+    PurposeId,
+    RecipientId,
+)
 from vault.protocol.origin import is_origin
 from vault.protocol.presentation import JTI_PATTERN, MAX_NUMERIC_DATE, Jti, NumericDate
 from vault.protocol.strictjson import decode_unique
@@ -29,6 +38,7 @@ MAX_NOTICE_LIFETIME = 7 * 86400
 MAX_WITHDRAWN = 256
 _JTI = re.compile(JTI_PATTERN)
 _PURPOSE_ID = re.compile(PURPOSE_ID_PATTERN)
+_CLAIM_NAME = re.compile(CLAIM_NAME_PATTERN)
 
 
 class NoticePayload(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -41,6 +51,11 @@ class NoticePayload(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     purpose: PurposeId
     presentations: Annotated[tuple[Jti, ...], msgspec.Meta(min_length=1, max_length=MAX_WITHDRAWN)]
     erasure: bool
+    # What is withdrawn from those presentations: these claims only (empty: every claim they carry)...
+    claims: Annotated[tuple[ClaimName, ...], msgspec.Meta(max_length=MAX_CLAIMS_PER_PURPOSE)]
+    # ...from whom: the site itself (`site`) and these third parties, to whom the site must forward it.
+    site: bool
+    recipients: Annotated[tuple[RecipientId, ...], msgspec.Meta(max_length=MAX_THIRD_PARTIES)]
 
 
 _notice_decoder = msgspec.json.Decoder(NoticePayload)
@@ -56,11 +71,16 @@ def sign_revocation(
     now: int,
     jti: str,
     ttl: int = DEFAULT_NOTICE_TTL,
+    claims: Sequence[str] = (),
+    site: bool = True,
+    recipients: Sequence[str] = (),
 ) -> str:
     """Sign a notice withdrawing `presentations` (their `jti`s) given to `origin` for `purpose_id`.
 
     `key` must be the pairwise key those presentations were signed with. `erasure=True` also asks the
-    site to erase what it holds. Raises IssueError(reason) on bad arguments.
+    site to erase what it holds. `claims` narrows the withdrawal to those claims (empty: all of them);
+    `site=False` withdraws only from `recipients` (the site keeps its own copy), which then must not be
+    empty. Raises IssueError(reason) on bad arguments.
     """
     if not is_origin(origin):
         raise IssueError("wrong_audience")
@@ -75,6 +95,18 @@ def sign_revocation(
         raise IssueError("bad_presentations")
     if not isinstance(jti, str) or _JTI.fullmatch(jti) is None:
         raise IssueError("bad_jti")
+    claims, recipients = tuple(claims), tuple(recipients)
+    for names, pattern in ((claims, _CLAIM_NAME), (recipients, _PURPOSE_ID)):
+        if len(set(names)) != len(names) or not all(
+            isinstance(n, str) and pattern.fullmatch(n) for n in names
+        ):
+            raise IssueError("bad_scope")
+    if (
+        len(claims) > MAX_CLAIMS_PER_PURPOSE
+        or len(recipients) > MAX_THIRD_PARTIES
+        or not (site or recipients)
+    ):
+        raise IssueError("bad_scope")
     if type(now) is not int or type(ttl) is not int or not 0 <= now <= MAX_NUMERIC_DATE - MAX_NOTICE_LIFETIME:
         raise IssueError("bad_time")
     if not 0 < ttl <= MAX_NOTICE_LIFETIME:
@@ -90,6 +122,9 @@ def sign_revocation(
         purpose=purpose_id,
         presentations=withdrawn,
         erasure=bool(erasure),
+        claims=claims,
+        site=bool(site),
+        recipients=recipients,
     )
     return sign_compact(key, NOTICE_TYP, msgspec.json.encode(payload), embed_jwk=True)
 
@@ -104,6 +139,9 @@ def open_notice(token: object) -> tuple[OpenedHeader, NoticePayload]:
         notice = decode_unique(payload, _notice_decoder)
     except (ValueError, msgspec.DecodeError):
         raise TokenInvalid(Reason.MALFORMED) from None
-    if len(set(notice.presentations)) != len(notice.presentations):
+    unique = all(
+        len(set(items)) == len(items) for items in (notice.presentations, notice.claims, notice.recipients)
+    )
+    if not unique or not (notice.site or notice.recipients):
         raise TokenInvalid(Reason.MALFORMED)
     return header, notice

@@ -16,7 +16,12 @@ Needs only cryptography, msgspec and rfc8785 (and redis, only for `RedisReplaySt
         ...                                    # refused.reason, e.g. "expired"; never holds the token
     acknowledge_presentation(site_key, seen, manifest=manifest, now=int(time.time()))
 
-and at the revocation endpoint: `verify_revocation(...)`, erase, then `acknowledge_revocation(...)`.
+    for recipient, claims in recipient_claims(seen, manifest).items():
+        ...                                    # only the third parties the user allowed, only their claims
+
+and at the revocation endpoint: `verify_revocation(...)`; tell each of `recipients_to_tell(notice,
+manifest)`; stop using (and, if asked, erase) what the notice withdraws; then `acknowledge_revocation(...)`
+with each recipient's outcome.
 
 What a verified presentation proves: that the visitor's own vault, with its user's consent, states these
 claims to this site, for this purpose, now, and that each value has its claim's type (a boolean for
@@ -36,8 +41,13 @@ from vault.protocol.manifest import ClaimRequest, Controller, Manifest, Purpose,
 from vault.site.acknowledge import acknowledge_presentation
 from vault.site.manifest import MANIFEST_PATH, build_manifest, generate_site_key, make_nonce, manifest_json
 from vault.site.replay import InMemoryReplayStore, ReplayStore, ReplayStoreError, ReplayStoreFull
-from vault.site.revocation import VerifiedNotice, acknowledge_revocation, verify_revocation
-from vault.site.verify import VerifiedPresentation, verify_presentation
+from vault.site.revocation import (
+    VerifiedNotice,
+    acknowledge_revocation,
+    recipients_to_tell,
+    verify_revocation,
+)
+from vault.site.verify import VerifiedPresentation, recipient_claims, verify_presentation
 
 if TYPE_CHECKING:
     from vault.site.redis_replay import RedisReplayStore
@@ -67,6 +77,8 @@ __all__ = [
     "generate_site_key",
     "make_nonce",
     "manifest_json",
+    "recipient_claims",
+    "recipients_to_tell",
     "verify_presentation",
     "verify_revocation",
 ]

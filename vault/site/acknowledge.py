@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from vault.protocol.acknowledgement import Acknowledgement, sign_acknowledgement
 from vault.protocol.keys import SigningKey
 from vault.protocol.manifest import Manifest, retention_seconds
@@ -20,11 +22,15 @@ def acknowledge_presentation(
     manifest: Manifest,
     now: int,
     keep_until: int | None = None,
+    recipients: Sequence[str] | None = None,
 ) -> str:
     """Sign an acknowledgement of a verified presentation, for the page to hand back to the vault.
 
     `keep_until` (Unix time) defaults to the latest the purpose's retention allows, counted from the
     presentation's `iat`; a later date is refused (ValueError), since the vault would refuse it too.
+    `recipients` are the third parties the site passes these claims to (default: every one the user
+    allowed); naming one the user did not allow is refused (ValueError): the vault would record it as
+    a broken promise.
     """
     check_site_key(site_key, manifest)
     latest = presentation.issued_at + retention_seconds(presentation.retention)
@@ -32,6 +38,9 @@ def acknowledge_presentation(
         keep_until = latest
     elif not presentation.issued_at <= keep_until <= latest:
         raise ValueError("keep_until must lie between the presentation's iat and the end of its retention")
+    passed_to = presentation.recipients if recipients is None else tuple(dict.fromkeys(recipients))
+    if not set(passed_to) <= set(presentation.recipients):
+        raise ValueError("the user did not allow every recipient named: pass claims only to those allowed")
     acknowledgement = Acknowledgement(
         iss=manifest.origin,
         aud=presentation.subject,
@@ -41,5 +50,6 @@ def acknowledge_presentation(
         purpose_digest=presentation.purpose_digest,
         claims=tuple(sorted(presentation.claims)),
         keep_until=keep_until,
+        recipients=passed_to,
     )
     return sign_acknowledgement(site_key, acknowledgement)

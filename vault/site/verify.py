@@ -13,7 +13,7 @@ import msgspec
 
 from vault.protocol.claim_types import claim_values_ok
 from vault.protocol.errors import PresentationInvalid, Reason, TokenInvalid
-from vault.protocol.manifest import Manifest, manifest_index
+from vault.protocol.manifest import Manifest, manifest_index, recipients_problem
 from vault.protocol.presentation import MAX_TTL, open_presentation
 from vault.site.replay import ReplayStore
 
@@ -32,6 +32,7 @@ class VerifiedPresentation(msgspec.Struct, frozen=True):
     claims: dict[str, Any]
     issued_at: int
     expires_at: int
+    recipients: tuple[str, ...] = ()  # the third parties (manifest ids) the user allows to receive them
 
 
 def replay_key(subject: str, jti: str) -> str:
@@ -88,6 +89,11 @@ def verify_presentation(
         raise PresentationInvalid(Reason.MISSING_CLAIM)
     if not claim_values_ok(claims):  # each value has its claim's type (SPEC.md, "Claim value types")
         raise PresentationInvalid(Reason.BAD_CLAIM_VALUE)
+    recipients = payload.recipients
+    if recipients or entry.required_recipients:
+        problem = recipients_problem(entry, recipients, frozenset(claims))
+        if problem is not None:
+            raise PresentationInvalid(Reason(problem))
     try:
         fresh = replay.remember(header.thumbprint + "." + payload.jti, expires_at + max_skew, now)
     except Exception as error:  # fail closed, whatever the store's failure; the cause stays chained
@@ -103,4 +109,17 @@ def verify_presentation(
         claims,
         issued_at,
         expires_at,
+        recipients,
     )
+
+
+def recipient_claims(presentation: VerifiedPresentation, manifest: Manifest) -> dict[str, dict[str, Any]]:
+    """What the site may pass to each third party the user allowed: recipient id -> the claims it receives
+    (its declared claims that the presentation carries). A recipient the user did not allow is absent."""
+    entry = manifest_index(manifest)[presentation.purpose]
+    shared = {}
+    for recipient in presentation.recipients:
+        claims = {k: v for k, v in presentation.claims.items() if k in entry.recipients[recipient]}
+        if claims:
+            shared[recipient] = claims
+    return shared
