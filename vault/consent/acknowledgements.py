@@ -1,14 +1,16 @@
-"""Storing a site's acknowledgement: its signed promise about one disclosure (which claims it keeps, and
-until when), verified against the presentation it names before it is recorded beside it in the ledger."""
+"""Storing a site's acknowledgement: its signed promise about one disclosure (which claims it keeps, until
+when, and which third parties it passed them to), verified against the presentation it names before it is
+recorded beside it in the ledger. Naming a third party the user did not allow is recorded as a broken
+promise (kind `broken_promise`), with the site's token as evidence."""
 
 from typing import Any
 
 import msgspec
 
 from vault.consent import ledger
-from vault.consent.ledger_records import Acknowledged
+from vault.consent.ledger_records import Acknowledged, BrokenPromise
 from vault.consent.sites import stored_manifest
-from vault.protocol.acknowledgement import verify_acknowledgement
+from vault.protocol.acknowledgement import unallowed_recipients, verify_acknowledgement
 from vault.protocol.b64 import b64url_decode
 from vault.protocol.errors import AcknowledgementInvalid, Reason
 from vault.store import Vault
@@ -36,14 +38,28 @@ def store_acknowledgement(vault: Vault, token: str, *, now: int) -> dict[str, An
     if manifest is None:
         raise AcknowledgementInvalid(Reason.WRONG_PRESENTATION)
     ack = verify_acknowledgement(token, manifest.site_key, presentation=row[0], now=now)
+    # Its signed word that it passed claims to someone the user did not allow: kept as evidence.
+    broken = unallowed_recipients(ack, row[0])
     if next(ledger.entries(vault, ref=jti, kinds=("acknowledgement",)), None) is None:
         with vault.transaction() as conn:
+            where = {"origin": disclosure.origin, "purpose_id": disclosure.purpose_id, "ref": jti}
             ledger.append(
                 conn,
                 at=now,
-                origin=disclosure.origin,
-                purpose_id=disclosure.purpose_id,
-                ref=jti,
-                body=Acknowledged(claims=tuple(ack.claims), keep_until=ack.keep_until, token=token),
+                **where,
+                body=Acknowledged(
+                    claims=tuple(ack.claims),
+                    keep_until=ack.keep_until,
+                    token=token,
+                    recipients=ack.recipients,
+                ),
             )
-    return {"presentation": jti, "claims": list(ack.claims), "keep_until": ack.keep_until}
+            if broken:
+                ledger.append(conn, at=now, **where, body=BrokenPromise(recipients=broken, token=token))
+    return {
+        "presentation": jti,
+        "claims": list(ack.claims),
+        "keep_until": ack.keep_until,
+        "recipients": list(ack.recipients),
+        "not_allowed": list(broken),
+    }

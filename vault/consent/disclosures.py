@@ -19,6 +19,7 @@ def record_disclosure(
     purpose_id: str,
     epoch: int,
     prompt_id: str | None,
+    recipients: tuple[str, ...] = (),
 ) -> int:
     """Call inside the transaction that must commit before the token leaves. Returns the ledger seq."""
     entry = manifest_index(manifest)[purpose_id]
@@ -32,6 +33,7 @@ def record_disclosure(
         epoch=epoch,
         subject=issued.subject,
         prompt=prompt_id,
+        recipients=tuple(recipients),
     )
     conn.execute("DELETE FROM recent_tokens WHERE keep_until < ?", (issued.issued_at,))
     conn.execute(

@@ -60,17 +60,29 @@ def _row_hash(
     return hashlib.sha256(previous + columns + b"\n" + body.encode()).digest()
 
 
-_COPY_COLUMNS = "origin, seq, jti, purpose_id, claims, disclosed_at, expires_at, keep_until"
+_COPY_COLUMNS = "origin, seq, jti, purpose_id, claims, disclosed_at, expires_at, keep_until, recipients"
 
 
 def encode_claims(claims: dict[str, Any]) -> str:
     return msgspec.json.encode(claims).decode()
 
 
+def encode_recipients(recipients: Any) -> str:
+    return msgspec.json.encode(list(recipients)).decode()
+
+
 def _disclosure_digest(
-    origin: str, seq: int, jti: str, purpose_id: str, claims: str, at: int, expires_at: int, keep_until: int
+    origin: str,
+    seq: int,
+    jti: str,
+    purpose_id: str,
+    claims: str,
+    at: int,
+    expires_at: int,
+    keep_until: int,
+    recipients: str,
 ) -> int:
-    row = msgspec.json.encode([origin, seq, jti, purpose_id, claims, at, expires_at, keep_until])
+    row = msgspec.json.encode([origin, seq, jti, purpose_id, claims, at, expires_at, keep_until, recipients])
     return int.from_bytes(hashlib.sha256(row).digest(), "big")
 
 
@@ -120,9 +132,14 @@ def append_disclosure(
     format is written unchecked (for tests and benchmarks)."""
     seq = _append(conn, at=at, kind="disclosure", body=body, origin=origin, purpose_id=purpose_id, ref=jti)
     if isinstance(body, Disclosed):
-        body = {"claims": body.claims, "expires_at": body.expires_at, "keep_until": body.keep_until}
+        body = {
+            "claims": body.claims,
+            "expires_at": body.expires_at,
+            "keep_until": body.keep_until,
+            "recipients": body.recipients,
+        }
     conn.execute(
-        f"INSERT INTO disclosures ({_COPY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608 - a constant
+        f"INSERT INTO disclosures ({_COPY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608 - a constant
         (
             origin,
             seq,
@@ -132,6 +149,7 @@ def append_disclosure(
             at,
             body["expires_at"],
             body["keep_until"],
+            encode_recipients(body.get("recipients", ())),
         ),
     )
     return seq
@@ -216,6 +234,9 @@ def verify(vault: Vault) -> Verification:
     # The by-site copy of disclosures must hold exactly the ledger's disclosures: compared as multisets
     # (a sum of row hashes), so each table is read once in its own order.
     expected_copy = 0
+    from vault.consent.ledger_evidence import SIGNED_KINDS, SignedAnswers  # it reads sites, which use us
+
+    evidence = SignedAnswers(vault)
     rows = conn.execute("SELECT seq, at, kind, origin, purpose_id, ref, body, hash FROM ledger ORDER BY seq")
     for seq, at, kind, origin, purpose_id, ref, body, stored in rows:
         if seq != expected_seq:
@@ -227,16 +248,21 @@ def verify(vault: Vault) -> Verification:
         if kind == "disclosure":
             try:
                 decoded = msgspec.json.decode(body)
-                claims, expires_at, keep_until = (
+                claims, expires_at, keep_until, recipients = (
                     decoded["claims"],
                     decoded["expires_at"],
                     decoded["keep_until"],
+                    encode_recipients(decoded.get("recipients", ())),
                 )
             except (msgspec.DecodeError, KeyError, TypeError):
                 return Verification(False, count, seq, f"entry {seq} is not a well-formed disclosure")
             expected_copy += _disclosure_digest(
-                origin, seq, ref, purpose_id, encode_claims(claims), at, expires_at, keep_until
+                origin, seq, ref, purpose_id, encode_claims(claims), at, expires_at, keep_until, recipients
             )
+        elif kind in SIGNED_KINDS:
+            problem = evidence.problem(kind, origin, body)
+            if problem is not None:
+                return Verification(False, count, seq, f"entry {seq}: {problem}")
         previous, expected_seq, count = bytes(stored), seq + 1, count + 1
     head = _head(conn)
     if head is None and count:

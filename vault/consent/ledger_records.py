@@ -4,7 +4,9 @@ per kind (and per consent action, per delivery outcome). Bodies are encoded and 
     kind             record                                                   told apart by
     disclosure       Disclosed
     acknowledgement  Acknowledged
-    consent          Decided | RuleAdded | RuleRemoved | ConsentRevoked       "action" (its first key)
+    broken_promise   BrokenPromise
+    consent          Decided | RecipientDecided | DecisionChanged |           "action" (its first key)
+                     RuleAdded | RuleRemoved | ConsentRevoked
     revocation       NoticeQueued
     delivery         NoticeDelivered | NoticeNotDelivered                     "outcome" (its second key)
     delivery_ack     NoticeAcknowledged
@@ -46,6 +48,7 @@ import msgspec
 Kind = Literal[
     "disclosure",  # a presentation left the vault: claims and values, token id, expiry, retention
     "acknowledgement",  # the site's signed promise about a disclosure
+    "broken_promise",  # a site's own signed word that it did what the user did not allow
     "consent",  # a decision made or changed: allow / deny, once / remember, revoked
     "revocation",  # a revocation (or erasure) notice was signed and queued for delivery
     "delivery",  # one attempt to deliver a notice, and its outcome
@@ -66,8 +69,9 @@ class LedgerRecord(msgspec.Struct, frozen=True, kw_only=True):
     kind: ClassVar[str]
 
 
-class Disclosed(LedgerRecord, frozen=True, kw_only=True):
-    """disclosure (ref: the presentation's jti). Written only by ledger.append_disclosure."""
+class Disclosed(LedgerRecord, frozen=True, kw_only=True, omit_defaults=True):
+    """disclosure (ref: the presentation's jti). Written only by ledger.append_disclosure.
+    (omit_defaults: only fields added later have defaults, and rows from before them stay as written.)"""
 
     kind: ClassVar[str] = "disclosure"
     claims: dict[str, Any]  # claim name -> the value sent
@@ -79,15 +83,26 @@ class Disclosed(LedgerRecord, frozen=True, kw_only=True):
     epoch: int  # the site's pairwise epoch the token was signed under
     subject: str  # the pairwise subject the site saw
     prompt: str | None  # the prompt that was answered; null when a remembered decision granted it
+    recipients: tuple[str, ...] = ()  # the third parties (manifest ids) the user allowed to receive them
 
 
-class Acknowledged(LedgerRecord, frozen=True, kw_only=True):
+class Acknowledged(LedgerRecord, frozen=True, kw_only=True, omit_defaults=True):
     """acknowledgement (ref: the presentation's jti): the site's signed promise, verified."""
 
     kind: ClassVar[str] = "acknowledgement"
     claims: tuple[str, ...]
     keep_until: int
     token: str  # the site's signed acknowledgement, as received
+    recipients: tuple[str, ...] = ()  # the third parties the site says it passed the claims to
+
+
+class BrokenPromise(LedgerRecord, frozen=True, kw_only=True):
+    """broken_promise (ref: the presentation's jti): the site's signed acknowledgement says it passed the
+    claims to third parties the user did not allow. The token is the evidence."""
+
+    kind: ClassVar[str] = "broken_promise"
+    recipients: tuple[str, ...]  # named by the site, not allowed by the user
+    token: str
 
 
 class _Consent(LedgerRecord, frozen=True, kw_only=True, tag_field="action"):
@@ -103,6 +118,23 @@ class Decided(_Consent, frozen=True, kw_only=True, tag="decided"):
     expires_at: int | None  # when a remembered decision lapses; null for "once"
 
 
+class RecipientDecided(_Consent, frozen=True, kw_only=True, tag="recipient_decided"):
+    """consent (ref: the prompt id): one answer about one third party of the purpose."""
+
+    recipient: str
+    effect: str  # allow | deny
+    mode: str  # once | remember
+    expires_at: int | None
+
+
+class DecisionChanged(_Consent, frozen=True, kw_only=True, tag="changed"):
+    """consent: the user changed a remembered decision about a claim or a third party (one is null)."""
+
+    claim: str | None
+    recipient: str | None
+    effect: str  # allow | deny | forgotten
+
+
 class RuleAdded(_Consent, frozen=True, kw_only=True, tag="rule_added"):
     rule: str  # records.RULE_KINDS
     target: str
@@ -113,19 +145,25 @@ class RuleRemoved(_Consent, frozen=True, kw_only=True, tag="rule_removed"):
     target: str
 
 
-class ConsentRevoked(_Consent, frozen=True, kw_only=True, tag="revoked"):
+class ConsentRevoked(_Consent, frozen=True, kw_only=True, tag="revoked", omit_defaults=True):
     purpose: str | None  # null: every purpose of the site
     decisions: int  # how many standing decisions were revoked
+    claim: str | None = None  # set: only this claim was revoked
+    recipient: str | None = None  # set: only this third party was revoked
 
 
-class NoticeQueued(LedgerRecord, frozen=True, kw_only=True):
-    """revocation (ref: the notice's jti): a signed notice withdrawing these presentations, queued."""
+class NoticeQueued(LedgerRecord, frozen=True, kw_only=True, omit_defaults=True):
+    """revocation (ref: the notice's jti): a signed notice withdrawing these presentations, queued. Its
+    scope is the notice's: `claims` (empty: all), from the site itself (`site`) and from `recipients`."""
 
     kind: ClassVar[str] = "revocation"
     presentations: tuple[str, ...]  # jtis withdrawn
     erasure: bool  # the site was asked to erase, too
     endpoint: str
     epoch: int  # the pairwise epoch whose key signed the notice (a re-signed notice uses it again)
+    claims: tuple[str, ...] = ()
+    site: bool = True
+    recipients: tuple[str, ...] = ()
 
 
 class NoticeDelivered(LedgerRecord, frozen=True, kw_only=True):
@@ -149,12 +187,19 @@ class NoticeNotDelivered(LedgerRecord, frozen=True, kw_only=True, omit_defaults=
     status: int | None = None
 
 
-class NoticeAcknowledged(LedgerRecord, frozen=True, kw_only=True):
+class RecipientAnswer(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    outcome: str  # erased | not_held | forwarded
+    at: int
+
+
+class NoticeAcknowledged(LedgerRecord, frozen=True, kw_only=True, omit_defaults=True):
     """delivery_ack (ref: the notice's jti): the site's signed answer to the notice, verified."""
 
     kind: ClassVar[str] = "delivery_ack"
     erased: bool
     token: str
+    recipients: tuple[RecipientAnswer, ...] = ()  # each third party's outcome, as the site reports it
 
 
 class Forgotten(LedgerRecord, frozen=True, kw_only=True):
@@ -174,11 +219,12 @@ class SiteChanged(LedgerRecord, frozen=True, kw_only=True):
     after: str
 
 
-ConsentAction = Decided | RuleAdded | RuleRemoved | ConsentRevoked
+ConsentAction = Decided | RecipientDecided | DecisionChanged | RuleAdded | RuleRemoved | ConsentRevoked
 DeliveryAttempt = NoticeDelivered | NoticeNotDelivered
 Record = (
     Disclosed
     | Acknowledged
+    | BrokenPromise
     | ConsentAction
     | NoticeQueued
     | DeliveryAttempt
@@ -191,6 +237,7 @@ Record = (
 RECORDS: dict[str, Any] = {
     "disclosure": Disclosed,
     "acknowledgement": Acknowledged,
+    "broken_promise": BrokenPromise,
     "consent": ConsentAction,
     "revocation": NoticeQueued,
     "delivery": None,

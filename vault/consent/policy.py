@@ -25,16 +25,29 @@ import rfc8785
 
 from vault.claims.catalogue import CLAIMS, ClaimValue, Derived
 from vault.consent.reasons import DenialReason
-from vault.protocol.manifest import ClaimRequest, Controller, Manifest, Purpose, manifest_index
+from vault.protocol.manifest import ClaimRequest, Controller, Manifest, Purpose, ThirdParty, manifest_index
 
 Effect = Literal["allow", "deny"]
 
 
 @lru_cache(maxsize=1024)  # pure, and asked for every claim of every request: canonical JSON is slow
 def claim_digest(purpose: Purpose, claim: ClaimRequest) -> str:
+    """What a claim decision is bound to: the purpose without its claims and third parties (so adding a
+    third party asks about it alone), plus this claim's request."""
+    return _bound_digest(purpose, "claim", msgspec.to_builtins(claim))
+
+
+@lru_cache(maxsize=1024)
+def recipient_digest(purpose: Purpose, party: ThirdParty) -> str:
+    """What a third-party decision is bound to: the same purpose context, plus that third party's entry."""
+    return _bound_digest(purpose, "recipient", msgspec.to_builtins(party))
+
+
+def _bound_digest(purpose: Purpose, member: str, value: object) -> str:
     context = msgspec.to_builtins(purpose)
     context.pop("claims")
-    canonical = rfc8785.dumps({"purpose": context, "claim": msgspec.to_builtins(claim)})
+    context.pop("third_parties")
+    canonical = rfc8785.dumps({"purpose": context, member: value})
     return base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()).rstrip(b"=").decode()
 
 
@@ -53,6 +66,17 @@ class Standing:
     effect: Effect
     expires_at: int
     controller: str | None = None  # controller_binding() of whom it was given to; None: not recorded
+
+
+@dataclass(frozen=True)
+class RecipientStanding:
+    """A remembered answer about one third party of a purpose, as stored."""
+
+    recipient: str
+    digest: str
+    effect: Effect
+    expires_at: int
+    controller: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,10 +107,21 @@ class Question:
 
 
 @dataclass(frozen=True)
+class RecipientQuestion:
+    """One third party the user is asked about: may it receive its claims of this purpose?"""
+
+    recipient: str
+    required: bool  # needed for the service: switching it off is not sharing at all
+    digest: str
+    asked_because: Literal["new", "changed", "expired", "controller_changed"]
+
+
+@dataclass(frozen=True)
 class Granted:
     claims: dict[str, ClaimValue]
     dropped: dict[str, str] = field(default_factory=dict)  # optional claim -> why it is left out
     outcome: Literal["granted"] = "granted"
+    recipients: tuple[str, ...] = ()  # the third parties allowed to receive (some of) the claims
 
 
 @dataclass(frozen=True)
@@ -96,6 +131,9 @@ class ConsentRequired:
     dropped: dict[str, str] = field(default_factory=dict)
     previous_controller: str | None = None  # whom earlier answers were given to, if someone else
     outcome: Literal["consent_required"] = "consent_required"
+    recipient_questions: tuple[RecipientQuestion, ...] = ()
+    recipients_allowed: tuple[str, ...] = ()  # remembered "allow"s that still hold
+    recipients_refused: tuple[str, ...] = ()  # remembered "deny"s that still hold
 
 
 @dataclass(frozen=True)
@@ -116,6 +154,7 @@ def evaluate(
     rules: Rules,
     now: int,
     requested: Iterable[str] | None = None,
+    recipient_standing: Iterable[RecipientStanding] = (),
 ) -> Evaluation:
     entry = manifest_index(manifest).get(purpose_id)
     if entry is None:
@@ -197,11 +236,74 @@ def evaluate(
                 )
         if denial is not None:
             return denial
-    if questions:
-        return ConsentRequired(tuple(questions), covered, dropped, previous_controller)
+    considered = frozenset(covered) | {q.claim for q in questions}
+    parties = _evaluate_recipients(purpose, considered, recipient_standing, controller, now)
+    if isinstance(parties, Denied):
+        return parties
+    allowed, refused, recipient_questions, earlier = parties
+    if questions or recipient_questions:
+        return ConsentRequired(
+            tuple(questions),
+            covered,
+            dropped,
+            previous_controller or earlier,
+            recipient_questions=recipient_questions,
+            recipients_allowed=allowed,
+            recipients_refused=refused,
+        )
     if not covered:
         return Denied(DenialReason.NOTHING_TO_SHARE, "nothing is left to share for this purpose")
-    return Granted(covered, dropped)
+    return Granted(covered, dropped, recipients=receiving(purpose, allowed, covered.keys()))
+
+
+def receiving(purpose: Purpose, allowed: Iterable[str], claims: Iterable[str]) -> tuple[str, ...]:
+    """The allowed third parties that receive at least one of `claims`, in manifest order."""
+    allowed, claims = set(allowed), set(claims)
+    return tuple(p.id for p in purpose.third_parties if p.id in allowed and claims & set(p.claims))
+
+
+def _evaluate_recipients(
+    purpose: Purpose,
+    considered: frozenset[str],
+    standing: Iterable[RecipientStanding],
+    controller: str,
+    now: int,
+) -> Denied | tuple[tuple[str, ...], tuple[str, ...], tuple[RecipientQuestion, ...], str | None]:
+    """Each third party that would receive one of the `considered` claims: allowed or refused by a
+    remembered answer, or asked about. A remembered "deny" of a required one denies the purpose."""
+    remembered = {s.recipient: s for s in standing if s.expires_at > now}
+    expired = {s.recipient for s in standing if s.expires_at <= now}
+    allowed: list[str] = []
+    refused: list[str] = []
+    questions: list[RecipientQuestion] = []
+    previous_controller: str | None = None
+    for party in purpose.third_parties:
+        if not considered & set(party.claims):
+            continue
+        digest = recipient_digest(purpose, party)
+        decision = remembered.get(party.id)
+        same = decision is not None and decision.digest == digest
+        other_controller = decision is not None and decision.controller not in (None, controller)
+        if same and decision.effect == "deny":
+            if party.required:
+                return Denied(
+                    DenialReason.DECLINED,
+                    f"you declined to let {party.name} receive your data, and this purpose needs it",
+                )
+            refused.append(party.id)
+        elif same and not other_controller:
+            allowed.append(party.id)
+        else:
+            why: Literal["new", "changed", "expired", "controller_changed"]
+            if same:
+                why = "controller_changed"
+                previous_controller = decision.controller
+            elif decision is not None:
+                why = "changed"
+            else:
+                why = "expired" if party.id in expired else "new"
+            questions.append(RecipientQuestion(party.id, party.required, digest, why))
+    return tuple(allowed), tuple(refused), tuple(questions), previous_controller
 
 
 @dataclass(frozen=True)
@@ -211,6 +313,7 @@ class Answer:
     share: bool
     claims: frozenset[str]  # the asked claims the user left ticked
     remember: bool
+    recipients: frozenset[str] = frozenset()  # the asked third parties the user switched on
 
 
 @dataclass(frozen=True)
@@ -219,21 +322,29 @@ class Resolution:
 
     result: Granted | Denied
     decisions: tuple[tuple[Question, Effect], ...]  # stored as standing only when remembered
+    recipient_decisions: tuple[tuple[RecipientQuestion, Effect], ...] = ()
 
 
-def resolve(prompt: ConsentRequired, answer: Answer) -> Resolution:
+def resolve(prompt: ConsentRequired, answer: Answer, purpose: Purpose) -> Resolution:
+    """`purpose`: the manifest entry the prompt was made for (which claims each third party gets)."""
     asked = {q.claim for q in prompt.questions}
-    unknown = answer.claims - asked
+    unknown = sorted(answer.claims - asked) + sorted(
+        answer.recipients - {q.recipient for q in prompt.recipient_questions}
+    )
     if unknown:
-        return Resolution(
-            Denied(DenialReason.BAD_ANSWER, f"{', '.join(sorted(unknown))} was not asked about"), ()
-        )
+        return Resolution(Denied(DenialReason.BAD_ANSWER, f"{', '.join(unknown)} was not asked about"), ())
     if not answer.share:
         decisions = tuple((q, "deny") for q in prompt.questions)
+        parties = tuple((q, "deny") for q in prompt.recipient_questions)
         return Resolution(
-            Denied(DenialReason.USER_DENIED, "you chose not to share anything for this purpose"), decisions
+            Denied(DenialReason.USER_DENIED, "you chose not to share anything for this purpose"),
+            decisions,
+            parties,
         )
     decisions = tuple((q, "allow" if q.claim in answer.claims else "deny") for q in prompt.questions)
+    parties = tuple(
+        (q, "allow" if q.recipient in answer.recipients else "deny") for q in prompt.recipient_questions
+    )
     dropped_required = [q.claim for q in prompt.questions if q.required and q.claim not in answer.claims]
     if dropped_required:
         return Resolution(
@@ -243,6 +354,7 @@ def resolve(prompt: ConsentRequired, answer: Answer) -> Resolution:
                 "so nothing was shared",
             ),
             decisions,
+            parties,
         )
     claims = dict(prompt.already_allowed)
     claims.update({q.claim: q.value for q in prompt.questions if q.claim in answer.claims})
@@ -252,6 +364,31 @@ def resolve(prompt: ConsentRequired, answer: Answer) -> Resolution:
     )
     if not claims:
         return Resolution(
-            Denied(DenialReason.NOTHING_TO_SHARE, "nothing is left to share for this purpose"), decisions
+            Denied(DenialReason.NOTHING_TO_SHARE, "nothing is left to share for this purpose"),
+            decisions,
+            parties,
         )
-    return Resolution(Granted(claims, dropped), decisions)
+    names = {p.id: p.name for p in purpose.third_parties}
+    refused_required = [
+        names[q.recipient]
+        for q, effect in parties
+        if q.required and effect == "deny" and set(claims) & _claims_of(purpose, q.recipient)
+    ]
+    if refused_required:
+        return Resolution(
+            Denied(
+                DenialReason.REQUIRED_RECIPIENT_DROPPED,
+                f"you chose not to let {', '.join(refused_required)} receive your data, which this purpose "
+                "needs, so nothing was shared",
+            ),
+            decisions,
+            parties,
+        )
+    allowed = [*prompt.recipients_allowed, *(q.recipient for q, effect in parties if effect == "allow")]
+    return Resolution(
+        Granted(claims, dropped, recipients=receiving(purpose, allowed, claims)), decisions, parties
+    )
+
+
+def _claims_of(purpose: Purpose, recipient: str) -> set[str]:
+    return next((set(p.claims) for p in purpose.third_parties if p.id == recipient), set())

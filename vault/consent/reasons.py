@@ -33,6 +33,7 @@ class DenialReason(StrEnum):
     NOTHING_TO_SHARE = "nothing_to_share"
     USER_DENIED = "user_denied"
     REQUIRED_CLAIM_DROPPED = "required_claim_dropped"
+    REQUIRED_RECIPIENT_DROPPED = "required_recipient_dropped"
     # An answer naming claims that were not asked about: refused as invalid input, never an outcome.
     BAD_ANSWER = "bad_answer"
 

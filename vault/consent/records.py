@@ -3,8 +3,8 @@
 import msgspec
 
 from vault.consent import ledger
-from vault.consent.ledger_records import Decided, RuleAdded, RuleRemoved
-from vault.consent.policy import Effect, Question, Rules, Standing
+from vault.consent.ledger_records import Decided, RecipientDecided, RuleAdded, RuleRemoved
+from vault.consent.policy import Effect, Question, RecipientQuestion, RecipientStanding, Rules, Standing
 from vault.errors import InvalidInput
 from vault.store import Vault
 from vault.store.database import Connection
@@ -26,34 +26,51 @@ def standing_decisions(vault: Vault, origin: str, purpose_id: str) -> list[Stand
     return list(latest.values())
 
 
+def recipient_standing(vault: Vault, origin: str, purpose_id: str) -> list[RecipientStanding]:
+    rows = vault.conn.execute(
+        "SELECT recipient, digest, effect, expires_at, controller FROM recipient_decisions "
+        "WHERE origin = ? AND purpose_id = ? AND revoked_at IS NULL ORDER BY id",
+        (origin, purpose_id),
+    )
+    latest = {row[0]: RecipientStanding(*row) for row in rows}
+    return list(latest.values())
+
+
 class RememberedDecision(msgspec.Struct, frozen=True, kw_only=True):
-    """A standing ("remember") decision about one claim for one site and purpose, not revoked. It may
-    have expired: policy ignores it then, but the user still sees it until it is revoked or replaced."""
+    """A standing ("remember") decision about one claim, or one third party (`recipient`; then `claim` is
+    None), for one site and purpose, not revoked. It may have expired: policy ignores it then, but the
+    user still sees it until it is revoked or replaced."""
 
     origin: str
     purpose: str  # the purpose's id, named as report.Disclosure, `vault consents` and GET /consents name it
-    claim: str
+    claim: str | None
     effect: str
     decided_at: int
     expires_at: int
+    recipient: str | None = None
 
 
 def remembered_decisions(vault: Vault) -> list[RememberedDecision]:
-    """Every remembered decision not revoked, by site, purpose and claim (`vault consents`, GET /consents)."""
+    """Every remembered decision not revoked, by site, purpose, and claim then third party (`vault
+    consents`, GET /consents)."""
     rows = vault.conn.execute(
-        "SELECT origin, purpose_id, claim, effect, decided_at, expires_at FROM decisions "
-        "WHERE revoked_at IS NULL ORDER BY origin, purpose_id, claim, id"
+        "SELECT origin, purpose_id, claim, NULL, effect, decided_at, expires_at, 0, id FROM decisions "
+        "WHERE revoked_at IS NULL UNION ALL "
+        "SELECT origin, purpose_id, NULL, recipient, effect, decided_at, expires_at, 1, id "
+        "FROM recipient_decisions WHERE revoked_at IS NULL "
+        "ORDER BY 1, 2, 8, 3, 4, 9"
     )
     return [
         RememberedDecision(
             origin=origin,
             purpose=purpose_id,
             claim=claim,
+            recipient=recipient,
             effect=effect,
             decided_at=decided_at,
             expires_at=expires_at,
         )
-        for origin, purpose_id, claim, effect, decided_at, expires_at in rows
+        for origin, purpose_id, claim, recipient, effect, decided_at, expires_at, _, _ in rows
     ]
 
 
@@ -91,6 +108,55 @@ def store_decisions(
             ref=prompt_id,
             body=Decided(
                 claim=question.claim,
+                effect=effect,
+                mode="remember" if remember else "once",
+                expires_at=expires_at if remember else None,
+            ),
+        )
+
+
+def store_recipient_decisions(
+    conn: Connection,
+    *,
+    origin: str,
+    purpose_id: str,
+    decisions: tuple[tuple[RecipientQuestion, Effect], ...],
+    controller: str,
+    remember: bool,
+    now: int,
+    expires_at: int,
+    prompt_id: str,
+) -> None:
+    """As store_decisions, for answers about third parties."""
+    for question, effect in decisions:
+        if remember:
+            conn.execute(
+                "UPDATE recipient_decisions SET revoked_at = ? WHERE origin = ? AND purpose_id = ? "
+                "AND recipient = ? AND revoked_at IS NULL",
+                (now, origin, purpose_id, question.recipient),
+            )
+            conn.execute(
+                "INSERT INTO recipient_decisions (origin, purpose_id, recipient, digest, effect, decided_at, "
+                "expires_at, controller) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    origin,
+                    purpose_id,
+                    question.recipient,
+                    question.digest,
+                    effect,
+                    now,
+                    expires_at,
+                    controller,
+                ),
+            )
+        ledger.append(
+            conn,
+            at=now,
+            origin=origin,
+            purpose_id=purpose_id,
+            ref=prompt_id,
+            body=RecipientDecided(
+                recipient=question.recipient,
                 effect=effect,
                 mode="remember" if remember else "once",
                 expires_at=expires_at if remember else None,

@@ -26,12 +26,20 @@ from vault.consent.policy import (
     resolve,
 )
 from vault.consent.reasons import DenialReason
-from vault.consent.records import DAY, load_rules, remember_days, standing_decisions, store_decisions
+from vault.consent.records import (
+    DAY,
+    load_rules,
+    recipient_standing,
+    remember_days,
+    standing_decisions,
+    store_decisions,
+    store_recipient_decisions,
+)
 from vault.consent.sites import remember_manifest
 from vault.errors import InvalidInput
 from vault.protocol.errors import IssueError
 from vault.protocol.jwk import key_subject
-from vault.protocol.manifest import Manifest, decode_manifest, manifest_index
+from vault.protocol.manifest import Manifest, Purpose, decode_manifest, manifest_index
 from vault.protocol.presentation import DEFAULT_TTL, NONCE_PATTERN, issue_presentation
 from vault.store import Vault
 from vault.store.database import Connection
@@ -57,6 +65,24 @@ class QuestionView(msgspec.Struct, kw_only=True):
     asked_because: str
 
 
+class ThirdPartyView(msgspec.Struct, kw_only=True):
+    """A third party of the purpose as the prompt shows it: who, where, what it would receive, and why.
+    `asked`: the user decides about it now (optional ones start switched off); otherwise `allowed` is the
+    remembered answer (None: it would receive none of the claims asked for)."""
+
+    id: str
+    name: str
+    role: str
+    country: str
+    privacy_policy: str
+    claims: list[str]
+    required: bool
+    why: str
+    asked: bool
+    asked_because: str | None
+    allowed: bool | None
+
+
 class PromptRef(msgspec.Struct, kw_only=True):
     """Which prompt waits for the user, without what it shows."""
 
@@ -71,7 +97,7 @@ class PromptView(PromptRef, kw_only=True):
     controller: dict[str, str]
     purpose: dict[str, str]
     retention: str
-    third_parties: list[dict[str, str]]
+    third_parties: list[ThirdPartyView]
     # Set when remembered answers for this purpose were given while another controller ran the site.
     controller_changed_from: dict[str, str] | None = None
     questions: list[QuestionView]
@@ -94,6 +120,7 @@ class Shared(msgspec.Struct, frozen=True, kw_only=True, tag_field="outcome", tag
     claims: dict[str, Any]
     expires_at: int
     dropped: dict[str, str]  # optional claim -> why it was left out
+    recipients: tuple[str, ...] = ()  # the third parties allowed to receive (some of) the claims
 
 
 class PromptNeeded(msgspec.Struct, frozen=True, kw_only=True, tag_field="outcome", tag="consent_required"):
@@ -168,6 +195,7 @@ def request_presentation(
         load_rules(vault),
         now,
         requested,
+        recipient_standing(vault, audience, purpose_id),
     )
     if isinstance(evaluation, Denied):  # nothing is written: the site asked, nobody was involved
         return NotShared(reason=evaluation.reason, message=evaluation.message)
@@ -223,7 +251,15 @@ def _issue(
     key = vault.pairwise_key(manifest.origin, epoch)
     try:
         token = issue_presentation(
-            key, manifest, purpose_id, manifest.origin, nonce, granted.claims, now, jti
+            key,
+            manifest,
+            purpose_id,
+            manifest.origin,
+            nonce,
+            granted.claims,
+            now,
+            jti,
+            recipients=granted.recipients,
         )
     except IssueError as e:  # every argument was checked before; this is a value the protocol cannot carry
         raise InvalidInput(f"cannot sign this presentation: {e.reason.replace('_', ' ')}") from None
@@ -237,7 +273,13 @@ def _issue(
         key_subject(key.public_jwk),
     )
     record_disclosure(
-        vault.conn, issued=issued, manifest=manifest, purpose_id=purpose_id, epoch=epoch, prompt_id=prompt_id
+        vault.conn,
+        issued=issued,
+        manifest=manifest,
+        purpose_id=purpose_id,
+        epoch=epoch,
+        prompt_id=prompt_id,
+        recipients=granted.recipients,
     )
     return Shared(
         token=token,
@@ -245,6 +287,7 @@ def _issue(
         claims=issued.claims,
         expires_at=issued.expires_at,
         dropped=dict(granted.dropped),
+        recipients=granted.recipients,
     )
 
 
@@ -282,7 +325,7 @@ def get_prompt(vault: Vault, prompt_id: str, *, now: int) -> PromptView:
             "concept": purpose.concept,
         },
         retention=purpose.retention,
-        third_parties=[{"name": t.name, "why": t.why} for t in purpose.third_parties],
+        third_parties=_third_party_views(purpose, evaluation),
         controller_changed_from=(
             None if evaluation.previous_controller is None else json.loads(evaluation.previous_controller)
         ),
@@ -303,6 +346,27 @@ def get_prompt(vault: Vault, prompt_id: str, *, now: int) -> PromptView:
         created_at=created_at,
         expires_at=expires_at,
     )
+
+
+def _third_party_views(purpose: Purpose, evaluation: ConsentRequired) -> list[ThirdPartyView]:
+    asked = {q.recipient: q for q in evaluation.recipient_questions}
+    allowed, refused = set(evaluation.recipients_allowed), set(evaluation.recipients_refused)
+    return [
+        ThirdPartyView(
+            id=party.id,
+            name=party.name,
+            role=party.role,
+            country=party.country,
+            privacy_policy=party.privacy_policy,
+            claims=list(party.claims),
+            required=party.required,
+            why=party.why,
+            asked=party.id in asked,
+            asked_because=asked[party.id].asked_because if party.id in asked else None,
+            allowed=True if party.id in allowed else False if party.id in refused else None,
+        )
+        for party in purpose.third_parties
+    ]
 
 
 def count_pending_prompts(vault: Vault, *, now: int) -> int:
@@ -340,23 +404,28 @@ def decide_prompt(
         days = default_days if remember_for_days is None else remember_for_days
         if not 1 <= days <= max_days:
             raise InvalidInput(f"remember for 1 to {max_days} days, not {days}")
-        resolution = resolve(stored.evaluation, answer)
+        manifest = decode_manifest(stored.manifest.encode())
+        purpose = manifest_index(manifest)[stored.purpose_id].purpose
+        resolution = resolve(stored.evaluation, answer, purpose)
         result = resolution.result
         if isinstance(result, Denied) and result.reason is DenialReason.BAD_ANSWER:
             raise InvalidInput(result.message)
-        manifest = decode_manifest(stored.manifest.encode())
         remember_manifest(conn, manifest, now=now)
-        store_decisions(
-            conn,
-            origin=manifest.origin,
-            purpose_id=stored.purpose_id,
-            decisions=resolution.decisions,
-            controller=controller_binding(manifest.controller),
-            remember=answer.remember,
-            now=now,
-            expires_at=now + days * DAY,
-            prompt_id=prompt_id,
-        )
+        for store, decisions in (
+            (store_decisions, resolution.decisions),
+            (store_recipient_decisions, resolution.recipient_decisions),
+        ):
+            store(
+                conn,
+                origin=manifest.origin,
+                purpose_id=stored.purpose_id,
+                decisions=decisions,  # type: ignore[arg-type]
+                controller=controller_binding(manifest.controller),
+                remember=answer.remember,
+                now=now,
+                expires_at=now + days * DAY,
+                prompt_id=prompt_id,
+            )
         outcome: Decided
         if isinstance(result, Denied):
             outcome = NotShared(reason=result.reason, message=result.message)

@@ -111,6 +111,7 @@ class GrantedAnswer(msgspec.Struct, kw_only=True, frozen=True, tag_field="outcom
     jti: str
     claims: dict[str, Any]
     expires_at: int
+    recipients: list[str] = []  # the third parties the user allowed to receive them
 
 
 class ConsentRequiredAnswer(
@@ -142,6 +143,7 @@ class Decision(_In):
     claims: Annotated[list[Name], Meta(max_length=64)] = []
     remember: bool = False
     remember_days: Annotated[int, Meta(ge=1, le=3650)] | None = None
+    recipients: Annotated[list[Name], Meta(max_length=16)] = []  # the asked third parties switched on
 
 
 class AcknowledgementRequest(_In):
@@ -152,6 +154,8 @@ class Acknowledged(msgspec.Struct, kw_only=True):
     presentation: str
     claims: list[str]
     keep_until: int
+    recipients: list[str] = []  # whom the site says it passed the claims to
+    not_allowed: list[str] = []  # of those, the ones the user did not allow: recorded as a broken promise
 
 
 # -- the profile ---------------------------------------------------------------------------------
@@ -177,19 +181,28 @@ class Profile(msgspec.Struct, kw_only=True):
 
 
 class StandingDecision(msgspec.Struct, kw_only=True):
+    """About one claim, or one third party (`recipient`; then `claim` is null)."""
+
     origin: str
     purpose: str
-    claim: str
+    claim: str | None
     effect: str
     decided_at: int
     expires_at: int
+    recipient: str | None = None
+    purpose_title: str | None = None  # from the site's stored manifest, when it still has the purpose
+    recipient_name: str | None = None
 
 
 class RevokeRequest(_In):
+    """The whole site, one `purpose`, one `claim` or one `third_party` (within `purpose` when given)."""
+
     origin: Origin
     purpose: Name | None = None
     erase: bool = False
     forget: bool = False
+    claim: Name | None = None
+    third_party: Name | None = None
 
 
 class RevokeResult(msgspec.Struct, kw_only=True):
@@ -200,3 +213,6 @@ class RevokeResult(msgspec.Struct, kw_only=True):
     notices: list[str]
     erasure: bool
     forgotten: bool
+    claim: str | None = None
+    third_party: str | None = None
+    recipients: list[str] = []  # the third parties the notices ask the site to tell

@@ -73,8 +73,10 @@ def for_page(outcome: Outcome) -> ConsentAnswer:
 
 def decided_for_page(outcome: Decided) -> DecidedAnswer:
     match outcome:
-        case Shared(token=token, jti=jti, claims=claims, expires_at=expires_at):
-            return GrantedAnswer(token=token, jti=jti, claims=claims, expires_at=expires_at)
+        case Shared(token=token, jti=jti, claims=claims, expires_at=expires_at, recipients=recipients):
+            return GrantedAnswer(
+                token=token, jti=jti, claims=claims, expires_at=expires_at, recipients=list(recipients)
+            )
         case NotShared(reason=reason, message=detail):
             page_reason, message = reason.for_page(detail)
             return DeniedAnswer(reason=page_reason, message=message, detail=detail)
@@ -138,7 +140,12 @@ async def prompt(daemon: DaemonDep, prompt_id: PromptId) -> PromptView:
     summary="The user's answer to a prompt",
 )
 async def decide(data: JSONBody[Decision], daemon: DaemonDep, prompt_id: PromptId) -> DecidedAnswer:
-    answer = Answer(share=data.share, claims=frozenset(data.claims), remember=data.remember)
+    answer = Answer(
+        share=data.share,
+        claims=frozenset(data.claims),
+        remember=data.remember,
+        recipients=frozenset(data.recipients),
+    )
     now = daemon.clock()
     outcome = await daemon.worker.call(
         lambda v: decide_prompt(

@@ -5,6 +5,8 @@ Rules (so old vaults keep opening): never edit a migration that has shipped; add
 get defaults. A vault written by a newer version is refused rather than guessed at.
 """
 
+import base64
+import hashlib
 import json
 import sqlite3
 from collections.abc import Callable
@@ -181,11 +183,68 @@ def _v4_decisions_bound_to_controller(conn: Connection, ctx: MigrationContext) -
         conn.execute("UPDATE decisions SET controller = ? WHERE origin = ?", (controller, origin))
 
 
+def _v5_third_parties(conn: Connection, ctx: MigrationContext) -> None:
+    """Third parties become recipients the user decides about one by one (protocol: each has an id, role,
+    country, policy and claims). Stored manifests from before listed them by name only, which the new
+    format cannot hold: they are dropped from the stored copy (the site's next manifest brings them back,
+    with ids, and the user is asked about each). Claim decisions were bound to the purpose including its
+    third parties; they are re-bound to the purpose without them when they match the stored manifest, so
+    nobody is asked again because of this upgrade. Prompts are short-lived (their answers are in the
+    ledger) and their stored requests have the old form: they are dropped."""
+    _run_script(
+        conn,
+        """
+        -- One row per (origin, purpose, third party) answer, bound like a claim decision: `digest` covers
+        -- the purpose entry without its claims and third parties, plus this third party's entry.
+        CREATE TABLE recipient_decisions (
+            id INTEGER PRIMARY KEY,
+            origin TEXT NOT NULL,
+            purpose_id TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            effect TEXT NOT NULL CHECK (effect IN ('allow', 'deny')),
+            decided_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            revoked_at INTEGER,
+            controller TEXT
+        );
+        CREATE INDEX recipient_decisions_standing ON recipient_decisions (origin, purpose_id, recipient)
+            WHERE revoked_at IS NULL;
+        -- The recipients each disclosure allowed (JSON list of ids), as in its ledger entry.
+        ALTER TABLE disclosures ADD COLUMN recipients TEXT NOT NULL DEFAULT '[]';
+        DELETE FROM prompts;
+        """,
+    )
+    rows = conn.execute("SELECT origin, manifest FROM sites WHERE manifest IS NOT NULL").fetchall()
+    for origin, text in rows:
+        manifest = json.loads(text)
+        for purpose in manifest.get("purposes", []):
+            without_recipients = {k: v for k, v in purpose.items() if k not in ("claims", "third_parties")}
+            for claim in purpose.get("claims", []):
+                old = _digest(
+                    {"purpose": {k: v for k, v in purpose.items() if k != "claims"}, "claim": claim}
+                )
+                new = _digest({"purpose": without_recipients, "claim": claim})
+                conn.execute(
+                    "UPDATE decisions SET claim_digest = ? WHERE origin = ? AND purpose_id = ? AND claim = ? "
+                    "AND claim_digest = ?",
+                    (new, origin, purpose["id"], claim["name"], old),
+                )
+            purpose["third_parties"] = []
+        conn.execute("UPDATE sites SET manifest = ? WHERE origin = ?", (json.dumps(manifest), origin))
+
+
+def _digest(value: object) -> str:
+    # Written out here, not imported: a shipped migration must not change when the policy code does.
+    return base64.urlsafe_b64encode(hashlib.sha256(rfc8785.dumps(value)).digest()).rstrip(b"=").decode()
+
+
 MIGRATIONS: list[Migration] = [
     _v1_profile,
     _v2_pairwise_identities,
     _v3_consent,
     _v4_decisions_bound_to_controller,
+    _v5_third_parties,
 ]
 LATEST_VERSION = len(MIGRATIONS)
 
