@@ -12,10 +12,12 @@ import msgspec
 import repo_root  # noqa: F401 (puts the repository root on sys.path, for tests.example)
 
 from tests import example
+from vault.protocol.acknowledgement import ACK_TYP, REVOCATION_ACK_TYP
 from vault.protocol.b64 import b64url_decode, b64url_encode
-from vault.protocol.jws import sign_raw
+from vault.protocol.jwk import key_subject
+from vault.protocol.jws import key_id, sign_raw
 from vault.protocol.keys import SigningKey
-from vault.protocol.manifest import Manifest, encode_manifest
+from vault.protocol.manifest import Manifest, encode_manifest, manifest_index
 from vault.protocol.presentation import issue_presentation
 from vault.site.verify import DEFAULT_MAX_LIFETIME, DEFAULT_MAX_SKEW, replay_key
 
@@ -30,6 +32,14 @@ ALL_CLAIMS = {
     "interests": ["running", "hiking"],
 }
 REQUIRED_CLAIMS = {"age_over_18": True, "location.country": "NL"}
+
+
+def required_recipients(manifest: Manifest, purpose: str, claims: dict) -> tuple[str, ...]:
+    """The third parties a presentation of `claims` must list: the required ones receiving any of them."""
+    entry = manifest_index(manifest).get(purpose)
+    if entry is None:
+        return ()
+    return tuple(sorted(r for r in entry.required_recipients if entry.recipients[r] & claims.keys()))
 
 
 def fixed(label: str, size: int = 16) -> str:
@@ -54,17 +64,21 @@ def issued(
     purpose: str = "recommendations",
     claims: dict | None = None,
     manifest: Manifest = MANIFEST,
+    recipients: tuple[str, ...] | None = None,
     **kwargs: Any,
 ) -> str:
+    """A presentation by the example vault; `recipients` defaults to the required third parties only."""
+    claims = ALL_CLAIMS if claims is None else claims
     return issue_presentation(
         VAULT_KEY,
         manifest,
         purpose,
         example.ORIGIN,
         kwargs.pop("nonce", NONCE),
-        ALL_CLAIMS if claims is None else claims,
+        claims,
         kwargs.pop("now", NOW),
         fixed("jti " + name),
+        recipients=required_recipients(manifest, purpose, claims) if recipients is None else recipients,
         **kwargs,
     )
 
@@ -146,6 +160,42 @@ def vector(name: str, comment: str, expect: str, token: str, **inputs: Any) -> d
         payload = payload_of(token)
         case["subject"] = payload["sub"]
         case["claims"] = payload["claims"]
+        case["recipients"] = payload["recipients"]
     if inputs:
         raise TypeError(f"unknown inputs {sorted(inputs)}")
     return case
+
+
+# The messages other than the presentation -----------------------------------------------------------------
+
+SITE_KEY = example.site_key()
+SITE_JWK = SITE_KEY.public_jwk
+VAULT_SUBJECT = key_subject(VAULT_KEY.public_jwk)
+ATTACKER_SUBJECT = key_subject(ATTACKER_KEY.public_jwk)
+ACK_HEADER = {"alg": "EdDSA", "typ": ACK_TYP, "kid": key_id(SITE_KEY.verifying_key)}
+REVOCATION_ACK_HEADER = {"alg": "EdDSA", "typ": REVOCATION_ACK_TYP, "kid": ACK_HEADER["kid"]}
+HUGE = "x" * 9000  # pushes a token past 8192 characters
+
+
+def case(name: str, comment: str, expect: str, inputs: dict, output: dict | None) -> dict:
+    """A vector of one of those messages: a valid case says what the verifier returns (`output`)."""
+    built: dict[str, Any] = {"name": name, "comment": comment, "expect": expect, "inputs": inputs}
+    if expect == "valid":
+        if output is None:
+            raise AssertionError(f"{name}: a valid case says what the verifier returns")
+        built.update(output)
+    return built
+
+
+def site_signed(header: dict, payload: dict | bytes, key: Any = SITE_KEY) -> str:
+    return sign_raw(key, jsonb(header), payload if isinstance(payload, bytes) else jsonb(payload))
+
+
+def changed(payload: dict, **changes: Any) -> dict:
+    changed = dict(payload)
+    for name, value in changes.items():
+        if value is ...:
+            del changed[name]
+        else:
+            changed[name] = value
+    return changed

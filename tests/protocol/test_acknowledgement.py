@@ -38,7 +38,9 @@ CLAIMS = {"age_over_18": True, "location.country": "NL"}
 
 
 def presentation(jti: str = "p" * 16) -> str:
-    return issue_presentation(VAULT_KEY, MANIFEST, "recommendations", example.ORIGIN, NONCE, CLAIMS, NOW, jti)
+    return issue_presentation(
+        VAULT_KEY, MANIFEST, "recommendations", example.ORIGIN, NONCE, CLAIMS, NOW, jti, recipients=("stock",)
+    )
 
 
 def site_acknowledges(token: str, **kwargs: Any) -> str:
@@ -62,6 +64,7 @@ def forged(token: str, key: SigningKey = SITE_KEY, **changes: Any) -> str:
         purpose_digest=verified.purpose_digest,
         claims=tuple(sorted(verified.claims)),
         keep_until=NOW + 30 * 86400,
+        recipients=("stock",),
     )
     return sign_acknowledgement(key, msgspec.structs.replace(base, **changes))
 
@@ -157,6 +160,7 @@ def revocation_answer(notice_token: str, key: SigningKey = SITE_KEY, **changes: 
         notice="r" * 16,
         presentations=("q" * 16, "p" * 16),
         erased=True,
+        recipients=(),
     )
     return sign_revocation_ack(key, msgspec.structs.replace(base, **changes))
 

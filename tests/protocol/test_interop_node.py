@@ -74,7 +74,15 @@ def test_jose_accepts_fresh_presentations() -> None:
     key = example.pairwise_key(epoch=7)
     claims = {"age_over_18": True, "location.country": "NL", "sizes.shoe": 42.5, "interests": ["a", "b"]}
     token = issue_presentation(
-        key, example.manifest(), "recommendations", example.ORIGIN, "n" * 22, claims, example.NOW, "j" * 16
+        key,
+        example.manifest(),
+        "recommendations",
+        example.ORIGIN,
+        "n" * 22,
+        claims,
+        example.NOW,
+        "j" * 16,
+        recipients=("stock",),
     )
     case = {
         "name": "fresh",

@@ -39,7 +39,15 @@ def pyjwt_decode(token: str, audience: str = example.ORIGIN) -> dict:
 def test_pyjwt_verifies_our_presentation() -> None:
     key = example.pairwise_key()
     token = issue_presentation(
-        key, example.manifest(), "recommendations", example.ORIGIN, NONCE, CLAIMS, example.NOW, "j" * 16
+        key,
+        example.manifest(),
+        "recommendations",
+        example.ORIGIN,
+        NONCE,
+        CLAIMS,
+        example.NOW,
+        "j" * 16,
+        recipients=("stock",),
     )
     payload = pyjwt_decode(token)
     assert payload["claims"] == CLAIMS
@@ -79,6 +87,7 @@ def test_we_accept_what_pyjwt_signs_in_our_format() -> None:
         "retention": recommendations.retention,
         "purpose_digest": purpose_digest(recommendations),
         "claims": CLAIMS,  # PyJWT escapes the non-ASCII characters: \u00e9
+        "recipients": ["stock"],
     }
     private = jwt.PyJWK({**key.public_jwk, "d": jwt.utils.base64url_encode(key.seed()).decode()}).key
     token = jwt.encode(

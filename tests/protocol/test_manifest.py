@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from pathlib import Path
@@ -173,7 +172,10 @@ def test_unrelated_edits_keep_the_digest() -> None:
         ("purposes.0.claims.2.required", True),
         ("purposes.0.description", "Something else."),
         ("purposes.0.third_parties", []),
-        ("purposes.0.claims", copy.deepcopy(example_json()["purposes"][0]["claims"][:2])),
+        ("purposes.0.claims.3.why", "Another reason."),
+        ("purposes.0.third_parties.1.required", True),
+        ("purposes.0.third_parties.0.country", "FR"),
+        ("purposes.0.third_parties.1.claims", ["sizes.shoe"]),
     ],
 )
 def test_edits_to_the_purpose_change_the_digest(path: str, value: Any) -> None:

@@ -19,7 +19,8 @@ from vault.protocol import Manifest, decode_manifest
 PROTOCOL = Path(__file__).resolve().parents[2] / "vault" / "protocol"
 
 OVERPROMISES = re.compile(
-    r"identity document|\bID\b|passport|driving licen[cs]e|proof of (age|identity)|prove|verif(y|ied|ication)"
+    r"identity document|\bID\b|passport|driving licen[cs]e|proof of (age|identity)"
+    r"|\bprov(e|es|ed|en|ing)\b|verif(y|ied|ication)"  # "prove", not "improve"
     r"|certif|legal(ly)? (age|check)|age check|checks? (that|your) (age|identity)",
     re.IGNORECASE,
 )

@@ -34,6 +34,7 @@ def issue(**changes: Any) -> str:
         "claims": CLAIMS,
         "now": example.NOW,
         "jti": JTI,
+        "recipients": ("stock",),
     }
     arguments.update(changes)
     return issue_presentation(**arguments)
@@ -63,6 +64,7 @@ def test_header_and_payload() -> None:
         "retention": "P30D",
         "purpose_digest": purpose_digest(recommendations),
         "claims": CLAIMS,
+        "recipients": ["stock"],
     }
 
 

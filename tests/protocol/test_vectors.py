@@ -52,6 +52,7 @@ def test_vector(path: Path) -> None:
         verified = run_vector(case)
         assert verified.claims == case["claims"]
         assert verified.subject == case["subject"]
+        assert list(verified.recipients) == case["recipients"]
     else:
         with pytest.raises(PresentationInvalid) as raised:
             run_vector(case)
@@ -70,7 +71,7 @@ def test_regenerating_gives_the_committed_files(tmp_path: Path) -> None:
     )
     written = sorted(path.name for path in tmp_path.iterdir() if path.is_dir())
     committed_folders = sorted(path.name for path in PROTOCOL.glob("vectors*") if path.is_dir())
-    assert {"vectors", "examples", "vectors_notice"} <= set(written)
+    assert {"vectors", "examples", "vectors_notice", "vectors_manifest"} <= set(written)
     assert committed_folders == [name for name in written if name.startswith("vectors")]
     for relative in written:
         fresh = {path.name: path.read_bytes() for path in (tmp_path / relative).iterdir()}

@@ -1,6 +1,7 @@
-"""The committed vectors of the acknowledgement, the revocation notice, the revocation acknowledgement and
-the pairwise key derivation (vault/protocol/vectors_*/): each case's expected outcome, with the verifier a
-vault or site uses. tests/protocol/test_vectors.py checks the generator reproduces them byte for byte."""
+"""The committed vectors of the manifest, the acknowledgement, the revocation notice, the revocation
+acknowledgement and the pairwise key derivation (vault/protocol/vectors_*/): each case's expected
+outcome, with the verifier a vault or site uses. tests/protocol/test_vectors.py checks the generator
+reproduces them byte for byte."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from vault.protocol import decode_manifest
-from vault.protocol.acknowledgement import verify_acknowledgement, verify_revocation_ack
-from vault.protocol.errors import AcknowledgementInvalid, NoticeInvalid, Reason, TokenInvalid
+from vault.protocol import decode_manifest, purpose_digest
+from vault.protocol.acknowledgement import unallowed_recipients, verify_acknowledgement, verify_revocation_ack
+from vault.protocol.errors import AcknowledgementInvalid, ManifestInvalid, NoticeInvalid, Reason, TokenInvalid
 from vault.protocol.jwk import OkpPublicJwk, jwk_thumbprint, key_subject
 from vault.protocol.keys import derive_pairwise_key, pairwise_info
-from vault.site.revocation import verify_revocation
+from vault.site.revocation import recipients_to_tell, verify_revocation
 
 PROTOCOL = Path(__file__).resolve().parents[2] / "vault" / "protocol"
 
@@ -54,6 +55,7 @@ ACKNOWLEDGEMENTS = cases("vectors_acknowledgement")
 NOTICES = cases("vectors_notice")
 REVOCATION_ACKS = cases("vectors_revocation_ack")
 PAIRWISE_KEYS = cases("vectors_pairwise_key")
+MANIFESTS = cases("vectors_manifest")
 
 
 @pytest.mark.parametrize("path", ACKNOWLEDGEMENTS, ids=[path.stem for path in ACKNOWLEDGEMENTS])
@@ -73,6 +75,7 @@ def test_acknowledgement_vector(path: Path) -> None:
     )
     if verified is not None:
         assert as_json(verified) == case["acknowledgement"]
+        assert list(unallowed_recipients(verified, inputs["presentation"])) == case["unallowed_recipients"]
 
 
 @pytest.mark.parametrize("path", NOTICES, ids=[path.stem for path in NOTICES])
@@ -96,6 +99,7 @@ def test_notice_vector(path: Path) -> None:
         returned = as_json(verified)
         expected = {name: case[name] for name in returned}
         assert returned == expected
+        assert [party.id for party in recipients_to_tell(verified, manifest)] == case["tell"]
 
 
 @pytest.mark.parametrize("path", REVOCATION_ACKS, ids=[path.stem for path in REVOCATION_ACKS])
@@ -133,6 +137,25 @@ def test_pairwise_key_vector(path: Path) -> None:
     assert key.public_jwk == case["public_jwk"]
     assert jwk_thumbprint(key.public_jwk) == case["thumbprint"]
     assert key_subject(key.public_jwk) == case["subject"]
+
+
+@pytest.mark.parametrize("path", MANIFESTS, ids=[path.stem for path in MANIFESTS])
+def test_manifest_vector(path: Path) -> None:
+    case = load(path)
+    text = case["inputs"]["manifest"].encode()
+    if case["expect"] == "invalid":
+        with pytest.raises(ManifestInvalid):
+            decode_manifest(text)
+        return
+    assert case["expect"] == "valid"
+    manifest = decode_manifest(text)
+    assert {purpose.id: purpose_digest(purpose) for purpose in manifest.purposes} == case["purpose_digests"]
+
+
+def test_manifest_vectors_cover_third_parties() -> None:
+    loaded = [load(path) for path in MANIFESTS]
+    assert {case["expect"] for case in loaded} == {"valid", "invalid"}
+    assert sum(case["name"].startswith("third_party_") for case in loaded) >= 12
 
 
 def reasons_raised_by(who: str) -> set[str]:

@@ -13,6 +13,7 @@ import pytest
 
 from tests import example
 from vault.protocol import Manifest, SigningKey, issue_presentation
+from vault.protocol.manifest import manifest_index
 
 
 def _missing(what: str) -> None:
@@ -86,6 +87,16 @@ def vault_key() -> SigningKey:
 
 
 NONCE = "n" * 22
+
+
+def required_recipients(purpose_id: str, claims: dict) -> tuple[str, ...]:
+    """What an example presentation of `claims` must list: the required third parties receiving any."""
+    entry = manifest_index(example.manifest()).get(purpose_id)
+    if entry is None:
+        return ()
+    return tuple(sorted(r for r in entry.required_recipients if entry.recipients[r] & claims.keys()))
+
+
 CLAIMS = {"age_over_18": True, "location.country": "NL", "sizes.shoe": 42, "interests": ["running"]}
 
 
@@ -102,17 +113,22 @@ def issue() -> Callable[..., str]:
         nonce: str = NONCE,
         claims: dict | None = None,
         ttl: int = 300,
+        recipients: tuple[str, ...] | None = None,
     ) -> str:
+        claims = CLAIMS if claims is None else claims
+        if recipients is None:  # the required third parties that receive any of these claims
+            recipients = required_recipients(purpose_id, claims)
         return issue_presentation(
             key or example.pairwise_key(),
             example.manifest(),
             purpose_id,
             example.ORIGIN,
             nonce,
-            CLAIMS if claims is None else claims,
+            claims,
             now,
             jti,
             ttl,
+            recipients,
         )
 
     return issue

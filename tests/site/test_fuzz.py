@@ -28,6 +28,7 @@ def token() -> str:
         claims,
         example.NOW,
         "f" * 16,
+        recipients=("stock",),
     )
 
 

@@ -120,6 +120,7 @@ def verify_acknowledgement(
     Raises AcknowledgementInvalid(reason).
     """
     ack = _open(token, ACK_TYP, site_key, _ack_decoder)
+    _require(len(set(ack.recipients)) == len(ack.recipients), Reason.MALFORMED)  # schema: unique ids
     try:
         _, issued = open_presentation(presentation)
     except TokenInvalid:
@@ -132,7 +133,6 @@ def verify_acknowledgement(
     _require(same_purpose, Reason.PURPOSE_MISMATCH)
     same_claims = len(set(ack.claims)) == len(ack.claims) and set(ack.claims) == issued.claims.keys()
     _require(same_claims, Reason.CLAIMS_MISMATCH)
-    _require(len(set(ack.recipients)) == len(ack.recipients), Reason.MALFORMED)
     _require(ack.keep_until <= issued.iat + retention_seconds(issued.retention), Reason.RETENTION_EXCEEDED)
     return ack
 
