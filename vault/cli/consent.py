@@ -26,7 +26,7 @@ from vault.consent.records import (
     remove_rule,
     set_remember_days,
 )
-from vault.consent.report import site_report, withdrawal_words
+from vault.consent.report import RecipientHolding, recipient_words, site_report, withdrawal_words
 from vault.consent.sites import known_sites
 from vault.errors import InvalidInput
 from vault.protocol.origin import origin_problem
@@ -93,26 +93,51 @@ def site(state: CliState, origin: str, as_json: bool, show_all: bool) -> None:
     # Withdrawn but not confirmed: the site may still hold them, so they are shown by default.
     disclosures = report.disclosures if show_all else report.current(now) + report.pending_withdrawal()
     if as_json:
-        print_json({"origin": origin, "disclosures": disclosures, "changes": report.changes})
+        print_json(
+            {
+                "origin": origin,
+                "disclosures": disclosures,
+                "changes": report.changes,
+                "broken_promises": report.broken_promises,
+            }
+        )
         return
     rows = [
         [
             when(d.disclosed_at),
             d.purpose,
-            "\n".join(f"{k} = {_value(v)}" for k, v in d.claims.items()),
+            "\n".join(f"{k} = {_value(v)}" for k, v in d.claims.items())
+            + "".join(f"\n(withdrawn: {c})" for c in d.withdrawn_claims),
             when(d.acknowledged_keep_until or d.keep_until),
             "yes" if d.acknowledged else "no",
             withdrawal_words(d, when) or "held",
+            "\n".join(_recipient_line(r) for r in d.recipients) or "nobody",
         ]
         for d in sorted(disclosures, key=lambda d: d.disclosed_at)
     ]
     print_table(
-        ["when", "purpose", "claims", "kept until", "acknowledged", "state"],
+        ["when", "purpose", "claims", "kept until", "acknowledged", "state", "passed on to"],
         rows,
         f"{origin} holds nothing from you" + ("" if show_all else " now (see --all for history)."),
     )
+    for promise in report.broken_promises:
+        click.echo(
+            f"{when(promise.at)}: BROKEN PROMISE: the site's signed acknowledgement of "
+            f"{promise.presentation} "
+            f"says it passed your data to {', '.join(promise.recipients)}, which you did not allow."
+        )
     for change in report.changes:
         click.echo(f"{when(change.at)}: {_CHANGED[change.field]}: {change.after} (before: {change.before})")
+
+
+def _recipient_line(holding: RecipientHolding) -> str:
+    held = [c for c in holding.claims if c not in holding.withdrawn_claims]
+    state = recipient_words(holding, when)
+    what = ", ".join(held) if held else "nothing now"
+    line = f"{holding.name} [{holding.id}]: {what} until {when(holding.keep_until)}"
+    if holding.passed_on is False:
+        line += " (the site says it did not pass it on)"
+    return line + (f" — {state}" if state else "")
 
 
 _CHANGED = {
@@ -126,7 +151,7 @@ _CHANGED = {
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
 def consents(state: CliState, as_json: bool) -> None:
-    """Your remembered decisions, per site, purpose and claim."""
+    """Your remembered decisions, per site, purpose, and claim or third party."""
     with state.open_vault() as vault:
         decisions = remembered_decisions(vault)
     if as_json:
@@ -134,10 +159,20 @@ def consents(state: CliState, as_json: bool) -> None:
         print_json([msgspec.structs.asdict(d) | {"revoked_at": None} for d in decisions])
         return
     table = [
-        [d.origin, d.purpose, d.claim, d.effect, when(d.decided_at), when(d.expires_at)] for d in decisions
+        [
+            d.origin,
+            d.purpose_title or d.purpose,
+            d.claim if d.claim is not None else f"third party: {d.recipient_name or d.recipient}",
+            d.effect,
+            when(d.decided_at),
+            when(d.expires_at),
+        ]
+        for d in decisions
     ]
     print_table(
-        ["site", "purpose", "claim", "decision", "decided", "until"], table, "No remembered decisions."
+        ["site", "purpose", "claim or third party", "decision", "decided", "until"],
+        table,
+        "No remembered decisions.",
     )
 
 

@@ -8,13 +8,12 @@ import click
 
 from vault.cli.context import CliState, pass_state, print_json
 from vault.consent.policy import Answer
+from vault.consent.prompt_view import PromptView, get_prompt
 from vault.consent.service import (
     NotShared,
     PromptNeeded,
-    PromptView,
     Shared,
     decide_prompt,
-    get_prompt,
     request_presentation,
 )
 from vault.errors import InvalidInput

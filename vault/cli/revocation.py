@@ -31,13 +31,25 @@ def _outcome_json(outcome: DeliveryOutcome) -> dict[str, Any]:
         "error": outcome.error,
         "next_attempt_at": outcome.next_attempt_at,
         "erased": outcome.erased,
+        "recipients": [{"id": r.id, "outcome": r.outcome, "at": r.at} for r in outcome.recipients],
     }
 
 
-def _outcome_line(outcome: DeliveryOutcome) -> str:
+RECIPIENT_OUTCOME_WORDS = {
+    "erased": "erased it",
+    "not_held": "never held it",
+    "forwarded": "was told by the site (no answer from it yet)",
+}
+
+
+def _outcome_line(outcome: DeliveryOutcome, site: bool = True) -> str:
     if outcome.delivered:
-        erased = "; the site says it erased the data" if outcome.erased else ""
-        return f"delivered, confirmed by the site{erased}"
+        erased = "; the site says it erased the data" if outcome.erased and site else ""
+        told = "".join(
+            f"; {r.id} {RECIPIENT_OUTCOME_WORDS.get(r.outcome, r.outcome)} ({_when(r.at)})"
+            for r in outcome.recipients
+        )
+        return f"delivered, confirmed by the site{erased}{told}"
     return (
         f"not delivered ({outcome.error}): waiting for the site's confirmation, "
         f"next try {_when(outcome.next_attempt_at)}"
@@ -48,6 +60,8 @@ def _revoke_json(result: RevokeResult, outcomes: dict[str, DeliveryOutcome]) -> 
     return {
         "origin": result.origin,
         "purpose": result.purpose_id,
+        "claim": result.claim,
+        "third_party": result.third_party,
         "decisions_revoked": result.decisions_revoked,
         "erasure": result.erasure,
         "withdrawn": result.withdrawn,
@@ -61,6 +75,9 @@ def _revoke_json(result: RevokeResult, outcomes: dict[str, DeliveryOutcome]) -> 
                 "purpose": notice.purpose_id,
                 "epoch": notice.epoch,
                 "presentations": list(notice.presentations),
+                "claims": list(notice.claims),
+                "site": notice.site,
+                "recipients": list(notice.recipients),
                 "endpoint": notice.endpoint,
                 "delivery": _outcome_json(outcomes[notice.jti]) if notice.jti in outcomes else None,
             }
@@ -73,6 +90,13 @@ def _revoke_json(result: RevokeResult, outcomes: dict[str, DeliveryOutcome]) -> 
 @click.argument("origin")
 @click.option(
     "--purpose", "purpose_id", help="Revoke only this purpose [default: every purpose of the site]."
+)
+@click.option("--claim", help="Revoke only this claim (e.g. sizes.shoe), wherever it went.")
+@click.option(
+    "--third-party",
+    "third_party",
+    help="Withdraw only from this third party of the site (its id, as `vault site ORIGIN` shows it); "
+    "the site keeps its own copy.",
 )
 @click.option("--erase", is_flag=True, help="Also ask the site to erase what it was told.")
 @click.option(
@@ -87,6 +111,8 @@ def revoke_command(
     state: CliState,
     origin: str,
     purpose_id: str | None,
+    claim: str | None,
+    third_party: str | None,
     erase: bool,
     forget: bool,
     allow_loopback_http: bool,
@@ -94,10 +120,12 @@ def revoke_command(
 ) -> None:
     """Take back consent given to ORIGIN (e.g. https://shop.example) and withdraw what it was told.
 
-    Future requests from the site ask again. Each disclosure not yet withdrawn is named in a notice
-    signed with the identity the site knows you by; notices go into the outbox, and one delivery
-    attempt is made at once. Undelivered notices are retried by `vault outbox deliver` with backoff
-    until the site acknowledges them.
+    The whole site (and so every third party it passed your data to), one --purpose, one --claim, or
+    one --third-party. Future requests from the site ask again about what you revoked. Each disclosure
+    not yet withdrawn is named in a notice signed with the identity the site knows you by; the site
+    must forward it to the third parties it names and answer for each. Notices go into the outbox, and
+    one delivery attempt is made at once; undelivered notices are retried by `vault outbox deliver`
+    with backoff until the site acknowledges them.
     """
     with state.open_vault() as vault:
         result = revoke(
@@ -108,6 +136,8 @@ def revoke_command(
             forget=forget,
             now=state.now(),
             new_id=lambda: secrets.token_urlsafe(16),
+            claim=claim,
+            third_party=third_party,
         )
         outcomes = {}
         if result.notices:
@@ -122,6 +152,10 @@ def revoke_command(
         print_json(_revoke_json(result, outcomes))
         return
     scope = "every purpose" if purpose_id is None else f"purpose {purpose_id}"
+    if claim is not None:
+        scope = f"claim {claim}, {scope}"
+    if third_party is not None:
+        scope = f"third party {third_party}, {scope}"
     click.echo(f"Revoked {result.decisions_revoked} standing decision(s) for {origin} ({scope}).")
     if result.nothing_to_withdraw:
         click.echo(
@@ -134,8 +168,11 @@ def revoke_command(
         )
         for notice in result.notices:
             outcome = outcomes.get(notice.jti)
-            line = _outcome_line(outcome) if outcome is not None else "queued"
-            click.echo(f"  {notice.jti} ({notice.purpose_id}, {len(notice.presentations)}): {line}")
+            line = _outcome_line(outcome, notice.site) if outcome is not None else "queued"
+            whom = ", ".join((["the site"] if notice.site else []) + list(notice.recipients))
+            click.echo(
+                f"  {notice.jti} ({notice.purpose_id}, {len(notice.presentations)}; from {whom}): {line}"
+            )
     if result.forgotten is not None:
         click.echo(f"Forgot your identity on {origin}: from now on it sees a new, unrelated one.")
 

@@ -33,7 +33,10 @@ def record_disclosure(
         epoch=epoch,
         subject=issued.subject,
         prompt=prompt_id,
-        recipients=tuple(recipients),
+        recipients={
+            recipient: tuple(sorted(entry.recipients[recipient] & issued.claims.keys()))
+            for recipient in recipients
+        },
     )
     conn.execute("DELETE FROM recent_tokens WHERE keep_until < ?", (issued.issued_at,))
     conn.execute(

@@ -23,12 +23,14 @@ exports and restores); PII principal -> `subject` (the pairwise subject the site
 (ISO 8601 duration); recipients / third parties -> `recipients`; withdrawal method -> `withdrawal_method`;
 event time / validity duration / event state -> `event_time`, `validity`, `state` (with the DPV status)
 and the full `events` history. There is one record per row of the decisions table (`record_kind`
-"decision": a remembered answer about one claim) and one per disclosure (`record_kind` "disclosure": what
-was actually sent, with the values, under a one-time or a remembered consent). Refusals made "once" leave
-no decision row and no disclosure; they are in the ledger (kind "consent").
+"decision": a remembered answer about one claim), one per row of recipient_decisions (`record_kind`
+"recipient_decision": a remembered answer about one third party, named in `recipient`) and one per
+disclosure (`record_kind` "disclosure": what was actually sent, with the values, under a one-time or a
+remembered consent). A disclosure record's `recipients` are the controller and the third parties the user
+allowed, each with the claims it received and its withdrawals (asked when, the site's answer for it).
+Refusals made "once" leave no decision row and no disclosure; they are in the ledger (kind "consent").
 """
 
-import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from functools import lru_cache
@@ -63,8 +65,11 @@ from vault.consent.export_format import (
     VaultInfo,
     schema_text,
 )
+from vault.consent.export_parties import declared_party, holding_party
+from vault.consent.export_parties import iso_text as _iso
+from vault.consent.export_parties import utc_time as _time
 from vault.consent.ledger_records import Disclosed, RecordInvalid
-from vault.consent.report import Disclosure, site_report, withdrawal_words
+from vault.consent.report import Disclosure, RecipientHolding, site_report, withdrawal_words
 from vault.protocol.errors import ManifestInvalid
 from vault.protocol.jwk import key_subject
 from vault.protocol.keys import derive_pairwise_key
@@ -72,14 +77,6 @@ from vault.protocol.manifest import decode_manifest, manifest_index
 from vault.store import Vault
 
 # -- reading the vault -------------------------------------------------------------------------------
-
-
-def _iso(seconds: int) -> str:
-    return _time(seconds).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _time(seconds: int) -> dt.datetime:
-    return dt.datetime.fromtimestamp(seconds, dt.UTC)
 
 
 def _raw(text: str) -> msgspec.Raw:
@@ -161,6 +158,7 @@ class _Reader:
 
     def consent_records(self) -> Iterator[ConsentRecord]:
         yield from self._decision_records()
+        yield from self._recipient_decision_records()
         for origin in self.origins():
             records = {}
             for entry in ledger.entries(self.vault, origin=origin, kinds=("disclosure",)):
@@ -168,6 +166,32 @@ class _Reader:
                     records[entry.ref] = entry.record
             for disclosure in site_report(self.vault, origin).disclosures:
                 yield self._disclosure_record(origin, disclosure, records.get(disclosure.jti))
+
+    def _recipient_decision_records(self) -> Iterator[ConsentRecord]:
+        rows = self.conn.execute(
+            "SELECT id, origin, purpose_id, recipient, effect, decided_at, expires_at, revoked_at, "
+            "(SELECT n.id FROM recipient_decisions n WHERE n.origin = d.origin "
+            " AND n.purpose_id = d.purpose_id AND n.recipient = d.recipient AND n.id > d.id "
+            " AND n.decided_at = d.revoked_at ORDER BY n.id LIMIT 1) "
+            "FROM recipient_decisions d ORDER BY id"
+        )
+        urn = f"urn:personal-vault:{self.vault_id}:recipient-decision:"
+        for id_, origin, purpose_id, recipient, effect, decided_at, expires_at, revoked_at, newer in rows:
+            yield self._record(
+                origin,
+                purpose_id,
+                None,
+                _events(
+                    decided_at, "given" if effect == "allow" else "refused", revoked_at, expires_at, self.now
+                ),
+                {},
+                record_id=f"{urn}{id_}",
+                record_kind="recipient_decision",
+                subject=Subject(pairwise_id=None, epoch=None),
+                validity=Validity(valid_from=_time(decided_at), until=_time(expires_at)),
+                replaced_by=None if newer is None else f"{urn}{newer}",
+                recipient=recipient,
+            )
 
     def _decision_records(self) -> Iterator[ConsentRecord]:
         rows = self.conn.execute(
@@ -219,6 +243,7 @@ class _Reader:
             disclosure=disclosure.jti,
             prompt=disclosed.prompt if disclosed else None,
             withdrawal=withdrawal_words(disclosure, _iso),
+            allowed=disclosure.recipients,
         )
 
     def _record(
@@ -228,8 +253,10 @@ class _Reader:
         digest: str | None,
         events: list[ConsentEvent],
         claims: dict[str, Any],
+        allowed: list[RecipientHolding] | None = None,
         **fields: Any,
     ) -> ConsentRecord:
+        """`allowed`: a disclosure's third parties (listed instead of every one the purpose declares)."""
         manifest = self.site(origin).manifest
         purpose = None if manifest is None else manifest.purpose(purpose_id)
         stored_digest = None if purpose is None else manifest_index(manifest)[purpose_id].digest
@@ -241,8 +268,12 @@ class _Reader:
             )
             recipients.append(controller)
         declared: dict[str, bool] = {}
+        parties = {} if purpose is None else {t.id: t for t in purpose.third_parties}
+        if allowed is not None:
+            recipients += [holding_party(holding, parties.get(holding.id)) for holding in allowed]
+        elif purpose is not None:
+            recipients += [declared_party(t) for t in purpose.third_parties]
         if purpose is not None:
-            recipients += [Party(name=t.name, role="third_party", why=t.why) for t in purpose.third_parties]
             declared = {claim.name: claim.required for claim in purpose.claims}
             fields.setdefault("retention", purpose.retention)
         state = events[-1].state

@@ -77,12 +77,34 @@ class Subject(_Part, kw_only=True):
     epoch: int | None
 
 
+class RecipientWithdrawal(_Part, kw_only=True):
+    """Taking back what one third party received: asked when, and what the site answered for it."""
+
+    claims: list[str]  # what was asked back
+    asked_at: Time
+    erasure: bool
+    state: Literal["pending", "confirmed"]
+    outcome: Literal["erased", "not_held", "forwarded"] | None  # the site's signed answer for it
+    outcome_at: Time | None
+    words: str
+
+
 class Party(_Part, kw_only=True):
+    """The controller, or a third party (a DPV recipient role) the purpose passes claims to. On a
+    disclosure record only the third parties the user allowed are listed, with what each received."""
+
     name: str
     role: Literal["controller", "third_party"]
     contact: str | None = None
     privacy_policy: str | None = None
     why: str | None = None
+    id: str | None = None  # the third party's id in the manifest
+    dpv_role: str | None = None  # dpv:Processor | dpv:ThirdParty | dpv:JointDataControllers
+    country: str | None = None  # ISO 3166-1 alpha-2
+    required: bool | None = None
+    claims: list[str] | None = None  # what it receives (disclosure: of what was sent)
+    allowed: bool | None = None  # decision records: the user's remembered answer about it, if any
+    withdrawals: list[RecipientWithdrawal] = []
 
 
 class Notice(_Part):
@@ -122,7 +144,7 @@ class ConsentRecord(_Part, kw_only=True):
 
     schema_version: Literal["ISO/IEC TS 27560:2023"]
     record_id: str
-    record_kind: Literal["decision", "disclosure"]
+    record_kind: Literal["decision", "disclosure", "recipient_decision"]
     subject: Subject
     controller: Party | None  # null only when no manifest of the site was ever stored
     notice: Notice
@@ -145,6 +167,7 @@ class ConsentRecord(_Part, kw_only=True):
     replaced_by: str | None = None  # a withdrawn decision replaced by a newer answer about the same claim
     # A withdrawn disclosure, in words: waiting for the site's confirmation (and the next try) or confirmed.
     withdrawal: str | None = None
+    recipient: str | None = None  # recipient_decision records: the third party's id the answer is about
 
 
 class LedgerEntry(_Part):

@@ -68,7 +68,7 @@ def encode_claims(claims: dict[str, Any]) -> str:
 
 
 def encode_recipients(recipients: Any) -> str:
-    return msgspec.json.encode(list(recipients)).decode()
+    return msgspec.json.encode(recipients).decode()
 
 
 def _disclosure_digest(
@@ -149,7 +149,7 @@ def append_disclosure(
             at,
             body["expires_at"],
             body["keep_until"],
-            encode_recipients(body.get("recipients", ())),
+            encode_recipients(body.get("recipients", {})),
         ),
     )
     return seq
@@ -252,7 +252,7 @@ def verify(vault: Vault) -> Verification:
                     decoded["claims"],
                     decoded["expires_at"],
                     decoded["keep_until"],
-                    encode_recipients(decoded.get("recipients", ())),
+                    encode_recipients(decoded.get("recipients", {})),
                 )
             except (msgspec.DecodeError, KeyError, TypeError):
                 return Verification(False, count, seq, f"entry {seq} is not a well-formed disclosure")

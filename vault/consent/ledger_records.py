@@ -83,7 +83,9 @@ class Disclosed(LedgerRecord, frozen=True, kw_only=True, omit_defaults=True):
     epoch: int  # the site's pairwise epoch the token was signed under
     subject: str  # the pairwise subject the site saw
     prompt: str | None  # the prompt that was answered; null when a remembered decision granted it
-    recipients: tuple[str, ...] = ()  # the third parties (manifest ids) the user allowed to receive them
+    # The third parties the user allowed (manifest ids), each with the claims of this disclosure it may
+    # receive: what the manifest said then, kept here since the manifest may change.
+    recipients: dict[str, tuple[str, ...]] = {}
 
 
 class Acknowledged(LedgerRecord, frozen=True, kw_only=True, omit_defaults=True):

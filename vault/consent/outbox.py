@@ -24,7 +24,12 @@ from urllib.parse import urlsplit
 import msgspec
 
 from vault.consent import ledger
-from vault.consent.ledger_records import NoticeAcknowledged, NoticeDelivered, NoticeNotDelivered
+from vault.consent.ledger_records import (
+    NoticeAcknowledged,
+    NoticeDelivered,
+    NoticeNotDelivered,
+    RecipientAnswer,
+)
 from vault.consent.sites import stored_manifest
 from vault.consent.transport import MAX_RESPONSE_BYTES, DeliveryFailed, Response, https_post
 from vault.protocol.acknowledgement import RevocationAcknowledgement, verify_revocation_ack
@@ -89,6 +94,7 @@ class DeliveryOutcome:
     error: str | None = None
     next_attempt_at: int | None = None  # when failed
     erased: bool | None = None  # when delivered: the site's signed statement
+    recipients: tuple[RecipientAnswer, ...] = ()  # when delivered: each third party's outcome, signed
 
 
 def backoff(attempts: int, jitter: Callable[[int], int] | None = None) -> int:
@@ -312,6 +318,9 @@ def _fresh(vault: Vault, token: str, now: int) -> str:
         now=now,
         jti=notice.jti,
         ttl=DEFAULT_NOTICE_TTL,
+        claims=notice.claims,
+        site=notice.site,
+        recipients=notice.recipients,
     )
 
 
@@ -363,9 +372,14 @@ def _record(
             )
             delivered = NoticeDelivered(attempt=attempt, outcome="delivered", status=status)
             ledger.append(conn, at=now, body=delivered, **common)
-            answered = NoticeAcknowledged(erased=verified.erased, token=token)
+            outcomes = tuple(
+                RecipientAnswer(id=r.id, outcome=r.outcome, at=r.at) for r in verified.recipients
+            )
+            answered = NoticeAcknowledged(erased=verified.erased, token=token, recipients=outcomes)
             ledger.append(conn, at=now, body=answered, **common)
-            return DeliveryOutcome(*notice, attempt, delivered=True, status=status, erased=verified.erased)
+            return DeliveryOutcome(
+                *notice, attempt, delivered=True, status=status, erased=verified.erased, recipients=outcomes
+            )
         error = error or "no acknowledgement"
         retry_at = now + backoff(attempt, jitter)
         conn.execute(

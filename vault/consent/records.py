@@ -5,7 +5,9 @@ import msgspec
 from vault.consent import ledger
 from vault.consent.ledger_records import Decided, RecipientDecided, RuleAdded, RuleRemoved
 from vault.consent.policy import Effect, Question, RecipientQuestion, RecipientStanding, Rules, Standing
+from vault.consent.sites import stored_manifest
 from vault.errors import InvalidInput
+from vault.protocol.manifest import Manifest
 from vault.store import Vault
 from vault.store.database import Connection
 
@@ -48,6 +50,8 @@ class RememberedDecision(msgspec.Struct, frozen=True, kw_only=True):
     decided_at: int
     expires_at: int
     recipient: str | None = None
+    purpose_title: str | None = None  # from the site's stored manifest, while it declares the purpose
+    recipient_name: str | None = None
 
 
 def remembered_decisions(vault: Vault) -> list[RememberedDecision]:
@@ -60,18 +64,28 @@ def remembered_decisions(vault: Vault) -> list[RememberedDecision]:
         "FROM recipient_decisions WHERE revoked_at IS NULL "
         "ORDER BY 1, 2, 8, 3, 4, 9"
     )
-    return [
-        RememberedDecision(
-            origin=origin,
-            purpose=purpose_id,
-            claim=claim,
-            recipient=recipient,
-            effect=effect,
-            decided_at=decided_at,
-            expires_at=expires_at,
+    manifests: dict[str, Manifest | None] = {}
+    result = []
+    for origin, purpose_id, claim, recipient, effect, decided_at, expires_at, _, _ in rows:
+        if origin not in manifests:
+            manifests[origin] = stored_manifest(vault, origin)
+        manifest = manifests[origin]
+        purpose = None if manifest is None else manifest.purpose(purpose_id)
+        party = next((p for p in purpose.third_parties if p.id == recipient), None) if purpose else None
+        result.append(
+            RememberedDecision(
+                origin=origin,
+                purpose=purpose_id,
+                claim=claim,
+                recipient=recipient,
+                effect=effect,
+                decided_at=decided_at,
+                expires_at=expires_at,
+                purpose_title=None if purpose is None else purpose.title,
+                recipient_name=None if party is None else party.name,
+            )
         )
-        for origin, purpose_id, claim, recipient, effect, decided_at, expires_at, _, _ in rows
-    ]
+    return result
 
 
 def store_decisions(

@@ -1,8 +1,11 @@
 """What each site knows about you, folded from the ledger: every disclosure with its values, when, for
-what, until when the site may keep it, whether the site acknowledged it, and whether it was withdrawn.
+what, until when the site may keep it, whether the site acknowledged it, whether it was withdrawn, and
+the same for each third party the site was allowed to pass it to (which claims, until when, withdrawn?).
 
 A withdrawal is only as good as the site's answer: until the site's signed acknowledgement of the notice
-arrives, a withdrawn disclosure is `pending` (with the outbox's next try), never shown as gone."""
+arrives, a withdrawn disclosure is `pending` (with the outbox's next try), never shown as gone. For a
+third party, the site's answer says what became of it there: erased, never held, or passed on (the
+site forwarded the notice and has no answer from the third party yet)."""
 
 from collections.abc import Callable
 from typing import Any, Literal
@@ -10,12 +13,47 @@ from typing import Any, Literal
 import msgspec
 
 from vault.consent.ledger import entries
-from vault.consent.ledger_records import Acknowledged, NoticeAcknowledged, NoticeQueued, SiteChanged
+from vault.consent.ledger_records import (
+    Acknowledged,
+    BrokenPromise,
+    NoticeAcknowledged,
+    NoticeQueued,
+    SiteChanged,
+)
+from vault.consent.sites import stored_manifest
 from vault.store import Vault
 
 # What happened to disclosures after they were made; read from the ledger by (origin, kind).
-EVENT_KINDS = ("acknowledgement", "revocation", "delivery_ack", "site_changed")
+EVENT_KINDS = ("acknowledgement", "broken_promise", "revocation", "delivery_ack", "site_changed")
 WithdrawalState = Literal["none", "pending", "confirmed"]
+
+
+class RecipientHolding(msgspec.Struct, kw_only=True):
+    """One third party the user allowed for a disclosure: what it may have received, and its withdrawal."""
+
+    id: str
+    name: str  # from the site's stored manifest (the id, if the manifest no longer names it)
+    role: str | None
+    country: str | None
+    claims: list[str]  # the claims of the disclosure it may receive
+    keep_until: int
+    passed_on: bool | None = None  # the site's acknowledgement says it passed them on (None: no ack yet)
+    withdrawn_claims: list[str] = []  # asked back (all of `claims` when a notice named no claims)
+    withdrawn_at: int | None = None
+    erasure_requested: bool = False
+    withdrawal_state: WithdrawalState = "none"
+    withdrawal_next_try_at: int | None = None
+    withdrawal_confirmed_at: int | None = None  # when the site's signed answer arrived
+    outcome: str | None = None  # the site's answer for it: erased | not_held | forwarded
+    outcome_at: int | None = None  # when, says the site
+
+
+class BrokenPromiseReport(msgspec.Struct, kw_only=True):
+    """The site's signed acknowledgement names third parties the user did not allow."""
+
+    at: int
+    presentation: str
+    recipients: list[str]
 
 
 class Disclosure(msgspec.Struct, kw_only=True):
@@ -33,6 +71,8 @@ class Disclosure(msgspec.Struct, kw_only=True):
     withdrawal_state: WithdrawalState = "none"  # pending until the site's signed answer arrives
     withdrawal_next_try_at: int | None = None  # pending: when the vault next sends the notice
     withdrawal_confirmed_at: int | None = None  # confirmed: when the site's answer arrived
+    recipients: list[RecipientHolding] = []
+    withdrawn_claims: list[str] = []  # single claims withdrawn from the site (not the whole disclosure)
 
 
 class SiteChange(msgspec.Struct, kw_only=True):
@@ -48,6 +88,7 @@ class SiteReport(msgspec.Struct, kw_only=True):
     origin: str
     disclosures: list[Disclosure]
     changes: list[SiteChange] = []
+    broken_promises: list[BrokenPromiseReport] = []
 
     def current(self, now: int) -> list[Disclosure]:
         """What the site may still hold: not withdrawn and within its retention."""
@@ -73,25 +114,64 @@ def withdrawal_words(disclosure: Disclosure, when: Callable[[int], str]) -> str 
     return None
 
 
+def recipient_words(holding: RecipientHolding, when: Callable[[int], str]) -> str | None:
+    """Where a withdrawal from one third party stands, in words (None: not withdrawn)."""
+    erase = holding.erasure_requested
+    if holding.withdrawal_state == "confirmed" and holding.withdrawal_confirmed_at is not None:
+        said = {
+            "erased": "deleted" if erase else "withdrawn",
+            "not_held": "never held it",
+            "forwarded": "asked to delete" if erase else "withdrawn",
+        }.get(holding.outcome or "", "withdrawn")
+        at = holding.outcome_at if holding.outcome_at is not None else holding.withdrawal_confirmed_at
+        if holding.outcome == "forwarded":
+            return f"{said} — the site passed your request on {when(at)}; no answer from {holding.name} yet"
+        return f"{said}, confirmed by the site on {when(at)}"
+    if holding.withdrawal_state == "pending":
+        asked = "asked to delete" if erase else "withdrawn"
+        next_try = holding.withdrawal_next_try_at
+        later = "" if next_try is None else f" (next try {when(next_try)})"
+        return f"{asked} — waiting for the site's confirmation{later}"
+    return None
+
+
 def site_report(vault: Vault, origin: str) -> SiteReport:
     rows = vault.conn.execute(
-        "SELECT jti, purpose_id, claims, disclosed_at, expires_at, keep_until FROM disclosures "
+        "SELECT jti, purpose_id, claims, disclosed_at, expires_at, keep_until, recipients FROM disclosures "
         "WHERE origin = ? ORDER BY seq",
         (origin,),
     )
-    by_jti = {
-        jti: Disclosure(
+    manifest = stored_manifest(vault, origin)
+    parties = (
+        {} if manifest is None else {(p.id, t.id): t for p in manifest.purposes for t in p.third_parties}
+    )
+    by_jti = {}
+    for jti, purpose_id, claims, at, expires_at, keep_until, recipients in rows:
+        holdings = []
+        for recipient, received in msgspec.json.decode(recipients).items():
+            party = parties.get((purpose_id, recipient))
+            holdings.append(
+                RecipientHolding(
+                    id=recipient,
+                    name=recipient if party is None else party.name,
+                    role=None if party is None else party.role,
+                    country=None if party is None else party.country,
+                    claims=list(received),
+                    keep_until=keep_until,
+                )
+            )
+        by_jti[jti] = Disclosure(
             jti=jti,
             purpose=purpose_id,
             claims=msgspec.json.decode(claims),
             disclosed_at=at,
             expires_at=expires_at,
             keep_until=keep_until,
+            recipients=holdings,
         )
-        for jti, purpose_id, claims, at, expires_at, keep_until in rows
-    }
-    notices: dict[str, list[Disclosure]] = {}
+    notices: dict[str, tuple[list[Disclosure], NoticeQueued]] = {}
     changes: list[SiteChange] = []
+    broken: list[BrokenPromiseReport] = []
     next_try = dict(
         vault.conn.execute(
             "SELECT id, next_attempt_at FROM outbox WHERE origin = ? AND delivered_at IS NULL", (origin,)
@@ -99,23 +179,66 @@ def site_report(vault: Vault, origin: str) -> SiteReport:
     )
     for entry in entries(vault, origin=origin, kinds=EVENT_KINDS):
         match entry.record:
-            case Acknowledged(keep_until=keep_until) if entry.ref in by_jti:
-                by_jti[entry.ref].acknowledged = True
-                by_jti[entry.ref].acknowledged_keep_until = keep_until
-            case NoticeQueued(presentations=presentations, erasure=erasure):
-                withdrawn = [by_jti[jti] for jti in presentations if jti in by_jti]
-                notices[entry.ref] = withdrawn
+            case Acknowledged(keep_until=keep_until, recipients=passed_to) if entry.ref in by_jti:
+                disclosure = by_jti[entry.ref]
+                disclosure.acknowledged = True
+                disclosure.acknowledged_keep_until = keep_until
+                for holding in disclosure.recipients:
+                    holding.passed_on = holding.id in passed_to
+                    holding.keep_until = min(holding.keep_until, keep_until)
+            case BrokenPromise(recipients=recipients):
+                broken.append(
+                    BrokenPromiseReport(
+                        at=entry.at, presentation=entry.ref or "", recipients=list(recipients)
+                    )
+                )
+            case NoticeQueued() as queued:
+                withdrawn = [by_jti[jti] for jti in queued.presentations if jti in by_jti]
+                notices[entry.ref or ""] = (withdrawn, queued)
                 for disclosure in withdrawn:
-                    disclosure.withdrawn_at = entry.at
-                    disclosure.erasure_requested = erasure
-                    disclosure.withdrawal_state = "pending"
-                    disclosure.withdrawal_next_try_at = next_try.get(entry.ref)
-            case NoticeAcknowledged():
-                for disclosure in notices.get(entry.ref, []):
-                    disclosure.withdrawal_acknowledged = True
-                    disclosure.withdrawal_state = "confirmed"
-                    disclosure.withdrawal_next_try_at = None
-                    disclosure.withdrawal_confirmed_at = entry.at
+                    _withdraw(disclosure, queued, entry.at, next_try.get(entry.ref))
+            case NoticeAcknowledged(recipients=answers):
+                withdrawn, queued = notices.get(entry.ref or "", ([], None))
+                outcomes = {answer.id: answer for answer in answers}
+                for disclosure in withdrawn:
+                    _confirm(disclosure, queued, entry.at, outcomes)
             case SiteChanged(field=field, before=before, after=after):
                 changes.append(SiteChange(at=entry.at, field=field, before=before, after=after))
-    return SiteReport(origin=origin, disclosures=list(by_jti.values()), changes=changes)
+    return SiteReport(
+        origin=origin, disclosures=list(by_jti.values()), changes=changes, broken_promises=broken
+    )
+
+
+def _withdraw(disclosure: Disclosure, notice: NoticeQueued, at: int, next_try: int | None) -> None:
+    whole = not notice.claims or set(disclosure.claims) <= set(notice.claims)
+    if notice.site and whole:
+        disclosure.withdrawn_at = at
+        disclosure.erasure_requested = notice.erasure
+        disclosure.withdrawal_state = "pending"
+        disclosure.withdrawal_next_try_at = next_try
+    elif notice.site:
+        disclosure.withdrawn_claims = sorted(set(disclosure.withdrawn_claims) | set(notice.claims))
+    for holding in disclosure.recipients:
+        if holding.id in notice.recipients:
+            taken = holding.claims if not notice.claims else [c for c in holding.claims if c in notice.claims]
+            holding.withdrawn_claims = sorted(set(holding.withdrawn_claims) | set(taken))
+            holding.withdrawn_at = at
+            holding.erasure_requested = notice.erasure
+            holding.withdrawal_state = "pending"
+            holding.withdrawal_next_try_at = next_try
+
+
+def _confirm(disclosure: Disclosure, notice: NoticeQueued | None, at: int, outcomes: dict[str, Any]) -> None:
+    if notice is not None and notice.site and disclosure.withdrawn_at is not None:
+        disclosure.withdrawal_acknowledged = True
+        disclosure.withdrawal_state = "confirmed"
+        disclosure.withdrawal_next_try_at = None
+        disclosure.withdrawal_confirmed_at = at
+    for holding in disclosure.recipients:
+        answer = outcomes.get(holding.id)
+        if answer is not None and holding.withdrawal_state == "pending":
+            holding.withdrawal_state = "confirmed"
+            holding.withdrawal_next_try_at = None
+            holding.withdrawal_confirmed_at = at
+            holding.outcome = answer.outcome
+            holding.outcome_at = answer.at

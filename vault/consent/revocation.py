@@ -1,21 +1,28 @@
-"""Revoking: take back what a site was told (one purpose or all of it), and queue the signed notice.
+"""Revoking: take back what a site was told (the whole site, one purpose, one claim or one third party),
+and queue the signed notices.
 
 One call, one transaction: the standing decisions are revoked (so the next request asks again), every
-disclosure not yet withdrawn gets a notice signed with the pairwise key it was given under, each notice
-goes into the outbox (vault.consent.outbox delivers it), and the ledger records all of it. Either all of
-that is on disk or none of it is: a revocation the ledger shows is one the outbox will deliver.
+disclosure that someone still holds something of gets a notice signed with the pairwise key it was given
+under, each notice goes into the outbox (vault.consent.outbox delivers it), and the ledger records all of
+it. Either all of that is on disk or none of it is: a revocation the ledger shows is one the outbox will
+deliver.
+
+Who holds what is folded from the ledger: a disclosure gives the site its claims and each allowed third
+party its share of them (Disclosed.recipients); a notice takes back its claims (all, when it names none)
+from the site (when `site`) and from each third party it names. Withdrawing the site withdraws from all
+its third parties; withdrawing one third party leaves the site its own copy.
 """
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from vault.consent import ledger
 from vault.consent.ledger_records import ConsentRevoked, Disclosed, Forgotten, NoticeQueued
 from vault.consent.sites import stored_manifest
 from vault.errors import InvalidInput
 from vault.protocol.keys import MAX_EPOCH, derive_pairwise_key
-from vault.protocol.manifest import MAX_PURPOSE_ID, PURPOSE_ID_PATTERN
+from vault.protocol.manifest import CLAIM_NAME_PATTERN, MAX_CLAIM_NAME, MAX_PURPOSE_ID, PURPOSE_ID_PATTERN
 from vault.protocol.origin import origin_problem
 from vault.protocol.revocation import MAX_WITHDRAWN, sign_revocation
 from vault.store import Vault
@@ -23,6 +30,7 @@ from vault.store.database import Connection
 
 # The manifest's PurposeId rule; checked here so a typo gets a clear error instead of "nothing found".
 _PURPOSE_ID = re.compile(PURPOSE_ID_PATTERN)
+_CLAIM_NAME = re.compile(CLAIM_NAME_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,9 @@ class QueuedNotice:
     presentations: tuple[str, ...]
     erasure: bool
     endpoint: str
+    claims: tuple[str, ...] = ()  # empty: every claim
+    site: bool = True
+    recipients: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,13 @@ class RevokeResult:
     notices: tuple[QueuedNotice, ...]
     erasure: bool
     forgotten: tuple[int, int] | None  # (old epoch, new epoch) when the site's identity was replaced
+    claim: str | None = None
+    third_party: str | None = None
+
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        """The third parties the notices ask the site to tell."""
+        return tuple(dict.fromkeys(r for notice in self.notices for r in notice.recipients))
 
     @property
     def withdrawn(self) -> int:
@@ -62,21 +80,39 @@ def revoke(
     forget: bool = False,
     now: int,
     new_id: Callable[[], str],
+    claim: str | None = None,
+    third_party: str | None = None,
 ) -> RevokeResult:
     """Revoke consent for `origin` (one purpose, or all), withdraw what was disclosed, queue the notices.
 
-    `erase` asks the site to erase what it holds, too. `forget` also replaces the site's pairwise
-    identity (a new epoch) once the notices are signed with the old one; it covers every purpose.
-    `new_id()` gives each notice its jti. Raises InvalidInput (nothing changed) for an origin or purpose
-    the vault does not know, or when there is something to withdraw but no stored manifest says where.
+    `claim` narrows it to one claim (its decisions, and that claim wherever it went); `third_party` to
+    one third party (its decisions, and what it received; the site keeps its own copy). `erase` asks
+    for erasure, too. `forget` also replaces the site's pairwise identity (a new epoch) once the notices
+    are signed with the old one; it covers the whole site. `new_id()` gives each notice its jti. Raises
+    InvalidInput (nothing changed) for an origin, purpose, claim or third party the vault does not know,
+    or when there is something to withdraw but no stored manifest says where.
     """
     problem = origin_problem(origin)
     if problem is not None:
         raise InvalidInput(
             f"{str(origin)[:300]!r} is not a site origin: {problem}", "write it as https://host[:port]"
         )
-    if forget and purpose_id is not None:
-        raise InvalidInput("forgetting a site covers all its purposes", "leave out --purpose with --forget")
+    if forget and (purpose_id, claim, third_party) != (None, None, None):
+        raise InvalidInput(
+            "forgetting a site covers all its purposes, claims and third parties",
+            "leave out --purpose, --claim and --third-party with --forget",
+        )
+    if claim is not None and third_party is not None:
+        raise InvalidInput("revoke one claim or one third party at a time", "give --claim or --third-party")
+    if claim is not None and (len(claim) > MAX_CLAIM_NAME or _CLAIM_NAME.fullmatch(claim) is None):
+        raise InvalidInput(f"{claim[:100]!r} is not a claim name", "claim names look like: sizes.shoe")
+    if third_party is not None and (
+        len(third_party) > MAX_PURPOSE_ID or _PURPOSE_ID.fullmatch(third_party) is None
+    ):
+        raise InvalidInput(
+            f"{third_party[:100]!r} is not a third party id",
+            "ids look like: analytics (see: vault site ORIGIN)",
+        )
     bad_id = purpose_id is not None and (
         len(purpose_id) > MAX_PURPOSE_ID or _PURPOSE_ID.fullmatch(purpose_id) is None
     )
@@ -92,19 +128,24 @@ def revoke(
             )
         if purpose_id is not None and not _purpose_known(vault, conn, origin, purpose_id):
             raise InvalidInput(f"{origin} has no purpose {purpose_id!r} in this vault")
-        revoked = conn.execute(
-            "UPDATE decisions SET revoked_at = ? "
-            "WHERE origin = ? AND revoked_at IS NULL AND (? IS NULL OR purpose_id = ?)",
-            (now, origin, purpose_id, purpose_id),
-        ).rowcount
+        holdings = _holdings(vault, origin, purpose_id)
+        if third_party is not None and not _third_party_known(
+            vault, conn, origin, purpose_id, third_party, holdings
+        ):
+            where = "" if purpose_id is None else f" for purpose {purpose_id!r}"
+            raise InvalidInput(
+                f"{origin} has no third party {third_party!r}{where} in this vault",
+                f"see its third parties with: vault site {origin}",
+            )
+        revoked = _revoke_decisions(conn, origin, purpose_id, claim, third_party, now)
         ledger.append(
             conn,
             at=now,
             origin=origin,
             purpose_id=purpose_id,
-            body=ConsentRevoked(purpose=purpose_id, decisions=revoked),
+            body=ConsentRevoked(purpose=purpose_id, decisions=revoked, claim=claim, recipient=third_party),
         )
-        groups = _undrawn_disclosures(vault, origin, purpose_id)
+        groups = _withdrawals(holdings, claim, third_party)
         notices: list[QueuedNotice] = []
         if groups:
             manifest = stored_manifest(vault, origin)
@@ -116,7 +157,7 @@ def revoke(
                     "nothing was changed",
                 )
             seed = vault.master_seed()
-            for (group_purpose, epoch), jtis in groups.items():
+            for (group_purpose, epoch, site, recipients), jtis in groups.items():
                 key = derive_pairwise_key(seed, origin, epoch)
                 for chunk in _chunks(jtis, MAX_WITHDRAWN):
                     notice = QueuedNotice(
@@ -126,6 +167,9 @@ def revoke(
                         presentations=chunk,
                         erasure=erase,
                         endpoint=manifest.revocation_endpoint,
+                        claims=() if claim is None else (claim,),
+                        site=site,
+                        recipients=recipients,
                     )
                     token = sign_revocation(
                         key,
@@ -135,6 +179,9 @@ def revoke(
                         erasure=erase,
                         now=now,
                         jti=notice.jti,
+                        claims=notice.claims,
+                        site=site,
+                        recipients=recipients,
                     )
                     _queue(conn, origin, notice, token, now)
                     notices.append(notice)
@@ -146,6 +193,8 @@ def revoke(
         notices=tuple(notices),
         erasure=erase,
         forgotten=forgotten,
+        claim=claim,
+        third_party=third_party,
     )
 
 
@@ -171,26 +220,113 @@ def _purpose_known(vault: Vault, conn: Connection, origin: str, purpose_id: str)
     return False
 
 
-def _undrawn_disclosures(
-    vault: Vault, origin: str, purpose_id: str | None
-) -> dict[tuple[str, int], tuple[str, ...]]:
-    """Disclosures no earlier notice withdrew, grouped by (purpose, epoch): one key signs each group."""
-    withdrawn: set[str] = set()
-    groups: dict[tuple[str, int], list[str]] = {}
+@dataclass
+class Holding:
+    """One disclosure, and what of it each holder still has (withdrawals not yet counted as confirmed:
+    a notice queued is a withdrawal asked for, and asking twice is not needed)."""
+
+    jti: str
+    purpose_id: str
+    epoch: int
+    site: set[str]
+    recipients: dict[str, set[str]] = field(default_factory=dict)
+
+
+def _holdings(vault: Vault, origin: str, purpose_id: str | None) -> list[Holding]:
+    """Every disclosure to `origin` (for `purpose_id`, if given), with what is not yet withdrawn."""
+    by_jti: dict[str, Holding] = {}
     for entry in ledger.entries(vault, origin=origin, kinds=("disclosure", "revocation")):
         match entry.record:
-            case NoticeQueued(presentations=presentations):
-                withdrawn.update(presentations)
-            case Disclosed(epoch=epoch) if purpose_id is None or entry.purpose_id == purpose_id:
-                groups.setdefault((entry.purpose_id, epoch), []).append(entry.ref)
-    # A revocation always comes after the disclosures it names, but filter at the end anyway so the
-    # answer does not depend on that order.
-    result = {}
-    for group, jtis in groups.items():
-        remaining = tuple(jti for jti in dict.fromkeys(jtis) if jti not in withdrawn)
-        if remaining:
-            result[group] = remaining
-    return result
+            case Disclosed(epoch=epoch, claims=claims, recipients=recipients):
+                if purpose_id is None or entry.purpose_id == purpose_id:
+                    by_jti[entry.ref] = Holding(
+                        entry.ref,
+                        entry.purpose_id,
+                        epoch,
+                        set(claims),
+                        {r: set(c) for r, c in recipients.items()},
+                    )
+            case NoticeQueued(presentations=presentations, claims=claims, site=site, recipients=recipients):
+                for jti in presentations:
+                    holding = by_jti.get(jti)
+                    if holding is None:
+                        continue
+                    if site:
+                        holding.site -= set(claims) if claims else holding.site
+                    for recipient in recipients:
+                        held = holding.recipients.get(recipient, set())
+                        held -= set(claims) if claims else held
+    return list(by_jti.values())
+
+
+def _withdrawals(
+    holdings: list[Holding], claim: str | None, third_party: str | None
+) -> dict[tuple[str, int, bool, tuple[str, ...]], tuple[str, ...]]:
+    """The notices to send: presentations grouped by (purpose, epoch, from the site?, from which third
+    parties), since one key signs each notice and its scope covers every presentation it names."""
+    groups: dict[tuple[str, int, bool, tuple[str, ...]], list[str]] = {}
+    for holding in holdings:
+        if third_party is not None:
+            site, recipients = False, (third_party,) if holding.recipients.get(third_party) else ()
+        elif claim is not None:
+            site = claim in holding.site
+            recipients = tuple(sorted(r for r, held in holding.recipients.items() if claim in held))
+        else:
+            site = bool(holding.site)
+            recipients = tuple(sorted(r for r, held in holding.recipients.items() if held))
+        if site or recipients:
+            groups.setdefault((holding.purpose_id, holding.epoch, site, recipients), []).append(holding.jti)
+    return {group: tuple(jtis) for group, jtis in groups.items()}
+
+
+def _revoke_decisions(
+    conn: Connection,
+    origin: str,
+    purpose_id: str | None,
+    claim: str | None,
+    third_party: str | None,
+    now: int,
+) -> int:
+    """Revokes the standing decisions in scope; returns how many."""
+    scope = "origin = ? AND revoked_at IS NULL AND (? IS NULL OR purpose_id = ?)"
+    revoked = 0
+    if third_party is None:
+        revoked += conn.execute(
+            f"UPDATE decisions SET revoked_at = ? WHERE {scope} AND (? IS NULL OR claim = ?)",  # noqa: S608
+            (now, origin, purpose_id, purpose_id, claim, claim),
+        ).rowcount
+    if claim is None:
+        revoked += conn.execute(
+            f"UPDATE recipient_decisions SET revoked_at = ? WHERE {scope} AND (? IS NULL OR recipient = ?)",  # noqa: S608
+            (now, origin, purpose_id, purpose_id, third_party, third_party),
+        ).rowcount
+    return revoked
+
+
+def _third_party_known(
+    vault: Vault,
+    conn: Connection,
+    origin: str,
+    purpose_id: str | None,
+    third_party: str,
+    holdings: list[Holding],
+) -> bool:
+    manifest = stored_manifest(vault, origin)
+    if manifest is not None and any(
+        party.id == third_party
+        for purpose in manifest.purposes
+        if purpose_id is None or purpose.id == purpose_id
+        for party in purpose.third_parties
+    ):
+        return True
+    if any(third_party in holding.recipients for holding in holdings):
+        return True
+    row = conn.execute(
+        "SELECT 1 FROM recipient_decisions WHERE origin = ? AND recipient = ? "
+        "AND (? IS NULL OR purpose_id = ?)",
+        (origin, third_party, purpose_id, purpose_id),
+    ).fetchone()
+    return row is not None
 
 
 def _chunks(items: tuple[str, ...], size: int) -> Iterator[tuple[str, ...]]:
@@ -215,6 +351,9 @@ def _queue(conn: Connection, origin: str, notice: QueuedNotice, token: str, now:
             erasure=notice.erasure,
             endpoint=notice.endpoint,
             epoch=notice.epoch,
+            claims=notice.claims,
+            site=notice.site,
+            recipients=notice.recipients,
         ),
     )
 

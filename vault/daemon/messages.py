@@ -10,8 +10,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from vault.consent.prompt_view import PromptRef
 from vault.consent.reasons import PageReason
-from vault.consent.service import PromptRef
 
 MAX_MANIFEST_BYTES = 64 * 1024
 Name = Annotated[str, Meta(min_length=1, max_length=128)]

@@ -18,6 +18,7 @@ from vault.consent.acknowledgements import store_acknowledgement
 from vault.consent.export import VaultExport, export_vault
 from vault.consent.ledger import Entry, Verification
 from vault.consent.policy import Answer
+from vault.consent.prompt_view import PromptView, get_prompt, pending_prompts
 from vault.consent.records import remembered_decisions
 from vault.consent.report import SiteReport, site_report
 from vault.consent.revocation import revoke
@@ -26,12 +27,9 @@ from vault.consent.service import (
     NotShared,
     Outcome,
     PromptNeeded,
-    PromptView,
     Shared,
     decide_prompt,
     decided_outcome,
-    get_prompt,
-    pending_prompts,
     request_presentation,
 )
 from vault.consent.sites import SiteSummary, known_sites
@@ -255,6 +253,8 @@ async def revocations(data: JSONBody[RevokeRequest], daemon: DaemonDep) -> Revok
             forget=data.forget,
             now=now,
             new_id=daemon.new_id,
+            claim=data.claim,
+            third_party=data.third_party,
         )
     )
     daemon.deliveries_wanted.set()
@@ -266,6 +266,9 @@ async def revocations(data: JSONBody[RevokeRequest], daemon: DaemonDep) -> Revok
         notices=[notice.jti for notice in result.notices],
         erasure=result.erasure,
         forgotten=result.forgotten is not None,
+        claim=result.claim,
+        third_party=result.third_party,
+        recipients=list(result.recipients),
     )
 
 

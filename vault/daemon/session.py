@@ -11,7 +11,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from litestar.params import JSONBody, PathParameter
 
-from vault.consent.service import count_pending_prompts
+from vault.consent.prompt_view import count_pending_prompts
 from vault.daemon.client import HEADER_ADMIN, HEADER_CLIENT
 from vault.daemon.errors import ERROR_RESPONSES, Refused
 from vault.daemon.messages import (

@@ -210,8 +210,9 @@ def _v5_third_parties(conn: Connection, ctx: MigrationContext) -> None:
         );
         CREATE INDEX recipient_decisions_standing ON recipient_decisions (origin, purpose_id, recipient)
             WHERE revoked_at IS NULL;
-        -- The recipients each disclosure allowed (JSON list of ids), as in its ledger entry.
-        ALTER TABLE disclosures ADD COLUMN recipients TEXT NOT NULL DEFAULT '[]';
+        -- The recipients each disclosure allowed (JSON: id -> the claims it may receive), as in its
+        -- ledger entry.
+        ALTER TABLE disclosures ADD COLUMN recipients TEXT NOT NULL DEFAULT '{}';
         DELETE FROM prompts;
         """,
     )

@@ -1,0 +1,344 @@
+"""The user's fine controls, as the extension's options page offers them: change one remembered decision
+(allow <-> deny, forget it, or put a just-forgotten one back), the standing rules with the vocabulary they
+are written in, the purposes' titles, and the history filtered and searched.
+
+A changed decision keeps what it was bound to (the digest of what was asked, the controller it was given
+to, its expiry): only its effect changes, so a site that changes what it asks for is still asked again.
+Every change is a new row (the old one revoked), and every change is written to the ledger in the same
+transaction. Writers take the vault and open their own transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+import msgspec
+
+from vault.claims.catalogue import CLAIMS
+from vault.consent import ledger
+from vault.consent.ledger import Entry
+from vault.consent.ledger_records import KINDS, DecisionChanged
+from vault.consent.records import RULE_KINDS, add_rule, load_rules, remove_rule
+from vault.errors import InvalidInput
+from vault.protocol.manifest import decode_manifest
+from vault.store import Vault
+from vault.store.database import Connection
+
+Change = Literal["allow", "deny", "forget", "restore"]
+CHANGES: tuple[str, ...] = Change.__args__  # type: ignore[attr-defined]
+DPV_CONCEPT = re.compile(r"dpv:[A-Z][A-Za-z0-9]{1,79}")
+FORGOTTEN = "forgotten"  # DecisionChanged's effect for a decision forgotten
+MAX_QUERY = 100
+MAX_HISTORY = 1000
+
+# The two kinds of remembered decision: (table, the column naming what it is about).
+_TABLES = {
+    "claim": ("decisions", "claim", "claim_digest"),
+    "recipient": ("recipient_decisions", "recipient", "digest"),
+}
+
+
+class DecisionNotFound(InvalidInput):
+    """No remembered decision (or, for "restore", no just-forgotten one) matches; nothing changed."""
+
+
+class ChangedDecision(msgspec.Struct, kw_only=True):
+    origin: str
+    purpose: str
+    claim: str | None
+    recipient: str | None
+    effect: str | None  # the decision's effect now; None once forgotten
+    before: str | None  # its effect before the change; None when it was restored
+    expires_at: int
+
+
+def change_decision(
+    vault: Vault,
+    *,
+    origin: str,
+    purpose: str,
+    claim: str | None = None,
+    recipient: str | None = None,
+    change: Change,
+    now: int,
+) -> ChangedDecision:
+    """Change the remembered decision about `claim` (or `recipient`) for (origin, purpose).
+
+    allow / deny: the live decision takes that effect (its digest, controller and expiry kept).
+    forget: the live decision is revoked; the site is asked again next time.
+    restore: undoes a forget: the latest decision for that key comes back, only if it was revoked by a
+    forget (no live decision since, and no revocation of the site or purpose after it) and has not expired.
+    Raises DecisionNotFound (nothing changed) when there is nothing to change."""
+    if (claim is None) == (recipient is None):
+        raise InvalidInput("name either a claim or a recipient", "one of claim, recipient")
+    if change not in CHANGES:
+        raise InvalidInput(f"unknown change {change!r}", f"one of: {', '.join(CHANGES)}")
+    about = "claim" if claim is not None else "recipient"
+    target = claim if claim is not None else recipient
+    table, column, digest = _TABLES[about]
+    key = f"origin = ? AND purpose_id = ? AND {column} = ?"
+    args = (origin, purpose, target)
+    columns = f"id, effect, {digest}, decided_at, expires_at, controller, revoked_at"
+    with vault.transaction() as conn:
+        if change == "restore":
+            return _restore(conn, table, column, columns, key, args, about, target, now)
+        live = conn.execute(
+            f"SELECT {columns} FROM {table} WHERE {key} AND revoked_at IS NULL ORDER BY id DESC LIMIT 1",  # noqa: S608
+            args,
+        ).fetchone()
+        if live is None:
+            raise DecisionNotFound(
+                f"no remembered decision about {target!r} for {purpose!r} on {origin}",
+                "it may have been revoked already; reload the list",
+            )
+        _, effect, row_digest, _, expires_at, controller, _ = live
+        conn.execute(f"UPDATE {table} SET revoked_at = ? WHERE {key} AND revoked_at IS NULL", (now, *args))  # noqa: S608
+        new_effect = None if change == "forget" else change
+        if new_effect is not None:
+            conn.execute(
+                f"INSERT INTO {table} (origin, purpose_id, {column}, {digest}, effect, decided_at, "  # noqa: S608
+                "expires_at, controller) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (*args, row_digest, new_effect, now, expires_at, controller),
+            )
+        _record(conn, origin, purpose, about, target, new_effect, now)
+        return ChangedDecision(
+            origin=origin,
+            purpose=purpose,
+            claim=claim,
+            recipient=recipient,
+            effect=new_effect,
+            before=effect,
+            expires_at=expires_at,
+        )
+
+
+def _restore(
+    conn: Connection,
+    table: str,
+    column: str,
+    columns: str,
+    key: str,
+    args: tuple[str, str, str],
+    about: str,
+    target: str,
+    now: int,
+) -> ChangedDecision:
+    origin, purpose, _ = args
+    latest = conn.execute(
+        f"SELECT {columns} FROM {table} WHERE {key} ORDER BY id DESC LIMIT 1",  # noqa: S608
+        args,
+    ).fetchone()
+    refused = DecisionNotFound(
+        f"there is no forgotten decision about {target!r} for {purpose!r} on {origin} to put back",
+        "only a decision you just forgot can be put back",
+    )
+    if latest is None or latest[6] is None or latest[4] <= now:
+        raise refused
+    _, effect, row_digest, _, expires_at, controller, revoked_at = latest
+    # Forgotten by this module: the ledger's last word about this key is our own "forget", and the site
+    # (or this purpose) was not revoked since.
+    last = _last_change(conn, origin, purpose, about, target)
+    if (
+        last is None
+        or last[1] is not None
+        or last[0] != revoked_at
+        or _revoked_since(conn, origin, purpose, revoked_at)
+    ):
+        raise refused
+    conn.execute(
+        f"INSERT INTO {table} (origin, purpose_id, {column}, {_TABLES[about][2]}, effect, decided_at, "  # noqa: S608
+        "expires_at, controller) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (*args, row_digest, effect, now, expires_at, controller),
+    )
+    _record(conn, origin, purpose, about, target, effect, now)
+    return ChangedDecision(
+        origin=origin,
+        purpose=purpose,
+        claim=target if about == "claim" else None,
+        recipient=target if about == "recipient" else None,
+        effect=effect,
+        before=None,
+        expires_at=expires_at,
+    )
+
+
+def _record(
+    conn: Connection, origin: str, purpose: str, about: str, target: str, effect: str | None, now: int
+) -> None:
+    body = DecisionChanged(
+        claim=target if about == "claim" else None,
+        recipient=target if about == "recipient" else None,
+        effect=FORGOTTEN if effect is None else effect,
+    )
+    ledger.append(conn, at=now, origin=origin, purpose_id=purpose, body=body)
+
+
+def _last_change(
+    conn: Connection, origin: str, purpose: str, about: str, target: str
+) -> tuple[int, str | None] | None:
+    """(at, effect) of the latest DecisionChanged about this key (effect None: forgotten), or None."""
+    rows = conn.execute(
+        "SELECT at, body FROM ledger WHERE origin = ? AND purpose_id = ? AND kind = 'consent' "
+        "ORDER BY seq DESC",
+        (origin, purpose),
+    )
+    for at, body in rows:
+        decoded = msgspec.json.decode(body)
+        if decoded.get("action") != DecisionChanged.__struct_config__.tag:
+            continue
+        if decoded.get(about) == target:
+            effect = decoded.get("effect")
+            return at, None if effect == FORGOTTEN else effect
+    return None
+
+
+def _revoked_since(conn: Connection, origin: str, purpose: str, since: int) -> bool:
+    """Whether the site (or this purpose) was revoked or forgotten at or after `since`."""
+    rows = conn.execute(
+        "SELECT kind, purpose_id, body FROM ledger WHERE origin = ? AND at >= ? "
+        "AND kind IN ('consent', 'forget', 'revocation')",
+        (origin, since),
+    )
+    for kind, purpose_id, body in rows:
+        if kind == "forget":
+            return True
+        if kind == "consent":
+            decoded = msgspec.json.decode(body)
+            if decoded.get("action") == "revoked" and decoded.get("purpose") in (None, purpose):
+                return True
+        elif purpose_id in (None, purpose):
+            return True
+    return False
+
+
+# -- rules ---------------------------------------------------------------------------------------
+
+
+class Rule(msgspec.Struct, kw_only=True):
+    kind: str  # records.RULE_KINDS
+    target: str  # a claim name, or a DPV concept for deny_concept
+
+
+class ClaimWords(msgspec.Struct, kw_only=True):
+    name: str
+    sensitivity: str  # low | medium | high
+    reveals: str  # what the user is told this claim reveals
+
+
+class RuleBook(msgspec.Struct, kw_only=True):
+    """The rules, and the vocabulary a rule is written in: the claim catalogue, and the DPV purpose
+    concepts the sites the vault knows use (the extension adds the ones it has words for)."""
+
+    rules: list[Rule]
+    claims: list[ClaimWords]
+    concepts: list[str]
+
+
+def rule_book(vault: Vault) -> RuleBook:
+    current = load_rules(vault)
+    listed = {
+        "never": current.never,
+        "ask": current.ask,
+        "deny_concept": current.deny_concepts,
+        "remember": current.remember,
+    }
+    rules = [Rule(kind=kind, target=target) for kind in RULE_KINDS for target in sorted(listed[kind])]
+    claims = [ClaimWords(name=s.name, sensitivity=s.sensitivity, reveals=s.describe) for s in CLAIMS.values()]
+    concepts = sorted({p.concept for purposes in site_purposes(vault).values() for p in purposes.values()})
+    return RuleBook(rules=rules, claims=claims, concepts=concepts)
+
+
+def check_rule(kind: str, target: str) -> str:
+    """The rule's target, checked against its kind: a known claim, or a DPV concept (dpv:Name)."""
+    if kind not in RULE_KINDS:
+        raise InvalidInput(f"unknown rule kind {kind[:40]!r}", f"one of: {', '.join(RULE_KINDS)}")
+    if kind == "deny_concept":
+        if not DPV_CONCEPT.fullmatch(target):
+            raise InvalidInput(f"{target[:80]!r} is not a DPV concept", "for example dpv:TargetedAdvertising")
+    elif target not in CLAIMS:
+        raise InvalidInput(f"unknown claim {target[:80]!r}", "claims: " + ", ".join(sorted(CLAIMS)))
+    return target
+
+
+def set_rule(vault: Vault, kind: str, target: str, *, present: bool, now: int) -> bool:
+    """Adds (present) or removes a rule; True if that changed anything. Both are written to the ledger."""
+    target = check_rule(kind, target)
+    if present:
+        return add_rule(vault, kind, target, now=now)
+    return remove_rule(vault, kind, target, now=now)
+
+
+# -- purposes, in the words of their sites ---------------------------------------------------------
+
+
+class PurposeWords(msgspec.Struct, kw_only=True):
+    title: str
+    concept: str
+
+
+def site_purposes(vault: Vault) -> dict[str, dict[str, PurposeWords]]:
+    """origin -> purpose id -> its title and DPV concept, from each site's last stored manifest (a
+    purpose the site dropped since is absent: the views then show its id)."""
+    found: dict[str, dict[str, PurposeWords]] = {}
+    for origin, text in vault.conn.execute("SELECT origin, manifest FROM sites WHERE manifest IS NOT NULL"):
+        manifest = decode_manifest(text.encode())
+        found[origin] = {p.id: PurposeWords(title=p.title, concept=p.concept) for p in manifest.purposes}
+    return found
+
+
+# -- history -------------------------------------------------------------------------------------
+
+
+def history(
+    vault: Vault, *, origin: str | None = None, kind: str | None = None, query: str = "", limit: int = 100
+) -> list[Entry]:
+    """The newest `limit` ledger entries (newest last, as GET /v1/ledger) of `origin` and `kind`, whose
+    site, purpose or body contains `query` (case-insensitive; purpose titles included)."""
+    if kind is not None and kind not in KINDS:
+        raise InvalidInput(f"unknown history kind {kind[:40]!r}", f"one of: {', '.join(KINDS)}")
+    if len(query) > MAX_QUERY:
+        raise InvalidInput(f"the search is longer than {MAX_QUERY} characters")
+    if not 1 <= limit <= MAX_HISTORY:
+        raise InvalidInput(f"limit must be 1 to {MAX_HISTORY}")
+    needle = query.strip().casefold()
+    titles = site_purposes(vault) if needle else {}
+    where, args = ["1"], []
+    if origin is not None:
+        where.append("origin = ?")
+        args.append(origin)
+    if kind is not None:
+        where.append("kind = ?")
+        args.append(kind)
+    columns = "seq, at, kind, origin, purpose_id, ref, body"
+    sql = f"SELECT {columns} FROM ledger WHERE {' AND '.join(where)} ORDER BY seq DESC"  # noqa: S608
+    found: list[Entry] = []
+    for seq, at, kind_, origin_, purpose_id, ref, body in vault.conn.execute(sql, args):
+        if needle:
+            title = titles.get(origin_ or "", {}).get(purpose_id or "")
+            words = msgspec.json.encode(_without_tokens(msgspec.json.decode(body))).decode()
+            haystack = " ".join((kind_, origin_ or "", purpose_id or "", title.title if title else "", words))
+            if needle not in haystack.casefold():
+                continue
+        found.append(
+            Entry(
+                seq=seq,
+                at=at,
+                kind=kind_,
+                origin=origin_,
+                purpose_id=purpose_id,
+                ref=ref,
+                body=msgspec.json.decode(body),
+            )
+        )
+        if len(found) == limit:
+            break
+    found.reverse()
+    return found
+
+
+def _without_tokens(body: object) -> object:
+    """A body without its signed tokens: a search for a few letters must not match base64."""
+    if isinstance(body, dict):
+        return {k: _without_tokens(v) for k, v in body.items() if k != "token"}
+    return body
