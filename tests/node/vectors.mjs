@@ -1,6 +1,7 @@
 // A second implementation of the site's verifiers (presentation, revocation notice), the vault's
-// verifiers of the site's acknowledgements, and the pairwise key derivation, written from vault/protocol/SPEC.md alone, to check that the test vectors mean what the
-// spec says rather than what the Python code does. Signatures are checked by `jose`, JCS (RFC 8785) is
+// verifiers of the site's acknowledgements, the manifest rules and the pairwise key derivation, written
+// from vault/protocol/SPEC.md alone, to check that the test vectors mean what the spec says rather than
+// what the Python code does. Signatures are checked by `jose`, JCS (RFC 8785) is
 // `canonicalize`, hashing and HKDF are node:crypto; everything else follows the spec's numbered steps.
 //
 // Usage: node vectors.mjs PROTOCOL_DIR    (the folder holding SPEC.md, vectors/, vectors_notice/, ...)
@@ -24,6 +25,9 @@ const DPV = /^dpv:[A-Za-z][A-Za-z0-9]*$/;
 // or nW alone.
 const DURATION = /^P(?:\d+W|(?=\d|T\d)(?:\d+Y)?(?:\d+M)?(?:\d+D)?(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+S)?)?)$/;
 const MAX_NUMERIC_DATE = 2 ** 40;
+const MAX_THIRD_PARTIES = 16;
+const RECIPIENT_ROLES = ["dpv:Processor", "dpv:ThirdParty", "dpv:JointDataControllers"];
+const OUTCOMES = ["erased", "not_held", "forwarded"];
 
 class Refused extends Error {
   constructor(reason) {
@@ -155,6 +159,14 @@ const isObject = (value) => typeof value === "object" && value !== null && !Arra
 const isString = (value, max = 1e9) => typeof value === "string" && [...value].length <= max;
 const isNumericDate = (value) => Number.isInteger(value) && value >= 0 && value <= MAX_NUMERIC_DATE;
 
+const isDistinct = (list) => new Set(list).size === list.length;
+// A list of at most `max` distinct strings, each matching `pattern` (at most 64 characters).
+const isIdList = (value, max, pattern) =>
+  Array.isArray(value) &&
+  value.length <= max &&
+  value.every((item) => typeof item === "string" && item.length <= 64 && pattern.test(item)) &&
+  isDistinct(value);
+
 function exactMembers(object, required, optional = []) {
   require(isObject(object), "malformed");
   for (const name of Object.keys(object)) require(required.includes(name) || optional.includes(name), "malformed");
@@ -274,7 +286,7 @@ function purposeDigest(entry) {
 async function verifyPresentation(inputs, types) {
   const { manifest, audience, nonce, now, max_skew: skew, max_lifetime: maxLifetime } = inputs;
   const { payload, subject } = await openToken(inputs.token, "vault-presentation+jwt");
-  const members = ["iss", "sub", "aud", "nonce", "iat", "exp", "jti", "purpose", "retention", "purpose_digest", "claims"];
+  const members = ["iss", "sub", "aud", "nonce", "iat", "exp", "jti", "purpose", "retention", "purpose_digest", "claims", "recipients"];
   exactMembers(payload, members);
   require(["iss", "sub", "aud"].every((name) => isString(payload[name], 300)), "malformed");
   require(NONCE.test(payload.nonce) && JTI.test(payload.jti), "malformed");
@@ -287,6 +299,8 @@ async function verifyPresentation(inputs, types) {
   for (const [name, value] of Object.entries(payload.claims)) {
     require(name.length <= 64 && CLAIM_NAME.test(name) && isClaimValue(value), "malformed");
   }
+  // The third parties the user allows: at most 16 distinct strings of at most 64 characters.
+  require(isIdList(payload.recipients, MAX_THIRD_PARTIES, /^/), "malformed");
 
   require(payload.iss === subject && payload.sub === subject, "wrong_issuer"); // 1
   require(payload.aud === audience, "wrong_audience"); // 2
@@ -304,9 +318,15 @@ async function verifyPresentation(inputs, types) {
   for (const [name, value] of Object.entries(payload.claims)) {
     require(name in types && types[name](value), "bad_claim_value"); // 12
   }
+  const parties = new Map(entry.third_parties.map((party) => [party.id, party]));
+  require(payload.recipients.every((id) => parties.has(id)), "undeclared_recipient"); // 13
+  for (const party of entry.third_parties) {
+    const receives = party.claims.some((name) => name in payload.claims);
+    require(!party.required || !receives || payload.recipients.includes(party.id), "missing_recipient"); // 14
+  }
   const replayKey = `${subject.slice(THUMBPRINT_URI.length)}.${payload.jti}`;
-  require(!inputs.seen.some((record) => record.key === replayKey && record.expires_at > now), "replayed"); // 14
-  return { subject, claims: payload.claims };
+  require(!inputs.seen.some((record) => record.key === replayKey && record.expires_at > now), "replayed"); // 16
+  return { subject, claims: payload.claims, recipients: payload.recipients };
 }
 
 // --- Revocation / erasure notice -------------------------------------------------------------------------
@@ -314,7 +334,8 @@ async function verifyPresentation(inputs, types) {
 async function verifyNotice(inputs) {
   const { audience, now, max_skew: skew, stored_subjects: stored } = inputs;
   const { payload, subject } = await openToken(inputs.token, "vault-revocation+jwt");
-  exactMembers(payload, ["iss", "sub", "aud", "iat", "exp", "jti", "purpose", "presentations", "erasure"]);
+  const members = ["iss", "sub", "aud", "iat", "exp", "jti", "purpose", "presentations", "erasure", "claims", "site", "recipients"];
+  exactMembers(payload, members);
   require(["iss", "sub", "aud"].every((name) => isString(payload[name], 300)), "malformed");
   require(isNumericDate(payload.iat) && isNumericDate(payload.exp), "malformed");
   require(JTI.test(payload.jti) && PURPOSE_ID.test(payload.purpose), "malformed");
@@ -323,6 +344,10 @@ async function verifyNotice(inputs) {
   require(withdrawn.every((jti) => typeof jti === "string" && JTI.test(jti)), "malformed");
   require(new Set(withdrawn).size === withdrawn.length, "malformed");
   require(typeof payload.erasure === "boolean", "malformed");
+  // What is withdrawn (these claims, or all when empty) and from whom (the site, these third parties).
+  require(isIdList(payload.claims, 32, CLAIM_NAME), "malformed");
+  require(isIdList(payload.recipients, MAX_THIRD_PARTIES, PURPOSE_ID), "malformed");
+  require(typeof payload.site === "boolean" && (payload.site || payload.recipients.length > 0), "malformed");
 
   require(payload.iss === subject && payload.sub === subject, "wrong_issuer"); // 1
   require(payload.aud === audience, "wrong_audience"); // 2
@@ -342,6 +367,13 @@ async function verifyNotice(inputs) {
     unknown,
     erasure: payload.erasure,
     issued_at: payload.iat,
+    claims: payload.claims,
+    site: payload.site,
+    recipients: payload.recipients,
+    // Whom the site forwards it to: the named third parties its manifest declares, in the manifest's order.
+    tell: (inputs.manifest.purposes.find((purpose) => purpose.id === payload.purpose)?.third_parties ?? [])
+      .filter((party) => payload.recipients.includes(party.id))
+      .map((party) => party.id),
   };
 }
 
@@ -368,7 +400,8 @@ function checkAckCommon(payload, sent, now, skew) {
 
 async function verifyAcknowledgement(inputs) {
   const { payload } = await openToken(inputs.token, "vault-ack+jwt", inputs.site_key);
-  exactMembers(payload, ["iss", "aud", "iat", "presentation", "purpose", "purpose_digest", "claims", "keep_until"]);
+  exactMembers(payload, ["iss", "aud", "iat", "presentation", "purpose", "purpose_digest", "claims", "keep_until", "recipients"]);
+  require(isIdList(payload.recipients, MAX_THIRD_PARTIES, PURPOSE_ID), "malformed");
   require(JTI.test(payload.presentation) && PURPOSE_ID.test(payload.purpose), "malformed");
   require(typeof payload.purpose_digest === "string" && isNumericDate(payload.keep_until), "malformed");
   require(Array.isArray(payload.claims) && payload.claims.every((name) => typeof name === "string" && CLAIM_NAME.test(name)), "malformed");
@@ -380,12 +413,22 @@ async function verifyAcknowledgement(inputs) {
   const same = new Set(payload.claims).size === payload.claims.length && payload.claims.length === names.length;
   require(same && names.every((name) => payload.claims.includes(name)), "claims_mismatch"); // 6
   require(payload.keep_until <= issued.iat + retentionSeconds(issued.retention), "retention_exceeded"); // 7
-  return { acknowledgement: payload };
+  // Recipients the presentation did not allow are not refused: the vault records a broken promise.
+  return {
+    acknowledgement: payload,
+    unallowed_recipients: payload.recipients.filter((id) => !issued.recipients.includes(id)),
+  };
 }
 
 async function verifyRevocationAck(inputs) {
   const { payload } = await openToken(inputs.token, "vault-revocation-ack+jwt", inputs.site_key);
-  exactMembers(payload, ["iss", "aud", "iat", "notice", "presentations", "erased"]);
+  exactMembers(payload, ["iss", "aud", "iat", "notice", "presentations", "erased", "recipients"]);
+  require(Array.isArray(payload.recipients) && payload.recipients.length <= MAX_THIRD_PARTIES, "malformed");
+  for (const outcome of payload.recipients) {
+    exactMembers(outcome, ["id", "outcome", "at"]);
+    require(typeof outcome.id === "string" && outcome.id.length <= 64 && PURPOSE_ID.test(outcome.id), "malformed");
+    require(OUTCOMES.includes(outcome.outcome) && isNumericDate(outcome.at), "malformed");
+  }
   const answered = payload.presentations;
   require(JTI.test(payload.notice) && typeof payload.erased === "boolean", "malformed");
   require(Array.isArray(answered) && answered.length >= 1 && answered.length <= 256, "malformed");
@@ -394,7 +437,105 @@ async function verifyRevocationAck(inputs) {
   checkAckCommon(payload, sent, inputs.now, inputs.max_skew);
   const same = new Set(answered).size === new Set(sent.presentations).size && answered.every((jti) => sent.presentations.includes(jti));
   require(payload.notice === sent.jti && same, "wrong_notice");
+  // Exactly one outcome for each recipient the notice names.
+  const outcomesFor = payload.recipients.map((outcome) => outcome.id);
+  const told = sent.recipients;
+  const oneEach = isDistinct(outcomesFor) && outcomesFor.length === told.length && told.every((id) => outcomesFor.includes(id));
+  require(oneEach, "wrong_notice");
   return { acknowledgement: payload };
+}
+
+// --- Site manifest ------------------------------------------------------------------------------------------
+
+// An origin (Conventions): https with a lower-case host of non-empty labels (no default port written), or
+// http on a loopback host.
+function isOrigin(text) {
+  const match = /^https:\/\/([a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})*)(?::([1-9][0-9]{0,4}))?$/.exec(text);
+  if (match) return match[2] === undefined || (Number(match[2]) <= 65535 && match[2] !== "443");
+  return /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:[1-9][0-9]{0,4})?$/.test(text);
+}
+
+// An absolute https (or loopback http) URL without spaces: an origin, then nothing or a path.
+function isUrl(text) {
+  if (typeof text !== "string" || text.length < 8 || text.length > 2048) return false;
+  const scheme = text.indexOf("://");
+  const pathStart = scheme < 0 ? -1 : text.indexOf("/", scheme + 3);
+  const origin = pathStart < 0 ? text : text.slice(0, pathStart);
+  return isOrigin(origin) && /^[\x21-\x7e]*$/.test(text.slice(origin.length));
+}
+
+const isSized = (value, min, max) => typeof value === "string" && [...value].length >= min && [...value].length <= max;
+
+function checkThirdParty(party, declared, countries) {
+  exactMembers(party, ["id", "name", "role", "country", "privacy_policy", "claims", "required", "why"]);
+  require(typeof party.id === "string" && PURPOSE_ID.test(party.id), "invalid");
+  require(isSized(party.name, 1, 200) && isSized(party.why, 1, 500), "invalid");
+  require(RECIPIENT_ROLES.includes(party.role), "invalid");
+  require(countries.has(party.country), "invalid"); // ISO 3166-1 alpha-2, upper case
+  require(isUrl(party.privacy_policy), "invalid");
+  require(typeof party.required === "boolean", "invalid");
+  require(isIdList(party.claims, 32, CLAIM_NAME) && party.claims.length >= 1, "invalid");
+  require(party.claims.every((name) => declared.has(name)), "invalid"); // only claims the purpose asks for
+}
+
+function checkPurpose(purpose, countries) {
+  const members = ["id", "title", "description", "benefit", "concept", "claims", "retention", "third_parties"];
+  exactMembers(purpose, members);
+  require(typeof purpose.id === "string" && PURPOSE_ID.test(purpose.id), "invalid");
+  require(isSized(purpose.title, 1, 120) && isSized(purpose.description, 1, 2000), "invalid");
+  require(isSized(purpose.benefit, 1, 1000), "invalid");
+  require(isSized(purpose.concept, 1, 128) && DPV.test(purpose.concept), "invalid");
+  require(isSized(purpose.retention, 1, 40) && DURATION.test(purpose.retention), "invalid");
+  const claims = purpose.claims;
+  require(Array.isArray(claims) && claims.length >= 1 && claims.length <= 32, "invalid");
+  for (const request of claims) {
+    exactMembers(request, ["name", "required", "why"]);
+    require(typeof request.name === "string" && request.name.length <= 64 && CLAIM_NAME.test(request.name), "invalid");
+    require(typeof request.required === "boolean" && isSized(request.why, 1, 500), "invalid");
+  }
+  const declared = new Set(claims.map((request) => request.name));
+  require(declared.size === claims.length, "invalid");
+  const parties = purpose.third_parties;
+  require(Array.isArray(parties) && parties.length <= MAX_THIRD_PARTIES, "invalid");
+  for (const party of parties) checkThirdParty(party, declared, countries);
+  require(isDistinct(parties.map((party) => party.id)), "invalid"); // unique within the purpose
+}
+
+async function verifyManifest(inputs, countries) {
+  const text = inputs.manifest;
+  require(Buffer.byteLength(text, "utf8") <= 65536, "invalid");
+  let manifest;
+  try {
+    manifest = strictJson(Buffer.from(text, "utf8"));
+    exactMembers(manifest, ["version", "origin", "controller", "site_key", "revocation_endpoint", "purposes"]);
+    exactMembers(manifest.controller, ["name", "contact", "privacy_policy"]);
+    exactMembers(manifest.site_key, ["kty", "crv", "x"]);
+  } catch (error) {
+    if (error instanceof Refused) refuse("invalid");
+    throw error;
+  }
+  require(manifest.version === 1 && typeof manifest.origin === "string" && isOrigin(manifest.origin), "invalid");
+  const { controller, site_key: siteKey } = manifest;
+  require(isSized(controller.name, 1, 200) && isSized(controller.contact, 1, 320), "invalid");
+  require(isUrl(controller.privacy_policy), "invalid");
+  require(siteKey.kty === "OKP" && siteKey.crv === "Ed25519" && /^[A-Za-z0-9_-]{43}$/.test(siteKey.x), "invalid");
+  try {
+    await importJWK({ kty: "OKP", crv: "Ed25519", x: siteKey.x }, "EdDSA");
+  } catch {
+    refuse("invalid");
+  }
+  const endpoint = manifest.revocation_endpoint;
+  require(isUrl(endpoint) && endpoint.startsWith(manifest.origin + "/"), "invalid"); // on its own origin
+  const purposes = manifest.purposes;
+  require(Array.isArray(purposes) && purposes.length >= 1 && purposes.length <= 32, "invalid");
+  try {
+    for (const purpose of purposes) checkPurpose(purpose, countries);
+  } catch (error) {
+    if (error instanceof Refused) refuse("invalid");
+    throw error;
+  }
+  require(isDistinct(purposes.map((purpose) => purpose.id)), "invalid");
+  return { purpose_digests: Object.fromEntries(purposes.map((purpose) => [purpose.id, purposeDigest(purpose)])) };
 }
 
 // --- Pairwise keys ----------------------------------------------------------------------------------------
@@ -446,12 +587,14 @@ async function runFolder(protocolDir, folder, verify) {
 }
 
 const protocolDir = process.argv[2];
-const types = claimTypes(readCountries(protocolDir));
+const countries = readCountries(protocolDir);
+const types = claimTypes(countries);
 const results = [
   ...(await runFolder(protocolDir, "vectors", (inputs) => verifyPresentation(inputs, types))),
   ...(await runFolder(protocolDir, "vectors_notice", verifyNotice)),
   ...(await runFolder(protocolDir, "vectors_acknowledgement", verifyAcknowledgement)),
   ...(await runFolder(protocolDir, "vectors_revocation_ack", verifyRevocationAck)),
   ...(await runFolder(protocolDir, "vectors_pairwise_key", derivePairwiseKey)),
+  ...(await runFolder(protocolDir, "vectors_manifest", (inputs) => verifyManifest(inputs, countries))),
 ];
 process.stdout.write(JSON.stringify(results));

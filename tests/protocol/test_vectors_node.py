@@ -1,7 +1,7 @@
 """The vectors check any implementation (SPEC.md, "Test vectors"): a second one, in JavaScript, written
 from SPEC.md alone (tests/node/vectors.mjs: `jose` for signatures, `canonicalize` for JCS), reaches the
 expected outcome of every vector (presentations, revocation notices, acknowledgements, revocation
-acknowledgements, pairwise key known answers), with the same reason and the same returned values as
+acknowledgements, pairwise key known answers, manifests), with the same reason and the same returned values as
 the Python verifiers.
 
 Needs `npm ci` in tests/node (scripts/test does it). Skipped without it, except under CI=true.
@@ -26,14 +26,19 @@ FOLDERS = (
     "vectors_acknowledgement",
     "vectors_revocation_ack",
     "vectors_pairwise_key",
+    "vectors_manifest",
 )
 # What each folder's valid cases return, as the vector files spell it.
 RETURNED = {
-    "vectors": ("subject", "claims"),
-    "vectors_notice": ("subject", "jti", "purpose", "presentations", "unknown", "erasure", "issued_at"),
-    "vectors_acknowledgement": ("acknowledgement",),
+    "vectors": ("subject", "claims", "recipients"),
+    "vectors_notice": (
+        *("subject", "jti", "purpose", "presentations", "unknown", "erasure", "issued_at"),
+        *("claims", "site", "recipients", "tell"),
+    ),
+    "vectors_acknowledgement": ("acknowledgement", "unallowed_recipients"),
     "vectors_revocation_ack": ("acknowledgement",),
     "vectors_pairwise_key": ("info", "private_seed", "public_jwk", "thumbprint", "subject"),
+    "vectors_manifest": ("purpose_digests",),
 }
 
 
