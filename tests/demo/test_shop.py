@@ -157,7 +157,10 @@ def test_the_manifest_is_served_valid_and_mirrors_the_example(client: TestClient
         ("interests", False),
     ]
     assert recommendations.concept == "dpv:ProvidePersonalisedRecommendations"
-    assert [t.name for t in recommendations.third_parties] == ["Demo Analytics B.V."]
+    [analytics] = recommendations.third_parties  # optional: the user decides (tests/demo/test_partner.py)
+    assert (analytics.id, analytics.name) == ("demo-analytics", "Demo Analytics B.V.")
+    assert analytics.required is False
+    assert analytics.claims == ("sizes.shoe", "interests")
     assert age_check.id == "age-check" and [c.name for c in age_check.claims] == ["age_over_18"]
     assert response.headers["access-control-allow-origin"] == "*"
 
@@ -316,11 +319,12 @@ def test_the_acknowledgement_verifies_in_the_vault(vault: Vault, client: TestCli
     granted = present(vault, client, nonce(client), share=("age_over_18", "location.country"))
     body = verify(client, granted.token).json()
     stored = store_acknowledgement(vault, body["acknowledgement"], now=NOW + 1)
-    assert stored == {
+    assert {k: stored[k] for k in ("presentation", "claims", "keep_until")} == {
         "presentation": granted.jti,
         "claims": ["age_over_18", "location.country"],
         "keep_until": NOW + 30 * 86400,
     }
+    assert not stored.get("recipients")  # the user allowed no third party: the shop passed nothing on
     [disclosure] = site_report(vault, ORIGIN).disclosures
     assert disclosure.acknowledged and disclosure.acknowledged_keep_until == NOW + 30 * 86400
 

@@ -4,10 +4,12 @@
     <workdir>/passphrase        its passphrase (random; printed with --keep)
     <workdir>/run/vault.sock    the daemon's socket (and its admin token beside it)
     <workdir>/chromium/         a fresh browser profile, with the native host installed into it
-    <workdir>/*.log             what the daemon and the native host said
+    <workdir>/partner-secret    the secret the shop and its analytics partner share (0600)
+    <workdir>/*.log             what the daemon, the partner and the native host said
 
-Processes (the daemon, a native host, Chromium) are started in their own sessions and stopped by their
-own ids; `close()` stops them in reverse order and removes the directory unless asked to keep it.
+Processes (the daemon, the shop's analytics partner, a native host, Chromium) are started in their own
+sessions and stopped by their own ids; `close()` stops them in reverse order and removes the directory
+unless asked to keep it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import contextlib
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -32,7 +33,7 @@ from vault.daemon.client import HEADER_ADMIN, DaemonClient
 from vault.daemon.install import InstallResult, install_browser
 from vault.daemon.paths import admin_token_path
 from vault.demo.chromium import extension_flags
-from vault.demo.server import ShopThread
+from vault.demo.server import PartnerProcess, ShopThread, child_env, stop_process
 from vault.errors import VaultError
 from vault.store import Vault
 
@@ -52,7 +53,6 @@ SAMPLE_PROFILE = {
     "diet": "vegetarian",
     "accessibility": "reduced-motion",
 }
-STOP_TIMEOUT = 10.0
 Progress = Callable[[str], None]
 
 
@@ -62,25 +62,6 @@ def _workdir() -> Path:
     if len(base) > 40:
         base = "/tmp"  # noqa: S108
     return Path(tempfile.mkdtemp(prefix="vault-demo-", dir=base))
-
-
-def child_env() -> dict[str, str]:
-    """The environment for our children: none of the user's own vault settings leak in."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("VAULT_")}
-
-
-def stop_process(proc: subprocess.Popen, *, group: bool = False, sig: int = signal.SIGTERM) -> None:
-    """Stop one child we started (with its process group when `group`): `sig`, then SIGKILL."""
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, sig) if group else proc.send_signal(sig)
-    try:
-        proc.wait(STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL) if group else proc.kill()
-        proc.wait(STOP_TIMEOUT)
 
 
 class DemoEnvironment:
@@ -95,6 +76,7 @@ class DemoEnvironment:
         self.profile_dir = self.workdir / "chromium"
         self.daemon: subprocess.Popen | None = None
         self.shop: ShopThread | None = None
+        self.partner: PartnerProcess | None = None
         self._children: list[tuple[subprocess.Popen, bool]] = []  # (process, stop its whole group)
         self._approver_stop = threading.Event()
 
@@ -154,8 +136,18 @@ class DemoEnvironment:
 
     # -- the shop, the native host, the browser ------------------------------------------------------
 
+    def start_partner(self) -> PartnerProcess:
+        """The shop's analytics partner, Demo Analytics: a process of its own, on its own port."""
+        self.partner = PartnerProcess(self.workdir, self.spawn).start()
+        assert self.partner.proc is not None
+        pid, url = self.partner.proc.pid, self.partner.url
+        self.progress(f"started the shop's analytics partner, Demo Analytics (pid {pid}), on {url}")
+        return self.partner
+
     def start_shop(self) -> ShopThread:
-        self.shop = ShopThread()  # kept before it starts, so close() stops it whatever happens next
+        """The shop, passing claims on to the partner when it runs (start_partner() first)."""
+        partners = (self.partner.link,) if self.partner is not None else ()
+        self.shop = ShopThread(partners=partners)  # kept before it starts: close() stops it whatever happens
         self.shop.start()
         self.progress(f"started the demo shop on {self.shop.url}")
         return self.shop

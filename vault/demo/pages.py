@@ -15,7 +15,7 @@ from vault.protocol.manifest import retention_seconds
 
 if TYPE_CHECKING:
     from vault.demo.store import HeldPresentation, ReceivedNotice
-    from vault.site import Manifest
+    from vault.site import Manifest, ThirdParty
 
 TEMPLATES = Path(__file__).parent / "templates"
 SECURITY_HEADERS = {
@@ -125,6 +125,7 @@ def held_page(held: list[HeldPresentation], notices: list[ReceivedNotice]) -> st
             "<td><dl class='claims'>"
             + "".join(f"<dt>{e(k)}</dt><dd>{e(claim_value(v))}</dd>" for k, v in h.claims.items())
             + f"</dl></td><td>{e(when(h.keep_until))}</td>"
+            f"<td>{e(', '.join(h.passed_to) or 'nobody')}</td>"
             "</tr>"
             for h in held
         )
@@ -132,7 +133,8 @@ def held_page(held: list[HeldPresentation], notices: list[ReceivedNotice]) -> st
 <table id="held">
   <caption>{len(held)} presentation(s) from personal vaults</caption>
   <thead><tr><th scope="col">Received</th><th scope="col">Visitor (pseudonym)</th>
-  <th scope="col">Purpose</th><th scope="col">Claims</th><th scope="col">Kept until</th></tr></thead>
+  <th scope="col">Purpose</th><th scope="col">Claims</th><th scope="col">Kept until</th>
+  <th scope="col">Passed on to</th></tr></thead>
   <tbody>
 {rows}
   </tbody>
@@ -140,12 +142,7 @@ def held_page(held: list[HeldPresentation], notices: list[ReceivedNotice]) -> st
     else:
         table = '<p id="held-empty" class="status">We hold nothing from any personal vault.</p>'
     if notices:
-        items = "\n".join(
-            f"<li>{e(when(n.received_at))}: {'erasure request' if n.erasure else 'withdrawal'} for "
-            f"{e(n.purpose)} from …{e(n.subject[-12:])}, naming {n.presentations} presentation(s); "
-            f"we deleted {n.deleted}.</li>"
-            for n in notices
-        )
+        items = "\n".join(f"<li>{_notice_line(n)}</li>" for n in notices)
         received = f'<ul id="notices">{items}</ul>'
     else:
         received = "<p>None yet.</p>"
@@ -162,6 +159,34 @@ passes.</p>
     return _page("What we hold about you", main, "held")
 
 
+def _notice_line(n: ReceivedNotice) -> str:
+    what = f"claims {', '.join(n.claims)} of" if n.claims else "everything in"
+    line = (
+        f"{e(when(n.received_at))}: {'erasure request' if n.erasure else 'withdrawal'} for {e(n.purpose)} "
+        f"from …{e(n.subject[-12:])}, naming {e(what)} {n.presentations} presentation(s); "
+    )
+    line += f"we deleted {n.deleted}." if n.site else "from our third parties only: we keep ours."
+    told = "; ".join(
+        f"{recipient}: {outcome.replace('_', ' ')}" for recipient, outcome in n.recipients.items()
+    )
+    return line + (f" Forwarded to {e(told)}." if told else "")
+
+
+_ROLES = {
+    "dpv:Processor": "processes them for us",
+    "dpv:ThirdParty": "uses them for its own ends",
+    "dpv:JointDataControllers": "decides with us what they are used for",
+}
+
+
+def _third_party(t: ThirdParty) -> str:
+    return (
+        f'<li><a href="{e(t.privacy_policy)}">{e(t.name)}</a> ({e(t.country)}; {e(_ROLES[t.role])}) '
+        f"receives {e(', '.join(t.claims))}, {'always' if t.required else 'only if you allow it'}: "
+        f"{e(t.why)}</li>"
+    )
+
+
 def privacy_page(manifest: Manifest) -> str:
     sections = []
     for purpose in manifest.purposes:
@@ -169,17 +194,19 @@ def privacy_page(manifest: Manifest) -> str:
             f"<li><code>{e(c.name)}</code> ({'required' if c.required else 'optional'}): {e(c.why)}</li>"
             for c in purpose.claims
         )
-        others = ", ".join(f"{t.name} ({t.why})" for t in purpose.third_parties) or "nobody"
+        others = "".join(_third_party(t) for t in purpose.third_parties)
+        also = f"<p>Also received by:</p><ul>{others}</ul>" if others else "<p>Seen by nobody else.</p>"
         sections.append(
             f"<section><h2>{e(purpose.title)}</h2><p>{e(purpose.description)}</p>"
             f"<p><strong>For you:</strong> {e(purpose.benefit)}</p><ul>{claims}</ul>"
-            f"<p>Kept {e(retention_words(purpose.retention))} at most. Also seen by: {e(others)}.</p>"
+            f"<p>Kept {e(retention_words(purpose.retention))} at most.</p>{also}"
             "</section>"
         )
     main = f"""
 <h1>Privacy</h1>
 <p>{e(manifest.controller.name)} ({e(manifest.controller.contact)}) asks your personal vault for the
-facts below, never for raw data. You can take them back at any time from your vault; it tells us at
-<code>{e(manifest.revocation_endpoint)}</code> and we delete them.</p>
+facts below, never for raw data. You can take them back at any time from your vault, from us or from
+one of the third parties below alone; your vault tells us at <code>{e(manifest.revocation_endpoint)}</code>,
+we delete them (or pass your withdrawal on to that third party) and confirm it to your vault.</p>
 {"".join(sections)}"""
     return _page("Privacy", main, "privacy")

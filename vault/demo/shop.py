@@ -5,16 +5,22 @@ Everything a site does with the vault is here, in the order it happens:
     GET  /.well-known/vault-manifest.json  1. publish what we ask, why, for how long, and who else sees it
     GET  /api/nonce                        2. a fresh nonce for the page, bound to its session cookie
     POST /api/verify {purpose, token}      3. verify the presentation, personalise from its verified claims
-                                              only, keep them, and sign an acknowledgement for the vault
-    POST /.well-known/vault-revocation     4. the vault withdraws: delete, then answer with a signed receipt
+                                              only, keep them, pass each third party the user allowed
+                                              its claims (and no other), and sign an acknowledgement
+                                              naming those we passed them to
+    POST /.well-known/vault-revocation     4. the vault withdraws: forward it to the third parties it
+                                              names, delete our copy if it withdraws from us too, then
+                                              answer with a signed receipt giving each one's outcome
     GET  /  /held  /privacy  /api/held     the shop page, "what we hold about you", the privacy notice
 
 What the shop holds lives in memory, keyed by presentation (`jti`) with its pseudonymous `subject`; it is
-deleted when the vault withdraws it and forgotten when its retention ends. Time and randomness are
-injected (`clock`, `rng`), so tests control both.
+deleted when the vault withdraws it and forgotten when its retention ends. Its third party, Demo
+Analytics, is another service (vault.demo.partner) that the shop reaches with a `PartnerLink`. Time and
+randomness are injected (`clock`, `rng`), so tests control both.
 
-Nonces and holdings are in vault.demo.store, the pages in vault.demo.pages, and running it with uvicorn
-in vault.demo.server:
+This module is the web app; what the shop does with each token and notice is `Shop`, in
+vault.demo.integration. The manifest is in vault.demo.manifest, nonces and holdings in vault.demo.store,
+the pages in vault.demo.pages, and running it with uvicorn in vault.demo.server:
 
     python -m vault.demo.shop --port 8000     # http://127.0.0.1:8000 (plain http: loopback only)
 """
@@ -22,10 +28,11 @@ in vault.demo.server:
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import secrets
 import sys
-import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,122 +42,28 @@ from litestar.datastructures import Cookie, ResponseHeader
 from litestar.static_files import create_static_files_router
 
 from vault.demo import pages
-from vault.demo.products import personalise
-from vault.demo.store import (
-    COOKIE,
-    Clock,
-    HeldPresentation,
-    Holdings,
-    NonceBook,
-    NonceProblem,
-    ReceivedNotice,
-    Rng,
-)
-from vault.protocol.manifest import retention_seconds
+from vault.demo.integration import Refused, Shop, wall_clock
+from vault.demo.manifest import REVOCATION_PATH, shop_manifest
+from vault.demo.partner import PARTNER_ID
+from vault.demo.partner_api import PartnerLink
+from vault.demo.store import COOKIE, Clock, Rng
 from vault.site import (
     MANIFEST_PATH,
-    ClaimRequest,
-    Controller,
     InMemoryReplayStore,
-    Manifest,
     NoticeInvalid,
-    PresentationInvalid,
-    Purpose,
-    Reason,
     ReplayStore,
     SigningKey,
-    ThirdParty,
-    acknowledge_presentation,
-    acknowledge_revocation,
-    build_manifest,
     generate_site_key,
-    manifest_json,
-    verify_presentation,
-    verify_revocation,
 )
 
+__all__ = ["REVOCATION_PATH", "Refused", "Shop", "create_shop", "shop_manifest"]
+
 STATIC_DIR = Path(__file__).parent / "shop_static"
-REVOCATION_PATH = "/.well-known/vault-revocation"
 MAX_BODY = 64 * 1024
+RETRY_INTERVAL = 30.0  # seconds between attempts to tell a partner that did not answer
 
 
-def wall_clock() -> int:
-    return int(time.time())
-
-
-# -- 1. the manifest -------------------------------------------------------------------------------------
-
-
-def shop_manifest(
-    origin: str,
-    site_key: SigningKey,
-    revocation_path: str = REVOCATION_PATH,
-    purposes: Sequence[Purpose] | None = None,
-) -> Manifest:
-    """Demo Shoes' manifest: the example of vault/protocol/examples/manifest.json, on this origin (or
-    with other `purposes`)."""
-    age = ClaimRequest(
-        name="age_over_18", required=True, why="Some of our products may only be sold to adults."
-    )
-    return build_manifest(
-        origin=origin,
-        controller=Controller(
-            name="Demo Shoes", contact="privacy@demo-shoes.example", privacy_policy=f"{origin}/privacy"
-        ),
-        site_key=site_key,
-        revocation_endpoint=origin + revocation_path,
-        purposes=purposes
-        or [
-            Purpose(
-                id="recommendations",
-                title="Shoe recommendations",
-                description="We suggest shoes in your size that suit your interests, and hide products "
-                "we cannot deliver to you or may not sell to you.",
-                benefit="You see shoes that fit and that you like first, without creating an account.",
-                concept="dpv:ProvidePersonalisedRecommendations",
-                claims=(
-                    age,
-                    ClaimRequest(
-                        name="location.country",
-                        required=True,
-                        why="We only show shoes we can deliver to you.",
-                    ),
-                    ClaimRequest(name="sizes.shoe", required=False, why="To show shoes in your size first."),
-                    ClaimRequest(
-                        name="interests", required=False, why="To order the shoes by what you like."
-                    ),
-                ),
-                retention="P30D",
-                third_parties=(
-                    ThirdParty(name="Demo Analytics B.V.", why="Counts which recommendations are used."),
-                ),
-            ),
-            Purpose(
-                id="age-check",
-                title="Age confirmation at checkout",
-                description="Before you buy an age-restricted product, your vault states on your behalf "
-                "that you are 18 or older. It is your own statement: nobody else has checked it.",
-                benefit="You confirm your age in one step, and we never see your birth date.",
-                concept="dpv:AgeVerification",
-                claims=(
-                    ClaimRequest(
-                        name="age_over_18", required=True, why="We may only sell these products to adults."
-                    ),
-                ),
-                retention="P1D",
-                third_parties=(),
-            ),
-        ],
-    )
-
-
-# -- 2. the shop: the three things a site does with a token ----------------------------------------------
-
-
-class Refused(Exception):
-    def __init__(self, status: int, error: str, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.body = status, {"error": error, "reason": reason, "message": message}
+# -- the web app ----------------------------------------------------------------------------------------
 
 
 class VerifyRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -160,109 +73,6 @@ class VerifyRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 class NoticeRequest(msgspec.Struct, forbid_unknown_fields=True):
     notice: str
-
-
-_EXPLAINED = {
-    Reason.EXPIRED: "the presentation has expired: ask the vault again",
-    Reason.REPLAYED: "this presentation was already used once",
-    Reason.WRONG_NONCE: "the presentation was made for another page (its nonce is not this page's)",
-    Reason.WRONG_AUDIENCE: "the presentation was made for another site",
-    Reason.BAD_SIGNATURE: "the presentation's signature does not verify",
-    Reason.REPLAY_CHECK_FAILED: "we cannot check for replays right now: try again later",
-}
-
-
-class Shop:
-    def __init__(
-        self, *, origin: str, site_key: SigningKey, clock: Clock, replay: ReplayStore, rng: Rng,
-        revocation_path: str,
-    ) -> None:  # fmt: skip
-        self.origin, self.site_key, self.clock, self.replay = origin, site_key, clock, replay
-        self.revocation_path = revocation_path
-        self.change_purposes(None)
-        self.nonces = NonceBook(clock, rng)
-        self.held = Holdings()
-
-    def change_purposes(self, purposes: Sequence[Purpose] | None) -> None:
-        """Publish a manifest with these purposes from now on (None: the shop's own)."""
-        self.manifest = shop_manifest(self.origin, self.site_key, self.revocation_path, purposes)
-        self.manifest_bytes = manifest_json(self.manifest)
-
-    def verify(self, session: str | None, purpose: str, token: str) -> dict[str, Any]:
-        """Verify `token` with this session's nonce; keep and personalise from what it proves."""
-        try:
-            nonce = self.nonces.spend(session, purpose)
-        except NonceProblem as problem:
-            raise Refused(400, "nonce_invalid", problem.reason, problem.message) from None
-        now = self.clock()
-        try:
-            seen = verify_presentation(
-                token, manifest=self.manifest, nonce=nonce, now=now, replay=self.replay
-            )
-        except PresentationInvalid as refused:
-            reason = refused.reason
-            status = 503 if reason is Reason.REPLAY_CHECK_FAILED else 400
-            message = _EXPLAINED.get(reason, f"the presentation was refused ({reason.value})")
-            raise Refused(status, "presentation_invalid", reason.value, message) from None
-        if seen.purpose != purpose:
-            message = f"the presentation is for {seen.purpose!r}, not {purpose!r}"
-            raise Refused(400, "presentation_invalid", "wrong_purpose", message)
-        keep_until = seen.issued_at + retention_seconds(seen.retention)
-        self.held.keep(
-            HeldPresentation(
-                subject=seen.subject,
-                jti=seen.jti,
-                purpose=seen.purpose,
-                claims=dict(seen.claims),
-                received_at=now,
-                keep_until=keep_until,
-            )
-        )
-        acknowledgement = acknowledge_presentation(
-            self.site_key, seen, manifest=self.manifest, now=now, keep_until=keep_until
-        )
-        declared = next(p for p in self.manifest.purposes if p.id == seen.purpose).claims
-        result = personalise(seen.claims)  # from the verified claims, and nothing else
-        return {
-            "purpose": seen.purpose,
-            "subject": seen.subject,
-            "jti": seen.jti,
-            "claims": seen.claims,
-            "not_shared": [c.name for c in declared if c.name not in seen.claims],
-            "retention": seen.retention,
-            "keep_until": keep_until,
-            "acknowledgement": acknowledgement,
-            "used": msgspec.to_builtins(result.used),
-            "products": msgspec.to_builtins(result.products),
-            "hidden": msgspec.to_builtins(result.hidden),
-        }
-
-    def receive_notice(self, token: str) -> str:
-        """Verify a revocation notice, delete what it withdraws (everything of that visitor for an
-        erasure), and return our signed acknowledgement. Raises NoticeInvalid."""
-        now = self.clock()
-        notice = verify_revocation(
-            token, manifest=self.manifest, now=now, stored_subject=self.held.subject_of
-        )
-        deleted = self.held.withdraw(notice.presentations)
-        if notice.erasure:
-            deleted += self.held.erase(notice.subject)
-        self.held.notices.append(
-            ReceivedNotice(
-                jti=notice.jti,
-                subject=notice.subject,
-                purpose=notice.purpose,
-                presentations=len(notice.presentations),
-                erasure=notice.erasure,
-                deleted=deleted,
-                received_at=now,
-            )
-        )
-        # We keep nothing a notice withdraws, so we can always say "erased".
-        return acknowledge_revocation(self.site_key, notice, manifest=self.manifest, now=now, erased=True)
-
-
-# -- 3. the web app --------------------------------------------------------------------------------------
 
 
 def _json(body: Any, status: int = 200) -> Response[bytes]:
@@ -285,8 +95,10 @@ def create_shop(
     replay: ReplayStore | None = None,
     rng: Rng = secrets.token_bytes,
     revocation_path: str = REVOCATION_PATH,
+    partners: Sequence[PartnerLink] = (),
 ) -> Litestar:
-    """The shop on `origin` (https, or http on loopback). `app.state.shop` is the Shop behind it."""
+    """The shop on `origin` (https, or http on loopback), passing claims on to `partners` (the third
+    parties of its manifest it can reach). `app.state.shop` is the Shop behind it."""
     shop = Shop(
         origin=origin,
         site_key=site_key or generate_site_key(rng),
@@ -294,7 +106,23 @@ def create_shop(
         replay=replay if replay is not None else InMemoryReplayStore(),
         rng=rng,
         revocation_path=revocation_path,
+        partners=partners,
     )
+
+    @contextlib.asynccontextmanager
+    async def keep_telling_partners(app: Litestar) -> AsyncIterator[None]:
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(RETRY_INTERVAL)
+                await shop.retry_forwards()
+
+        task = asyncio.create_task(loop())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     @get(MANIFEST_PATH, include_in_schema=False)
     async def manifest() -> Response[bytes]:
@@ -320,9 +148,10 @@ def create_shop(
         except msgspec.DecodeError as error:
             return _json({"error": "bad_request", "reason": "bad_body", "message": str(error)}, 400)
         try:
-            return _json(shop.verify(request.cookies.get(COOKIE), data.purpose, data.token))
+            seen = shop.verify(request.cookies.get(COOKIE), data.purpose, data.token)
         except Refused as refused:
             return _json(refused.body, refused.status)
+        return _json(shop.answer(seen, await shop.pass_on(seen)))
 
     @post(revocation_path, status_code=200)
     async def revocation(request: Request) -> Response[bytes]:
@@ -331,7 +160,7 @@ def create_shop(
         except msgspec.DecodeError as error:
             return _json({"error": "bad_request", "reason": "bad_body", "message": str(error)}, 400)
         try:
-            return _json({"acknowledgement": shop.receive_notice(data.notice)})
+            return _json({"acknowledgement": await shop.receive_notice(data.notice)})
         except NoticeInvalid as refused:
             reason = refused.reason.value
             return _json(
@@ -370,6 +199,7 @@ def create_shop(
         request_max_body_size=MAX_BODY,
         response_headers=[ResponseHeader(name=k, value=v) for k, v in pages.SECURITY_HEADERS.items()],
         openapi_config=None,
+        lifespan=[keep_telling_partners],
     )
     app.state.shop = shop
     return app
@@ -383,16 +213,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (0: any free port)")
     parser.add_argument("--origin", help="the shop's origin (default: http://127.0.0.1:PORT)")
     parser.add_argument("--site-key-file", type=Path, help="file with the site key's seed (64 hex digits)")
+    parser.add_argument("--partner-url", help="where Demo Analytics runs (python -m vault.demo.partner)")
+    parser.add_argument("--partner-secret-file", type=Path, help="the secret shared with Demo Analytics")
     args = parser.parse_args(argv)
+    if (args.partner_url is None) != (args.partner_secret_file is None):
+        parser.error("give --partner-url and --partner-secret-file together")
     key = (
         SigningKey.from_seed(bytes.fromhex(args.site_key_file.read_text().strip()))
         if args.site_key_file
         else None
     )
+    from vault.demo.partner import read_secret
     from vault.demo.server import serve_shop
 
+    partners = ()
+    if args.partner_url:
+        partners = (PartnerLink(PARTNER_ID, args.partner_url, read_secret(args.partner_secret_file)),)
     try:
-        serve_shop(port=args.port, origin=args.origin, site_key=key)
+        serve_shop(port=args.port, origin=args.origin, site_key=key, partners=partners)
     except KeyboardInterrupt:
         return 130
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,6 +83,7 @@ class HeldPresentation(msgspec.Struct, kw_only=True):
     claims: dict[str, Any]
     received_at: int
     keep_until: int  # what our acknowledgement promised
+    passed_to: list[str] = []  # the third parties we passed (some of) these claims to
 
 
 class ReceivedNotice(msgspec.Struct, kw_only=True):
@@ -91,8 +92,11 @@ class ReceivedNotice(msgspec.Struct, kw_only=True):
     purpose: str
     presentations: int
     erasure: bool
-    deleted: int  # presentations deleted because of it
+    deleted: int  # presentations of ours deleted because of it (or narrowed, for named claims)
     received_at: int
+    claims: list[str] = []  # only these claims were withdrawn (empty: all)
+    site: bool = True  # from us too (False: from the third parties below only, we keep ours)
+    recipients: dict[str, str] = {}  # each third party it named: "erased", "not_held" or "forwarded"
 
 
 class Holdings:
@@ -105,16 +109,32 @@ class Holdings:
     def keep(self, held: HeldPresentation) -> None:
         self._by_jti[held.jti] = held
 
+    def get(self, jti: str) -> HeldPresentation | None:
+        return self._by_jti.get(jti)
+
     def subject_of(self, jti: str) -> str | None:
         held = self._by_jti.get(jti)
         return held.subject if held else None
 
-    def withdraw(self, jtis: Iterable[str]) -> int:
-        return sum(self._by_jti.pop(jti, None) is not None for jti in jtis)
+    def withdraw(self, jtis: Iterable[str], claims: Collection[str] = ()) -> int:
+        """Delete these presentations, or only `claims` of them (a presentation left with no claim goes
+        too). Returns how many presentations were deleted or narrowed."""
+        changed = 0
+        for jti in jtis:
+            held = self._by_jti.get(jti)
+            if held is None:
+                continue
+            gone = [name for name in held.claims if not claims or name in claims]
+            for name in gone:
+                del held.claims[name]
+            if not held.claims:
+                del self._by_jti[jti]
+            changed += bool(gone)
+        return changed
 
-    def erase(self, subject: str) -> int:
-        gone = [jti for jti, held in self._by_jti.items() if held.subject == subject]
-        return self.withdraw(gone)
+    def erase(self, subject: str, claims: Collection[str] = ()) -> int:
+        mine = [jti for jti, held in self._by_jti.items() if held.subject == subject]
+        return self.withdraw(mine, claims)
 
     def current(self, now: int) -> list[HeldPresentation]:
         """What we hold now; anything past the date we promised is deleted first."""
