@@ -26,6 +26,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from vault.daemon.errors import EXCEPTION_HANDLERS
 from vault.daemon.messages import ErrorBody
 from vault.daemon.routes import vault_router
+from vault.daemon.routes_controls import controls_router
 from vault.daemon.session import admin_router, session_routes
 from vault.daemon.state import Daemon, Settings
 
@@ -65,7 +66,9 @@ def create_app(settings: Settings, *, daemon: Daemon | None = None, background: 
         middleware.append(lambda app: TcpGuard(app, settings))
     app = Litestar(
         route_handlers=[
-            Router(path=API_PREFIX, route_handlers=[*session_routes, admin_router, vault_router])
+            Router(
+                path=API_PREFIX, route_handlers=[*session_routes, admin_router, vault_router, controls_router]
+            )
         ],
         dependencies={"daemon": Provide(provide_daemon, sync_to_thread=False)},
         request_class=BoundedJsonRequest,

@@ -1,0 +1,148 @@
+"""The fine controls' routes (the options page): the standing rules, one remembered decision changed,
+the purposes' titles, and the history filtered and searched. Same conventions as routes.py: paired
+clients only, a Struct in, one consent-layer call on the vault worker, a Struct out."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar import Router, delete, get, post
+from litestar.params import JSONBody, QueryParameter
+from msgspec import Meta
+
+from vault.consent.controls import (
+    MAX_HISTORY,
+    MAX_QUERY,
+    ChangedDecision,
+    PurposeWords,
+    RuleBook,
+    change_decision,
+    history,
+    rule_book,
+    set_rule,
+    site_purposes,
+)
+from vault.consent.ledger import Entry
+from vault.daemon.errors import ERROR_RESPONSES
+from vault.daemon.session import paired_only
+from vault.daemon.state import DaemonDep
+from vault.errors import InvalidInput
+from vault.protocol.origin import origin_problem
+
+Name = Annotated[str, Meta(min_length=1, max_length=128)]
+Origin = Annotated[str, Meta(min_length=1, max_length=300)]
+# Kinds and changes are checked by the consent layer, whose refusals name the field and its choices.
+Word = Annotated[str, Meta(min_length=1, max_length=40)]
+
+
+class _In(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    pass
+
+
+class RuleRequest(_In):
+    kind: Word
+    target: Name
+
+
+class RuleChanged(msgspec.Struct, kw_only=True):
+    kind: str
+    target: str
+    changed: bool  # False: it was already there (added) or not there (removed)
+
+
+class DecisionChange(_In):
+    """One remembered decision, named by site, purpose and either claim or recipient, and what to do."""
+
+    origin: Origin
+    purpose: Name
+    change: Word  # allow | deny | forget | restore
+    claim: Name | None = None
+    recipient: Name | None = None
+
+
+def _origin(origin: str) -> str:
+    problem = origin_problem(origin)
+    if problem is not None:
+        raise InvalidInput(
+            f"{origin[:300]!r} is not a site origin: {problem}", "write it as https://host[:port]"
+        )
+    return origin
+
+
+@get("/rules", responses=ERROR_RESPONSES, summary="The standing rules, and the claims and concepts they name")
+async def rules(daemon: DaemonDep) -> RuleBook:
+    return await daemon.worker.call(rule_book)
+
+
+@post("/rules", responses=ERROR_RESPONSES, status_code=200, summary="Add a standing rule")
+async def add_rule(data: JSONBody[RuleRequest], daemon: DaemonDep) -> RuleChanged:
+    now = daemon.clock()
+    changed = await daemon.worker.call(lambda v: set_rule(v, data.kind, data.target, present=True, now=now))
+    return RuleChanged(kind=data.kind, target=data.target, changed=changed)
+
+
+@delete("/rules", responses=ERROR_RESPONSES, status_code=200, summary="Remove a standing rule")
+async def remove_rule(
+    daemon: DaemonDep,
+    kind: Annotated[str, QueryParameter(min_length=1, max_length=40)],
+    target: Annotated[str, QueryParameter(min_length=1, max_length=128)],
+) -> RuleChanged:
+    now = daemon.clock()
+    changed = await daemon.worker.call(lambda v: set_rule(v, kind, target, present=False, now=now))
+    return RuleChanged(kind=kind, target=target, changed=changed)
+
+
+@post(
+    "/consents/change",
+    responses=ERROR_RESPONSES,
+    status_code=200,
+    summary="Change one remembered decision: allow, deny, forget it, or restore one just forgotten",
+)
+async def change_consent(data: JSONBody[DecisionChange], daemon: DaemonDep) -> ChangedDecision:
+    origin, now = _origin(data.origin), daemon.clock()
+    return await daemon.worker.call(
+        lambda v: change_decision(
+            v,
+            origin=origin,
+            purpose=data.purpose,
+            claim=data.claim,
+            recipient=data.recipient,
+            change=data.change,
+            now=now,
+        )
+    )
+
+
+@get(
+    "/purposes",
+    responses=ERROR_RESPONSES,
+    summary="Each known site's purposes: titles and DPV concepts",
+)
+async def purposes(daemon: DaemonDep) -> dict[str, dict[str, PurposeWords]]:
+    return await daemon.worker.call(site_purposes)
+
+
+@get(
+    "/history",
+    responses=ERROR_RESPONSES,
+    summary="Ledger entries by site and kind, searched; newest last",
+)
+async def history_entries(
+    daemon: DaemonDep,
+    origin: Annotated[str | None, QueryParameter(max_length=300)] = None,
+    kind: Annotated[str | None, QueryParameter(max_length=40)] = None,
+    q: Annotated[str, QueryParameter(max_length=MAX_QUERY)] = "",
+    limit: Annotated[int, QueryParameter(ge=1, le=MAX_HISTORY)] = 100,
+) -> list[Entry]:
+    origin = _origin(origin) if origin else None
+    return await daemon.worker.call(
+        lambda v: history(v, origin=origin, kind=kind or None, query=q, limit=limit)
+    )
+
+
+controls_router = Router(
+    path="/",
+    guards=[paired_only],
+    route_handlers=[rules, add_rule, remove_rule, change_consent, purposes, history_entries],
+)
