@@ -16,7 +16,11 @@ EXAMPLE = (Path(__file__).parents[2] / "vault" / "protocol" / "examples" / "mani
 
 
 def manifest_for(origin: str):
+    """The example manifest at another origin, without its third parties: these tests are about who the
+    site sees, and a signer with no consent step has nobody's permission to name recipients."""
     data = msgspec.json.decode(EXAMPLE)
+    for purpose in data["purposes"]:
+        purpose["third_parties"] = []
     data["origin"] = origin
     data["revocation_endpoint"] = origin + "/.well-known/vault-revocation"
     data["controller"]["privacy_policy"] = origin + "/privacy"

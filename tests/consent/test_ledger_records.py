@@ -13,14 +13,18 @@ from vault.consent.ledger_records import (
     KINDS,
     RECORDS,
     Acknowledged,
+    BrokenPromise,
     ConsentRevoked,
     Decided,
+    DecisionChanged,
     Disclosed,
     Forgotten,
     NoticeAcknowledged,
     NoticeDelivered,
     NoticeNotDelivered,
     NoticeQueued,
+    RecipientAnswer,
+    RecipientDecided,
     RecordInvalid,
     RuleAdded,
     RuleRemoved,
@@ -99,6 +103,64 @@ AS_WRITTEN = [
         {"erased": False, "token": "a.b.c"},
     ),
     (Forgotten(old_epoch=0, new_epoch=1), {"old_epoch": 0, "new_epoch": 1}),
+    # Third parties (schema v5): new records, and new fields written only when they are not the default, so
+    # that every row above (written before them) still encodes as it was hashed.
+    (
+        Acknowledged(claims=("sizes.shoe",), keep_until=NOW, token="a.b.c", recipients=("analytics",)),
+        {"claims": ["sizes.shoe"], "keep_until": NOW, "token": "a.b.c", "recipients": ["analytics"]},
+    ),
+    (
+        BrokenPromise(recipients=("analytics",), token="a.b.c"),
+        {"recipients": ["analytics"], "token": "a.b.c"},
+    ),
+    (
+        RecipientDecided(recipient="stock", effect="allow", mode="remember", expires_at=NOW),
+        {
+            "action": "recipient_decided",
+            "recipient": "stock",
+            "effect": "allow",
+            "mode": "remember",
+            "expires_at": NOW,
+        },
+    ),
+    (
+        DecisionChanged(claim=None, recipient="analytics", effect="deny"),
+        {"action": "changed", "claim": None, "recipient": "analytics", "effect": "deny"},
+    ),
+    (
+        ConsentRevoked(purpose="recommendations", decisions=1, recipient="analytics"),
+        {"action": "revoked", "purpose": "recommendations", "decisions": 1, "recipient": "analytics"},
+    ),
+    (
+        NoticeQueued(
+            presentations=("j1",),
+            erasure=True,
+            endpoint="https://s.example/r",
+            epoch=0,
+            site=False,
+            recipients=("analytics",),
+        ),
+        {
+            "presentations": ["j1"],
+            "erasure": True,
+            "endpoint": "https://s.example/r",
+            "epoch": 0,
+            "site": False,
+            "recipients": ["analytics"],
+        },
+    ),
+    (
+        NoticeAcknowledged(
+            erased=False,
+            token="a.b.c",
+            recipients=(RecipientAnswer(id="analytics", outcome="erased", at=NOW),),
+        ),
+        {
+            "erased": False,
+            "token": "a.b.c",
+            "recipients": [{"id": "analytics", "outcome": "erased", "at": NOW}],
+        },
+    ),
     (
         SiteChanged(field="controller", before="A B.V.", after="C Ltd"),
         {"field": "controller", "before": "A B.V.", "after": "C Ltd"},

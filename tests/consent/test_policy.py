@@ -12,10 +12,12 @@ from vault.consent.policy import (
     ConsentRequired,
     Denied,
     Granted,
+    RecipientStanding,
     Rules,
     Standing,
     claim_digest,
     evaluate,
+    recipient_digest,
     resolve,
 )
 from vault.protocol.manifest import Manifest, decode_manifest, manifest_index
@@ -30,6 +32,7 @@ PROFILE = {
     "email": "ada@example.org",
 }
 ALL = ("age_over_18", "location.country", "sizes.shoe", "interests")
+PARTIES = ("stock", "analytics")  # the example purpose's third parties: stock is required, analytics not
 
 
 def manifest(edit=None) -> Manifest:
@@ -42,16 +45,32 @@ def manifest(edit=None) -> Manifest:
 NO_RULES = Rules()
 
 
-def run(m: Manifest, standing=(), rules=NO_RULES, now=NOW, profile=PROFILE, requested=None):
+def run(m: Manifest, standing=(), rules=NO_RULES, now=NOW, profile=PROFILE, requested=None, parties=None):
+    """`parties`: the remembered third-party answers; by default each one allowed, as a user who shared
+    everything before would have (so that the claim rows below are about claims alone)."""
     names = [c.name for c in manifest_index(m)["recommendations"].purpose.claims]
     derived = derive_claims(names, profile, dt.date(2026, 9, 21))
-    return evaluate(m, "recommendations", derived, standing, rules, now, requested)
+    if parties is None:
+        parties = remembered_parties(m)
+    return evaluate(m, "recommendations", derived, standing, rules, now, requested, parties)
 
 
 def remembered(m: Manifest, effect="allow", expires_at=NOW + 86400, claims=ALL) -> list[Standing]:
     purpose = manifest_index(m)["recommendations"].purpose
     requests = {c.name: c for c in purpose.claims}
     return [Standing(name, claim_digest(purpose, requests[name]), effect, expires_at) for name in claims]
+
+
+def remembered_parties(
+    m: Manifest, effect="allow", expires_at=NOW + 86400, ids=PARTIES
+) -> list[RecipientStanding]:
+    purpose = manifest_index(m)["recommendations"].purpose
+    entries = {p.id: p for p in purpose.third_parties}
+    return [RecipientStanding(i, recipient_digest(purpose, entries[i]), effect, expires_at) for i in ids]
+
+
+def purpose_of(m: Manifest):
+    return manifest_index(m)["recommendations"].purpose
 
 
 def asked(result) -> list[str]:
@@ -186,25 +205,27 @@ def test_unknown_purpose_and_undeclared_claim() -> None:
 
 @pytest.mark.parametrize("remember", [False, True])
 def test_answer_that_drops_a_required_claim_denies_the_purpose(remember: bool) -> None:
-    prompt = run(manifest())
-    resolution = resolve(
-        prompt, Answer(share=True, claims=frozenset({"location.country", "sizes.shoe"}), remember=remember)
-    )
+    m = manifest()
+    prompt = run(m)
+    answer = Answer(share=True, claims=frozenset({"location.country", "sizes.shoe"}), remember=remember)
+    resolution = resolve(prompt, answer, purpose_of(m))
     assert isinstance(resolution.result, Denied) and resolution.result.reason == "required_claim_dropped"
     assert "age_over_18" in resolution.result.message and "requires" in resolution.result.message
 
 
 def test_answer_that_drops_an_optional_claim() -> None:
-    prompt = run(manifest())
-    resolution = resolve(prompt, Answer(share=True, claims=frozenset(ALL[:3]), remember=True))
+    m = manifest()
+    prompt = run(m)
+    resolution = resolve(prompt, Answer(share=True, claims=frozenset(ALL[:3]), remember=True), purpose_of(m))
     assert isinstance(resolution.result, Granted)
     assert set(resolution.result.claims) == set(ALL[:3])
     assert dict((q.claim, effect) for q, effect in resolution.decisions)["interests"] == "deny"
 
 
 def test_deny_answer_and_bad_answer() -> None:
-    prompt = run(manifest())
-    denied = resolve(prompt, Answer(share=False, claims=frozenset(), remember=False))
+    m = manifest()
+    prompt = run(m)
+    denied = resolve(prompt, Answer(share=False, claims=frozenset(), remember=False), purpose_of(m))
     assert denied.result.reason == "user_denied" and all(e == "deny" for _, e in denied.decisions)
-    bad = resolve(prompt, Answer(share=True, claims=frozenset({"email"}), remember=False))
+    bad = resolve(prompt, Answer(share=True, claims=frozenset({"email"}), remember=False), purpose_of(m))
     assert bad.result.reason == "bad_answer"

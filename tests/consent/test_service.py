@@ -10,17 +10,15 @@ from tests.support import FAST_KDF, NOW, PASSPHRASE
 from vault.consent import ledger
 from vault.consent.acknowledgements import store_acknowledgement
 from vault.consent.policy import Answer
+from vault.consent.prompt_view import PromptRef, get_prompt, pending_prompts
 from vault.consent.report import site_report
 from vault.consent.service import (
     PROMPT_TTL,
     NotShared,
     PromptNeeded,
-    PromptRef,
     Shared,
     decide_prompt,
     decided_outcome,
-    get_prompt,
-    pending_prompts,
     request_presentation,
 )
 from vault.errors import InvalidInput
@@ -87,8 +85,12 @@ def ask(vault: Vault, manifest: Manifest, now: int = NOW, nonce: str | None = No
     )
 
 
+# Stock (required: it receives location.country) switched on; analytics (optional) left off, as it starts.
 SHARE_3 = Answer(
-    share=True, claims=frozenset({"age_over_18", "location.country", "sizes.shoe"}), remember=True
+    share=True,
+    claims=frozenset({"age_over_18", "location.country", "sizes.shoe"}),
+    remember=True,
+    recipients=frozenset({"stock"}),
 )
 
 
@@ -123,11 +125,15 @@ def test_first_visit_prompt_then_remembered(vault: Vault, vault_home: Path) -> N
 def test_once_is_not_remembered(vault: Vault) -> None:
     m = shop_manifest()
     prompt = ask(vault, m).prompt
-    once = Answer(share=True, claims=SHARE_3.claims, remember=False)
+    once = Answer(share=True, claims=SHARE_3.claims, remember=False, recipients=SHARE_3.recipients)
     assert decide_prompt(vault, prompt.id, once, now=NOW, new_id=new_id).outcome == "granted"
-    assert ask(vault, m, now=NOW + 1).outcome == "consent_required"
-    kinds = [(e.kind, e.body.get("mode")) for e in ledger.entries(vault)]
-    assert kinds.count(("consent", "once")) == 4 and kinds.count(("disclosure", None)) == 1
+    again = ask(vault, m, now=NOW + 1)
+    assert again.outcome == "consent_required"
+    assert [t.id for t in again.prompt.third_parties if t.asked] == ["stock", "analytics"]
+    kinds = [(e.kind, e.body.get("action"), e.body.get("mode")) for e in ledger.entries(vault)]
+    assert kinds.count(("consent", "decided", "once")) == 4  # one per claim
+    assert kinds.count(("consent", "recipient_decided", "once")) == 2  # one per third party
+    assert kinds.count(("disclosure", None, None)) == 1
 
 
 def test_deny_leaves_only_the_decision_in_the_ledger(vault: Vault) -> None:
@@ -182,9 +188,12 @@ def test_a_prompt_by_reference_and_its_outcome_read_without_answering(vault: Vau
     shared = decide_prompt(vault, asked.prompt.id, SHARE_3, now=NOW, new_id=new_id)
     assert isinstance(shared, Shared) and shared.outcome == "granted"
     assert decided_outcome(vault, asked.prompt.id, now=NOW + 1) == shared
-    # Stored as the one-struct Outcome stored it before the union: old rows decode, new rows read the same.
+    # Stored as the one-struct Outcome stored it before the union, plus the recipients allowed (schema v5
+    # dropped every older prompt row, so none is stored without them).
     (stored,) = vault.conn.execute("SELECT outcome FROM prompts WHERE id = ?", (asked.prompt.id,)).fetchone()
-    assert list(msgspec.json.decode(stored)) == ["outcome", "token", "jti", "claims", "expires_at", "dropped"]
+    fields = ["outcome", "token", "jti", "claims", "expires_at", "dropped"]
+    assert list(msgspec.json.decode(stored)) == [*fields, "recipients"]
+    assert shared.recipients == ("stock",)
     late = ask(vault, shop_manifest(lambda p: p.update(retention="P60D")))
     expired = decided_outcome(vault, late.prompt.id, now=NOW + PROMPT_TTL)
     assert isinstance(expired, NotShared) and expired.reason == "prompt_expired"
