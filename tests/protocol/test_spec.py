@@ -14,6 +14,7 @@ from vault.protocol import Reason, claim_types, decode_manifest, key_subject, pu
 from vault.protocol.acknowledgement import Acknowledgement, RevocationAcknowledgement
 from vault.protocol.claim_types import CLAIM_TYPES, ENUMERATIONS
 from vault.protocol.jws import Header
+from vault.protocol.manifest import RECIPIENT_ROLES
 from vault.protocol.presentation import PresentationPayload
 from vault.protocol.revocation import NoticePayload
 from vault.protocol.strictjson import decode_unique
@@ -118,3 +119,18 @@ def test_the_spec_states_each_pattern_as_the_code_uses_it() -> None:
 def test_the_spec_manifest_example_is_the_example_age_check() -> None:
     manifest = decode_manifest(examples()["manifest"])
     assert manifest.purposes == (example.AGE_CHECK,)
+
+
+def test_the_spec_explains_every_recipient_role() -> None:
+    explained = re.findall(r"^- `(dpv:[A-Za-z]+)`: ", section("Site manifest"), flags=re.MULTILINE)
+    assert tuple(explained) == RECIPIENT_ROLES
+
+
+def test_the_spec_third_parties_are_the_examples() -> None:
+    pattern = r'```json\n("third_parties": \[.*?\])\n```'
+    excerpt = re.search(pattern, section("Site manifest"), flags=re.DOTALL)
+    assert excerpt is not None
+    written = json.loads("{" + excerpt.group(1) + "}")["third_parties"]
+    recommendations = example.manifest().purpose("recommendations")
+    assert recommendations is not None
+    assert written == json.loads(msgspec.json.encode(recommendations.third_parties))
