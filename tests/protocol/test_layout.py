@@ -136,3 +136,12 @@ def test_modules_stay_small() -> None:
         assert name in sizes, f"{name} is gone: remove it from OVERSIZED_MODULES"
         assert sizes[name] <= limit, f"{name} grew from {limit} to {sizes[name]} lines"
         assert sizes[name] > MAX_MODULE_LINES, f"{name} is small now: remove it from OVERSIZED_MODULES"
+
+
+def test_the_vector_generator_stays_small_too() -> None:
+    """scripts/gen_vectors.py and its modules (one per message) follow the same limit."""
+    scripts = VAULT.parent / "scripts"
+    modules = [scripts / "gen_vectors.py", scripts / "vector_tools.py", *scripts.glob("vectors_*.py")]
+    sizes = {path.name: len(path.read_text(encoding="utf-8").splitlines()) for path in modules}
+    assert len(sizes) >= 8
+    assert {name: size for name, size in sizes.items() if size > MAX_MODULE_LINES} == {}

@@ -10,6 +10,8 @@ from typing import Any
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests import example
 from tests.site.conftest import CLAIMS, NONCE
@@ -17,6 +19,7 @@ from vault.protocol import (
     Manifest,
     decode_manifest,
     encode_manifest,
+    issue_presentation,
     sign_revocation,
     verify_acknowledgement,
     verify_revocation_ack,
@@ -248,3 +251,51 @@ def test_claims_reach_only_the_allowed_recipients_whatever_the_choice(
             assert set(claims) <= set(
                 manifest.purposes[0].third_parties[["stock", "analytics"].index(recipient)].claims
             )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    recipients=st.lists(st.sampled_from(["stock", "analytics", "ads", "Stock"]), max_size=4),
+    optional=st.sets(st.sampled_from(["sizes.shoe", "interests"])),
+)
+def test_the_verifier_applies_the_recipient_rule_to_any_list(
+    recipients: list[str], optional: set[str]
+) -> None:
+    """Whatever a vault lists, the verifier accepts exactly what the rule allows, with the spec's reason."""
+    manifest = example.manifest()
+    claims = {name: value for name, value in CLAIMS.items() if name in optional or name in REQUIRED}
+    head, payload, _ = issue_with_stock(claims).split(".")
+    body = json.loads(b64url_decode(payload))
+    body["recipients"] = recipients
+    token = sign_raw(example.pairwise_key(), b64url_decode(head), json.dumps(body).encode())
+    if len(set(recipients)) != len(recipients):
+        expected: Reason | None = Reason.MALFORMED
+    elif not set(recipients) <= {"stock", "analytics"}:
+        expected = Reason.UNDECLARED_RECIPIENT
+    elif "stock" not in recipients:  # location.country is required, and stock receives it
+        expected = Reason.MISSING_RECIPIENT
+    else:
+        expected = None
+    if expected is None:
+        assert verify(token, manifest).recipients == tuple(recipients)
+    else:
+        with pytest.raises(PresentationInvalid) as raised:
+            verify(token, manifest)
+        assert raised.value.reason == expected
+
+
+REQUIRED = {"age_over_18", "location.country"}
+
+
+def issue_with_stock(claims: dict) -> str:
+    return issue_presentation(
+        example.pairwise_key(),
+        example.manifest(),
+        "recommendations",
+        example.ORIGIN,
+        NONCE,
+        claims,
+        NOW,
+        "h" * 16,
+        recipients=("stock",),
+    )
