@@ -67,7 +67,7 @@ def alive(pid: int) -> bool:
 def assert_cleaned_up(summary: dict[str, Any]) -> None:
     assert not Path(summary["workdir"]).exists()
     assert processes_mentioning(summary["workdir"]) == []
-    for pid in (summary["daemon_pid"], summary["native_host_pid"]):
+    for pid in (summary["daemon_pid"], summary["native_host_pid"], summary["partner_pid"]):
         assert not alive(pid) or summary["workdir"] not in Path(f"/proc/{pid}/cmdline").read_text()
 
 
@@ -101,20 +101,51 @@ def test_demo_json_runs_the_whole_handshake_and_cleans_up(tmp_path: Path) -> Non
         "presentation": payload.jti,
         "claims": sorted(s["shared"]),
         "keep_until": payload.iat + 30 * 86400,
+        "recipients": ["demo-analytics"],  # the shop's signed word: it passed them on to its partner
+        "not_allowed": [],  # and to nobody the user did not allow
     }
-    # The next request was granted from the remembered decision.
+    # The user switched the analytics partner on: the shop passed it the claims it declares that were
+    # shared (the shoe size; interests were kept back), and its acknowledgement names it.
+    assert s["decision"]["recipients"] == ["demo-analytics"] and payload.recipients == ("demo-analytics",)
+    [partner] = s["third_parties"]
+    assert (partner["id"], partner["required"], partner["asked"]) == ("demo-analytics", False, True)
+    assert verified["passed_to"] == ["demo-analytics"]
+    # The next request was granted from the remembered decisions, the partner's included.
     assert s["second"]["outcome"] == "granted" and s["second"]["prompted"] is False
-    # Revocation with erasure: delivered by the daemon, acknowledged by the shop, nothing left there.
+    assert s["second"]["passed_to"] == ["demo-analytics"]
+
+    # Withdrawn from the partner alone, with erasure: the partner holds nothing, the shop keeps its own.
+    p = s["partner"]
+    assert p["request"] == {"origin": s["shop"], "third_party": "demo-analytics", "erase": True}
+    assert p["held_before"] == [{"sizes.shoe": 39.5}] * 2 and p["held_after"] == []
+    assert p["shop_after"] == p["shop_before"] == [s["shared"]] * 2
+    assert [n["delivered_at"] is not None for n in p["notices"]] == [True]
+    notice = p["shop_notice"]
+    assert (notice["site"], notice["erasure"], notice["deleted"]) == (False, True, 0)
+    assert notice["recipients"] == {"demo-analytics": "erased"}
+    # The shop's signed answer is in the vault's ledger: the partner erased, the shop kept its copy.
+    [answer] = p["signed_answers"]
+    assert answer["erased"] is False
+    assert [(o["id"], o["outcome"]) for o in answer["recipients"]] == [("demo-analytics", "erased")]
+    assert len(p["vault_report"]) == 2  # one per disclosure
+    assert {(h["withdrawal_state"], h["outcome"]) for h in p["vault_report"]} == {("confirmed", "erased")}
+
+    # Revocation of everything with erasure: delivered by the daemon, acknowledged by the shop, nothing left.
     r = s["revocation"]
     assert r["erasure"] is True and r["withdrawn"] == 2
     assert r["delivered"] is True and r["erased"] is True
-    assert r["held_before"] == 2 and r["held_after"] == 0
-    assert [(n["erasure"], n["deleted"]) for n in r["shop_notices"]] == [(True, 2)]
+    assert r["held_before"] == 2 and r["held_after"] == 0 and r["partner_held_after"] == 0
+    assert [(n["site"], n["erasure"], n["deleted"]) for n in r["shop_notices"]] == [
+        (False, True, 0),
+        (True, True, 2),
+    ]
     assert all(d["withdrawal_acknowledged"] and d["acknowledged"] for d in r["vault_report"])
+    assert s["ledger"]["ok"] is True
 
     assert s["vault"] is None and s["kept"] is False and s["seconds"] < 60
     assert_cleaned_up(s)
     assert "started the daemon" in result.err and "stopped everything and removed it" in result.err
+    assert "started the shop's analytics partner" in result.err
 
 
 def test_demo_prints_a_readable_story_and_keeps_the_vault_when_asked(tmp_path: Path) -> None:
@@ -125,14 +156,23 @@ def test_demo_prints_a_readable_story_and_keeps_the_vault_when_asked(tmp_path: P
         "1. Demo Shoes (http://127.0.0.1:",
         "asks for 'Shoe recommendations', kept 30 days",
         "     interests          trail running, jazz, board games",
-        "share all but interests, and remember",
+        "share all but interests,",
         "3. Shared: one signed presentation for this shop only: age_over_18 = yes; location.country = NL; "
         "sizes.shoe = 39.5",
         "Not shown: Prairie boots (not delivered to NL)",
         "5. The shop's signed acknowledgement is stored in the vault",
+        "also received by Demo Analytics B.V. (NL, only if you allow it): sizes.shoe, interests",
+        "switch on Demo Analytics B.V., and remember.",
+        "It passed Demo Analytics B.V. what you allowed it (sizes.shoe), and nothing to anyone else.",
         "6. Next visit: granted without a prompt",
-        "7. Revoked with erasure: 2 presentation(s) withdrawn. The daemon delivered the signed notice;",
-        "the shop answered erased=yes and now holds 0 presentation(s) (it held 2).",
+        "7. Withdrawn from Demo Analytics B.V. alone, with erasure (2 presentation(s)). The daemon delivered",
+        "Demo Analytics B.V. held 2 record(s) (sizes.shoe = 39.5); now it holds 0.",
+        "The shop still holds its own 2 presentation(s), with every claim it had",
+        "The shop's signed answer, now in the vault's ledger: demo-analytics erased on ",
+        "the shop itself kept its own copy.",
+        "8. Revoked with erasure: 2 presentation(s) withdrawn. The daemon delivered the signed notice;",
+        "the shop answered erased=yes and now holds 0 presentation(s) (it held 2); the partner holds 0.",
+        "The ledger verifies: ",
         "Done in ",
     ):
         assert line in out, f"{line!r} not in:\n{out}"

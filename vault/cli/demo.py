@@ -1,9 +1,10 @@
 """`vault demo`: the whole product in one command, on a throw-away vault.
 
-It creates a demo vault with a sample profile, starts the daemon on it and the demo shop beside it,
-installs the native host for a fresh browser profile and pairs the demo client automatically. Then, with a
-display, it opens Chromium with the extension on the shop; without one (or with --no-browser, --json, or
-CI=true) it drives the same handshake through a real native host process and prints what happened.
+It creates a demo vault with a sample profile, starts the daemon on it and the demo shop beside it (with
+its analytics partner, a separate process), installs the native host for a fresh browser profile and
+pairs the demo client automatically. Then, with a display, it opens Chromium with the extension on the
+shop; without one (or with --no-browser, --json, or CI=true) it drives the same handshake through a real
+native host process, withdraws from the analytics partner alone, and prints what happened.
 Everything is stopped and removed at the end (unless --keep), also on Ctrl-C and on errors.
 """
 
@@ -58,7 +59,8 @@ def _interrupted(signum: int, frame: Any) -> None:
 )
 @pass_state
 def demo(state: CliState, as_json: bool, keep: bool, no_browser: bool) -> None:
-    """Try the whole flow on a throw-away vault: daemon, demo shop, consent, acknowledgement, revocation.
+    """Try the whole flow on a throw-away vault: daemon, demo shop and its analytics partner, consent,
+    acknowledgement, withdrawal from the partner alone, revocation.
 
     Your own vault is not touched. With a display, Chromium opens on the demo shop with the extension
     (the demo pairs it for you); close the browser or press Ctrl-C to end. Without one, the same
@@ -112,9 +114,11 @@ def _run(
 ) -> dict[str, Any]:
     profile = env.make_vault(state.now(), state.validation_context())
     env.start_daemon()
+    partner = env.start_partner()
     shop = env.start_shop()
     installed = env.install_native_host()
-    summary: dict[str, Any] = {"profile": profile, "shop": shop.url}
+    summary: dict[str, Any] = {"profile": profile, "shop": shop.url, "partner_url": partner.url}
+    summary["partner_pid"] = partner.proc.pid if partner.proc else None
     summary["daemon_pid"] = env.daemon.pid if env.daemon else None
     if browser is not None:
         env.approve_pairings_automatically()
@@ -134,8 +138,9 @@ def _run(
     summary["native_host_pid"] = host.proc.pid
     try:
         return summary | run_handshake(
-            host, ShopClient(shop.url), shop.url, approve=env.approve, progress=progress
-        )
+            host, ShopClient(shop.url), shop.url, approve=env.approve, progress=progress,
+            partner_held=partner.held,
+        )  # fmt: skip
     finally:
         host.close()
 
@@ -151,14 +156,21 @@ def _print_summary(s: dict[str, Any]) -> None:
         f"kept {retention_words(asked['retention'])}"
     )
     for third in asked["third_parties"]:
-        echo(f"   also seen by {third['name']}: {third['why']}")
+        when_allowed = "always" if third["required"] else "only if you allow it"
+        gets = ", ".join(third["claims"])
+        echo(f"   also received by {third['name']} ({third['country']}, {when_allowed}): {gets}")
+        echo(f"     {third['why']}")
     for claim in asked["claims"]:
         echo(f"     {claim['name']:<18} {'required' if claim['required'] else 'optional':<9} {claim['why']}")
     echo("\n2. The vault asks you first, showing the exact values it would send:")
     for q in s["prompt"]["questions"]:
         echo(f"     {q['claim']:<18} {claim_value(q['value'])}")
+    for third in s["third_parties"]:
+        echo(f"     {third['name']}, if you switch it on: {', '.join(third['claims'])} (starts off)")
     withheld = ", ".join(s["withheld"]) or "nothing"
-    echo(f"   Answered (as the extension's popup would): share all but {withheld}, and remember.")
+    allowed = ", ".join(t["name"] for t in s["third_parties"] if t["id"] in s["decision"]["recipients"])
+    echo(f"   Answered (as the extension's popup would): share all but {withheld},")
+    echo(f"   switch on {allowed or 'nobody'}, and remember.")
     shared = "; ".join(f"{k} = {claim_value(v)}" for k, v in s["shared"].items())
     echo(f"\n3. Shared: one signed presentation for this shop only: {shared}")
     verified = s["verified"]
@@ -169,6 +181,10 @@ def _print_summary(s: dict[str, Any]) -> None:
     echo(f"   First on the page: {first['name']} ({'; '.join(first['why'])})")
     for hidden in s["personalised"]["hidden"]:
         echo(f"   Not shown: {hidden['name']} ({hidden['why']})")
+    for third in s["third_parties"]:
+        if third["id"] in verified["passed_to"]:
+            got = ", ".join(c for c in third["claims"] if c in verified["claims"])
+            echo(f"   It passed {third['name']} what you allowed it ({got}), and nothing to anyone else.")
     stored = s["acknowledgement"]["stored"]
     echo(
         "\n5. The shop's signed acknowledgement is stored in the vault: it keeps "
@@ -177,15 +193,42 @@ def _print_summary(s: dict[str, Any]) -> None:
     second = s["second"]
     how = "after a prompt" if second["prompted"] else "without a prompt (the decision was remembered)"
     echo(f"\n6. Next visit: {second['outcome']} {how}, verified and acknowledged again.")
+    _print_partner_withdrawal(s)
     r = s["revocation"]
     state = "delivered" if r["delivered"] else "NOT delivered"
     echo(
-        f"\n7. Revoked with erasure: {r['withdrawn']} presentation(s) withdrawn. The daemon {state} "
+        f"\n8. Revoked with erasure: {r['withdrawn']} presentation(s) withdrawn. The daemon {state} "
         f"the signed notice;\n   the shop answered erased={'yes' if r['erased'] else 'no'} and now holds "
-        f"{r['held_after']} presentation(s) (it held {r['held_before']})."
+        f"{r['held_after']} presentation(s) (it held {r['held_before']}); the partner holds "
+        f"{r['partner_held_after']}."
     )
     if r["vault_report"] and all(d["withdrawal_acknowledged"] for d in r["vault_report"]):
         echo("   The vault's ledger keeps the notice and the shop's signed answer beside each disclosure.")
+    ledger = s["ledger"]
+    echo(f"   The ledger verifies: {ledger['entries']} entries, hash chain intact." if ledger["ok"] else
+         f"   The ledger does NOT verify: {ledger['problem']}")  # fmt: skip
+
+
+def _print_partner_withdrawal(s: dict[str, Any]) -> None:
+    echo, p = click.echo, s["partner"]
+    name = next((t["name"] for t in s["third_parties"] if t["id"] == p["request"]["third_party"]), "")
+    state = "delivered" if all(n["delivered_at"] for n in p["notices"]) else "NOT delivered"
+    values = dict.fromkeys(f"{k} = {claim_value(v)}" for c in p["held_before"] for k, v in c.items())
+    echo(
+        f"\n7. Withdrawn from {name} alone, with erasure ({p['withdrawn']} presentation(s)). The daemon "
+        f"{state}\n   the signed notice to the shop, and the shop forwarded it to its partner."
+    )
+    before, after = len(p["held_before"]), len(p["held_after"])
+    echo(f"   {name} held {before} record(s) ({', '.join(values) or 'nothing'}); now it holds {after}.")
+    kept = len(p["shop_after"])
+    same = "with every claim it had" if p["shop_after"] == p["shop_before"] else "NOT as it had them"
+    echo(f"   The shop still holds its own {kept} presentation(s), {same}: it was not asked to erase them.")
+    for answer in p["signed_answers"]:
+        for told in answer["recipients"]:
+            outcome = told["outcome"].replace("_", " ")
+            said = f"{told['id']} {outcome} on {when(told['at'])}"
+            echo(f"   The shop's signed answer, now in the vault's ledger: {said};")
+        echo(f"   the shop itself {'erased' if answer['erased'] else 'kept'} its own copy.")
 
 
 COMMANDS = [demo]

@@ -2,9 +2,11 @@
 process (the launcher `install-browser` wrote), against the real daemon and the real demo shop.
 
 The steps are the extension's: pair; fetch the shop's manifest and a nonce; ask for a presentation; answer
-the consent prompt as the popup would; hand the token to the shop; pass the shop's acknowledgement back;
-ask again (granted from the remembered decision); then revoke with erasure, and watch the daemon deliver
-the notice and the shop delete what it held.
+the consent prompt as the popup would (allowing the shop's analytics partner too); hand the token to the
+shop, which passes the partner its claims; pass the shop's acknowledgement back; ask again (granted from
+the remembered decisions); withdraw from the analytics partner alone, with erasure, and watch the daemon
+deliver the notice, the shop forward it, the partner erase and the shop keep its own copy; then revoke
+everything with erasure, and watch the shop delete what it held.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from vault.daemon.browser import EXTENSION_ID
+from vault.demo.partner import PARTNER_ID
 from vault.errors import VaultError
 from vault.site import MANIFEST_PATH
 
@@ -128,9 +131,11 @@ def run_handshake(
     *,
     approve: Callable[[str], Any],
     progress: Callable[[str], None],
+    partner_held: Callable[[], list[dict[str, Any]]],
     delivery_timeout: float = 30.0,
 ) -> dict[str, Any]:
-    """Drive every step; return what happened, for the summary (raises DemoFailed if a step fails)."""
+    """Drive every step; return what happened, for the summary (raises DemoFailed if a step fails).
+    `partner_held()` is what the shop's analytics partner says it holds (its own HTTP API)."""
     status, pairing = host.call("POST", "/v1/pairing", {"name": "vault demo (no browser)"})
     _expect(status == 200 and pairing.get("state") == "pending", "pairing", pairing)
     approve(pairing["code"])
@@ -162,29 +167,41 @@ def run_handshake(
     progress(f"the daemon asks the user (prompt {prompt['id']}): {len(prompt['questions'])} claim(s)")
     optional = [q["claim"] for q in prompt["questions"] if not q["required"]]
     withheld = optional[-1:]  # the popup's user unticks one optional claim
+    partners = [t for t in prompt.get("third_parties", []) if t["asked"]]
     decision = {
         "share": True,
         "claims": [q["claim"] for q in prompt["questions"] if q["claim"] not in withheld],
         "remember": True,
+        "recipients": [t["id"] for t in partners],  # and switches the analytics partner on
     }
     status, granted = host.call("POST", f"/v1/prompts/{prompt['id']}/decision", decision)
     _expect(status == 200 and granted["outcome"] == "granted", "answering the prompt", granted)
-    progress(f"answered as the popup would: share all but {', '.join(withheld) or 'nothing'}, remember")
+    allowed = ", ".join(t["name"] for t in partners) or "no third party"
+    progress(
+        f"answered as the popup would: share all but {', '.join(withheld) or 'nothing'}, allow {allowed}"
+    )
     verified, stored = verify_and_acknowledge(granted["token"])
-    progress(f"the shop verified {', '.join(verified['claims'])}; its acknowledgement is in the vault")
+    progress(
+        f"the shop verified {', '.join(verified['claims'])}, passed claims on to "
+        f"{', '.join(verified['passed_to']) or 'nobody'}; its acknowledgement is in the vault"
+    )
 
     again = ask()
     _expect(again["outcome"] == "granted", "the second request (remembered)", again)
     verified_again, _ = verify_and_acknowledge(again["token"])
     progress("second request: granted without a prompt, verified and acknowledged")
 
+    partner = _withdraw_from_partner(host, shop, origin, partner_held, progress, delivery_timeout)
+
     _, held_before = shop.json("GET", "/api/held")
     status, revoked = host.call("POST", "/v1/revocations", {"origin": origin, "erase": True})
     _expect(status == 200, "revoking", revoked)
     progress(f"revoked with erasure: {revoked['withdrawn']} presentation(s) withdrawn; waiting for delivery")
-    outbox = _wait_for_delivery(host, origin, delivery_timeout)
+    outbox = [n for n in _wait_for_delivery(host, origin, delivery_timeout) if n["jti"] in revoked["notices"]]
     _, held_after = shop.json("GET", "/api/held")
     _, report = host.call("GET", f"/v1/sites/report?origin={quote(origin, safe='')}")
+    status, ledger_check = host.call("GET", "/v1/ledger/verify")
+    _expect(status == 200, "verifying the ledger", ledger_check)
     progress(f"the shop acknowledged the notice; it now holds {len(held_after['presentations'])}")
     return {
         "asked": {
@@ -201,11 +218,17 @@ def run_handshake(
                 for q in prompt["questions"]
             ],
         },
+        "third_parties": [
+            {k: t[k] for k in ("id", "name", "role", "country", "claims", "required", "asked")}
+            for t in partners
+        ],
         "decision": decision,
         "withheld": withheld,
         "token": granted["token"],
         "shared": granted["claims"],
-        "verified": {k: verified[k] for k in ("subject", "jti", "claims", "not_shared", "keep_until")},
+        "verified": {
+            k: verified[k] for k in ("subject", "jti", "claims", "not_shared", "keep_until", "passed_to")
+        },
         "personalised": {
             "used": verified["used"],
             "products": [p["name"] for p in verified["products"]],
@@ -218,8 +241,11 @@ def run_handshake(
             "prompted": "prompt" in again,
             "jti": again["jti"],
             "claims": verified_again["claims"],
+            "passed_to": verified_again["passed_to"],
         },
+        "partner": partner,
         "revocation": {
+            "recipients": revoked.get("recipients", []),
             "erasure": revoked["erasure"],
             "withdrawn": revoked["withdrawn"],
             "notices": outbox,
@@ -229,7 +255,53 @@ def run_handshake(
             "held_after": len(held_after["presentations"]),
             "shop_notices": held_after["notices"],
             "vault_report": report["disclosures"],
+            "partner_held_after": len(partner_held()),
         },
+        "ledger": ledger_check,
+    }
+
+
+def _withdraw_from_partner(
+    host: NativeHost,
+    shop: ShopClient,
+    origin: str,
+    partner_held: Callable[[], list[dict[str, Any]]],
+    progress: Callable[[str], None],
+    timeout: float,
+) -> dict[str, Any]:
+    """Withdraw from the analytics partner alone, with erasure, as the popup's "withdraw from this third
+    party" does; wait for the shop's signed answer; see what the partner and the shop hold after it."""
+    records_before = partner_held()
+    _, shop_before = shop.json("GET", "/api/held")
+    request = {"origin": origin, "third_party": PARTNER_ID, "erase": True}
+    status, revoked = host.call("POST", "/v1/revocations", request)
+    _expect(status == 200, "withdrawing from the analytics partner", revoked)
+    progress(f"withdrew from {PARTNER_ID} alone, with erasure; waiting for delivery")
+    outbox = [n for n in _wait_for_delivery(host, origin, timeout) if n["jti"] in revoked["notices"]]
+    records_after = partner_held()
+    _, shop_after = shop.json("GET", "/api/held")
+    _, report = host.call("GET", f"/v1/sites/report?origin={quote(origin, safe='')}")
+    answers = [
+        holding
+        for disclosure in report["disclosures"]
+        for holding in disclosure.get("recipients", [])
+        if holding["id"] == PARTNER_ID
+    ]
+    _, entries = host.call("GET", f"/v1/ledger?origin={quote(origin, safe='')}&limit=1000")
+    progress(f"the partner now holds {len(records_after)} record(s); the shop keeps its own")
+    return {
+        "request": request,
+        "withdrawn": revoked["withdrawn"],
+        "notices": outbox,
+        "held_before": [r["claims"] for r in records_before],
+        "held_after": [r["claims"] for r in records_after],
+        "shop_before": [p["claims"] for p in shop_before["presentations"]],
+        "shop_after": [p["claims"] for p in shop_after["presentations"]],
+        "shop_notice": shop_after["notices"][-1] if shop_after["notices"] else None,
+        "vault_report": answers,
+        "signed_answers": [
+            e["body"] for e in entries if e["kind"] == "delivery_ack" and e["ref"] in revoked["notices"]
+        ],
     }
 
 
