@@ -1,6 +1,7 @@
 """The decision table, as pure logic: each row of it a test."""
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import msgspec
@@ -16,11 +17,12 @@ from vault.consent.policy import (
     Rules,
     Standing,
     claim_digest,
+    controller_binding,
     evaluate,
     recipient_digest,
     resolve,
 )
-from vault.protocol.manifest import Manifest, decode_manifest, manifest_index
+from vault.protocol.manifest import Controller, Manifest, decode_manifest, manifest_index
 
 EXAMPLE = Path(__file__).parents[2] / "vault" / "protocol" / "examples" / "manifest.json"
 NOW = 1_790_000_000
@@ -229,3 +231,170 @@ def test_deny_answer_and_bad_answer() -> None:
     assert denied.result.reason == "user_denied" and all(e == "deny" for _, e in denied.decisions)
     bad = resolve(prompt, Answer(share=True, claims=frozenset({"email"}), remember=False), purpose_of(m))
     assert bad.result.reason == "bad_answer"
+
+
+# -- third parties: one remembered answer each, asked about alone when they are new or changed ----------
+
+STOCK = {
+    "id": "stock",
+    "name": "Example Stock Check Ltd.",
+    "role": "dpv:Processor",
+    "country": "IE",
+    "privacy_policy": "https://stock.example/privacy",
+    "claims": ["location.country"],
+    "required": True,
+    "why": "Checks which shoes can be delivered to your country.",
+}
+COURIER = {
+    "id": "courier",
+    "name": "Example Courier GmbH",
+    "role": "dpv:Processor",
+    "country": "DE",
+    "privacy_policy": "https://courier.example/privacy",
+    "claims": ["location.country", "sizes.shoe"],
+    "required": False,
+    "why": "Estimates delivery times.",
+}
+
+
+def parties_asked(result) -> list[tuple[str, bool, str]]:
+    assert isinstance(result, ConsentRequired), result
+    return [(q.recipient, q.required, q.asked_because) for q in result.recipient_questions]
+
+
+def share_all(prompt, m: Manifest, recipients=(), claims=None):
+    """The user shares every asked claim (or `claims`) and switches on `recipients`, remembering it."""
+    ticked = frozenset(q.claim for q in prompt.questions) if claims is None else frozenset(claims)
+    return resolve(prompt, Answer(True, ticked, True, frozenset(recipients)), purpose_of(m))
+
+
+def test_first_visit_asks_about_each_third_party_with_the_claims() -> None:
+    result = run(manifest(), parties=())
+    assert asked(result) == list(ALL)
+    assert parties_asked(result) == [("stock", True, "new"), ("analytics", False, "new")]
+    assert result.recipients_allowed == result.recipients_refused == ()
+
+
+def test_an_optional_third_party_left_off_is_refused_and_not_named() -> None:
+    m = manifest()
+    resolution = share_all(run(m, parties=()), m, recipients={"stock"})
+    assert isinstance(resolution.result, Granted) and set(resolution.result.claims) == set(ALL)
+    assert resolution.result.recipients == ("stock",)
+    assert [(q.recipient, e) for q, e in resolution.recipient_decisions] == [
+        ("stock", "allow"),
+        ("analytics", "deny"),
+    ]
+
+
+def test_an_optional_third_party_switched_on_is_named() -> None:
+    m = manifest()
+    resolution = share_all(run(m, parties=()), m, recipients={"stock", "analytics"})
+    assert resolution.result.recipients == ("stock", "analytics")
+    assert {e for _, e in resolution.recipient_decisions} == {"allow"}
+
+
+def test_a_required_third_party_switched_off_denies_the_purpose() -> None:
+    m = manifest()
+    resolution = share_all(run(m, parties=()), m, recipients={"analytics"})
+    assert isinstance(resolution.result, Denied) and resolution.result.reason == "required_recipient_dropped"
+    assert "Example Stock Check Ltd." in resolution.result.message
+    # Stored like a dropped required claim: the refusal is remembered, so it is not asked again and again.
+    assert dict((q.recipient, e) for q, e in resolution.recipient_decisions)["stock"] == "deny"
+
+
+def test_a_required_third_party_off_is_no_refusal_when_it_would_receive_nothing() -> None:
+    """A required third party is needed only for what it receives: a required courier receiving only
+    interests, which the user unticked, may stay switched off."""
+    m = manifest(lambda p: p["third_parties"].append({**COURIER, "required": True, "claims": ["interests"]}))
+    resolution = share_all(run(m, parties=()), m, recipients={"stock"}, claims=ALL[:3])
+    assert isinstance(resolution.result, Granted) and resolution.result.recipients == ("stock",)
+
+
+def test_remembered_refusal_of_a_required_third_party_denies() -> None:
+    m = manifest()
+    parties = remembered_parties(m, ids=("analytics",)) + remembered_parties(m, "deny", ids=("stock",))
+    result = run(m, remembered(m), parties=parties)
+    assert isinstance(result, Denied) and result.reason == "declined" and "Stock" in result.message
+
+
+def test_remembered_refusal_of_an_optional_third_party_leaves_it_out_quietly() -> None:
+    m = manifest()
+    parties = remembered_parties(m, ids=("stock",)) + remembered_parties(m, "deny", ids=("analytics",))
+    result = run(m, remembered(m), parties=parties)
+    assert isinstance(result, Granted) and set(result.claims) == set(ALL)
+    assert result.recipients == ("stock",)
+
+
+def test_a_new_third_party_is_asked_about_alone() -> None:
+    m_old = manifest()
+    m_new = manifest(lambda p: p["third_parties"].append(COURIER))
+    result = run(m_new, remembered(m_old), parties=remembered_parties(m_old))
+    assert asked(result) == [] and parties_asked(result) == [("courier", False, "new")]
+    assert result.recipients_allowed == ("stock", "analytics")
+    granted = share_all(result, m_new, recipients={"courier"}).result
+    assert isinstance(granted, Granted) and set(granted.claims) == set(ALL)
+    assert granted.recipients == ("stock", "analytics", "courier")
+    assert share_all(result, m_new).result.recipients == ("stock", "analytics")
+
+
+def test_a_changed_third_party_is_asked_about_alone() -> None:
+    m_old = manifest()
+    for change in (
+        lambda p: p["third_parties"][1].update(country="US"),
+        lambda p: p["third_parties"][1].update(why="Sells what it learns."),
+        lambda p: p["third_parties"][1].update(claims=["sizes.shoe", "interests", "age_over_18"]),
+    ):
+        result = run(manifest(change), remembered(m_old), parties=remembered_parties(m_old))
+        assert asked(result) == [] and parties_asked(result) == [("analytics", False, "changed")]
+
+
+def test_a_third_party_added_or_changed_keeps_every_claim_decision() -> None:
+    """Claim decisions are bound to the purpose without its third parties."""
+    m_old, m_new = manifest(), manifest(lambda p: p["third_parties"].pop())
+    for old, new in zip(purpose_of(m_old).claims, purpose_of(m_new).claims, strict=True):
+        assert claim_digest(purpose_of(m_old), old) == claim_digest(purpose_of(m_new), new)
+
+
+def test_a_new_controller_asks_again_about_third_parties() -> None:
+    m = manifest()
+    before = controller_binding(
+        Controller(name="Old Owner B.V.", contact="a@old.example", privacy_policy="https://old.example/p")
+    )
+    parties = [replace(s, controller=before) for s in remembered_parties(m)]
+    result = run(m, remembered(m), parties=parties)
+    assert parties_asked(result) == [
+        ("stock", True, "controller_changed"),
+        ("analytics", False, "controller_changed"),
+    ]
+    assert result.previous_controller == before
+
+
+def test_an_expired_third_party_answer_is_asked_again() -> None:
+    m = manifest()
+    result = run(m, remembered(m), parties=remembered_parties(m, expires_at=NOW))
+    assert asked(result) == [] and [why for _, _, why in parties_asked(result)] == ["expired", "expired"]
+
+
+@pytest.mark.parametrize(
+    "not_shared",
+    [
+        {"requested": ["age_over_18", "location.country"]},  # the site asks for less
+        {"rules": Rules(never=frozenset({"sizes.shoe", "interests"}))},  # the user never shares them
+    ],
+    ids=["not_requested", "never_shared"],
+)
+def test_a_third_party_that_would_receive_nothing_is_not_asked_or_named(not_shared: dict) -> None:
+    m = manifest()
+    result = run(m, parties=(), **not_shared)
+    assert parties_asked(result) == [("stock", True, "new")]
+    granted = run(m, remembered(m), parties=remembered_parties(m), **not_shared)
+    assert isinstance(granted, Granted) and granted.recipients == ("stock",)
+
+
+def test_an_answer_about_a_third_party_not_asked_is_a_bad_answer() -> None:
+    m = manifest()
+    prompt = run(m, remembered(m, claims=ALL[:3]))  # interests asked; both third parties remembered
+    for recipients in ({"nobody"}, {"analytics"}):
+        answer = Answer(True, frozenset({"interests"}), True, frozenset(recipients))
+        bad = resolve(prompt, answer, purpose_of(m))
+        assert bad.result.reason == "bad_answer" and bad.decisions == bad.recipient_decisions == ()

@@ -40,21 +40,26 @@ def store_acknowledgement(vault: Vault, token: str, *, now: int) -> dict[str, An
     ack = verify_acknowledgement(token, manifest.site_key, presentation=row[0], now=now)
     # Its signed word that it passed claims to someone the user did not allow: kept as evidence.
     broken = unallowed_recipients(ack, row[0])
-    if next(ledger.entries(vault, ref=jti, kinds=("acknowledgement",)), None) is None:
+    # The first acknowledgement is the promise kept; a repeat is not recorded twice. A later one that names
+    # someone not allowed is still evidence: each such token is recorded once.
+    first = next(ledger.entries(vault, ref=jti, kinds=("acknowledgement",)), None) is None
+    recorded = {e.body.get("token") for e in ledger.entries(vault, ref=jti, kinds=("broken_promise",))}
+    if first or (broken and token not in recorded):
         with vault.transaction() as conn:
             where = {"origin": disclosure.origin, "purpose_id": disclosure.purpose_id, "ref": jti}
-            ledger.append(
-                conn,
-                at=now,
-                **where,
-                body=Acknowledged(
-                    claims=tuple(ack.claims),
-                    keep_until=ack.keep_until,
-                    token=token,
-                    recipients=ack.recipients,
-                ),
-            )
-            if broken:
+            if first:
+                ledger.append(
+                    conn,
+                    at=now,
+                    **where,
+                    body=Acknowledged(
+                        claims=tuple(ack.claims),
+                        keep_until=ack.keep_until,
+                        token=token,
+                        recipients=ack.recipients,
+                    ),
+                )
+            if broken and token not in recorded:
                 ledger.append(conn, at=now, **where, body=BrokenPromise(recipients=broken, token=token))
     return {
         "presentation": jti,
