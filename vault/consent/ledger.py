@@ -260,7 +260,7 @@ def verify(vault: Vault) -> Verification:
                 origin, seq, ref, purpose_id, encode_claims(claims), at, expires_at, keep_until, recipients
             )
         elif kind in SIGNED_KINDS:
-            problem = evidence.problem(kind, origin, body)
+            problem = evidence.problem(kind, origin, ref, body)
             if problem is not None:
                 return Verification(False, count, seq, f"entry {seq}: {problem}")
         previous, expected_seq, count = bytes(stored), seq + 1, count + 1

@@ -49,8 +49,10 @@ class SignedAnswers:
             self._keys[origin] = (current, frozenset(known))
         return self._keys[origin]
 
-    def problem(self, kind: str, origin: str | None, body: str) -> str | None:
-        """What is wrong with this entry's evidence, in words, or None."""
+    def problem(self, kind: str, origin: str | None, ref: str | None, body: str) -> str | None:
+        """What is wrong with this entry's evidence, in words, or None. `ref`: the entry's presentation
+        or notice, which the signed answer must name (a genuine answer copied from another entry is not
+        evidence for this one)."""
         try:
             record: Any = decode_record(kind, msgspec.json.decode(body))
             header_text, payload_text, _ = record.token.split(".")
@@ -69,6 +71,11 @@ class SignedAnswers:
             return "the answer it records is signed by a key this site never published (forged?)"
         if not isinstance(payload, dict) or not _says(kind, record, payload):
             return "what it records is not what the site's signed answer says (forged?)"
+        answered = payload.get("notice" if kind == "delivery_ack" else "presentation")
+        if answered != ref or payload.get("iss") != origin:
+            return (
+                "the site's signed answer it records is about another presentation, notice or site (forged?)"
+            )
         return None
 
 
