@@ -17,9 +17,11 @@ from vault.consent.outbox import deliver_due
 from vault.consent.policy import Answer
 from vault.consent.revocation import revoke
 from vault.consent.service import decide_prompt, request_presentation
+from vault.consent.sites import remember_manifest
 from vault.consent.transport import Response
 from vault.protocol.acknowledgement import Acknowledgement, sign_acknowledgement
 from vault.protocol.b64 import b64url_decode, b64url_encode
+from vault.protocol.manifest import decode_manifest
 from vault.site import (
     InMemoryReplayStore,
     acknowledge_presentation,
@@ -239,3 +241,21 @@ def test_cli_ledger_verify_names_the_forged_entry(vault: Vault, run_vault) -> No
     result = run_vault("ledger", "verify")
     assert result.code == 1 and f"entry {seq}" in result.err and "forged" in result.err
     assert json.loads(run_vault("ledger", "verify", "--json").out)["bad_entry"] == seq
+
+
+def test_answers_signed_before_the_site_changed_its_key_still_verify(vault: Vault) -> None:
+    """The old key was published (its change is in the ledger): what it signed is still the site's word.
+    A key never published stays refused after the change too."""
+    rotated = msgspec.json.decode(msgspec.json.encode(example.manifest()))
+    rotated["site_key"] = generate_site_key().public_jwk
+    with vault.transaction() as conn:
+        assert remember_manifest(conn, decode_manifest(msgspec.json.encode(rotated)), now=NOW + 300) == (
+            "site_key",
+        )
+    assert ledger.verify(vault).ok
+    seq, _, body = entries_of(vault, "acknowledgement")[0]
+    forged = sign_acknowledgement(
+        generate_site_key(), msgspec.convert(payload(body["token"]), Acknowledgement)
+    )
+    rewrite(vault, seq, {**body, "token": forged})
+    assert_forged(vault, seq, "never published")
