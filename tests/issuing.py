@@ -28,8 +28,10 @@ def issue_from_profile(
     now: int,
     jti: str,
     ttl: int = DEFAULT_TTL,
+    recipients: Sequence[str] | None = None,
 ) -> Issued:
-    """Signs what the profile yields for `requested` (default: every claim the purpose declares).
+    """Signs what the profile yields for `requested` (default: every claim the purpose declares), for
+    `recipients` (default: the purpose's required third parties that receive any of those claims).
 
     Raises IssueError (from the protocol) when that is not a valid presentation, e.g. `missing_claim`
     when the profile lacks what a required claim needs.
@@ -39,6 +41,14 @@ def issue_from_profile(
         requested = [claim.name for claim in entry.purpose.claims] if entry is not None else []
     derived = derive_claims(requested, attributes, dt.datetime.fromtimestamp(now, dt.UTC).date())
     key = derive_pairwise_key(master_seed, manifest.origin, epoch)
-    token = issue_presentation(key, manifest, purpose_id, audience, nonce, derived.values, now, jti, ttl)
+    if recipients is None:
+        recipients = (
+            [r for r in entry.required_recipients if entry.recipients[r] & derived.values.keys()]
+            if entry is not None
+            else []
+        )
+    token = issue_presentation(
+        key, manifest, purpose_id, audience, nonce, derived.values, now, jti, ttl, recipients=tuple(recipients)
+    )
     dropped = (*derived.unknown, *derived.missing)
     return Issued(token, jti, derived.values, now, now + ttl, dropped, key_subject(key.public_jwk))

@@ -27,7 +27,9 @@ from vault.consent.report import site_report
 from vault.consent.revocation import revoke
 from vault.consent.service import decide_prompt, request_presentation
 from vault.consent.sites import remember_manifest
+from vault.protocol.acknowledgement import Acknowledgement, sign_acknowledgement
 from vault.protocol.manifest import Manifest, decode_manifest, manifest_index
+from vault.protocol.presentation import open_presentation
 from vault.site import make_nonce
 from vault.store import Vault
 
@@ -103,6 +105,7 @@ def record_disclosures(vault: Vault, count: int, *, start: int = START, signed: 
                 purpose_id=purpose,
                 epoch=vault.site_epoch(origin),
                 prompt_id=None,
+                recipients=open_presentation(issued.token)[1].recipients,
             )
 
 
@@ -131,7 +134,7 @@ def fill(vault: Vault, disclosures: int) -> None:
     )
     share = frozenset({"age_over_18", "location.country", "sizes.shoe"})  # interests left unticked
     decided = decide_prompt(
-        vault, asked.prompt.id, Answer(share=True, claims=share, remember=True), now=NOW + 5, new_id=new_id
+        vault, asked.prompt.id, Answer(share=True, claims=share, remember=True, recipients=frozenset({"stock"})), now=NOW + 5, new_id=new_id
     )
     assert decided.outcome == "granted"
     books = manifest_for("https://books.example")
@@ -146,6 +149,19 @@ def fill(vault: Vault, disclosures: int) -> None:
     )
     assert pending.outcome == "consent_required"
     record_disclosures(vault, disclosures)
+    # The site's signed promise (ledger verification checks what the entry says against it).
+    promise = Acknowledgement(
+        iss=SITES[0],
+        aud="urn:ietf:params:oauth:jwk-thumbprint:sha-256:x",
+        iat=NOW + 20,
+        presentation="jti-000000000000",
+        purpose="recommendations",
+        purpose_digest=manifest_index(manifest_for(SITES[0]))["recommendations"].digest,
+        claims=("age_over_18",),
+        keep_until=NOW + 20 * DAY,
+        recipients=(),
+    )
+    token = sign_acknowledgement(example.site_key(), promise)
     with vault.transaction() as conn:
         ledger.append(
             conn,
@@ -154,7 +170,7 @@ def fill(vault: Vault, disclosures: int) -> None:
             origin=SITES[0],
             purpose_id="recommendations",
             ref="jti-000000000000",
-            body={"claims": ["age_over_18"], "keep_until": NOW + 20 * DAY, "token": "x.y.z"},
+            body={"claims": ["age_over_18"], "keep_until": NOW + 20 * DAY, "token": token},
         )
     revoke(
         vault, SITES[0], purpose_id="recommendations", erase=True, now=revoked_at(disclosures), new_id=new_id
@@ -257,7 +273,18 @@ def test_consent_records_follow_27560(exported: dict) -> None:
         ("disclosure", "given"),
         ("disclosure", "expired"),
         ("disclosure", "withdrawn"),
+        ("recipient_decision", "given"),  # the required stock check, switched on
+        ("recipient_decision", "refused"),  # the optional analytics partner, left off
     }
+    about = {r["recipient"]: r for r in records if r["record_kind"] == "recipient_decision"}
+    assert [p["claim"] for p in about["stock"]["personal_data"]] == ["location.country"]
+    assert about["analytics"]["state"] == "refused"
+    assert [p["claim"] for p in about["analytics"]["personal_data"]] == ["sizes.shoe", "interests"]
+    parties = about["stock"]["recipients"][1:]  # after the controller: the purpose's third parties
+    assert [(p["id"], p["dpv_role"], p["country"], p["required"]) for p in parties] == [
+        ("stock", "dpv:Processor", "IE", True),
+        ("analytics", "dpv:ThirdParty", "NL", False),
+    ]
     refused = next(r for r in decisions if r["state"] == "refused")
     assert [p["claim"] for p in refused["personal_data"]] == ["interests"]
     assert refused["prompt"] is None and refused["subject"]["pairwise_id"] is None
@@ -273,7 +300,14 @@ def test_consent_records_follow_27560(exported: dict) -> None:
         "sizes.shoe": 42,
         "interests": ["jazz", "hiking"],
     }
-    assert [p["name"] for p in shop_first["recipients"]] == ["Example Shoes B.V.", "Example Analytics B.V."]
+    # A disclosure lists the third parties the user allowed (the required stock check), each with what it
+    # received and the withdrawal asked of it: the site's revocation covers them too.
+    assert [p["name"] for p in shop_first["recipients"]] == ["Example Shoes B.V.", "Example Stock Check Ltd."]
+    stock = shop_first["recipients"][1]
+    assert stock["claims"] == ["location.country"] and stock["allowed"] is True
+    assert [(w["claims"], w["erasure"], w["state"], w["outcome"]) for w in stock["withdrawals"]] == [
+        (["location.country"], True, "pending", None)
+    ]
     assert shop_first["notice"]["matches_stored_manifest"] is True
     age_check = next(r for r in disclosures if r["purpose"]["id"] == "age-check")
     assert age_check["state"] == "expired" and age_check["retention"] == "P1D"
@@ -379,8 +413,10 @@ def test_records_say_when_the_site_changed_its_purpose_or_was_never_stored(tmp_p
         shop_record.purpose.title == "Changed title"
     )  # what the site says now; the digest says what was shown
     assert shop_record.notice.purpose_digest != manifest_index(changed)["recommendations"].digest
-    assert (
-        news_record.controller is None and news_record.recipients == [] and news_record.purpose.title is None
-    )
+    assert news_record.controller is None and news_record.purpose.title is None
+    # No manifest to name it by, but the ledger still says which third party was allowed, and what it got.
+    assert [(p.id, p.name, p.claims) for p in news_record.recipients] == [
+        ("stock", "stock", ["location.country"])
+    ]
     assert news_record.retention == "P30D"  # from the disclosure itself
     assert records[SITES[2]].notice.matches_stored_manifest

@@ -72,7 +72,10 @@ class FakeSite:
         token = request["notice"]
         self.received.append(token)
         notice = self.site.verify_notice(token, self.manifest, self.now)
-        ack = acknowledge_revocation(SITE_KEY, notice, manifest=self.manifest, now=self.now, erased=True)
+        outcomes = {recipient: ("erased", self.now) for recipient in notice.recipients}
+        ack = acknowledge_revocation(
+            SITE_KEY, notice, manifest=self.manifest, now=self.now, erased=True, recipients=outcomes
+        )
         json_type = "application/json"
         answers = {
             "up": (200, "application/json; charset=utf-8", json.dumps({"acknowledgement": ack})),
@@ -99,6 +102,7 @@ class FakeSite:
             notice=notice.jti,
             presentations=notice.presentations,
             erased=True,
+            recipients=(),
         )
         return sign_revocation_ack(key, answer)
 
@@ -110,6 +114,7 @@ class FakeSite:
             notice="someone-elses-notice",
             presentations=notice.presentations,
             erased=True,
+            recipients=(),
         )
         return sign_revocation_ack(SITE_KEY, answer)
 

@@ -28,6 +28,7 @@ from vault.errors import InvalidInput
 from vault.protocol.jwk import OkpPublicJwk, key_subject
 from vault.protocol.keys import derive_pairwise_key
 from vault.protocol.manifest import Manifest, decode_manifest
+from vault.protocol.presentation import open_presentation
 from vault.protocol.revocation import MAX_WITHDRAWN, open_notice
 from vault.site import InMemoryReplayStore, NoticeInvalid, SigningKey, make_nonce, verify_presentation
 from vault.site import verify_revocation as site_verify_revocation
@@ -76,8 +77,10 @@ def disclose(
     now: int = NOW,
     site: Site | None = None,
     remember: bool = True,
+    recipients: tuple[str, ...] | None = None,
 ) -> Issued:
-    """A disclosure through the real path: the manifest stored, a presentation issued and recorded."""
+    """A disclosure through the real path: the manifest stored, a presentation issued and recorded.
+    `recipients`: the third parties allowed (default: the purpose's required ones that receive a claim)."""
     nonce = make_nonce()
     epoch = vault.site_epoch(manifest.origin)
     issued = issue_from_profile(
@@ -91,6 +94,7 @@ def disclose(
         requested=None,
         now=now,
         jti=jti,
+        recipients=recipients,
     )
     with vault.transaction() as conn:
         if remember:
@@ -102,6 +106,7 @@ def disclose(
             purpose_id=purpose_id,
             epoch=epoch,
             prompt_id=None,
+            recipients=open_presentation(issued.token)[1].recipients,
         )
     if site is not None:
         verified = verify_presentation(
@@ -193,6 +198,8 @@ def test_revoking_a_site_revokes_decisions_and_withdraws_each_purpose(vault: Vau
             "erasure": False,
             "endpoint": manifest.revocation_endpoint,
             "epoch": 0,
+            # Withdrawing the site withdraws from every third party it passed the claims to.
+            **({"recipients": ["stock"]} if notice.purpose_id == "recommendations" else {}),
         }
         for notice in result.notices
     }

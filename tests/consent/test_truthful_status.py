@@ -130,7 +130,8 @@ def ask(vault: Vault, manifest: Manifest, now: int = NOW):
 
 def answer(vault: Vault, outcome, *, share: bool, now: int = NOW):
     claims = frozenset(q.claim for q in outcome.prompt.questions) if share else frozenset()
-    decision = Answer(share, claims, remember=True)
+    required = frozenset(t.id for t in outcome.prompt.third_parties if t.asked and t.required)
+    decision = Answer(share, claims, remember=True, recipients=required if share else frozenset())
     return decide_prompt(vault, outcome.prompt.id, decision, now=now, new_id=new_id)
 
 

@@ -177,6 +177,11 @@ class _Reader:
         )
         urn = f"urn:personal-vault:{self.vault_id}:recipient-decision:"
         for id_, origin, purpose_id, recipient, effect, decided_at, expires_at, revoked_at, newer in rows:
+            manifest = self.site(origin).manifest
+            purpose = None if manifest is None else manifest.purpose(purpose_id)
+            party = next((t for t in purpose.third_parties if t.id == recipient), None) if purpose else None
+            # The personal data the answer is about: what the third party receives, as the manifest says.
+            received = {} if party is None else dict.fromkeys(party.claims)
             yield self._record(
                 origin,
                 purpose_id,
@@ -184,7 +189,7 @@ class _Reader:
                 _events(
                     decided_at, "given" if effect == "allow" else "refused", revoked_at, expires_at, self.now
                 ),
-                {},
+                received,
                 record_id=f"{urn}{id_}",
                 record_kind="recipient_decision",
                 subject=Subject(pairwise_id=None, epoch=None),
