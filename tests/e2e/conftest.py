@@ -1,4 +1,5 @@
-"""Real parts for the end-to-end tests: the demo shop (vault.demo, served by uvicorn on 127.0.0.1), a
+"""Real parts for the end-to-end tests: the demo shop (vault.demo, served by uvicorn on 127.0.0.1) with its
+analytics partner (a process of its own, `python -m vault.demo.partner`), a
 `vault serve --allow-loopback-http` daemon on a throw-away vault, and Debian's Chromium with the unpacked
 extension and the real native host.
 
@@ -10,12 +11,13 @@ the "changed purpose" scenario adds). One Chromium at a time.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.daemon.support import PROFILE
 from tests.extension.conftest import browser, daemon, launch  # noqa: F401 (fixtures, used by name)
-from vault.demo.server import ShopThread
+from vault.demo.server import PartnerProcess, ShopThread
 
 E2E_PROFILE = {**PROFILE, "languages": ["nl", "en"]}
 
@@ -26,7 +28,15 @@ def profile() -> dict:
 
 
 @pytest.fixture
-def shop() -> Iterator[ShopThread]:
-    """Demo Shoes on http://127.0.0.1:PORT, in a thread of this process (`shop.shop` is its state)."""
-    with ShopThread() as running:
+def partner(tmp_path: Path) -> Iterator[PartnerProcess]:
+    """Demo Analytics, the shop's third party, on http://127.0.0.1:PORT in a process of its own."""
+    with PartnerProcess(tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+def shop(partner: PartnerProcess) -> Iterator[ShopThread]:
+    """Demo Shoes on http://127.0.0.1:PORT, in a thread of this process (`shop.shop` is its state),
+    passing claims on to its partner when the user allows it."""
+    with ShopThread(partners=(partner.link,)) as running:
         yield running

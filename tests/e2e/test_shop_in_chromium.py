@@ -21,7 +21,8 @@ import pytest
 
 from tests.daemon.support import DaemonProcess
 from tests.extension.support import WAIT_MS, Browser, admin_call
-from vault.demo.server import ShopThread
+from vault.demo.partner import PARTNER_ID
+from vault.demo.server import PartnerProcess, ShopThread
 from vault.site import ClaimRequest
 
 pytestmark = pytest.mark.slow
@@ -70,8 +71,8 @@ def shop_page(browser: Browser) -> Any:
 
 
 def asked(prompt: Any) -> dict[str, str]:
-    """The claims the prompt asks about, each with the exact value it shows."""
-    rows = prompt.locator("li.claim")
+    """The claims the prompt asks about, each with the exact value it shows (not its third parties)."""
+    rows = prompt.locator("li.claim:not(.party)")
     return {
         rows.nth(i).locator('input[name="claim"]').get_attribute("value"): rows.nth(i)
         .locator(".value")
@@ -155,10 +156,13 @@ def prompt_over_shop(browser: Browser, shop_png: Path, prompt_png: Path, name: s
 # -- the scenarios ---------------------------------------------------------------------------------------
 
 
-def first_visit(browser: Browser, shop: ShopThread, *, screenshots: bool = False) -> Any:
+def first_visit(
+    browser: Browser, shop: ShopThread, *, screenshots: bool = False, allow_partner: bool = False
+) -> Any:
     """The visitor's first visit: the prompt shows the exact values with only the required claims switched
-    on; they switch on their shoe size (leaving `interests` off), choose "remember" and share; the page is
-    personalised from the three shared claims."""
+    on, and the analytics partner switched off; they switch on their shoe size (leaving `interests` off),
+    the partner too if `allow_partner`, choose "remember" and share; the page is personalised from the
+    three shared claims."""
     page = shop_page(browser)
     prompt = visit_expecting_prompt(browser, page, shop.url)
     assert asked(prompt) == {
@@ -175,7 +179,12 @@ def first_visit(browser: Browser, shop: ShopThread, *, screenshots: bool = False
         prompt_over_shop(browser, shop_png, prompt_png, "prompt-over-shop")
     switched_on = prompt.locator('input[name="claim"]:checked')
     assert [switched_on.nth(i).get_attribute("value") for i in range(switched_on.count())] == SHARED[:2]
+    partner_switch = prompt.locator(f'input[name="recipient"][value="{PARTNER_ID}"]')
+    assert not partner_switch.is_checked()  # an optional third party starts off
+    assert "Demo Analytics B.V." in prompt.inner_text(f'li.party[data-party="{PARTNER_ID}"]')
     prompt.check('input[name="claim"][value="sizes.shoe"]')
+    if allow_partner:
+        partner_switch.check()
     prompt.click('label.option:has-text("Remember for this site")')
     prompt.click("#share")
     assert wait_personalised(page) == SHARED
@@ -183,7 +192,7 @@ def first_visit(browser: Browser, shop: ShopThread, *, screenshots: bool = False
 
 
 def test_first_visit_shares_what_is_switched_on_and_the_vault_records_it(
-    browser: Browser, shop: ShopThread, daemon: DaemonProcess
+    browser: Browser, shop: ShopThread, daemon: DaemonProcess, partner: PartnerProcess
 ) -> None:
     page = first_visit(browser, shop, screenshots=True)
     assert "interests" not in page.inner_text("#used-claims") and "jazz" not in page.inner_text("#used")
@@ -194,6 +203,8 @@ def test_first_visit_shares_what_is_switched_on_and_the_vault_records_it(
     # The shop's server verified the token and keeps exactly the shared claims.
     [kept] = held(shop)["presentations"]
     assert kept["claims"] == {"age_over_18": True, "location.country": "NL", "sizes.shoe": 42}
+    # The analytics partner was left off: the shop passed it nothing, and it holds nothing.
+    assert kept["passed_to"] == [] and partner.held() == []
 
     # The vault: the decision, the disclosure of exactly those values, and the shop's signed promise.
     entries = ledger(daemon, shop.url)
@@ -298,3 +309,61 @@ def test_revoking_from_the_popup_reaches_the_shop_and_the_next_visit_asks_again(
     # The remembered answer is gone: the next visit asks again, about every claim.
     prompt = visit_expecting_prompt(browser, page)
     assert set(asked(prompt)) == {*SHARED, "interests"}
+
+
+def test_the_partner_gets_its_claims_only_when_switched_on_and_withdrawing_from_it_alone_erases_them(
+    browser: Browser, shop: ShopThread, daemon: DaemonProcess, partner: PartnerProcess
+) -> None:
+    """The issue's demo in the browser: the visitor switches the analytics partner on in the prompt; the
+    shop passes it the shoe size (its declared claim that was shared); then, in the popup, the visitor
+    withdraws from the partner alone: the shop forwards the vault's notice, the partner erases, the shop
+    keeps its own claims, and the shop's signed answer (partner: erased) is in the vault's ledger."""
+    page = first_visit(browser, shop, allow_partner=True)
+    [kept] = held(shop)["presentations"]
+    assert kept["passed_to"] == [PARTNER_ID]
+    [record] = partner.held()
+    assert record["claims"] == {"sizes.shoe": 42} and record["presentation"] == kept["jti"]
+
+    origin = quote(shop.url, safe="")
+    popup = browser.extension_page(f"pages/popup.html?origin={origin}", width=360, height=700)
+    popup.wait_for_selector(f'[data-withdraw="{PARTNER_ID}"]', timeout=WAIT_MS)
+    assert "Demo Analytics B.V." in popup.inner_text("#recipients")
+    screenshot(popup.locator("body"), "popup-partner-holds")
+    popup.click(f'[data-withdraw="{PARTNER_ID}"]')
+    popup.click(f'[data-confirm-withdraw="{PARTNER_ID}"]')
+
+    # The daemon delivers the notice to the shop, which forwards it to the partner, which erases.
+    deadline = time.monotonic() + 30
+    while partner.held():
+        assert time.monotonic() < deadline, "the withdrawal never reached the partner"
+        time.sleep(0.2)
+    deadline = time.monotonic() + 30
+    while not all(n["delivered_at"] for n in admin_call(daemon, "GET", "/v1/outbox")):
+        assert time.monotonic() < deadline, admin_call(daemon, "GET", "/v1/outbox")
+        time.sleep(0.2)
+    holdings = held(shop)
+    assert [p["claims"] for p in holdings["presentations"]] == [kept["claims"]]  # the shop keeps its own
+    [received] = holdings["notices"]
+    assert received["site"] is False and received["recipients"] == {PARTNER_ID: "erased"}
+    [answer] = [e for e in ledger(daemon, shop.url) if e["kind"] == "delivery_ack"]
+    assert answer["body"]["erased"] is False
+    assert [(o["id"], o["outcome"]) for o in answer["body"]["recipients"]] == [(PARTNER_ID, "erased")]
+    [told] = site_report(daemon, shop.url)["disclosures"]
+    assert told["withdrawn_at"] is None  # withdrawn from the partner, not from the shop
+    assert [(r["id"], r["withdrawal_state"], r["outcome"]) for r in told["recipients"]] == [
+        (PARTNER_ID, "confirmed", "erased")
+    ]
+
+    popup.reload()
+    popup.wait_for_selector(f'li.recipient.confirmed[data-recipient="{PARTNER_ID}"]', timeout=WAIT_MS)
+    screenshot(popup.locator("body"), "popup-partner-withdrawn")
+    # Withdrawing took back the decision about the partner, not about the claims: the next visit asks
+    # about the partner alone (off again); left off, it gets nothing.
+    prompt = visit_expecting_prompt(browser, page)
+    assert asked(prompt) == {}
+    assert not prompt.locator(f'input[name="recipient"][value="{PARTNER_ID}"]').is_checked()
+    prompt.set_viewport_size({"width": 480, "height": 1150})
+    screenshot(prompt, "prompt-partner-only")
+    prompt.click("#share")
+    assert wait_personalised(page) == SHARED
+    assert held(shop)["presentations"][-1]["passed_to"] == [] and partner.held() == []
