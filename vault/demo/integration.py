@@ -87,6 +87,9 @@ class Shop:
         self.held = Holdings()
         # Withdrawals a partner has not answered yet, retried until it does: (recipient, subject, notice).
         self.pending: dict[tuple[str, str, str], Withdrawal] = {}
+        # Passing claims on and forwarding withdrawals take turns, so that a notice that arrives while a
+        # presentation's claims are on their way to a partner is forwarded after they arrived, not before.
+        self._partners_turn = asyncio.Lock()
 
     def change_purposes(self, purposes: Sequence[Purpose] | None) -> None:
         """Publish a manifest with these purposes from now on (None: the shop's own)."""
@@ -133,6 +136,10 @@ class Shop:
     async def pass_on(self, seen: VerifiedPresentation) -> list[str]:
         """Pass each third party the user allowed exactly its claims (`recipient_claims`), and nothing
         to any other; return those that stored them (a partner we cannot reach got nothing)."""
+        async with self._partners_turn:
+            return await self._pass_on(seen)
+
+    async def _pass_on(self, seen: VerifiedPresentation) -> list[str]:
         passed = []
         for recipient, claims in recipient_claims(seen, self.manifest).items():
             link = self.partners.get(recipient)
@@ -183,11 +190,14 @@ class Shop:
         delete our own copy of what it withdraws only when it withdraws from us too (`site`), and only
         its claims if it names some (everything of that visitor for an erasure); return our signed
         acknowledgement with each third party's own answer. Raises NoticeInvalid."""
+        async with self._partners_turn:
+            return await self._receive_notice(token)
+
+    async def _receive_notice(self, token: str) -> str:
         now = self.clock()
         notice = verify_revocation(
             token, manifest=self.manifest, now=now, stored_subject=self.held.subject_of
         )
-        await self.retry_forwards()
         withdrawal = Withdrawal(
             notice=notice.jti,
             subject=notice.subject,
@@ -239,8 +249,12 @@ class Shop:
         return (answer.outcome, answer.at)
 
     async def retry_forwards(self) -> None:
-        """Forward again each withdrawal a partner has not answered yet (at every notice, and every
-        RETRY_INTERVAL seconds while the shop runs)."""
+        """Forward again each withdrawal a partner has not answered yet (every RETRY_INTERVAL seconds
+        while the shop runs; not while answering a notice, which must be answered within 10 s)."""
+        async with self._partners_turn:
+            await self._retry_forwards()
+
+    async def _retry_forwards(self) -> None:
         for key, withdrawal in list(self.pending.items()):
             link = self.partners.get(key[0])
             if link is None:
@@ -249,7 +263,7 @@ class Shop:
                 answer = await asyncio.to_thread(forward_withdrawal, link, withdrawal)
             except PartnerUnreachable:
                 continue
-            del self.pending[key]
+            self.pending.pop(key, None)
             for received in self.held.notices:
                 if (received.jti, received.subject) == (withdrawal.notice, withdrawal.subject):
                     received.recipients[link.id] = answer.outcome
