@@ -3,16 +3,13 @@ uvicorn on 127.0.0.1) passing it claims and forwarding withdrawals over real HTT
 
 The visitor's side is played with the protocol's own signing functions (a pairwise key, presentations
 that allow or do not allow the partner, notices that withdraw from the partner alone or from the shop
-too); what the vault itself decides and sends is in test_demo_command.py, through the real daemon."""
+too), and at the end by the vault itself (a real SQLCipher vault, its consent service and outbox);
+through the real daemon and native host it is test_demo_command.py, in Chromium tests/e2e."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,10 +17,17 @@ from typing import Any
 
 import httpx
 import pytest
-from litestar.testing import TestClient
 
-from vault.demo.partner import PARTNER_ID, PartnerStore, create_partner
-from vault.demo.partner_api import HELD_PATH, MAX_REQUEST, RECEIVE_PATH, WITHDRAW_PATH, PartnerLink
+from tests.support import FAST_KDF, PASSPHRASE
+from vault.consent import ledger
+from vault.consent.acknowledgements import store_acknowledgement
+from vault.consent.outbox import deliver_due
+from vault.consent.policy import Answer
+from vault.consent.report import site_report
+from vault.consent.revocation import revoke
+from vault.consent.service import decide_prompt, request_presentation
+from vault.demo.partner import PARTNER_ID
+from vault.demo.partner_api import PartnerLink
 from vault.demo.server import PartnerProcess, ShopThread
 from vault.demo.shop import REVOCATION_PATH
 from vault.protocol.acknowledgement import verify_acknowledgement, verify_revocation_ack
@@ -31,6 +35,7 @@ from vault.protocol.keys import SigningKey, derive_pairwise_key
 from vault.protocol.presentation import issue_presentation
 from vault.protocol.revocation import sign_revocation
 from vault.site import MANIFEST_PATH, decode_manifest
+from vault.store import Vault
 
 pytestmark = pytest.mark.slow
 
@@ -43,12 +48,6 @@ EVERYTHING = {
     "interests": ["trail running", "jazz"],
 }
 _ids = (f"jti-{n:018d}" for n in itertools.count())
-
-
-@pytest.fixture
-def partner(tmp_path: Path) -> Iterator[PartnerProcess]:
-    with PartnerProcess(tmp_path) as running:
-        yield running
 
 
 @pytest.fixture
@@ -262,107 +261,61 @@ def test_an_unreachable_partner_gets_nothing_and_is_told_when_it_is_back(
         assert received["recipients"] == {PARTNER_ID: "not_held"}
 
 
-# -- the partner refuses everyone but the shop, and anything out of bounds --------------------------------
+# -- with the real vault: its decisions, its notices, its outbox -------------------------------------------
 
 
-def call(partner: PartnerProcess, method: str, path: str, **options: Any) -> httpx.Response:
-    return httpx.request(method, partner.url + path, timeout=10, **options)
-
-
-def delivery(**changes: Any) -> dict[str, Any]:
-    return {
-        "subject": "urn:ietf:params:oauth:jwk-thumbprint:sha-256:" + "A" * 43,
-        "presentation": "AqKu6Qjj2A8Pfu_R0cpFZg",
-        "purpose": "recommendations",
-        "claims": {"sizes.shoe": 39.5},
-        "keep_until": int(time.time()) + 3600,
-    } | changes
-
-
-def test_calls_without_the_shops_secret_are_refused(partner: PartnerProcess) -> None:
-    wrong = "x" * len(partner.secret)
-    for headers in (
-        {},
-        {"Authorization": f"Bearer {wrong}"},
-        {"Authorization": f"Bearer {partner.secret[:-1]}"},
-        {"Authorization": f"Bearer {partner.secret}x"},
-        {"Authorization": partner.secret},
-        {"Authorization": f"Basic {partner.secret}"},
+def test_the_vault_allows_the_partner_then_withdraws_from_it_alone(
+    tmp_path: Path, shop: ShopThread, partner: PartnerProcess
+) -> None:
+    """The vault's side for real (a SQLCipher vault, the consent service, revoke(third_party=...), its
+    outbox over real HTTP): left off, the partner gets nothing; switched on, it gets its claim; withdrawn
+    alone, it erases, the shop keeps its own, and the ledger keeps the shop's signed answer and verifies."""
+    now = int(time.time())
+    with (
+        Vault.create(tmp_path / "vault", PASSPHRASE, now=now, kdf=FAST_KDF) as vault,
+        httpx.Client(base_url=shop.url, timeout=10) as page,
     ):
-        stored = call(partner, "POST", RECEIVE_PATH, json=delivery(), headers=headers)
-        assert stored.status_code == 401 and stored.headers["www-authenticate"] == "Bearer"
-        withdrawal = {"notice": "n" * 22, "subject": delivery()["subject"], "presentations": ["p" * 22]}
-        assert call(partner, "POST", WITHDRAW_PATH, json=withdrawal, headers=headers).status_code == 401
-        assert call(partner, "GET", HELD_PATH, headers=headers).status_code == 401
-    # A non-ASCII header does not get as far as a comparison either.
-    odd = call(partner, "POST", RECEIVE_PATH, json=delivery(), headers={"Authorization": "Bearer é".encode()})
-    assert odd.status_code == 401
-    assert partner.held() == []
-    # The public page says how much it holds, never what.
-    assert "39.5" not in call(partner, "GET", "/").text
+        for name, value in {"birthdate": "1990-12-10", "country": "NL", "sizes.shoe": 39.5}.items():
+            vault.set_attribute(name, value, now=now)
+        manifest = decode_manifest(page.get(MANIFEST_PATH).content)
 
+        def visit(partner_on: bool | None) -> dict[str, Any]:
+            nonce = page.get("/api/nonce").json()["nonce"]
+            outcome = request_presentation(
+                vault, manifest=manifest, audience=shop.url, purpose_id="recommendations", nonce=nonce,
+                now=now, new_id=lambda: next(_ids),
+            )  # fmt: skip
+            if partner_on is not None:
+                assert outcome.outcome == "consent_required"
+                claims = frozenset(q.claim for q in outcome.prompt.questions)
+                recipients = frozenset({PARTNER_ID} if partner_on else ())
+                answer = Answer(share=True, claims=claims, remember=True, recipients=recipients)
+                outcome = decide_prompt(vault, outcome.prompt.id, answer, now=now, new_id=lambda: next(_ids))
+            assert outcome.outcome == "granted", outcome
+            body = page.post(
+                "/api/verify", json={"purpose": "recommendations", "token": outcome.token}
+            ).json()
+            store_acknowledgement(vault, body["acknowledgement"], now=now)
+            return body
 
-def test_the_partner_refuses_oversize_and_malformed_input(partner: PartnerProcess) -> None:
-    auth = {"Authorization": f"Bearer {partner.secret}"}
+        # Asked once and left off (remembered): the partner gets nothing.
+        off = visit(partner_on=False)
+        assert off["passed_to"] == [] and partner.held() == []
 
-    def refused(body: Any, **options: Any) -> int:
-        if isinstance(body, bytes):
-            options["content"] = body
-            options.setdefault("headers", {}).setdefault("Content-Type", "application/json")
-        else:
-            options["json"] = body
-        options["headers"] = {**options.get("headers", {}), **auth}
-        return call(partner, "POST", RECEIVE_PATH, **options).status_code
+        # The user allows it (it is asked again after its decision is revoked): it gets the shoe size.
+        revoke(vault, shop.url, third_party=PARTNER_ID, now=now, new_id=lambda: next(_ids))
+        on = visit(partner_on=True)
+        assert on["passed_to"] == [PARTNER_ID]
+        assert [r["claims"] for r in partner.held()] == [{"sizes.shoe": 39.5}]
 
-    assert refused(b"{" + b" " * MAX_REQUEST + b"}") == 413
-    assert refused(delivery(claims={f"c{n}": 1 for n in range(33)})) == 400  # more claims than a purpose has
-    assert refused(delivery(claims={})) == 400
-    assert refused(delivery(claims={"location.country": "NL"})) == 422  # not one it receives
-    assert refused(delivery(claims={"sizes.shoe": "forty"})) == 422  # not of its type
-    assert refused(delivery(subject="someone@example.org")) == 400
-    assert refused(delivery(presentation="short")) == 400
-    assert refused(delivery(extra=1)) == 400
-    assert refused(delivery(keep_until=-1)) == 400
-    assert refused(json.dumps(delivery()).encode(), headers={"Content-Type": "text/plain"}) == 400
-    too_many = {"notice": "n" * 22, "subject": delivery()["subject"], "presentations": ["p" * 22] * 257}
-    withdrawal = call(partner, "POST", WITHDRAW_PATH, json=too_many, headers=auth)
-    assert withdrawal.status_code == 400
-    assert partner.held() == []
-
-
-def test_a_full_partner_refuses_instead_of_dropping_what_it_holds() -> None:
-    secret = "s" * 43
-    clock = iter(range(1_000, 10_000))
-    app = create_partner(secret=secret, store=PartnerStore(capacity=1), clock=lambda: next(clock))
-    auth = {"Authorization": f"Bearer {secret}"}
-    with TestClient(app) as client:
-        first = delivery(keep_until=5_000)
-        assert client.post(RECEIVE_PATH, json=first, headers=auth).status_code == 200
-        other = delivery(presentation="BqKu6Qjj2A8Pfu_R0cpFZg")
-        assert client.post(RECEIVE_PATH, json=other, headers=auth).json()["error"] == "full"
-        [held] = client.get(HELD_PATH, headers=auth).json()["records"]
-        assert held["presentation"] == first["presentation"]
-    # Past the date the shop promised, the record is gone, and there is room again.
-    later = iter(range(6_000, 10_000))
-    app = create_partner(secret=secret, store=app.state.store, clock=lambda: next(later))
-    with TestClient(app) as client:
-        assert client.get(HELD_PATH, headers=auth).json()["records"] == []
-        assert client.post(RECEIVE_PATH, json=delivery(keep_until=9_000), headers=auth).status_code == 200
-
-
-def test_the_partner_will_not_start_with_a_secret_others_can_read(tmp_path: Path) -> None:
-    secret = tmp_path / "secret"
-    secret.write_text("s" * 43)
-    os.chmod(secret, 0o644)
-    proc = subprocess.run(
-        [sys.executable, "-m", "vault.demo.partner", "--port", "0", "--secret-file", str(secret)],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert proc.returncode != 0 and "chmod 600" in proc.stderr
-    os.chmod(secret, 0o600)
-    secret.write_text("short")
-    proc = subprocess.run(
-        [sys.executable, "-m", "vault.demo.partner", "--port", "0", "--secret-file", str(secret)],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert proc.returncode != 0 and "at least 32" in proc.stderr
+        # Withdrawn from the partner alone, with erasure, delivered by the vault's outbox.
+        revoke(vault, shop.url, third_party=PARTNER_ID, erase=True, now=now + 1, new_id=lambda: next(_ids))
+        outcomes_ = deliver_due(vault, now=now + 1, allow_loopback_http=True)
+        assert outcomes_ and all(o.delivered for o in outcomes_), outcomes_
+        assert partner.held() == []
+        assert {p["jti"] for p in page.get("/api/held").json()["presentations"]} == {off["jti"], on["jti"]}
+        [disclosure] = [d for d in site_report(vault, shop.url).disclosures if d.jti == on["jti"]]
+        assert disclosure.withdrawn_at is None
+        [holding] = disclosure.recipients
+        assert (holding.id, holding.withdrawal_state, holding.outcome) == (PARTNER_ID, "confirmed", "erased")
+        assert ledger.verify(vault).ok
