@@ -45,16 +45,51 @@ async function lock() {
   return answer;
 }
 
-async function promptDecide({ id, share, claims, remember }) {
-  if (typeof share !== "boolean" || typeof remember !== "boolean") throw new BadArguments("share and remember are booleans");
-  if (!Array.isArray(claims) || claims.length > 64) throw new BadArguments("claims is a list of claim names");
-  return decide(text(id, "id", 64), { share, claims: claims.map((c) => text(c, "claim", 128)), remember });
+function names(list, what, max) {
+  if (!Array.isArray(list) || list.length > max) throw new BadArguments(`${what}s is a list of at most ${max} names`);
+  return list.map((name) => text(name, what, 128));
 }
 
-async function siteRevoke({ origin, purpose, erase = false }) {
+async function promptDecide({ id, share, claims, recipients = [], remember }) {
+  if (typeof share !== "boolean" || typeof remember !== "boolean") throw new BadArguments("share and remember are booleans");
+  return decide(text(id, "id", 64), { share, claims: names(claims, "claim", 64), recipients: names(recipients, "recipient", 16), remember });
+}
+
+const given = (value) => value !== undefined && value !== null;
+
+// The whole site, one purpose, one claim or one third party (within a purpose when given); `forget`: the
+// whole site, and a new pairwise identity.
+async function siteRevoke({ origin, purpose, claim, thirdParty, erase = false, forget = false }) {
   const body = { origin: text(origin, "origin"), erase: Boolean(erase) };
-  if (purpose !== undefined && purpose !== null) body.purpose = text(purpose, "purpose", 128);
+  if (given(purpose)) body.purpose = text(purpose, "purpose", 128);
+  if (given(claim)) body.claim = text(claim, "claim", 128);
+  if (given(thirdParty)) body.third_party = text(thirdParty, "third party", 128);
+  if (forget === true) body.forget = true;
   return api("POST", "/v1/revocations", body);
+}
+
+const CHANGES = ["allow", "deny", "forget", "restore"];
+
+async function consentChange({ origin, purpose, claim, recipient, change }) {
+  if (!CHANGES.includes(change)) throw new BadArguments(`change is one of ${CHANGES.join(", ")}`);
+  if (given(claim) === given(recipient)) throw new BadArguments("name either a claim or a recipient");
+  const body = { origin: text(origin, "origin"), purpose: text(purpose, "purpose", 128), change };
+  if (given(claim)) body.claim = text(claim, "claim", 128);
+  else body.recipient = text(recipient, "recipient", 128);
+  return api("POST", "/v1/consents/change", body);
+}
+
+function rule({ kind, target }) {
+  return { kind: text(kind, "kind", 40), target: text(target, "target", 128) };
+}
+
+function historyList({ origin, kind, q = "", limit = 100 } = {}) {
+  const n = Number.isInteger(limit) && limit >= 1 && limit <= 1000 ? limit : 100;
+  const query = new URLSearchParams({ limit: String(n) });
+  if (origin) query.set("origin", text(origin, "origin"));
+  if (kind) query.set("kind", text(kind, "kind", 40));
+  if (q) query.set("q", text(q, "search", 100));
+  return api("GET", `/v1/history?${query}`);
 }
 
 async function profileSet({ name, value }) {
@@ -83,5 +118,11 @@ export const EXTENSION_HANDLERS = Object.freeze({
   [Action.sitesList]: () => api("GET", "/v1/sites"),
   [Action.ledgerList]: ledgerList,
   [Action.consentsList]: () => api("GET", "/v1/consents"),
+  [Action.consentChange]: consentChange,
+  [Action.rulesGet]: () => api("GET", "/v1/rules"),
+  [Action.ruleAdd]: (args) => api("POST", "/v1/rules", rule(args)),
+  [Action.ruleRemove]: (args) => api("DELETE", `/v1/rules?${new URLSearchParams(rule(args))}`),
+  [Action.purposesList]: () => api("GET", "/v1/purposes"),
+  [Action.historyList]: historyList,
   [Action.exportVault]: () => api("GET", "/v1/export", undefined, EXPORT_TIMEOUT_MS),
 });

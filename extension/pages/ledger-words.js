@@ -1,6 +1,7 @@
 // Ledger entries (vault/consent/ledger.py kinds) in plain words, for the History section.
 
 import { claimLabel, dateText, valueText } from "./format.js";
+import { ruleWords } from "./rule-words.js";
 
 const WHAT = {
   disclosure: "Shared",
@@ -11,7 +12,13 @@ const WHAT = {
   delivery_ack: "Site confirmed revocation",
   forget: "New identity",
   site_changed: "Site changed",
+  broken_promise: "Broken promise",
 };
+
+// The kinds, in the order the history's filter offers them.
+export const LEDGER_KINDS = Object.freeze(Object.keys(WHAT));
+
+const OUTCOME_WORDS = { erased: "erased", not_held: "held nothing", forwarded: "passed on" };
 
 // site_changed bodies: {field, before, after}, as the daemon describes them.
 const SITE_FIELDS = { controller: "Now run by", site_key: "New signing key", revocation_endpoint: "Receives revocations at" };
@@ -32,12 +39,35 @@ export function ledgerSummary(entry) {
         const verb = body.effect === "allow" ? "Shared" : "Refused";
         return `${verb} ${claimLabel(body.claim ?? "")} (${body.mode === "remember" ? "remembered" : "this time"})`;
       }
-      if (body.action === "revoked") return `Took back ${body.decisions ?? 0} remembered choice(s)`;
+      if (body.action === "recipient_decided") {
+        const verb = body.effect === "allow" ? "Allowed" : "Refused";
+        return `${verb} third party ${body.recipient ?? ""} (${body.mode === "remember" ? "remembered" : "this time"})`;
+      }
+      if (body.action === "changed") {
+        const what = body.claim ? claimLabel(body.claim) : `third party ${body.recipient ?? ""}`;
+        if (body.effect === "forgotten") return `Forgot your remembered choice about ${what}`;
+        return `Changed your remembered choice about ${what} to ${body.effect === "allow" ? "allow" : "refuse"}`;
+      }
+      if (body.action === "rule_added") return `New rule: ${ruleWords({ kind: body.rule, target: body.target })}`;
+      if (body.action === "rule_removed") return `Rule removed: ${ruleWords({ kind: body.rule, target: body.target })}`;
+      if (body.action === "revoked") {
+        const scope = body.claim ? ` about ${claimLabel(body.claim)}` : body.recipient ? ` about third party ${body.recipient}` : "";
+        return `Took back ${body.decisions ?? 0} remembered choice(s)${scope}`;
+      }
       return body.action ?? "";
     case "acknowledgement":
       return body.keep_until ? `Promised to keep it until ${dateText(body.keep_until)}` : "";
-    case "revocation":
-      return body.erasure ? "Asked the site to stop using and erase what it got" : "Asked the site to stop using what it got";
+    case "revocation": {
+      const who = body.site === false ? `Asked the site to tell ${listOf(body.recipients)} to stop using` : "Asked the site to stop using";
+      const what = body.claims?.length ? ` ${body.claims.map(claimLabel).join(", ")}` : " what it got";
+      return `${who}${body.erasure ? " and erase" : ""}${what}`;
+    }
+    case "delivery_ack": {
+      const parts = (body.recipients ?? []).map((r) => `${r.id}: ${OUTCOME_WORDS[r.outcome] ?? r.outcome}`);
+      return [body.erased ? "The site erased it" : "The site stopped using it", ...parts].join(" · ");
+    }
+    case "broken_promise":
+      return `The site says it passed your information to ${listOf(body.recipients)}, which you did not allow`;
     case "delivery": {
       if (body.outcome === "delivered") return "Delivered";
       const next = typeof body.next_attempt_at === "number" ? `; next try ${dateText(body.next_attempt_at, { time: true })}` : "";
@@ -51,4 +81,8 @@ export function ledgerSummary(entry) {
     default:
       return "";
   }
+}
+
+function listOf(ids) {
+  return (ids ?? []).join(", ") || "third parties";
 }

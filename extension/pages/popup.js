@@ -10,6 +10,8 @@ import { $, h, replace } from "./dom.js";
 import { Command, installBrowserName } from "../shared/commands.js";
 import { claimLabel, dateText, sentence, siteName, valueText } from "./format.js";
 import { revokeAskedWords, withdrawalState, withdrawalWords } from "./site-words.js";
+import { purposeTitle } from "./dpv-words.js";
+import { recipientsSection } from "./popup-recipients.js";
 import { unlockForm } from "./unlock.js";
 
 const app = $("#app");
@@ -115,12 +117,12 @@ function byPurpose(disclosures) {
   return [...groups.values()];
 }
 
-function purposeItem(group) {
+function purposeItem(group, title) {
   const times = group.count === 1 ? "1 time" : `${group.count} times`; // not "once": that reads as "just this time"
   return h(
     "li",
     { class: "disclosure" },
-    h("div", { class: "row" }, h("h3", {}, group.purpose), h("span", { class: "spacer" }), h("span", { class: "small muted" }, `shared ${times}`)),
+    h("div", { class: "row" }, h("h3", {}, title(group.purpose)), h("span", { class: "spacer" }), h("span", { class: "small muted" }, `shared ${times}`)),
     h(
       "ul",
       { class: "plain pairs" },
@@ -158,24 +160,26 @@ function byWithdrawal(disclosures) {
   return [...groups.values()].sort((a, b) => (a.withdrawal_state === "pending" ? 0 : 1) - (b.withdrawal_state === "pending" ? 0 : 1));
 }
 
-function withdrawalItem(group, now) {
+function withdrawalItem(group, now, title) {
   const pending = group.withdrawal_state === "pending";
   return h(
     "li",
     { class: `withdrawal ${group.withdrawal_state}` },
-    h("div", { class: "row" }, h("h3", {}, group.purpose), h("span", { class: "spacer" }), h("span", { class: `tag ${pending ? "high" : "ok"}` }, pending ? "waiting" : "confirmed")),
+    h("div", { class: "row" }, h("h3", {}, title(group.purpose)), h("span", { class: "spacer" }), h("span", { class: `tag ${pending ? "high" : "ok"}` }, pending ? "waiting" : "confirmed")),
     h("p", { class: "small muted" }, Object.keys(group.claims).map(claimLabel).join(", ")),
     h("p", { class: "small withdrawal-state" }, withdrawalWords(group, now)),
   );
 }
 
-// Remembered answers, one line per purpose and effect: "Shared without asking: 18 or older, Country".
-function rememberedItems(consents) {
+// Remembered answers, one line per purpose, effect and kind: "Shared without asking: 18 or older,
+// Country"; "Third parties allowed without asking: Example Stock Check Ltd.".
+function rememberedItems(consents, title) {
   const lines = new Map();
   for (const c of consents) {
-    const key = `${c.purpose}\u0000${c.effect}`;
-    const line = lines.get(key) ?? { purpose: c.purpose, effect: c.effect, claims: [], until: c.expires_at };
-    line.claims.push(claimLabel(c.claim));
+    const party = c.claim == null;
+    const key = `${c.purpose}\u0000${c.effect}\u0000${party}`;
+    const line = lines.get(key) ?? { purpose: c.purpose, effect: c.effect, party, claims: [], until: c.expires_at };
+    line.claims.push(party ? c.recipient_name ?? c.recipient : claimLabel(c.claim));
     line.until = Math.min(line.until, c.expires_at);
     lines.set(key, line);
   }
@@ -183,11 +187,16 @@ function rememberedItems(consents) {
     h(
       "li",
       { class: "remembered" },
-      h("span", { class: `tag ${line.effect === "allow" ? "ok" : "danger"}` }, line.effect === "allow" ? "shared without asking" : "refused without asking"),
+      h("span", { class: `tag ${line.effect === "allow" ? "ok" : "danger"}` }, rememberedTag(line)),
       h("span", {}, line.claims.join(", ")),
-      h("span", { class: "small muted" }, `for ${line.purpose}, until ${dateText(line.until)}`),
+      h("span", { class: "small muted" }, `for ${title(line.purpose)}, until ${dateText(line.until)}`),
     ),
   );
+}
+
+function rememberedTag(line) {
+  if (line.party) return line.effect === "allow" ? "may receive it, without asking" : "refused, without asking";
+  return line.effect === "allow" ? "shared without asking" : "refused without asking";
 }
 
 function revokeSection(origin, onDone) {
@@ -238,7 +247,8 @@ async function showSite(notice) {
     replace(app, h("section", { class: "stack" }, h("h1", {}, "No site here"), h("p", { class: "muted" }, "This tab is not a website the vault can answer.")));
     return;
   }
-  const [report, consents] = await Promise.all([ask(Action.siteReport, { origin }), ask(Action.consentsList)]);
+  const [report, consents, purposes] = await Promise.all([ask(Action.siteReport, { origin }), ask(Action.consentsList), ask(Action.purposesList)]);
+  const title = (id) => purposeTitle(purposes, origin, id);
   const now = Date.now() / 1000;
   const current = report.disclosures.filter((d) => withdrawalState(d) === "none" && d.keep_until > now);
   const withdrawn = report.disclosures.filter((d) => withdrawalState(d) !== "none");
@@ -249,19 +259,20 @@ async function showSite(notice) {
     notice ? h("p", { class: "notice", role: "status", id: "revoke-status" }, notice) : null,
     h("div", {}, h("p", { class: "small muted" }, "This site"), h("h1", { class: "site-title" }, siteName(origin))),
     current.length
-      ? h("div", { class: "stack" }, h("h2", {}, "What it knows"), h("ul", { class: "plain disclosures" }, byPurpose(current).map(purposeItem)))
+      ? h("div", { class: "stack" }, h("h2", {}, "What it knows"), h("ul", { class: "plain disclosures" }, byPurpose(current).map((group) => purposeItem(group, title))))
       : withdrawn.length
         ? null
         : h("p", { class: "notice" }, `${siteName(origin)} has nothing from your vault.`),
+    recipientsSection(origin, report, now, (asked) => refresh(asked)),
     withdrawn.length
-      ? h("div", { class: "stack" }, h("h2", {}, "Taken back"), h("ul", { class: "plain withdrawals" }, byWithdrawal(withdrawn).map((group) => withdrawalItem(group, now))))
+      ? h("div", { class: "stack" }, h("h2", {}, "Taken back"), h("ul", { class: "plain withdrawals" }, byWithdrawal(withdrawn).map((group) => withdrawalItem(group, now, title))))
       : null,
     remembered.length
       ? h(
           "div",
           { class: "stack" },
           h("h2", {}, "Remembered choices"),
-          h("ul", { class: "plain remembered-list" }, rememberedItems(remembered)),
+          h("ul", { class: "plain remembered-list" }, rememberedItems(remembered, title)),
         )
       : null,
     current.length || remembered.length ? revokeSection(origin, (asked) => refresh(asked)) : null,

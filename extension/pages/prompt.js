@@ -14,6 +14,7 @@
 import { Action, ask } from "./api.js";
 import { $, h, replace } from "./dom.js";
 import { claimLabel, controllerChangeWords, keptAndSharedWords, retentionWords, sentence, siteName, timeText, valueHint, valueText } from "./format.js";
+import { droppedRequiredParty, markReceived, partiesSection, switchedOn } from "./prompt-parties.js";
 
 const app = $("#app");
 const promptId = new URLSearchParams(location.search).get("id") ?? "";
@@ -140,18 +141,7 @@ function otherClaims(view) {
 }
 
 function details(view) {
-  const parties = view.third_parties ?? [];
-  return h(
-    "dl",
-    { class: "details" },
-    h("div", {}, h("dt", {}, "Kept for"), h("dd", {}, retentionWords(view.retention))),
-    h(
-      "div",
-      {},
-      h("dt", {}, "Also seen by"),
-      h("dd", {}, parties.length ? h("ul", { class: "plain" }, parties.map((p) => h("li", {}, h("strong", {}, p.name), h("span", { class: "muted" }, ` — ${p.why}`)))) : "No one else"),
-    ),
-  );
+  return h("dl", { class: "details" }, h("div", {}, h("dt", {}, "Kept for"), h("dd", {}, retentionWords(view.retention))));
 }
 
 const CHOICE_HELP = {
@@ -212,7 +202,8 @@ function render(view) {
       warning,
       otherClaims(view),
     ),
-    h("section", { class: "section", "aria-label": "Retention and third parties" }, details(view), choice()),
+    partiesSection(view),
+    h("section", { class: "section", "aria-label": "Retention and your choice" }, details(view), choice()),
     h(
       "footer",
       { class: "actions" },
@@ -222,9 +213,10 @@ function render(view) {
   );
 
   const updateShareLabel = () => {
-    const droppedRequired = [...form.querySelectorAll('input[name="claim"][data-required="yes"]')].some((box) => !box.checked);
+    const droppedRequired = [...form.querySelectorAll('input[name="claim"][data-required="yes"]')].some((box) => !box.checked) || droppedRequiredParty(form, view);
     const anyChecked = [...form.querySelectorAll('input[name="claim"]')].some((box) => box.checked) || Object.keys(view.already_allowed ?? {}).length > 0;
     warning.hidden = !droppedRequired;
+    markReceived(form, view);
     shareButton.textContent = droppedRequired || !anyChecked ? "Share nothing" : "Share";
   };
   form.addEventListener("change", updateShareLabel);
@@ -297,16 +289,17 @@ async function submit(view, form, { share, once = false }) {
   form.dataset.busy = "yes";
   syncControls(form);
   const claims = share ? [...form.querySelectorAll('input[name="claim"]:checked')].map((box) => box.value) : [];
+  const recipients = share ? switchedOn(form) : [];
   const remember = !once && form.querySelector('input[name="remember"]:checked')?.value === "remember";
   try {
-    const answer = await ask(Action.promptDecide, { id: view.id, share, claims, remember });
+    const answer = await ask(Action.promptDecide, { id: view.id, share, claims, recipients, remember });
     showDone(view, answer);
   } catch (error) {
     delete form.dataset.busy;
     syncControls(form);
     const message = error.code === "vault_locked" ? "Your vault is locked. Unlock it from the toolbar button, then answer again." : `${sentence(error.message)}${error.hint ? ` (${error.hint})` : ""}`;
-    form.querySelector(".actions .error")?.remove();
-    form.querySelector(".actions").prepend(h("p", { class: "notice error error", role: "alert" }, message));
+    form.querySelector(".actions .notice.error")?.remove();
+    form.querySelector(".actions").prepend(h("p", { class: "notice error", role: "alert" }, message));
   }
 }
 
@@ -323,11 +316,18 @@ function showDone(view, answer) {
       granted
         ? h("ul", { class: "plain shared" }, shared.map(([claim, value]) => h("li", {}, h("span", {}, claimLabel(claim)), h("span", { class: "value" }, valueText(value)))))
         : h("p", { class: "muted" }, sentence(answer.detail ?? answer.message ?? "")),
+      granted ? h("p", { class: "small muted", id: "done-recipients" }, recipientsWords(view, answer.recipients ?? [])) : null,
       h("p", { class: "small muted" }, "This window closes by itself."),
     ),
   );
   $("#done").focus();
   setTimeout(() => window.close(), CLOSE_AFTER_MS);
+}
+
+// "Also passed on to Example Stock Check Ltd." / "Not passed on to anyone else."
+function recipientsWords(view, ids) {
+  const names = (view.third_parties ?? []).filter((p) => ids.includes(p.id)).map((p) => p.name);
+  return names.length ? `The site may pass it on to ${names.join(" and ")} only.` : "The site may not pass it on to anyone.";
 }
 
 function showMessage(title, text, hint) {

@@ -25,6 +25,12 @@ export const Action = Object.freeze({
   sitesList: "sites.list",
   ledgerList: "ledger.list",
   consentsList: "consents.list",
+  consentChange: "consents.change", // one remembered decision: allow, deny, forget, restore
+  rulesGet: "rules.get",
+  ruleAdd: "rules.add",
+  ruleRemove: "rules.remove",
+  purposesList: "purposes.list", // every known site's purposes: titles and DPV concepts
+  historyList: "history.list", // the ledger, filtered by site and kind, searched
   exportVault: "export",
 });
 

@@ -94,6 +94,7 @@ class ShopSite:
     # with the site's signed acknowledgement, as a site that honours revocations does.
     accepts_revocations: bool = False
     revocations: list[str] = field(default_factory=list)  # jtis of the notices acknowledged
+    notices: list[Any] = field(default_factory=list)  # the VerifiedNotices acknowledged
     requests: list[str] = field(default_factory=list)
 
     @property
@@ -120,8 +121,13 @@ class ShopSite:
         notice = verify_revocation(
             json.loads(body)["notice"], manifest=self.manifest, now=now, stored_subject=lambda jti: None
         )
-        ack = acknowledge_revocation(self.site_key, notice, manifest=self.manifest, now=now, erased=True)
+        # The site forwards the notice to the third parties it names; here each has erased its copy.
+        told = {recipient: ("erased", now) for recipient in notice.recipients}
+        ack = acknowledge_revocation(
+            self.site_key, notice, manifest=self.manifest, now=now, erased=notice.site, recipients=told
+        )
         self.revocations.append(notice.jti)
+        self.notices.append(notice)
         return 200, json.dumps({"acknowledgement": ack}).encode()
 
 
@@ -317,7 +323,12 @@ def remember_everything(
     answer = admin_call(daemon, "POST", "/v1/presentations", request)
     assert answer["outcome"] == "consent_required", answer
     prompt = answer["prompt"]
-    decision = {"share": True, "claims": [q["claim"] for q in prompt["questions"]], "remember": True}
+    decision = {
+        "share": True,
+        "claims": [q["claim"] for q in prompt["questions"]],
+        "recipients": [t["id"] for t in prompt["third_parties"] if t["asked"]],
+        "remember": True,
+    }
     assert (
         admin_call(daemon, "POST", f"/v1/prompts/{prompt['id']}/decision", decision)["outcome"] == "granted"
     )

@@ -46,7 +46,7 @@ def test_first_visit_prompts_with_exact_values_then_shares_only_what_is_switched
     assert "You see shoes that fit" in text  # the benefit
     assert "30 days" in text and "Example Analytics B.V." in text
     # How long and with whom, without scrolling: a summary line near the top.
-    assert prompt.inner_text("#summary") == "Kept 30 days · shared with 1 third party"
+    assert prompt.inner_text("#summary") == "Kept 30 days · shared with 2 third parties"
     assert prompt.locator("#summary").bounding_box()["y"] < PROMPT_VIEW["height"] / 2
     values = {
         prompt.locator(f"#claim-{i}").get_attribute("value"): prompt.inner_text(
@@ -209,7 +209,11 @@ def test_an_answer_the_stopped_worker_missed_is_read_not_denied(
     browser.stop_worker()
     # The answer reaches the daemon but never the worker (it stopped first): a new worker reads the
     # prompt's outcome (GET .../outcome) when it starts, and the page gets the token.
-    decision = {"share": True, "claims": ["age_over_18", "location.country", "sizes.shoe"]}
+    decision = {
+        "share": True,
+        "claims": ["age_over_18", "location.country", "sizes.shoe"],
+        "recipients": ["stock"],
+    }
     granted = admin_call(daemon, "POST", f"/v1/prompts/{prompt_id}/decision", decision)
     browser.extension_page(f"pages/popup.html?origin={site.origin}", width=360, height=600)
     token = granted_token(result(page), site)
