@@ -99,7 +99,10 @@ def demo(state: CliState, as_json: bool, keep: bool, no_browser: bool) -> None:
     if browser is None:
         _print_summary(summary)
     else:
-        click.echo(f"The shop held {summary['held_at_exit']} presentation(s) when the browser closed.")
+        click.echo(
+            f"The shop held {summary['held_at_exit']} presentation(s), and its analytics partner "
+            f"{summary['partner_held_at_exit']} record(s), when the browser closed."
+        )
     if keep:
         explore = f"VAULT_HOME={env.home} VAULT_PASSPHRASE={env.passphrase} vault"
         click.echo(
@@ -125,13 +128,20 @@ def _run(
         chromium = env.open_browser(*browser, shop.url)
         click.echo(
             f"Demo Shoes is open at {shop.url} in a fresh Chromium profile with the extension;\n"
-            f"what the shop holds about you is at {shop.url}/held. The demo vault is throw-away, so the\n"
+            f"what the shop holds about you is at {shop.url}/held. Its analytics partner, Demo Analytics,\n"
+            f"runs apart at {partner.url}: switch it on in the prompt and it gets your shoe size; withdraw\n"
+            "from it alone in the extension's popup and it erases it. The demo vault is throw-away, so the\n"
             "extension is paired for you. Close the browser, or press Ctrl-C here, to end the demo;\n"
             "everything is then stopped and removed."
         )
         if chromium.wait() != 0:
             progress(f"Chromium exited with code {chromium.returncode}: {env.log_tail('chromium.log')}")
         summary["held_at_exit"] = len(shop.shop.held.current(state.now()))
+        try:
+            summary["partner_held_at_exit"] = len(partner.held())
+        except OSError as error:  # it stopped meanwhile: say so rather than guess
+            progress(f"the analytics partner did not answer ({error}): {env.log_tail('partner.log')}")
+            summary["partner_held_at_exit"] = "an unknown number of"
         return summary
     client = secrets.token_urlsafe(32)  # what the extension keeps as its pairing token
     host = NativeHost(env.spawn, installed.launcher, env.workdir / "native-host.log", client=client)
