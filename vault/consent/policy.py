@@ -313,7 +313,9 @@ class Answer:
     share: bool
     claims: frozenset[str]  # the asked claims the user left ticked
     remember: bool
-    recipients: frozenset[str] = frozenset()  # the asked third parties the user switched on
+    # The asked third parties the user switched on. None (a client that does not show third parties):
+    # the required ones only, which sharing at all implies; the optional ones stay off.
+    recipients: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -328,8 +330,11 @@ class Resolution:
 def resolve(prompt: ConsentRequired, answer: Answer, purpose: Purpose) -> Resolution:
     """`purpose`: the manifest entry the prompt was made for (which claims each third party gets)."""
     asked = {q.claim for q in prompt.questions}
+    switched_on = answer.recipients
+    if switched_on is None:
+        switched_on = frozenset(q.recipient for q in prompt.recipient_questions if q.required)
     unknown = sorted(answer.claims - asked) + sorted(
-        answer.recipients - {q.recipient for q in prompt.recipient_questions}
+        switched_on - {q.recipient for q in prompt.recipient_questions}
     )
     if unknown:
         return Resolution(Denied(DenialReason.BAD_ANSWER, f"{', '.join(unknown)} was not asked about"), ())
@@ -343,7 +348,7 @@ def resolve(prompt: ConsentRequired, answer: Answer, purpose: Purpose) -> Resolu
         )
     decisions = tuple((q, "allow" if q.claim in answer.claims else "deny") for q in prompt.questions)
     parties = tuple(
-        (q, "allow" if q.recipient in answer.recipients else "deny") for q in prompt.recipient_questions
+        (q, "allow" if q.recipient in switched_on else "deny") for q in prompt.recipient_questions
     )
     dropped_required = [q.claim for q in prompt.questions if q.required and q.claim not in answer.claims]
     if dropped_required:
@@ -368,11 +373,11 @@ def resolve(prompt: ConsentRequired, answer: Answer, purpose: Purpose) -> Resolu
             decisions,
             parties,
         )
-    names = {p.id: p.name for p in purpose.third_parties}
+    parties_by_id = {p.id: p for p in purpose.third_parties}
     refused_required = [
-        names[q.recipient]
+        parties_by_id[q.recipient].name
         for q, effect in parties
-        if q.required and effect == "deny" and set(claims) & _claims_of(purpose, q.recipient)
+        if q.required and effect == "deny" and set(claims) & set(parties_by_id[q.recipient].claims)
     ]
     if refused_required:
         return Resolution(
@@ -388,7 +393,3 @@ def resolve(prompt: ConsentRequired, answer: Answer, purpose: Purpose) -> Resolu
     return Resolution(
         Granted(claims, dropped, recipients=receiving(purpose, allowed, claims)), decisions, parties
     )
-
-
-def _claims_of(purpose: Purpose, recipient: str) -> set[str]:
-    return next((set(p.claims) for p in purpose.third_parties if p.id == recipient), set())

@@ -143,7 +143,8 @@ class Decision(_In):
     claims: Annotated[list[Name], Meta(max_length=64)] = []
     remember: bool = False
     remember_days: Annotated[int, Meta(ge=1, le=3650)] | None = None
-    recipients: Annotated[list[Name], Meta(max_length=16)] = []  # the asked third parties switched on
+    # The asked third parties switched on; left out: the required ones only (optional ones stay off).
+    recipients: Annotated[list[Name], Meta(max_length=16)] | None = None
 
 
 class AcknowledgementRequest(_In):

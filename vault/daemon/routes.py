@@ -142,7 +142,7 @@ async def decide(data: JSONBody[Decision], daemon: DaemonDep, prompt_id: PromptI
         share=data.share,
         claims=frozenset(data.claims),
         remember=data.remember,
-        recipients=frozenset(data.recipients),
+        recipients=None if data.recipients is None else frozenset(data.recipients),
     )
     now = daemon.clock()
     outcome = await daemon.worker.call(
