@@ -135,6 +135,13 @@ def test_the_manifest_declares_the_partner_on_its_own_address(
     policy = httpx.get(analytics.privacy_policy, timeout=10)
     assert policy.status_code == 200 and "Demo Analytics B.V." in policy.text
     assert "We hold <strong>0</strong> record(s)" in policy.text
+    # The shop's own privacy notice names it, what it receives, and links its notice.
+    shop_privacy = httpx.get(shop.url + "/privacy", timeout=10).text
+    assert (
+        f'<a href="{partner.url}/privacy">Demo Analytics B.V.</a> (NL; uses them for its own ends)'
+        in shop_privacy
+    )
+    assert "receives sizes.shoe, interests, only if you allow it" in shop_privacy
 
 
 def test_the_partner_receives_nothing_when_the_user_left_it_off(
@@ -192,6 +199,9 @@ def test_withdrawing_from_the_partner_alone_leaves_the_shop_its_claims(
     [received] = visitor.page.get("/api/held").json()["notices"]
     assert received["site"] is False and received["recipients"] == {PARTNER_ID: "erased"}
     assert received["deleted"] == 0
+    page = visitor.page.get("/held").text  # and the shop's "what we hold" page says so
+    assert "from our third parties only: we keep ours. Forwarded to demo-analytics: erased." in page
+    assert "<td>demo-analytics</td>" in page  # each presentation says whom it was passed on to
 
     # The vault retries a notice it has no answer to: the same notice gets the same answer.
     again = visitor.page.post(REVOCATION_PATH, json={"notice": notice}).json()["acknowledgement"]

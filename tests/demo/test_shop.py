@@ -1,140 +1,22 @@
 """The demo shop against a real vault: presentations made by the consent service (real SQLCipher file,
-real pairwise keys), acknowledgements stored by the vault, notices signed by the vault and delivered by
-its outbox, over the real HTTP transport too."""
+real pairwise keys), verified and personalised from; its manifest, nonces and pages. Acknowledgements
+and revocation: test_shop_revocation.py; its analytics partner: test_partner.py."""
 
 from __future__ import annotations
 
-import itertools
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import msgspec
-import pytest
 from litestar.testing import TestClient
 
-from tests.support import FAST_KDF, NOW, PASSPHRASE
-from vault.consent.acknowledgements import store_acknowledgement
-from vault.consent.outbox import Response, deliver_due
-from vault.consent.policy import Answer
-from vault.consent.report import site_report
-from vault.consent.revocation import revoke
-from vault.consent.service import Outcome, decide_prompt, request_presentation
+from tests.demo.shop_support import ORIGIN, SITE_KEY, Clock, nonce, present, shop_of, verify
+from tests.support import NOW
 from vault.demo.products import PRODUCTS, personalise
-from vault.demo.server import ShopThread
 from vault.demo.shop import REVOCATION_PATH, create_shop
 from vault.demo.store import COOKIE, NONCE_TTL, HeldPresentation
-from vault.protocol.keys import derive_pairwise_key
-from vault.protocol.revocation import sign_revocation
-from vault.site import MANIFEST_PATH, InMemoryReplayStore, SigningKey, decode_manifest, verify_presentation
+from vault.site import MANIFEST_PATH, InMemoryReplayStore, decode_manifest, verify_presentation
 from vault.store import Vault
-
-ORIGIN = "http://127.0.0.1:8765"
-SITE_KEY = SigningKey.from_seed(bytes(range(32)))
-PROFILE = {
-    "birthdate": "1990-12-10",
-    "country": "NL",
-    "sizes.shoe": 39.5,
-    "interests": ["trail running", "jazz"],
-}
-ALL = ("age_over_18", "location.country", "sizes.shoe", "interests")
-
-
-class Clock:
-    def __init__(self, now: int = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> int:
-        return self.now
-
-
-@pytest.fixture
-def vault(tmp_path: Path) -> Iterator[Vault]:
-    with Vault.create(tmp_path / "vault", PASSPHRASE, now=NOW, kdf=FAST_KDF) as v:
-        for name, value in PROFILE.items():
-            v.set_attribute(name, value, now=NOW)
-        yield v
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def replay() -> InMemoryReplayStore:
-    return InMemoryReplayStore()
-
-
-@pytest.fixture
-def client(clock: Clock, replay: InMemoryReplayStore) -> Iterator[TestClient]:
-    app = create_shop(origin=ORIGIN, site_key=SITE_KEY, clock=clock, replay=replay)
-    with TestClient(app) as c:
-        yield c
-
-
-def shop_of(client: TestClient):
-    return client.app.state.shop
-
-
-_ids = (f"id-{n:016d}" for n in itertools.count())
-
-
-def new_id() -> str:
-    return next(_ids)
-
-
-def present(
-    vault: Vault,
-    client: Any,
-    nonce: str,
-    *,
-    purpose: str = "recommendations",
-    share: tuple[str, ...] = ALL,
-    now: int = NOW,
-) -> Outcome:
-    """What the extension and the popup do: fetch the manifest and ask; if the vault prompts, share
-    `share` and remember."""
-    manifest = decode_manifest(client.get(MANIFEST_PATH).content)
-    outcome = request_presentation(
-        vault,
-        manifest=manifest,
-        audience=manifest.origin,
-        purpose_id=purpose,
-        nonce=nonce,
-        now=now,
-        new_id=new_id,
-    )
-    if outcome.outcome == "consent_required":
-        asked = {q.claim for q in outcome.prompt.questions}
-        answer = Answer(share=True, claims=frozenset(asked & set(share)), remember=True)
-        outcome = decide_prompt(vault, outcome.prompt.id, answer, now=now, new_id=new_id)
-    assert outcome.outcome == "granted", outcome
-    return outcome
-
-
-def nonce(client: Any) -> str:
-    response = client.get("/api/nonce")
-    assert response.status_code == 200
-    return response.json()["nonce"]
-
-
-def verify(client: Any, token: str, purpose: str = "recommendations") -> Any:
-    return client.post("/api/verify", json={"purpose": purpose, "token": token})
-
-
-def shop_post(client: TestClient):
-    """The outbox's transport, pointed at the shop in this process."""
-
-    def post(url: str, body: bytes, timeout: float) -> Response:
-        assert url == ORIGIN + REVOCATION_PATH
-        answer = client.post(REVOCATION_PATH, content=body, headers={"Content-Type": "application/json"})
-        return Response(answer.status_code, answer.headers["content-type"], answer.content)
-
-    return post
-
 
 # -- the manifest and nonces ------------------------------------------------------------------------------
 
@@ -310,105 +192,6 @@ def test_a_failing_replay_store_refuses_with_503(vault: Vault, clock: Clock) -> 
     with TestClient(create_shop(origin=ORIGIN, site_key=SITE_KEY, clock=clock, replay=Broken())) as c:
         response = verify(c, present(vault, c, nonce(c)).token)
         assert response.status_code == 503 and response.json()["reason"] == "replay_check_failed"
-
-
-# -- acknowledgements and revocation ----------------------------------------------------------------------
-
-
-def test_the_acknowledgement_verifies_in_the_vault(vault: Vault, client: TestClient) -> None:
-    granted = present(vault, client, nonce(client), share=("age_over_18", "location.country"))
-    body = verify(client, granted.token).json()
-    stored = store_acknowledgement(vault, body["acknowledgement"], now=NOW + 1)
-    assert {k: stored[k] for k in ("presentation", "claims", "keep_until")} == {
-        "presentation": granted.jti,
-        "claims": ["age_over_18", "location.country"],
-        "keep_until": NOW + 30 * 86400,
-    }
-    assert not stored.get("recipients")  # the user allowed no third party: the shop passed nothing on
-    [disclosure] = site_report(vault, ORIGIN).disclosures
-    assert disclosure.acknowledged and disclosure.acknowledged_keep_until == NOW + 30 * 86400
-
-
-def test_revocation_withdraws_a_purpose_then_erasure_erases_everything(
-    vault: Vault, client: TestClient
-) -> None:
-    value = nonce(client)
-    recommendation = present(vault, client, value)
-    age = present(vault, client, value, purpose="age-check")
-    assert verify(client, recommendation.token).status_code == 200
-    assert verify(client, age.token, "age-check").status_code == 200
-    assert len(client.get("/api/held").json()["presentations"]) == 2
-
-    # Withdraw one purpose: the vault signs a notice, its outbox delivers it, the shop deletes and answers.
-    revoke(vault, ORIGIN, purpose_id="recommendations", now=NOW + 10, new_id=new_id)
-    [outcome] = deliver_due(vault, now=NOW + 10, post=shop_post(client), allow_loopback_http=True)
-    assert outcome.delivered and outcome.erased is True, outcome
-    [left] = client.get("/api/held").json()["presentations"]
-    assert left["jti"] == age.jti
-
-    # Erasure of everything: the rest goes too, and /held says so.
-    revoke(vault, ORIGIN, erase=True, now=NOW + 20, new_id=new_id)
-    [outcome] = deliver_due(vault, now=NOW + 20, post=shop_post(client), allow_loopback_http=True)
-    assert outcome.delivered and outcome.erased is True
-    held = client.get("/api/held").json()
-    assert held["presentations"] == []
-    assert [(n["purpose"], n["erasure"], n["deleted"]) for n in held["notices"]] == [
-        ("recommendations", False, 1),
-        ("age-check", True, 1),
-    ]
-    page = client.get("/held").text
-    assert 'id="held-empty"' in page and "erasure request" in page
-    disclosures = site_report(vault, ORIGIN).disclosures
-    assert all(d.withdrawn_at is not None and d.withdrawal_acknowledged for d in disclosures)
-
-
-def test_a_notice_is_idempotent_and_a_forged_one_deletes_nothing(vault: Vault, client: TestClient) -> None:
-    granted = present(vault, client, nonce(client))
-    assert verify(client, granted.token).status_code == 200
-    # Signed by a key that is not the one this visitor's presentation came with.
-    stranger = derive_pairwise_key(b"\x09" * 32, ORIGIN, 0)
-    forged = sign_revocation(
-        stranger,
-        origin=ORIGIN,
-        purpose_id="recommendations",
-        presentations=(granted.jti,),
-        erasure=True,
-        now=NOW,
-        jti="forged-notice-0001",
-    )
-    response = client.post(REVOCATION_PATH, json={"notice": forged})
-    assert response.status_code == 400 and response.json()["reason"] == "wrong_subject"
-    assert len(client.get("/api/held").json()["presentations"]) == 1
-    bad = client.post(REVOCATION_PATH, json={"token": forged})
-    assert bad.status_code == 400 and bad.json()["reason"] == "bad_body"
-
-    result = revoke(vault, ORIGIN, now=NOW + 5, new_id=new_id)
-    [notice] = vault.conn.execute(
-        "SELECT notice FROM outbox WHERE id = ?", (result.notices[0].jti,)
-    ).fetchone()
-    for _ in range(2):  # delivered twice (a crash before the vault recorded it): withdrawn once
-        response = client.post(REVOCATION_PATH, json={"notice": notice})
-        assert response.status_code == 200 and set(response.json()) == {"acknowledgement"}
-    assert client.get("/api/held").json()["presentations"] == []
-
-
-@pytest.mark.slow
-def test_the_outbox_delivers_to_the_shop_over_real_http(vault: Vault) -> None:
-    with ShopThread(site_key=SITE_KEY, clock=Clock()) as running, httpx.Client(base_url=running.url) as page:
-        granted = present(vault, page, nonce(page))
-        assert verify(page, granted.token).status_code == 200
-        # The manifest the vault stored names the shop's real origin: its outbox POSTs there.
-        revoke(vault, running.url, erase=True, now=NOW + 1, new_id=new_id)
-        [outcome] = deliver_due(vault, now=NOW + 1, allow_loopback_http=True)
-        assert outcome.delivered and outcome.status == 200 and outcome.erased is True, outcome
-        assert page.get("/api/held").json()["presentations"] == []
-        assert 'id="held-empty"' in page.get("/held").text
-
-
-def test_held_expires_with_the_retention_promised(vault: Vault, client: TestClient, clock: Clock) -> None:
-    body = verify(client, present(vault, client, nonce(client)).token).json()
-    clock.now = body["keep_until"]
-    assert client.get("/api/held").json()["presentations"] == []
 
 
 # -- the pages ---------------------------------------------------------------------------------------------
