@@ -27,13 +27,17 @@ export function ledgerWhat(entry) {
   return WHAT[entry.kind] ?? entry.kind;
 }
 
-export function ledgerSummary(entry) {
+// `names`: the purpose's third parties, id -> name (GET /v1/purposes), for entries that name them by id.
+export function ledgerSummary(entry, names = {}) {
   const body = entry.body ?? {};
+  const party = (id) => (Object.hasOwn(names, id) ? names[id] : id);
+  const listOf = (ids) => (ids ?? []).map(party).join(", ") || "third parties";
   switch (entry.kind) {
-    case "disclosure":
-      return Object.entries(body.claims ?? {})
-        .map(([claim, value]) => `${claimLabel(claim)}: ${valueText(value)}`)
-        .join(" · ");
+    case "disclosure": {
+      const values = Object.entries(body.claims ?? {}).map(([claim, value]) => `${claimLabel(claim)}: ${valueText(value)}`);
+      const onward = Object.keys(body.recipients ?? {});
+      return [...values, ...(onward.length ? [`may pass it on to ${listOf(onward)}`] : [])].join(" · ");
+    }
     case "consent":
       if (body.action === "decided") {
         const verb = body.effect === "allow" ? "Shared" : "Refused";
@@ -41,17 +45,17 @@ export function ledgerSummary(entry) {
       }
       if (body.action === "recipient_decided") {
         const verb = body.effect === "allow" ? "Allowed" : "Refused";
-        return `${verb} third party ${body.recipient ?? ""} (${body.mode === "remember" ? "remembered" : "this time"})`;
+        return `${verb} ${party(body.recipient ?? "")} to receive it (${body.mode === "remember" ? "remembered" : "this time"})`;
       }
       if (body.action === "changed") {
-        const what = body.claim ? claimLabel(body.claim) : `third party ${body.recipient ?? ""}`;
+        const what = body.claim ? claimLabel(body.claim) : party(body.recipient ?? "");
         if (body.effect === "forgotten") return `Forgot your remembered choice about ${what}`;
         return `Changed your remembered choice about ${what} to ${body.effect === "allow" ? "allow" : "refuse"}`;
       }
       if (body.action === "rule_added") return `New rule: ${ruleWords({ kind: body.rule, target: body.target })}`;
       if (body.action === "rule_removed") return `Rule removed: ${ruleWords({ kind: body.rule, target: body.target })}`;
       if (body.action === "revoked") {
-        const scope = body.claim ? ` about ${claimLabel(body.claim)}` : body.recipient ? ` about third party ${body.recipient}` : "";
+        const scope = body.claim ? ` about ${claimLabel(body.claim)}` : body.recipient ? ` about ${party(body.recipient)}` : "";
         return `Took back ${body.decisions ?? 0} remembered choice(s)${scope}`;
       }
       return body.action ?? "";
@@ -63,7 +67,7 @@ export function ledgerSummary(entry) {
       return `${who}${body.erasure ? " and erase" : ""}${what}`;
     }
     case "delivery_ack": {
-      const parts = (body.recipients ?? []).map((r) => `${r.id}: ${OUTCOME_WORDS[r.outcome] ?? r.outcome}`);
+      const parts = (body.recipients ?? []).map((r) => `${party(r.id)}: ${OUTCOME_WORDS[r.outcome] ?? r.outcome}`);
       return [body.erased ? "The site erased it" : "The site stopped using it", ...parts].join(" · ");
     }
     case "broken_promise":
@@ -81,8 +85,4 @@ export function ledgerSummary(entry) {
     default:
       return "";
   }
-}
-
-function listOf(ids) {
-  return (ids ?? []).join(", ") || "third parties";
 }

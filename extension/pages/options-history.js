@@ -26,7 +26,7 @@ function entriesTable(entries, purposes) {
           h("td", { class: "nowrap" }, dateText(e.at, { time: true })),
           h("td", {}, ledgerWhat(e)),
           h("td", {}, e.origin ? siteName(e.origin) : "—", e.purpose_id ? h("div", { class: "small muted" }, purposeTitle(purposes, e.origin, e.purpose_id)) : null),
-          h("td", {}, ledgerSummary(e)),
+          h("td", {}, ledgerSummary(e, purposes?.[e.origin]?.[e.purpose_id]?.third_parties ?? {})),
         ),
       ),
     ),

@@ -32,7 +32,8 @@ function withdrawArea(origin, holding, onDone) {
     });
     replace(
       area,
-      h("p", { class: "small" }, `Withdraw what ${holding.name} got? ${siteName(origin)} is told to pass this on; this cannot be undone, and ${holding.name} gets nothing from your vault through this site again.`),
+      h("p", {}, h("strong", {}, `Withdraw what ${holding.name} got?`)),
+      h("p", { class: "small muted" }, `${siteName(origin)} is told to pass this on. This cannot be undone: ${holding.name} gets nothing from your vault through this site again.`),
       h("label", { class: "row check small" }, erase, h("span", {}, "Also ask it to delete what it has")),
       h("div", { class: "row" }, no, yes),
     );

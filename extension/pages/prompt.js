@@ -199,7 +199,6 @@ function render(view) {
       h("p", { class: "small muted" }, "Exactly these values, nothing more. Optional items start off: switch on what you want to share."),
       h("ul", { class: "claims" }, questions.map(questionRow)),
       anyRequired ? h("p", { class: "small muted required-note" }, "Items marked ", h("span", { class: "tag required" }, "Required"), " are needed for this purpose: switching one off means nothing is shared.") : null,
-      warning,
       otherClaims(view),
     ),
     partiesSection(view),
@@ -207,6 +206,7 @@ function render(view) {
     h(
       "footer",
       { class: "actions" },
+      warning, // in the footer, always in view: a required switch may be far down the page
       h("p", { class: "small muted" }, `Closing this window counts as Deny. The request expires at ${timeText(view.expires_at)}.`),
       h("div", { class: "buttons" }, denyButton, shareButton),
     ),

@@ -179,6 +179,7 @@ async def test_purposes_have_titles_and_the_history_is_filtered_and_searched(api
     assert purposes[ORIGIN]["recommendations"] == {
         "title": "Shoe recommendations",
         "concept": "dpv:ProvidePersonalisedRecommendations",
+        "third_parties": {"stock": "Example Stock Check Ltd.", "analytics": "Example Analytics B.V."},
     }
     assert (await api.get("/v1/rules")).json()["concepts"] == sorted(
         {p["concept"] for p in purposes[ORIGIN].values()}
@@ -194,6 +195,9 @@ async def test_purposes_have_titles_and_the_history_is_filtered_and_searched(api
     titled = (await api.get("/v1/history", params={"q": "shoe recommendations", "kind": "disclosure"})).json()
     assert len(titled) == 1
     assert (await api.get("/v1/history", params={"q": "no such words"})).json() == []
+    # A third party by its name, though entries name it by id.
+    named = (await api.get("/v1/history", params={"q": "Example Stock", "kind": "disclosure"})).json()
+    assert len(named) == 1 and "stock" in named[0]["body"]["recipients"]
     newest = (await api.get("/v1/history", params={"limit": 2})).json()
     assert [e["seq"] for e in newest] == [e["seq"] for e in everything[-2:]]
 

@@ -275,6 +275,7 @@ def set_rule(vault: Vault, kind: str, target: str, *, present: bool, now: int) -
 class PurposeWords(msgspec.Struct, kw_only=True):
     title: str
     concept: str
+    third_parties: dict[str, str] = {}  # id -> name
 
 
 def site_purposes(vault: Vault) -> dict[str, dict[str, PurposeWords]]:
@@ -283,7 +284,12 @@ def site_purposes(vault: Vault) -> dict[str, dict[str, PurposeWords]]:
     found: dict[str, dict[str, PurposeWords]] = {}
     for origin, text in vault.conn.execute("SELECT origin, manifest FROM sites WHERE manifest IS NOT NULL"):
         manifest = decode_manifest(text.encode())
-        found[origin] = {p.id: PurposeWords(title=p.title, concept=p.concept) for p in manifest.purposes}
+        found[origin] = {
+            p.id: PurposeWords(
+                title=p.title, concept=p.concept, third_parties={t.id: t.name for t in p.third_parties}
+            )
+            for p in manifest.purposes
+        }
     return found
 
 
@@ -294,7 +300,8 @@ def history(
     vault: Vault, *, origin: str | None = None, kind: str | None = None, query: str = "", limit: int = 100
 ) -> list[Entry]:
     """The newest `limit` ledger entries (newest last, as GET /v1/ledger) of `origin` and `kind`, whose
-    site, purpose or body contains `query` (case-insensitive; purpose titles included)."""
+    site, purpose or body contains `query` (case-insensitive; purpose titles and the names of the third
+    parties an entry names included)."""
     if kind is not None and kind not in KINDS:
         raise InvalidInput(f"unknown history kind {kind[:40]!r}", f"one of: {', '.join(KINDS)}")
     if len(query) > MAX_QUERY:
@@ -315,9 +322,13 @@ def history(
     found: list[Entry] = []
     for seq, at, kind_, origin_, purpose_id, ref, body in vault.conn.execute(sql, args):
         if needle:
-            title = titles.get(origin_ or "", {}).get(purpose_id or "")
+            purpose = titles.get(origin_ or "", {}).get(purpose_id or "")
             words = msgspec.json.encode(_without_tokens(msgspec.json.decode(body))).decode()
-            haystack = " ".join((kind_, origin_ or "", purpose_id or "", title.title if title else "", words))
+            named = (
+                [] if purpose is None else [n for i, n in purpose.third_parties.items() if f'"{i}"' in words]
+            )
+            title = "" if purpose is None else purpose.title
+            haystack = " ".join((kind_, origin_ or "", purpose_id or "", title, words, *named))
             if needle not in haystack.casefold():
                 continue
         found.append(

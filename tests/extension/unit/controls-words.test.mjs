@@ -89,10 +89,10 @@ test("the history says the new ledger records in words", () => {
   assert.equal(ledgerWhat({ kind: "broken_promise" }), "Broken promise");
   const consent = (body) => ledgerSummary({ kind: "consent", body });
   assert.equal(consent({ action: "changed", claim: "sizes.shoe", recipient: null, effect: "deny" }), "Changed your remembered choice about Shoe size to refuse");
-  assert.equal(consent({ action: "changed", claim: null, recipient: "analytics", effect: "forgotten" }), "Forgot your remembered choice about third party analytics");
-  assert.equal(consent({ action: "recipient_decided", recipient: "stock", effect: "allow", mode: "remember" }), "Allowed third party stock (remembered)");
+  assert.equal(consent({ action: "changed", claim: null, recipient: "analytics", effect: "forgotten" }), "Forgot your remembered choice about analytics");
+  assert.equal(consent({ action: "recipient_decided", recipient: "stock", effect: "allow", mode: "remember" }), "Allowed stock to receive it (remembered)");
   assert.equal(consent({ action: "rule_added", rule: "never", target: "email" }), "New rule: Never share Email address with any site");
-  assert.equal(consent({ action: "revoked", purpose: null, decisions: 2, recipient: "analytics" }), "Took back 2 remembered choice(s) about third party analytics");
+  assert.equal(consent({ action: "revoked", purpose: null, decisions: 2, recipient: "analytics" }), "Took back 2 remembered choice(s) about analytics");
   assert.equal(
     ledgerSummary({ kind: "revocation", body: { presentations: ["j"], erasure: true, site: false, recipients: ["analytics"], claims: [] } }),
     "Asked the site to tell analytics to stop using and erase what it got",
@@ -103,4 +103,9 @@ test("the history says the new ledger records in words", () => {
     "The site erased it · analytics: erased",
   );
   assert.match(ledgerSummary({ kind: "broken_promise", body: { recipients: ["ads"] } }), /passed your information to ads, which you did not allow/);
+  // With the purpose's third parties' names (GET /v1/purposes), they are named.
+  const names = { analytics: "Analytics B.V.", stock: "Stock Ltd." };
+  const disclosure = { kind: "disclosure", body: { claims: { "sizes.shoe": 42 }, recipients: { analytics: ["sizes.shoe"] } } };
+  assert.equal(ledgerSummary(disclosure, names), "Shoe size: 42 · may pass it on to Analytics B.V.");
+  assert.equal(ledgerSummary({ kind: "consent", body: { action: "changed", claim: null, recipient: "stock", effect: "deny" } }, names), "Changed your remembered choice about Stock Ltd. to refuse");
 });
