@@ -59,7 +59,6 @@ function decisionRow(c, refresh) {
   return h(
     "tr",
     { dataset: { item: party ? `recipient:${c.recipient}` : `claim:${c.claim}`, purpose: c.purpose } },
-    h("td", {}, c.purpose_title ?? c.purpose),
     h("td", {}, itemName(c), party ? h("span", { class: "tag" }, "third party") : null),
     h("td", {}, h("span", { class: `tag ${c.effect === "allow" ? "ok" : "danger"}` }, choiceWords(c))),
     h("td", { class: "nowrap" }, dateText(c.expires_at)),
@@ -69,7 +68,7 @@ function decisionRow(c, refresh) {
 
 export async function consentsSection(refresh) {
   const consents = await ask(Action.consentsList);
-  const bySite = groupBy(consents);
+  const bySite = groupBy(consents, (c) => c.origin);
   const tables = [...bySite.entries()].map(([origin, rows]) =>
     h(
       "section",
@@ -77,9 +76,16 @@ export async function consentsSection(refresh) {
       h("h2", {}, siteName(origin)),
       h(
         "table",
-        { class: "table card" },
-        h("thead", {}, h("tr", {}, h("th", {}, "Purpose"), h("th", {}, "Item"), h("th", {}, "Choice"), h("th", {}, "Until"), h("th", { class: "visually-hidden" }, "Change"))),
-        h("tbody", {}, rows.map((c) => decisionRow(c, refresh))),
+        { class: "table card decisions" },
+        h("thead", {}, h("tr", {}, h("th", {}, "Item"), h("th", {}, "Choice"), h("th", {}, "Until"), h("th", {}, h("span", { class: "visually-hidden" }, "Change")))),
+        [...groupBy(rows, (c) => c.purpose).values()].map((group) =>
+          h(
+            "tbody",
+            { dataset: { purpose: group[0].purpose } },
+            h("tr", { class: "purpose-row" }, h("th", { colspan: 4, scope: "rowgroup" }, group[0].purpose_title ?? group[0].purpose)),
+            group.map((c) => decisionRow(c, refresh)),
+          ),
+        ),
       ),
     ),
   );
@@ -89,9 +95,9 @@ export async function consentsSection(refresh) {
   ];
 }
 
-// origin -> its rows, in the daemon's order.
-function groupBy(consents) {
+// key -> its rows, in the daemon's order.
+function groupBy(consents, key) {
   const map = new Map();
-  for (const c of consents) map.set(c.origin, [...(map.get(c.origin) ?? []), c]);
+  for (const c of consents) map.set(key(c), [...(map.get(key(c)) ?? []), c]);
   return map;
 }

@@ -46,7 +46,7 @@ function brokenPromises(items) {
 
 function eraseBox(id) {
   const box = h("input", { type: "checkbox", id });
-  return { box, label: h("label", { class: "row check", for: id }, box, h("span", {}, "Also ask for what it has to be deleted")) };
+  return { box, label: h("label", { class: "row check", for: id }, box, h("span", {}, "Also ask for it to be deleted")) };
 }
 
 // Confirms, runs the revocation, says what it did, reloads the site's view. `what` builds the dialog.

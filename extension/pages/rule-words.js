@@ -11,19 +11,19 @@ export const RULE_KINDS = Object.freeze([
   { kind: "remember", label: "Let “remember” cover…", target: "sensitive", help: "Sensitive items are asked about every time unless you allow this." },
 ]);
 
-// One rule as a sentence: {kind: "never", target: "email"} -> "Never share Email address with any site".
+// One rule as a sentence: {kind: "never", target: "email"} -> "Never share “Email address” with any site".
 export function ruleWords({ kind, target }) {
   switch (kind) {
     case "never":
-      return `Never share ${claimLabel(target)} with any site`;
+      return `Never share “${claimLabel(target)}” with any site`;
     case "ask":
-      return `Always ask before sharing ${claimLabel(target)}, even when you chose “remember”`;
+      return `Always ask before sharing “${claimLabel(target)}”, even when you chose “remember”`;
     case "deny_concept": {
       const concept = conceptWords(target);
       return `Refuse every purpose of the kind “${concept.label}” (${concept.meaning})`;
     }
     case "remember":
-      return `Let “remember” cover ${claimLabel(target)}, a sensitive item otherwise asked about every time`;
+      return `Let “remember” cover “${claimLabel(target)}”, a sensitive item otherwise asked about every time`;
     default:
       return `${kind} ${target}`;
   }

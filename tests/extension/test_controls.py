@@ -133,7 +133,8 @@ def test_remembered_choices_change_per_claim_and_third_party_with_undo(
     shared(browser, site, daemon)
     page = options(browser, "consents")
     shoe = page.locator("tr[data-item='claim:sizes.shoe']")
-    assert shoe.locator("td").first.inner_text() == "Shoe recommendations"  # the title, not the id
+    purpose = page.locator("tbody[data-purpose=recommendations] .purpose-row")
+    assert purpose.inner_text() == "Shoe recommendations"  # the title, not the id
     analytics = page.locator("tr[data-item='recipient:analytics']")
     assert "Example Analytics B.V." in analytics.inner_text() and "third party" in analytics.inner_text()
     screenshot_both_schemes(page, "options-consents")
@@ -165,7 +166,7 @@ def test_rules_are_edited_in_plain_words_with_undo(
     page.wait_for_selector("#no-rules")
     page.select_option("#rule-kind", "never")
     page.select_option("#rule-target", "email")
-    assert page.inner_text("#rule-preview") == "Never share Email address with any site."
+    assert page.inner_text("#rule-preview") == "Never share “Email address” with any site."
     page.click("#rule-add")
     page.wait_for_selector("li.rule-row[data-rule='never:email']")
     assert admin_call(daemon, "GET", "/v1/rules")["rules"] == [{"kind": "never", "target": "email"}]

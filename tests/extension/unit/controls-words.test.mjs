@@ -34,10 +34,10 @@ test("every DPV concept the project uses has words; an unknown one is named, nev
 });
 
 test("rules read as sentences, and the editor offers only what is not a rule yet", () => {
-  assert.equal(ruleWords({ kind: "never", target: "email" }), "Never share Email address with any site");
-  assert.equal(ruleWords({ kind: "ask", target: "sizes.shoe" }), "Always ask before sharing Shoe size, even when you chose “remember”");
+  assert.equal(ruleWords({ kind: "never", target: "email" }), "Never share “Email address” with any site");
+  assert.equal(ruleWords({ kind: "ask", target: "sizes.shoe" }), "Always ask before sharing “Shoe size”, even when you chose “remember”");
   assert.equal(ruleWords({ kind: "deny_concept", target: "dpv:TargetedAdvertising" }), "Refuse every purpose of the kind “Targeted advertising” (adverts chosen for you from what is known about you)");
-  assert.equal(ruleWords({ kind: "remember", target: "diet" }), "Let “remember” cover Diet, a sensitive item otherwise asked about every time");
+  assert.equal(ruleWords({ kind: "remember", target: "diet" }), "Let “remember” cover “Diet”, a sensitive item otherwise asked about every time");
   assert.deepEqual(RULE_KINDS.map((k) => k.kind), ["never", "ask", "deny_concept", "remember"]);
   const book = {
     rules: [{ kind: "never", target: "email" }],
@@ -91,7 +91,7 @@ test("the history says the new ledger records in words", () => {
   assert.equal(consent({ action: "changed", claim: "sizes.shoe", recipient: null, effect: "deny" }), "Changed your remembered choice about Shoe size to refuse");
   assert.equal(consent({ action: "changed", claim: null, recipient: "analytics", effect: "forgotten" }), "Forgot your remembered choice about analytics");
   assert.equal(consent({ action: "recipient_decided", recipient: "stock", effect: "allow", mode: "remember" }), "Allowed stock to receive it (remembered)");
-  assert.equal(consent({ action: "rule_added", rule: "never", target: "email" }), "New rule: Never share Email address with any site");
+  assert.equal(consent({ action: "rule_added", rule: "never", target: "email" }), "New rule: Never share “Email address” with any site");
   assert.equal(consent({ action: "revoked", purpose: null, decisions: 2, recipient: "analytics" }), "Took back 2 remembered choice(s) about analytics");
   assert.equal(
     ledgerSummary({ kind: "revocation", body: { presentations: ["j"], erasure: true, site: false, recipients: ["analytics"], claims: [] } }),
