@@ -34,12 +34,15 @@ def test_sites_and_site(run_vault, shared) -> None:
 
 def test_consents(run_vault, shared) -> None:
     decisions = json.loads(run_vault("consents", "--json").out)
-    assert {(d["claim"], d["effect"]) for d in decisions} == {
+    assert {(d["claim"] or d["recipient"], d["effect"]) for d in decisions} == {
         ("age_over_18", "allow"),
         ("location.country", "allow"),
         ("sizes.shoe", "allow"),
+        ("stock", "allow"),  # required: on with the purpose
+        ("analytics", "deny"),  # optional: off unless switched on
     }
-    assert "sizes.shoe" in run_vault("consents").out
+    listed = run_vault("consents").out
+    assert "sizes.shoe" in listed and "third party: Example Analytics B.V." in listed
 
 
 def test_rules(run_vault, shared, present) -> None:
@@ -66,7 +69,7 @@ def test_rules(run_vault, shared, present) -> None:
 
 def test_ledger_listing(run_vault, shared) -> None:
     entries = json.loads(run_vault("ledger", "--json").out)
-    assert [e["kind"] for e in entries] == ["consent"] * 3 + ["disclosure"]
+    assert [e["kind"] for e in entries] == ["consent"] * 5 + ["disclosure"]  # 3 claims, 2 third parties
     assert json.loads(run_vault("ledger", "--site", "https://other.example", "--json").out) == []
     assert "age_over_18=True" in run_vault("ledger").out
     newest = json.loads(run_vault("ledger", "--limit", "1", "--json").out)

@@ -124,7 +124,7 @@ def _new_id() -> str:
 
 def _answer(prompt: PromptView, decide: str | None, remember: bool) -> Answer:
     asked = frozenset(q.claim for q in prompt.questions)
-    if decide is not None:
+    if decide is not None:  # `allow` shares every claim asked, with the required third parties only
         return Answer(
             share=decide == "allow", claims=asked if decide == "allow" else frozenset(), remember=remember
         )
@@ -134,11 +134,7 @@ def _answer(prompt: PromptView, decide: str | None, remember: bool) -> Answer:
         )
     click.echo(f"{prompt.controller['name']} ({prompt.origin}) asks for: {prompt.purpose['title']}", err=True)
     click.echo(f"  {prompt.purpose['description']}\n  Benefit to you: {prompt.purpose['benefit']}", err=True)
-    click.echo(
-        f"  Kept for {prompt.retention}; shared with: "
-        + (", ".join(t["name"] for t in prompt.third_parties) or "nobody else"),
-        err=True,
-    )
+    click.echo(f"  Kept for {prompt.retention}.", err=True)
     for name, value in prompt.already_allowed.items():
         click.echo(f"  already allowed: {name} = {value}", err=True)
     shared = set()
@@ -146,8 +142,20 @@ def _answer(prompt: PromptView, decide: str | None, remember: bool) -> Answer:
         need = "required" if q.required else "optional"
         if click.confirm(f"  Share {q.claim} = {q.value!r} ({need}; {q.why})?", default=q.required, err=True):
             shared.add(q.claim)
+    recipients = set()
+    for party in prompt.third_parties:
+        what = f"{party.name} ({party.role}, {party.country}) would receive {', '.join(party.claims)}"
+        if not party.asked:
+            before = {True: "allowed before", False: "refused before"}.get(party.allowed, "not asked about")
+            click.echo(f"  {what}: {before}", err=True)
+            continue
+        need = "required: refusing it is not sharing at all" if party.required else "optional"
+        if click.confirm(f"  Let {what}? ({need}; {party.why})", default=party.required, err=True):
+            recipients.add(party.id)
     remember = click.confirm("  Remember for this site?", default=False, err=True)
-    return Answer(share=bool(shared), claims=frozenset(shared), remember=remember)
+    return Answer(
+        share=bool(shared), claims=frozenset(shared), remember=remember, recipients=frozenset(recipients)
+    )
 
 
 def read_token(token: str) -> str:
