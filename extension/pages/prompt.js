@@ -196,8 +196,9 @@ function render(view) {
       "section",
       { class: "section", "aria-labelledby": "shared-heading" },
       h("h2", { id: "shared-heading" }, "What would be shared"),
-      h("p", { class: "small muted" }, "Exactly these values, nothing more. Optional items start off: switch on what you want to share."),
-      h("ul", { class: "claims" }, questions.map(questionRow)),
+      questions.length
+        ? [h("p", { class: "small muted" }, "Exactly these values, nothing more. Optional items start off: switch on what you want to share."), h("ul", { class: "claims" }, questions.map(questionRow))]
+        : h("p", { class: "small muted", id: "nothing-new" }, "Nothing new: only what you allowed before, listed below. You are asked about who else would receive it."),
       anyRequired ? h("p", { class: "small muted required-note" }, "Items marked ", h("span", { class: "tag required" }, "Required"), " are needed for this purpose: switching one off means nothing is shared.") : null,
       otherClaims(view),
     ),

@@ -12,10 +12,12 @@ import time
 from typing import Any
 from urllib.parse import quote
 
+import msgspec
 import pytest
 
 from tests.daemon.support import DaemonProcess
 from tests.extension.support import (
+    RECOMMENDATIONS,
     WAIT_MS,
     Browser,
     ShopSite,
@@ -29,7 +31,7 @@ from tests.extension.support import (
     verified_claims,
     wait_for_prompt,
 )
-from vault.site import make_nonce
+from vault.site import ThirdParty, make_nonce
 
 pytestmark = pytest.mark.slow
 
@@ -175,3 +177,44 @@ def test_the_popup_withdraws_one_third_party_alone(
     assert words.startswith("Erased, confirmed by the site on "), words
     screenshot_both_schemes(popup, "popup-recipient-confirmed", element="body")
     assert admin_call(daemon, "GET", "/v1/ledger/verify")["ok"] is True
+
+
+def test_a_new_third_party_is_asked_about_alone_and_the_others_show_the_earlier_answer(
+    browser: Browser, site: ShopSite, daemon: DaemonProcess
+) -> None:
+    remember_everything(daemon, site, make_nonce())  # stock and analytics allowed, remembered
+    payments = ThirdParty(
+        id="payments",
+        name="Pay Later S.A.",
+        role="dpv:JointDataControllers",
+        country="FR",
+        privacy_policy="https://paylater.test/privacy",
+        claims=("age_over_18",),
+        required=False,
+        why="Offers you to pay later, and decides with the shop whom to offer it.",
+    )
+    recommendations = msgspec.structs.replace(
+        RECOMMENDATIONS, third_parties=(*RECOMMENDATIONS.third_parties, payments)
+    )
+    site.manifest = msgspec.structs.replace(
+        site.manifest, purposes=(recommendations, *site.manifest.purposes[1:])
+    )
+    page = browser.site_page(site.url)
+    nonce = make_nonce()
+    start_request(page, nonce)
+    prompt = wait_for_prompt(browser)
+    new = party(prompt, "payments")
+    assert "Joint controller: decides with the site how it is used" in new.inner_text()
+    assert "based in France" in new.inner_text() and "Would receive: 18 or older" in new.inner_text()
+    assert prompt.is_checked("li.party[data-party=payments] input") is False  # optional: off
+    # The others were decided before: no switch, the earlier answer instead.
+    for decided in ("stock", "analytics"):
+        assert party(prompt, decided).locator("input").count() == 0
+        assert "You allowed it before" in party(prompt, decided).inner_text()
+    prompt.locator("li.party[data-party=payments]").scroll_into_view_if_needed()
+    screenshot_both_schemes(prompt, "prompt-new-third-party")
+    prompt.set_viewport_size({"width": 480, "height": 1400})
+    save_screenshot(prompt, "prompt-new-third-party-whole")
+    prompt.click("#share")
+    token = granted_token(result(page), site)
+    assert sorted(payload(token)["recipients"]) == ["analytics", "stock"]  # payments stayed off
