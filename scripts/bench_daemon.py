@@ -97,7 +97,10 @@ def serve_ceiling(socket_path: str) -> int:
     @post("/v1/presentations", status_code=200)
     async def presentations(data: JSONBody[Request]) -> Answer:
         now, jti = int(time.time()), secrets.token_urlsafe(16)
-        token = issue_presentation(key, manifest, data.purpose, data.origin, data.nonce, CLAIMS, now, jti)
+        # The recipients the daemon signs for the bench's remembered answer: the required one.
+        token = issue_presentation(
+            key, manifest, data.purpose, data.origin, data.nonce, CLAIMS, now, jti, recipients=("stock",)
+        )
         return Answer(outcome="granted", token=token, jti=jti, claims=CLAIMS, expires_at=now + 300)
 
     app = Litestar([presentations], logging_config=None, openapi_config=None, debug=False)

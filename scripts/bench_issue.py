@@ -23,6 +23,9 @@ NONCE = "n" * 22
 CLAIMS = {"age_over_18": True, "location.country": "NL", "sizes.shoe": 42, "interests": ["running", "hiking"]}
 
 
+TO = ("stock", "analytics")  # both third parties: the largest presentation this purpose gives
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=25)
@@ -33,14 +36,22 @@ def main(argv: list[str]) -> int:
     key = example.pairwise_key()
     jtis = [f"bench-token-{i:08d}" for i in range(args.batch)]
     sample = issue_presentation(
-        key, manifest, "recommendations", example.ORIGIN, NONCE, CLAIMS, example.NOW, jtis[0]
+        key, manifest, "recommendations", example.ORIGIN, NONCE, CLAIMS, example.NOW, jtis[0], recipients=TO
     )
     messages = [sample.rsplit(".", 1)[0].encode()[:-8] + f"{i:08d}".encode() for i in range(args.batch)]
 
     def issue() -> None:
         for jti in jtis:
             issue_presentation(
-                key, manifest, "recommendations", example.ORIGIN, NONCE, CLAIMS, example.NOW, jti
+                key,
+                manifest,
+                "recommendations",
+                example.ORIGIN,
+                NONCE,
+                CLAIMS,
+                example.NOW,
+                jti,
+                recipients=TO,
             )
 
     def raw() -> None:

@@ -102,6 +102,7 @@ def main(argv: list[str]) -> int:
             CLAIMS,
             example.NOW,
             f"bench-token-{i:08d}",
+            recipients=("stock", "analytics"),
         )
         for i in range(args.batch)
     ]
