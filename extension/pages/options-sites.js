@@ -8,7 +8,7 @@ import { h, replace } from "./dom.js";
 import { claimLabel, dateText, siteName, valueText } from "./format.js";
 import { conceptWords, purposeTitle, roleWords } from "./dpv-words.js";
 import { confirmDialog, errorNotice, heading, tellDone } from "./options-ui.js";
-import { recipientHoldings, recipientStatusWords } from "./recipient-words.js";
+import { brokenPromiseWords, partyNames, recipientHoldings, recipientStatusWords } from "./recipient-words.js";
 import { revokeAskedWords, siteChangeWords, withdrawalState, withdrawalWords } from "./site-words.js";
 
 // A disclosure's status: kept until when, retention over, or taken back (waiting for the site's
@@ -34,14 +34,9 @@ function changesList(changes) {
 }
 
 // Third parties that received something the user did not allow them (the site's own acknowledgement said so).
-function brokenPromises(items) {
+function brokenPromises(items, names) {
   if (!items?.length) return null;
-  return h(
-    "div",
-    { class: "notice error broken-promises", role: "note" },
-    h("strong", {}, "Broken promises"),
-    h("ul", {}, items.map((item) => h("li", {}, `${item.name ?? item.recipient ?? item.id ?? "A third party"} was sent your information without your consent${typeof item.at === "number" ? ` (the site said so on ${dateText(item.at)})` : ""}.`))),
-  );
+  return h("div", { class: "notice error broken-promises", role: "note" }, h("strong", {}, "Broken promises"), h("ul", {}, items.map((item) => h("li", {}, brokenPromiseWords(item, names)))));
 }
 
 function eraseBox(id) {
@@ -159,7 +154,7 @@ function siteActions(ctx) {
 function reportView(ctx, report, purposes) {
   const now = Date.now() / 1000;
   const changes = changesList(report.changes);
-  const broken = brokenPromises(report.broken_promises);
+  const broken = brokenPromises(report.broken_promises, partyNames(purposes, ctx.origin));
   if (!report.disclosures.length) return [broken, h("p", { class: "muted small" }, "Nothing was ever shared with this site."), changes, siteActions(ctx)];
   const ids = [...new Set(report.disclosures.map((d) => d.purpose))];
   const blocks = ids.map((id) => {

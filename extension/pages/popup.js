@@ -12,6 +12,7 @@ import { claimLabel, dateText, sentence, siteName, valueText } from "./format.js
 import { revokeAskedWords, withdrawalState, withdrawalWords } from "./site-words.js";
 import { purposeTitle } from "./dpv-words.js";
 import { recipientsSection } from "./popup-recipients.js";
+import { brokenPromiseWords, partyNames } from "./recipient-words.js";
 import { unlockForm } from "./unlock.js";
 
 const app = $("#app");
@@ -258,6 +259,9 @@ async function showSite(notice) {
     { class: "stack" },
     notice ? h("p", { class: "notice", role: "status", id: "revoke-status" }, notice) : null,
     h("div", {}, h("p", { class: "small muted" }, "This site"), h("h1", { class: "site-title" }, siteName(origin))),
+    report.broken_promises?.length
+      ? h("div", { class: "notice error", role: "note", id: "broken-promises" }, report.broken_promises.map((item) => h("p", {}, brokenPromiseWords(item, partyNames(purposes, origin)))))
+      : null,
     current.length
       ? h("div", { class: "stack" }, h("h2", {}, "What it knows"), h("ul", { class: "plain disclosures" }, byPurpose(current).map((group) => purposeItem(group, title))))
       : withdrawn.length

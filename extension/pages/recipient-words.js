@@ -74,3 +74,18 @@ export function recipientAskedWords(name, site, result) {
   if (!result?.withdrawn) return `${name} will not get anything from your vault through ${site} again. It had nothing to withdraw.`;
   return `Asked ${site} to tell ${name} to stop using what it got. Waiting for the site's confirmation.`;
 }
+
+// One of the site report's `broken_promises` ({at, presentation, recipients: [ids]}): the site's own
+// signed acknowledgement says it passed your information to third parties you did not allow. `names`:
+// id -> name (GET /v1/purposes's third_parties of the site's purposes).
+export function brokenPromiseWords(item, names = {}) {
+  const who = (item.recipients ?? []).map((id) => (Object.hasOwn(names, id) ? names[id] : id));
+  const list = who.length > 1 ? `${who.slice(0, -1).join(", ")} and ${who.at(-1)}` : who[0] ?? "a third party";
+  const on = typeof item.at === "number" ? ` (its signed acknowledgement of ${dateText(item.at)})` : "";
+  return `The site says it passed your information to ${list}, which you did not allow${on}.`;
+}
+
+// Every third party's name the site's purposes declare: {id: name}.
+export function partyNames(purposes, origin) {
+  return Object.assign({}, ...Object.values(purposes?.[origin] ?? {}).map((p) => p.third_parties ?? {}));
+}

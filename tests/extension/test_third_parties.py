@@ -31,7 +31,9 @@ from tests.extension.support import (
     verified_claims,
     wait_for_prompt,
 )
-from vault.site import ThirdParty, make_nonce
+from vault.protocol.acknowledgement import Acknowledgement, sign_acknowledgement
+from vault.protocol.manifest import retention_seconds
+from vault.site import InMemoryReplayStore, ThirdParty, make_nonce, verify_presentation
 
 pytestmark = pytest.mark.slow
 
@@ -218,3 +220,46 @@ def test_a_new_third_party_is_asked_about_alone_and_the_others_show_the_earlier_
     prompt.click("#share")
     token = granted_token(result(page), site)
     assert sorted(payload(token)["recipients"]) == ["analytics", "stock"]  # payments stayed off
+
+
+def test_a_site_naming_a_third_party_the_user_refused_is_shown_as_a_broken_promise(
+    browser: Browser, site: ShopSite, daemon: DaemonProcess
+) -> None:
+    page = browser.site_page(site.url)
+    nonce = make_nonce()
+    start_request(page, nonce)
+    wait_for_prompt(browser).click("#share")  # analytics stays off
+    token = granted_token(result(page), site)
+    verified = verify_presentation(
+        token, manifest=site.manifest, nonce=nonce, now=int(time.time()), replay=InMemoryReplayStore()
+    )
+    # A misbehaving site signs an acknowledgement naming analytics (its own library would refuse to).
+    ack = sign_acknowledgement(
+        site.site_key,
+        Acknowledgement(
+            iss=site.origin,
+            aud=verified.subject,
+            iat=int(time.time()),
+            presentation=verified.jti,
+            purpose="recommendations",
+            purpose_digest=verified.purpose_digest,
+            claims=tuple(sorted(verified.claims)),
+            keep_until=verified.issued_at + retention_seconds("P30D"),
+            recipients=("stock", "analytics"),
+        ),
+    )
+    assert page.evaluate("token => ackVault(token)", ack)["ok"] is True
+    words = (
+        "The site says it passed your information to Example Analytics B.V., which you did not allow"
+        " (its signed acknowledgement of "
+    )
+    popup = browser.extension_page(
+        f"pages/popup.html?origin={quote(site.origin, safe='')}", width=360, height=700
+    )
+    popup.wait_for_selector("#broken-promises", timeout=WAIT_MS)
+    assert popup.inner_text("#broken-promises").startswith(words)
+    screenshot_both_schemes(popup, "popup-broken-promise", element="body")
+    options = browser.extension_page("pages/options.html#sites", width=1100, height=900)
+    options.click("button:has-text('What it knows')")
+    options.wait_for_selector(".broken-promises", timeout=WAIT_MS)
+    assert words in options.inner_text(".broken-promises")

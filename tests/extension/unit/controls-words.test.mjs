@@ -8,7 +8,7 @@ import { test } from "node:test";
 
 import { conceptWords, countryName, purposeTitle, REFUSABLE_CONCEPTS, roleWords } from "../../../extension/pages/dpv-words.js";
 import { LEDGER_KINDS, ledgerSummary, ledgerWhat } from "../../../extension/pages/ledger-words.js";
-import { recipientAskedWords, recipientHoldings, recipientStatusWords } from "../../../extension/pages/recipient-words.js";
+import { brokenPromiseWords, partyNames, recipientAskedWords, recipientHoldings, recipientStatusWords } from "../../../extension/pages/recipient-words.js";
 import { RULE_KINDS, ruleTargets, ruleWords } from "../../../extension/pages/rule-words.js";
 
 const NOW = Date.UTC(2026, 10, 30, 13, 0, 0) / 1000;
@@ -108,4 +108,15 @@ test("the history says the new ledger records in words", () => {
   const disclosure = { kind: "disclosure", body: { claims: { "sizes.shoe": 42 }, recipients: { analytics: ["sizes.shoe"] } } };
   assert.equal(ledgerSummary(disclosure, names), "Shoe size: 42 · may pass it on to Analytics B.V.");
   assert.equal(ledgerSummary({ kind: "consent", body: { action: "changed", claim: null, recipient: "stock", effect: "deny" } }, names), "Changed your remembered choice about Stock Ltd. to refuse");
+});
+
+test("a broken promise names the third parties the site passed things to without consent", () => {
+  const purposes = { "https://shop.example": { a: { third_parties: { ads: "Ads Inc." } }, b: { third_parties: { data: "Data Co." } } } };
+  const names = partyNames(purposes, "https://shop.example");
+  assert.deepEqual(names, { ads: "Ads Inc.", data: "Data Co." });
+  assert.equal(
+    brokenPromiseWords({ at: NOW, presentation: "j", recipients: ["ads", "data", "other"] }, names),
+    "The site says it passed your information to Ads Inc., Data Co. and other, which you did not allow (its signed acknowledgement of 30 Nov 2026).",
+  );
+  assert.deepEqual(partyNames(undefined, "https://x.example"), {});
 });
