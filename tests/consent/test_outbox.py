@@ -541,3 +541,35 @@ def test_end_to_end_site_down_then_up_delivered_once(
             assert [(a["attempt"], a["outcome"]) for a in attempts] == [(1, "failed"), (2, "delivered")]
             assert len(list(ledger.entries(vault, ref=notice_id, kinds=("delivery_ack",)))) == 1
         assert ledger.verify(vault).ok
+
+
+def test_a_third_party_notice_keeps_its_scope_when_re_signed_and_records_each_outcome(vault: Vault) -> None:
+    manifest, site = manifest_for(), Site()
+    vault.set_attribute("sizes.shoe", 42, now=NOW - 200)
+    disclose(
+        vault,
+        manifest,
+        "recommendations",
+        jti(1),
+        site=site,
+        now=NOW - 100,
+        recipients=("stock", "analytics"),
+    )
+    (notice,) = revoke(vault, ORIGIN, third_party="analytics", erase=True, now=NOW, new_id=ids()).notices
+    fake = FakeSite(manifest, site)
+    fake.mode = "down"
+    deliver_due(vault, now=NOW, post=fake)
+    later = NOW + 3 * 86400  # re-signed: the scope must survive, or the site would withdraw from itself
+    fake.mode, fake.now = "up", later
+    (outcome,) = deliver_due(vault, now=later, post=fake)
+    (sent,) = fake.received
+    _, payload = open_notice(sent)
+    assert payload.iat == later and (payload.site, payload.recipients, payload.claims) == (
+        False,
+        ("analytics",),
+        (),
+    )
+    assert [(r.id, r.outcome, r.at) for r in outcome.recipients] == [("analytics", "erased", later)]
+    (answer,) = ledger.entries(vault, ref=notice.jti, kinds=("delivery_ack",))
+    assert answer.body["recipients"] == [{"id": "analytics", "outcome": "erased", "at": later}]
+    assert ledger.verify(vault).ok
