@@ -48,7 +48,16 @@ def issue_from_profile(
             else []
         )
     token = issue_presentation(
-        key, manifest, purpose_id, audience, nonce, derived.values, now, jti, ttl, recipients=tuple(recipients)
+        key,
+        manifest,
+        purpose_id,
+        audience,
+        nonce,
+        derived.values,
+        now,
+        jti,
+        ttl,
+        recipients=tuple(recipients),
     )
     dropped = (*derived.unknown, *derived.missing)
     return Issued(token, jti, derived.values, now, now + ttl, dropped, key_subject(key.public_jwk))

@@ -103,7 +103,10 @@ def make_handler(args: argparse.Namespace) -> type[BaseHTTPRequestHandler]:
                     "erasure": notice.erasure,
                 }
             )
-            outcomes = {recipient: ("erased" if notice.erasure else "forwarded", now) for recipient in notice.recipients}
+            outcomes = {
+                recipient: ("erased" if notice.erasure else "forwarded", now)
+                for recipient in notice.recipients
+            }
             ack = acknowledge_revocation(
                 site_key, notice, manifest=manifest, now=now, erased=notice.erasure, recipients=outcomes
             )

@@ -134,7 +134,11 @@ def fill(vault: Vault, disclosures: int) -> None:
     )
     share = frozenset({"age_over_18", "location.country", "sizes.shoe"})  # interests left unticked
     decided = decide_prompt(
-        vault, asked.prompt.id, Answer(share=True, claims=share, remember=True, recipients=frozenset({"stock"})), now=NOW + 5, new_id=new_id
+        vault,
+        asked.prompt.id,
+        Answer(share=True, claims=share, remember=True, recipients=frozenset({"stock"})),
+        now=NOW + 5,
+        new_id=new_id,
     )
     assert decided.outcome == "granted"
     books = manifest_for("https://books.example")
