@@ -122,7 +122,7 @@ function purposeBlock(ctx, purpose, disclosures, now) {
       h("tbody", {}, disclosures.map((d) => h("tr", {}, h("td", {}, dateText(d.disclosed_at)), h("td", {}, Object.entries(d.claims).map(([claim, value]) => h("div", {}, `${claimLabel(claim)}: `, h("strong", {}, valueText(value))))), h("td", {}, disclosureStatus(d, now))))),
     ),
     Object.keys(held).length ? h("div", {}, h("p", { class: "small muted" }, "It may still hold:"), h("ul", { class: "plain chips" }, Object.entries(held).map(([claim, value]) => claimChip(ctx, purpose, claim, value)))) : null,
-    holdings.length ? h("div", {}, h("p", { class: "small muted" }, "Passed on to:"), h("ul", { class: "plain recipient-rows" }, holdings.map((holding) => recipientRow(ctx, purpose, holding)))) : null,
+    holdings.length ? h("div", {}, h("p", { class: "small muted" }, "Third parties you allowed it to pass this on to:"), h("ul", { class: "plain recipient-rows" }, holdings.map((holding) => recipientRow(ctx, purpose, holding)))) : null,
   );
 }
 

@@ -71,7 +71,7 @@ export function recipientsSection(origin, report, now, onDone) {
     "div",
     { class: "stack", id: "recipients" },
     h("h2", {}, "Who else has it"),
-    h("p", { class: "small muted" }, `Third parties ${siteName(origin)} passed your information to, with your consent.`),
+    h("p", { class: "small muted" }, `Third parties you allowed ${siteName(origin)} to pass your information to.`),
     h("ul", { class: "plain recipients" }, holdings.map((holding) => holdingItem(origin, holding, onDone))),
   );
 }
