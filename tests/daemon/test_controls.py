@@ -239,4 +239,8 @@ async def test_a_remembered_third_party_decision_changes_and_is_forgotten(api: A
     asked = (await api.post("/v1/presentations", json=presentation())).json()
     assert asked["outcome"] == "consent_required"
     assert [t["id"] for t in asked["prompt"]["third_parties"] if t["asked"]] == ["analytics"]
+    restored = (await api.post("/v1/consents/change", json=change | {"change": "restore"})).json()
+    assert (restored["effect"], restored["recipient"]) == ("allow", "analytics")
+    again = (await api.post("/v1/presentations", json=presentation())).json()
+    assert again["outcome"] == "granted" and sorted(again["recipients"]) == ["analytics", "stock"]
     assert await verified(api)
