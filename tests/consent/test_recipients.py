@@ -17,11 +17,13 @@ from vault.consent.policy import Answer
 from vault.consent.prompt_view import get_prompt
 from vault.consent.records import remembered_decisions
 from vault.consent.report import site_report
+from vault.consent.revocation import revoke
 from vault.consent.service import NotShared, PromptNeeded, Shared, decide_prompt, request_presentation
 from vault.errors import InvalidInput
 from vault.protocol.acknowledgement import Acknowledgement, sign_acknowledgement
 from vault.protocol.b64 import b64url_decode
 from vault.protocol.manifest import Manifest, decode_manifest, retention_seconds
+from vault.protocol.revocation import open_notice
 from vault.site import InMemoryReplayStore, acknowledge_presentation, recipient_claims, verify_presentation
 from vault.store import Vault
 
@@ -311,3 +313,41 @@ def test_a_later_acknowledgement_naming_a_recipient_not_allowed_is_recorded_too(
     store_acknowledgement(vault, admitted, now=NOW + 7)
     assert len(list(ledger.entries(vault, kinds=("broken_promise",)))) == 1
     assert ledger.verify(vault).ok
+
+
+def test_a_recipient_named_in_a_broken_promise_can_be_withdrawn_from(vault: Vault) -> None:
+    """The user refused it, the site says it passed the claims to it anyway: a withdrawal from that third
+    party names it, with every claim of the presentation (what it got is not known more precisely)."""
+    _, shared, verified = shared_with_stock_only(vault)
+    with pytest.raises(InvalidInput):  # not a third party of this site at all
+        revoke(vault, ORIGIN, third_party="nobody", now=NOW + 3, new_id=lambda: "n" * 16)
+    assert revoke(
+        vault, ORIGIN, third_party="analytics", now=NOW + 3, new_id=lambda: "a" * 16
+    ).nothing_to_withdraw
+    admitted = sign_acknowledgement(
+        example.site_key(),
+        Acknowledgement(
+            iss=ORIGIN,
+            aud=verified.subject,
+            iat=NOW + 5,
+            presentation=verified.jti,
+            purpose="recommendations",
+            purpose_digest=verified.purpose_digest,
+            claims=tuple(sorted(verified.claims)),
+            keep_until=verified.issued_at + retention_seconds("P30D"),
+            recipients=("stock", "analytics"),
+        ),
+    )
+    store_acknowledgement(vault, admitted, now=NOW + 6)
+    result = revoke(vault, ORIGIN, third_party="analytics", erase=True, now=NOW + 7, new_id=lambda: "b" * 16)
+    (notice,) = result.notices
+    assert (notice.presentations, notice.site, notice.recipients, notice.claims) == (
+        (shared.jti,),
+        False,
+        ("analytics",),
+        (),
+    )
+    _, payload = open_notice(
+        vault.conn.execute("SELECT notice FROM outbox WHERE id = ?", ("b" * 16,)).fetchone()[0]
+    )
+    assert payload.recipients == ("analytics",) and payload.erasure

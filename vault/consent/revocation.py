@@ -8,7 +8,9 @@ it. Either all of that is on disk or none of it is: a revocation the ledger show
 deliver.
 
 Who holds what is folded from the ledger: a disclosure gives the site its claims and each allowed third
-party its share of them (Disclosed.recipients); a notice takes back its claims (all, when it names none)
+party its share of them (Disclosed.recipients), and a third party the site's own acknowledgement says it
+passed them to against the user's choice (a broken promise) is taken to hold every claim of it; a notice
+takes back its claims (all, when it names none)
 from the site (when `site`) and from each third party it names. Withdrawing the site withdraws from all
 its third parties; withdrawing one third party leaves the site its own copy.
 """
@@ -18,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from vault.consent import ledger
-from vault.consent.ledger_records import ConsentRevoked, Disclosed, Forgotten, NoticeQueued
+from vault.consent.ledger_records import BrokenPromise, ConsentRevoked, Disclosed, Forgotten, NoticeQueued
 from vault.consent.sites import stored_manifest
 from vault.errors import InvalidInput
 from vault.protocol.keys import MAX_EPOCH, derive_pairwise_key
@@ -230,12 +232,13 @@ class Holding:
     epoch: int
     site: set[str]
     recipients: dict[str, set[str]] = field(default_factory=dict)
+    disclosed: frozenset[str] = frozenset()
 
 
 def _holdings(vault: Vault, origin: str, purpose_id: str | None) -> list[Holding]:
     """Every disclosure to `origin` (for `purpose_id`, if given), with what is not yet withdrawn."""
     by_jti: dict[str, Holding] = {}
-    for entry in ledger.entries(vault, origin=origin, kinds=("disclosure", "revocation")):
+    for entry in ledger.entries(vault, origin=origin, kinds=("disclosure", "broken_promise", "revocation")):
         match entry.record:
             case Disclosed(epoch=epoch, claims=claims, recipients=recipients):
                 if purpose_id is None or entry.purpose_id == purpose_id:
@@ -245,7 +248,12 @@ def _holdings(vault: Vault, origin: str, purpose_id: str | None) -> list[Holding
                         epoch,
                         set(claims),
                         {r: set(c) for r, c in recipients.items()},
+                        frozenset(claims),
                     )
+            case BrokenPromise(recipients=recipients) if entry.ref in by_jti:
+                holding = by_jti[entry.ref]
+                for recipient in recipients:
+                    holding.recipients.setdefault(recipient, set(holding.disclosed))
             case NoticeQueued(presentations=presentations, claims=claims, site=site, recipients=recipients):
                 for jti in presentations:
                     holding = by_jti.get(jti)
