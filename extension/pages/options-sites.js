@@ -33,10 +33,33 @@ function changesList(changes) {
   );
 }
 
-// Third parties that received something the user did not allow them (the site's own acknowledgement said so).
-function brokenPromises(items, names) {
+// Third parties that received something the user did not allow them (the site's own acknowledgement said so),
+// each with a Withdraw: the site is told to get it back from them.
+function brokenPromises(ctx, items, names) {
   if (!items?.length) return null;
-  return h("div", { class: "notice error broken-promises", role: "note" }, h("strong", {}, "Broken promises"), h("ul", {}, items.map((item) => h("li", {}, brokenPromiseWords(item, names)))));
+  const host = siteName(ctx.origin);
+  const withdraw = (id) => {
+    const name = Object.hasOwn(names, id) ? names[id] : id;
+    const button = h("button", { type: "button", class: "button small danger", dataset: { withdrawUnallowed: id } }, `Withdraw from ${name}`);
+    button.addEventListener("click", () =>
+      revokeWith(ctx, {
+        title: `Withdraw from ${name}?`,
+        text: `${host} is told to pass your withdrawal on to ${name}, which you never allowed to get anything. This cannot be undone.`,
+        confirm: "Withdraw",
+        args: { thirdParty: id },
+        done: (result) => (result.withdrawn ? `Asked ${host} to tell ${name} to stop using what it got. Waiting for the site's confirmation.` : `Nothing to withdraw from ${name}: it was asked before.`),
+      }),
+    );
+    return button;
+  };
+  const ids = [...new Set(items.flatMap((item) => item.recipients ?? []))];
+  return h(
+    "div",
+    { class: "notice error broken-promises", role: "note" },
+    h("strong", {}, "Broken promises"),
+    h("ul", {}, items.map((item) => h("li", {}, brokenPromiseWords(item, names)))),
+    h("div", { class: "row" }, ids.map(withdraw)),
+  );
 }
 
 function eraseBox(id) {
@@ -154,7 +177,7 @@ function siteActions(ctx) {
 function reportView(ctx, report, purposes) {
   const now = Date.now() / 1000;
   const changes = changesList(report.changes);
-  const broken = brokenPromises(report.broken_promises, partyNames(purposes, ctx.origin));
+  const broken = brokenPromises(ctx, report.broken_promises, partyNames(purposes, ctx.origin));
   if (!report.disclosures.length) return [broken, h("p", { class: "muted small" }, "Nothing was ever shared with this site."), changes, siteActions(ctx)];
   const ids = [...new Set(report.disclosures.map((d) => d.purpose))];
   const blocks = ids.map((id) => {

@@ -263,3 +263,16 @@ def test_a_site_naming_a_third_party_the_user_refused_is_shown_as_a_broken_promi
     options.click("button:has-text('What it knows')")
     options.wait_for_selector(".broken-promises", timeout=WAIT_MS)
     assert words in options.inner_text(".broken-promises")
+    save_screenshot(options, "options-broken-promise")
+    # The user can ask for it back from the third party they refused.
+    options.click("[data-withdraw-unallowed='analytics']")
+    options.wait_for_selector("#confirm-dialog", timeout=WAIT_MS)
+    assert "Withdraw from Example Analytics B.V.?" in options.inner_text("#confirm-dialog")
+    options.click("#confirm-yes")
+    options.wait_for_selector("#confirm-dialog", state="detached")
+    options.wait_for_selector("text=Asked", timeout=WAIT_MS)
+    with daemon.admin() as admin:
+        status, entries = admin.request_json("GET", "/v1/ledger?limit=1000")
+    assert status == 200
+    (notice,) = [e["body"] for e in entries if e["kind"] == "revocation"]
+    assert (notice["site"], notice["recipients"]) == (False, ["analytics"])  # the site keeps its copy
