@@ -1,7 +1,10 @@
 """Reading and writing decisions, rules and settings. Writers run inside the caller's transaction."""
 
+import re
+
 import msgspec
 
+from vault.claims.catalogue import CLAIMS
 from vault.consent import ledger
 from vault.consent.ledger_records import Decided, RecipientDecided, RuleAdded, RuleRemoved
 from vault.consent.policy import Effect, Question, RecipientQuestion, RecipientStanding, Rules, Standing
@@ -15,6 +18,7 @@ DAY = 86400
 DEFAULT_REMEMBER_DAYS = 180
 DEFAULT_REMEMBER_MAX_DAYS = 365
 RULE_KINDS = ("never", "ask", "deny_concept", "remember")
+_DPV_CONCEPT = re.compile(r"dpv:[A-Z][A-Za-z0-9]{1,79}")
 
 
 def standing_decisions(vault: Vault, origin: str, purpose_id: str) -> list[Standing]:
@@ -190,9 +194,20 @@ def load_rules(vault: Vault) -> Rules:
     )
 
 
-def add_rule(vault: Vault, kind: str, target: str, *, now: int) -> bool:
+def check_rule(kind: str, target: str) -> str:
+    """The rule's target, checked against its kind: a known claim, or a DPV concept (dpv:Name)."""
     if kind not in RULE_KINDS:
-        raise InvalidInput(f"unknown rule kind {kind!r}", f"one of: {', '.join(RULE_KINDS)}")
+        raise InvalidInput(f"unknown rule kind {kind[:40]!r}", f"one of: {', '.join(RULE_KINDS)}")
+    if kind == "deny_concept":
+        if not _DPV_CONCEPT.fullmatch(target):
+            raise InvalidInput(f"{target[:80]!r} is not a DPV concept", "for example dpv:TargetedAdvertising")
+    elif target not in CLAIMS:
+        raise InvalidInput(f"unknown claim {target[:80]!r}", "claims: " + ", ".join(sorted(CLAIMS)))
+    return target
+
+
+def add_rule(vault: Vault, kind: str, target: str, *, now: int) -> bool:
+    target = check_rule(kind, target)
     with vault.transaction() as conn:
         added = (
             conn.execute(
