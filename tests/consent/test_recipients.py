@@ -241,6 +241,25 @@ def shared_with_stock_only(vault: Vault):
     return m, shared, verified
 
 
+def signed_by_the_site(verified, recipients: tuple[str, ...], *, at: int) -> str:
+    """An acknowledgement naming `recipients`, signed directly, as a misbehaving site would (its own
+    library refuses to name a recipient the user did not allow)."""
+    return sign_acknowledgement(
+        example.site_key(),
+        Acknowledgement(
+            iss=ORIGIN,
+            aud=verified.subject,
+            iat=at,
+            presentation=verified.jti,
+            purpose="recommendations",
+            purpose_digest=verified.purpose_digest,
+            claims=tuple(sorted(verified.claims)),
+            keep_until=verified.issued_at + retention_seconds("P30D"),
+            recipients=recipients,
+        ),
+    )
+
+
 def test_a_site_that_names_only_allowed_recipients_keeps_its_promise(vault: Vault) -> None:
     m, _, verified = shared_with_stock_only(vault)
     ack = acknowledge_presentation(example.site_key(), verified, manifest=m, now=NOW + 1)
@@ -257,20 +276,7 @@ def test_a_site_that_names_a_recipient_not_allowed_is_recorded_as_breaking_its_p
         acknowledge_presentation(
             example.site_key(), verified, manifest=m, now=NOW + 1, recipients=["analytics"]
         )
-    token = sign_acknowledgement(
-        example.site_key(),
-        Acknowledgement(
-            iss=ORIGIN,
-            aud=verified.subject,
-            iat=NOW + 1,
-            presentation=verified.jti,
-            purpose="recommendations",
-            purpose_digest=verified.purpose_digest,
-            claims=tuple(sorted(verified.claims)),
-            keep_until=verified.issued_at + retention_seconds("P30D"),
-            recipients=("stock", "analytics"),
-        ),
-    )
+    token = signed_by_the_site(verified, ("stock", "analytics"), at=NOW + 1)
     stored = store_acknowledgement(vault, token, now=NOW + 2)
     assert stored["recipients"] == ["stock", "analytics"] and stored["not_allowed"] == ["analytics"]
     (ack,) = ledger.entries(vault, kinds=("acknowledgement",))
@@ -290,20 +296,7 @@ def test_a_later_acknowledgement_naming_a_recipient_not_allowed_is_recorded_too(
     m, shared, verified = shared_with_stock_only(vault)
     honest = acknowledge_presentation(example.site_key(), verified, manifest=m, now=NOW + 1)
     assert store_acknowledgement(vault, honest, now=NOW + 2)["not_allowed"] == []
-    admitted = sign_acknowledgement(
-        example.site_key(),
-        Acknowledgement(
-            iss=ORIGIN,
-            aud=verified.subject,
-            iat=NOW + 5,
-            presentation=verified.jti,
-            purpose="recommendations",
-            purpose_digest=verified.purpose_digest,
-            claims=tuple(sorted(verified.claims)),
-            keep_until=verified.issued_at + retention_seconds("P30D"),
-            recipients=("analytics",),
-        ),
-    )
+    admitted = signed_by_the_site(verified, ("analytics",), at=NOW + 5)
     assert store_acknowledgement(vault, admitted, now=NOW + 6)["not_allowed"] == ["analytics"]
     (broken,) = ledger.entries(vault, kinds=("broken_promise",))
     assert broken.ref == shared.jti and broken.record == BrokenPromise(
@@ -324,20 +317,7 @@ def test_a_recipient_named_in_a_broken_promise_can_be_withdrawn_from(vault: Vaul
     assert revoke(
         vault, ORIGIN, third_party="analytics", now=NOW + 3, new_id=lambda: "a" * 16
     ).nothing_to_withdraw
-    admitted = sign_acknowledgement(
-        example.site_key(),
-        Acknowledgement(
-            iss=ORIGIN,
-            aud=verified.subject,
-            iat=NOW + 5,
-            presentation=verified.jti,
-            purpose="recommendations",
-            purpose_digest=verified.purpose_digest,
-            claims=tuple(sorted(verified.claims)),
-            keep_until=verified.issued_at + retention_seconds("P30D"),
-            recipients=("stock", "analytics"),
-        ),
-    )
+    admitted = signed_by_the_site(verified, ("stock", "analytics"), at=NOW + 5)
     store_acknowledgement(vault, admitted, now=NOW + 6)
     result = revoke(vault, ORIGIN, third_party="analytics", erase=True, now=NOW + 7, new_id=lambda: "b" * 16)
     (notice,) = result.notices

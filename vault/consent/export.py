@@ -158,7 +158,6 @@ class _Reader:
 
     def consent_records(self) -> Iterator[ConsentRecord]:
         yield from self._decision_records()
-        yield from self._recipient_decision_records()
         for origin in self.origins():
             records = {}
             for entry in ledger.entries(self.vault, origin=origin, kinds=("disclosure",)):
@@ -167,65 +166,47 @@ class _Reader:
             for disclosure in site_report(self.vault, origin).disclosures:
                 yield self._disclosure_record(origin, disclosure, records.get(disclosure.jti))
 
-    def _recipient_decision_records(self) -> Iterator[ConsentRecord]:
-        rows = self.conn.execute(
-            "SELECT id, origin, purpose_id, recipient, effect, decided_at, expires_at, revoked_at, "
-            "(SELECT n.id FROM recipient_decisions n WHERE n.origin = d.origin "
-            " AND n.purpose_id = d.purpose_id AND n.recipient = d.recipient AND n.id > d.id "
-            " AND n.decided_at = d.revoked_at ORDER BY n.id LIMIT 1) "
-            "FROM recipient_decisions d ORDER BY id"
-        )
-        urn = f"urn:personal-vault:{self.vault_id}:recipient-decision:"
-        for id_, origin, purpose_id, recipient, effect, decided_at, expires_at, revoked_at, newer in rows:
-            manifest = self.site(origin).manifest
-            purpose = None if manifest is None else manifest.purpose(purpose_id)
-            party = next((t for t in purpose.third_parties if t.id == recipient), None) if purpose else None
-            # The personal data the answer is about: what the third party receives, as the manifest says.
-            received = {} if party is None else dict.fromkeys(party.claims)
-            yield self._record(
-                origin,
-                purpose_id,
-                None,
-                _events(
-                    decided_at, "given" if effect == "allow" else "refused", revoked_at, expires_at, self.now
-                ),
-                received,
-                record_id=f"{urn}{id_}",
-                record_kind="recipient_decision",
-                subject=Subject(pairwise_id=None, epoch=None),
-                validity=Validity(valid_from=_time(decided_at), until=_time(expires_at)),
-                replaced_by=None if newer is None else f"{urn}{newer}",
-                recipient=recipient,
-            )
-
     def _decision_records(self) -> Iterator[ConsentRecord]:
-        rows = self.conn.execute(
-            "SELECT id, origin, purpose_id, claim, effect, decided_at, expires_at, revoked_at, "
-            # The newer answer about the same claim that replaced this one, if that is why it was revoked.
-            "(SELECT n.id FROM decisions n WHERE n.origin = d.origin AND n.purpose_id = d.purpose_id "
-            " AND n.claim = d.claim AND n.id > d.id AND n.decided_at = d.revoked_at ORDER BY n.id LIMIT 1) "
-            "FROM decisions d ORDER BY id"
-        )
-        urn = f"urn:personal-vault:{self.vault_id}:decision:"
-        for id_, origin, purpose_id, claim, effect, decided_at, expires_at, revoked_at, newer in rows:
-            site = self.site(origin)
-            # Only a standing allow has an identity: the key the site will see on its next request.
-            standing = effect == "allow" and revoked_at is None and expires_at > self.now
-            first = "given" if effect == "allow" else "refused"
-            yield self._record(
-                origin,
-                purpose_id,
-                None,
-                _events(decided_at, first, revoked_at, expires_at, self.now),
-                {claim: None},
-                record_id=f"{urn}{id_}",
-                record_kind="decision",
-                subject=Subject(
-                    pairwise_id=site.subject if standing else None, epoch=site.epoch if standing else None
-                ),
-                validity=Validity(valid_from=_time(decided_at), until=_time(expires_at)),
-                replaced_by=None if newer is None else f"{urn}{newer}",
+        """One record per remembered answer about a claim, then per answer about a third party."""
+        for table, column, kind in (
+            ("decisions", "claim", "decision"),
+            ("recipient_decisions", "recipient", "recipient_decision"),
+        ):
+            urn = f"urn:personal-vault:{self.vault_id}:{kind.replace('_', '-')}:"
+            rows = self.conn.execute(
+                f"SELECT id, origin, purpose_id, {column}, effect, decided_at, expires_at, revoked_at, "  # noqa: S608
+                # The newer answer about the same thing that replaced this one, if that is why it was revoked.
+                f"(SELECT n.id FROM {table} n WHERE n.origin = d.origin AND n.purpose_id = d.purpose_id "
+                f" AND n.{column} = d.{column} AND n.id > d.id AND n.decided_at = d.revoked_at "
+                f" ORDER BY n.id LIMIT 1) FROM {table} d ORDER BY id"
             )
+            for id_, origin, purpose_id, about, effect, decided_at, expires_at, revoked_at, newer in rows:
+                site = self.site(origin)
+                # Only a standing allow of a claim has an identity: the key the site sees on its next request.
+                standing = (
+                    kind == "decision" and effect == "allow" and revoked_at is None and expires_at > self.now
+                )
+                yield self._record(
+                    origin,
+                    purpose_id,
+                    None,
+                    _events(
+                        decided_at,
+                        "given" if effect == "allow" else "refused",
+                        revoked_at,
+                        expires_at,
+                        self.now,
+                    ),
+                    {about: None} if kind == "decision" else _received_by(site, purpose_id, about),
+                    record_id=f"{urn}{id_}",
+                    record_kind=kind,
+                    subject=Subject(
+                        pairwise_id=site.subject if standing else None, epoch=site.epoch if standing else None
+                    ),
+                    validity=Validity(valid_from=_time(decided_at), until=_time(expires_at)),
+                    replaced_by=None if newer is None else f"{urn}{newer}",
+                    recipient=None if kind == "decision" else about,
+                )
 
     def _disclosure_record(
         self, origin: str, disclosure: Disclosure, disclosed: Disclosed | None
@@ -398,3 +379,11 @@ if __name__ == "__main__":
     # Regenerates the committed schema: python -m vault.consent.export
     SCHEMA_PATH.write_bytes(schema_text())
     print(f"wrote {SCHEMA_PATH}")
+
+
+def _received_by(site: Site, purpose_id: str, recipient: str) -> dict[str, None]:
+    """What a third party receives for a purpose, as the site's manifest says (the personal data an answer
+    about it concerns); empty when the manifest no longer names it."""
+    purpose = None if site.manifest is None else site.manifest.purpose(purpose_id)
+    party = next((t for t in purpose.third_parties if t.id == recipient), None) if purpose else None
+    return {} if party is None else dict.fromkeys(party.claims)

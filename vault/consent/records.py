@@ -92,94 +92,49 @@ def remembered_decisions(vault: Vault) -> list[RememberedDecision]:
     return result
 
 
+# Where each kind of answer is kept: (table, the column naming what it is about, the digest column).
+_ANSWER_TABLES = {
+    Question: ("decisions", "claim", "claim_digest"),
+    RecipientQuestion: ("recipient_decisions", "recipient", "digest"),
+}
+
+
 def store_decisions(
     conn: Connection,
     *,
     origin: str,
     purpose_id: str,
-    decisions: tuple[tuple[Question, Effect], ...],
+    decisions: tuple[tuple[Question | RecipientQuestion, Effect], ...],
     controller: str,
     remember: bool,
     now: int,
     expires_at: int,
     prompt_id: str,
 ) -> None:
-    """Every answer goes to the ledger; only remembered ones become standing decisions, bound to the
-    `controller` (policy.controller_binding) they were given to."""
+    """Every answer (about a claim, or a third party) goes to the ledger; only remembered ones become
+    standing decisions, bound to the `controller` (policy.controller_binding) they were given to."""
     for question, effect in decisions:
+        about = question.claim if isinstance(question, Question) else question.recipient
         if remember:
+            table, column, digest = _ANSWER_TABLES[type(question)]
+            # Fixed table and column names only; every value is a bound parameter.
             conn.execute(
-                "UPDATE decisions SET revoked_at = ? WHERE origin = ? AND purpose_id = ? AND claim = ? "
+                f"UPDATE {table} SET revoked_at = ? WHERE origin = ? AND purpose_id = ? AND {column} = ? "  # noqa: S608
                 "AND revoked_at IS NULL",
-                (now, origin, purpose_id, question.claim),
+                (now, origin, purpose_id, about),
             )
             conn.execute(
-                "INSERT INTO decisions (origin, purpose_id, claim, claim_digest, effect, decided_at, "
+                f"INSERT INTO {table} (origin, purpose_id, {column}, {digest}, effect, decided_at, "  # noqa: S608
                 "expires_at, controller) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (origin, purpose_id, question.claim, question.digest, effect, now, expires_at, controller),
+                (origin, purpose_id, about, question.digest, effect, now, expires_at, controller),
             )
-        ledger.append(
-            conn,
-            at=now,
-            origin=origin,
-            purpose_id=purpose_id,
-            ref=prompt_id,
-            body=Decided(
-                claim=question.claim,
-                effect=effect,
-                mode="remember" if remember else "once",
-                expires_at=expires_at if remember else None,
-            ),
+        mode, until = ("remember", expires_at) if remember else ("once", None)
+        body = (
+            Decided(claim=about, effect=effect, mode=mode, expires_at=until)
+            if isinstance(question, Question)
+            else RecipientDecided(recipient=about, effect=effect, mode=mode, expires_at=until)
         )
-
-
-def store_recipient_decisions(
-    conn: Connection,
-    *,
-    origin: str,
-    purpose_id: str,
-    decisions: tuple[tuple[RecipientQuestion, Effect], ...],
-    controller: str,
-    remember: bool,
-    now: int,
-    expires_at: int,
-    prompt_id: str,
-) -> None:
-    """As store_decisions, for answers about third parties."""
-    for question, effect in decisions:
-        if remember:
-            conn.execute(
-                "UPDATE recipient_decisions SET revoked_at = ? WHERE origin = ? AND purpose_id = ? "
-                "AND recipient = ? AND revoked_at IS NULL",
-                (now, origin, purpose_id, question.recipient),
-            )
-            conn.execute(
-                "INSERT INTO recipient_decisions (origin, purpose_id, recipient, digest, effect, decided_at, "
-                "expires_at, controller) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    origin,
-                    purpose_id,
-                    question.recipient,
-                    question.digest,
-                    effect,
-                    now,
-                    expires_at,
-                    controller,
-                ),
-            )
-        ledger.append(
-            conn,
-            at=now,
-            origin=origin,
-            purpose_id=purpose_id,
-            ref=prompt_id,
-            body=RecipientDecided(
-                recipient=question.recipient,
-                effect=effect,
-                mode="remember" if remember else "once",
-                expires_at=expires_at if remember else None,
-            ),
-        )
+        ledger.append(conn, at=now, origin=origin, purpose_id=purpose_id, ref=prompt_id, body=body)
 
 
 def load_rules(vault: Vault) -> Rules:

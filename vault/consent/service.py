@@ -37,7 +37,6 @@ from vault.consent.records import (
     remember_days,
     standing_decisions,
     store_decisions,
-    store_recipient_decisions,
 )
 from vault.consent.sites import remember_manifest
 from vault.errors import InvalidInput
@@ -264,21 +263,17 @@ def decide_prompt(
         if isinstance(result, Denied) and result.reason is DenialReason.BAD_ANSWER:
             raise InvalidInput(result.message)
         remember_manifest(conn, manifest, now=now)
-        for store, decisions in (
-            (store_decisions, resolution.decisions),
-            (store_recipient_decisions, resolution.recipient_decisions),
-        ):
-            store(
-                conn,
-                origin=manifest.origin,
-                purpose_id=stored.purpose_id,
-                decisions=decisions,  # type: ignore[arg-type]
-                controller=controller_binding(manifest.controller),
-                remember=answer.remember,
-                now=now,
-                expires_at=now + days * DAY,
-                prompt_id=prompt_id,
-            )
+        store_decisions(
+            conn,
+            origin=manifest.origin,
+            purpose_id=stored.purpose_id,
+            decisions=(*resolution.decisions, *resolution.recipient_decisions),
+            controller=controller_binding(manifest.controller),
+            remember=answer.remember,
+            now=now,
+            expires_at=now + days * DAY,
+            prompt_id=prompt_id,
+        )
         outcome: Decided
         if isinstance(result, Denied):
             outcome = NotShared(reason=result.reason, message=result.message)
