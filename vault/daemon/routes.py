@@ -80,7 +80,8 @@ def decided_for_page(outcome: Decided) -> DecidedAnswer:
             return DeniedAnswer(reason=page_reason, message=message, detail=detail)
 
 
-def _origin(origin: str) -> str:
+def checked_origin(origin: str) -> str:
+    """`origin` if it is a site origin; InvalidInput (a 400 naming the problem) if not."""
     problem = origin_problem(origin)
     if problem is not None:
         raise InvalidInput(
@@ -97,7 +98,7 @@ def _origin(origin: str) -> str:
 )
 async def presentations(data: JSONBody[PresentationRequest], daemon: DaemonDep) -> ConsentAnswer:
     manifest = daemon.manifest(data.manifest)
-    origin, now = _origin(data.origin), daemon.clock()
+    origin, now = checked_origin(data.origin), daemon.clock()
     outcome = await daemon.worker.call(
         lambda v: request_presentation(
             v,
@@ -226,7 +227,7 @@ async def sites(daemon: DaemonDep) -> list[SiteSummary]:
 
 @get("/sites/report", responses=ERROR_RESPONSES, summary="What one site was told, and what it may still hold")
 async def site(daemon: DaemonDep, origin: OriginQuery) -> SiteReport:
-    origin = _origin(origin)
+    origin = checked_origin(origin)
     return await daemon.worker.call(lambda v: site_report(v, origin))
 
 
@@ -283,7 +284,7 @@ async def ledger_entries(
     origin: Annotated[str | None, QueryParameter(max_length=300)] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=10_000)] = 100,
 ) -> list[Entry]:
-    origin = _origin(origin) if origin is not None else None
+    origin = checked_origin(origin) if origin is not None else None
     return await daemon.worker.call(lambda v: list(ledger.entries(v, origin=origin, newest=limit)))
 
 

@@ -25,10 +25,9 @@ from vault.consent.controls import (
 )
 from vault.consent.ledger import Entry
 from vault.daemon.errors import ERROR_RESPONSES
+from vault.daemon.routes import checked_origin
 from vault.daemon.session import paired_only
 from vault.daemon.state import DaemonDep
-from vault.errors import InvalidInput
-from vault.protocol.origin import origin_problem
 
 Name = Annotated[str, Meta(min_length=1, max_length=128)]
 Origin = Annotated[str, Meta(min_length=1, max_length=300)]
@@ -61,15 +60,6 @@ class DecisionChange(_In):
     recipient: Name | None = None
 
 
-def _origin(origin: str) -> str:
-    problem = origin_problem(origin)
-    if problem is not None:
-        raise InvalidInput(
-            f"{origin[:300]!r} is not a site origin: {problem}", "write it as https://host[:port]"
-        )
-    return origin
-
-
 @get("/rules", responses=ERROR_RESPONSES, summary="The standing rules, and the claims and concepts they name")
 async def rules(daemon: DaemonDep) -> RuleBook:
     return await daemon.worker.call(rule_book)
@@ -100,7 +90,7 @@ async def remove_rule(
     summary="Change one remembered decision: allow, deny, forget it, or restore one just forgotten",
 )
 async def change_consent(data: JSONBody[DecisionChange], daemon: DaemonDep) -> ChangedDecision:
-    origin, now = _origin(data.origin), daemon.clock()
+    origin, now = checked_origin(data.origin), daemon.clock()
     return await daemon.worker.call(
         lambda v: change_decision(
             v,
@@ -135,7 +125,7 @@ async def history_entries(
     q: Annotated[str, QueryParameter(max_length=MAX_QUERY)] = "",
     limit: Annotated[int, QueryParameter(ge=1, le=MAX_HISTORY)] = 100,
 ) -> list[Entry]:
-    origin = _origin(origin) if origin else None
+    origin = checked_origin(origin) if origin else None
     return await daemon.worker.call(
         lambda v: history(v, origin=origin, kind=kind or None, query=q, limit=limit)
     )
