@@ -27,7 +27,7 @@ from vault.consent.records import (
     set_remember_days,
 )
 from vault.consent.report import RecipientHolding, recipient_words, site_report, withdrawal_words
-from vault.consent.sites import known_sites
+from vault.consent.sites import known_sites, stored_manifest
 from vault.errors import InvalidInput
 from vault.protocol.origin import origin_problem
 
@@ -90,6 +90,8 @@ def site(state: CliState, origin: str, as_json: bool, show_all: bool) -> None:
     origin, now = _origin(origin), state.now()
     with state.open_vault() as vault:
         report = site_report(vault, origin)
+        manifest = stored_manifest(vault, origin)
+    titles = {} if manifest is None else {p.id: p.title for p in manifest.purposes}
     # Withdrawn but not confirmed: the site may still hold them, so they are shown by default.
     disclosures = report.disclosures if show_all else report.current(now) + report.pending_withdrawal()
     if as_json:
@@ -105,7 +107,7 @@ def site(state: CliState, origin: str, as_json: bool, show_all: bool) -> None:
     rows = [
         [
             when(d.disclosed_at),
-            d.purpose,
+            titles.get(d.purpose, d.purpose),
             "\n".join(f"{k} = {_value(v)}" for k, v in d.claims.items())
             + "".join(f"\n(withdrawn: {c})" for c in d.withdrawn_claims),
             when(d.acknowledged_keep_until or d.keep_until),
