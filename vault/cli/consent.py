@@ -6,12 +6,17 @@ import msgspec
 from vault.cli.context import CliState, pass_state, print_json, print_table, when
 from vault.consent import ledger as ledger_module
 from vault.consent.ledger_records import (
+    Acknowledged,
+    BrokenPromise,
     ConsentRevoked,
     Decided,
+    DecisionChanged,
     Disclosed,
+    NoticeAcknowledged,
     NoticeDelivered,
     NoticeNotDelivered,
     NoticeQueued,
+    RecipientDecided,
     RecordInvalid,
     RuleAdded,
     RuleRemoved,
@@ -136,7 +141,9 @@ def _recipient_line(holding: RecipientHolding) -> str:
     held = [c for c in holding.claims if c not in holding.withdrawn_claims]
     state = recipient_words(holding, when)
     what = ", ".join(held) if held else "nothing now"
-    line = f"{holding.name} [{holding.id}]: {what} until {when(holding.keep_until)}"
+    line = f"{holding.name} (id {holding.id}): " + (
+        f"{what} until {when(holding.keep_until)}" if held else what
+    )
     if holding.passed_on is False:
         line += " (the site says it did not pass it on)"
     return line + (f" — {state}" if state else "")
@@ -203,18 +210,37 @@ def _summary(entry: ledger_module.Entry) -> str:
     except RecordInvalid:
         return ""  # not a record this version knows; `vault ledger --json` shows the body as it is
     match record:
-        case Disclosed(claims=claims):
-            return ", ".join(f"{k}={_value(v)}" for k, v in claims.items())
+        case Disclosed(claims=claims, recipients=recipients):
+            shared = ", ".join(f"{k}={_value(v)}" for k, v in claims.items())
+            return shared + (f"; may pass on to {', '.join(recipients)}" if recipients else "")
         case Decided(claim=claim, effect=effect, mode=mode):
             return _words("decided", claim, effect, mode)
+        case Acknowledged(keep_until=keep_until, recipients=recipients):
+            passed = f"; passed on to {', '.join(recipients)}" if recipients else ""
+            return f"the site keeps it until {when(keep_until)}{passed}"
+        case RecipientDecided(recipient=recipient, effect=effect, mode=mode):
+            return _words("decided", "third party", recipient, effect, mode)
+        case DecisionChanged(claim=claim, recipient=recipient, effect=effect):
+            return _words("changed", claim or f"third party {recipient}", "to", effect)
         case RuleAdded(rule=rule, target=target):
             return _words("rule_added", rule, target)
         case RuleRemoved(rule=rule, target=target):
             return _words("rule_removed", rule, target)
-        case ConsentRevoked():
-            return "revoked"
-        case NoticeQueued(presentations=presentations, erasure=erasure):
-            return f"{len(presentations)} withdrawn" + (", erasure asked" if erasure else "")
+        case ConsentRevoked(claim=claim, recipient=recipient):
+            return _words("revoked", claim or "", f"third party {recipient}" if recipient else "")
+        case NoticeQueued(
+            presentations=presentations, erasure=erasure, claims=claims, site=site, recipients=to
+        ):
+            whom = ", ".join((["the site"] if site else []) + list(to))
+            what = f" ({', '.join(claims)})" if claims else ""
+            return f"{len(presentations)} withdrawn{what} from {whom}" + (
+                ", erasure asked" if erasure else ""
+            )
+        case NoticeAcknowledged(erased=erased, recipients=answers):
+            told = "".join(f"; {a.id}: {a.outcome.replace('_', ' ')}" for a in answers)
+            return ("the site erased its copy" if erased else "the site confirmed") + told
+        case BrokenPromise(recipients=recipients):
+            return f"the site says it passed it to {', '.join(recipients)}, which you did not allow"
         case (
             NoticeDelivered(attempt=attempt, outcome=outcome)
             | NoticeNotDelivered(attempt=attempt, outcome=outcome)
