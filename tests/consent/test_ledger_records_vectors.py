@@ -107,7 +107,15 @@ def test_entries_read_as_before(vault: Vault) -> None:
     assert [type(e.record) for e in entries] == [type(decode_record(e.kind, e.body)) for e in entries]
     # GET /v1/ledger and `vault ledger --json` encode these Entries: the same JSON as before.
     assert msgspec.to_builtins(entries) == EXPECTED["entries"]
-    assert [_summary(e) for e in entries] == EXPECTED["summaries"]
+    # `vault ledger` says the same of every entry it said something of; acknowledgements and the site's
+    # answers to notices, which it said nothing of, are now put in words too (test_ledger_words.py).
+    for entry, before in zip(entries, EXPECTED["summaries"], strict=True):
+        if before or entry.kind not in ("acknowledgement", "delivery_ack"):
+            assert _summary(entry) == before, entry
+        else:
+            assert _summary(entry).startswith(
+                ("the site keeps it until", "the site erased", "the site confirmed")
+            )
 
 
 def test_cli_ledger_json_is_unchanged(vault: Vault, run_vault) -> None:

@@ -231,11 +231,10 @@ def _summary(entry: ledger_module.Entry) -> str:
         case NoticeQueued(
             presentations=presentations, erasure=erasure, claims=claims, site=site, recipients=to
         ):
-            whom = ", ".join((["the site"] if site else []) + list(to))
+            # From the site alone (every notice before third parties): said as it always was.
+            whom = "" if site and not to else " from " + ", ".join((["the site"] if site else []) + list(to))
             what = f" ({', '.join(claims)})" if claims else ""
-            return f"{len(presentations)} withdrawn{what} from {whom}" + (
-                ", erasure asked" if erasure else ""
-            )
+            return f"{len(presentations)} withdrawn{what}{whom}" + (", erasure asked" if erasure else "")
         case NoticeAcknowledged(erased=erased, recipients=answers):
             told = "".join(f"; {a.id}: {a.outcome.replace('_', ' ')}" for a in answers)
             return ("the site erased its copy" if erased else "the site confirmed") + told
