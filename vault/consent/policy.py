@@ -3,9 +3,12 @@ values the profile yields, answer exactly one of granted, consent_required or de
 clock is an argument.
 
 Decisions are per (origin, purpose, claim) and bound to a claim digest: the purpose entry without its
-claim list, plus that one claim's request. So when a site edits a purpose, only the claims whose
-context changed are asked about again: a new optional claim asks about that claim alone, a longer
-retention asks about every claim (each was agreed to under the old retention).
+claims and third parties, plus that one claim's request. So when a site edits a purpose, only the
+claims whose context changed are asked about again: a new optional claim asks about that claim alone, a
+longer retention asks about every claim (each was agreed to under the old retention). Each third party
+that would receive a claim is decided the same way, per (origin, purpose, third party), bound to the
+same context plus its own entry: a new or changed third party is asked about alone, optional ones start
+off, and refusing a required one is refusing the purpose.
 
 A remembered "allow" is also bound to the controller it was given to (the manifest's `controller`:
 name, contact, privacy policy): consent is given to a company, so when another one runs the site, every
