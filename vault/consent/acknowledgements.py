@@ -39,7 +39,7 @@ def store_acknowledgement(vault: Vault, token: str, *, now: int) -> dict[str, An
         raise AcknowledgementInvalid(Reason.WRONG_PRESENTATION)
     ack = verify_acknowledgement(token, manifest.site_key, presentation=row[0], now=now)
     # Its signed word that it passed claims to someone the user did not allow: kept as evidence.
-    broken = unallowed_recipients(ack, row[0])
+    broken = unallowed_recipients(ack, disclosure.record.recipients)
     # The first acknowledgement is the promise kept; a repeat is not recorded twice. A later one that names
     # someone not allowed is still evidence: each such token is recorded once.
     first = next(ledger.entries(vault, ref=jti, kinds=("acknowledgement",)), None) is None

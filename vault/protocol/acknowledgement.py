@@ -9,6 +9,7 @@ Both are signed with the site key from the manifest and name it by thumbprint (`
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Annotated, Literal, TypeVar
 
 import msgspec
@@ -169,7 +170,8 @@ def verify_revocation_ack(
     return ack
 
 
-def unallowed_recipients(ack: Acknowledgement, presentation: str) -> tuple[str, ...]:
-    """The recipients `ack` names that the presentation (a token this vault issued) did not allow."""
-    _, issued = open_presentation(presentation)
-    return tuple(r for r in ack.recipients if r not in issued.recipients)
+def unallowed_recipients(ack: Acknowledgement, allowed: Collection[str]) -> tuple[str, ...]:
+    """The recipients `ack` names beyond `allowed` (the `recipients` of the presentation it answers)."""
+    if isinstance(allowed, str):  # a token passed by mistake would be read as a set of letters
+        raise TypeError("allowed: the presentation's recipient ids, not a token")
+    return tuple(r for r in ack.recipients if r not in allowed)
