@@ -18,7 +18,14 @@ from vault.claims.catalogue import CLAIMS
 from vault.consent import ledger
 from vault.consent.ledger import Entry
 from vault.consent.ledger_records import KINDS, DecisionChanged
-from vault.consent.records import RULE_KINDS, add_rule, load_rules, remove_rule
+from vault.consent.records import (
+    DECISION_TABLES,
+    RULE_KINDS,
+    add_rule,
+    insert_decision,
+    load_rules,
+    remove_rule,
+)
 from vault.errors import InvalidInput
 from vault.protocol.manifest import decode_manifest
 from vault.store import Vault
@@ -29,12 +36,6 @@ CHANGES: tuple[str, ...] = Change.__args__  # type: ignore[attr-defined]
 FORGOTTEN = "forgotten"  # DecisionChanged's effect for a decision forgotten
 MAX_QUERY = 100
 MAX_HISTORY = 1000
-
-# The two kinds of remembered decision: (table, the column naming what it is about).
-_TABLES = {
-    "claim": ("decisions", "claim", "claim_digest"),
-    "recipient": ("recipient_decisions", "recipient", "digest"),
-}
 
 
 class DecisionNotFound(InvalidInput):
@@ -74,13 +75,13 @@ def change_decision(
         raise InvalidInput(f"unknown change {change!r}", f"one of: {', '.join(CHANGES)}")
     about = "claim" if claim is not None else "recipient"
     target = claim if claim is not None else recipient
-    table, column, digest = _TABLES[about]
+    table, column, digest = DECISION_TABLES[about]
     key = f"origin = ? AND purpose_id = ? AND {column} = ?"
     args = (origin, purpose, target)
     columns = f"id, effect, {digest}, decided_at, expires_at, controller, revoked_at"
     with vault.transaction() as conn:
         if change == "restore":
-            return _restore(conn, table, column, columns, key, args, about, target, now)
+            return _restore(conn, table, columns, key, args, about, target, now)
         live = conn.execute(
             f"SELECT {columns} FROM {table} WHERE {key} AND revoked_at IS NULL ORDER BY id DESC LIMIT 1",  # noqa: S608
             args,
@@ -94,10 +95,15 @@ def change_decision(
         conn.execute(f"UPDATE {table} SET revoked_at = ? WHERE {key} AND revoked_at IS NULL", (now, *args))  # noqa: S608
         new_effect = None if change == "forget" else change
         if new_effect is not None:
-            conn.execute(
-                f"INSERT INTO {table} (origin, purpose_id, {column}, {digest}, effect, decided_at, "  # noqa: S608
-                "expires_at, controller) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (*args, row_digest, new_effect, now, expires_at, controller),
+            insert_decision(
+                conn,
+                about,
+                args,
+                digest=row_digest,
+                effect=new_effect,
+                now=now,
+                expires_at=expires_at,
+                controller=controller,
             )
         _record(conn, origin, purpose, about, target, new_effect, now)
         return ChangedDecision(
@@ -114,7 +120,6 @@ def change_decision(
 def _restore(
     conn: Connection,
     table: str,
-    column: str,
     columns: str,
     key: str,
     args: tuple[str, str, str],
@@ -144,10 +149,15 @@ def _restore(
         or _revoked_since(conn, origin, purpose, revoked_at)
     ):
         raise refused
-    conn.execute(
-        f"INSERT INTO {table} (origin, purpose_id, {column}, {_TABLES[about][2]}, effect, decided_at, "  # noqa: S608
-        "expires_at, controller) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (*args, row_digest, effect, now, expires_at, controller),
+    insert_decision(
+        conn,
+        about,
+        args,
+        digest=row_digest,
+        effect=effect,
+        now=now,
+        expires_at=expires_at,
+        controller=controller,
     )
     _record(conn, origin, purpose, about, target, effect, now)
     return ChangedDecision(

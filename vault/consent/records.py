@@ -1,6 +1,7 @@
 """Reading and writing decisions, rules and settings. Writers run inside the caller's transaction."""
 
 import re
+from typing import TypeVar
 
 import msgspec
 
@@ -18,28 +19,56 @@ DAY = 86400
 DEFAULT_REMEMBER_DAYS = 180
 DEFAULT_REMEMBER_MAX_DAYS = 365
 RULE_KINDS = ("never", "ask", "deny_concept", "remember")
+T = TypeVar("T")
 _DPV_CONCEPT = re.compile(r"dpv:[A-Z][A-Za-z0-9]{1,79}")
 
 
+# Where each kind of remembered answer is kept: about -> (table, the column naming what it is about,
+# its digest column).
+DECISION_TABLES = {
+    "claim": ("decisions", "claim", "claim_digest"),
+    "recipient": ("recipient_decisions", "recipient", "digest"),
+}
+
+
 def standing_decisions(vault: Vault, origin: str, purpose_id: str) -> list[Standing]:
-    rows = vault.conn.execute(
-        "SELECT claim, claim_digest, effect, expires_at, controller FROM decisions "
-        "WHERE origin = ? AND purpose_id = ? AND revoked_at IS NULL ORDER BY id",
-        (origin, purpose_id),
-    )
-    # Later rows win: a new answer about the same claim replaces the old one.
-    latest = {row[0]: Standing(*row) for row in rows}
-    return list(latest.values())
+    return _standing(vault, "claim", Standing, origin, purpose_id)
 
 
 def recipient_standing(vault: Vault, origin: str, purpose_id: str) -> list[RecipientStanding]:
+    return _standing(vault, "recipient", RecipientStanding, origin, purpose_id)
+
+
+def _standing(vault: Vault, about: str, kind: type[T], origin: str, purpose_id: str) -> list[T]:
+    table, column, digest = DECISION_TABLES[about]
     rows = vault.conn.execute(
-        "SELECT recipient, digest, effect, expires_at, controller FROM recipient_decisions "
+        f"SELECT {column}, {digest}, effect, expires_at, controller FROM {table} "  # noqa: S608 (fixed names)
         "WHERE origin = ? AND purpose_id = ? AND revoked_at IS NULL ORDER BY id",
         (origin, purpose_id),
     )
-    latest = {row[0]: RecipientStanding(*row) for row in rows}
+    # Later rows win: a new answer about the same claim (or third party) replaces the old one.
+    latest = {row[0]: kind(*row) for row in rows}
     return list(latest.values())
+
+
+def insert_decision(
+    conn: Connection,
+    about: str,
+    row: tuple[str, str, str],
+    *,
+    digest: str,
+    effect: str,
+    now: int,
+    expires_at: int,
+    controller: str | None,
+) -> None:
+    """A standing decision about `row` = (origin, purpose id, claim or third party id)."""
+    table, column, digest_column = DECISION_TABLES[about]
+    conn.execute(
+        f"INSERT INTO {table} (origin, purpose_id, {column}, {digest_column}, effect, decided_at, "  # noqa: S608
+        "expires_at, controller) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (*row, digest, effect, now, expires_at, controller),
+    )
 
 
 class RememberedDecision(msgspec.Struct, frozen=True, kw_only=True):
@@ -92,13 +121,6 @@ def remembered_decisions(vault: Vault) -> list[RememberedDecision]:
     return result
 
 
-# Where each kind of answer is kept: (table, the column naming what it is about, the digest column).
-_ANSWER_TABLES = {
-    Question: ("decisions", "claim", "claim_digest"),
-    RecipientQuestion: ("recipient_decisions", "recipient", "digest"),
-}
-
-
 def store_decisions(
     conn: Connection,
     *,
@@ -114,19 +136,25 @@ def store_decisions(
     """Every answer (about a claim, or a third party) goes to the ledger; only remembered ones become
     standing decisions, bound to the `controller` (policy.controller_binding) they were given to."""
     for question, effect in decisions:
+        kind = "claim" if isinstance(question, Question) else "recipient"
         about = question.claim if isinstance(question, Question) else question.recipient
         if remember:
-            table, column, digest = _ANSWER_TABLES[type(question)]
+            table, column, _ = DECISION_TABLES[kind]
             # Fixed table and column names only; every value is a bound parameter.
             conn.execute(
                 f"UPDATE {table} SET revoked_at = ? WHERE origin = ? AND purpose_id = ? AND {column} = ? "  # noqa: S608
                 "AND revoked_at IS NULL",
                 (now, origin, purpose_id, about),
             )
-            conn.execute(
-                f"INSERT INTO {table} (origin, purpose_id, {column}, {digest}, effect, decided_at, "  # noqa: S608
-                "expires_at, controller) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (origin, purpose_id, about, question.digest, effect, now, expires_at, controller),
+            insert_decision(
+                conn,
+                kind,
+                (origin, purpose_id, about),
+                digest=question.digest,
+                effect=effect,
+                now=now,
+                expires_at=expires_at,
+                controller=controller,
             )
         mode, until = ("remember", expires_at) if remember else ("once", None)
         body = (
