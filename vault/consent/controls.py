@@ -305,38 +305,23 @@ def history(
         raise InvalidInput(f"limit must be 1 to {MAX_HISTORY}")
     needle = query.strip().casefold()
     titles = site_purposes(vault) if needle else {}
-    where, args = ["1"], []
-    if origin is not None:
-        where.append("origin = ?")
-        args.append(origin)
-    if kind is not None:
-        where.append("kind = ?")
-        args.append(kind)
-    columns = "seq, at, kind, origin, purpose_id, ref, body"
-    sql = f"SELECT {columns} FROM ledger WHERE {' AND '.join(where)} ORDER BY seq DESC"  # noqa: S608
     found: list[Entry] = []
-    for seq, at, kind_, origin_, purpose_id, ref, body in vault.conn.execute(sql, args):
+    for entry in ledger.entries(
+        vault, origin=origin, kinds=() if kind is None else (kind,), newest_first=True
+    ):
         if needle:
-            purpose = titles.get(origin_ or "", {}).get(purpose_id or "")
-            words = msgspec.json.encode(_without_tokens(msgspec.json.decode(body))).decode()
+            purpose = titles.get(entry.origin or "", {}).get(entry.purpose_id or "")
+            words = msgspec.json.encode(_without_tokens(entry.body)).decode()
             named = (
                 [] if purpose is None else [n for i, n in purpose.third_parties.items() if f'"{i}"' in words]
             )
             title = "" if purpose is None else purpose.title
-            haystack = " ".join((kind_, origin_ or "", purpose_id or "", title, words, *named))
+            haystack = " ".join(
+                (entry.kind, entry.origin or "", entry.purpose_id or "", title, words, *named)
+            )
             if needle not in haystack.casefold():
                 continue
-        found.append(
-            Entry(
-                seq=seq,
-                at=at,
-                kind=kind_,
-                origin=origin_,
-                purpose_id=purpose_id,
-                ref=ref,
-                body=msgspec.json.decode(body),
-            )
-        )
+        found.append(entry)
         if len(found) == limit:
             break
     found.reverse()

@@ -190,8 +190,10 @@ def entries(
     kinds: tuple[str, ...] = (),
     ref: str | None = None,
     newest: int | None = None,
+    newest_first: bool = False,
 ) -> Iterator[Entry]:
-    """Entries in order; with `newest`, only the last that many (read from the end, not the whole ledger)."""
+    """Entries in order; with `newest`, only the last that many (read from the end, not the whole ledger);
+    with `newest_first`, all of them from the end backwards (for a caller that stops early)."""
     where, args = ["1"], []
     if origin is not None:
         where.append("origin = ?")
@@ -207,6 +209,8 @@ def entries(
     sql = f"SELECT {columns} FROM ledger WHERE {' AND '.join(where)} ORDER BY seq"  # noqa: S608
     if newest is not None:
         sql = f"SELECT * FROM ({sql} DESC LIMIT {int(newest)}) ORDER BY seq"  # noqa: S608
+    elif newest_first:
+        sql += " DESC"
     for seq, at, kind, origin_, purpose_id, ref_, body in vault.conn.execute(sql, args):
         yield Entry(
             seq=seq,
