@@ -107,10 +107,7 @@ def withdrawal_words(disclosure: Disclosure, when: Callable[[int], str]) -> str 
         done = "deleted" if erase else "withdrawn"
         return f"{done}, confirmed by the site on {when(disclosure.withdrawal_confirmed_at)}"
     if disclosure.withdrawal_state == "pending":
-        asked = "asked to delete" if erase else "withdrawn"
-        next_try = disclosure.withdrawal_next_try_at
-        later = "" if next_try is None else f" (next try {when(next_try)})"
-        return f"{asked} — waiting for the site's confirmation{later}"
+        return _waiting_words(erase, disclosure.withdrawal_next_try_at, when)
     return None
 
 
@@ -128,11 +125,15 @@ def recipient_words(holding: RecipientHolding, when: Callable[[int], str]) -> st
             return f"{said} — the site passed your request on {when(at)}; no answer from {holding.name} yet"
         return f"{said}, confirmed by the site on {when(at)}"
     if holding.withdrawal_state == "pending":
-        asked = "asked to delete" if erase else "withdrawn"
-        next_try = holding.withdrawal_next_try_at
-        later = "" if next_try is None else f" (next try {when(next_try)})"
-        return f"{asked} — waiting for the site's confirmation{later}"
+        return _waiting_words(erase, holding.withdrawal_next_try_at, when)
     return None
+
+
+def _waiting_words(erase: bool, next_try: int | None, when: Callable[[int], str]) -> str:
+    """A withdrawal the site has not confirmed yet, as every view says it."""
+    asked = "asked to delete" if erase else "withdrawn"
+    later = "" if next_try is None else f" (next try {when(next_try)})"
+    return f"{asked} — waiting for the site's confirmation{later}"
 
 
 def site_report(vault: Vault, origin: str) -> SiteReport:
