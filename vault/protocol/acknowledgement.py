@@ -14,12 +14,12 @@ from typing import Annotated, Literal, TypeVar
 
 import msgspec
 
-from vault.protocol.b64 import b64url_decode
 from vault.protocol.errors import AcknowledgementInvalid, Reason, TokenInvalid
 from vault.protocol.jwk import OkpPublicJwk
-from vault.protocol.jws import open_compact, sign_compact
-from vault.protocol.keys import SigningKey, VerifyingKey
+from vault.protocol.jws import open_compact, sign_compact, site_verifying_key
+from vault.protocol.keys import SigningKey
 from vault.protocol.manifest import MAX_THIRD_PARTIES, ClaimName, PurposeId, RecipientId, retention_seconds
+from vault.protocol.message import MAX_CARRIED_MESSAGES, MessageToken
 from vault.protocol.presentation import MAX_CLAIMS, Jti, NumericDate, open_presentation
 from vault.protocol.revocation import MAX_WITHDRAWN, open_notice
 from vault.protocol.strictjson import decode_unique
@@ -30,7 +30,9 @@ DEFAULT_MAX_SKEW = 60
 T = TypeVar("T")
 
 
-class Acknowledgement(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Acknowledgement(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True
+):
     """The site's promise about one presentation (payload of `vault-ack+jwt`)."""
 
     iss: Annotated[str, msgspec.Meta(max_length=300)]
@@ -45,6 +47,9 @@ class Acknowledgement(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     # not allow is not refused here: it is the site's signed word that it broke its promise, and the
     # vault records it as such (`unallowed_recipients`).
     recipients: Annotated[tuple[RecipientId, ...], msgspec.Meta(max_length=MAX_THIRD_PARTIES)]
+    # Site messages (`vault-message+jwt` tokens, vault.protocol.message) riding along; each is verified
+    # on its own, and one that is refused does not make the acknowledgement fail.
+    messages: Annotated[tuple[MessageToken, ...], msgspec.Meta(max_length=MAX_CARRIED_MESSAGES)] | None = None
 
 
 RecipientOutcomeKind = Literal["erased", "not_held", "forwarded"]
@@ -83,19 +88,9 @@ def sign_revocation_ack(site_key: SigningKey, acknowledgement: RevocationAcknowl
     return sign_compact(site_key, REVOCATION_ACK_TYP, msgspec.json.encode(acknowledgement), embed_jwk=False)
 
 
-def _site_verifying_key(site_key: OkpPublicJwk) -> VerifyingKey:
-    if site_key.kty != "OKP" or site_key.crv != "Ed25519":
-        raise AcknowledgementInvalid(Reason.BAD_KEY)
-    try:
-        return VerifyingKey.from_bytes(b64url_decode(site_key.x))
-    except ValueError:
-        raise AcknowledgementInvalid(Reason.BAD_KEY) from None
-
-
 def _open(token: object, typ: str, site_key: OkpPublicJwk, decoder: msgspec.json.Decoder[T]) -> T:
-    key = _site_verifying_key(site_key)
     try:
-        _, payload = open_compact(token, typ, key)
+        _, payload = open_compact(token, typ, site_verifying_key(site_key))
         return decode_unique(payload, decoder)
     except TokenInvalid as error:
         raise AcknowledgementInvalid(error.reason) from None

@@ -40,6 +40,7 @@ class Reason(StrEnum):
     WRONG_NOTICE = "wrong_notice"
     CLAIMS_MISMATCH = "claims_mismatch"
     RETENTION_EXCEEDED = "retention_exceeded"
+    WRONG_REQUEST = "wrong_request"
 
 
 class TokenInvalid(Exception):
@@ -60,6 +61,18 @@ class AcknowledgementInvalid(TokenInvalid):
 
 class NoticeInvalid(TokenInvalid):
     """Raised by the site when a revocation / erasure notice is refused."""
+
+
+class AccessRequestInvalid(TokenInvalid):
+    """Raised by the site when an access request ("what do you hold about me?") is refused."""
+
+
+class StatementInvalid(TokenInvalid):
+    """Raised by the vault when a site's access statement (its answer to an access request) is refused."""
+
+
+class MessageInvalid(TokenInvalid):
+    """Raised by the vault when a site's message (proposal, change notice, ...) is refused."""
 
 
 class IssueError(Exception):

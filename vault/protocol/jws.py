@@ -81,15 +81,18 @@ def _embedded_key(jwk: OkpPublicJwk | None) -> tuple[VerifyingKey | None, str | 
         return None, None
 
 
-def open_compact(token: object, typ: str, key: VerifyingKey | None = None) -> tuple[OpenedHeader, bytes]:
+def open_compact(
+    token: object, typ: str, key: VerifyingKey | None = None, *, max_length: int = MAX_TOKEN_LENGTH
+) -> tuple[OpenedHeader, bytes]:
     """Check a compact JWS up to and including its signature; return the header and the payload bytes.
 
     With `key=None` the header must embed the signer's key (`jwk`, no `kid`); with a key, the header must
-    name it by thumbprint (`kid`, no `jwk`). Raises TokenInvalid with the first reason that applies.
+    name it by thumbprint (`kid`, no `jwk`). `max_length`: the longest token accepted (only an access
+    statement may be longer than MAX_TOKEN_LENGTH). Raises TokenInvalid with the first reason that applies.
     """
     if not isinstance(token, str):
         raise _fail(Reason.MALFORMED)
-    if len(token) > MAX_TOKEN_LENGTH:
+    if len(token) > max_length:
         raise _fail(Reason.TOO_LARGE)
     try:
         text = token.encode("ascii")
@@ -128,6 +131,16 @@ def open_compact(token: object, typ: str, key: VerifyingKey | None = None) -> tu
 @lru_cache(maxsize=256)
 def _kid(key: VerifyingKey) -> str:
     return jwk_thumbprint({"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(key.raw)})
+
+
+def site_verifying_key(site_key: OkpPublicJwk) -> VerifyingKey:
+    """The key a manifest's `site_key` names; TokenInvalid(bad_key) if it is not a usable Ed25519 key."""
+    if site_key.kty != "OKP" or site_key.crv != "Ed25519":
+        raise _fail(Reason.BAD_KEY)
+    try:
+        return VerifyingKey.from_bytes(b64url_decode(site_key.x))
+    except ValueError:
+        raise _fail(Reason.BAD_KEY) from None
 
 
 def key_id(key: VerifyingKey) -> str:

@@ -106,13 +106,16 @@ class Controller(_Inbound):
     privacy_policy: Url
 
 
-class Manifest(_Inbound):
+class Manifest(_Inbound, omit_defaults=True):
     version: Literal[1]
     origin: Annotated[str, msgspec.Meta(max_length=300)]
     controller: Controller
     site_key: OkpPublicJwk
     revocation_endpoint: Url
     purposes: Annotated[tuple[Purpose, ...], msgspec.Meta(min_length=1, max_length=MAX_PURPOSES)]
+    # Where the vault asks "what do you hold about me?" (vault.protocol.access). Optional: a site without
+    # one cannot be asked, and the vault says so.
+    access_endpoint: Url | None = None
 
     def purpose(self, purpose_id: str) -> Purpose | None:
         entry = manifest_index(self).get(purpose_id)
@@ -147,6 +150,9 @@ def manifest_problem(manifest: Manifest) -> str | None:
         return f"origin: {problem}"
     if not same_origin_url(manifest.revocation_endpoint, manifest.origin):
         return "revocation_endpoint must be a URL on the manifest's own origin"
+    access = manifest.access_endpoint
+    if access is not None and not same_origin_url(access, manifest.origin):
+        return "access_endpoint must be a URL on the manifest's own origin"
     if url_problem(manifest.controller.privacy_policy) is not None:
         return "controller.privacy_policy must be an https URL"
     if manifest.site_key.kty != "OKP" or manifest.site_key.crv != "Ed25519":

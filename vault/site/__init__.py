@@ -23,6 +23,12 @@ and at the revocation endpoint: `verify_revocation(...)`; tell each of `recipien
 manifest)`; stop using (and, if asked, erase) what the notice withdraws; then `acknowledge_revocation(...)`
 with each recipient's outcome.
 
+At the access endpoint (`access_endpoint` in the manifest): `verify_access_request(...)`, then
+`answer_access_request(site_key, request, manifest=..., now=..., held=[HeldRecord(...), ...])` with what
+you keep under `request.subject`. To write to a user you know: `make_message(site_key, manifest=...,
+subject=seen.subject, kind="proposal" | "change" | "deletion" | "breach", ...)`, handed to the page
+(`personalVault.notify(token)`) or sent with an acknowledgement or a statement (`messages=[...]`).
+
 What a verified presentation proves: that the visitor's own vault, with its user's consent, states these
 claims to this site, for this purpose, now, and that each value has its claim's type (a boolean for
 `age_over_18`, an upper-case ISO 3166-1 code for `location.country`: SPEC.md, "Claim value types"; a
@@ -35,11 +41,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from vault.protocol.errors import NoticeInvalid, PresentationInvalid, Reason
+from vault.protocol.errors import AccessRequestInvalid, NoticeInvalid, PresentationInvalid, Reason
 from vault.protocol.keys import SigningKey
 from vault.protocol.manifest import ClaimRequest, Controller, Manifest, Purpose, ThirdParty, decode_manifest
+from vault.site.access import HeldRecord, VerifiedAccessRequest, answer_access_request, verify_access_request
 from vault.site.acknowledge import acknowledge_presentation
 from vault.site.manifest import MANIFEST_PATH, build_manifest, generate_site_key, make_nonce, manifest_json
+from vault.site.message import make_message
 from vault.site.replay import InMemoryReplayStore, ReplayStore, ReplayStoreError, ReplayStoreFull
 from vault.site.revocation import (
     VerifiedNotice,
@@ -54,8 +62,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MANIFEST_PATH",
+    "AccessRequestInvalid",
     "ClaimRequest",
     "Controller",
+    "HeldRecord",
     "InMemoryReplayStore",
     "Manifest",
     "NoticeInvalid",
@@ -68,17 +78,21 @@ __all__ = [
     "ReplayStoreFull",
     "SigningKey",
     "ThirdParty",
+    "VerifiedAccessRequest",
     "VerifiedNotice",
     "VerifiedPresentation",
     "acknowledge_presentation",
     "acknowledge_revocation",
+    "answer_access_request",
     "build_manifest",
     "decode_manifest",
     "generate_site_key",
+    "make_message",
     "make_nonce",
     "manifest_json",
     "recipient_claims",
     "recipients_to_tell",
+    "verify_access_request",
     "verify_presentation",
     "verify_revocation",
 ]

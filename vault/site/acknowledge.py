@@ -23,6 +23,7 @@ def acknowledge_presentation(
     now: int,
     keep_until: int | None = None,
     recipients: Sequence[str] | None = None,
+    messages: Sequence[str] = (),
 ) -> str:
     """Sign an acknowledgement of a verified presentation, for the page to hand back to the vault.
 
@@ -30,7 +31,7 @@ def acknowledge_presentation(
     presentation's `iat`; a later date is refused (ValueError), since the vault would refuse it too.
     `recipients` are the third parties the site passes these claims to (default: every one the user
     allowed); naming one the user did not allow is refused (ValueError): the vault would record it as
-    a broken promise.
+    a broken promise. `messages`: up to two site messages (`make_message`) to deliver with it.
     """
     check_site_key(site_key, manifest)
     latest = presentation.issued_at + retention_seconds(presentation.retention)
@@ -51,5 +52,6 @@ def acknowledge_presentation(
         claims=tuple(sorted(presentation.claims)),
         keep_until=keep_until,
         recipients=passed_to,
+        messages=tuple(messages) or None,
     )
     return sign_acknowledgement(site_key, acknowledgement)

@@ -41,9 +41,11 @@ def build_manifest(
     site_key: SigningKey,
     revocation_endpoint: str,
     purposes: Sequence[Purpose],
+    access_endpoint: str | None = None,
 ) -> Manifest:
     """Assemble a manifest around the site's public key, validated exactly as the vault will validate it.
 
+    `access_endpoint` (optional) is where the vault asks what the site holds (`answer_access_request`).
     Raises ManifestInvalid naming the first problem.
     """
     manifest = Manifest(
@@ -53,6 +55,7 @@ def build_manifest(
         site_key=OkpPublicJwk(**site_key.public_jwk),
         revocation_endpoint=revocation_endpoint,
         purposes=tuple(purposes),
+        access_endpoint=access_endpoint,
     )
     # Struct constructors do not check lengths and patterns; a round trip through the decoder does.
     return decode_manifest(msgspec.json.encode(manifest))
