@@ -12,13 +12,18 @@ from vault.consent import ledger, ledger_records
 from vault.consent.ledger_records import (
     KINDS,
     RECORDS,
+    AccessAnswered,
+    AccessRequested,
+    AccessUnanswered,
     Acknowledged,
     BrokenPromise,
     ConsentRevoked,
     Decided,
     DecisionChanged,
     Disclosed,
+    Discrepancy,
     Forgotten,
+    MessageReceived,
     NoticeAcknowledged,
     NoticeDelivered,
     NoticeNotDelivered,
@@ -45,6 +50,17 @@ DISCLOSED = Disclosed(
     subject="urn:subject",
     prompt=None,
 )
+
+NEVER_DISCLOSED = Discrepancy(
+    kind="never_disclosed", purpose="recommendations", claims=("diet",), recipients=(), text="words"
+)
+NEVER_DISCLOSED_WRITTEN = {
+    "kind": "never_disclosed",
+    "purpose": "recommendations",
+    "claims": ["diet"],
+    "recipients": [],
+    "text": "words",
+}
 
 # Each record beside the dict the writers built before the records were typed, in its key order.
 AS_WRITTEN = [
@@ -164,6 +180,24 @@ AS_WRITTEN = [
     (
         SiteChanged(field="controller", before="A B.V.", after="C Ltd"),
         {"field": "controller", "before": "A B.V.", "after": "C Ltd"},
+    ),
+    (
+        AccessRequested(
+            reason="retention_end", endpoint="https://s.example/a", epoch=0, presentations=("j1",)
+        ),
+        {"reason": "retention_end", "endpoint": "https://s.example/a", "epoch": 0, "presentations": ["j1"]},
+    ),
+    (
+        AccessAnswered(token="a.b.c", discrepancies=(NEVER_DISCLOSED,)),
+        {"token": "a.b.c", "discrepancies": [NEVER_DISCLOSED_WRITTEN]},
+    ),
+    (
+        AccessUnanswered(attempts=6, error="HTTP 503", discrepancies=()),
+        {"attempts": 6, "error": "HTTP 503", "discrepancies": []},
+    ),
+    (
+        MessageReceived(message_kind="proposal", via="page", token="a.b.c"),
+        {"message_kind": "proposal", "via": "page", "token": "a.b.c"},
     ),
 ]
 

@@ -12,6 +12,10 @@ per kind (and per consent action, per delivery outcome). Bodies are encoded and 
     delivery_ack     NoticeAcknowledged
     forget           Forgotten
     site_changed     SiteChanged
+    access_request   AccessRequested
+    access_answer    AccessAnswered
+    access_unanswered AccessUnanswered
+    message          MessageReceived
 
 Encoding. A body is the compact JSON of its record, keys in field order, and that text is what the ledger
 stores and hashes (ledger._row_hash covers it byte for byte). So the field order, the spelling of each key,
@@ -55,6 +59,10 @@ Kind = Literal[
     "delivery_ack",  # the site's signed answer to a notice
     "forget",  # the site's pairwise identity was replaced (epoch bumped)
     "site_changed",  # a site's manifest changed its controller, signing key or revocation endpoint
+    "access_request",  # the vault asked the site what it holds (signed, pairwise), and why
+    "access_answer",  # the site's signed statement, and every discrepancy found comparing it with the ledger
+    "access_unanswered",  # the site did not answer an access request after the last retry
+    "message",  # a site's signed message (proposal, change notice, deletion confirmation, breach notice)
 ]
 KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
 
@@ -216,9 +224,56 @@ class SiteChanged(LedgerRecord, frozen=True, kw_only=True):
     """site_changed: a watched manifest field changed (sites.WATCHED_FIELDS), as the user is shown it."""
 
     kind: ClassVar[str] = "site_changed"
-    field: str  # controller | site_key | revocation_endpoint
+    field: str  # controller | site_key | revocation_endpoint | access_endpoint
     before: str
     after: str
+
+
+class AccessRequested(LedgerRecord, frozen=True, kw_only=True):
+    """access_request (ref: the request's jti): the vault asked the site what it holds."""
+
+    kind: ClassVar[str] = "access_request"
+    reason: Literal["ask", "retention_end"]  # the user asked / a disclosure's retention ended
+    endpoint: str
+    epoch: int  # the pairwise epoch whose key signs it
+    presentations: tuple[str, ...]  # retention_end: the disclosures the site should no longer hold
+
+
+class Discrepancy(msgspec.Struct, frozen=True, kw_only=True):
+    """One way the site's statement differs from what the ledger says it may hold (access.DISCREPANCIES).
+    `text` is the plain-words sentence the user is shown, fixed when it was found."""
+
+    kind: str  # held_past_retention | never_disclosed | held_after_erasure | unallowed_recipient | no_answer
+    purpose: str | None
+    claims: tuple[str, ...]
+    recipients: tuple[str, ...]
+    text: str
+
+
+class AccessAnswered(LedgerRecord, frozen=True, kw_only=True):
+    """access_answer (ref: the request's jti): the site's signed statement, verified, and the comparison."""
+
+    kind: ClassVar[str] = "access_answer"
+    token: str  # the statement, as received
+    discrepancies: tuple[Discrepancy, ...]
+
+
+class AccessUnanswered(LedgerRecord, frozen=True, kw_only=True):
+    """access_unanswered (ref: the request's jti): no valid statement after the last attempt."""
+
+    kind: ClassVar[str] = "access_unanswered"
+    attempts: int
+    error: str  # the last attempt's failure, in words
+    discrepancies: tuple[Discrepancy, ...]  # the `no_answer` discrepancy (and what it concerned)
+
+
+class MessageReceived(LedgerRecord, frozen=True, kw_only=True):
+    """message (ref: the message's jti): a site's signed message, verified and kept in the inbox."""
+
+    kind: ClassVar[str] = "message"
+    message_kind: str  # proposal | change | deletion | breach
+    via: Literal["page", "acknowledgement", "statement"]
+    token: str
 
 
 ConsentAction = Decided | RecipientDecided | DecisionChanged | RuleAdded | RuleRemoved | ConsentRevoked
@@ -233,6 +288,10 @@ Record = (
     | NoticeAcknowledged
     | Forgotten
     | SiteChanged
+    | AccessRequested
+    | AccessAnswered
+    | AccessUnanswered
+    | MessageReceived
 )
 
 # kind -> the type its bodies decode as ("delivery" is two types, told apart by their `outcome`).
@@ -246,6 +305,10 @@ RECORDS: dict[str, Any] = {
     "delivery_ack": NoticeAcknowledged,
     "forget": Forgotten,
     "site_changed": SiteChanged,
+    "access_request": AccessRequested,
+    "access_answer": AccessAnswered,
+    "access_unanswered": AccessUnanswered,
+    "message": MessageReceived,
 }
 assert set(RECORDS) == set(KINDS)
 _encoder = msgspec.json.Encoder()

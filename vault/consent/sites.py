@@ -1,16 +1,20 @@
-"""Sites the vault has dealt with: the last validated manifest of each, and its pairwise epoch."""
+"""Sites the vault has dealt with: the last validated manifest of each (and every earlier version, as
+evidence), and its pairwise epoch."""
+
+import hashlib
 
 import msgspec
 
 from vault.consent import ledger
 from vault.consent.ledger_records import SiteChanged
+from vault.protocol.b64 import b64url_encode
 from vault.protocol.jwk import jwk_thumbprint
 from vault.protocol.manifest import Manifest, decode_manifest, encode_manifest
 from vault.store import Vault
 from vault.store.database import Connection
 
 # What a site may change only in plain view: who runs it, the key it signs with, where it hears revocations.
-WATCHED_FIELDS = ("controller", "site_key", "revocation_endpoint")
+WATCHED_FIELDS = ("controller", "site_key", "revocation_endpoint", "access_endpoint")
 
 
 def describe_field(manifest: Manifest, field: str) -> str:
@@ -20,6 +24,8 @@ def describe_field(manifest: Manifest, field: str) -> str:
         return f"{controller.name} ({controller.contact}; {controller.privacy_policy})"
     if field == "site_key":
         return f"key {jwk_thumbprint(manifest.site_key)}"
+    if field == "access_endpoint":
+        return manifest.access_endpoint or "none"
     return manifest.revocation_endpoint
 
 
@@ -40,6 +46,7 @@ def remember_manifest(conn: Connection, manifest: Manifest, *, now: int) -> tupl
         "manifest_seen_at = excluded.manifest_seen_at",
         (manifest.origin, now, text, now),
     )
+    _keep_version(conn, manifest.origin, text, None if row is None else row[0], now)
     if row is None or row[0] is None:
         return ()
     before = decode_manifest(row[0].encode())
@@ -54,6 +61,41 @@ def remember_manifest(conn: Connection, manifest: Manifest, *, now: int) -> tupl
             ),
         )
     return changed
+
+
+def _digest(text: str) -> str:
+    return b64url_encode(hashlib.sha256(text.encode()).digest())
+
+
+def _keep_version(conn: Connection, origin: str, text: str, before: str | None, now: int) -> None:
+    """Each manifest version the vault acted on, with when it was first and last in use (`vault report`)."""
+    if before is not None:
+        conn.execute(
+            "UPDATE manifest_versions SET last_seen = ? WHERE origin = ? AND digest = ?",
+            (now, origin, _digest(before)),
+        )
+    conn.execute(
+        "INSERT INTO manifest_versions (origin, digest, manifest, first_seen, last_seen) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (origin, digest) DO UPDATE SET last_seen = excluded.last_seen",
+        (origin, _digest(text), text, now, now),
+    )
+
+
+class ManifestVersion(msgspec.Struct, frozen=True, kw_only=True):
+    digest: str
+    manifest: str  # the text, as the vault stored it
+    first_seen: int
+    last_seen: int  # when the next version replaced it (or, for the current one, when it was last stored)
+
+
+def manifest_versions(vault: Vault, origin: str) -> list[ManifestVersion]:
+    """Every manifest version of `origin` the vault kept, oldest first."""
+    rows = vault.conn.execute(
+        "SELECT digest, manifest, first_seen, last_seen FROM manifest_versions WHERE origin = ? "
+        "ORDER BY first_seen, digest",
+        (origin,),
+    )
+    return [ManifestVersion(digest=d, manifest=m, first_seen=f, last_seen=la) for d, m, f, la in rows]
 
 
 def stored_manifest(vault: Vault, origin: str) -> Manifest | None:

@@ -235,6 +235,79 @@ def _v5_third_parties(conn: Connection, ctx: MigrationContext) -> None:
         conn.execute("UPDATE sites SET manifest = ? WHERE origin = ?", (json.dumps(manifest), origin))
 
 
+def _v6_relationship(conn: Connection, ctx: MigrationContext) -> None:
+    _run_script(
+        conn,
+        """
+        -- Messages from sites (proposals, change notices, deletion confirmations, breach notices). The
+        -- token is also in the ledger (kind `message`); this table holds what the inbox shows and its state.
+        CREATE TABLE inbox (
+            jti TEXT PRIMARY KEY,
+            origin TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            purpose_id TEXT,
+            effective_at INTEGER,
+            claims TEXT NOT NULL DEFAULT '[]',     -- JSON list of claim names
+            url TEXT,
+            via TEXT NOT NULL,                     -- page | acknowledgement | statement
+            received_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,           -- the token's exp: a replay is refused until then
+            read_at INTEGER,
+            accepted_at INTEGER,                   -- a proposal the user chose to look at
+            deleted_at INTEGER,                    -- hidden; kept as a replay guard until expires_at
+            token TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX inbox_by_site ON inbox (origin, received_at);
+
+        CREATE TABLE muted_sites (
+            origin TEXT PRIMARY KEY,
+            muted_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
+        -- Access requests ("what do you hold about me?") waiting for (or done with) the site's statement.
+        CREATE TABLE access_requests (
+            id TEXT PRIMARY KEY,                   -- the request's jti
+            origin TEXT NOT NULL,
+            reason TEXT NOT NULL CHECK (reason IN ('ask', 'retention_end')),
+            endpoint TEXT NOT NULL,
+            epoch INTEGER NOT NULL,                -- the pairwise epoch whose key signs it
+            presentations TEXT NOT NULL DEFAULT '[]',  -- retention_end: the disclosures checked
+            created_at INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL,
+            last_error TEXT,
+            answered_at INTEGER,
+            gave_up_at INTEGER                     -- no answer after the last retry: flagged
+        ) WITHOUT ROWID;
+        CREATE INDEX access_requests_due ON access_requests (next_attempt_at)
+            WHERE answered_at IS NULL AND gave_up_at IS NULL;
+
+        -- When the vault asked the site to confirm a disclosure is gone, once its retention had passed.
+        ALTER TABLE disclosures ADD COLUMN retention_checked_at INTEGER;
+
+        -- Every manifest a site served that the vault acted on, for the evidence in `vault report`.
+        CREATE TABLE manifest_versions (
+            origin TEXT NOT NULL,
+            digest TEXT NOT NULL,                  -- base64url SHA-256 of the manifest text
+            manifest TEXT NOT NULL,
+            first_seen INTEGER NOT NULL,
+            last_seen INTEGER NOT NULL,
+            PRIMARY KEY (origin, digest)
+        ) WITHOUT ROWID;
+        """,
+    )
+    rows = conn.execute("SELECT origin, manifest FROM sites WHERE manifest IS NOT NULL").fetchall()
+    for origin, text in rows:
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+        conn.execute(
+            "INSERT INTO manifest_versions (origin, digest, manifest, first_seen, last_seen) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (origin, digest, text, ctx.now, ctx.now),
+        )
+
+
 def _digest(value: object) -> str:
     # Written out here, not imported: a shipped migration must not change when the policy code does.
     return base64.urlsafe_b64encode(hashlib.sha256(rfc8785.dumps(value)).digest()).rstrip(b"=").decode()
@@ -246,6 +319,7 @@ MIGRATIONS: list[Migration] = [
     _v3_consent,
     _v4_decisions_bound_to_controller,
     _v5_third_parties,
+    _v6_relationship,
 ]
 LATEST_VERSION = len(MIGRATIONS)
 
