@@ -155,10 +155,35 @@ def passwd(
 
 
 def _register() -> None:
-    from vault.cli import backup, consent, daemon, demo, handshake, install, profile, revocation
+    from vault.cli import (
+        access,
+        backup,
+        complaint,
+        consent,
+        daemon,
+        demo,
+        handshake,
+        inbox,
+        install,
+        profile,
+        revocation,
+    )
 
     # Each CLI module lists its commands in COMMANDS; registering them here keeps one place to look.
-    for module in (profile, handshake, consent, revocation, backup, daemon, install, demo):
+    modules = (
+        profile,
+        handshake,
+        consent,
+        revocation,
+        inbox,
+        access,
+        complaint,
+        backup,
+        daemon,
+        install,
+        demo,
+    )
+    for module in modules:
         for command in getattr(module, "COMMANDS", ()):
             cli.add_command(command)
 

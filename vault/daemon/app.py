@@ -26,7 +26,9 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from vault.daemon.errors import EXCEPTION_HANDLERS
 from vault.daemon.messages import ErrorBody
 from vault.daemon.routes import vault_router
+from vault.daemon.routes_access import access_router
 from vault.daemon.routes_controls import controls_router
+from vault.daemon.routes_inbox import inbox_router
 from vault.daemon.session import admin_router, session_routes
 from vault.daemon.state import Daemon, Settings
 
@@ -67,7 +69,15 @@ def create_app(settings: Settings, *, daemon: Daemon | None = None, background: 
     app = Litestar(
         route_handlers=[
             Router(
-                path=API_PREFIX, route_handlers=[*session_routes, admin_router, vault_router, controls_router]
+                path=API_PREFIX,
+                route_handlers=[
+                    *session_routes,
+                    admin_router,
+                    vault_router,
+                    controls_router,
+                    inbox_router,
+                    access_router,
+                ],
             )
         ],
         dependencies={"daemon": Provide(provide_daemon, sync_to_thread=False)},

@@ -1,0 +1,3 @@
+"""Placeholder: `vault ask` (issue 13)."""
+
+COMMANDS: list = []

@@ -1,0 +1,3 @@
+"""Placeholder: `vault report`, `vault check-report` (issue 13)."""
+
+COMMANDS: list = []
