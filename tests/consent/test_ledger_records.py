@@ -188,8 +188,8 @@ AS_WRITTEN = [
         {"reason": "retention_end", "endpoint": "https://s.example/a", "epoch": 0, "presentations": ["j1"]},
     ),
     (
-        AccessAnswered(token="a.b.c", discrepancies=(NEVER_DISCLOSED,)),
-        {"token": "a.b.c", "discrepancies": [NEVER_DISCLOSED_WRITTEN]},
+        AccessAnswered(token="a.b.c", request="r1", discrepancies=(NEVER_DISCLOSED,)),
+        {"token": "a.b.c", "request": "r1", "discrepancies": [NEVER_DISCLOSED_WRITTEN]},
     ),
     (
         AccessUnanswered(attempts=6, error="HTTP 503", discrepancies=()),

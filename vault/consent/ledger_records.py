@@ -255,6 +255,7 @@ class AccessAnswered(LedgerRecord, frozen=True, kw_only=True):
 
     kind: ClassVar[str] = "access_answer"
     token: str  # the statement, as received
+    request: str  # the jti of the attempt it answers (each attempt is a new request; `ref` is the first's)
     discrepancies: tuple[Discrepancy, ...]
 
 
