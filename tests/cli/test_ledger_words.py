@@ -1,5 +1,6 @@
 """`vault ledger` says each third-party record in words: whom a disclosure may go to, whom a notice
-withdraws from, what the site answered for each third party, and a broken promise."""
+withdraws from, what the site answered for each third party, and a broken promise; and each record of the
+two-way relationship: access requests, the site's answer and what differs, and messages."""
 
 import msgspec
 import pytest
@@ -7,11 +8,16 @@ import pytest
 from vault.cli.consent import _summary
 from vault.consent.ledger import Entry
 from vault.consent.ledger_records import (
+    AccessAnswered,
+    AccessRequested,
+    AccessUnanswered,
     Acknowledged,
     BrokenPromise,
     ConsentRevoked,
     DecisionChanged,
     Disclosed,
+    Discrepancy,
+    MessageReceived,
     NoticeAcknowledged,
     NoticeQueued,
     RecipientAnswer,
@@ -20,6 +26,13 @@ from vault.consent.ledger_records import (
     encode_record,
 )
 
+HELD_TOO_LONG = Discrepancy(
+    kind="held_past_retention",
+    purpose="recommendations",
+    claims=("sizes.shoe",),
+    recipients=(),
+    text="Keeps your shoe size for 400 days, but promised 30.",
+)
 DISCLOSED = Disclosed(
     claims={"sizes.shoe": 42},
     purpose_digest="d",
@@ -85,6 +98,31 @@ DISCLOSED = Disclosed(
         (
             BrokenPromise(recipients=("analytics",), token="t"),
             "the site says it passed it to analytics, which you did not allow",
+        ),
+        (
+            AccessRequested(reason="ask", endpoint="e", epoch=0, presentations=()),
+            "asked the site what it holds",
+        ),
+        (
+            AccessRequested(reason="retention_end", endpoint="e", epoch=0, presentations=("a",)),
+            "asked the site to confirm it no longer holds 1 disclosure",
+        ),
+        (
+            AccessAnswered(token="t", request="r", discrepancies=()),
+            "the site answered; nothing differs from what it was given",
+        ),
+        (
+            AccessAnswered(token="t", request="r", discrepancies=(HELD_TOO_LONG,)),
+            "the site answered: Keeps your shoe size for 400 days, but promised 30.",
+        ),
+        (
+            AccessUnanswered(attempts=6, error="HTTP 503", discrepancies=()),
+            "no answer after 6 attempts (HTTP 503)",
+        ),
+        (MessageReceived(message_kind="change", via="page", token="t"), "a change notice received"),
+        (
+            MessageReceived(message_kind="breach", via="acknowledgement", token="t"),
+            "a breach notice received with its acknowledgement",
         ),
     ],
 )

@@ -6,12 +6,16 @@ import msgspec
 from vault.cli.context import CliState, pass_state, print_json, print_table, when
 from vault.consent import ledger as ledger_module
 from vault.consent.ledger_records import (
+    AccessAnswered,
+    AccessRequested,
+    AccessUnanswered,
     Acknowledged,
     BrokenPromise,
     ConsentRevoked,
     Decided,
     DecisionChanged,
     Disclosed,
+    MessageReceived,
     NoticeAcknowledged,
     NoticeDelivered,
     NoticeNotDelivered,
@@ -247,7 +251,32 @@ def _summary(entry: ledger_module.Entry) -> str:
             return f"attempt {attempt}: {outcome}"
         case SiteChanged(field=field, before=before, after=after):
             return f"{field}: {before} -> {after}"
+        case AccessRequested(reason="retention_end", presentations=presentations):
+            return f"asked the site to confirm it no longer holds {_count(len(presentations), 'disclosure')}"
+        case AccessRequested():
+            return "asked the site what it holds"
+        case AccessAnswered(discrepancies=found) | AccessUnanswered(discrepancies=found) if found:
+            head = "no answer" if isinstance(record, AccessUnanswered) else "the site answered"
+            return f"{head}: " + " ".join(d.text for d in found)
+        case AccessAnswered():
+            return "the site answered; nothing differs from what it was given"
+        case AccessUnanswered(attempts=attempts, error=error):
+            return f"no answer after {_count(attempts, 'attempt')} ({error})"
+        case MessageReceived(message_kind=kind, via=via):
+            return f"{MESSAGE_WORDS.get(kind, kind)} received" + ("" if via == "page" else f" with its {via}")
     return ""
+
+
+MESSAGE_WORDS = {
+    "proposal": "a proposal",
+    "change": "a change notice",
+    "deletion": "a deletion confirmation",
+    "breach": "a breach notice",
+}
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _words(*words: str) -> str:
