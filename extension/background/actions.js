@@ -3,9 +3,11 @@
 
 import { Action } from "../shared/actions.js";
 import { refreshBadge, setPairingNeeded } from "./badge.js";
+import { INBOX_HANDLERS } from "./actions-inbox.js";
 import { api, statusAndPairing } from "./client.js";
 import * as inflight from "./inflight.js";
 import { decide, resumeAfterUnlock } from "./requests.js";
+import { refreshUnread } from "./unread.js";
 
 const UNLOCK_TIMEOUT_MS = 120_000; // Argon2id, plus the daemon's growing delay after wrong passphrases
 const EXPORT_TIMEOUT_MS = 60_000;
@@ -36,6 +38,7 @@ async function status() {
 async function unlock({ passphrase }) {
   const answer = await api("POST", "/v1/unlock", { passphrase: text(passphrase, "passphrase", 1024) }, UNLOCK_TIMEOUT_MS);
   await resumeAfterUnlock(); // requests that waited for the vault go on now
+  refreshUnread(); // the inbox could not be read while locked
   return answer;
 }
 
@@ -125,4 +128,5 @@ export const EXTENSION_HANDLERS = Object.freeze({
   [Action.purposesList]: () => api("GET", "/v1/purposes"),
   [Action.historyList]: historyList,
   [Action.exportVault]: () => api("GET", "/v1/export", undefined, EXPORT_TIMEOUT_MS),
+  ...INBOX_HANDLERS,
 });

@@ -1,9 +1,11 @@
 // The toolbar badge: the one place the extension can ask for the user's attention without a window.
-// A locked vault with requests waiting shows their count; an unpaired extension shows "!".
+// A locked vault with requests waiting shows their count; an unpaired extension shows "!"; otherwise
+// the number of unread messages from sites (background/unread.js keeps it current).
 
 import * as inflight from "./inflight.js";
 
 const PAIRING_KEY = "pairingNeeded"; // in storage.session: survives a worker restart
+const UNREAD_KEY = "unreadMessages";
 
 export async function setPairingNeeded(needed) {
   await chrome.storage.session.set({ [PAIRING_KEY]: Boolean(needed) });
@@ -15,10 +17,17 @@ export async function clearPairingNeeded() {
   if ((await chrome.storage.session.get(PAIRING_KEY))[PAIRING_KEY] === true) await setPairingNeeded(false);
 }
 
+export async function setUnread(count) {
+  await chrome.storage.session.set({ [UNREAD_KEY]: Math.max(0, Number(count) || 0) });
+  await refreshBadge();
+}
+
 export async function refreshBadge() {
   const records = await inflight.all();
   const locked = records.filter((r) => r.waiting === "locked").length;
-  const pairing = (await chrome.storage.session.get(PAIRING_KEY))[PAIRING_KEY] === true;
+  const stored = await chrome.storage.session.get([PAIRING_KEY, UNREAD_KEY]);
+  const pairing = stored[PAIRING_KEY] === true;
+  const unread = Number.isInteger(stored[UNREAD_KEY]) ? stored[UNREAD_KEY] : 0;
   let text = "";
   let title = "Personal Vault";
   let color = "#b45309";
@@ -29,6 +38,10 @@ export async function refreshBadge() {
   } else if (locked > 0) {
     text = String(Math.min(locked, 99));
     title = `Personal Vault: ${locked} request${locked === 1 ? "" : "s"} waiting; unlock your vault to answer`;
+  } else if (unread > 0) {
+    text = String(Math.min(unread, 99));
+    title = `Personal Vault: ${unread} unread message${unread === 1 ? "" : "s"} from sites`;
+    color = "#2f5bd3";
   }
   await Promise.all([
     chrome.action.setBadgeText({ text }),

@@ -100,6 +100,25 @@ export function pageAnswer(origin, results) {
   return { origin, results: clean };
 }
 
+// personalVault.notify(token) -> {token}, or a bad_request PageError. Only the type and the length are
+// checked: any other string is taken (and answered) exactly like a valid message, so that the answer
+// says nothing about the vault (background/notify.js drops what is not even a compact JWS).
+export function checkNotifyArgs(args) {
+  const token = isPlainObject(args) ? args.token : undefined;
+  if (typeof token !== "string" || token.length > LIMITS.notifyToken) {
+    throw badRequest(`notify() takes the message your server signed: a string of at most ${LIMITS.notifyToken} characters`);
+  }
+  return { token };
+}
+
+export function isCompactJws(token) {
+  return typeof token === "string" && COMPACT_JWS.test(token);
+}
+
+// The one answer to personalVault.notify(): the same whatever becomes of the message (kept, refused,
+// muted, dropped) and whether or not the vault is there at all. No read receipts.
+export const NOTIFY_ANSWER = Object.freeze({ received: true });
+
 // The answer to personalVault.acknowledge().
 export function pageAcknowledged(stored) {
   const presentation = isPlainObject(stored) && typeof stored.presentation === "string" ? stored.presentation : null;

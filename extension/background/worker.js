@@ -5,6 +5,7 @@ import { setPairingNeeded } from "./badge.js";
 import { statusAndPairing } from "./client.js";
 import { SWEEP_ALARM, onTabRemoved, onWindowRemoved, reconcile } from "./requests.js";
 import { route } from "./router.js";
+import { refreshUnread } from "./unread.js";
 
 chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
   route(message, sender).then(sendResponse);
@@ -27,7 +28,9 @@ chrome.alarms.onAlarm.addListener((alarm) => {
 async function greetDaemon() {
   try {
     const status = await statusAndPairing();
-    await setPairingNeeded(status.client === "pending" || status.client === "unpaired");
+    const unpaired = status.client === "pending" || status.client === "unpaired";
+    await setPairingNeeded(unpaired);
+    if (!unpaired && !status.locked) await refreshUnread();
   } catch {
     // No daemon yet: the popup explains how to start it.
   }
@@ -35,5 +38,7 @@ async function greetDaemon() {
 chrome.runtime.onInstalled.addListener(greetDaemon);
 chrome.runtime.onStartup.addListener(greetDaemon);
 
-// A restarted worker picks up the calls a stopped one left in storage.session.
+// A restarted worker picks up the calls a stopped one left in storage.session, and counts the unread
+// messages again for the badge (both say nothing when the vault is locked, unpaired or not running).
 reconcile().catch((error) => console.error("vault: resuming requests failed", error));
+refreshUnread();

@@ -14,6 +14,7 @@
   // PAGE_ERRORS of shared/contract.js: a MAIN-world script cannot import it (tests/extension/unit checks).
   const ERROR_CODES = ["not_available", "not_paired", "bad_request", "busy", "timeout"];
   const RELAY_WAIT_MS = 5_000; // the relay loads with the page; longer than this means it is not there
+  const MAX_NOTIFY = 8192; // LIMITS.notifyToken of shared/contract.js (tests/extension/unit checks)
 
   // Built-ins the page could replace later are captured now, before any page script runs.
   const postMessage = window.postMessage.bind(window);
@@ -121,6 +122,15 @@
     acknowledge(ackToken) {
       if (typeof ackToken !== "string") return Promise.reject(vaultError("bad_request", "acknowledge() takes the acknowledgement token (a string)"));
       return call("acknowledge", { token: ackToken });
+    },
+
+    // notify(messageToken) -> {received: true}, always and at once, whatever the vault does with it
+    // (keeps it, refuses it, drops it for a muted site): a page learns nothing about the user's inbox.
+    notify(messageToken) {
+      if (typeof messageToken !== "string" || messageToken.length > MAX_NOTIFY) {
+        return Promise.reject(vaultError("bad_request", `notify() takes the message your server signed: a string of at most ${MAX_NOTIFY} characters`));
+      }
+      return call("notify", { token: messageToken });
     },
   });
 

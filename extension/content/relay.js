@@ -1,23 +1,33 @@
 // The ISOLATED-world content script: relays the page API's calls (content/page-api.js, MAIN world) to
 // the service worker and the answers back. It decides nothing and trusts nothing from the page but the
-// arguments of request() and acknowledge(), which the worker checks again; the worker takes the page's
+// arguments of request(), acknowledge() and notify(), which the worker checks again; the worker takes the page's
 // origin from the browser (sender.origin), never from anything said here.
 //
 // A classic script (content scripts cannot be ES modules), so the names below repeat
 // shared/actions.js; tests/extension/unit/contract.test.mjs checks that they agree.
+//
+// notify() is answered by the worker's reply itself (always {received: true}, before any daemon call);
+// request() and acknowledge() get {accepted} first and their result later as a PAGE_RESULT message.
 (() => {
   "use strict";
 
-  const PAGE_ACTIONS = { request: "page.request", acknowledge: "page.acknowledge" };
+  const PAGE_ACTIONS = { request: "page.request", acknowledge: "page.acknowledge", notify: "page.notify" };
+  const ANSWERED_AT_ONCE = new Set(["notify"]);
   const PAGE_RESULT = "page.result";
   const TAG = "personal-vault"; // the window-message protocol shared with page-api.js
   const CHANNEL = /^[0-9a-f]{32}$/;
   const PAGE_ID = /^[0-9a-f]{1,32}$/;
   const MAX_ARGS_JSON = 64 * 1024;
   const MAX_PENDING = 16;
+  // notify() calls in flight to the worker, counted apart from the requests (a page sending messages
+  // cannot make its own requests busy). Past this many, a call gets the same answer without travelling:
+  // the worker would drop it anyway (at most 4 an origin a minute), and the page learns nothing new.
+  const MAX_NOTIFY_PENDING = 32;
+  const NOTIFY_ANSWER = { received: true }; // background/page-contract.js NOTIFY_ANSWER
 
   let channel = null; // set by the page API's first hello; page-api.js runs before any page script
   const calls = new Map(); // our call id -> the page API's id
+  let notifying = 0; // notify() calls the worker has not answered yet
 
   const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
 
@@ -57,11 +67,25 @@
     post({ type: "result", id: pageId, ok: false, error: { code, message } });
   }
 
+  function notify(pageId, args) {
+    if (notifying >= MAX_NOTIFY_PENDING) return post({ type: "result", id: pageId, ok: true, value: { ...NOTIFY_ANSWER } });
+    notifying += 1;
+    const done = (reply) => {
+      notifying -= 1;
+      if (reply?.ok === true) post({ type: "result", id: pageId, ok: true, value: reply.value });
+      else post({ type: "result", id: pageId, ok: false, error: reply?.error });
+    };
+    chrome.runtime.sendMessage({ action: PAGE_ACTIONS.notify, callId: randomId(), args }).then(done, () =>
+      done({ ok: false, error: { code: "not_available", message: "the vault extension is not available; reload the page" } }),
+    );
+  }
+
   function relay(data) {
     const method = data.method;
     if (!Object.hasOwn(PAGE_ACTIONS, method) || typeof data.id !== "string" || !PAGE_ID.test(data.id)) return;
     const args = argumentsFor(method, data.args);
     if (args === null) return fail(data.id, "bad_request", "the arguments are not plain JSON of at most 64 KB");
+    if (ANSWERED_AT_ONCE.has(method)) return notify(data.id, args);
     if (calls.size >= MAX_PENDING) return fail(data.id, "busy", "too many vault requests are waiting on this page");
     const callId = randomId();
     calls.set(callId, data.id);

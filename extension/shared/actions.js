@@ -1,13 +1,14 @@
 // The names of every message sent to the service worker, defined once. The worker's router
 // (background/router.js) maps each name to a handler in one table per kind of sender.
 //
-// content/relay.js is a classic content script and cannot import this module, so it repeats the two
+// content/relay.js is a classic content script and cannot import this module, so it repeats the three
 // page action names; tests/extension/unit/contract.test.mjs checks the copies agree.
 
 // Sent by web pages, through the content script. These are the ONLY actions a web page can reach.
 export const PageAction = Object.freeze({
   request: "page.request",
   acknowledge: "page.acknowledge",
+  notify: "page.notify", // a site's message for the user's inbox: answered at once, forwarded later
 });
 
 // Sent by the extension's own pages (popup, consent prompt, options).
@@ -32,6 +33,13 @@ export const Action = Object.freeze({
   purposesList: "purposes.list", // every known site's purposes: titles and DPV concepts
   historyList: "history.list", // the ledger, filtered by site and kind, searched
   exportVault: "export",
+  messagesList: "messages.list", // the inbox (one site's, or every site's)
+  messagesRead: "messages.read",
+  messagesDelete: "messages.delete",
+  messagesMute: "messages.mute",
+  messageAccept: "messages.accept", // a proposal: opens the site's page, whose request brings the prompt
+  accessAsk: "access.ask", // "what do you hold about me?", asked now
+  accessGet: "access.get", // the answers so far, and holdings kept past their retention
 });
 
 // Worker -> content script: the answer to a page call, delivered when it is ready (maybe minutes later,

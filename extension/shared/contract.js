@@ -7,7 +7,7 @@ export const PURPOSE_ID = /^[a-z][a-z0-9-]*$/;
 export const CLAIM_NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
 export const NONCE = /^[A-Za-z0-9_-]{22,128}$/;
 
-export const LIMITS = Object.freeze({ purposes: 16, purposeLength: 64, claims: 32, claimLength: 64, ackToken: 16384, message: 300 });
+export const LIMITS = Object.freeze({ purposes: 16, purposeLength: 64, claims: 32, claimLength: 64, ackToken: 16384, notifyToken: 8192, message: 300 });
 
 // The reasons a page may see for a denial, and the codes a page call may be rejected with.
 export const PAGE_REASONS = Object.freeze(["denied", "bad_request", "expired"]);

@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 from vault.consent.reasons import PageReason
+from vault.protocol.jws import MAX_TOKEN_LENGTH
 from vault.protocol.manifest import (
     CLAIM_NAME_PATTERN,
     MAX_CLAIM_NAME,
@@ -35,6 +36,7 @@ LIMITS = {
     "claims": MAX_CLAIMS_PER_PURPOSE,  # claim names in one request() call
     "claimLength": MAX_CLAIM_NAME,
     "ackToken": 16 * 1024,  # vault/daemon/messages.py AcknowledgementRequest.token
+    "notifyToken": MAX_TOKEN_LENGTH,  # personalVault.notify(token): a site message (vault-message+jwt)
     "message": 300,  # characters of a message shown to the page
 }
 

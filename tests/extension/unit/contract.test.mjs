@@ -6,11 +6,14 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
+import { LIMITS } from "../../../extension/shared/contract.js";
 import {
   PAGE_ERRORS,
   PAGE_REASONS,
   PageError,
+  NOTIFY_ANSWER,
   checkAcknowledgeArgs,
+  checkNotifyArgs,
   checkRequestArgs,
   isSiteOrigin,
   pageAnswer,
@@ -113,6 +116,22 @@ test("acknowledge takes a compact JWS of bounded size", () => {
   }
 });
 
+test("notify takes any string up to the limit, and nothing else", () => {
+  assert.deepEqual(checkNotifyArgs({ token: "a.b.c" }), { token: "a.b.c" });
+  assert.deepEqual(checkNotifyArgs({ token: "not a token at all" }), { token: "not a token at all" });
+  assert.deepEqual(checkNotifyArgs({ token: "x".repeat(LIMITS.notifyToken) }).token.length, 8192);
+  for (const token of [undefined, 1, null, ["a.b.c"], "x".repeat(LIMITS.notifyToken + 1)]) {
+    assert.throws(() => checkNotifyArgs({ token }), (e) => e instanceof PageError && e.code === "bad_request");
+  }
+  assert.ok(Object.isFrozen(NOTIFY_ANSWER));
+  assert.deepEqual(NOTIFY_ANSWER, { received: true });
+});
+
+test("the page API and the relay keep copies of the notify limit and answer", () => {
+  assert.match(source("content/page-api.js"), new RegExp(`const MAX_NOTIFY = ${LIMITS.notifyToken};`));
+  assert.match(source("content/relay.js"), /const NOTIFY_ANSWER = \{ received: true \};/);
+});
+
 test("the origin comes from the sender the browser describes", () => {
   assert.equal(senderOrigin({ origin: "https://shop.example", url: "https://evil.example/" }), "https://shop.example");
   assert.equal(senderOrigin({ url: "https://shop.example:8443/a?b" }), "https://shop.example:8443"); // Firefox
@@ -124,7 +143,7 @@ test("the origin comes from the sender the browser describes", () => {
 
 test("action names are defined once; the relay's copies agree", () => {
   const relay = source("content/relay.js");
-  assert.match(relay, new RegExp(`request: "${PageAction.request}", acknowledge: "${PageAction.acknowledge}"`));
+  assert.match(relay, new RegExp(`request: "${PageAction.request}", acknowledge: "${PageAction.acknowledge}", notify: "${PageAction.notify}"`));
   assert.match(relay, new RegExp(`PAGE_RESULT = "${PAGE_RESULT}"`));
   const names = [...Object.values(Action), ...Object.values(PageAction), PAGE_RESULT];
   assert.equal(new Set(names).size, names.length, "action names are unique");
@@ -150,6 +169,7 @@ function fakePage() {
       id: "our-extension",
       sendMessage: async (message) => {
         sent.push(message);
+        if (message.action === PageAction.notify) return { ok: true, value: { received: true } };
         return { ok: true, value: { accepted: true } };
       },
       onMessage: { addListener: (listener) => listeners.push(listener) },
@@ -220,4 +240,25 @@ test("one group says the vault did not answer: the badge, the pages and a prompt
     assert.ok(!isUnavailable({ code }), String(code));
   }
   assert.ok(!isUnavailable(null));
+});
+
+test("notify is answered by the worker's reply itself, and only with the token", async () => {
+  const { window, sent, ready } = fakePage();
+  await ready;
+  const answer = await window.personalVault.notify("a.b.c");
+  assert.deepEqual(answer, { received: true });
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0].action, PageAction.notify);
+  assert.deepEqual(sent[0].args, { token: "a.b.c" });
+  await assert.rejects(window.personalVault.notify(42), (e) => e.code === "bad_request");
+  await assert.rejects(window.personalVault.notify("x".repeat(8193)), (e) => e.code === "bad_request");
+  assert.equal(sent.length, 1, "refused in the page: nothing travels");
+  // Many at once: every call gets the same answer (those past the relay's bound without travelling).
+  const many = await Promise.all(Array.from({ length: 50 }, () => window.personalVault.notify("a.b.c")));
+  for (const each of many) assert.deepEqual(each, { received: true });
+  assert.ok(sent.length <= 1 + 50);
+  // A request made meanwhile is not busy because of the messages.
+  window.personalVault.request({ purposes: ["a"], nonce: NONCE });
+  await tick();
+  assert.equal(sent.at(-1).action, PageAction.request);
 });
