@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 
@@ -35,7 +35,7 @@ from vault.protocol.manifest import (
 )
 from vault.protocol.message import MAX_CARRIED_MESSAGES, MessageToken
 from vault.protocol.origin import is_origin
-from vault.protocol.presentation import JTI_PATTERN, MAX_NUMERIC_DATE, Jti, NumericDate
+from vault.protocol.presentation import JTI_PATTERN, MAX_NUMERIC_DATE, ClaimValue, Jti, NumericDate
 from vault.protocol.strictjson import decode_unique
 
 ACCESS_REQUEST_TYP = "vault-access+jwt"
@@ -47,6 +47,7 @@ MAX_HOLDING_PRESENTATIONS = 64  # per holding: the most recent ones, if the site
 DEFAULT_MAX_SKEW = 60
 _JTI = re.compile(JTI_PATTERN)
 _PURPOSE_ID = re.compile(PURPOSE_ID_PATTERN)
+_HeldValues = Annotated[dict[ClaimName, ClaimValue], msgspec.Meta(max_length=MAX_CLAIMS_PER_PURPOSE)]
 
 
 class AccessRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -69,7 +70,10 @@ class Holding(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     until: NumericDate  # the latest date it means to keep any of them
     recipients: Annotated[tuple[RecipientId, ...], msgspec.Meta(max_length=MAX_THIRD_PARTIES)]
     presentations: Annotated[tuple[Jti, ...], msgspec.Meta(max_length=MAX_HOLDING_PRESENTATIONS)]
-    values: dict[ClaimName, Any] | None = None  # the values held, for the claims the site chooses to show
+    # The values held, for the claims the site chooses to show. Claim values have the shape of a
+    # presentation's (bounded, no nesting): arbitrary JSON here would let a site's signed statement nest
+    # deep enough to crash the vault's strict decoding (RecursionError).
+    values: _HeldValues | None = None
 
 
 class AccessStatement(
@@ -141,7 +145,12 @@ def sign_access_statement(site_key: SigningKey, statement: AccessStatement) -> s
     problem = statement_problem(statement)
     if problem is not None:
         raise ValueError(problem)
-    token = sign_compact(site_key, ACCESS_STATEMENT_TYP, msgspec.json.encode(statement), embed_jwk=False)
+    payload = msgspec.json.encode(statement)
+    try:  # the constructor checks no lengths or patterns; the vault's decoder does, so run it first
+        _statement_decoder.decode(payload)
+    except msgspec.ValidationError as error:
+        raise ValueError(str(error)) from None
+    token = sign_compact(site_key, ACCESS_STATEMENT_TYP, payload, embed_jwk=False)
     if len(token) > MAX_STATEMENT_LENGTH:
         raise ValueError(f"the signed statement is longer than {MAX_STATEMENT_LENGTH} characters")
     return token
