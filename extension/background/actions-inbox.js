@@ -7,8 +7,8 @@ import { isSiteOrigin } from "./page-contract.js";
 import { refreshUnread } from "./unread.js";
 
 const ACCESS_TIMEOUT_MS = 20_000; // the daemon waits up to 12 s for the site's answer
-const JTI = /^[A-Za-z0-9_-]{1,128}$/;
-const MAX_JTIS = 1000;
+const JTI = /^[A-Za-z0-9_-]{16,64}$/; // vault/protocol/presentation.py JTI_PATTERN
+const MAX_JTIS = 100; // vault/daemon/routes_inbox.py MAX_NAMED
 
 class BadArguments extends Error {
   constructor(message) {

@@ -7,6 +7,7 @@ import { Action, ask } from "./api.js";
 import { h, replace } from "./dom.js";
 import { claimLabel, dateText, siteName, valueText } from "./format.js";
 import { conceptWords, purposeTitle, roleWords } from "./dpv-words.js";
+import { accessHistory } from "./options-access.js";
 import { confirmDialog, errorNotice, heading, tellDone } from "./options-ui.js";
 import { brokenPromiseWords, partyNames, recipientHoldings, recipientStatusWords } from "./recipient-words.js";
 import { revokeAskedWords, siteChangeWords, withdrawalState, withdrawalWords } from "./site-words.js";
@@ -178,14 +179,15 @@ function reportView(ctx, report, purposes) {
   const now = Date.now() / 1000;
   const changes = changesList(report.changes);
   const broken = brokenPromises(ctx, report.broken_promises, partyNames(purposes, ctx.origin));
-  if (!report.disclosures.length) return [broken, h("p", { class: "muted small" }, "Nothing was ever shared with this site."), changes, siteActions(ctx)];
+  const access = accessHistory(ctx.origin, partyNames(purposes, ctx.origin));
+  if (!report.disclosures.length) return [broken, h("p", { class: "muted small" }, "Nothing was ever shared with this site."), access, changes, siteActions(ctx)];
   const ids = [...new Set(report.disclosures.map((d) => d.purpose))];
   const blocks = ids.map((id) => {
     const known = purposes?.[ctx.origin]?.[id];
     const purpose = { id, title: purposeTitle(purposes, ctx.origin, id), concept: known?.concept };
     return purposeBlock(ctx, purpose, report.disclosures.filter((d) => d.purpose === id), now);
   });
-  return [broken, blocks, changes, siteActions(ctx)];
+  return [broken, blocks, access, changes, siteActions(ctx)];
 }
 
 function siteRow(site, purposes) {

@@ -1,6 +1,7 @@
 // The options page: the profile (what the vault may derive claims from), every site and what it knows
-// (with control at every grain), remembered choices, standing rules, the history and the export. One
-// section at a time, chosen by the URL's #hash; each lives in its own module (options-*.js).
+// (with control at every grain, and what it says it holds), the inbox of sites' messages, remembered
+// choices, standing rules, the history and the export. One section at a time, chosen by the URL's
+// #hash; each lives in its own module (options-*.js).
 
 import { Command } from "../shared/commands.js";
 import { Action, ask, isUnavailable } from "./api.js";
@@ -8,6 +9,7 @@ import { $, h, replace } from "./dom.js";
 import { consentsSection } from "./options-consents.js";
 import { exportSection } from "./options-export.js";
 import { historySection } from "./options-history.js";
+import { inboxSection } from "./options-inbox.js";
 import { profileSection } from "./options-profile.js";
 import { rulesSection } from "./options-rules.js";
 import { sitesSection } from "./options-sites.js";
@@ -17,7 +19,7 @@ import { unlockForm } from "./unlock.js";
 const app = $("#app");
 const stateTag = $("#state");
 const lockButton = $("#lock");
-const SECTIONS = { profile: profileSection, sites: sitesSection, consents: consentsSection, rules: rulesSection, ledger: historySection, export: exportSection };
+const SECTIONS = { profile: profileSection, sites: sitesSection, inbox: inboxSection, consents: consentsSection, rules: rulesSection, ledger: historySection, export: exportSection };
 
 // -- page ----------------------------------------------------------------------------------------
 

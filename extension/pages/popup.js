@@ -1,6 +1,7 @@
 // The toolbar popup: is the vault reachable, paired, unlocked; and for the current tab's site, what it
 // was told and until when, with a Revoke button, and what was taken back: still waiting for the site's
-// signed confirmation, or confirmed (never "deleted" before the site said so).
+// signed confirmation, or confirmed (never "deleted" before the site said so); its messages
+// (popup-inbox.js), and what it says it holds (popup-access.js), with holdings kept past their promise.
 //
 // popup.html?origin=https://shop.example shows that site instead of the active tab's (used by the tests,
 // and handy as a bookmark; only the extension and the user can open extension pages).
@@ -11,6 +12,9 @@ import { Command, installBrowserName } from "../shared/commands.js";
 import { claimLabel, dateText, sentence, siteName, valueText } from "./format.js";
 import { revokeAskedWords, withdrawalState, withdrawalWords } from "./site-words.js";
 import { purposeTitle } from "./dpv-words.js";
+import { overdueList } from "./access-view.js";
+import { accessSection, accessState } from "./popup-access.js";
+import { inboxSection } from "./popup-inbox.js";
 import { recipientsSection } from "./popup-recipients.js";
 import { brokenPromiseWords, partyNames } from "./recipient-words.js";
 import { unlockForm } from "./unlock.js";
@@ -248,7 +252,13 @@ async function showSite(notice) {
     replace(app, h("section", { class: "stack" }, h("h1", {}, "No site here"), h("p", { class: "muted" }, "This tab is not a website the vault can answer.")));
     return;
   }
-  const [report, consents, purposes] = await Promise.all([ask(Action.siteReport, { origin }), ask(Action.consentsList), ask(Action.purposesList)]);
+  const [report, consents, purposes, access, inbox] = await Promise.all([
+    ask(Action.siteReport, { origin }),
+    ask(Action.consentsList),
+    ask(Action.purposesList),
+    accessState(origin),
+    inboxSection(origin),
+  ]);
   const title = (id) => purposeTitle(purposes, origin, id);
   const now = Date.now() / 1000;
   const current = report.disclosures.filter((d) => withdrawalState(d) === "none" && d.keep_until > now);
@@ -262,6 +272,7 @@ async function showSite(notice) {
     report.broken_promises?.length
       ? h("div", { class: "notice error", role: "note", id: "broken-promises" }, report.broken_promises.map((item) => h("p", {}, brokenPromiseWords(item, partyNames(purposes, origin)))))
       : null,
+    overdueList(access?.overdue ?? report.overdue),
     current.length
       ? h("div", { class: "stack" }, h("h2", {}, "What it knows"), h("ul", { class: "plain disclosures" }, byPurpose(current).map((group) => purposeItem(group, title))))
       : withdrawn.length
@@ -271,6 +282,8 @@ async function showSite(notice) {
     withdrawn.length
       ? h("div", { class: "stack" }, h("h2", {}, "Taken back"), h("ul", { class: "plain withdrawals" }, byWithdrawal(withdrawn).map((group) => withdrawalItem(group, now, title))))
       : null,
+    inbox,
+    accessSection(origin, access, partyNames(purposes, origin)),
     remembered.length
       ? h(
           "div",

@@ -1,0 +1,36 @@
+// The popup's "Messages": what this site wrote to the user (plain text only), marked read once shown,
+// each with Delete, a proposal with "Accept…", and "Mute this site".
+
+import { Action, ask } from "./api.js";
+import { h, replace } from "./dom.js";
+import { sentence, siteName } from "./format.js";
+import { muteToggle, messageItem } from "./message-view.js";
+import { inboxOrder } from "./message-words.js";
+
+async function render(area, origin) {
+  let inbox;
+  try {
+    inbox = await ask(Action.messagesList, { origin });
+  } catch (error) {
+    return replace(area, h("h2", {}, "Messages"), h("p", { class: "small muted" }, `Cannot read the messages: ${sentence(error.message)}.`));
+  }
+  const messages = inboxOrder(inbox.messages.filter((m) => m.origin === origin));
+  const unread = messages.filter((m) => !m.read).length;
+  const again = () => render(area, origin);
+  replace(
+    area,
+    h("div", { class: "row" }, h("h2", {}, "Messages"), unread ? h("span", { class: "tag required", id: "unread-count" }, `${unread} new`) : null),
+    messages.length
+      ? h("ul", { class: "plain messages" }, messages.map((message) => messageItem(message, { onDeleted: again })))
+      : h("p", { class: "small muted", id: "no-messages" }, `No messages from ${siteName(origin)}.`),
+    muteToggle(origin, inbox.muted.includes(origin)),
+  );
+  // Shown, so read (the site is never told: no read receipts). The "new" marks stay until the next view.
+  if (unread) await ask(Action.messagesRead, { origin }).catch(() => {});
+}
+
+export async function inboxSection(origin) {
+  const area = h("div", { class: "stack", id: "messages" });
+  await render(area, origin);
+  return area;
+}
