@@ -120,7 +120,7 @@ def test_the_manifest_declares_the_partner_on_its_own_address(
     make_visitor: Any, shop: ShopThread, partner: PartnerProcess
 ) -> None:
     manifest = make_visitor(shop).manifest
-    recommendations, age_check = manifest.purposes
+    recommendations, age_check, suggestions = manifest.purposes
     [analytics] = recommendations.third_parties
     assert (analytics.id, analytics.name, analytics.role, analytics.country) == (
         PARTNER_ID,
@@ -130,7 +130,7 @@ def test_the_manifest_declares_the_partner_on_its_own_address(
     )
     assert analytics.claims == ("sizes.shoe", "interests") and analytics.required is False
     assert analytics.privacy_policy == partner.url + "/privacy" and analytics.why
-    assert age_check.third_parties == ()
+    assert age_check.third_parties == suggestions.third_parties == ()
     # Its privacy notice is its own page, served by the partner's process (not the shop's).
     policy = httpx.get(analytics.privacy_policy, timeout=10)
     assert policy.status_code == 200 and "Demo Analytics B.V." in policy.text

@@ -13,7 +13,7 @@ from litestar.testing import TestClient
 from tests.demo.shop_support import ORIGIN, SITE_KEY, Clock, nonce, present, shop_of, verify
 from tests.support import NOW
 from vault.demo.products import PRODUCTS, personalise
-from vault.demo.shop import REVOCATION_PATH, create_shop
+from vault.demo.shop import ACCESS_PATH, REVOCATION_PATH, create_shop
 from vault.demo.store import COOKIE, NONCE_TTL, HeldPresentation
 from vault.site import MANIFEST_PATH, InMemoryReplayStore, decode_manifest, verify_presentation
 from vault.store import Vault
@@ -29,8 +29,9 @@ def test_the_manifest_is_served_valid_and_mirrors_the_example(client: TestClient
     assert manifest == shop_of(client).manifest
     assert manifest.origin == ORIGIN and manifest.controller.name == "Demo Shoes"
     assert manifest.revocation_endpoint == ORIGIN + REVOCATION_PATH
+    assert manifest.access_endpoint == ORIGIN + ACCESS_PATH  # "what do you hold about me?"
     assert manifest.site_key.x == SITE_KEY.public_jwk["x"]
-    recommendations, age_check = manifest.purposes
+    recommendations, age_check, suggestions = manifest.purposes
     assert recommendations.id == "recommendations" and recommendations.retention == "P30D"
     assert [(c.name, c.required) for c in recommendations.claims] == [
         ("age_over_18", True),
@@ -44,6 +45,9 @@ def test_the_manifest_is_served_valid_and_mirrors_the_example(client: TestClient
     assert analytics.required is False
     assert analytics.claims == ("sizes.shoe", "interests")
     assert age_check.id == "age-check" and [c.name for c in age_check.claims] == ["age_over_18"]
+    # What the shop's proposal offers (tests/demo/test_shop_correspondence.py).
+    assert suggestions.id == "suggestions" and [c.name for c in suggestions.claims] == ["interests"]
+    assert suggestions.third_parties == ()
     assert response.headers["access-control-allow-origin"] == "*"
 
 
@@ -206,11 +210,13 @@ def test_the_shop_page_works_without_the_extension_and_loads_nothing_external(cl
     assert '<script type="module" src="/static/shop.js"></script>' in html
     assert 'id="vault-status"' in html and "<noscript>" in html and 'lang="en"' in html
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
-    script = client.get("/static/shop.js")
-    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+    scripts = [client.get(f"/static/{name}") for name in ("shop.js", "page.js")]  # the page and its helpers
+    assert all(s.status_code == 200 and "javascript" in s.headers["content-type"] for s in scripts)
+    text = "".join(s.text for s in scripts)
     for needle in ("personalvault:ready", "personalVault", "/api/nonce", "/api/verify", ".acknowledge("):
-        assert needle in script.text
-    assert "http" not in re.sub(r"//.*", "", script.text)  # no URLs outside comments
+        assert needle in text
+    assert ".notify(" in text and "/api/proposal" in text  # our proposal, once the visitor shared
+    assert "http" not in re.sub(r"//.*", "", text)  # no URLs outside comments
     assert client.get("/static/shop.css").status_code == 200
     privacy = client.get("/privacy").text
     assert "Shoe recommendations" in privacy and "30 days" in privacy and "Demo Analytics B.V." in privacy

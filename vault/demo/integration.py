@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 
+from vault.demo.correspondence import MAX_ANSWERED, AnsweredAccess, Letters
 from vault.demo.manifest import PARTNER_POLICY, shop_manifest
 from vault.demo.partner import PARTNER_ID
 from vault.demo.partner_api import (
@@ -85,6 +87,8 @@ class Shop:
         self.change_purposes(None)
         self.nonces = NonceBook(clock, rng)
         self.held = Holdings()
+        self.letters = Letters(self, clock)  # what we write to each visitor (vault.demo.correspondence)
+        self.answered: deque[AnsweredAccess] = deque(maxlen=MAX_ANSWERED)  # access requests answered
         # Withdrawals a partner has not answered yet, retried until it does: (recipient, subject, notice).
         self.pending: dict[tuple[str, str, str], Withdrawal] = {}
         # Passing claims on and forwarding withdrawals take turns, so that a notice that arrives while a
@@ -127,6 +131,7 @@ class Shop:
                 keep_until=self.keep_until(seen),
             )
         )
+        self.letters.saw(session, seen.subject)
         return seen
 
     @staticmethod
@@ -165,7 +170,7 @@ class Shop:
         keep_until = self.keep_until(seen)
         acknowledgement = acknowledge_presentation(
             self.site_key, seen, manifest=self.manifest, now=self.clock(), keep_until=keep_until,
-            recipients=passed,
+            recipients=passed, messages=self.letters.change_notice(seen.subject),
         )  # fmt: skip
         declared = next(p for p in self.manifest.purposes if p.id == seen.purpose).claims
         result = personalise(seen.claims)  # from the verified claims, and nothing else

@@ -9,6 +9,8 @@ from vault.demo.partner import PARTNER_CLAIMS, PARTNER_ID, PARTNER_NAME
 from vault.site import ClaimRequest, Controller, Manifest, Purpose, SigningKey, ThirdParty, build_manifest
 
 REVOCATION_PATH = "/.well-known/vault-revocation"
+ACCESS_PATH = "/vault/access"  # where a vault asks what we hold (vault.demo.correspondence)
+SUGGESTIONS = "suggestions"  # the purpose our proposal offers: share interests, get suggestions
 # Where the partner's privacy notice is when no running partner says otherwise (the shop alone).
 PARTNER_POLICY = "https://analytics.demo-shoes.example/privacy"
 
@@ -34,9 +36,10 @@ def shop_manifest(
     revocation_path: str = REVOCATION_PATH,
     purposes: Sequence[Purpose] | None = None,
     partner_policy: str = PARTNER_POLICY,
+    access_path: str = ACCESS_PATH,
 ) -> Manifest:
     """Demo Shoes' manifest on this origin (or with other `purposes`), naming its analytics partner's
-    privacy notice at `partner_policy`."""
+    privacy notice at `partner_policy`; vaults ask what it holds at `access_path`."""
     age = ClaimRequest(
         name="age_over_18", required=True, why="Some of our products may only be sold to adults."
     )
@@ -47,6 +50,7 @@ def shop_manifest(
         ),
         site_key=site_key,
         revocation_endpoint=origin + revocation_path,
+        access_endpoint=origin + access_path,
         purposes=purposes
         or [
             Purpose(
@@ -84,6 +88,19 @@ def shop_manifest(
                     ),
                 ),
                 retention="P1D",
+                third_parties=(),
+            ),
+            Purpose(  # what our proposal offers a visitor who shared without their interests
+                id=SUGGESTIONS,
+                title="Suggestions for your interests",
+                description="We suggest shoes, and running meetups and events, that suit the interests "
+                "you share with us.",
+                benefit="You hear about shoes and events you care about, and nothing else.",
+                concept="dpv:ProvidePersonalisedRecommendations",
+                claims=(
+                    ClaimRequest(name="interests", required=True, why="To choose what we suggest to you."),
+                ),
+                retention="P90D",
                 third_parties=(),
             ),
         ],

@@ -14,6 +14,7 @@ from vault.demo.products import Shown, unpersonalised
 from vault.protocol.manifest import retention_seconds
 
 if TYPE_CHECKING:
+    from vault.demo.correspondence import AnsweredAccess
     from vault.demo.store import HeldPresentation, ReceivedNotice
     from vault.site import Manifest, ThirdParty
 
@@ -115,7 +116,9 @@ def shop_page(manifest: Manifest) -> str:
     return _page("Shop", main, "shop", '<script type="module" src="/static/shop.js"></script>')
 
 
-def held_page(held: list[HeldPresentation], notices: list[ReceivedNotice]) -> str:
+def held_page(
+    held: list[HeldPresentation], notices: list[ReceivedNotice], answered: list[AnsweredAccess] = ()
+) -> str:
     if held:
         rows = "\n".join(
             "<tr>"
@@ -155,8 +158,49 @@ passes.</p>
 {table}
 <p><a href="/held">Refresh</a></p>
 <h2>Withdrawals and erasure requests received</h2>
-{received}"""
+{received}
+<h2>Questions from vaults answered</h2>
+{_answered_list(answered)}"""
     return _page("What we hold about you", main, "held")
+
+
+def _answered_list(answered: list[AnsweredAccess]) -> str:
+    if not answered:
+        return "<p>None yet.</p>"
+    items = "\n".join(
+        f"<li>{e(when(a.received_at))}: …{e(a.subject[-12:])} asked what we hold"
+        f"{' for ' + e(', '.join(a.purposes)) if a.purposes else ''}; our signed statement listed "
+        f"{e(', '.join(a.holdings)) if a.holdings else 'nothing'}.</li>"
+        for a in answered
+    )
+    return f'<ul id="answered">{items}</ul>'
+
+
+def offer_page(manifest: Manifest) -> str:
+    """Where our proposal leads: what we offer, and a script that asks the vault (the normal prompt)."""
+    from vault.demo.manifest import SUGGESTIONS
+
+    purpose = next((p for p in manifest.purposes if p.id == SUGGESTIONS), None)
+    if purpose is None:
+        main = '<h1>Suggestions for your interests</h1><p class="status">We do not offer this now.</p>'
+        return _page("Suggestions", main, "shop")
+    asked = ", ".join(c.name for c in purpose.claims)
+    main = f"""
+<h1>{e(purpose.title)}</h1>
+<section class="panel" aria-labelledby="offer-heading" data-purpose="{e(purpose.id)}">
+  <h2 id="offer-heading">{e(purpose.benefit)}</h2>
+  <p>{e(purpose.description)} We ask your vault for {e(asked)}, keep it
+  {e(retention_words(purpose.retention))} at most, pass it to nobody, and delete it as soon as you take it
+  back. Your vault asks you first; you can say no.</p>
+  <p id="vault-status" class="status" role="status" aria-live="polite">Looking for your personal vault…</p>
+  <p><button id="share-interests" type="button" hidden>Ask my vault again</button></p>
+  <div id="suggested" hidden>
+    <h3>Suggested for you</h3>
+    <ul id="suggestions"></ul>
+    <p id="promise"></p>
+  </div>
+</section>"""
+    return _page("Suggestions", main, "shop", '<script type="module" src="/static/offers.js"></script>')
 
 
 def _notice_line(n: ReceivedNotice) -> str:

@@ -11,7 +11,15 @@ Everything a site does with the vault is here, in the order it happens:
     POST /.well-known/vault-revocation     4. the vault withdraws: forward it to the third parties it
                                               names, delete our copy if it withdraws from us too, then
                                               answer with a signed receipt giving each one's outcome
+    POST /vault/access {request}           5. the vault asks what we hold about its user: answer with a
+                                              signed statement built from our own records of them
+    GET  /api/proposal                     6. after a visitor shared something, the page hands their
+                                              vault our proposal (personalVault.notify); accepting it
+    GET  /offers/interests                    opens this page, whose request brings the normal prompt
     GET  /  /held  /privacy  /api/held     the shop page, "what we hold about you", the privacy notice
+
+The change notice we owe every visitor (our partner moves) rides on their first acknowledgement; what we
+write and answer after the first exchange is vault.demo.correspondence.
 
 What the shop holds lives in memory, keyed by presentation (`jti`) with its pseudonymous `subject`; it is
 deleted when the vault withdraws it and forgotten when its retention ends. Its third party, Demo
@@ -42,28 +50,35 @@ from litestar.datastructures import Cookie, ResponseHeader
 from litestar.static_files import create_static_files_router
 
 from vault.demo import pages
+from vault.demo.correspondence import OFFER_PATH, answer_access
 from vault.demo.integration import Refused, Shop, wall_clock
-from vault.demo.manifest import REVOCATION_PATH, shop_manifest
+from vault.demo.manifest import ACCESS_PATH, REVOCATION_PATH, shop_manifest
 from vault.demo.partner import PARTNER_ID
 from vault.demo.partner_api import PartnerLink
 from vault.demo.store import COOKIE, Clock, Rng
 from vault.site import (
     MANIFEST_PATH,
+    AccessRequestInvalid,
     InMemoryReplayStore,
     NoticeInvalid,
+    Reason,
     ReplayStore,
     SigningKey,
     generate_site_key,
 )
 
-__all__ = ["REVOCATION_PATH", "Refused", "Shop", "create_shop", "shop_manifest"]
+__all__ = ["ACCESS_PATH", "OFFER_PATH", "REVOCATION_PATH", "Refused", "Shop", "create_shop", "shop_manifest"]
 
 STATIC_DIR = Path(__file__).parent / "shop_static"
 MAX_BODY = 64 * 1024
+MAX_ACCESS_BODY = 16 * 1024  # {"request": token}: a token is at most 8192 characters
 RETRY_INTERVAL = 30.0  # seconds between attempts to tell a partner that did not answer
 
 
 # -- the web app ----------------------------------------------------------------------------------------
+
+
+NOT_JSON = {"error": "bad_request", "reason": "not_json", "message": "send application/json"}
 
 
 class VerifyRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -73,6 +88,10 @@ class VerifyRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 class NoticeRequest(msgspec.Struct, forbid_unknown_fields=True):
     notice: str
+
+
+class AccessBody(msgspec.Struct, forbid_unknown_fields=True):
+    request: str
 
 
 def _json(body: Any, status: int = 200) -> Response[bytes]:
@@ -140,9 +159,7 @@ def create_shop(
     @post("/api/verify", status_code=200)
     async def verify(request: Request) -> Response[bytes]:
         if not _is_json(request):
-            return _json(
-                {"error": "bad_request", "reason": "not_json", "message": "send application/json"}, 415
-            )
+            return _json(NOT_JSON, 415)
         try:
             data = msgspec.json.decode(await request.body(), type=VerifyRequest)
         except msgspec.DecodeError as error:
@@ -167,6 +184,34 @@ def create_shop(
                 {"error": "notice_invalid", "reason": reason, "message": f"notice refused ({reason})"}, 400
             )
 
+    @post(ACCESS_PATH, status_code=200, request_max_body_size=MAX_ACCESS_BODY)
+    async def access(request: Request) -> Response[bytes]:
+        if not _is_json(request):
+            return _json(NOT_JSON, 415)
+        try:
+            data = msgspec.json.decode(await request.body(), type=AccessBody)
+        except msgspec.DecodeError as error:
+            return _json({"error": "bad_request", "reason": "bad_body", "message": str(error)}, 400)
+        try:
+            return _json({"statement": answer_access(shop, data.request)})
+        except AccessRequestInvalid as refused:
+            reason = refused.reason.value
+            status = 503 if refused.reason is Reason.REPLAY_CHECK_FAILED else 400
+            message = f"access request refused ({reason})"
+            return _json({"error": "access_request_invalid", "reason": reason, "message": message}, status)
+        except ValueError as error:  # more than a statement may say: not the vault's fault, and rare
+            return _json({"error": "too_much", "reason": "statement_too_large", "message": str(error)}, 503)
+
+    @get("/api/proposal")
+    async def proposal(request: Request) -> Response[bytes]:
+        # Only for the visitor of this session, who shared something here: the page already has what
+        # the token says (the pseudonym the vault gave us, and what we offer).
+        return _json({"message": shop.letters.proposal_for(request.cookies.get(COOKIE))})
+
+    @get(OFFER_PATH)
+    async def offer() -> Response[str]:
+        return _html(pages.offer_page(shop.manifest))
+
     @get("/api/held")
     async def held_json() -> Response[bytes]:
         presentations = shop.held.current(shop.clock())
@@ -178,7 +223,7 @@ def create_shop(
 
     @get("/held")
     async def held_page() -> Response[str]:
-        return _html(pages.held_page(shop.held.current(shop.clock()), shop.held.notices))
+        return _html(pages.held_page(shop.held.current(shop.clock()), shop.held.notices, list(shop.answered)))
 
     @get("/privacy")
     async def privacy() -> Response[str]:
@@ -190,6 +235,9 @@ def create_shop(
             nonce,
             verify,
             revocation,
+            access,
+            proposal,
+            offer,
             held_json,
             index,
             held_page,

@@ -136,6 +136,10 @@ class Holdings:
         mine = [jti for jti, held in self._by_jti.items() if held.subject == subject]
         return self.withdraw(mine, claims)
 
+    def of_subject(self, subject: str, now: int) -> list[HeldPresentation]:
+        """What we hold now from one visitor (an access request asks about its own subject only)."""
+        return [held for held in self.current(now) if held.subject == subject]
+
     def current(self, now: int) -> list[HeldPresentation]:
         """What we hold now; anything past the date we promised is deleted first."""
         self.withdraw([jti for jti, held in self._by_jti.items() if held.keep_until <= now])

@@ -1,91 +1,16 @@
 // Demo Shoes: asks the visitor's personal vault (through the extension's page API) for the
 // "recommendations" purpose, has our server verify the answer, shows what was used, and hands our
-// signed acknowledgement back to the vault. Without the extension, the page stays as it is.
+// signed acknowledgement back to the vault, then hands the vault our proposal for this visitor (notify).
+// Without the extension, the page stays as it is.
+
+import { $, acknowledge, callShop, claimValue, element, explainVaultError, say, waitForVault } from "./page.js";
 
 const PURPOSE = "recommendations";
 const WAIT_FOR_EXTENSION_MS = 1500;
 const PAIRING_RETRY_MS = 2000; // while the extension waits for the user to approve its pairing
 const PAIRING_RETRIES = 30;
 
-const $ = (id) => document.getElementById(id);
-const statusLine = $("vault-status");
 const button = $("personalise");
-
-function say(text, kind = "info") {
-  statusLine.textContent = text;
-  statusLine.dataset.kind = kind;
-}
-
-function element(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  for (const child of children) node.append(child);
-  return node;
-}
-
-function claimValue(value) {
-  if (value === true) return "yes";
-  if (value === false) return "no";
-  if (Array.isArray(value)) return value.join(", ");
-  return String(value);
-}
-
-function day(seconds) {
-  return new Date(seconds * 1000).toLocaleDateString(undefined, { dateStyle: "long" });
-}
-
-// The extension may have set window.personalVault before this module runs, or announce it later.
-function waitForVault(timeout) {
-  if (window.personalVault) return Promise.resolve(window.personalVault);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(window.personalVault ?? null), timeout);
-    window.addEventListener(
-      "personalvault:ready",
-      () => {
-        clearTimeout(timer);
-        resolve(window.personalVault ?? null);
-      },
-      { once: true },
-    );
-  });
-}
-
-async function callShop(path, body) {
-  const options = body === undefined
-    ? { credentials: "same-origin" }
-    : {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-    };
-  const response = await fetch(path, options);
-  const answer = await response.json();
-  if (!response.ok) {
-    const error = new Error(answer.message || `the shop answered ${response.status}`);
-    error.reason = answer.reason;
-    throw error;
-  }
-  return answer;
-}
-
-function explainVaultError(error) {
-  switch (error.code) {
-    case "not_available":
-      return "Your vault is not reachable: is the vault daemon running (vault serve)?";
-    case "not_paired":
-      return "The extension is not paired with your vault yet: open its popup and approve the code it " +
-        "shows with: vault pair approve CODE. This page tries again by itself.";
-    case "busy":
-      return "Your vault is still busy with an earlier request from this page: try again in a moment.";
-    case "timeout":
-      return "Your vault did not answer in time (was the question left open?): try again.";
-    case "bad_request":
-      return `Your vault refused this page's request (a bug in this shop): ${error.message}`;
-    default:
-      return `Your vault could not answer: ${error.message || error.code || "unknown error"}.`;
-  }
-}
 
 function explainRefusal(result) {
   if (result.reason === "expired") return "The request waited too long in your vault: try again.";
@@ -153,13 +78,8 @@ async function personalise(vault, retries = PAIRING_RETRIES) {
     showProducts(verified.products, verified.hidden);
     showUsed(verified);
     say("Personalised with facts your vault verified.", "ok");
-    try {
-      await vault.acknowledge(verified.acknowledgement);
-      $("promise").textContent = `Our signed promise to keep these until ${day(verified.keep_until)} at ` +
-        "most is now stored in your vault.";
-    } catch (error) {
-      $("promise").textContent = `Your vault could not store our signed promise: ${explainVaultError(error)}`;
-    }
+    await acknowledge(vault, verified, $("promise"));
+    await propose(vault);
   } catch (error) {
     say(explainVaultError(error), "error");
     if (error.code === "not_paired" && retries > 0) {
@@ -168,6 +88,18 @@ async function personalise(vault, retries = PAIRING_RETRIES) {
     }
   } finally {
     button.disabled = false;
+  }
+}
+
+// Now that the visitor shared something, our proposal for them (if we have one) goes to their vault. The
+// vault answers {received: true} whatever it does with it: this page learns nothing more.
+async function propose(vault) {
+  if (typeof vault.notify !== "function") return;
+  try {
+    const { message } = await callShop("/api/proposal");
+    if (message) await vault.notify(message);
+  } catch {
+    // A proposal is a courtesy: the page works the same without it.
   }
 }
 
