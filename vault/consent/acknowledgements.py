@@ -1,19 +1,26 @@
 """Storing a site's acknowledgement: its signed promise about one disclosure (which claims it keeps, until
 when, and which third parties it passed them to), verified against the presentation it names before it is
 recorded beside it in the ledger. Naming a third party the user did not allow is recorded as a broken
-promise (kind `broken_promise`), with the site's token as evidence."""
+promise (kind `broken_promise`), with the site's token as evidence.
 
+An acknowledgement may carry site messages (at most 2): each is received into the inbox like one sent
+through the page. A refused one is dropped; it never fails the acknowledgement, and the answer says
+nothing about messages."""
+
+import logging
 from typing import Any
 
 import msgspec
 
-from vault.consent import ledger
+from vault.consent import inbox, ledger
 from vault.consent.ledger_records import Acknowledged, BrokenPromise
 from vault.consent.sites import stored_manifest
 from vault.protocol.acknowledgement import unallowed_recipients, verify_acknowledgement
 from vault.protocol.b64 import b64url_decode
 from vault.protocol.errors import AcknowledgementInvalid, Reason
 from vault.store import Vault
+
+log = logging.getLogger("vault.consent")
 
 
 class _AckRouting(msgspec.Struct):
@@ -61,6 +68,11 @@ def store_acknowledgement(vault: Vault, token: str, *, now: int) -> dict[str, An
                 )
             if broken and token not in recorded:
                 ledger.append(conn, at=now, **where, body=BrokenPromise(recipients=broken, token=token))
+    for message in ack.messages or ():
+        try:
+            inbox.receive(vault, disclosure.origin, message, via="acknowledgement", now=now)
+        except inbox.MessageRefused as refused:  # the reason only: never the token
+            log.debug("a message carried in an acknowledgement was dropped: %s", refused.code)
     return {
         "presentation": jti,
         "claims": list(ack.claims),

@@ -12,6 +12,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException
 from litestar.openapi.datastructures import ResponseSpec
 
+from vault.consent.inbox import MessageRefused
 from vault.daemon.messages import ErrorBody
 from vault.errors import (
     InvalidInput,
@@ -69,6 +70,15 @@ def vault_error(_: Request, error: VaultError) -> Response[ErrorBody]:
     return _json(status, ErrorBody(error=code, message=error.message, hint=error.hint))
 
 
+# A refused site message: a token that does not verify is a 400; the inbox's own refusals say more.
+_MESSAGE_STATUS = {"replayed": 409, "inbox_full": 409, "rate_limited": 429, "unknown_site": 403}
+
+
+def message_refused(_: Request, error: MessageRefused) -> Response[ErrorBody]:
+    # `error` is the code itself (the token's reason or the inbox's), as the extension's contract says.
+    return _json(_MESSAGE_STATUS.get(error.code, 400), ErrorBody(error=error.code, message=error.message))
+
+
 def acknowledgement_invalid(_: Request, error: AcknowledgementInvalid) -> Response[ErrorBody]:
     return _json(
         400,
@@ -107,6 +117,7 @@ def internal_error(_: Request, error: Exception) -> Response[ErrorBody]:
 
 EXCEPTION_HANDLERS = {
     VaultError: vault_error,
+    MessageRefused: message_refused,
     AcknowledgementInvalid: acknowledgement_invalid,
     ManifestInvalid: manifest_invalid,
     HTTPException: http_error,
