@@ -21,16 +21,23 @@ from vault.consent.acknowledgements import store_acknowledgement
 from vault.consent.complaint import FORMAT, collect
 from vault.consent.complaint_check import check_bundle, load_bundle
 from vault.consent.complaint_text import md, render
-from vault.consent.ledger_records import AccessAnswered, AccessRequested, Discrepancy, MessageReceived
+from vault.consent.ledger_records import (
+    AccessAnswered,
+    AccessRequested,
+    AccessUnanswered,
+    Discrepancy,
+    MessageReceived,
+)
 from vault.consent.outbox import deliver_due
 from vault.consent.revocation import revoke
 from vault.consent.sites import remember_manifest
+from vault.consent.transport import Response
 from vault.errors import InvalidInput
 from vault.protocol.acknowledgement import Acknowledgement, sign_acknowledgement
 from vault.protocol.jwk import key_subject
 from vault.protocol.manifest import Manifest
 from vault.protocol.presentation import open_presentation
-from vault.site import make_message
+from vault.site import SigningKey, acknowledge_revocation, make_message
 from vault.site.access import HeldRecord, VerifiedAccessRequest, answer_access_request
 from vault.store import Vault
 
@@ -301,3 +308,83 @@ def test_after_forget_only_one_identity_is_in_it(vault_home: Path) -> None:
         assert all(c.ok for c in check_bundle(earlier))
         with pytest.raises(InvalidInput, match="nothing under identity 7"):
             collect(vault, ORIGIN, now=NOW + 20, epoch=7)
+
+
+def test_an_erasure_the_site_refused_and_an_unanswered_access_request_are_named(vault: Vault) -> None:
+    site = Site()
+    disclose(vault, manifest_for(), "age-check", jti(30), site=site, now=NOW + 10)
+    (notice,) = revoke(
+        vault, ORIGIN, purpose_id="age-check", erase=True, now=NOW + 20, new_id=ids("n-x")
+    ).notices
+
+    def keeps_it(url: str, body: bytes, timeout: float) -> Response:
+        verified = site.verify_notice(json.loads(body)["notice"], manifest_for(), NOW + 30)
+        answer = acknowledge_revocation(
+            SITE_KEY, verified, manifest=manifest_for(), now=NOW + 30, erased=False
+        )
+        return Response(200, "application/json", json.dumps({"acknowledgement": answer}).encode())
+
+    (outcome,) = deliver_due(vault, now=NOW + 30, post=keeps_it, only=[notice.jti])
+    assert outcome.delivered and outcome.erased is False
+    silent = Discrepancy(
+        kind="no_answer",
+        purpose=None,
+        claims=(),
+        recipients=(),
+        text="Did not answer when asked what it holds.",
+    )
+    with vault.transaction() as conn:
+        where = {"origin": ORIGIN, "ref": "request-00000000002"}
+        endpoint = ORIGIN + "/.well-known/vault-access"
+        ledger.append(
+            conn,
+            at=NOW + 40,
+            **where,
+            body=AccessRequested(reason="ask", endpoint=endpoint, epoch=0, presentations=()),
+        )
+        ledger.append(
+            conn,
+            at=NOW + 50,
+            **where,
+            body=AccessUnanswered(attempts=6, error="connection refused", discrepancies=(silent,)),
+        )
+    complaint = collect(vault, ORIGIN, now=NOW + 60)
+    words = [d["text"] for d in complaint.bundle["discrepancies"]]
+    assert "Did not answer when asked what it holds." in words
+    assert any(w.startswith("Answered on") and "but says it did not erase it" in w for w in words), words
+    text = render(complaint, "c.json")
+    assert "says it did NOT erase the data" in text
+    assert "The site did not answer my access request after 6 attempts (connection refused)." in text
+    assert all(c.ok for c in check_bundle(complaint.bundle))
+
+
+def test_tokens_are_checked_against_the_key_of_the_manifest_that_signed_them(vault: Vault) -> None:
+    new_key = SigningKey.from_seed(b"\x05" * 32)
+    data = msgspec.to_builtins(with_contact(manifest_for(), NEW_CONTACT))
+    data["site_key"] = new_key.public_jwk
+    rotated = msgspec.convert(data, Manifest)
+    with vault.transaction() as conn:
+        assert remember_manifest(conn, rotated, now=NOW + 100) == ("site_key",)
+        subject = key_subject(vault.pairwise_key(ORIGIN, 0).public_jwk)
+        message = make_message(
+            new_key, manifest=rotated, subject=subject, kind="breach", title="We were hacked", body="Sorry.",
+            now=NOW + 200, jti="message-000000000002",
+        )  # fmt: skip
+        ledger.append(
+            conn,
+            at=NOW + 200,
+            origin=ORIGIN,
+            ref="message-000000000002",
+            body=MessageReceived(message_kind="breach", via="page", token=message),
+        )
+    bundle = collect(vault, ORIGIN, now=NOW + 300).bundle
+    first, _, third = (version["digest"] for version in bundle["manifests"])
+    signed_by = {(i["kind"], i["ref"]): i.get("manifest") for i in bundle["evidence"]}
+    assert signed_by[("acknowledgement", jti(1))] == first
+    assert signed_by[("message", "message-000000000002")] == third
+    assert all(c.ok for c in check_bundle(bundle)), [c for c in check_bundle(bundle) if not c.ok]
+    # The new key cannot stand in for the old: a bundle naming it for an old acknowledgement fails.
+    [ack] = [i for i in bundle["evidence"] if i["kind"] == "acknowledgement" and i["ref"] == jti(1)]
+    ack["manifest"] = third
+    [failed] = [c for c in check_bundle(bundle) if not c.ok]
+    assert failed.item.startswith(f"acknowledgement {jti(1)}") and "bad_key" in failed.reason
