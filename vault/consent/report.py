@@ -5,17 +5,23 @@ the same for each third party the site was allowed to pass it to (which claims, 
 A withdrawal is only as good as the site's answer: until the site's signed acknowledgement of the notice
 arrives, a withdrawn disclosure is `pending` (with the outbox's next try), never shown as gone. For a
 third party, the site's answer says what became of it there: erased, never held, or passed on (the
-site forwarded the notice and has no answer from the third party yet)."""
+site forwarded the notice and has no answer from the third party yet).
+
+Access requests add two things: `overdue`, the disclosures whose retention has ended and what the site
+said when asked to confirm they are gone, and `discrepancies`, what its latest answer (or its silence)
+showed against the ledger (vault.consent.access_views)."""
 
 from collections.abc import Callable
 from typing import Any, Literal
 
 import msgspec
 
+from vault.consent.access_views import OverdueHolding, latest_discrepancies, overdue
 from vault.consent.ledger import entries
 from vault.consent.ledger_records import (
     Acknowledged,
     BrokenPromise,
+    Discrepancy,
     NoticeAcknowledged,
     NoticeQueued,
     SiteChanged,
@@ -89,6 +95,8 @@ class SiteReport(msgspec.Struct, kw_only=True):
     disclosures: list[Disclosure]
     changes: list[SiteChange] = []
     broken_promises: list[BrokenPromiseReport] = []
+    overdue: list[OverdueHolding] = []  # retention ended: asking the site, gone, still held, unanswered
+    discrepancies: list[Discrepancy] = []  # from the site's latest answered (or unanswered) access request
 
     def current(self, now: int) -> list[Disclosure]:
         """What the site may still hold: not withdrawn and within its retention."""
@@ -206,7 +214,12 @@ def site_report(vault: Vault, origin: str) -> SiteReport:
             case SiteChanged(field=field, before=before, after=after):
                 changes.append(SiteChange(at=entry.at, field=field, before=before, after=after))
     return SiteReport(
-        origin=origin, disclosures=list(by_jti.values()), changes=changes, broken_promises=broken
+        origin=origin,
+        disclosures=list(by_jti.values()),
+        changes=changes,
+        broken_promises=broken,
+        overdue=overdue(vault, origin),
+        discrepancies=latest_discrepancies(vault, origin),
     )
 
 

@@ -1,5 +1,6 @@
 """What the daemon holds while it runs: settings, the vault worker, pairings, and its background duties
-(auto-lock when idle, WAL checkpoints, and delivering revocation notices in a task of its own)."""
+(auto-lock when idle, WAL checkpoints, and, in a task of its own, delivering revocation notices, then
+queueing retention checks and delivering access requests)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ from typing import TypeVar
 
 from litestar.di import NamedDependency
 
+from vault.consent.access import schedule_retention_checks
+from vault.consent.access_delivery import ask, deliver_access_due
+from vault.consent.access_views import AccessView, access_view, no_endpoint_view
 from vault.consent.outbox import Post, deliver_due
 from vault.daemon.errors import Refused
 from vault.daemon.pairing import Pairings
@@ -172,23 +176,71 @@ class Daemon:
         return await self._on_second_connection(lambda vault: vault.checkpoint_wal()) is not None
 
     async def deliver_once(self) -> int:
-        """One outbox pass, on a second connection. It ends as soon as the vault locks (that connection
-        holds the key too), and leaves what was in flight to its lease."""
-        outcomes = await self._on_second_connection(
-            lambda vault: deliver_due(
+        """One outbox pass, then the retention checks and one pass over due access requests, on a second
+        connection. It ends as soon as the vault locks (that connection holds the key too), and leaves
+        what was in flight to its lease."""
+        stop = lambda: self.worker.locked  # noqa: E731
+
+        def work(vault: Vault) -> tuple[list, list]:
+            notices = deliver_due(
                 vault,
                 now=self.clock,
                 post=self.post,
                 allow_loopback_http=self.settings.allow_loopback_http,
-                stop=lambda: self.worker.locked,
+                stop=stop,
             )
-        )
-        for outcome in outcomes or []:
+            if stop():
+                return notices, []
+            schedule_retention_checks(vault, now=self.clock(), new_id=self.new_id)
+            asked = deliver_access_due(
+                vault,
+                now=self.clock,
+                post=self.post,
+                allow_loopback_http=self.settings.allow_loopback_http,
+                new_id=self.new_id,
+                stop=stop,
+            )
+            return notices, asked
+
+        notices, asked = await self._on_second_connection(work) or ([], [])
+        for outcome in notices:
             # The notice's id only: which sites a user deals with is theirs (origins at debug level).
             result = "delivered" if outcome.delivered else f"not delivered ({outcome.error})"
             log.info("revocation notice %s: %s", outcome.jti, result)
             log.debug("revocation notice %s went to %s", outcome.jti, outcome.origin)
-        return len(outcomes or [])
+        for asked_ in asked:
+            result = "answered" if asked_.answered else f"not answered ({asked_.error})"
+            log.info("access request %s: %s", asked_.request, result)
+            log.debug("access request %s went to %s", asked_.request, asked_.origin)
+        return len(notices) + len(asked)
+
+    async def ask_access(self, origin: str) -> AccessView:
+        """Ask `origin` what it holds now, on a second connection (the POST waits at most ASK_WAIT
+        seconds and never holds up the worker), and the request as it then stands."""
+        now = self.clock()
+
+        def work(vault: Vault) -> tuple[str | None]:
+            return (
+                ask(
+                    vault,
+                    origin,
+                    now=self.clock,
+                    post=self.post,
+                    new_id=self.new_id,
+                    allow_loopback_http=self.settings.allow_loopback_http,
+                    stop=lambda: self.worker.locked,
+                ),
+            )
+
+        done = await self._on_second_connection(work)
+        if done is None:
+            raise VaultLocked("the vault is locked", "unlock it from the extension or with: vault unlock")
+        (request_id,) = done
+        if request_id is None:
+            return no_endpoint_view(origin, now)
+        view = await self.worker.call(lambda v: access_view(v, request_id))
+        assert view is not None  # queued above, and rows are never deleted
+        return view
 
     async def run_background(self) -> None:
         """Auto-lock and checkpoints every TICK, until cancelled. Delivery runs as a task of its own, so

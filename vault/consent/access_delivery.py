@@ -1,0 +1,405 @@
+"""Delivering access requests, on the outbox's schedule, and asking a site now (`ask`).
+
+A pass is bounded like outbox.deliver_due: up to MAX_PARALLEL sites at once (one request each, the POSTs
+in threads of their own), SITE_BUDGET seconds of waiting per site, `stop()` checked between steps, the
+vault used on the calling thread only. Each attempt signs a FRESH request with a new jti (the site keeps
+every jti it answered, so re-sending one whose answer was lost would be refused as replayed); the answer
+must be `{"statement": token}`, signed with the stored manifest's site key, answering that very request.
+The statement, and every discrepancy found comparing it with the ledger, commit together with the
+request's new state; the messages it carries are then handed to the inbox, each on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Annotated
+
+import msgspec
+
+from vault.consent import ledger
+from vault.consent.access import (
+    MAX_ACCESS_ATTEMPTS,
+    erasures,
+    given,
+    names_of,
+    new_jti,
+    queue_request,
+)
+from vault.consent.access_compare import compare, no_answer
+from vault.consent.ledger_records import AccessAnswered, AccessUnanswered, Discrepancy
+from vault.consent.outbox import (
+    LEASE_SECONDS,
+    MAX_PARALLEL,
+    POST_TIMEOUT,
+    SITE_BUDGET,
+    Clock,
+    Post,
+    backoff,
+    endpoint_problem,
+)
+from vault.consent.sites import stored_manifest
+from vault.consent.transport import MAX_RESPONSE_BYTES, DeliveryFailed, Response, https_post
+from vault.protocol.access import AccessStatement, sign_access_request, verify_access_statement
+from vault.protocol.b64 import b64url_decode
+from vault.protocol.errors import TokenInvalid
+from vault.protocol.jwk import OkpPublicJwk, key_subject
+from vault.protocol.manifest import Manifest
+from vault.protocol.strictjson import decode_unique
+from vault.store import Vault
+
+log = logging.getLogger("vault.consent")
+ASK_WAIT = 12.0  # seconds `ask` waits for the first attempt (one POST is at most POST_TIMEOUT)
+_POLL = 0.25  # seconds between looks at `stop` while POSTs are out
+
+
+class _Answer(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    statement: Annotated[str, msgspec.Meta(max_length=MAX_RESPONSE_BYTES)]
+
+
+_answer_decoder = msgspec.json.Decoder(_Answer)
+
+
+@dataclass(frozen=True)
+class AccessOutcome:
+    request: str  # the request's id (its first jti)
+    origin: str
+    attempt: int
+    answered: bool
+    gave_up: bool = False
+    status: int | None = None
+    error: str | None = None
+    next_attempt_at: int | None = None
+    discrepancies: tuple[Discrepancy, ...] = ()
+
+
+# -- delivering ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: str
+    origin: str
+    reason: str
+    endpoint: str
+    epoch: int
+    presentations: tuple[str, ...]
+    created_at: int
+
+
+@dataclass(frozen=True)
+class _Sent:
+    origin: str
+    seconds: float
+    status: int | None = None
+    error: str | None = None
+    answer: tuple[str, str, AccessStatement] | None = None  # (request jti, statement token, statement)
+    failure: BaseException | None = None
+
+
+def deliver_access_due(
+    vault: Vault,
+    *,
+    now: int | Clock,
+    post: Post | None = None,
+    allow_loopback_http: bool = False,
+    only: Collection[str] | None = None,
+    retry_now: bool = False,
+    jitter: Callable[[int], int] | None = None,
+    new_id: Callable[[], str] = new_jti,
+    limit: int = 100,
+    parallel: int = MAX_PARALLEL,
+    stop: Callable[[], bool] | None = None,
+    receive: Callable[[Vault, str, str, int], object] | None = None,
+) -> list[AccessOutcome]:
+    """One pass over due access requests, bounded exactly like outbox.deliver_due (up to `parallel`
+    sites at once, one request each, SITE_BUDGET seconds of waiting per site, `stop()` between steps; the
+    vault is used on this thread only). `only`: just these requests; `retry_now`: ignore backoff and
+    leases. `receive(vault, origin, token, now)`: what to do with a message a statement carries
+    (default: the inbox's, via="statement")."""
+    clock = now if callable(now) else lambda: now
+    send = post or https_post
+    answers: queue.SimpleQueue[_Sent] = queue.SimpleQueue()
+    sending: dict[str, _Claimed] = {}
+    waited: dict[str, float] = {}
+    tried: set[str] = set()
+    outcomes: list[AccessOutcome] = []
+    while stop is None or not stop():
+        if len(sending) < parallel:
+            for request_id, origin in _due(vault, clock(), only, retry_now):
+                if len(sending) >= parallel or len(tried) >= limit:
+                    break
+                if request_id in tried or origin in sending or waited.get(origin, 0.0) >= SITE_BUDGET:
+                    continue
+                tried.add(request_id)
+                at = clock()
+                claimed = _claim(vault, request_id, at, retry_now)
+                if claimed is None:
+                    continue
+                prepared = _prepare(vault, claimed, at, new_id, allow_loopback_http)
+                if isinstance(prepared, str):
+                    outcome = _record(vault, claimed, at, None, prepared, None, jitter, receive)
+                    outcomes += [outcome] if outcome is not None else []
+                    continue
+                sending[origin] = claimed
+                threading.Thread(
+                    target=_send, args=(send, claimed, *prepared, at, answers), name="access", daemon=True
+                ).start()
+        if not sending:
+            break
+        try:
+            sent = answers.get(timeout=_POLL)
+        except queue.Empty:
+            continue
+        claimed = sending.pop(sent.origin)
+        waited[sent.origin] = waited.get(sent.origin, 0.0) + sent.seconds
+        if sent.failure is not None:
+            raise sent.failure
+        error = sent.error if sent.answer is None else None
+        outcome = _record(vault, claimed, clock(), sent.status, error, sent.answer, jitter, receive)
+        outcomes += [outcome] if outcome is not None else []
+    return outcomes
+
+
+def _due(vault: Vault, now: int, only: Collection[str] | None, retry_now: bool) -> list[tuple[str, str]]:
+    where = "answered_at IS NULL AND gave_up_at IS NULL" + ("" if retry_now else " AND next_attempt_at <= ?")
+    sql = f"SELECT id, origin FROM access_requests WHERE {where} ORDER BY next_attempt_at, created_at, id"  # noqa: S608
+    due = [(row[0], row[1]) for row in vault.conn.execute(sql, [] if retry_now else [now])]
+    return due if only is None else [(i, o) for i, o in due if i in set(only)]
+
+
+def _claim(vault: Vault, request_id: str, now: int, retry_now: bool) -> _Claimed | None:
+    """Take the request for this attempt (a lease), as the outbox does."""
+    with vault.transaction() as conn:
+        row = conn.execute(
+            "SELECT origin, reason, endpoint, epoch, presentations, created_at, next_attempt_at "
+            "FROM access_requests WHERE id = ? AND answered_at IS NULL AND gave_up_at IS NULL",
+            (request_id,),
+        ).fetchone()
+        if row is None or (not retry_now and row[6] > now):
+            return None
+        conn.execute(
+            "UPDATE access_requests SET next_attempt_at = ? WHERE id = ?", (now + LEASE_SECONDS, request_id)
+        )
+    origin, reason, endpoint, epoch, presentations, created_at, _ = row
+    return _Claimed(
+        request_id, origin, reason, endpoint, epoch, tuple(msgspec.json.decode(presentations)), created_at
+    )
+
+
+def _prepare(
+    vault: Vault, claimed: _Claimed, now: int, new_id: Callable[[], str], allow_loopback_http: bool
+) -> tuple[str, OkpPublicJwk] | str:
+    """This attempt's freshly signed request and the key its answer must carry, or why it cannot go."""
+    manifest = stored_manifest(vault, claimed.origin)
+    if manifest is None:
+        return "no stored manifest for the site"
+    problem = endpoint_problem(claimed.endpoint, claimed.origin, allow_loopback_http=allow_loopback_http)
+    if problem is not None:
+        return problem
+    purposes: list[str] = []
+    if claimed.presentations:
+        marks = ",".join("?" * len(claimed.presentations))
+        purposes = [
+            row[0]
+            for row in vault.conn.execute(
+                f"SELECT DISTINCT purpose_id FROM disclosures WHERE origin = ? AND jti IN ({marks}) "  # noqa: S608
+                "ORDER BY purpose_id",
+                (claimed.origin, *claimed.presentations),
+            )
+        ][:64]
+    key = vault.pairwise_key(claimed.origin, claimed.epoch)
+    token = sign_access_request(key, origin=claimed.origin, now=now, jti=new_id(), purposes=purposes)
+    return token, manifest.site_key
+
+
+def _send(
+    send: Post, claimed: _Claimed, request: str, site_key: OkpPublicJwk, now: int, answers: queue.SimpleQueue
+) -> None:
+    """One POST and the check of its answer, in a thread of its own (no vault here)."""
+    started = time.monotonic()
+    status = None
+    try:
+        response = send(claimed.endpoint, msgspec.json.encode({"request": request}), POST_TIMEOUT)
+        status = response.status
+        answer = _check_answer(response, site_key, request, now)
+    except DeliveryFailed as failure:
+        sent = _Sent(claimed.origin, time.monotonic() - started, status, error=str(failure)[:200])
+    except BaseException as failure:
+        sent = _Sent(claimed.origin, time.monotonic() - started, failure=failure)
+    else:
+        sent = _Sent(claimed.origin, time.monotonic() - started, status, answer=answer)
+    answers.put(sent)
+
+
+def _check_answer(
+    response: Response, site_key: OkpPublicJwk, request: str, now: int
+) -> tuple[str, str, AccessStatement]:
+    if response.status != 200:
+        raise DeliveryFailed(f"HTTP {response.status}")
+    if response.content_type.split(";", 1)[0].strip().lower() != "application/json":
+        raise DeliveryFailed("answer is not application/json")
+    try:
+        answer = decode_unique(response.body, _answer_decoder)
+    except (ValueError, msgspec.DecodeError):
+        raise DeliveryFailed('answer is not {"statement": token}') from None
+    try:
+        statement = verify_access_statement(answer.statement, site_key, request=request, now=now)
+    except TokenInvalid as error:
+        raise DeliveryFailed(f"invalid statement ({error.reason.value})") from None
+    jti = msgspec.json.decode(b64url_decode(request.split(".")[1]))["jti"]
+    return jti, answer.statement, statement
+
+
+def _record(
+    vault: Vault,
+    claimed: _Claimed,
+    now: int,
+    status: int | None,
+    error: str | None,
+    answer: tuple[str, str, AccessStatement] | None,
+    jitter: Callable[[int], int] | None,
+    receive: Callable[[Vault, str, str, int], object] | None,
+) -> AccessOutcome | None:
+    """The request's new state and its ledger entry, in one transaction (None: already done elsewhere)."""
+    common = {"at": now, "origin": claimed.origin, "ref": claimed.id}
+    with vault.transaction() as conn:
+        row = conn.execute(
+            "SELECT attempts FROM access_requests "
+            "WHERE id = ? AND answered_at IS NULL AND gave_up_at IS NULL",
+            (claimed.id,),
+        ).fetchone()
+        if row is None:
+            return None
+        attempt = row[0] + 1
+        manifest = stored_manifest(vault, claimed.origin)
+        if answer is not None:
+            jti, token, statement = answer
+            subject = key_subject(vault.pairwise_key(claimed.origin, claimed.epoch).public_jwk)
+            found = compare(
+                statement,
+                given=given(vault, claimed.origin, claimed.epoch),
+                erasures=erasures(vault, claimed.origin, claimed.epoch, subject),
+                names=names_of(manifest),
+                now=now,
+            )
+            conn.execute(
+                "UPDATE access_requests SET attempts = ?, answered_at = ?, last_error = NULL WHERE id = ?",
+                (attempt, now, claimed.id),
+            )
+            ledger.append(
+                conn, body=AccessAnswered(token=token, request=jti, discrepancies=tuple(found)), **common
+            )
+        elif attempt >= MAX_ACCESS_ATTEMPTS:
+            error = error or "no statement"
+            flagged = _no_answer(vault, claimed, manifest, attempt, error)
+            conn.execute(
+                "UPDATE access_requests SET attempts = ?, last_error = ?, gave_up_at = ?, "
+                "next_attempt_at = ? "
+                "WHERE id = ?",
+                (attempt, error, now, now, claimed.id),
+            )
+            ledger.append(
+                conn, body=AccessUnanswered(attempts=attempt, error=error, discrepancies=(flagged,)), **common
+            )
+            return AccessOutcome(
+                claimed.id,
+                claimed.origin,
+                attempt,
+                answered=False,
+                gave_up=True,
+                status=status,
+                error=error,
+                discrepancies=(flagged,),
+            )
+        else:
+            error = error or "no statement"
+            retry_at = now + backoff(attempt, jitter)
+            conn.execute(
+                "UPDATE access_requests SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
+                (attempt, error, retry_at, claimed.id),
+            )
+            return AccessOutcome(
+                claimed.id,
+                claimed.origin,
+                attempt,
+                answered=False,
+                status=status,
+                error=error,
+                next_attempt_at=retry_at,
+            )
+    # Committed: now the messages it carried, each on its own (a refused one never fails the statement).
+    for message in statement.messages or ():
+        (receive or _inbox_receive)(vault, claimed.origin, message, now)
+    return AccessOutcome(
+        claimed.id, claimed.origin, attempt, answered=True, status=status, discrepancies=tuple(found)
+    )
+
+
+def _no_answer(
+    vault: Vault, claimed: _Claimed, manifest: Manifest | None, attempts: int, error: str
+) -> Discrepancy:
+    mine = [g for g in given(vault, claimed.origin, claimed.epoch) if g.presentation in claimed.presentations]
+    purposes = {g.purpose for g in mine}
+    return no_answer(
+        names=names_of(manifest),
+        purpose=purposes.pop() if len(purposes) == 1 else None,
+        claims=tuple(dict.fromkeys(c for g in mine for c in g.claims)),
+        asked_at=claimed.created_at,
+        attempts=attempts,
+        error=error,
+        retention_end=claimed.reason == "retention_end",
+    )
+
+
+def _inbox_receive(vault: Vault, origin: str, token: str, now: int) -> None:
+    try:
+        # vault/consent/inbox.py was written in parallel (issue 13). LEAD: once it is committed, import
+        # it at the top and drop this guard.
+        from vault.consent.inbox import MessageRefused, receive
+    except ImportError:
+        log.warning("a statement carried a message, but this build has no inbox; it was dropped")
+        return
+    try:
+        receive(vault, origin, token, via="statement", now=now)
+    except MessageRefused as refused:  # dropped; the statement stands. The reason only, never the token.
+        log.info("a message carried in an access statement was refused: %s", refused.code)
+
+
+# -- asking now ---------------------------------------------------------------------------------------
+
+
+def ask(
+    vault: Vault,
+    origin: str,
+    *,
+    now: Clock,
+    post: Post | None = None,
+    allow_loopback_http: bool = False,
+    new_id: Callable[[], str] = new_jti,
+    wait: float = ASK_WAIT,
+    stop: Callable[[], bool] | None = None,
+    receive: Callable[[Vault, str, str, int], object] | None = None,
+) -> str | None:
+    """Ask `origin` now and wait (at most `wait` seconds) for the first attempt. Returns the request's
+    id (answered, or left queued for the retries), or None when the site declares no access endpoint."""
+    request_id = queue_request(vault, origin, now=now(), new_id=new_id, lease=True)
+    if request_id is None:
+        return None
+    deadline = time.monotonic() + wait
+    deliver_access_due(
+        vault,
+        now=now,
+        post=post,
+        allow_loopback_http=allow_loopback_http,
+        only=[request_id],
+        retry_now=True,
+        new_id=new_id,
+        stop=lambda: time.monotonic() > deadline or (stop is not None and stop()),
+        receive=receive,
+    )
+    return request_id
