@@ -3,6 +3,7 @@
 import click
 import msgspec
 
+from vault.cli.access import discrepancy_lines, overdue_lines
 from vault.cli.context import CliState, pass_state, print_json, print_table, when
 from vault.consent import ledger as ledger_module
 from vault.consent.ledger_records import (
@@ -110,6 +111,8 @@ def site(state: CliState, origin: str, as_json: bool, show_all: bool) -> None:
                 "disclosures": disclosures,
                 "changes": report.changes,
                 "broken_promises": report.broken_promises,
+                "overdue": report.overdue,
+                "discrepancies": report.discrepancies,
             }
         )
         return
@@ -139,6 +142,9 @@ def site(state: CliState, origin: str, as_json: bool, show_all: bool) -> None:
         )
     for change in report.changes:
         click.echo(f"{when(change.at)}: {_CHANGED[change.field]}: {change.after} (before: {change.before})")
+    # Access requests (vault ask): what the site's latest answer showed, and holdings past their retention.
+    for line in overdue_lines(report.overdue) + discrepancy_lines(report.discrepancies):
+        click.echo(line)
 
 
 def _recipient_line(holding: RecipientHolding) -> str:
