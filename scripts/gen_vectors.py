@@ -22,9 +22,13 @@ from typing import Any
 
 import repo_root  # noqa: F401 (puts the repository root on sys.path, for tests.example)
 from vector_tools import MANIFEST, issued
+from vectors_access_request import access_request_vectors
+from vectors_access_statement import access_statement_vectors
 from vectors_acknowledgement import acknowledgement_vectors
 from vectors_claim_values import claim_value_vectors
 from vectors_manifest import manifest_vectors
+from vectors_message import message_vectors, statement_messages
+from vectors_message_rules import carried_message_ack_vectors, message_rule_vectors
 from vectors_notice import notice_vectors
 from vectors_pairwise import pairwise_vectors
 from vectors_presentation import presentation_vectors
@@ -50,11 +54,14 @@ def all_vectors() -> list[dict]:
 
 # The folders beside `vectors/`, and what writes each.
 MESSAGE_VECTORS = {
-    "vectors_acknowledgement": acknowledgement_vectors,
+    "vectors_acknowledgement": lambda: [*acknowledgement_vectors(), *carried_message_ack_vectors()],
     "vectors_notice": notice_vectors,
     "vectors_revocation_ack": revocation_ack_vectors,
     "vectors_pairwise_key": pairwise_vectors,
     "vectors_manifest": manifest_vectors,
+    "vectors_access_request": access_request_vectors,
+    "vectors_access_statement": lambda: access_statement_vectors(statement_messages()),
+    "vectors_message": lambda: [*message_vectors(), *message_rule_vectors()],
 }
 
 

@@ -198,6 +198,24 @@ def manifest_vectors() -> list[dict]:
             edited((f"{PARTY}.required", "true")),
         ),
         manifest_vector(
+            "valid_access_endpoint",
+            "The shop declares where the vault may ask what it holds (access_endpoint, optional).",
+            "valid",
+            edited(("access_endpoint", "https://shop.example/.well-known/vault-access")),
+        ),
+        manifest_vector(
+            "access_endpoint_other_origin",
+            "An access endpoint on another origin: the vault asks nowhere but the site itself.",
+            "invalid",
+            edited(("access_endpoint", "https://answers.example/.well-known/vault-access")),
+        ),
+        manifest_vector(
+            "access_endpoint_null",
+            "access_endpoint is null (omit it instead).",
+            "invalid",
+            edited(("access_endpoint", None)),
+        ),
+        manifest_vector(
             "third_party_duplicate_member",
             "role twice in one third party, the first a role that is not allowed.",
             "invalid",

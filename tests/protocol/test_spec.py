@@ -11,10 +11,27 @@ import pytest
 
 from tests import example
 from vault.protocol import Reason, claim_types, decode_manifest, key_subject, purpose_digest
+from vault.protocol import message as message_module
+from vault.protocol.access import (
+    MAX_HOLDING_PRESENTATIONS,
+    MAX_REQUEST_LIFETIME,
+    MAX_STATEMENT_LENGTH,
+    AccessRequest,
+    AccessStatement,
+)
 from vault.protocol.acknowledgement import Acknowledgement, RevocationAcknowledgement
+from vault.protocol.b64 import b64url_decode
 from vault.protocol.claim_types import CLAIM_TYPES, ENUMERATIONS
 from vault.protocol.jws import Header
 from vault.protocol.manifest import RECIPIENT_ROLES
+from vault.protocol.message import (
+    MAX_BODY,
+    MAX_MESSAGE_LIFETIME,
+    MAX_TITLE,
+    MESSAGE_KINDS,
+    SiteMessage,
+    message_problem,
+)
 from vault.protocol.presentation import PresentationPayload
 from vault.protocol.revocation import NoticePayload
 from vault.protocol.strictjson import decode_unique
@@ -61,6 +78,9 @@ SCHEMAS = {
     "acknowledgement": Acknowledgement,
     "notice": NoticePayload,
     "revocation-acknowledgement": RevocationAcknowledgement,
+    "access-request": AccessRequest,
+    "access-statement": AccessStatement,
+    "message": SiteMessage,
 }
 
 
@@ -134,3 +154,55 @@ def test_the_spec_third_parties_are_the_examples() -> None:
     recommendations = example.manifest().purpose("recommendations")
     assert recommendations is not None
     assert written == json.loads(msgspec.json.encode(recommendations.third_parties))
+
+
+def vector_payload(folder: str, name: str) -> dict:
+    case = json.loads((PROTOCOL / folder / f"{name}.json").read_text(encoding="utf-8"))
+    return json.loads(b64url_decode(case["inputs"]["token"].split(".")[1].encode()))
+
+
+def test_the_relationship_examples_are_vectors() -> None:
+    assert json.loads(examples()["access-request"]) == vector_payload(
+        "vectors_access_request", "valid_some_purposes"
+    )
+    assert json.loads(examples()["access-statement"]) == vector_payload(
+        "vectors_access_statement", "valid_with_values"
+    )
+    assert json.loads(examples()["message"]) == vector_payload("vectors_message", "valid_proposal")
+    message = decode_unique(examples()["message"], msgspec.json.Decoder(SiteMessage))
+    assert message_problem(message) is None
+
+
+def test_the_spec_states_the_relationship_limits() -> None:
+    text = " ".join(SPEC.split())
+    assert f"up to **{MAX_STATEMENT_LENGTH} characters**" in text
+    assert f"Not `iat < exp <= iat + {MAX_REQUEST_LIFETIME}`: `bad_lifetime`" in text
+    assert f"`iat < exp <= iat + {MAX_MESSAGE_LIFETIME // 86400} days`" in text
+    assert f"`title` (1 to {MAX_TITLE} characters) and `body` (1 to {MAX_BODY})" in text
+    assert f"at most {MAX_HOLDING_PRESENTATIONS} distinct" in text
+
+
+def test_the_spec_explains_every_message_kind() -> None:
+    explained = re.findall(r"^- `([a-z]+)`, ", section("Site message"), flags=re.MULTILINE)
+    assert tuple(explained) == MESSAGE_KINDS
+
+
+def test_the_spec_lists_every_character_a_message_may_not_hold() -> None:
+    text = " ".join(section("Site message").split())
+    refused = [chr(code) for code in range(0x10000) if message_module._TRICKY.match(chr(code))]
+    for char in refused:
+        code = f"U+{ord(char):04X}"
+        ranges = re.findall(r"U\+([0-9A-F]{4}) to U\+([0-9A-F]{4})", text)
+        assert code in text or any(int(a, 16) <= ord(char) <= int(b, 16) for a, b in ranges), code
+
+
+def test_the_spec_names_every_discrepancy() -> None:
+    kinds = re.split(r"The kinds\s+of\s+discrepancy\s+are", section("Access statement"), maxsplit=1)[1]
+    listed = re.findall(r"^- `([a-z_]+)`, ", kinds, flags=re.MULTILINE)
+    assert listed == [
+        "held_past_retention",
+        "never_disclosed",
+        "held_after_erasure",
+        "unallowed_recipient",
+        "no_answer",
+    ]
