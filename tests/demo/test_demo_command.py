@@ -114,11 +114,47 @@ def test_demo_json_runs_the_whole_handshake_and_cleans_up(tmp_path: Path) -> Non
     assert s["second"]["outcome"] == "granted" and s["second"]["prompted"] is False
     assert s["second"]["passed_to"] == ["demo-analytics"]
 
+    # The inbox: the change notice the first acknowledgement carried, and the proposal the page handed
+    # over (as personalVault.notify does), both verified and kept, unread.
+    inbox = s["inbox"]
+    kinds = {m["kind"]: m for m in inbox["messages"]}
+    assert set(kinds) == {"change", "proposal"} and inbox["unread"] == 2
+    assert kinds["change"]["via"] == "acknowledgement" and kinds["change"]["effective_at"] > payload.iat
+    proposal = kinds["proposal"]
+    assert (proposal["via"], proposal["purpose"], proposal["claims"]) == (
+        "page",
+        "suggestions",
+        ["interests"],
+    )
+    assert proposal["url"] == s["shop"] + "/offers/interests"
+    # Accepted: the vault shared nothing itself; the page it opened asked, the vault prompted, the user
+    # shared their interests for that purpose, and the shop verified and acknowledged them.
+    accepted = s["proposal"]
+    assert accepted["accepted"] == {"url": proposal["url"], "origin": s["shop"], "purpose": "suggestions"}
+    assert accepted["prompt"]["purpose"] == "Suggestions for your interests"
+    assert [q["claim"] for q in accepted["prompt"]["questions"]] == ["interests"]
+    assert accepted["shared"] == {"interests": ["trail running", "jazz", "board games"]}
+    assert accepted["acknowledged"]["claims"] == ["interests"] and accepted["suggested"]
+
+    # Asked what it holds: the shop's signed statement lists both purposes, with the values it holds, and
+    # the vault finds no discrepancy with its ledger (the honest shop).
+    access = s["access"]
+    assert access["state"] == "answered" and access["discrepancies"] == []
+    held = {h["purpose"]: h for h in access["holdings"]}
+    assert set(held) == {"recommendations", "suggestions"}
+    assert held["recommendations"]["values"] == s["shared"]
+    assert held["recommendations"]["recipients"] == ["demo-analytics"]
+    assert sorted(held["recommendations"]["presentations"]) == sorted([payload.jti, s["second"]["jti"]])
+    assert held["suggestions"]["presentations"] == [accepted["jti"]]
+
     # Withdrawn from the partner alone, with erasure: the partner holds nothing, the shop keeps its own.
     p = s["partner"]
     assert p["request"] == {"origin": s["shop"], "third_party": "demo-analytics", "erase": True}
     assert p["held_before"] == [{"sizes.shoe": 39.5}] * 2 and p["held_after"] == []
-    assert p["shop_after"] == p["shop_before"] == [s["shared"]] * 2
+    assert p["shop_after"] == p["shop_before"]
+    assert sorted(p["shop_before"], key=json.dumps) == sorted(
+        [s["shared"], s["shared"], accepted["shared"]], key=json.dumps
+    )
     assert [n["delivered_at"] is not None for n in p["notices"]] == [True]
     notice = p["shop_notice"]
     assert (notice["site"], notice["erasure"], notice["deleted"]) == (False, True, 0)
@@ -132,13 +168,15 @@ def test_demo_json_runs_the_whole_handshake_and_cleans_up(tmp_path: Path) -> Non
 
     # Revocation of everything with erasure: delivered by the daemon, acknowledged by the shop, nothing left.
     r = s["revocation"]
-    assert r["erasure"] is True and r["withdrawn"] == 2
+    assert r["erasure"] is True and r["withdrawn"] == 3
     assert r["delivered"] is True and r["erased"] is True
-    assert r["held_before"] == 2 and r["held_after"] == 0 and r["partner_held_after"] == 0
-    assert [(n["site"], n["erasure"], n["deleted"]) for n in r["shop_notices"]] == [
-        (False, True, 0),
-        (True, True, 2),
-    ]
+    assert r["held_before"] == 3 and r["held_after"] == 0 and r["partner_held_after"] == 0
+    notices = [(n["site"], n["erasure"], n["deleted"]) for n in r["shop_notices"]]
+    assert notices[0] == (False, True, 0) and all(n[:2] == (True, True) for n in notices[1:])
+    assert sum(n[2] for n in notices) == 3
+    # Asked again: the shop holds nothing, and says so, signed; nothing is held after the erasure.
+    assert r["access"]["state"] == "answered"
+    assert r["access"]["holdings"] == [] and r["access"]["discrepancies"] == []
     assert all(d["withdrawal_acknowledged"] and d["acknowledged"] for d in r["vault_report"])
     assert s["ledger"]["ok"] is True
 
@@ -165,13 +203,29 @@ def test_demo_prints_a_readable_story_and_keeps_the_vault_when_asked(tmp_path: P
         "switch on Demo Analytics B.V., and remember.",
         "It passed Demo Analytics B.V. what you allowed it (sizes.shoe), and nothing to anyone else.",
         "6. Next visit: granted without a prompt",
-        "7. Withdrawn from Demo Analytics B.V. alone, with erasure (2 presentation(s)). The daemon delivered",
+        "7. The vault's inbox holds 2 message(s) signed by Demo Shoes (2 unread), shown as plain text:",
+        "   - change (with its acknowledgement, from 1 ",
+        "our analytics partner works from Germany",
+        "   - proposal (through its page): Share your interests and we will suggest shoes and events",
+        "       Offers 'Suggestions for your interests'; Accept opens http://127.0.0.1:",
+        "8. Accepted the proposal: the vault shared nothing, it opened http://127.0.0.1:",
+        "   That page asked for 'Suggestions for your interests' (kept 90 days),",
+        "     interests          trail running, jazz, board games",
+        "   Answered: share (interests = trail running, jazz, board games).",
+        "(you like trail running)",
+        "9. Asked Demo Shoes what it holds (as `vault ask http://127.0.0.1:",
+        "     Shoe recommendations: age_over_18 = yes, location.country = NL, sizes.shoe = 39.5",
+        "passed to demo-analytics; 2 presentation(s)",
+        "     Suggestions for your interests: interests = trail running, jazz, board games",
+        "   Compared with the vault's ledger: no discrepancies.",
+        "10. Withdrawn from Demo Analytics B.V. alone, with erasure (2 presentation(s)). The daemon",
         "Demo Analytics B.V. held 2 record(s) (sizes.shoe = 39.5); now it holds 0.",
-        "The shop still holds its own 2 presentation(s), with every claim it had",
+        "The shop still holds its own 3 presentation(s), with every claim it had",
         "The shop's signed answer, now in the vault's ledger: demo-analytics erased on ",
         "the shop itself kept its own copy.",
-        "8. Revoked with erasure: 2 presentation(s) withdrawn. The daemon delivered the signed notice;",
-        "the shop answered erased=yes and now holds 0 presentation(s) (it held 2); the partner holds 0.",
+        "11. Revoked with erasure: 3 presentation(s) withdrawn. The daemon delivered the signed notice;",
+        "the shop answered erased=yes and now holds 0 presentation(s) (it held 3); the partner holds 0.",
+        "   Asked again what it holds: its signed statement lists\n     nothing: it holds nothing about you.",
         "The ledger verifies: ",
         "Done in ",
     ):

@@ -4,7 +4,8 @@ It creates a demo vault with a sample profile, starts the daemon on it and the d
 its analytics partner, a separate process), installs the native host for a fresh browser profile and
 pairs the demo client automatically. Then, with a display, it opens Chromium with the extension on the
 shop; without one (or with --no-browser, --json, or CI=true) it drives the same handshake through a real
-native host process, withdraws from the analytics partner alone, and prints what happened.
+native host process, reads the shop's messages, accepts its proposal through the prompt, asks the shop what
+it holds, withdraws from the analytics partner alone, and prints what happened.
 Everything is stopped and removed at the end (unless --keep), also on Ctrl-C and on errors.
 """
 
@@ -14,6 +15,7 @@ import os
 import secrets
 import shutil
 import signal
+import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -60,7 +62,8 @@ def _interrupted(signum: int, frame: Any) -> None:
 @pass_state
 def demo(state: CliState, as_json: bool, keep: bool, no_browser: bool) -> None:
     """Try the whole flow on a throw-away vault: daemon, demo shop and its analytics partner, consent,
-    acknowledgement, withdrawal from the partner alone, revocation.
+    acknowledgement, the shop's messages (a change notice, a proposal accepted through the prompt), asking
+    what it holds, withdrawal from the partner alone, revocation.
 
     Your own vault is not touched. With a display, Chromium opens on the demo shop with the extension
     (the demo pairs it for you); close the browser or press Ctrl-C to end. Without one, the same
@@ -130,9 +133,10 @@ def _run(
             f"Demo Shoes is open at {shop.url} in a fresh Chromium profile with the extension;\n"
             f"what the shop holds about you is at {shop.url}/held. Its analytics partner, Demo Analytics,\n"
             f"runs apart at {partner.url}: switch it on in the prompt and it gets your shoe size; withdraw\n"
-            "from it alone in the extension's popup and it erases it. The demo vault is throw-away, so the\n"
-            "extension is paired for you. Close the browser, or press Ctrl-C here, to end the demo;\n"
-            "everything is then stopped and removed."
+            "from it alone in the extension's popup and it erases it. Once you shared, the shop writes\n"
+            "to you: its messages are in the popup, where you can accept its proposal and ask what it holds\n"
+            "about you. The demo vault is throw-away, so the extension is paired for you. Close the\n"
+            "browser, or press Ctrl-C here, to end the demo; everything is then stopped and removed."
         )
         if chromium.wait() != 0:
             progress(f"Chromium exited with code {chromium.returncode}: {env.log_tail('chromium.log')}")
@@ -203,17 +207,23 @@ def _print_summary(s: dict[str, Any]) -> None:
     second = s["second"]
     how = "after a prompt" if second["prompted"] else "without a prompt (the decision was remembered)"
     echo(f"\n6. Next visit: {second['outcome']} {how}, verified and acknowledged again.")
+    _print_inbox(s)
+    _print_accepted(s)
+    echo(f"\n9. Asked Demo Shoes what it holds (as `vault ask {s['shop']}` does): its signed statement lists")
+    _print_statement(s["access"])
     _print_partner_withdrawal(s)
     r = s["revocation"]
     state = "delivered" if r["delivered"] else "NOT delivered"
     echo(
-        f"\n8. Revoked with erasure: {r['withdrawn']} presentation(s) withdrawn. The daemon {state} "
+        f"\n11. Revoked with erasure: {r['withdrawn']} presentation(s) withdrawn. The daemon {state} "
         f"the signed notice;\n   the shop answered erased={'yes' if r['erased'] else 'no'} and now holds "
         f"{r['held_after']} presentation(s) (it held {r['held_before']}); the partner holds "
         f"{r['partner_held_after']}."
     )
     if r["vault_report"] and all(d["withdrawal_acknowledged"] for d in r["vault_report"]):
         echo("   The vault's ledger keeps the notice and the shop's signed answer beside each disclosure.")
+    echo("   Asked again what it holds: its signed statement lists")
+    _print_statement(r["access"])
     ledger = s["ledger"]
     echo(f"   The ledger verifies: {ledger['entries']} entries, hash chain intact." if ledger["ok"] else
          f"   The ledger does NOT verify: {ledger['problem']}")  # fmt: skip
@@ -225,7 +235,7 @@ def _print_partner_withdrawal(s: dict[str, Any]) -> None:
     state = "delivered" if all(n["delivered_at"] for n in p["notices"]) else "NOT delivered"
     values = dict.fromkeys(f"{k} = {claim_value(v)}" for c in p["held_before"] for k, v in c.items())
     echo(
-        f"\n7. Withdrawn from {name} alone, with erasure ({p['withdrawn']} presentation(s)). The daemon "
+        f"\n10. Withdrawn from {name} alone, with erasure ({p['withdrawn']} presentation(s)). The daemon "
         f"{state}\n   the signed notice to the shop, and the shop forwarded it to its partner."
     )
     before, after = len(p["held_before"]), len(p["held_after"])
@@ -239,6 +249,73 @@ def _print_partner_withdrawal(s: dict[str, Any]) -> None:
             said = f"{told['id']} {outcome} on {when(told['at'])}"
             echo(f"   The shop's signed answer, now in the vault's ledger: {said};")
         echo(f"   the shop itself {'erased' if answer['erased'] else 'kept'} its own copy.")
+
+
+def _wrapped(text: str, indent: str, first: str | None = None) -> None:
+    for paragraph in text.splitlines():
+        start, first = first or indent, None
+        click.echo(textwrap.fill(paragraph, 106, initial_indent=start, subsequent_indent=indent))
+
+
+def _print_inbox(s: dict[str, Any]) -> None:
+    echo, inbox = click.echo, s["inbox"]
+    how = {
+        "acknowledgement": "with its acknowledgement",
+        "page": "through its page",
+        "statement": "with a statement",
+    }
+    echo(
+        f"\n7. The vault's inbox holds {len(inbox['messages'])} message(s) signed by Demo Shoes "
+        f"({inbox['unread']} unread), shown as plain text:"
+    )
+    for m in inbox["messages"]:
+        effective = f", from {_day(m['effective_at'])}" if m.get("effective_at") else ""
+        echo(f"   - {m['kind']} ({how.get(m['via'], m['via'])}{effective}): {m['title']}")
+        _wrapped(m["body"], "       ")
+        if m["kind"] == "proposal":
+            echo(f"       Offers {m['purpose_title'] or m['purpose']!r}; Accept opens {m['url']}")
+    echo("   The page that handed over the proposal learns nothing of it: not whether it was kept, nor read.")
+
+
+def _print_accepted(s: dict[str, Any]) -> None:
+    echo, p = click.echo, s["proposal"]
+    prompt = p["prompt"]
+    echo(
+        f"\n8. Accepted the proposal: the vault shared nothing, it opened {p['accepted']['url']}.\n"
+        f"   That page asked for {prompt['purpose']!r} (kept {retention_words(prompt['retention'])}),\n"
+        "   and the vault asked you first, as always:"
+    )
+    for q in prompt["questions"]:
+        echo(f"     {q['claim']:<18} {claim_value(q['value'])}")
+    shared = "; ".join(f"{k} = {claim_value(v)}" for k, v in p["shared"].items())
+    echo(f"   Answered: share ({shared}).\n   The shop verified it, acknowledged it, and suggests:")
+    for product in p["suggested"]:
+        echo(f"     {product['name']} ({'; '.join(product['why'])})")
+
+
+def _print_statement(view: dict[str, Any]) -> None:
+    echo = click.echo
+    if not view["holdings"]:
+        echo("     nothing: it holds nothing about you.")
+    for h in view["holdings"]:
+        values = h.get("values") or {}
+        claims = ", ".join(f"{c} = {claim_value(values[c])}" if c in values else c for c in h["claims"])
+        echo(f"     {h['purpose_title'] or h['purpose']}: {claims}")
+        passed = ", ".join(h["recipients"]) or "nobody"
+        echo(
+            f"       since {_day(h['since'])}, until {_day(h['until'])}; passed to {passed}; "
+            f"{len(h['presentations'])} presentation(s)"
+        )
+    if not view["discrepancies"]:
+        echo("   Compared with the vault's ledger: no discrepancies.")
+        return
+    echo(f"   Compared with the vault's ledger: {len(view['discrepancies'])} discrepanc(ies):")
+    for d in view["discrepancies"]:
+        _wrapped(d["text"], "       ", "     - ")
+
+
+def _day(timestamp: int) -> str:
+    return time.strftime("%-d %B %Y", time.gmtime(timestamp))
 
 
 COMMANDS = [demo]

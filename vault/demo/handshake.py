@@ -3,10 +3,13 @@ process (the launcher `install-browser` wrote), against the real daemon and the 
 
 The steps are the extension's: pair; fetch the shop's manifest and a nonce; ask for a presentation; answer
 the consent prompt as the popup would (allowing the shop's analytics partner too); hand the token to the
-shop, which passes the partner its claims; pass the shop's acknowledgement back; ask again (granted from
-the remembered decisions); withdraw from the analytics partner alone, with erasure, and watch the daemon
-deliver the notice, the shop forward it, the partner erase and the shop keep its own copy; then revoke
-everything with erasure, and watch the shop delete what it held.
+shop, which passes the partner its claims; pass the shop's acknowledgement back (it carries the shop's
+change notice) and the page's proposal (vault.demo.relationship); ask again (granted from the remembered
+decisions); read the inbox, accept the proposal and share through the prompt its page brings; ask the
+shop what it holds and compare its statement with the ledger; withdraw from the analytics partner alone,
+with erasure, and watch the daemon deliver the notice, the shop forward it, the partner erase and the
+shop keep its own copy; then revoke everything with erasure, watch the shop delete what it held, and ask
+again.
 """
 
 from __future__ import annotations
@@ -136,6 +139,8 @@ def run_handshake(
 ) -> dict[str, Any]:
     """Drive every step; return what happened, for the summary (raises DemoFailed if a step fails).
     `partner_held()` is what the shop's analytics partner says it holds (its own HTTP API)."""
+    from vault.demo import relationship  # the later steps, built on this module's host and shop clients
+
     status, pairing = host.call("POST", "/v1/pairing", {"name": "vault demo (no browser)"})
     _expect(status == 200 and pairing.get("state") == "pending", "pairing", pairing)
     approve(pairing["code"])
@@ -185,11 +190,17 @@ def run_handshake(
         f"the shop verified {', '.join(verified['claims'])}, passed claims on to "
         f"{', '.join(verified['passed_to']) or 'nobody'}; its acknowledgement is in the vault"
     )
+    handed = relationship.hand_proposal(host, shop, origin)  # the page, now that the visitor shared
+    progress(f"the shop page handed its proposal to the vault (personalVault.notify): {handed['outcome']}")
 
     again = ask()
     _expect(again["outcome"] == "granted", "the second request (remembered)", again)
     verified_again, _ = verify_and_acknowledge(again["token"])
     progress("second request: granted without a prompt, verified and acknowledged")
+
+    inbox = relationship.read_inbox(host, origin)
+    accepted = relationship.accept_proposal(host, shop, origin, manifest_text, progress)
+    asked = relationship.ask_what_is_held(host, origin, progress)
 
     partner = _withdraw_from_partner(host, shop, origin, partner_held, progress, delivery_timeout)
 
@@ -200,6 +211,7 @@ def run_handshake(
     outbox = [n for n in _wait_for_delivery(host, origin, delivery_timeout) if n["jti"] in revoked["notices"]]
     _, held_after = shop.json("GET", "/api/held")
     _, report = host.call("GET", f"/v1/sites/report?origin={quote(origin, safe='')}")
+    asked_after = relationship.ask_what_is_held(host, origin, progress)
     status, ledger_check = host.call("GET", "/v1/ledger/verify")
     _expect(status == 200, "verifying the ledger", ledger_check)
     progress(f"the shop acknowledged the notice; it now holds {len(held_after['presentations'])}")
@@ -243,6 +255,9 @@ def run_handshake(
             "claims": verified_again["claims"],
             "passed_to": verified_again["passed_to"],
         },
+        "inbox": inbox,
+        "proposal": accepted,
+        "access": asked,
         "partner": partner,
         "revocation": {
             "recipients": revoked.get("recipients", []),
@@ -256,6 +271,7 @@ def run_handshake(
             "shop_notices": held_after["notices"],
             "vault_report": report["disclosures"],
             "partner_held_after": len(partner_held()),
+            "access": asked_after,
         },
         "ledger": ledger_check,
     }
