@@ -209,13 +209,13 @@ def test_the_bundle_holds_the_evidence_and_checks_clean(vault: Vault) -> None:
 
 
 def test_the_draft_names_the_controller_the_timeline_and_each_discrepancy(vault: Vault) -> None:
-    complaint = collect(vault, ORIGIN, now=NOW, note="I never agreed to an ad broker.")
+    complaint = collect(vault, ORIGIN, now=NOW, note="I never agreed to an ad broker.\n\n  Please act.\n")
     text = render(complaint, "complaint.json")
     assert f"# Complaint about {CONTROLLER} ({ORIGIN})" in text
     needles = (
         *("privacy@shop.example", NEW_CONTACT, "https://shop.example/privacy", complaint.bundle["subject"]),
         *("## Timeline", "## What is wrong", "## What I ask for", "Signature: ____"),
-        *("`vault check-report complaint.json`", "I never agreed to an ad broker."),
+        *("`vault check-report complaint.json`", "I never agreed to an ad broker.\n\nPlease act.\n"),
         *("location.country = NL", "sizes.shoe = 42", "age\\_over\\_18 = True"),
     )
     for needle in needles:

@@ -102,7 +102,11 @@ def report_command(
     text = render(complaint, json_path.name).encode()
     try:
         _write_new(json_path, data, force)
-        _write_new(md_path, text, force)
+        try:
+            _write_new(md_path, text, force)
+        except OSError:
+            json_path.unlink()  # both files or neither
+            raise
     except FileExistsError as error:
         raise InvalidInput(f"{error.filename} already exists", "add --force to replace it") from None
     except OSError as error:

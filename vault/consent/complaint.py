@@ -17,7 +17,8 @@ recomputed. The Markdown is vault.consent.complaint_text.
 
 import base64
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,6 @@ class Complaint:
     bundle: dict[str, Any]
     manifest: Manifest  # the current one (controller, purpose titles)
     versions: list[tuple[ManifestVersion, Manifest]]
-    disclosures: list[ledger.Entry] = field(default_factory=list)
     other_identities: int = 0  # earlier (or later) identities at this site, left out
 
 
@@ -215,7 +215,7 @@ def collect(
     now: int,
     epoch: int | None = None,
     note: str | None = None,
-    attachments: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    attachments: Sequence[dict[str, Any]] = (),
 ) -> Complaint:
     """The complaint's evidence about `origin` under one identity: `epoch` (default: the current one if
     the site saw anything under it, else the latest it did). InvalidInput for a site the vault never
@@ -274,6 +274,7 @@ def collect(
                 "digest": v.digest,
                 "first_seen": v.first_seen,
                 "last_seen": v.last_seen,
+                "site_key": msgspec.to_builtins(m.site_key),
                 "site_key_id": key_id(site_verifying_key(m.site_key)),
                 "text": v.manifest,
             }
@@ -285,8 +286,7 @@ def collect(
         "attachments": list(attachments),
         "ledger": {"entries": _raw_ledger(vault, [e.seq for e in chosen])},
     }
-    disclosures = [e for e in chosen if e.kind == "disclosure"]
-    return Complaint(bundle, manifest, versions, disclosures, other)
+    return Complaint(bundle, manifest, versions, other)
 
 
 def discrepancies(

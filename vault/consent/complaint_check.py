@@ -86,8 +86,9 @@ def _manifests(bundle: dict[str, Any], checks: list[Check]) -> dict[str, Manifes
                 raise ValueError("its text does not match its digest (changed?)")
             if manifest.origin != bundle["origin"]:
                 raise ValueError(f"it is the manifest of {manifest.origin}, not of {bundle['origin']}")
-            if version.get("site_key_id") != key_id(site_verifying_key(manifest.site_key)):
-                raise ValueError("the key id given is not its site key's")
+            same_key = version.get("site_key") == msgspec.to_builtins(manifest.site_key)
+            if not same_key or version.get("site_key_id") != key_id(site_verifying_key(manifest.site_key)):
+                raise ValueError("the key given beside it is not its site key")
         except (KeyError, TypeError, AttributeError):
             checks.append(Check(name, False, "malformed entry"))
             continue

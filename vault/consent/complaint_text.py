@@ -215,7 +215,8 @@ def render(complaint: Complaint, bundle_name: str) -> str:
         "- ______________________________ (anything else you ask for)",
     ]
     if bundle.get("note"):
-        lines += ["", "## My own statement", "", md(bundle["note"])]
+        paragraphs = [md(p) for p in re.split(r"\n\s*\n", bundle["note"]) if p.strip()]
+        lines += ["", "## My own statement", "", "\n\n".join(paragraphs)]
     lines += [
         "",
         "## Signature",
