@@ -1,5 +1,6 @@
-// A second implementation of the site's verifiers (presentation, revocation notice), the vault's
-// verifiers of the site's acknowledgements, the manifest rules and the pairwise key derivation, written
+// A second implementation of the site's verifiers (presentation, revocation notice, access request), the
+// vault's verifiers of the site's acknowledgements, access statements and messages, the manifest rules and
+// the pairwise key derivation, written
 // from vault/protocol/SPEC.md alone, to check that the test vectors mean what the spec says rather than
 // what the Python code does. Signatures are checked by `jose`, JCS (RFC 8785) is
 // `canonicalize`, hashing and HKDF are node:crypto; everything else follows the spec's numbered steps.
@@ -14,6 +15,7 @@ import canonicalize from "canonicalize";
 import { calculateJwkThumbprint, compactVerify, importJWK } from "jose";
 
 const MAX_TOKEN = 8192;
+const MAX_STATEMENT = 32768; // "Access statement": the one token allowed to be longer
 const THUMBPRINT_URI = "urn:ietf:params:oauth:jwk-thumbprint:sha-256:";
 const B64URL = /^[A-Za-z0-9_-]*$/;
 const JTI = /^[A-Za-z0-9_-]{16,64}$/;
@@ -178,9 +180,9 @@ function exactMembers(object, required, optional = []) {
 // --- Compact JWS profile: "Verifying a token", steps 1 to 10 -----------------------------------------------
 
 // `siteKey` is null for messages that embed their key (`jwk`), else the site key they name by `kid`.
-async function openToken(token, typ, siteKey = null) {
+async function openToken(token, typ, siteKey = null, maxLength = MAX_TOKEN) {
   require(typeof token === "string", "malformed");
-  require(token.length <= MAX_TOKEN, "too_large"); // 1
+  require(token.length <= maxLength, "too_large"); // 1
   require(/^[\x21-\x7e]*$/.test(token), "malformed"); // 2: ASCII, no white space
   const segments = token.split(".");
   require(segments.length === 3, "malformed");
@@ -398,9 +400,15 @@ function checkAckCommon(payload, sent, now, skew) {
   require(payload.iat <= now + skew, "not_yet_valid");
 }
 
+// "Carried messages": one or two message tokens (each verified on its own, never failing the carrier).
+const isCarried = (value) =>
+  Array.isArray(value) && value.length >= 1 && value.length <= 2 && value.every((token) => isString(token, MAX_TOKEN));
+
 async function verifyAcknowledgement(inputs) {
   const { payload } = await openToken(inputs.token, "vault-ack+jwt", inputs.site_key);
-  exactMembers(payload, ["iss", "aud", "iat", "presentation", "purpose", "purpose_digest", "claims", "keep_until", "recipients"]);
+  const members = ["iss", "aud", "iat", "presentation", "purpose", "purpose_digest", "claims", "keep_until", "recipients"];
+  exactMembers(payload, members, ["messages"]);
+  require(!("messages" in payload) || isCarried(payload.messages), "malformed");
   require(isIdList(payload.recipients, MAX_THIRD_PARTIES, PURPOSE_ID), "malformed");
   require(JTI.test(payload.presentation) && PURPOSE_ID.test(payload.purpose), "malformed");
   require(typeof payload.purpose_digest === "string" && isNumericDate(payload.keep_until), "malformed");
@@ -443,6 +451,106 @@ async function verifyRevocationAck(inputs) {
   const oneEach = isDistinct(outcomesFor) && outcomesFor.length === told.length && told.every((id) => outcomesFor.includes(id));
   require(oneEach, "wrong_notice");
   return { acknowledgement: payload };
+}
+
+// --- Access request (the site's side) ---------------------------------------------------------------------
+
+async function verifyAccessRequest(inputs) {
+  const { audience, now, max_skew: skew } = inputs;
+  const { payload, subject } = await openToken(inputs.token, "vault-access+jwt");
+  exactMembers(payload, ["iss", "sub", "aud", "iat", "exp", "jti", "purposes"]);
+  require(isString(payload.iss, 128) && isString(payload.sub, 128) && isString(payload.aud, 300), "malformed");
+  require(isNumericDate(payload.iat) && isNumericDate(payload.exp) && JTI.test(payload.jti), "malformed");
+  require(isIdList(payload.purposes, 32, PURPOSE_ID), "malformed"); // distinct; empty asks about every one
+
+  require(payload.iss === subject && payload.sub === subject, "wrong_issuer"); // 1
+  require(payload.aud === audience, "wrong_audience"); // 2
+  require(payload.iat <= now + skew, "not_yet_valid"); // 3
+  require(payload.iat < payload.exp && payload.exp <= payload.iat + 600, "bad_lifetime"); // 4
+  require(payload.exp + skew > now, "expired"); // 5
+  const replayKey = `access.${subject.slice(THUMBPRINT_URI.length)}.${payload.jti}`;
+  require(!inputs.seen.some((record) => record.key === replayKey && record.expires_at > now), "replayed"); // 6
+  return { subject, jti: payload.jti, purposes: payload.purposes, issued_at: payload.iat };
+}
+
+// --- Access statement (the vault's side) -------------------------------------------------------------------
+
+function checkHolding(holding) {
+  exactMembers(holding, ["purpose", "claims", "since", "until", "recipients", "presentations"], ["values"]);
+  require(typeof holding.purpose === "string" && PURPOSE_ID.test(holding.purpose), "malformed");
+  require(isIdList(holding.claims, 32, CLAIM_NAME) && holding.claims.length >= 1, "malformed");
+  require(isNumericDate(holding.since) && isNumericDate(holding.until), "malformed");
+  require(holding.since <= holding.until, "malformed");
+  require(isIdList(holding.recipients, MAX_THIRD_PARTIES, PURPOSE_ID), "malformed");
+  require(isIdList(holding.presentations, 64, JTI), "malformed");
+  if ("values" in holding) {
+    require(isObject(holding.values), "malformed");
+    for (const [name, value] of Object.entries(holding.values)) {
+      // Only for claims the holding lists, and shaped as a presentation's claim values.
+      require(holding.claims.includes(name) && isClaimValue(value), "malformed");
+    }
+  }
+}
+
+async function verifyAccessStatement(inputs) {
+  const { payload } = await openToken(inputs.token, "vault-access-statement+jwt", inputs.site_key, MAX_STATEMENT);
+  exactMembers(payload, ["iss", "aud", "iat", "request", "holdings"], ["messages"]);
+  require(isString(payload.iss, 300) && isString(payload.aud, 128) && isNumericDate(payload.iat), "malformed");
+  require(typeof payload.request === "string" && JTI.test(payload.request), "malformed");
+  require(Array.isArray(payload.holdings) && payload.holdings.length <= 32, "malformed");
+  payload.holdings.forEach(checkHolding);
+  require(isDistinct(payload.holdings.map((holding) => holding.purpose)), "malformed"); // one per purpose
+  require(!("messages" in payload) || isCarried(payload.messages), "malformed");
+  const sent = payloadOf(inputs.request);
+  require(payload.iss === sent.aud, "wrong_issuer"); // 1
+  require(payload.aud === sent.sub, "wrong_audience"); // 2
+  require(payload.iat <= inputs.now + inputs.max_skew, "not_yet_valid"); // 3
+  const asked = sent.purposes;
+  const outside = asked.length > 0 && payload.holdings.some((holding) => !asked.includes(holding.purpose));
+  const answers = payload.request === sent.jti && payload.iat + inputs.max_skew >= sent.iat && !outside;
+  require(answers, "wrong_request"); // 4
+  return { statement: payload };
+}
+
+// --- Site message (the vault's side) -----------------------------------------------------------------------
+
+const KINDS = ["proposal", "change", "deletion", "breach"];
+// "Plain text": bidirectional controls and the line / paragraph separators, then any other control,
+// surrogate, private-use or unassigned code point (a line feed is allowed in the body only).
+const TRICKY = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/u;
+const NOT_TEXT = /[\p{Cc}\p{Cs}\p{Co}\p{Cn}]/u;
+const EDGE_SPACE = /^\p{White_Space}|\p{White_Space}$/u;
+const SITE_PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/;
+
+function isPlainText(text, min, max, multiline) {
+  if (!isSized(text, min, max) || TRICKY.test(text) || EDGE_SPACE.test(text)) return false;
+  return !NOT_TEXT.test(multiline ? text.replaceAll("\n", "") : text);
+}
+
+async function verifyMessage(inputs) {
+  const { payload } = await openToken(inputs.token, "vault-message+jwt", inputs.site_key);
+  exactMembers(payload, ["iss", "aud", "iat", "exp", "jti", "kind", "title", "body"], ["purpose", "effective_at", "claims", "url"]);
+  require(isString(payload.iss, 300) && isString(payload.aud, 128), "malformed");
+  require(isNumericDate(payload.iat) && isNumericDate(payload.exp) && JTI.test(payload.jti), "malformed");
+  require(KINDS.includes(payload.kind), "malformed");
+  require(isPlainText(payload.title, 1, 100, false) && isPlainText(payload.body, 1, 1000, true), "malformed");
+  require(!("purpose" in payload) || (typeof payload.purpose === "string" && PURPOSE_ID.test(payload.purpose)), "malformed");
+  require(!("effective_at" in payload) || isNumericDate(payload.effective_at), "malformed");
+  require(!("claims" in payload) || isIdList(payload.claims, 32, CLAIM_NAME), "malformed");
+  require(!("url" in payload) || isUrl(payload.url), "malformed");
+  require(payload.iat < payload.exp && payload.exp <= payload.iat + 30 * 86400, "malformed"); // no reason of its own
+  if (payload.kind === "proposal") {
+    // The purpose offered, and the page on the site itself where the user can accept it.
+    require("purpose" in payload && "url" in payload, "malformed");
+    const { url, iss } = payload;
+    require(url.startsWith(iss + "/") && SITE_PATH.test(url.slice(iss.length)), "malformed");
+  }
+  require(payload.kind !== "change" || "effective_at" in payload, "malformed");
+  require(payload.iss === inputs.origin, "wrong_issuer"); // 1
+  require(payload.aud === inputs.subject, "wrong_audience"); // 2
+  require(payload.iat <= inputs.now + inputs.max_skew, "not_yet_valid"); // 3
+  require(payload.exp + inputs.max_skew > inputs.now, "expired"); // 4
+  return { message: payload };
 }
 
 // --- Site manifest ------------------------------------------------------------------------------------------
@@ -507,7 +615,8 @@ async function verifyManifest(inputs, countries) {
   let manifest;
   try {
     manifest = strictJson(Buffer.from(text, "utf8"));
-    exactMembers(manifest, ["version", "origin", "controller", "site_key", "revocation_endpoint", "purposes"]);
+    const members = ["version", "origin", "controller", "site_key", "revocation_endpoint", "purposes"];
+    exactMembers(manifest, members, ["access_endpoint"]);
     exactMembers(manifest.controller, ["name", "contact", "privacy_policy"]);
     exactMembers(manifest.site_key, ["kty", "crv", "x"]);
   } catch (error) {
@@ -526,6 +635,8 @@ async function verifyManifest(inputs, countries) {
   }
   const endpoint = manifest.revocation_endpoint;
   require(isUrl(endpoint) && endpoint.startsWith(manifest.origin + "/"), "invalid"); // on its own origin
+  const access = manifest.access_endpoint; // optional, and on the manifest's own origin too
+  require(access === undefined || (isUrl(access) && access.startsWith(manifest.origin + "/")), "invalid");
   const purposes = manifest.purposes;
   require(Array.isArray(purposes) && purposes.length >= 1 && purposes.length <= 32, "invalid");
   try {
@@ -596,5 +707,8 @@ const results = [
   ...(await runFolder(protocolDir, "vectors_revocation_ack", verifyRevocationAck)),
   ...(await runFolder(protocolDir, "vectors_pairwise_key", derivePairwiseKey)),
   ...(await runFolder(protocolDir, "vectors_manifest", (inputs) => verifyManifest(inputs, countries))),
+  ...(await runFolder(protocolDir, "vectors_access_request", verifyAccessRequest)),
+  ...(await runFolder(protocolDir, "vectors_access_statement", verifyAccessStatement)),
+  ...(await runFolder(protocolDir, "vectors_message", verifyMessage)),
 ];
 process.stdout.write(JSON.stringify(results));

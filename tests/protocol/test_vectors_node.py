@@ -1,8 +1,8 @@
 """The vectors check any implementation (SPEC.md, "Test vectors"): a second one, in JavaScript, written
 from SPEC.md alone (tests/node/vectors.mjs: `jose` for signatures, `canonicalize` for JCS), reaches the
 expected outcome of every vector (presentations, revocation notices, acknowledgements, revocation
-acknowledgements, pairwise key known answers, manifests), with the same reason and the same returned values as
-the Python verifiers.
+acknowledgements, pairwise key known answers, manifests, access requests and statements, site
+messages), with the same reason and the same returned values as the Python verifiers.
 
 Needs `npm ci` in tests/node (scripts/test does it). Skipped without it, except under CI=true.
 """
@@ -27,6 +27,9 @@ FOLDERS = (
     "vectors_revocation_ack",
     "vectors_pairwise_key",
     "vectors_manifest",
+    "vectors_access_request",
+    "vectors_access_statement",
+    "vectors_message",
 )
 # What each folder's valid cases return, as the vector files spell it.
 RETURNED = {
@@ -39,6 +42,9 @@ RETURNED = {
     "vectors_revocation_ack": ("acknowledgement",),
     "vectors_pairwise_key": ("info", "private_seed", "public_jwk", "thumbprint", "subject"),
     "vectors_manifest": ("purpose_digests",),
+    "vectors_access_request": ("subject", "jti", "purposes", "issued_at"),
+    "vectors_access_statement": ("statement",),
+    "vectors_message": ("message",),
 }
 
 
