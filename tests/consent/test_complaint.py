@@ -348,12 +348,27 @@ def test_an_erasure_the_site_refused_and_an_unanswered_access_request_are_named(
             **where,
             body=AccessUnanswered(attempts=6, error="connection refused", discrepancies=(silent,)),
         )
+    # The unreachable site fails a second time: one line says so, at the latest failure.
+    down = FakeSite(manifest_for(), site)
+    down.mode = "down"
+    assert [o.attempt for o in deliver_due(vault, now=NOW + 45, post=down, retry_now=True)] == [2]
+    # A notice queued a moment ago is not held against the site yet; after a day it is.
+    disclose(vault, manifest_for(), "age-check", jti(31), now=NOW + 55)
+    revoke(vault, ORIGIN, purpose_id="age-check", erase=True, now=NOW + 58, new_id=ids("n-y"))
     complaint = collect(vault, ORIGIN, now=NOW + 60)
     words = [d["text"] for d in complaint.bundle["discrepancies"]]
+    assert "it has not been delivered yet" not in " ".join(words)
+    later = collect(vault, ORIGIN, now=NOW + 58 + 86400).bundle["discrepancies"]
+    assert len(later) == len(words) + 1 and "(it has not been delivered yet)" in later[-1]["text"]
     assert "Did not answer when asked what it holds." in words
     assert any(w.startswith("Answered on") and "but says it did not erase it" in w for w in words), words
     text = render(complaint, "c.json")
     assert "says it did NOT erase the data" in text
+    assert text.count("Delivering my notice notice-a-0000000000000001 failed") == 1
+    assert (
+        "Delivering my notice notice-a-0000000000000001 failed 2 times (the last time: connection refused)"
+        in text
+    )
     assert "The site did not answer my access request after 6 attempts (connection refused)." in text
     assert all(c.ok for c in check_bundle(complaint.bundle))
 

@@ -281,7 +281,7 @@ def collect(
             for v, m in versions
         ],
         "evidence": evidence,
-        "discrepancies": discrepancies(chosen, evidence, manifest),
+        "discrepancies": discrepancies(chosen, evidence, manifest, now),
         "note": note,
         "attachments": list(attachments),
         "ledger": {"entries": _raw_ledger(vault, [e.seq for e in chosen])},
@@ -289,8 +289,12 @@ def collect(
     return Complaint(bundle, manifest, versions, other)
 
 
+# A notice just queued is not yet the site's fault: it is named once delivery failed, or after this long.
+ERASURE_GRACE = 86400
+
+
 def discrepancies(
-    chosen: list[ledger.Entry], evidence: list[dict[str, Any]], manifest: Manifest
+    chosen: list[ledger.Entry], evidence: list[dict[str, Any]], manifest: Manifest, now: int
 ) -> list[dict[str, Any]]:
     """Every way the site did not keep its word, in plain words: what the access comparison found (the
     sentence fixed when it was found), broken promises, and erasures it refused or never confirmed."""
@@ -331,8 +335,10 @@ def discrepancies(
                 )
             )
     for item in evidence:
-        if item["kind"] == "notice" and item["ref"] in erasures and item["record"]["state"] != "delivered":
-            asked, record = erasures[item["ref"]], item["record"]
+        if item["kind"] != "notice" or item["ref"] not in erasures or item["record"]["state"] == "delivered":
+            continue
+        asked, record = erasures[item["ref"]], item["record"]
+        if record["attempts"] or now - item["at"] >= ERASURE_GRACE:
             tried = (
                 f"{record['attempts']} delivery attempt(s) failed, the last with: {record['last_error']}"
                 if record["attempts"]

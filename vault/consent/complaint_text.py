@@ -93,7 +93,8 @@ def _event(item: dict[str, Any], manifest: Manifest) -> str | None:
     if kind == "delivery":
         if record.get("outcome") == "delivered":
             return f"My notice {md(item['ref'])} was delivered (attempt {record['attempt']})."
-        failed = f"failed (attempt {record['attempt']}): {md(record['error'])}"
+        times = f"{record['attempt']} times" if record["attempt"] > 1 else "once"
+        failed = f"failed {times} (the last time: {md(record['error'])})"
         return f"Delivering my notice {md(item['ref'])} {failed}."
     if kind == "delivery_ack":
         erased = "says it erased the data" if record.get("erased") else "says it did NOT erase the data"
@@ -192,8 +193,15 @@ def render(complaint: Complaint, bundle_name: str) -> str:
         ]
     lines += ["", "## What the site declared", "", *_declared(complaint)]
     lines += ["", "## Timeline", ""]
-    for item in bundle["evidence"]:
-        text = _event(item, manifest)
+    # A site that stays unreachable fails every retry: one line per notice, at its latest failure.
+    last_failure = {
+        item["ref"]: n
+        for n, item in enumerate(bundle["evidence"])
+        if item["kind"] == "delivery" and item["record"].get("outcome") == "failed"
+    }
+    for n, item in enumerate(bundle["evidence"]):
+        failure = item["kind"] == "delivery" and item["record"].get("outcome") == "failed"
+        text = None if failure and last_failure[item["ref"]] != n else _event(item, manifest)
         if text is not None:
             lines.append(f"- {moment(item['at'])}: {text}")
     lines += ["", "## What is wrong", ""]
