@@ -216,7 +216,7 @@ def test_the_draft_names_the_controller_the_timeline_and_each_discrepancy(vault:
         *("privacy@shop.example", NEW_CONTACT, "https://shop.example/privacy", complaint.bundle["subject"]),
         *("## Timeline", "## What is wrong", "## What I ask for", "Signature: ____"),
         *("`vault check-report complaint.json`", "I never agreed to an ad broker.\n\nPlease act.\n"),
-        *("location.country = NL", "sizes.shoe = 42", "age\\_over\\_18 = True"),
+        *("location.country = NL", "sizes.shoe = 42", "age\\_over\\_18 = yes"),
     )
     for needle in needles:
         assert needle in text, needle

@@ -46,6 +46,8 @@ def purpose_title(manifest: Manifest, purpose_id: str | None) -> str:
 
 
 def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
