@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import jsonschema
 import msgspec
 import pytest
 
@@ -25,6 +26,8 @@ from vault.consent.access import MAX_ACCESS_ATTEMPTS, queue_request, schedule_re
 from vault.consent.access_compare import claim_label, day
 from vault.consent.access_delivery import ask, deliver_access_due
 from vault.consent.access_views import access_view, latest_discrepancies, overdue, site_access
+from vault.consent.export import export_vault
+from vault.consent.export_format import SCHEMA_PATH
 from vault.consent.outbox import backoff
 from vault.consent.report import site_report
 from vault.consent.transport import https_post
@@ -198,6 +201,18 @@ def test_a_lying_site_gets_each_discrepancy_named(vault: Vault, shop: SiteProces
     # The latest comparison is what the site's report shows.
     assert site_report(vault, shop.origin).discrepancies == view.discrepancies
     assert latest_discrepancies(vault, shop.origin) == view.discrepancies
+    # The export has the request, the site's signed statement and every discrepancy, and stays valid.
+    exported = json.loads(msgspec.json.encode(export_vault(vault, now=real_now())))
+    (request_row,) = exported["access_requests"]
+    (answer,) = ledger.entries(vault, ref=request, kinds=("access_answer",))
+    assert (request_row["id"], request_row["reason"], request_row["statement"]) == (
+        request,
+        "ask",
+        answer.body["token"],
+    )
+    assert request_row["discrepancies"] == json.loads(msgspec.json.encode(view.discrepancies))
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
+    assert list(validator.iter_errors(exported)) == []
 
 
 def test_a_site_that_never_answers_is_flagged_after_the_retries(vault: Vault, shop: SiteProcess) -> None:

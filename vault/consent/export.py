@@ -6,7 +6,9 @@ Top level, in this order: `format` ("personal-vault-export"), `version` (1), `ex
 creation, schema version), `profile` (the raw attributes), `sites` (origin, epoch, the pairwise subject the
 site knows, the last stored manifest, and the disclosures exactly as `vault site ORIGIN` reports them),
 `rules`, `consent_records`, `ledger_verification`, `ledger` (every row: seq, at, kind, origin, purpose_id,
-ref, body, hash), `outbox` (revocation notices: signed statements meant for the site) and `prompts`.
+ref, body, hash), `outbox` (revocation notices: signed statements meant for the site), `prompts` and
+`access_requests` (each "what do you hold about me?" request, the site's signed statement and the
+discrepancies found, or the `no_answer` after the last retry).
 
 Times: the raw sections keep the stored Unix seconds, so they can be checked against the ledger; consent
 records use RFC 3339 UTC date-times, as 27560 expects. A ledger `body` is the stored JSON text embedded
@@ -39,6 +41,7 @@ from typing import IO, Any
 import msgspec
 
 from vault.consent import ledger
+from vault.consent.export_access import access_requests
 from vault.consent.export_format import (
     CONSENT_SCHEMA,
     DPV_STATUS,
@@ -346,6 +349,7 @@ class _Reader:
         columns = "id, origin, purpose_id, state, created_at, expires_at, decided_at, request"
         prompts = f"SELECT {columns} FROM prompts ORDER BY created_at, id"  # noqa: S608 (fixed names)
         yield "prompts", self._rows(Prompt, prompts, request=_raw)
+        yield "access_requests", access_requests(self.vault)
 
 
 def export_vault(vault: Vault, *, now: int) -> VaultExport:

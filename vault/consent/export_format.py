@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from vault.claims.catalogue import ClaimValue
+from vault.consent.ledger_records import Discrepancy
 from vault.consent.report import Disclosure, SiteChange
 from vault.protocol.manifest import Manifest
 
@@ -215,6 +216,27 @@ class Prompt(_Part):
     request: JsonObject
 
 
+class AccessRequestExport(_Part):
+    """An access request ("what do you hold about me?"), the site's signed statement if it answered, and
+    the discrepancies the vault found comparing it with the ledger (or `no_answer`)."""
+
+    id: str  # the first attempt's jti: the `ref` of its ledger entries
+    origin: str
+    reason: Literal["ask", "retention_end"]
+    endpoint: str
+    epoch: int  # the pairwise identity it was asked under
+    presentations: list[str]  # retention_end: the disclosures the site should no longer hold
+    created_at: int
+    attempts: int
+    next_attempt_at: int
+    last_error: str | None
+    answered_at: int | None
+    gave_up_at: int | None
+    statement: str | None  # the site's signed statement (compact JWS), as received
+    answers_request: str | None  # the jti of the attempt the statement answers
+    discrepancies: list[Discrepancy]
+
+
 class VaultExport(_Part):
     """Everything in a personal vault (see the module docstring of vault/consent/export.py)."""
 
@@ -230,6 +252,7 @@ class VaultExport(_Part):
     ledger: list[LedgerEntry]
     outbox: list[OutboxNotice]
     prompts: list[Prompt]
+    access_requests: list[AccessRequestExport] = []
 
 
 def export_schema() -> dict[str, Any]:
