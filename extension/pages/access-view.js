@@ -4,7 +4,7 @@
 
 import { h } from "./dom.js";
 import { sentence } from "./format.js";
-import { accessStateWords, discrepancyTag, holdingWords, overdueIsBad, overdueWords } from "./message-words.js";
+import { accessStateWords, accessTag, discrepancyTag, holdingWords, overdueIsBad, overdueWords } from "./message-words.js";
 
 function holdingItem(holding, names) {
   const words = holdingWords(holding, names);
@@ -29,12 +29,12 @@ export function discrepancyList(discrepancies) {
 export function accessView(view, now, names = {}) {
   const answered = view.state === "answered";
   const bad = view.discrepancies?.length > 0;
-  const tone = answered ? (bad ? "danger" : "ok") : view.state === "waiting" ? "high" : view.state === "no_endpoint" ? "" : "danger";
+  const [tag, tone] = accessTag(view);
   return h(
     "div",
     { class: "access-view stack", dataset: { state: view.state } },
-    h("p", { class: "access-state" }, h("span", { class: `tag ${tone}` }, answered ? "answered" : view.state.replace("_", " ")), " ", accessStateWords(view, now), "."),
-    view.error && view.state !== "answered" ? h("p", { class: "small muted access-error" }, `Last try: ${sentence(view.error)}`) : null,
+    h("p", { class: "access-state" }, h("span", { class: `tag ${tone}` }, tag), " ", accessStateWords(view, now), "."),
+    view.error && (view.state === "waiting" || view.state === "unanswered") ? h("p", { class: "small muted access-error" }, `Last try: ${sentence(view.error)}`) : null,
     view.holdings?.length
       ? h("div", {}, h("h3", {}, "What it says it holds"), h("ul", { class: "plain holdings" }, view.holdings.map((holding) => holdingItem(holding, names))))
       : answered

@@ -7,7 +7,7 @@
 import { Action, ask } from "./api.js";
 import { h, replace } from "./dom.js";
 import { dateText, sentence, siteName } from "./format.js";
-import { kindTone, kindWords, linkText, messageFacts, openableUrl, receivedWords } from "./message-words.js";
+import { kindTone, kindWords, linkText, messageFacts, openableUrl, viaWords } from "./message-words.js";
 
 function failed(area, error) {
   area.append(h("p", { class: "notice error small", role: "alert" }, sentence(error.message)));
@@ -65,7 +65,7 @@ export function messageItem(message, { onDeleted, showSite = false } = {}) {
       message.read ? null : h("span", { class: "tag required" }, "new"),
       showSite ? h("span", { class: "small muted message-site" }, siteName(message.origin)) : null,
       h("span", { class: "spacer" }),
-      h("span", { class: "small muted" }, dateText(message.received_at)),
+      h("span", { class: "small muted message-date" }, dateText(message.received_at, { time: true })),
     ),
     h("h3", { class: "message-title" }, message.title),
     h("p", { class: "message-body" }, message.body),
@@ -74,7 +74,7 @@ export function messageItem(message, { onDeleted, showSite = false } = {}) {
     proposal
       ? h("p", { class: "small muted" }, message.accepted_at ? `You accepted it on ${dateText(message.accepted_at)}. ` : "", "Accepting opens the site's page; it asks you with the usual prompt, and nothing is shared before you answer there.")
       : null,
-    h("p", { class: "small muted" }, receivedWords(message)),
+    viaWords(message) ? h("p", { class: "small muted" }, viaWords(message)) : null,
     actions,
     status,
   );

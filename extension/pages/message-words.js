@@ -43,12 +43,11 @@ export function openableUrl(url) {
   }
 }
 
-const VIA = { acknowledgement: "with its acknowledgement", statement: "with its answer to your question" };
+const VIA = { acknowledgement: "Came with its acknowledgement", statement: "Came with its answer to your question" };
 
-// "Received 30 Nov 2026, 14:05" (+ how it came when not through the page).
-export function receivedWords(message) {
-  const via = Object.hasOwn(VIA, message.via) ? ` ${VIA[message.via]}` : "";
-  return `Received ${dateText(message.received_at, { time: true })}${via}`;
+// How a message came, when not through the site's page: "Came with its acknowledgement"; else "".
+export function viaWords(message) {
+  return Object.hasOwn(VIA, message.via) ? VIA[message.via] : "";
 }
 
 // The lines a message's kind adds: the purpose offered, the date a change takes effect, what it concerns.
@@ -81,6 +80,22 @@ export function discrepancyTag(kind) {
   return Object.hasOwn(DISCREPANCY_TAGS, kind) ? DISCREPANCY_TAGS[kind] : "differs";
 }
 
+// The short tag beside it: [words, tone].
+export function accessTag(view) {
+  switch (view.state) {
+    case "answered":
+      return view.discrepancies?.length ? ["differs", "danger"] : ["matches", "ok"];
+    case "waiting":
+      return ["waiting", "high"];
+    case "unanswered":
+      return ["no answer", "danger"];
+    case "no_endpoint":
+      return ["cannot ask", ""];
+    default:
+      return [String(view.state ?? ""), ""];
+  }
+}
+
 // Where an access request stands (an AccessView of POST/GET /v1/access). `now`: Unix seconds.
 export function accessStateWords(view, now) {
   switch (view.state) {
@@ -108,7 +123,10 @@ export function holdingWords(holding, names = {}) {
   const claims = holding.claims.map((claim) => (Object.hasOwn(values, claim) ? `${claimLabel(claim)}: ${valueText(values[claim])}` : claimLabel(claim)));
   const since = typeof holding.since === "number" ? `since ${dateText(holding.since)}` : "";
   const until = typeof holding.until === "number" ? `until ${dateText(holding.until)}` : "until further notice";
-  const recipients = (holding.recipients ?? []).map((id) => (Object.hasOwn(names, id) ? names[id] : id));
+  // The daemon names them from the stored manifest (recipient_names); else the page's own names, else ids.
+  const ids = holding.recipients ?? [];
+  const named = holding.recipient_names?.length === ids.length ? holding.recipient_names : null;
+  const recipients = ids.map((id, i) => named?.[i] ?? (Object.hasOwn(names, id) ? names[id] : id));
   return {
     claims: claims.join(", "),
     when: [since, until].filter(Boolean).join(", "),

@@ -17,6 +17,7 @@ async function render(area, origin) {
   const messages = inboxOrder(inbox.messages.filter((m) => m.origin === origin));
   const unread = messages.filter((m) => !m.read).length;
   const again = () => render(area, origin);
+  area.dataset.unread = String(unread); // the popup shows unread messages first
   replace(
     area,
     h("div", { class: "row" }, h("h2", {}, "Messages"), unread ? h("span", { class: "tag required", id: "unread-count" }, `${unread} new`) : null),

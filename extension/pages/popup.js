@@ -261,6 +261,7 @@ async function showSite(notice) {
   ]);
   const title = (id) => purposeTitle(purposes, origin, id);
   const now = Date.now() / 1000;
+  const unreadFirst = Number(inbox.dataset.unread) > 0; // what the badge counted, without scrolling
   const current = report.disclosures.filter((d) => withdrawalState(d) === "none" && d.keep_until > now);
   const withdrawn = report.disclosures.filter((d) => withdrawalState(d) !== "none");
   const remembered = consents.filter((c) => c.origin === origin);
@@ -273,6 +274,7 @@ async function showSite(notice) {
       ? h("div", { class: "notice error", role: "note", id: "broken-promises" }, report.broken_promises.map((item) => h("p", {}, brokenPromiseWords(item, partyNames(purposes, origin)))))
       : null,
     overdueList(access?.overdue ?? report.overdue),
+    unreadFirst ? inbox : null,
     current.length
       ? h("div", { class: "stack" }, h("h2", {}, "What it knows"), h("ul", { class: "plain disclosures" }, byPurpose(current).map((group) => purposeItem(group, title))))
       : withdrawn.length
@@ -282,7 +284,7 @@ async function showSite(notice) {
     withdrawn.length
       ? h("div", { class: "stack" }, h("h2", {}, "Taken back"), h("ul", { class: "plain withdrawals" }, byWithdrawal(withdrawn).map((group) => withdrawalItem(group, now, title))))
       : null,
-    inbox,
+    unreadFirst ? null : inbox,
     accessSection(origin, access, partyNames(purposes, origin)),
     remembered.length
       ? h(

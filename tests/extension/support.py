@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from tests import example
 from tests.daemon.support import DaemonProcess
@@ -17,11 +18,15 @@ from vault.daemon.browser import EXTENSION_ID
 from vault.demo.chromium import find_chromium
 from vault.site import (
     ClaimRequest,
+    HeldRecord,
     InMemoryReplayStore,
     Manifest,
     Purpose,
     acknowledge_revocation,
+    answer_access_request,
+    make_nonce,
     manifest_json,
+    verify_access_request,
     verify_presentation,
     verify_revocation,
 )
@@ -62,8 +67,22 @@ window.ackVault = async (token) => {
     return { ok: false, code: error.code, message: error.message };
   }
 };
+window.notifyVault = async (token) => {
+  const started = performance.now();
+  try {
+    const value = await personalVault.notify(token);
+    return { ok: true, value, ms: performance.now() - started };
+  } catch (error) {
+    const ms = performance.now() - started;
+    return { ok: false, code: error.code, message: error.message, name: error.name, ms };
+  }
+};
 window.readyEvents = 0;
 window.addEventListener("personalvault:ready", () => { window.readyEvents += 1; });
+"""
+# A proposal's page (its `url`): asks for the offered purpose the normal way, as soon as it loads.
+OFFER_JS = b"""
+window.offer = askVault({ purposes: [document.body.dataset.purpose], nonce: document.body.dataset.nonce });
 """
 PAGE_HTML = b"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Test shoe shop</title>
@@ -96,6 +115,11 @@ class ShopSite:
     revocations: list[str] = field(default_factory=list)  # jtis of the notices acknowledged
     notices: list[Any] = field(default_factory=list)  # the VerifiedNotices acknowledged
     requests: list[str] = field(default_factory=list)
+    # POST /vault/access: None answers 503; a list answers with a signed statement of these records.
+    held: list[HeldRecord] | None = None
+    show_values: bool = False
+    access_replay: InMemoryReplayStore = field(default_factory=InMemoryReplayStore)
+    offer_purpose: str = "newsletter"  # what GET /offer asks for
 
     @property
     def origin(self) -> str:
@@ -130,6 +154,33 @@ class ShopSite:
         self.notices.append(notice)
         return 200, json.dumps({"acknowledgement": ack}).encode()
 
+    def answer_access(self, body: bytes) -> tuple[int, bytes]:
+        """The access endpoint: a signed statement of `held`, the records this site says it keeps."""
+        if self.held is None:
+            return 503, b'{"error": "unavailable"}'
+        now = int(time.time())
+        request = verify_access_request(
+            json.loads(body)["request"], manifest=self.manifest, now=now, replay=self.access_replay
+        )
+        statement = answer_access_request(
+            self.site_key,
+            request,
+            manifest=self.manifest,
+            now=now,
+            held=self.held,
+            show_values=self.show_values,
+        )
+        return 200, json.dumps({"statement": statement}).encode()
+
+    def offer_page(self) -> bytes:
+        nonce = make_nonce()
+        return (
+            b'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Our offer</title>'
+            b'<link rel="icon" href="data:,"><script src="/app.js"></script></head>'
+            b'<body data-purpose="' + self.offer_purpose.encode() + b'" data-nonce="' + nonce.encode() + b'">'
+            b'<h1>Our offer</h1><script src="/offer.js"></script></body></html>'
+        )
+
 
 def site_handler(site: ShopSite) -> type[http.server.BaseHTTPRequestHandler]:
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -142,6 +193,10 @@ def site_handler(site: ShopSite) -> type[http.server.BaseHTTPRequestHandler]:
                 body, kind = site.manifest_override or manifest_json(site.manifest), "application/json"
             elif self.path == "/app.js":
                 body, kind = APP_JS, "text/javascript"
+            elif self.path == "/offer.js":
+                body, kind = OFFER_JS, "text/javascript"
+            elif self.path == "/offer":
+                body, kind = site.offer_page(), "text/html; charset=utf-8"
             elif self.path in ("/", "/index.html"):
                 body, kind = PAGE_HTML, "text/html; charset=utf-8"
             else:
@@ -156,10 +211,11 @@ def site_handler(site: ShopSite) -> type[http.server.BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             site.requests.append(f"POST {self.headers.get('Host')}{self.path}")
-            if self.path != "/vault/revoke":
+            answers = {"/vault/revoke": site.answer_revocation, "/vault/access": site.answer_access}
+            if self.path not in answers:
                 self.send_error(404)
                 return
-            status, body = site.answer_revocation(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            status, body = answers[self.path](self.rfile.read(int(self.headers.get("Content-Length", 0))))
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -332,6 +388,26 @@ def remember_everything(
     assert (
         admin_call(daemon, "POST", f"/v1/prompts/{prompt['id']}/decision", decision)["outcome"] == "granted"
     )
+
+
+def share_once(browser: Browser, site: ShopSite, daemon: DaemonProcess) -> tuple[Any, Any]:
+    """The user shares with the site (a remembered answer, then the page asks): the vault knows the site,
+    and the site knows the user's pairwise subject, to which it may write. Returns the page and the
+    VerifiedPresentation (its `subject`, `jti`, claims)."""
+    remember_everything(daemon, site, make_nonce())
+    page = browser.site_page(site.url)
+    nonce = make_nonce()
+    start_request(page, nonce)
+    token = granted_token(result(page), site)
+    seen = verify_presentation(
+        token, manifest=site.manifest, nonce=nonce, now=int(time.time()), replay=InMemoryReplayStore()
+    )
+    return page, seen
+
+
+def popup_for(browser: Browser, site: ShopSite) -> Any:
+    url = f"pages/popup.html?origin={quote(site.origin, safe='')}"
+    return browser.extension_page(url, width=360, height=600)
 
 
 def save_screenshot(page: Any, name: str, *, element: str | None = None, **options: Any) -> Path:

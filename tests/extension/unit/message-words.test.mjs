@@ -6,6 +6,7 @@ import { test } from "node:test";
 
 import {
   accessStateWords,
+  accessTag,
   discrepancyTag,
   holdingWords,
   inboxOrder,
@@ -14,7 +15,7 @@ import {
   messageFacts,
   openableUrl,
   overdueWords,
-  receivedWords,
+  viaWords,
 } from "../../../extension/pages/message-words.js";
 
 const DAY = 86_400;
@@ -37,8 +38,9 @@ test("what a message's kind adds", () => {
   const change = messageFacts({ kind: "change", purpose: "recommendations", purpose_title: null, effective_at: NOW + 30 * DAY });
   assert.deepEqual(change, ["Purpose: recommendations", "Takes effect on 30 Dec 2026"]);
   assert.deepEqual(messageFacts({ kind: "breach", claims: ["sizes.shoe", "location.country"] }), ["About: Shoe size, Country"]);
-  assert.match(receivedWords({ received_at: NOW, via: "statement" }), /^Received 30 Nov 2026, \d\d:00 with its answer to your question$/);
-  assert.match(receivedWords({ received_at: NOW, via: "page" }), /^Received 30 Nov 2026, \d\d:00$/);
+  assert.equal(viaWords({ via: "statement" }), "Came with its answer to your question");
+  assert.equal(viaWords({ via: "acknowledgement" }), "Came with its acknowledgement");
+  assert.equal(viaWords({ via: "page" }), "");
 });
 
 test("the inbox lists unread first, then newest first", () => {
@@ -52,6 +54,9 @@ test("the inbox lists unread first, then newest first", () => {
 });
 
 test("where an access request stands", () => {
+  assert.deepEqual(accessTag({ state: "answered", discrepancies: [] }), ["matches", "ok"]);
+  assert.deepEqual(accessTag({ state: "answered", discrepancies: [{ kind: "no_answer" }] }), ["differs", "danger"]);
+  assert.deepEqual(["waiting", "unanswered", "no_endpoint"].map((state) => accessTag({ state })[0]), ["waiting", "no answer", "cannot ask"]);
   assert.match(accessStateWords({ state: "answered", answered_at: NOW }, NOW), /^Answered on 30 Nov 2026, \d\d:00$/);
   assert.match(accessStateWords({ state: "waiting", next_try_at: NOW + 60 }, NOW), /^No answer yet, will try again at \d\d:01$/);
   assert.equal(accessStateWords({ state: "unanswered", attempts: 6 }, NOW), "The site never answered (6 tries); the vault gave up");
