@@ -69,9 +69,7 @@ def test_no_endpoint_and_no_answer_yet(
     assert json.loads(run_vault("ask", "https://plain.example", "--json").out)["state"] == "no_endpoint"
     # The site is not running: the request stays queued, and says when it is tried again.
     waiting = run_vault("ask", shop.origin, "--allow-loopback-http")
-    assert (
-        waiting.code == 0 and "has not answered yet (1 attempt(s), last: connection refused)" in waiting.out
-    )
+    assert waiting.code == 0 and "has not answered yet (1 attempt, last: connection refused)" in waiting.out
     assert "will try again at " in waiting.out
     queued = run_vault("ask", shop.origin, "--no-wait", "--json")
     assert json.loads(queued.out)["state"] == "waiting"  # the same request, still waiting

@@ -20,6 +20,7 @@ import msgspec
 import pytest
 
 from tests.consent import access_site
+from tests.consent.test_outbox import FakeSite
 from tests.consent.test_revocation import SITE_KEY, Site, disclose, ids, jti, make_vault, manifest_for
 from vault.consent import ledger
 from vault.consent.access import MAX_ACCESS_ATTEMPTS, queue_request, schedule_retention_checks
@@ -28,10 +29,12 @@ from vault.consent.access_delivery import ask, deliver_access_due
 from vault.consent.access_views import access_view, latest_discrepancies, overdue, site_access
 from vault.consent.export import export_vault
 from vault.consent.export_format import SCHEMA_PATH
-from vault.consent.outbox import backoff
+from vault.consent.outbox import backoff, deliver_due
 from vault.consent.report import site_report
+from vault.consent.revocation import revoke
 from vault.consent.transport import https_post
 from vault.protocol.manifest import Manifest, decode_manifest
+from vault.site import make_message
 from vault.store import Vault
 
 DAY = 86400
@@ -236,8 +239,8 @@ def test_a_site_that_never_answers_is_flagged_after_the_retries(vault: Vault, sh
     assert outcome.gave_up
     (flag,) = outcome.discrepancies
     assert flag.kind == "no_answer" and flag.purpose is None
-    assert (
-        flag.text == f"Did not answer when asked on {day(now)} what it holds (6 attempt(s); last: timed out)."
+    assert flag.text == (
+        f"Did not answer when asked on {day(now)} what it holds about you (6 attempts; last: timed out)."
     )
     assert deliver(vault, shop, clock + 10 * DAY, post=impatient, retry_now=True) == []  # given up: done
     assert len(shop.received()) == MAX_ACCESS_ATTEMPTS
@@ -362,3 +365,64 @@ def test_retention_end_a_site_that_deleted_it_shows_gone(vault: Vault, shop: Sit
         "gone",
         "Age confirmation at checkout",
     )
+
+
+# -- confirmed erasures, and messages carried in a statement ------------------------------------------
+
+
+def test_held_after_an_erasure_the_site_confirmed(vault: Vault, shop: SiteProcess) -> None:
+    now = real_now()
+    given_to(vault, shop, now)
+    shop.start("honest")  # it keeps everything, even what it says it erased
+    revoke(vault, shop.origin, purpose_id="recommendations", erase=True, now=now - 60, new_id=ids())
+    fake = FakeSite(shop.manifest, shop.site, now=now - 60)  # its revocation endpoint, in-process
+    (delivered,) = deliver_due(vault, now=now - 60, post=fake, allow_loopback_http=True)
+    assert delivered.delivered and delivered.erased
+
+    request = ask(vault, shop.origin, now=real_now, allow_loopback_http=True)
+    (flag,) = access_view(vault, request).discrepancies
+    assert (flag.kind, flag.purpose) == ("held_after_erasure", "recommendations")
+    assert set(flag.claims) == {"age_over_18", "location.country", "sizes.shoe"}
+    assert flag.text.endswith(
+        f"for Shoe recommendations, but confirmed on {day(now - 60)} that it deleted it."
+    )
+
+    # Shared again since: holding it now is what the user allowed.
+    again = disclose(vault, shop.manifest, "recommendations", jti(3), site=shop.site, now=now - 30)
+    shop.receive(again, "recommendations", 30, recipients=("stock",))
+    request = ask(vault, shop.origin, now=real_now, allow_loopback_http=True)
+    assert access_view(vault, request).discrepancies == []
+
+
+def test_a_deletion_message_in_a_statement_goes_to_the_inbox_and_counts_as_an_erasure(
+    vault: Vault, shop: SiteProcess
+) -> None:
+    now = real_now()
+    given_to(vault, shop, now)
+    deleted = make_message(
+        SITE_KEY,
+        manifest=shop.manifest,
+        subject=shop.site.subjects[jti(1)],
+        kind="deletion",
+        title="We deleted your shoe size",
+        body="As you asked, your data for recommendations is gone.",
+        now=now - 60,
+        purpose="recommendations",
+        claims=("sizes.shoe",),
+    )
+    shop.start("honest", messages=[deleted])
+    first = ask(vault, shop.origin, now=real_now, allow_loopback_http=True)
+    assert access_view(vault, first).discrepancies == []  # compared before the message was read
+    kept = vault.conn.execute("SELECT kind, via, purpose_id FROM inbox WHERE origin = ?", (shop.origin,))
+    assert kept.fetchall() == [("deletion", "statement", "recommendations")]
+    (message,) = ledger.entries(vault, origin=shop.origin, kinds=("message",))
+    assert message.body["via"] == "statement"
+
+    # The next statement still lists the shoe size (and carries the same message: refused as a replay,
+    # which never fails the statement).
+    second = ask(vault, shop.origin, now=real_now, allow_loopback_http=True)
+    view = access_view(vault, second)
+    assert view.state == "answered"
+    (flag,) = view.discrepancies
+    assert (flag.kind, flag.claims) == ("held_after_erasure", ("sizes.shoe",))
+    assert len(list(ledger.entries(vault, origin=shop.origin, kinds=("message",)))) == 1

@@ -19,10 +19,16 @@ OVERDUE_WORDS = {
 }
 
 
+def _value(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
 def _claims(claims: list[str], values: dict | None) -> str:
     shown = []
     for claim in claims:
-        value = "" if values is None or claim not in values else f" = {values[claim]}"
+        value = "" if values is None or claim not in values else f" = {_value(values[claim])}"
         shown.append(f"{claim_label(claim)} ({claim}{value})")
     return ", ".join(shown)
 
@@ -32,7 +38,8 @@ def view_lines(view: AccessView) -> list[str]:
     if view.state == "no_endpoint":
         return [f"{view.origin}: {view.error}. Nothing was asked."]
     if view.state == "waiting":
-        tried = f" ({view.attempts} attempt(s), last: {view.error})" if view.attempts else ""
+        plural = "" if view.attempts == 1 else "s"
+        tried = f" ({view.attempts} attempt{plural}, last: {view.error})" if view.attempts else ""
         again = f"will try again at {when(view.next_try_at)}" if view.next_try_at else "will try again later"
         return [
             f"{view.origin} has not answered yet{tried}; {again} "

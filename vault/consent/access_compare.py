@@ -124,12 +124,14 @@ def discrepancy_words(
     if kind == "unallowed_recipient":
         return f"Says it passed {what} for {purpose} to {_listed(recipients)}, which you never allowed."
     if kind == "no_answer":
-        asked = (
-            "to confirm it deleted what it was to keep only until then" if retention_end else "what it holds"
-        )
-        last = f"; last: {error}" if error else ""
         since = f" on {day(asked_at)}" if asked_at is not None else ""
-        return f"Did not answer when asked{since} {asked} ({attempts} attempt(s){last})."
+        asked = (
+            f"to confirm it no longer holds {what} for {purpose}, whose retention had ended"
+            if retention_end
+            else "what it holds about you"
+        )
+        tries = f"{attempts} attempt{'' if attempts == 1 else 's'}" + (f"; last: {error}" if error else "")
+        return f"Did not answer when asked{since} {asked} ({tries})."
     raise ValueError(f"unknown discrepancy kind {kind!r}")
 
 
