@@ -213,7 +213,7 @@ class InboxMessage(msgspec.Struct, frozen=True, kw_only=True):
 
 class Inbox(msgspec.Struct, frozen=True, kw_only=True):
     messages: list[InboxMessage]  # newest first; hidden ones left out
-    unread: int
+    unread: int  # the whole inbox's (the badge), even when one site's messages are listed
     unread_by_site: dict[str, int]
     muted: list[str]
 
@@ -278,10 +278,7 @@ def inbox(vault: Vault, origin: str | None = None) -> Inbox:
                 accepted_at=accepted,
             )
         )
-    by_site: dict[str, int] = {}
-    for message in messages:
-        if not message.read:
-            by_site[message.origin] = by_site.get(message.origin, 0) + 1
+    by_site = unread_counts(vault)  # of the whole inbox, even when one site's messages are listed
     muted = [row[0] for row in vault.conn.execute("SELECT origin FROM muted_sites ORDER BY origin")]
     return Inbox(messages=messages, unread=sum(by_site.values()), unread_by_site=by_site, muted=muted)
 
@@ -289,7 +286,8 @@ def inbox(vault: Vault, origin: str | None = None) -> Inbox:
 def unread_counts(vault: Vault) -> dict[str, int]:
     """Unread visible messages per site (the badge shows their sum)."""
     rows = vault.conn.execute(
-        "SELECT origin, count(*) FROM inbox WHERE deleted_at IS NULL AND read_at IS NULL GROUP BY origin"
+        "SELECT origin, count(*) FROM inbox WHERE deleted_at IS NULL AND read_at IS NULL GROUP BY origin "
+        "ORDER BY origin"
     )
     return dict(rows.fetchall())
 
