@@ -22,7 +22,7 @@ export function accessHistory(origin, names) {
   const load = async () => {
     try {
       const state = await ask(Action.accessGet, { origin });
-      const button = h("button", { type: "button", class: "button small", id: "ask-access" }, "Ask now");
+      const button = h("button", { type: "button", class: "button small", dataset: { askAccess: origin } }, "Ask now");
       button.addEventListener("click", async () => {
         button.disabled = true;
         try {
@@ -34,7 +34,7 @@ export function accessHistory(origin, names) {
       });
       replace(
         area,
-        h("div", { class: "row" }, h("h3", {}, "What it says it holds"), h("span", { class: "spacer" }), state.access_endpoint ? button : null),
+        h("div", { class: "row" }, h("h3", {}, "What it holds about you"), h("span", { class: "spacer" }), state.access_endpoint ? button : null),
         state.access_endpoint ? null : h("p", { class: "small muted" }, `No access endpoint: ${siteName(origin)} does not say where to ask it what it holds.`),
         overdueList(state.overdue),
         history(state, names),

@@ -110,8 +110,7 @@ def test_the_popup_asks_what_a_lying_site_holds_and_names_each_discrepancy(
     ]
     answered = options.locator('.access-block .access-view[data-state="answered"]')
     assert answered.locator(".discrepancy").count() == len(stored["discrepancies"])
-    options.locator(".access-block").scroll_into_view_if_needed()
-    screenshot_both_schemes(options, "options-access", full_page=True)
+    screenshot_both_schemes(options, "options-access", element=".access-block")
 
 
 def test_a_site_without_an_access_endpoint_says_so(
