@@ -426,3 +426,39 @@ def test_a_deletion_message_in_a_statement_goes_to_the_inbox_and_counts_as_an_er
     (flag,) = view.discrepancies
     assert (flag.kind, flag.claims) == ("held_after_erasure", ("sizes.shoe",))
     assert len(list(ledger.entries(vault, origin=shop.origin, kinds=("message",)))) == 1
+
+
+def test_a_silent_site_holds_up_neither_another_site_nor_a_stop(vault: Vault, tmp_path: Path) -> None:
+    now = real_now()
+    silent, honest = SiteProcess(tmp_path / "silent"), SiteProcess(tmp_path / "honest")
+    try:
+        for n, site in enumerate((silent, honest)):
+            issued = disclose(vault, site.manifest, "age-check", jti(n), site=site.site, now=now - 60)
+            site.receive(issued, "age-check", 1)
+        silent.start("silent")
+        honest.start("honest")
+        first = queue_request(vault, silent.origin, now=now - 1)  # the longest waiting goes first
+        second = queue_request(vault, honest.origin, now=now)
+
+        returned: dict[str, float] = {}
+        started = time.monotonic()
+
+        def slow(url: str, body: bytes, timeout: float):
+            try:
+                return https_post(url, body, 3.0)
+            finally:
+                returned[url] = time.monotonic() - started
+
+        outcomes = deliver(vault, silent, real_now(), post=slow)
+        assert {outcome.request for outcome in outcomes} == {first, second}
+        # The honest site's answer came while the silent one still hung; the pass ended with the timeout.
+        assert returned[honest.manifest.access_endpoint] < 2.0
+        assert 2.5 < returned[silent.manifest.access_endpoint] < time.monotonic() - started < 6
+        assert access_view(vault, second).state == "answered"
+        assert access_view(vault, first).error == "timed out"
+        # A pass that is told to stop sends nothing, and leaves the request as it was.
+        assert deliver(vault, silent, real_now(), retry_now=True, stop=lambda: True) == []
+        assert access_view(vault, first).attempts == 1
+    finally:
+        silent.stop()
+        honest.stop()

@@ -119,21 +119,30 @@ def schedule_retention_checks(vault: Vault, *, now: int, new_id: Callable[[], st
     """Queue one retention_end request per site (with an access_endpoint) for its disclosures whose
     retention has passed and that were not checked yet (under the site's current identity), and mark them
     checked. Returns the requests' ids."""
-    rows = vault.conn.execute(
-        "SELECT d.origin, d.jti, l.body FROM disclosures d JOIN ledger l ON l.seq = d.seq "
-        "WHERE d.keep_until <= ? AND d.retention_checked_at IS NULL ORDER BY d.origin, d.seq",
-        (now,),
-    ).fetchall()
-    by_site: dict[str, list[str]] = {}
-    for origin, jti, body in rows:
-        if msgspec.json.decode(body).get("epoch") == vault.site_epoch(origin):
-            by_site.setdefault(origin, []).append(jti)
+    origins = [
+        origin
+        for (origin,) in vault.conn.execute(
+            "SELECT DISTINCT origin FROM disclosures WHERE keep_until <= ? AND retention_checked_at IS NULL "
+            "ORDER BY origin",
+            (now,),
+        )
+    ]
     queued = []
-    for origin, jtis in by_site.items():
+    for origin in origins:
         manifest = stored_manifest(vault, origin)
         if manifest is None or manifest.access_endpoint is None:
             continue  # nowhere to ask: left unchecked, so a site that adds an endpoint is asked then
+        epoch = vault.site_epoch(origin)
+        rows = vault.conn.execute(
+            "SELECT d.jti, l.body FROM disclosures d JOIN ledger l ON l.seq = d.seq WHERE d.origin = ? "
+            "AND d.keep_until <= ? AND d.retention_checked_at IS NULL ORDER BY d.seq",
+            (origin, now),
+        )
+        # Only what was given under the identity the site knows now: the request is signed with it.
+        jtis = [jti for jti, body in rows if msgspec.json.decode(body).get("epoch") == epoch]
         jtis = jtis[:MAX_RETENTION_PRESENTATIONS]
+        if not jtis:
+            continue
         with vault.transaction() as conn:
             request_id = queue_request(
                 vault, origin, now=now, new_id=new_id, reason="retention_end", presentations=jtis
