@@ -146,6 +146,15 @@ def test_demo_json_runs_the_whole_handshake_and_cleans_up(tmp_path: Path) -> Non
     assert held["recommendations"]["recipients"] == ["demo-analytics"]
     assert sorted(held["recommendations"]["presentations"]) == sorted([payload.jti, s["second"]["jti"]])
     assert held["suggestions"]["presentations"] == [accepted["jti"]]
+    # The same question while the shop's records keep everything a year longer than it promised: its
+    # statement says so, and the vault names the broken promise for each purpose, in words.
+    careless = s["careless"]
+    assert careless["state"] == "answered"
+    assert {(d["kind"], d["purpose"]) for d in careless["discrepancies"]} == {
+        ("held_past_retention", "recommendations"),
+        ("held_past_retention", "suggestions"),
+    }
+    assert all("but promised to keep it only until" in d["text"] for d in careless["discrepancies"])
 
     # Withdrawn from the partner alone, with erasure: the partner holds nothing, the shop keeps its own.
     p = s["partner"]
@@ -218,12 +227,16 @@ def test_demo_prints_a_readable_story_and_keeps_the_vault_when_asked(tmp_path: P
         "passed to demo-analytics; 2 presentation(s)",
         "     Suggestions for your interests: interests = trail running, jazz, board games",
         "   Compared with the vault's ledger: no discrepancies.",
-        "10. Withdrawn from Demo Analytics B.V. alone, with erasure (2 presentation(s)). The daemon",
+        "10. To make the point, the shop's records are made to keep everything 365 days longer",
+        "   Compared with the vault's ledger: 2 discrepancies:",
+        "     - Keeps ",  # the vault's own words for each broken promise (vault.consent.access_compare)
+        "   Each one is in the vault's ledger (and would be in `vault report`); the records are put back.",
+        "11. Withdrawn from Demo Analytics B.V. alone, with erasure (2 presentation(s)). The daemon",
         "Demo Analytics B.V. held 2 record(s) (sizes.shoe = 39.5); now it holds 0.",
         "The shop still holds its own 3 presentation(s), with every claim it had",
         "The shop's signed answer, now in the vault's ledger: demo-analytics erased on ",
         "the shop itself kept its own copy.",
-        "11. Revoked with erasure: 3 presentation(s) withdrawn. The daemon delivered the signed notice;",
+        "12. Revoked with erasure: 3 presentation(s) withdrawn. The daemon delivered the signed notice;",
         "the shop answered erased=yes and now holds 0 presentation(s) (it held 3); the partner holds 0.",
         "   Asked again what it holds: its signed statement lists\n     nothing: it holds nothing about you.",
         "The ledger verifies: ",

@@ -29,6 +29,7 @@ from vault.demo.chromium import EXTENSION_DIR, find_chromium
 from vault.demo.environment import DemoEnvironment
 from vault.demo.handshake import NativeHost, ShopClient, run_handshake
 from vault.demo.pages import claim_value, retention_words
+from vault.demo.relationship import CARELESS, overstay
 
 
 def _browser(progress) -> tuple[str, Path] | None:
@@ -153,7 +154,7 @@ def _run(
     try:
         return summary | run_handshake(
             host, ShopClient(shop.url), shop.url, approve=env.approve, progress=progress,
-            partner_held=partner.held,
+            partner_held=partner.held, careless=lambda seconds: overstay(shop.shop, seconds),
         )  # fmt: skip
     finally:
         host.close()
@@ -211,11 +212,21 @@ def _print_summary(s: dict[str, Any]) -> None:
     _print_accepted(s)
     echo(f"\n9. Asked Demo Shoes what it holds (as `vault ask {s['shop']}` does): its signed statement lists")
     _print_statement(s["access"])
+    if s.get("careless"):
+        days = CARELESS // 86400
+        echo(
+            f"\n10. To make the point, the shop's records are made to keep everything {days} days longer\n"
+            "   than it promised (as a careless shop might). Asked again, its signed statement lists"
+        )
+        _print_statement(s["careless"])
+        echo(
+            "   Each one is in the vault's ledger (and would be in `vault report`); the records are put back."
+        )
     _print_partner_withdrawal(s)
     r = s["revocation"]
     state = "delivered" if r["delivered"] else "NOT delivered"
     echo(
-        f"\n11. Revoked with erasure: {r['withdrawn']} presentation(s) withdrawn. The daemon {state} "
+        f"\n12. Revoked with erasure: {r['withdrawn']} presentation(s) withdrawn. The daemon {state} "
         f"the signed notice;\n   the shop answered erased={'yes' if r['erased'] else 'no'} and now holds "
         f"{r['held_after']} presentation(s) (it held {r['held_before']}); the partner holds "
         f"{r['partner_held_after']}."
@@ -235,7 +246,7 @@ def _print_partner_withdrawal(s: dict[str, Any]) -> None:
     state = "delivered" if all(n["delivered_at"] for n in p["notices"]) else "NOT delivered"
     values = dict.fromkeys(f"{k} = {claim_value(v)}" for c in p["held_before"] for k, v in c.items())
     echo(
-        f"\n10. Withdrawn from {name} alone, with erasure ({p['withdrawn']} presentation(s)). The daemon "
+        f"\n11. Withdrawn from {name} alone, with erasure ({p['withdrawn']} presentation(s)). The daemon "
         f"{state}\n   the signed notice to the shop, and the shop forwarded it to its partner."
     )
     before, after = len(p["held_before"]), len(p["held_after"])
@@ -309,7 +320,8 @@ def _print_statement(view: dict[str, Any]) -> None:
     if not view["discrepancies"]:
         echo("   Compared with the vault's ledger: no discrepancies.")
         return
-    echo(f"   Compared with the vault's ledger: {len(view['discrepancies'])} discrepanc(ies):")
+    found = len(view["discrepancies"])
+    echo(f"   Compared with the vault's ledger: {found} discrepanc{'y' if found == 1 else 'ies'}:")
     for d in view["discrepancies"]:
         _wrapped(d["text"], "       ", "     - ")
 

@@ -136,9 +136,12 @@ def run_handshake(
     progress: Callable[[str], None],
     partner_held: Callable[[], list[dict[str, Any]]],
     delivery_timeout: float = 30.0,
+    careless: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Drive every step; return what happened, for the summary (raises DemoFailed if a step fails).
-    `partner_held()` is what the shop's analytics partner says it holds (its own HTTP API)."""
+    `partner_held()` is what the shop's analytics partner says it holds (its own HTTP API); `careless(s)`,
+    if given, makes the shop's records keep everything `s` seconds longer than promised (as
+    relationship.overstay does)."""
     from vault.demo import relationship  # the later steps, built on this module's host and shop clients
 
     status, pairing = host.call("POST", "/v1/pairing", {"name": "vault demo (no browser)"})
@@ -201,6 +204,7 @@ def run_handshake(
     inbox = relationship.read_inbox(host, origin)
     accepted = relationship.accept_proposal(host, shop, origin, manifest_text, progress)
     asked = relationship.ask_what_is_held(host, origin, progress)
+    careless_view = relationship.ask_a_careless_shop(host, origin, careless, progress) if careless else None
 
     partner = _withdraw_from_partner(host, shop, origin, partner_held, progress, delivery_timeout)
 
@@ -258,6 +262,7 @@ def run_handshake(
         "inbox": inbox,
         "proposal": accepted,
         "access": asked,
+        "careless": careless_view,
         "partner": partner,
         "revocation": {
             "recipients": revoked.get("recipients", []),

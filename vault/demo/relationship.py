@@ -4,6 +4,10 @@ forwards to POST /v1/messages); the user reads the inbox (the change notice the 
 acknowledgement carried, and the proposal), accepts the proposal (which only opens the shop's page), and
 that page's own request brings the normal prompt; then the user asks the shop what it holds (POST
 /v1/access, as `vault ask ORIGIN` does) and the vault compares the shop's signed statement with its ledger.
+
+To make the point of that comparison, the demo then makes the shop careless for one question (its own
+records keep everything a year longer than it promised: `overstay`), the vault names each broken promise,
+and the shop's records are put back.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from vault.demo.handshake import NativeHost, ShopClient, _expect
+from vault.demo.integration import Shop
 
 Progress = Callable[[str], None]
+CARELESS = 365 * 86400  # how much longer the careless shop's records keep things than it promised
 
 
 def hand_proposal(host: NativeHost, shop: ShopClient, origin: str) -> dict[str, Any]:
@@ -97,4 +103,27 @@ def ask_what_is_held(host: NativeHost, origin: str, progress: Progress) -> dict[
         f"asked the shop what it holds: {len(view['holdings'])} purpose(s) in its signed statement, "
         f"{found or 'no'} discrepanc{'y' if found == 1 else 'ies'}"
     )
+    return view
+
+
+def overstay(shop: Shop, seconds: int) -> None:
+    """The demo's hand in the shop's own records (it runs in the demo's process): keep every presentation
+    `seconds` longer than promised (negative: put it back). Never part of a site: it breaks its word."""
+    for held in shop.held.current(shop.clock()):
+        held.keep_until += seconds
+
+
+def ask_a_careless_shop(
+    host: NativeHost, origin: str, careless: Callable[[int], None], progress: Progress
+) -> dict[str, Any]:
+    """Ask again while the shop's records keep everything CARELESS seconds longer than it promised: its
+    signed statement says so, and the vault names each broken promise."""
+    careless(CARELESS)
+    try:
+        status, view = host.call("POST", "/v1/access", {"origin": origin}, timeout=60)
+    finally:
+        careless(-CARELESS)
+    _expect(status == 200 and view.get("state") == "answered", "asking the careless shop", view)
+    _expect(bool(view["discrepancies"]), "the vault's comparison (a careless shop)", view)
+    progress(f"asked a careless shop: the vault names {len(view['discrepancies'])} broken promise(s)")
     return view
