@@ -7,6 +7,8 @@ checks clean without the vault, any tampering is named, and nothing the site was
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from tests.support import NOW
 from vault.consent import ledger
 from vault.consent.acknowledgements import store_acknowledgement
 from vault.consent.complaint import FORMAT, collect
-from vault.consent.complaint_check import check_bundle, load_bundle
+from vault.consent.complaint_check import BundleInvalid, check_bundle, load_bundle
 from vault.consent.complaint_text import md, render
 from vault.consent.ledger_records import (
     AccessAnswered,
@@ -403,3 +405,47 @@ def test_tokens_are_checked_against_the_key_of_the_manifest_that_signed_them(vau
     ack["manifest"] = third
     [failed] = [c for c in check_bundle(bundle) if not c.ok]
     assert failed.item.startswith(f"acknowledgement {jti(1)}") and "bad_key" in failed.reason
+
+
+def _forge_discrepancy(bundle: dict) -> str:
+    [found] = [d for d in bundle["discrepancies"] if d["kind"] == "held_past_retention"]
+    found["text"] = found["text"].replace("3 March 2027", "3 March 2030")
+    return f"discrepancy {bundle['discrepancies'].index(found) + 1}"
+
+
+def _drop(field: str):
+    def forge(bundle: dict) -> str:
+        [item] = [i for i in bundle["evidence"] if i["kind"] == "acknowledgement" and i["ref"] == jti(1)]
+        del item[field]
+        return f"acknowledgement {jti(1)}" + (f" (ledger entry {item['seq']})" if "seq" in item else "")
+
+    return forge
+
+
+def _controller(bundle: dict) -> str:
+    bundle["controller"]["name"] = "Somebody Else Ltd"
+    return "controller"
+
+
+def _attachment(bundle: dict) -> str:
+    data = b"their letter"
+    bundle["attachments"] = [
+        {"name": "a.txt", "bytes": 12, "sha256": hashlib.sha256(b"another").hexdigest(),
+         "content_base64": base64.b64encode(data).decode()}
+    ]  # fmt: skip
+    return "your attachment a.txt"
+
+
+@pytest.mark.parametrize(
+    "forge", [_forge_discrepancy, _drop("seq"), _drop("token"), _controller, _attachment]
+)
+def test_what_the_vault_wrote_beside_the_evidence_is_checked_too(vault: Vault, forge) -> None:
+    bundle = collect(vault, ORIGIN, now=NOW).bundle
+    assert all(c.ok for c in check_bundle(bundle))
+    named = forge(bundle)
+    assert [c.item for c in check_bundle(load_bundle(msgspec.json.encode(bundle))) if not c.ok] == [named]
+
+
+def test_a_bundle_nested_too_deeply_is_refused_in_words() -> None:
+    with pytest.raises(BundleInvalid, match="nested too deeply"):
+        load_bundle(b"[" * 100_000 + b"]" * 100_000)

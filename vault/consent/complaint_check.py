@@ -12,6 +12,7 @@ Each check is one line: ok, or FAILED with the reason. A bundle passes only if e
 """
 
 import base64
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,7 @@ from vault.protocol.revocation import open_notice
 from vault.protocol.strictjson import decode_unique
 
 FORMAT = "vault-complaint/1"
+SITE_SIGNED_TYP = ("acknowledgement", "broken_promise", "delivery_ack", "access_answer", "message")
 MAX_BUNDLE_BYTES = 64 * 1024 * 1024
 
 
@@ -57,11 +59,13 @@ def load_bundle(data: bytes) -> dict[str, Any]:
         bundle = msgspec.json.decode(data)
     except msgspec.DecodeError as error:
         raise BundleInvalid(f"not JSON: {error}") from None
+    except RecursionError:
+        raise BundleInvalid("nested too deeply") from None
     if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
         raise BundleInvalid(f"not a {FORMAT} bundle")
     if origin_problem(bundle.get("origin")) is not None or not isinstance(bundle.get("subject"), str):
         raise BundleInvalid("its origin or subject is missing or malformed")
-    for part in ("manifests", "evidence"):
+    for part in ("manifests", "evidence", "discrepancies", "attachments"):
         if not isinstance(bundle.get(part), list):
             raise BundleInvalid(f"`{part}` is missing")
     if not isinstance(bundle.get("ledger"), dict) or not isinstance(bundle["ledger"].get("entries"), list):
@@ -161,12 +165,19 @@ def _evidence(bundle: dict[str, Any], manifests: dict[str, Manifest], by_seq: di
             name = f"{item['kind']} {item.get('ref') or ''}".strip()
             if item.get("seq") is not None:
                 name += f" (ledger entry {item['seq']})"
+            kind = item["kind"]
+            # Everything but the outbox's notices is a ledger entry, and every signed kind has its token:
+            # leaving either out must not skip a check.
+            _require(kind == "notice" or isinstance(item.get("seq"), int), "it names no ledger entry")
+            _require(
+                "token" in item or kind not in (*SITE_SIGNED_TYP, "notice"), "its signed token is missing"
+            )
             # The signature first: a changed token is named as such, whatever else it no longer matches.
             if "token" not in item:
                 outcome = "recorded (no signature)"
-            elif item["kind"] == "notice":
+            elif kind == "notice":
                 _notice(item, bundle)
-                outcome = "signed by the subject"
+                outcome = "signed by the subject (its delivery state is the vault's record)"
             else:
                 manifest = manifests.get(item.get("manifest") or "")
                 _require(manifest is not None, "no manifest version in the bundle has a key that signed it")
@@ -176,10 +187,11 @@ def _evidence(bundle: dict[str, Any], manifests: dict[str, Manifest], by_seq: di
                 entry = by_seq.get(item["seq"])
                 _require(entry is not None, "its ledger entry is not in the bundle")
                 stored = msgspec.json.decode(entry["body"])
-                same = (entry["kind"], entry["at"], entry["ref"], stored) == (
+                same = (entry["kind"], entry["at"], entry["ref"], entry["purpose_id"], stored) == (
                     item["kind"],
                     item["at"],
                     item["ref"],
+                    item.get("purpose"),
                     item["record"],
                 )
                 _require(same, "it is not what its ledger entry records")
@@ -227,10 +239,64 @@ def _ledger(bundle: dict[str, Any]) -> tuple[list[Check], dict[int, Any]]:
     return checks, by_seq
 
 
+def _controller(bundle: dict[str, Any], manifests: dict[str, Manifest]) -> list[Check]:
+    named = [msgspec.to_builtins(m.controller) for m in manifests.values()]
+    ok = bundle.get("controller") in named
+    return [Check("controller", ok, "" if ok else "it is not the controller any manifest version names")]
+
+
+def _discrepancies(bundle: dict[str, Any], by_seq: dict[int, Any]) -> list[Check]:
+    """Those the access comparison found are in a hashed ledger record; the others are the vault's
+    reading of a piece of evidence in the bundle, which must be there."""
+    checks, recorded = [], {}
+    for entry in by_seq.values():
+        if entry.get("kind") in ("access_answer", "access_unanswered"):
+            with contextlib.suppress(msgspec.DecodeError, TypeError, AttributeError):
+                found = msgspec.json.decode(entry["body"]).get("discrepancies", [])
+                recorded.setdefault(entry.get("ref"), []).extend(found)
+    sources = {
+        (item.get("kind"), item.get("ref"))
+        for item in bundle["evidence"]
+        if isinstance(item, dict) and isinstance(item.get("kind"), str) and isinstance(item.get("ref"), str)
+    }
+    for n, found in enumerate(bundle["discrepancies"], 1):
+        name = f"discrepancy {n}"
+        try:
+            if found["source"] in ("access_answer", "access_unanswered"):
+                said = {key: found[key] for key in ("kind", "purpose", "claims", "recipients", "text")}
+                ok = said in recorded.get(found["ref"], [])
+                reason = "in the site's answer recorded in the ledger" if ok else "not in the ledger record"
+            else:
+                ok = (found["source"], found["ref"]) in sources
+                reason = (
+                    f"read from the {found['source']} evidence" if ok else "its evidence is not in the bundle"
+                )
+            checks.append(Check(name, ok, reason))
+        except (KeyError, TypeError):
+            checks.append(Check(name, False, "malformed discrepancy"))
+    return checks
+
+
+def _attachments(bundle: dict[str, Any]) -> list[Check]:
+    checks = []
+    for n, attached in enumerate(bundle["attachments"], 1):
+        try:
+            data = base64.b64decode(attached["content_base64"], validate=True)
+            ok = hashlib.sha256(data).hexdigest() == attached["sha256"] and len(data) == attached["bytes"]
+            name = f"your attachment {attached['name']}"
+            checks.append(Check(name, ok, "the user's own file" if ok else "its content is not its SHA-256"))
+        except (KeyError, TypeError, ValueError):
+            checks.append(Check(f"attachment {n}", False, "malformed attachment"))
+    return checks
+
+
 def check_bundle(bundle: dict[str, Any]) -> list[Check]:
     checks: list[Check] = []
     manifests = _manifests(bundle, checks)
+    checks.extend(_controller(bundle, manifests))
     ledger_checks, by_seq = _ledger(bundle)
     checks.extend(_evidence(bundle, manifests, by_seq))
+    checks.extend(_discrepancies(bundle, by_seq))
+    checks.extend(_attachments(bundle))
     checks.extend(ledger_checks)
     return checks
