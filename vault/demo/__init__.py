@@ -9,7 +9,8 @@ around them.
   claims the user allowed it; `vault.demo.partner_api`: what the two say to each other.
 - `vault.demo.store`: what the shop keeps (each session's nonce, what it holds from vaults), in memory.
 - `vault.demo.products`: its catalogue, and personalisation built from verified claims only.
-- `vault.demo.pages`: its HTML; `shop_static/` has the page's ES module and stylesheet.
+- `vault.demo.pages`: its HTML; `shop_static/` has its pages' ES modules (shop.js, offers.js, and page.js
+  which they share) and stylesheet.
 - `vault.demo.server`: running them on 127.0.0.1 (`python -m vault.demo.shop`, `ShopThread`;
   `python -m vault.demo.partner`, `PartnerProcess`).
 - `vault.demo.environment` and `vault.demo.handshake`: the throw-away vault, daemon, partner, native host
