@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from vault.protocol.acknowledgement import Acknowledgement, sign_acknowledgement
+from vault.protocol.jws import MAX_TOKEN_LENGTH
 from vault.protocol.keys import SigningKey
 from vault.protocol.manifest import Manifest, retention_seconds
+from vault.protocol.message import MAX_CARRIED_MESSAGES
 from vault.site.verify import VerifiedPresentation
 
 
@@ -31,7 +33,9 @@ def acknowledge_presentation(
     presentation's `iat`; a later date is refused (ValueError), since the vault would refuse it too.
     `recipients` are the third parties the site passes these claims to (default: every one the user
     allowed); naming one the user did not allow is refused (ValueError): the vault would record it as
-    a broken promise. `messages`: up to two site messages (`make_message`) to deliver with it.
+    a broken promise. `messages`: up to two site messages (`make_message`) to deliver with it; more, or
+    messages that make the acknowledgement longer than a token may be, are refused (ValueError), since
+    the vault would refuse the acknowledgement itself.
     """
     check_site_key(site_key, manifest)
     latest = presentation.issued_at + retention_seconds(presentation.retention)
@@ -42,6 +46,8 @@ def acknowledge_presentation(
     passed_to = presentation.recipients if recipients is None else tuple(dict.fromkeys(recipients))
     if not set(passed_to) <= set(presentation.recipients):
         raise ValueError("the user did not allow every recipient named: pass claims only to those allowed")
+    if len(messages) > MAX_CARRIED_MESSAGES:
+        raise ValueError(f"an acknowledgement carries at most {MAX_CARRIED_MESSAGES} messages")
     acknowledgement = Acknowledgement(
         iss=manifest.origin,
         aud=presentation.subject,
@@ -54,4 +60,7 @@ def acknowledge_presentation(
         recipients=passed_to,
         messages=tuple(messages) or None,
     )
-    return sign_acknowledgement(site_key, acknowledgement)
+    token = sign_acknowledgement(site_key, acknowledgement)
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise ValueError(f"with its messages, the acknowledgement is over {MAX_TOKEN_LENGTH} characters")
+    return token
