@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.consent.test_access import DAY, SiteProcess, given_to, real_now
 from tests.consent.test_complaint import CONTROLLER, NEVER_SHARED, ORIGIN, PAST_RETENTION, build_vault, flip
+from tests.consent.test_revocation import SITE_KEY, make_vault
+from vault.consent.access_delivery import ask
+from vault.consent.access_views import access_view
+from vault.consent.complaint_text import md
+from vault.consent.inbox import receive
+from vault.protocol.jwk import key_subject
+from vault.site import make_message
 
 
 @pytest.fixture
@@ -158,3 +166,41 @@ def test_check_report_refuses_what_is_not_a_bundle(run_vault, tmp_path) -> None:
     path.write_text('{"format": "something else"}')
     result = run_vault("check-report", str(path), passphrase=None)
     assert result.code == 1 and "is not a complaint bundle: not a vault-complaint/1 bundle" in result.err
+
+
+# -- with the real access and inbox code, against a real lying site process --------------------------
+
+
+@pytest.fixture
+def lying_shop(tmp_path: Path):
+    site = SiteProcess(tmp_path / "site")
+    yield site
+    site.stop()
+
+
+def test_a_real_lying_sites_statement_and_message_end_up_checkable(vault_home, lying_shop, out, run_vault):
+    now = real_now()
+    with make_vault(vault_home, now - 30 * DAY) as vault:
+        given_to(vault, lying_shop, now)
+        lying_shop.start("lying")
+        request = ask(vault, lying_shop.origin, now=real_now, allow_loopback_http=True)
+        found = access_view(vault, request).discrepancies
+        assert len(found) == 6
+        subject = key_subject(vault.pairwise_key(lying_shop.origin, 0).public_jwk)
+        message = make_message(
+            SITE_KEY, manifest=lying_shop.manifest, subject=subject, kind="breach", title="A breach",
+            body="Someone copied our customer list.", now=now,
+        )  # fmt: skip
+        receive(vault, lying_shop.origin, message, via="page", now=now)
+    result = run_vault("report", lying_shop.origin, "--out", str(out), "--json")
+    assert result.code == 0, result.err
+    summary = json.loads(result.out)
+    assert summary["discrepancies"] == 6 and summary["evidence"]["message"] == 1
+    text = Path(summary["markdown"]).read_text()
+    for discrepancy in found:
+        assert md(discrepancy.text) in text
+    assert "signed breach message: “A breach”" in text
+    checked = run_vault("check-report", summary["bundle"], "--json", passphrase=None)
+    assert checked.code == 0, checked.out
+    kinds = {c["item"].split()[0] for c in json.loads(checked.out)["checks"]}
+    assert {"access_answer", "message", "discrepancy", "ledger"} <= kinds

@@ -7,7 +7,11 @@ Anyone (the user, the authority, the controller) can run it: it needs the bundle
   bundle's subject, from the origin, about the entry it is filed under, and says what the entry records;
 - each notice signed by the vault against the pairwise key it embeds, which must be the subject's;
 - each ledger entry's hash (recomputed from the hash before it, its columns and its stored body), the
-  links between entries that follow each other, and that each piece of evidence is its ledger entry.
+  links between entries that follow each other, and that each piece of evidence is its ledger entry;
+- the controller named against the manifests, each discrepancy against the ledger record (or the
+  evidence) it was read from, and the user's attachments against their SHA-256.
+What stays the vault's own word (unsigned): the outbox's delivery state of a notice, the dates a manifest
+version was first and last seen, and the plain words of discrepancies it read from the evidence.
 Each check is one line: ok, or FAILED with the reason. A bundle passes only if every check does.
 """
 
