@@ -449,3 +449,25 @@ def test_what_the_vault_wrote_beside_the_evidence_is_checked_too(vault: Vault, f
 def test_a_bundle_nested_too_deeply_is_refused_in_words() -> None:
     with pytest.raises(BundleInvalid, match="nested too deeply"):
         load_bundle(b"[" * 100_000 + b"]" * 100_000)
+
+
+def test_a_deletion_message_confirms_an_erasure_the_notice_did_not_reach(vault: Vault) -> None:
+    def unconfirmed() -> list[str]:
+        found = collect(vault, ORIGIN, now=NOW).bundle["discrepancies"]
+        return [d["text"] for d in found if d["kind"] == "erasure_unconfirmed"]
+
+    assert len(unconfirmed()) == 1
+    subject = key_subject(vault.pairwise_key(ORIGIN, 0).public_jwk)
+    deleted = make_message(
+        SITE_KEY, manifest=manifest_for(), subject=subject, kind="deletion", title="We deleted your data",
+        body="As you asked.", now=NOW - 100, jti="message-000000000003", purpose="age-check",
+    )  # fmt: skip
+    with vault.transaction() as conn:
+        ledger.append(
+            conn,
+            at=NOW - 100,
+            origin=ORIGIN,
+            ref="message-000000000003",
+            body=MessageReceived(message_kind="deletion", via="page", token=deleted),
+        )
+    assert unconfirmed() == []

@@ -334,11 +334,18 @@ def discrepancies(
                     f"for {purpose_title(manifest, asked.purpose_id)}, but says it did not erase it.",
                 )
             )
+    # A signed deletion message (for that purpose, or for everything) after the request confirms it too.
+    deletions = [
+        (e.at, _payload(str(e.body.get("token", ""))).get("purpose"))
+        for e in chosen
+        if e.kind == "message" and e.body.get("message_kind") == "deletion"
+    ]
     for item in evidence:
         if item["kind"] != "notice" or item["ref"] not in erasures or item["record"]["state"] == "delivered":
             continue
         asked, record = erasures[item["ref"]], item["record"]
-        if record["attempts"] or now - item["at"] >= ERASURE_GRACE:
+        confirmed = any(at >= asked.at and purpose in (None, asked.purpose_id) for at, purpose in deletions)
+        if not confirmed and (record["attempts"] or now - item["at"] >= ERASURE_GRACE):
             tried = (
                 f"{record['attempts']} delivery attempt(s) failed, the last with: {record['last_error']}"
                 if record["attempts"]
