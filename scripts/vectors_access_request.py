@@ -197,6 +197,18 @@ def access_request_vectors() -> list[dict]:
         ),
         request_vector("bad_jti", "A jti of 8 characters.", "malformed", with_payload(base, jti="abcdefgh")),
         request_vector(
+            "jti_trailing_line_break",
+            "The jti followed by a line break (a pattern's $ may match before one).",
+            "malformed",
+            with_payload(base, jti=REQUEST_JTI + "\n"),
+        ),
+        request_vector(
+            "purposes_trailing_line_break",
+            "A purpose id followed by a line break.",
+            "malformed",
+            with_payload(base, purposes=["recommendations\n"]),
+        ),
+        request_vector(
             "duplicate_member",
             "aud twice, first another site.",
             "malformed",

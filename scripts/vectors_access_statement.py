@@ -303,6 +303,18 @@ def statement_schema_vectors(base: str) -> list[dict]:
             statement(holdings=[HOLDING, HOLDING]),
         ),
         statement_vector(
+            "holding_purpose_trailing_line_break",
+            "The purpose id followed by a line break (a pattern's $ may match before one).",
+            "malformed",
+            statement(holdings=holding(purpose="recommendations\n")),
+        ),
+        statement_vector(
+            "request_trailing_line_break",
+            "The request's jti followed by a line break.",
+            "malformed",
+            statement(request=REQUEST_JTI + "\n"),
+        ),
+        statement_vector(
             "holding_no_claims",
             "A holding of no claims.",
             "malformed",

@@ -45,6 +45,18 @@ def message_schema_vectors(base: str) -> list[dict]:
         ),
         message_vector("title_empty", "An empty title.", "malformed", message(title="")),
         message_vector(
+            "purpose_trailing_line_break",
+            "The purpose id followed by a line break (a pattern's $ may match before one).",
+            "malformed",
+            message(purpose="early-access\n"),
+        ),
+        message_vector(
+            "claims_trailing_line_break",
+            "A claim name followed by a line break.",
+            "malformed",
+            message(DELETION, claims=["sizes.shoe\n"]),
+        ),
+        message_vector(
             "claims_repeated",
             "sizes.shoe named twice.",
             "malformed",

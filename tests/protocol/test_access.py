@@ -378,3 +378,25 @@ def test_the_site_cannot_sign_what_the_vault_would_refuse(holding: dict) -> None
     assert refused(signed(payload)) == Reason.MALFORMED
     with pytest.raises(ValueError):
         sign_access_statement(SITE_KEY, payload)
+
+
+def test_ids_ending_in_a_line_break_are_malformed() -> None:
+    """msgspec's patterns let `$` match before a final line break: a request or statement naming
+    "recommendations\\n" decoded, though SPEC.md's purpose ids (and the JavaScript check) refuse it."""
+    token = request(purposes=["recommendations"])
+    header = b64url_decode(token.split(".")[0].encode())
+    for changes in ({"jti": JTI + "\n"}, {"purposes": ["recommendations\n"]}):
+        forged = sign_raw(VAULT_KEY, header, msgspec.json.encode(dict(payload_of(token), **changes)))
+        with pytest.raises(TokenInvalid) as raised:
+            open_access_request(forged)
+        assert raised.value.reason == Reason.MALFORMED
+    for holding in (
+        {"purpose": "recommendations\n"},
+        {"claims": ("age_over_18\n",)},
+        {"recipients": ("stock\n",)},
+    ):
+        payload = statement_payload(holdings=(msgspec.structs.replace(HOLDING, **holding),))
+        assert refused(signed(payload)) == Reason.MALFORMED
+        with pytest.raises(ValueError, match="line break"):
+            sign_access_statement(SITE_KEY, payload)
+    assert refused(signed(statement_payload(request=JTI + "\n"))) == Reason.MALFORMED

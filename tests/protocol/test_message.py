@@ -269,3 +269,13 @@ def test_a_message_as_raw_bytes() -> None:
     """sign_raw (used for vectors) and sign_compact give one token for one payload."""
     header = msgspec.json.encode({"alg": "EdDSA", "typ": MESSAGE_TYP, "kid": key_id(SITE_KEY.verifying_key)})
     assert sign_raw(SITE_KEY, header, msgspec.json.encode(BASE)) == signed(BASE)
+
+
+@pytest.mark.parametrize(
+    "changes", [{"jti": "m" * 16 + "\n"}, {"purpose": "recommendations\n"}, {"claims": ("sizes.shoe\n",)}]
+)
+def test_ids_ending_in_a_line_break_are_malformed(changes: dict) -> None:
+    """msgspec's patterns let `$` match before a final line break; SPEC.md's ids do not."""
+    message = msg(**changes)
+    assert message_problem(message) == "jti, purpose and claim names must not end in a line break"
+    assert refused(signed(message)) == Reason.MALFORMED

@@ -136,6 +136,9 @@ def open_access_request(token: object) -> tuple[OpenedHeader, AccessRequest]:
         raise TokenInvalid(Reason.MALFORMED) from None
     if len(set(request.purposes)) != len(request.purposes):
         raise TokenInvalid(Reason.MALFORMED)
+    # The schema's patterns let `$` match before a final line break (msgspec searches with Python's re).
+    if any(name.endswith("\n") for name in (request.jti, *request.purposes)):
+        raise TokenInvalid(Reason.MALFORMED)
     return header, request
 
 
@@ -161,6 +164,12 @@ def statement_problem(statement: AccessStatement) -> str | None:
     purposes = [holding.purpose for holding in statement.holdings]
     if len(set(purposes)) != len(purposes):
         return "one holding per purpose"
+    # The schema's patterns let `$` match before a final line break (msgspec searches with Python's re).
+    names = [statement.request, *purposes]
+    for holding in statement.holdings:
+        names += [*holding.claims, *holding.recipients, *holding.presentations]
+    if any(name.endswith("\n") for name in names):
+        return "ids and claim names must not end in a line break"
     for holding in statement.holdings:
         for name, items in (
             ("claims", holding.claims),

@@ -85,6 +85,9 @@ def message_problem(message: SiteMessage) -> str | None:
         return f"exp must follow iat by at most {MAX_MESSAGE_LIFETIME // 86400} days"
     if message.claims is not None and len(set(message.claims)) != len(message.claims):
         return "claims must be unique"
+    # The schema's patterns let `$` match before a final line break (msgspec searches with Python's re).
+    if any(name.endswith("\n") for name in (message.jti, message.purpose or "", *(message.claims or ()))):
+        return "jti, purpose and claim names must not end in a line break"
     if message.url is not None and url_problem(message.url) is not None:
         return "url must be an https URL"
     if message.kind == "proposal":
