@@ -210,6 +210,18 @@ def manifest_vectors() -> list[dict]:
             edited(("access_endpoint", "https://answers.example/.well-known/vault-access")),
         ),
         manifest_vector(
+            "access_endpoint_with_query",
+            "An access endpoint with a query: the origin must be followed by an absolute path alone.",
+            "invalid",
+            edited(("access_endpoint", "https://shop.example/vault?kind=access")),
+        ),
+        manifest_vector(
+            "revocation_endpoint_with_fragment",
+            "A revocation endpoint with a fragment: the origin must be followed by an absolute path alone.",
+            "invalid",
+            edited(("revocation_endpoint", "https://shop.example/.well-known/vault-revocation#x")),
+        ),
+        manifest_vector(
             "access_endpoint_null",
             "access_endpoint is null (omit it instead).",
             "invalid",

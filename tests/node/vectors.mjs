@@ -520,7 +520,9 @@ const KINDS = ["proposal", "change", "deletion", "breach"];
 const TRICKY = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/u;
 const NOT_TEXT = /[\p{Cc}\p{Cs}\p{Co}\p{Cn}]/u;
 const EDGE_SPACE = /^\p{White_Space}|\p{White_Space}$/u;
+// A URL on the site's own origin: the origin followed by an absolute path (no query, no fragment).
 const SITE_PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/;
+const isSiteUrl = (url, origin) => url.startsWith(origin + "/") && SITE_PATH.test(url.slice(origin.length));
 
 function isPlainText(text, min, max, multiline) {
   if (!isSized(text, min, max) || TRICKY.test(text) || EDGE_SPACE.test(text)) return false;
@@ -542,8 +544,7 @@ async function verifyMessage(inputs) {
   if (payload.kind === "proposal") {
     // The purpose offered, and the page on the site itself where the user can accept it.
     require("purpose" in payload && "url" in payload, "malformed");
-    const { url, iss } = payload;
-    require(url.startsWith(iss + "/") && SITE_PATH.test(url.slice(iss.length)), "malformed");
+    require(isSiteUrl(payload.url, payload.iss), "malformed");
   }
   require(payload.kind !== "change" || "effective_at" in payload, "malformed");
   require(payload.iss === inputs.origin, "wrong_issuer"); // 1
@@ -634,9 +635,9 @@ async function verifyManifest(inputs, countries) {
     refuse("invalid");
   }
   const endpoint = manifest.revocation_endpoint;
-  require(isUrl(endpoint) && endpoint.startsWith(manifest.origin + "/"), "invalid"); // on its own origin
+  require(isUrl(endpoint) && isSiteUrl(endpoint, manifest.origin), "invalid"); // on its own origin
   const access = manifest.access_endpoint; // optional, and on the manifest's own origin too
-  require(access === undefined || (isUrl(access) && access.startsWith(manifest.origin + "/")), "invalid");
+  require(access === undefined || (isUrl(access) && isSiteUrl(access, manifest.origin)), "invalid");
   const purposes = manifest.purposes;
   require(Array.isArray(purposes) && purposes.length >= 1 && purposes.length <= 32, "invalid");
   try {
