@@ -38,9 +38,9 @@ function siteBlock(origin, messages, muted, refresh) {
 export async function inboxSection(refresh) {
   const inbox = await ask(Action.messagesList);
   const sites = bySite(inbox);
-  // Shown, so read: one call per site with unread ones (the daemon takes a site, or up to 100 ids).
-  const unreadSites = Object.entries(inbox.unread_by_site ?? {}).filter(([, n]) => n > 0).map(([origin]) => origin);
-  await Promise.all(unreadSites.map((origin) => ask(Action.messagesRead, { origin }).catch(() => {})));
+  // Shown, so read: exactly those shown, one call per site (at most 100 visible each, as a call takes).
+  const reads = sites.map(([, messages]) => messages.filter((m) => !m.read).map((m) => m.jti)).filter((jtis) => jtis.length);
+  await Promise.all(reads.map((jtis) => ask(Action.messagesRead, { jtis: jtis.slice(0, 100) }).catch(() => {})));
   return [
     heading("Inbox", "What sites you shared with wrote to you: proposals, changes to come, confirmed deletions and breach notices. Sites never learn whether you read them. Accepting a proposal opens the site, which asks you with the usual prompt."),
     sites.length

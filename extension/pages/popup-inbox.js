@@ -27,7 +27,9 @@ async function render(area, origin) {
     muteToggle(origin, inbox.muted.includes(origin)),
   );
   // Shown, so read (the site is never told: no read receipts). The "new" marks stay until the next view.
-  if (unread) await ask(Action.messagesRead, { origin }).catch(() => {});
+  // Exactly those shown (one arriving meanwhile stays unread); a site has at most 100 visible.
+  const shown = messages.filter((m) => !m.read).map((m) => m.jti);
+  if (shown.length) await ask(Action.messagesRead, { jtis: shown.slice(0, 100) }).catch(() => {});
 }
 
 export async function inboxSection(origin) {

@@ -259,6 +259,17 @@ def test_a_message_is_shown_as_plain_text_and_bad_input_is_refused(
     )
     assert notify(page, breach)["value"] == {"received": True}
     wait_for_messages(daemon, 1)
+    browser.wait_for_badge("1")
+
+    # The options page's inbox: the same plain text; shown, so read, and the badge counts again.
+    options = browser.extension_page("pages/options.html#inbox", width=1100, height=900)
+    options.wait_for_selector("#inbox .message", timeout=WAIT_MS)
+    assert options.locator("#inbox .message img, #inbox .message b").count() == 0
+    assert XSS in options.inner_text("#inbox .message-body")
+    assert options.locator(f'#inbox [data-mute="{site.origin}"]').count() == 1
+    screenshot_both_schemes(options, "options-inbox")
+    browser.wait_for_badge("")
+    assert inbox(daemon)["unread"] == 0
 
     popup = popup_for(browser, site)
     popup.wait_for_selector("#messages .message", timeout=WAIT_MS)
@@ -276,10 +287,4 @@ def test_a_message_is_shown_as_plain_text_and_bad_input_is_refused(
     assert opened.value.url == f"{site.origin}/security"
     opened.value.close()
 
-    options = browser.extension_page("pages/options.html#inbox", width=1100, height=900)
-    options.wait_for_selector("#inbox .message", timeout=WAIT_MS)
-    assert options.locator("#inbox .message img, #inbox .message b").count() == 0
-    assert XSS in options.inner_text("#inbox .message-body")
-    assert options.locator(f'#inbox [data-mute="{site.origin}"]').count() == 1
-    screenshot_both_schemes(options, "options-inbox")
     save_screenshot(popup, "popup-message-plain-text", element="body")
