@@ -117,6 +117,14 @@ def test_a_message_from_the_page_shows_in_the_popup_with_the_unread_count_on_the
     popup.wait_for_selector("#no-messages", timeout=WAIT_MS)
     assert inbox(daemon)["messages"] == []
 
+    # Mute this site: the daemon drops its change notices from now on.
+    popup.click(f'#messages label[for="{popup.get_attribute("#messages [data-mute]", "id")}"]')
+    deadline = time.monotonic() + 10
+    while inbox(daemon)["muted"] != [site.origin]:
+        assert time.monotonic() < deadline, "the site was not muted"
+        popup.wait_for_timeout(100)
+    assert popup.is_checked("#messages [data-mute]")
+
 
 def test_a_proposal_opens_nothing_until_the_user_accepts_it_then_the_sites_page_brings_the_normal_prompt(
     browser: Browser, site: ShopSite, daemon: DaemonProcess
