@@ -262,6 +262,7 @@ async function showSite(notice) {
   const title = (id) => purposeTitle(purposes, origin, id);
   const now = Date.now() / 1000;
   const unreadFirst = Number(inbox.dataset.unread) > 0; // what the badge counted, without scrolling
+  const overdue = access?.overdue ?? report.overdue ?? []; // retention ended: does the site still hold it?
   const current = report.disclosures.filter((d) => withdrawalState(d) === "none" && d.keep_until > now);
   const withdrawn = report.disclosures.filter((d) => withdrawalState(d) !== "none");
   const remembered = consents.filter((c) => c.origin === origin);
@@ -273,11 +274,11 @@ async function showSite(notice) {
     report.broken_promises?.length
       ? h("div", { class: "notice error", role: "note", id: "broken-promises" }, report.broken_promises.map((item) => h("p", {}, brokenPromiseWords(item, partyNames(purposes, origin)))))
       : null,
-    overdueList(access?.overdue ?? report.overdue),
+    overdueList(overdue),
     unreadFirst ? inbox : null,
     current.length
       ? h("div", { class: "stack" }, h("h2", {}, "What it knows"), h("ul", { class: "plain disclosures" }, byPurpose(current).map((group) => purposeItem(group, title))))
-      : withdrawn.length
+      : withdrawn.length || overdue.length
         ? null
         : h("p", { class: "notice" }, `${siteName(origin)} has nothing from your vault.`),
     recipientsSection(origin, report, now, (asked) => refresh(asked)),

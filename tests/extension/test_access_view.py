@@ -10,6 +10,7 @@ import time
 from typing import Any
 from urllib.parse import quote
 
+import msgspec
 import pytest
 
 from tests.daemon.support import DaemonProcess
@@ -19,10 +20,12 @@ from tests.extension.support import (
     ShopSite,
     admin_call,
     popup_for,
+    remember_everything,
+    save_screenshot,
     screenshot_both_schemes,
     share_once,
 )
-from vault.site import HeldRecord, build_manifest
+from vault.site import HeldRecord, build_manifest, make_nonce
 
 pytestmark = pytest.mark.slow
 
@@ -124,3 +127,43 @@ def test_a_site_without_an_access_endpoint_says_so(
         "cannot ask No access endpoint: this site does not say where to ask it what it holds."
     )
     assert access(daemon, site)["requests"] == []  # nothing was queued
+
+
+def test_a_holding_kept_past_its_promise_is_flagged_in_the_popup(
+    browser: Browser, site: ShopSite, daemon: DaemonProcess
+) -> None:
+    # The newsletter is promised for 3 seconds; the site keeps it anyway.
+    short = [
+        msgspec.structs.replace(p, retention="PT3S") if p.id == "newsletter" else p
+        for p in site.manifest.purposes
+    ]
+    site.manifest = msgspec.structs.replace(site.manifest, purposes=tuple(short))
+    declare_access_endpoint(site)
+    remember_everything(daemon, site, make_nonce(), "newsletter")
+    report = admin_call(daemon, "GET", f"/v1/sites/report?origin={quote(site.origin, safe='')}")
+    [disclosure] = report["disclosures"]
+    site.held = [
+        HeldRecord(
+            presentation=disclosure["jti"],
+            purpose="newsletter",
+            claims=disclosure["claims"],
+            received_at=disclosure["disclosed_at"],
+            keep_until=disclosure["keep_until"] + 365 * DAY,
+        )
+    ]
+    # The daemon's delivery pass (every 30 s) finds the ended retention and asks: the site still holds it.
+    deadline = time.monotonic() + 90
+    while not [row for row in access(daemon, site)["overdue"] if row["state"] == "still_held"]:
+        assert time.monotonic() < deadline, access(daemon, site)
+        time.sleep(1)
+
+    popup = popup_for(browser, site)
+    popup.wait_for_selector("#overdue", timeout=WAIT_MS)
+    flagged = popup.inner_text("#overdue .overdue-row")
+    assert re.fullmatch(
+        r"Country for A newsletter about shoes we deliver: to be kept only until \d{1,2} [A-Z][a-z]{2} \d{4}"
+        r" — the site says it still holds it",
+        flagged,
+    ), flagged
+    assert "error" in (popup.get_attribute("#overdue", "class") or "")
+    save_screenshot(popup, "popup-overdue", element="body")
