@@ -31,6 +31,7 @@ from vault.consent.access import (
     queue_request,
 )
 from vault.consent.access_compare import compare, no_answer
+from vault.consent.inbox import MessageRefused, receive
 from vault.consent.ledger_records import AccessAnswered, AccessUnanswered, Discrepancy
 from vault.consent.outbox import (
     LEASE_SECONDS,
@@ -357,13 +358,6 @@ def _no_answer(
 
 
 def _inbox_receive(vault: Vault, origin: str, token: str, now: int) -> None:
-    try:
-        # vault/consent/inbox.py was written in parallel (issue 13). LEAD: once it is committed, import
-        # it at the top and drop this guard.
-        from vault.consent.inbox import MessageRefused, receive
-    except ImportError:
-        log.warning("a statement carried a message, but this build has no inbox; it was dropped")
-        return
     try:
         receive(vault, origin, token, via="statement", now=now)
     except MessageRefused as refused:  # dropped; the statement stands. The reason only, never the token.
