@@ -72,6 +72,7 @@ export const INBOX_HANDLERS = Object.freeze({
   [Action.messagesDelete]: ({ jtis: ids }) => andRecount(api("POST", "/v1/messages/delete", { jtis: jtis(ids) })),
   [Action.messagesMute]: messagesMute,
   [Action.messageAccept]: messageAccept,
-  [Action.accessAsk]: ({ origin: site }) => api("POST", "/v1/access", { origin: origin(site) }, ACCESS_TIMEOUT_MS),
+  // A statement may carry messages for the inbox.
+  [Action.accessAsk]: ({ origin: site }) => andRecount(api("POST", "/v1/access", { origin: origin(site) }, ACCESS_TIMEOUT_MS)),
   [Action.accessGet]: ({ origin: site }) => api("GET", `/v1/access?origin=${encodeURIComponent(origin(site))}`),
 });

@@ -29,6 +29,7 @@ import {
   senderOrigin,
 } from "./page-contract.js";
 import { closeWindow, openPromptWindow, windowExists } from "./prompts.js";
+import { refreshUnread } from "./unread.js";
 
 // What this module talks to: the browser and the daemon. The worker uses the real ones; the Node unit
 // tests (tests/extension/unit/requests.test.mjs) replace them with setDependencies(). The records
@@ -38,6 +39,7 @@ const deps = {
   requestPairing,
   siteManifest,
   refreshBadge,
+  refreshUnread,
   openPromptWindow,
   closeWindow,
   windowExists,
@@ -103,7 +105,9 @@ export function advance(key, known = null) {
 async function step(record) {
   if (record.kind === "acknowledge") {
     const stored = await deps.api("POST", "/v1/acknowledgements", { token: record.args.token });
-    return finish(record, { ok: true, value: pageAcknowledged(stored) });
+    await finish(record, { ok: true, value: pageAcknowledged(stored) });
+    // It may have carried messages for the inbox: counted after the page has its answer.
+    return deps.refreshUnread();
   }
   for (const purpose of record.args.purposes) {
     if (Object.hasOwn(record.results, purpose)) continue;

@@ -47,6 +47,7 @@ function browserSession(daemon) {
     requestPairing: async () => ({ state: "pending", code: "1234" }),
     siteManifest: async () => ({ text: '{"purposes":{}}', cached: false }),
     refreshBadge: async () => {},
+    refreshUnread: async () => {},
     openPromptWindow: async (promptId) => {
       const windowId = nextWindow++;
       browser.opened.push({ promptId, windowId });
