@@ -26,7 +26,7 @@ from vault.consent import ledger
 from vault.consent.access import MAX_ACCESS_ATTEMPTS, queue_request, schedule_retention_checks
 from vault.consent.access_compare import claim_label, day
 from vault.consent.access_delivery import ask, deliver_access_due
-from vault.consent.access_views import access_view, latest_discrepancies, overdue, site_access
+from vault.consent.access_views import access_view, latest_discrepancies, overdue, requests, site_access
 from vault.consent.export import export_vault
 from vault.consent.export_format import SCHEMA_PATH
 from vault.consent.outbox import backoff, deliver_due
@@ -462,3 +462,14 @@ def test_a_silent_site_holds_up_neither_another_site_nor_a_stop(vault: Vault, tm
     finally:
         silent.stop()
         honest.stop()
+
+
+def test_requests_made_in_one_second_are_listed_newest_first(vault: Vault, shop: SiteProcess) -> None:
+    """Ids are random, so the second breaks no tie: the order the ledger recorded them in does."""
+    now = real_now()
+    given_to(vault, shop, now)
+    made = []
+    for n in range(4):  # an answered ask is done, so each queue_request makes a new one
+        made.append(queue_request(vault, shop.origin, now=now, new_id=lambda n=n: "abcd"[n] * 22))
+        vault.conn.execute("UPDATE access_requests SET answered_at = ? WHERE id = ?", (now, made[-1]))
+    assert [view.request for view in requests(vault, shop.origin)] == made[::-1]

@@ -134,8 +134,10 @@ def _holdings(vault: Vault, origin: str, token: str) -> list[HeldView]:
 
 def requests(vault: Vault, origin: str, *, limit: int = MAX_LISTED) -> list[AccessView]:
     """The site's access requests, newest first."""
+    # Two requests made in one second are told apart by the order the ledger recorded them (ids are random).
     rows = vault.conn.execute(
-        f"SELECT {_COLUMNS} FROM access_requests WHERE origin = ? ORDER BY created_at DESC, id LIMIT ?",  # noqa: S608
+        f"SELECT {_COLUMNS} FROM access_requests WHERE origin = ? ORDER BY created_at DESC, "  # noqa: S608
+        "(SELECT seq FROM ledger WHERE ref = access_requests.id AND kind = 'access_request') DESC LIMIT ?",
         (origin, limit),
     ).fetchall()
     return [_view(vault, row) for row in rows]
