@@ -102,6 +102,9 @@ OTHER_KEY = SigningKey.from_seed(bytes(32))
         ({"claims": ("age_over_18",)}, Reason.CLAIMS_MISMATCH),
         ({"claims": ("age_over_18", "location.country", "location.country")}, Reason.CLAIMS_MISMATCH),
         ({"keep_until": NOW + 30 * 86400 + 1}, Reason.RETENTION_EXCEEDED),
+        # `$` in the schema's patterns matches before a final line break; JavaScript's does not.
+        ({"recipients": ("stock\n",)}, Reason.MALFORMED),
+        ({"purpose": "recommendations\n"}, Reason.MALFORMED),
     ],
 )
 def test_refusals(changes: dict[str, Any], reason: Reason) -> None:
@@ -180,6 +183,7 @@ def test_revocation_acknowledgement_round_trip() -> None:
         ({"notice": "s" * 16}, Reason.WRONG_NOTICE),
         ({"presentations": ("p" * 16,)}, Reason.WRONG_NOTICE),
         ({"iat": NOW + 100}, Reason.NOT_YET_VALID),
+        ({"notice": "r" * 16 + "\n"}, Reason.MALFORMED),
     ],
 )
 def test_revocation_acknowledgement_refusals(changes: dict[str, Any], reason: Reason) -> None:

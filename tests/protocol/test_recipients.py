@@ -239,6 +239,10 @@ def test_sign_revocation_refuses_a_bad_scope(changes: dict[str, Any]) -> None:
         {"recipients": ["stock", "stock"]},
         {"site": "false"},
         {"recipients": None},
+        # `$` in the schema's patterns matches before a final line break; JavaScript's does not.
+        {"recipients": ["stock\n"]},
+        {"claims": ["sizes.shoe\n"]},
+        {"purpose": "recommendations\n"},
     ],
 )
 def test_open_notice_refuses_a_bad_scope_as_malformed(changes: dict[str, Any]) -> None:

@@ -117,6 +117,9 @@ def verify_acknowledgement(
     """
     ack = _open(token, ACK_TYP, site_key, _ack_decoder)
     _require(len(set(ack.recipients)) == len(ack.recipients), Reason.MALFORMED)  # schema: unique ids
+    # The schema's patterns let `$` match before a final line break (msgspec searches with Python's re).
+    names = (ack.presentation, ack.purpose, *ack.claims, *ack.recipients)
+    _require(not any(name.endswith("\n") for name in names), Reason.MALFORMED)
     try:
         _, issued = open_presentation(presentation)
     except TokenInvalid:
@@ -148,6 +151,8 @@ def verify_revocation_ack(
     for each recipient the notice names (`wrong_notice` otherwise).
     """
     ack = _open(token, REVOCATION_ACK_TYP, site_key, _revocation_ack_decoder)
+    names = (ack.notice, *ack.presentations, *(outcome.id for outcome in ack.recipients))
+    _require(not any(name.endswith("\n") for name in names), Reason.MALFORMED)  # as in verify_acknowledgement
     try:
         _, sent = open_notice(notice)
     except TokenInvalid:

@@ -144,4 +144,8 @@ def open_notice(token: object) -> tuple[OpenedHeader, NoticePayload]:
     )
     if not unique or not (notice.site or notice.recipients):
         raise TokenInvalid(Reason.MALFORMED)
+    # The schema's patterns let `$` match before a final line break (msgspec searches with Python's re).
+    names = (notice.jti, notice.purpose, *notice.presentations, *notice.claims, *notice.recipients)
+    if any(name.endswith("\n") for name in names):
+        raise TokenInvalid(Reason.MALFORMED)
     return header, notice
