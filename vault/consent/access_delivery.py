@@ -1,8 +1,8 @@
 """Delivering access requests, on the outbox's schedule, and asking a site now (`ask`).
 
-A pass is bounded like outbox.deliver_due: up to MAX_PARALLEL sites at once (one request each, the POSTs
-in threads of their own), SITE_BUDGET seconds of waiting per site, `stop()` checked between steps, the
-vault used on the calling thread only. Each attempt signs a FRESH request with a new jti (the site keeps
+A pass is bounded as the outbox's is (vault.consent.delivery_pass: up to MAX_PARALLEL sites at once, one
+request each, SITE_BUDGET seconds of waiting per site, `stop()` checked between steps, the vault used on
+the calling thread only). Each attempt signs a FRESH request with a new jti (the site keeps
 every jti it answered, so re-sending one whose answer was lost would be refused as replayed); the answer
 must be `{"statement": token}`, signed with the stored manifest's site key, answering that very request.
 The statement, and every discrepancy found comparing it with the ledger, commit together with the
@@ -12,8 +12,6 @@ request's new state; the messages it carries are then handed to the inbox, each 
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -31,18 +29,10 @@ from vault.consent.access import (
     queue_request,
 )
 from vault.consent.access_compare import compare, no_answer
+from vault.consent.delivery_pass import MAX_PARALLEL, Clock, Post, Steps, run_pass
 from vault.consent.inbox import MessageRefused, receive
 from vault.consent.ledger_records import AccessAnswered, AccessUnanswered, Discrepancy
-from vault.consent.outbox import (
-    LEASE_SECONDS,
-    MAX_PARALLEL,
-    POST_TIMEOUT,
-    SITE_BUDGET,
-    Clock,
-    Post,
-    backoff,
-    endpoint_problem,
-)
+from vault.consent.outbox import LEASE_SECONDS, backoff, endpoint_problem
 from vault.consent.sites import stored_manifest
 from vault.consent.transport import MAX_RESPONSE_BYTES, DeliveryFailed, Response, https_post
 from vault.protocol.access import AccessStatement, sign_access_request, verify_access_statement
@@ -55,7 +45,6 @@ from vault.store import Vault
 
 log = logging.getLogger("vault.consent")
 ASK_WAIT = 12.0  # seconds `ask` waits for the first attempt (one POST is at most POST_TIMEOUT)
-_POLL = 0.25  # seconds between looks at `stop` while POSTs are out
 
 
 class _Answer(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -92,16 +81,6 @@ class _Claimed:
     created_at: int
 
 
-@dataclass(frozen=True)
-class _Sent:
-    origin: str
-    seconds: float
-    status: int | None = None
-    error: str | None = None
-    answer: tuple[str, str, AccessStatement] | None = None  # (request jti, statement token, statement)
-    failure: BaseException | None = None
-
-
 def deliver_access_due(
     vault: Vault,
     *,
@@ -122,48 +101,17 @@ def deliver_access_due(
     vault is used on this thread only). `only`: just these requests; `retry_now`: ignore backoff and
     leases. `receive(vault, origin, token, now)`: what to do with a message a statement carries
     (default: the inbox's, via="statement")."""
-    clock = now if callable(now) else lambda: now
-    send = post or https_post
-    answers: queue.SimpleQueue[_Sent] = queue.SimpleQueue()
-    sending: dict[str, _Claimed] = {}
-    waited: dict[str, float] = {}
-    tried: set[str] = set()
-    outcomes: list[AccessOutcome] = []
-    while stop is None or not stop():
-        if len(sending) < parallel:
-            for request_id, origin in _due(vault, clock(), only, retry_now):
-                if len(sending) >= parallel or len(tried) >= limit:
-                    break
-                if request_id in tried or origin in sending or waited.get(origin, 0.0) >= SITE_BUDGET:
-                    continue
-                tried.add(request_id)
-                at = clock()
-                claimed = _claim(vault, request_id, at, retry_now)
-                if claimed is None:
-                    continue
-                prepared = _prepare(vault, claimed, at, new_id, allow_loopback_http)
-                if isinstance(prepared, str):
-                    outcome = _record(vault, claimed, at, None, prepared, None, jitter, receive)
-                    outcomes += [outcome] if outcome is not None else []
-                    continue
-                sending[origin] = claimed
-                threading.Thread(
-                    target=_send, args=(send, claimed, *prepared, at, answers), name="access", daemon=True
-                ).start()
-        if not sending:
-            break
-        try:
-            sent = answers.get(timeout=_POLL)
-        except queue.Empty:
-            continue
-        claimed = sending.pop(sent.origin)
-        waited[sent.origin] = waited.get(sent.origin, 0.0) + sent.seconds
-        if sent.failure is not None:
-            raise sent.failure
-        error = sent.error if sent.answer is None else None
-        outcome = _record(vault, claimed, clock(), sent.status, error, sent.answer, jitter, receive)
-        outcomes += [outcome] if outcome is not None else []
-    return outcomes
+    steps = Steps(
+        due=lambda at: _due(vault, at, only, retry_now),
+        claim=lambda request_id, at: _claim(vault, request_id, at, retry_now),
+        origin=lambda claimed: claimed.origin,
+        prepare=lambda claimed, at: _prepare(vault, claimed, at, new_id, allow_loopback_http),
+        check=_check_answer,
+        record=lambda claimed, at, status, error, answer: _record(
+            vault, claimed, at, status, error, answer, jitter, receive
+        ),
+    )
+    return run_pass(steps, post=post or https_post, now=now, limit=limit, parallel=parallel, stop=stop)
 
 
 def _due(vault: Vault, now: int, only: Collection[str] | None, retry_now: bool) -> list[tuple[str, str]]:
@@ -194,8 +142,9 @@ def _claim(vault: Vault, request_id: str, now: int, retry_now: bool) -> _Claimed
 
 def _prepare(
     vault: Vault, claimed: _Claimed, now: int, new_id: Callable[[], str], allow_loopback_http: bool
-) -> tuple[str, OkpPublicJwk] | str:
-    """This attempt's freshly signed request and the key its answer must carry, or why it cannot go."""
+) -> tuple[str, bytes, tuple[OkpPublicJwk, str]] | str:
+    """This attempt's POST (url, body) with its freshly signed request, and the key its answer must carry
+    with that request, or why it cannot go."""
     manifest = stored_manifest(vault, claimed.origin)
     if manifest is None:
         return "no stored manifest for the site"
@@ -215,31 +164,13 @@ def _prepare(
         ][:64]
     key = vault.pairwise_key(claimed.origin, claimed.epoch)
     token = sign_access_request(key, origin=claimed.origin, now=now, jti=new_id(), purposes=purposes)
-    return token, manifest.site_key
-
-
-def _send(
-    send: Post, claimed: _Claimed, request: str, site_key: OkpPublicJwk, now: int, answers: queue.SimpleQueue
-) -> None:
-    """One POST and the check of its answer, in a thread of its own (no vault here)."""
-    started = time.monotonic()
-    status = None
-    try:
-        response = send(claimed.endpoint, msgspec.json.encode({"request": request}), POST_TIMEOUT)
-        status = response.status
-        answer = _check_answer(response, site_key, request, now)
-    except DeliveryFailed as failure:
-        sent = _Sent(claimed.origin, time.monotonic() - started, status, error=str(failure)[:200])
-    except BaseException as failure:
-        sent = _Sent(claimed.origin, time.monotonic() - started, failure=failure)
-    else:
-        sent = _Sent(claimed.origin, time.monotonic() - started, status, answer=answer)
-    answers.put(sent)
+    return claimed.endpoint, msgspec.json.encode({"request": token}), (manifest.site_key, token)
 
 
 def _check_answer(
-    response: Response, site_key: OkpPublicJwk, request: str, now: int
+    response: Response, context: tuple[OkpPublicJwk, str], now: int
 ) -> tuple[str, str, AccessStatement]:
+    site_key, request = context
     if response.status != 200:
         raise DeliveryFailed(f"HTTP {response.status}")
     if response.content_type.split(";", 1)[0].strip().lower() != "application/json":

@@ -6,16 +6,13 @@ signed with the key in the site's manifest. Each notice's new state and its ledg
 together; a crash between the POST and that commit at worst sends the same notice again, which sites
 treat as a no-op (a notice withdraws; withdrawing twice is withdrawing once).
 
-A site that hangs must not hold up the others: a pass serves up to MAX_PARALLEL sites at once (one
-notice at a time each, the POSTs in threads), and gives each site at most SITE_BUDGET seconds of waiting.
+A site that hangs must not hold up the others: a pass is bounded as vault.consent.delivery_pass says (up
+to MAX_PARALLEL sites at once, one notice at a time each, SITE_BUDGET seconds of waiting per site).
 
 HTTPS only (vault.consent.transport). Plain http reaches a site only in a test mode, and only on a
 loopback address.
 """
 
-import queue
-import threading
-import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Annotated
@@ -24,6 +21,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from vault.consent import ledger
+from vault.consent.delivery_pass import MAX_PARALLEL, Clock, Post, Steps, run_pass
 from vault.consent.ledger_records import (
     NoticeAcknowledged,
     NoticeDelivered,
@@ -41,7 +39,6 @@ from vault.protocol.revocation import DEFAULT_NOTICE_TTL, open_notice, sign_revo
 from vault.protocol.strictjson import decode_unique
 from vault.store import Vault
 
-POST_TIMEOUT = 10.0
 FIRST_RETRY = 30
 MAX_RETRY = 3600
 # A claimed notice is not due for this long, so a second delivering process (the daemon and a CLI run)
@@ -51,15 +48,6 @@ LEASE_SECONDS = 120
 # after a long outage. Larger than the longest backoff.
 RESIGN_MARGIN = 2 * MAX_RETRY
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-MAX_PARALLEL = 4  # sites being sent to at once
-SITE_BUDGET = 3 * POST_TIMEOUT  # seconds of waiting one site gets in a pass; its other notices wait
-_POLL = 0.25  # seconds between looks at `stop` and at newly due notices while POSTs are out
-
-
-# post(url, body, timeout) -> Response; raises DeliveryFailed. Injectable so tests need no network.
-# Called from a thread of the pass's own (never the thread that holds the vault).
-Post = Callable[[str, bytes, float], Response]
-Clock = Callable[[], int]
 
 
 class _Answer(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -172,90 +160,34 @@ def deliver_due(
     unless given). `now`: the time, or a clock read at each step (notices that fall due while the
     pass waits on a site join it).
 
-    Up to `parallel` sites at once, one notice at a time each; the vault is used on this thread only.
-    `stop()` is checked between steps: when it is true the pass returns at once, and a notice still
-    being sent keeps its lease (as after a crash: it goes again later, which sites treat as a no-op).
+    Bounded as vault.consent.delivery_pass says: up to `parallel` sites at once, one notice at a time
+    each; the vault is used on this thread only. When `stop()` is true the pass returns at once, and a
+    notice still being sent keeps its lease (as after a crash: it goes again later, which sites treat as
+    a no-op).
     """
-    clock = now if callable(now) else lambda: now
-    send = post or https_post
-    answers: queue.SimpleQueue[_Sent] = queue.SimpleQueue()
-    sending: dict[str, _Claimed] = {}  # origin -> its notice in flight
-    waited: dict[str, float] = {}  # origin -> seconds spent waiting on it in this pass
-    tried: set[str] = set()
-    outcomes: list[DeliveryOutcome] = []
-    while stop is None or not stop():
-        if len(sending) < parallel:
-            for jti, origin in _due(vault, clock(), only, retry_now):
-                if len(sending) >= parallel or len(tried) >= limit:
-                    break
-                if jti in tried or origin in sending or waited.get(origin, 0.0) >= SITE_BUDGET:
-                    continue
-                tried.add(jti)
-                at = clock()
-                claimed = _claim(vault, jti, at, retry_now)
-                if claimed is None:
-                    continue  # another process took it, or it was delivered meanwhile
-                site_key = _site_key(vault, claimed, allow_loopback_http)
-                if isinstance(site_key, str):  # nothing to send: why not, recorded as a failed attempt
-                    outcome = _record(vault, claimed, at, None, site_key, None, jitter)
-                    outcomes += [outcome] if outcome is not None else []
-                    continue
-                sending[origin] = claimed
-                threading.Thread(
-                    target=_send, args=(send, claimed, site_key, at, answers), name="notice", daemon=True
-                ).start()
-        if not sending:
-            break
-        try:
-            sent = answers.get(timeout=_POLL)
-        except queue.Empty:
-            continue
-        claimed = sending.pop(sent.origin)
-        waited[sent.origin] = waited.get(sent.origin, 0.0) + sent.seconds
-        if sent.failure is not None:
-            raise sent.failure
-        error = sent.error if sent.answer is None else None
-        outcome = _record(vault, claimed, clock(), sent.status, error, sent.answer, jitter)
-        outcomes += [outcome] if outcome is not None else []
-    return outcomes
+    steps = Steps(
+        due=lambda at: _due(vault, at, only, retry_now),
+        claim=lambda jti, at: _claim(vault, jti, at, retry_now),
+        origin=lambda claimed: claimed.origin,
+        prepare=lambda claimed, at: _prepare(vault, claimed, allow_loopback_http),
+        check=_check_answer,
+        record=lambda claimed, at, status, error, answer: _record(
+            vault, claimed, at, status, error, answer, jitter
+        ),
+    )
+    return run_pass(steps, post=post or https_post, now=now, limit=limit, parallel=parallel, stop=stop)
 
 
-@dataclass(frozen=True)
-class _Sent:
-    origin: str
-    seconds: float
-    status: int | None = None
-    error: str | None = None
-    answer: tuple[str, RevocationAcknowledgement] | None = None
-    failure: BaseException | None = None  # anything but DeliveryFailed: re-raised by the pass
-
-
-def _site_key(vault: Vault, claimed: "_Claimed", allow_loopback_http: bool) -> OkpPublicJwk | str:
-    """The key the site's answer must be signed with, or why the notice cannot be sent."""
+def _prepare(vault: Vault, claimed: "_Claimed", allow_loopback_http: bool) -> tuple[str, bytes, tuple] | str:
+    """The POST (url, body) and what checking its answer needs, or why the notice cannot be sent."""
     manifest = stored_manifest(vault, claimed.origin)
     if manifest is None:
         return "no stored manifest for the site"
     problem = endpoint_problem(claimed.endpoint, claimed.origin, allow_loopback_http=allow_loopback_http)
-    return problem if problem is not None else manifest.site_key
-
-
-def _send(
-    send: Post, claimed: "_Claimed", site_key: OkpPublicJwk, now: int, answers: queue.SimpleQueue
-) -> None:
-    """One POST and the check of its answer, in a thread of its own (no vault here)."""
-    started = time.monotonic()
-    status = None
-    try:
-        response = send(claimed.endpoint, msgspec.json.encode({"notice": claimed.token}), POST_TIMEOUT)
-        status = response.status
-        answer = _check_answer(response, site_key, claimed.token, now)
-    except DeliveryFailed as failure:
-        sent = _Sent(claimed.origin, time.monotonic() - started, status, error=str(failure)[:200])
-    except BaseException as failure:
-        sent = _Sent(claimed.origin, time.monotonic() - started, failure=failure)
-    else:
-        sent = _Sent(claimed.origin, time.monotonic() - started, status, answer=answer)
-    answers.put(sent)
+    if problem is not None:
+        return problem
+    body = msgspec.json.encode({"notice": claimed.token})
+    return claimed.endpoint, body, (manifest.site_key, claimed.token)
 
 
 @dataclass(frozen=True)
@@ -325,9 +257,11 @@ def _fresh(vault: Vault, token: str, now: int) -> str:
 
 
 def _check_answer(
-    response: Response, site_key: OkpPublicJwk, notice: str, now: int
+    response: Response, context: tuple[OkpPublicJwk, str], now: int
 ) -> tuple[str, RevocationAcknowledgement]:
-    """The site's acknowledgement and what it says, or DeliveryFailed saying briefly what was wrong."""
+    """The site's acknowledgement and what it says, or DeliveryFailed saying briefly what was wrong.
+    `context`: the site key the answer must be signed with, and the notice sent."""
+    site_key, notice = context
     if not 200 <= response.status < 300:
         raise DeliveryFailed(f"HTTP {response.status}")
     if response.content_type.split(";", 1)[0].strip().lower() != "application/json":
