@@ -29,7 +29,7 @@ from vault.consent.access import (
     queue_request,
 )
 from vault.consent.access_compare import compare, no_answer
-from vault.consent.delivery_pass import MAX_PARALLEL, Clock, Post, Steps, run_pass
+from vault.consent.delivery_pass import MAX_PARALLEL, Clock, Post, Steps, json_answer, run_pass
 from vault.consent.inbox import MessageRefused, receive
 from vault.consent.ledger_records import AccessAnswered, AccessUnanswered, Discrepancy
 from vault.consent.outbox import LEASE_SECONDS, backoff, endpoint_problem
@@ -40,7 +40,6 @@ from vault.protocol.b64 import b64url_decode
 from vault.protocol.errors import TokenInvalid
 from vault.protocol.jwk import OkpPublicJwk, key_subject
 from vault.protocol.manifest import Manifest
-from vault.protocol.strictjson import decode_unique
 from vault.store import Vault
 
 log = logging.getLogger("vault.consent")
@@ -171,14 +170,7 @@ def _check_answer(
     response: Response, context: tuple[OkpPublicJwk, str], now: int
 ) -> tuple[str, str, AccessStatement]:
     site_key, request = context
-    if response.status != 200:
-        raise DeliveryFailed(f"HTTP {response.status}")
-    if response.content_type.split(";", 1)[0].strip().lower() != "application/json":
-        raise DeliveryFailed("answer is not application/json")
-    try:
-        answer = decode_unique(response.body, _answer_decoder)
-    except (ValueError, msgspec.DecodeError):
-        raise DeliveryFailed('answer is not {"statement": token}') from None
+    answer = json_answer(response, _answer_decoder, '{"statement": token}')
     try:
         statement = verify_access_statement(answer.statement, site_key, request=request, now=now)
     except TokenInvalid as error:

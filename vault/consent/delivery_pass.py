@@ -16,13 +16,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+import msgspec
+
 from vault.consent.transport import DeliveryFailed, Response
+from vault.protocol.strictjson import decode_unique
 
 POST_TIMEOUT = 10.0
 SITE_BUDGET = 3 * POST_TIMEOUT  # seconds of waiting one site gets in a pass; its other items wait
 MAX_PARALLEL = 4  # sites being sent to at once
 _POLL = 0.25  # seconds between looks at `stop` and at newly due items while POSTs are out
 
+T = TypeVar("T")
 C = TypeVar("C")  # a claimed item
 P = TypeVar("P")  # what checking its answer needs
 A = TypeVar("A")  # its verified answer
@@ -139,3 +143,15 @@ def _send(
     else:
         sent = _Sent(origin, time.monotonic() - started, status, answer=answer)
     answers.put(sent)
+
+
+def json_answer(response: Response, decoder: msgspec.json.Decoder[T], shape: str) -> T:
+    """A site's 2xx JSON answer, decoded strictly; else DeliveryFailed saying briefly what was wrong."""
+    if not 200 <= response.status < 300:
+        raise DeliveryFailed(f"HTTP {response.status}")
+    if response.content_type.split(";", 1)[0].strip().lower() != "application/json":
+        raise DeliveryFailed("answer is not application/json")
+    try:
+        return decode_unique(response.body, decoder)
+    except (ValueError, msgspec.DecodeError):
+        raise DeliveryFailed(f"answer is not {shape}") from None

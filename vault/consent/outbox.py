@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from vault.consent import ledger
-from vault.consent.delivery_pass import MAX_PARALLEL, Clock, Post, Steps, run_pass
+from vault.consent.delivery_pass import MAX_PARALLEL, Clock, Post, Steps, json_answer, run_pass
 from vault.consent.ledger_records import (
     NoticeAcknowledged,
     NoticeDelivered,
@@ -36,7 +36,6 @@ from vault.protocol.jwk import OkpPublicJwk
 from vault.protocol.keys import derive_pairwise_key
 from vault.protocol.origin import same_origin_url
 from vault.protocol.revocation import DEFAULT_NOTICE_TTL, open_notice, sign_revocation
-from vault.protocol.strictjson import decode_unique
 from vault.store import Vault
 
 FIRST_RETRY = 30
@@ -262,14 +261,7 @@ def _check_answer(
     """The site's acknowledgement and what it says, or DeliveryFailed saying briefly what was wrong.
     `context`: the site key the answer must be signed with, and the notice sent."""
     site_key, notice = context
-    if not 200 <= response.status < 300:
-        raise DeliveryFailed(f"HTTP {response.status}")
-    if response.content_type.split(";", 1)[0].strip().lower() != "application/json":
-        raise DeliveryFailed("answer is not application/json")
-    try:
-        answer = decode_unique(response.body, _answer_decoder)
-    except (ValueError, msgspec.DecodeError):
-        raise DeliveryFailed('answer is not {"acknowledgement": token}') from None
+    answer = json_answer(response, _answer_decoder, '{"acknowledgement": token}')
     try:
         verified = verify_revocation_ack(answer.acknowledgement, site_key, notice=notice, now=now)
     except TokenInvalid as error:
