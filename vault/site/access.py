@@ -20,6 +20,7 @@ from vault.protocol.errors import AccessRequestInvalid, Reason, TokenInvalid
 from vault.protocol.keys import SigningKey
 from vault.protocol.manifest import Manifest
 from vault.site.acknowledge import check_site_key
+from vault.site.holder import holder_problem
 from vault.site.replay import ReplayStore
 from vault.site.verify import DEFAULT_MAX_SKEW
 
@@ -54,16 +55,12 @@ def verify_access_request(
         header, request = open_access_request(token)
     except TokenInvalid as error:
         raise AccessRequestInvalid(error.reason) from None
-    if request.iss != header.subject or request.sub != header.subject:
-        raise AccessRequestInvalid(Reason.WRONG_ISSUER)
-    if request.aud != manifest.origin:
-        raise AccessRequestInvalid(Reason.WRONG_AUDIENCE)
-    if request.iat > now + max_skew:
-        raise AccessRequestInvalid(Reason.NOT_YET_VALID)
-    if not request.iat < request.exp <= request.iat + MAX_REQUEST_LIFETIME:
-        raise AccessRequestInvalid(Reason.BAD_LIFETIME)
-    if request.exp + max_skew <= now:
-        raise AccessRequestInvalid(Reason.EXPIRED)
+    problem = holder_problem(
+        request, header.subject, origin=manifest.origin, now=now, max_skew=max_skew,
+        max_lifetime=MAX_REQUEST_LIFETIME,
+    )  # fmt: skip
+    if problem is not None:
+        raise AccessRequestInvalid(problem)
     key = "access." + request.sub.rsplit(":", 1)[1] + "." + request.jti
     try:
         fresh = replay.remember(key, request.exp + max_skew, now)

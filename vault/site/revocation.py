@@ -17,6 +17,7 @@ from vault.protocol.keys import SigningKey
 from vault.protocol.manifest import Manifest, ThirdParty
 from vault.protocol.revocation import MAX_NOTICE_LIFETIME, open_notice
 from vault.site.acknowledge import check_site_key
+from vault.site.holder import holder_problem
 from vault.site.verify import DEFAULT_MAX_SKEW
 
 
@@ -52,16 +53,12 @@ def verify_revocation(
         header, notice = open_notice(token)
     except TokenInvalid as error:
         raise NoticeInvalid(error.reason) from None
-    if notice.iss != header.subject or notice.sub != header.subject:
-        raise NoticeInvalid(Reason.WRONG_ISSUER)
-    if notice.aud != manifest.origin:
-        raise NoticeInvalid(Reason.WRONG_AUDIENCE)
-    if notice.iat > now + max_skew:
-        raise NoticeInvalid(Reason.NOT_YET_VALID)
-    if not notice.iat < notice.exp <= notice.iat + MAX_NOTICE_LIFETIME:
-        raise NoticeInvalid(Reason.BAD_LIFETIME)
-    if notice.exp + max_skew <= now:
-        raise NoticeInvalid(Reason.EXPIRED)
+    problem = holder_problem(
+        notice, header.subject, origin=manifest.origin, now=now, max_skew=max_skew,
+        max_lifetime=MAX_NOTICE_LIFETIME,
+    )  # fmt: skip
+    if problem is not None:
+        raise NoticeInvalid(problem)
     unknown = []
     for jti in notice.presentations:
         subject = stored_subject(jti)
