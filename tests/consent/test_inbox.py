@@ -31,6 +31,7 @@ from vault.consent.inbox import (
     inbox,
     mark_read,
     receive,
+    receive_carried,
     set_muted,
     unread_counts,
 )
@@ -398,3 +399,21 @@ def test_messages_carried_by_an_acknowledgement(vault: Vault) -> None:
     # Sent again with the same acknowledgement: the message is a replay, dropped; the ack still answers.
     assert store_acknowledgement(vault, carrying, now=NOW + 4) == answer
     assert len(inbox(vault).messages) == 1 and ledger.verify(vault).ok
+
+
+def test_the_daemon_can_receive_carried_messages_after_answering(vault: Vault) -> None:
+    """With a `carried` list the acknowledgement is stored and answered without touching the inbox (the
+    daemon receives them once the page has its answer, so its timing says nothing about them)."""
+    _, verified = share(vault)
+    good = message(verified.subject, "deletion", now=NOW + 1)
+    carrying = acknowledge_presentation(
+        example.site_key(), verified, manifest=example.manifest(), now=NOW + 1, messages=[good]
+    )
+    carried: list[tuple[str, str]] = []
+    store_acknowledgement(vault, carrying, now=NOW + 2, carried=carried)
+    assert carried == [(example.ORIGIN, good)] and inbox(vault).messages == []
+    assert (
+        receive_carried(vault, example.ORIGIN, [good, "not a token"], via="acknowledgement", now=NOW + 3) == 1
+    )
+    (kept,) = inbox(vault).messages
+    assert (kept.kind, kept.via) == ("deletion", "acknowledgement")

@@ -30,7 +30,7 @@ from vault.consent.access import (
 )
 from vault.consent.access_compare import compare, no_answer
 from vault.consent.delivery_pass import MAX_PARALLEL, Clock, Post, Steps, json_answer, run_pass
-from vault.consent.inbox import MessageRefused, receive
+from vault.consent.inbox import receive_carried
 from vault.consent.ledger_records import AccessAnswered, AccessUnanswered, Discrepancy
 from vault.consent.outbox import LEASE_SECONDS, backoff, endpoint_problem
 from vault.consent.sites import stored_manifest
@@ -93,13 +93,11 @@ def deliver_access_due(
     limit: int = 100,
     parallel: int = MAX_PARALLEL,
     stop: Callable[[], bool] | None = None,
-    receive: Callable[[Vault, str, str, int], object] | None = None,
 ) -> list[AccessOutcome]:
     """One pass over due access requests, bounded exactly like outbox.deliver_due (up to `parallel`
     sites at once, one request each, SITE_BUDGET seconds of waiting per site, `stop()` between steps; the
     vault is used on this thread only). `only`: just these requests; `retry_now`: ignore backoff and
-    leases. `receive(vault, origin, token, now)`: what to do with a message a statement carries
-    (default: the inbox's, via="statement")."""
+    leases. The messages a statement carries go to the inbox, each on its own."""
     steps = Steps(
         due=lambda at: _due(vault, at, only, retry_now),
         claim=lambda request_id, at: _claim(vault, request_id, at, retry_now),
@@ -107,7 +105,7 @@ def deliver_access_due(
         prepare=lambda claimed, at: _prepare(vault, claimed, at, new_id, allow_loopback_http),
         check=_check_answer,
         record=lambda claimed, at, status, error, answer: _record(
-            vault, claimed, at, status, error, answer, jitter, receive
+            vault, claimed, at, status, error, answer, jitter
         ),
     )
     return run_pass(steps, post=post or https_post, now=now, limit=limit, parallel=parallel, stop=stop)
@@ -187,7 +185,6 @@ def _record(
     error: str | None,
     answer: tuple[str, str, AccessStatement] | None,
     jitter: Callable[[int], int] | None,
-    receive: Callable[[Vault, str, str, int], object] | None,
 ) -> AccessOutcome | None:
     """The request's new state and its ledger entry, in one transaction (None: already done elsewhere)."""
     common = {"at": now, "origin": claimed.origin, "ref": claimed.id}
@@ -257,8 +254,7 @@ def _record(
                 next_attempt_at=retry_at,
             )
     # Committed: now the messages it carried, each on its own (a refused one never fails the statement).
-    for message in statement.messages or ():
-        (receive or _inbox_receive)(vault, claimed.origin, message, now)
+    receive_carried(vault, claimed.origin, statement.messages or (), via="statement", now=now)
     return AccessOutcome(
         claimed.id, claimed.origin, attempt, answered=True, status=status, discrepancies=tuple(found)
     )
@@ -280,13 +276,6 @@ def _no_answer(
     )
 
 
-def _inbox_receive(vault: Vault, origin: str, token: str, now: int) -> None:
-    try:
-        receive(vault, origin, token, via="statement", now=now)
-    except MessageRefused as refused:  # dropped; the statement stands. The reason only, never the token.
-        log.info("a message carried in an access statement was refused: %s", refused.code)
-
-
 # -- asking now ---------------------------------------------------------------------------------------
 
 
@@ -300,7 +289,6 @@ def ask(
     new_id: Callable[[], str] = new_jti,
     wait: float = ASK_WAIT,
     stop: Callable[[], bool] | None = None,
-    receive: Callable[[Vault, str, str, int], object] | None = None,
 ) -> str | None:
     """Ask `origin` now and wait (at most `wait` seconds) for the first attempt. Returns the request's
     id (answered, or left queued for the retries), or None when the site declares no access endpoint."""
@@ -317,6 +305,5 @@ def ask(
         retry_now=True,
         new_id=new_id,
         stop=lambda: time.monotonic() > deadline or (stop is not None and stop()),
-        receive=receive,
     )
     return request_id

@@ -27,8 +27,14 @@ class _AckRouting(msgspec.Struct):
     presentation: str
 
 
-def store_acknowledgement(vault: Vault, token: str, *, now: int) -> dict[str, Any]:
+def store_acknowledgement(
+    vault: Vault, token: str, *, now: int, carried: list[tuple[str, str]] | None = None
+) -> dict[str, Any]:
     """Verifies the site's signed promise against the presentation it names, and records it.
+
+    The messages it carries go to the inbox (`inbox.receive_carried`), or, given a `carried` list, are put
+    there, as (origin, token), for the caller to receive after answering the page: the page's answer then
+    takes the same time whether they were kept, dropped as muted or refused (it must not learn which).
 
     Raises AcknowledgementInvalid (one type, with a reason) for anything that does not verify.
     """
@@ -68,11 +74,10 @@ def store_acknowledgement(vault: Vault, token: str, *, now: int) -> dict[str, An
                 )
             if broken and token not in recorded:
                 ledger.append(conn, at=now, **where, body=BrokenPromise(recipients=broken, token=token))
-    for message in ack.messages or ():
-        try:
-            inbox.receive(vault, disclosure.origin, message, via="acknowledgement", now=now)
-        except inbox.MessageRefused as refused:  # the reason only: never the token
-            log.debug("a message carried in an acknowledgement was dropped: %s", refused.code)
+    if carried is None:
+        inbox.receive_carried(vault, disclosure.origin, ack.messages or (), via="acknowledgement", now=now)
+    else:
+        carried.extend((disclosure.origin, message) for message in ack.messages or ())
     return {
         "presentation": jti,
         "claims": list(ack.claims),

@@ -19,6 +19,7 @@ that page's own request brings the normal consent prompt.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Literal
 
@@ -34,6 +35,8 @@ from vault.protocol.manifest import Manifest
 from vault.protocol.message import DEFAULT_MAX_SKEW, MESSAGE_KINDS, SiteMessage, verify_message
 from vault.store import Vault
 from vault.store.database import Connection
+
+log = logging.getLogger("vault.consent")
 
 DAY = 86400
 MAX_PER_DAY = 3
@@ -123,6 +126,19 @@ def receive(vault: Vault, origin: str, token: object, *, via: Via, now: int) -> 
         _make_room(conn, origin, now)
         _keep(conn, message, token, via=via, now=now)
     return Kept(jti=message.jti, kind=message.kind)
+
+
+def receive_carried(vault: Vault, origin: str, tokens: Sequence[str], *, via: Via, now: int) -> int:
+    """Receive the messages an acknowledgement or a statement carried, each on its own: a refused one is
+    dropped (logged by its reason, never the token) and never fails its carrier. Returns how many were
+    kept."""
+    kept = 0
+    for token in tokens:
+        try:
+            kept += isinstance(receive(vault, origin, token, via=via, now=now), Kept)
+        except MessageRefused as refused:
+            log.debug("a message carried in an %s was dropped: %s", via, refused.code)
+    return kept
 
 
 def _check_rate(vault: Vault, origin: str, now: int) -> None:

@@ -5,10 +5,12 @@ on the vault worker, and returns a Struct."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Router, delete, get, post, put
+from litestar import Response, Router, delete, get, post, put
+from litestar.background_tasks import BackgroundTask
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from vault.claims.attributes import ATTRIBUTES, lookup
@@ -16,6 +18,7 @@ from vault.claims.types import Context
 from vault.consent import ledger, outbox
 from vault.consent.acknowledgements import store_acknowledgement
 from vault.consent.export import VaultExport, export_vault
+from vault.consent.inbox import receive_carried
 from vault.consent.ledger import Entry, Verification
 from vault.consent.policy import Answer
 from vault.consent.prompt_view import PromptView, get_prompt, pending_prompts
@@ -53,8 +56,10 @@ from vault.daemon.messages import (
 )
 from vault.daemon.session import paired_only
 from vault.daemon.state import DaemonDep
-from vault.errors import InvalidInput
+from vault.errors import InvalidInput, VaultError
 from vault.protocol.origin import origin_problem
+
+log = logging.getLogger("vault.daemon")
 
 PromptId = Annotated[str, PathParameter(max_length=64)]
 OriginQuery = Annotated[str, QueryParameter(max_length=300)]
@@ -174,10 +179,26 @@ async def prompt_outcome(daemon: DaemonDep, prompt_id: PromptId) -> DecidedAnswe
     status_code=200,
     summary="Store a site's signed acknowledgement",
 )
-async def acknowledge(data: JSONBody[AcknowledgementRequest], daemon: DaemonDep) -> Acknowledged:
+async def acknowledge(data: JSONBody[AcknowledgementRequest], daemon: DaemonDep) -> Response[Acknowledged]:
     now = daemon.clock()
-    stored = await daemon.worker.call(lambda v: store_acknowledgement(v, data.token, now=now), batch=True)
-    return msgspec.convert(stored, Acknowledged)
+    carried: list[tuple[str, str]] = []
+    stored = await daemon.worker.call(
+        lambda v: store_acknowledgement(v, data.token, now=now, carried=carried), batch=True
+    )
+
+    # The messages it carried are received after the answer has gone: its timing must not tell the page
+    # whether they were kept, dropped as muted, or refused.
+    async def receive_later() -> None:
+        origin, tokens = carried[0][0], [token for _, token in carried]
+        try:
+            await daemon.worker.call(
+                lambda v: receive_carried(v, origin, tokens, via="acknowledgement", now=now)
+            )
+        except VaultError as error:  # locked meanwhile: the site can send them again
+            log.info("messages carried in an acknowledgement were not received: %s", type(error).__name__)
+
+    background = BackgroundTask(receive_later) if carried else None
+    return Response(msgspec.convert(stored, Acknowledged), background=background)
 
 
 @get("/attributes", responses=ERROR_RESPONSES, summary="Your profile, and the attributes it may hold")
