@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import msgspec
 import pytest
 
@@ -19,6 +21,8 @@ from tests import example
 from tests.support import FAST_KDF, NOW, PASSPHRASE
 from vault.consent import ledger
 from vault.consent.acknowledgements import store_acknowledgement
+from vault.consent.export import export_vault
+from vault.consent.export_format import SCHEMA_PATH
 from vault.consent.inbox import (
     MAX_ROWS,
     MAX_VISIBLE_PER_SITE,
@@ -417,3 +421,16 @@ def test_the_daemon_can_receive_carried_messages_after_answering(vault: Vault) -
     )
     (kept,) = inbox(vault).messages
     assert (kept.kind, kept.via) == ("deletion", "acknowledgement")
+
+
+def test_the_export_holds_the_inbox_and_the_muted_sites(vault: Vault) -> None:
+    _, verified = share(vault)
+    kept = receive(vault, example.ORIGIN, message(verified.subject, "deletion"), via="page", now=NOW + 1)
+    mark_read(vault, jtis=[kept.jti], now=NOW + 2)
+    set_muted(vault, example.ORIGIN, True, now=NOW + 3)
+    exported = json.loads(msgspec.json.encode(export_vault(vault, now=NOW + 4)))
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
+    assert list(validator.iter_errors(exported)) == []
+    (row,) = exported["messages"]
+    assert (row["jti"], row["kind"], row["read_at"], row["via"]) == (kept.jti, "deletion", NOW + 2, "page")
+    assert exported["muted_sites"] == [{"origin": example.ORIGIN, "muted_at": NOW + 3}]

@@ -8,7 +8,8 @@ site knows, the last stored manifest, and the disclosures exactly as `vault site
 `rules`, `consent_records`, `ledger_verification`, `ledger` (every row: seq, at, kind, origin, purpose_id,
 ref, body, hash), `outbox` (revocation notices: signed statements meant for the site), `prompts` and
 `access_requests` (each "what do you hold about me?" request, the site's signed statement and the
-discrepancies found, or the `no_answer` after the last retry).
+discrepancies found, or the `no_answer` after the last retry), `messages` (the inbox: each site message
+with its state, read, accepted or hidden) and `muted_sites`.
 
 Times: the raw sections keep the stored Unix seconds, so they can be checked against the ledger; consent
 records use RFC 3339 UTC date-times, as 27560 expects. A ledger `body` is the stored JSON text embedded
@@ -52,8 +53,10 @@ from vault.consent.export_format import (
     ConsentEvent,
     ConsentPurpose,
     ConsentRecord,
+    InboxMessageExport,
     LedgerEntry,
     LedgerVerification,
+    MutedSite,
     Notice,
     OutboxNotice,
     Party,
@@ -350,6 +353,10 @@ class _Reader:
         prompts = f"SELECT {columns} FROM prompts ORDER BY created_at, id"  # noqa: S608 (fixed names)
         yield "prompts", self._rows(Prompt, prompts, request=_raw)
         yield "access_requests", access_requests(self.vault)
+        columns = ", ".join(InboxMessageExport.__struct_fields__)
+        messages = f"SELECT {columns} FROM inbox ORDER BY received_at, jti"  # noqa: S608 (fixed names)
+        yield "messages", self._rows(InboxMessageExport, messages, claims=msgspec.json.decode)
+        yield "muted_sites", self._rows(MutedSite, "SELECT origin, muted_at FROM muted_sites ORDER BY origin")
 
 
 def export_vault(vault: Vault, *, now: int) -> VaultExport:

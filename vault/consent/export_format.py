@@ -237,6 +237,32 @@ class AccessRequestExport(_Part):
     discrepancies: list[Discrepancy]
 
 
+class InboxMessageExport(_Part):
+    """A site's message as the inbox keeps it (its signed token is also in the ledger, kind `message`)."""
+
+    jti: str
+    origin: str
+    kind: str  # proposal | change | deletion | breach
+    title: str
+    body: str
+    purpose_id: str | None
+    effective_at: int | None
+    claims: list[str]
+    url: str | None
+    via: str  # page | acknowledgement | statement
+    received_at: int
+    expires_at: int
+    read_at: int | None
+    accepted_at: int | None
+    deleted_at: int | None  # hidden by the user (kept until it expires, against replays)
+    token: str
+
+
+class MutedSite(_Part):
+    origin: str
+    muted_at: int
+
+
 class VaultExport(_Part):
     """Everything in a personal vault (see the module docstring of vault/consent/export.py)."""
 
@@ -253,6 +279,8 @@ class VaultExport(_Part):
     outbox: list[OutboxNotice]
     prompts: list[Prompt]
     access_requests: list[AccessRequestExport] = []
+    messages: list[InboxMessageExport] = []
+    muted_sites: list[MutedSite] = []
 
 
 def export_schema() -> dict[str, Any]:
