@@ -11,7 +11,7 @@ import msgspec
 
 from vault.cli.context import CliState, pass_state, print_json
 from vault.consent.complaint import MAX_ATTACHMENTS, checked_origin, collect, read_attachment
-from vault.consent.complaint_check import BundleInvalid, check_bundle, load_bundle
+from vault.consent.complaint_check import MAX_BUNDLE_BYTES, BundleInvalid, check_bundle, load_bundle
 from vault.consent.complaint_text import EVIDENCE_WORDS, render
 from vault.errors import InvalidInput, VaultError
 
@@ -159,7 +159,8 @@ def check_report_command(bundle_path: Path, as_json: bool) -> None:
     keys of its own manifests; yours, against the identity the site knows you by) and the hashes of the
     ledger entries. Needs no vault and no passphrase. Exit 0 only if every check passes."""
     try:
-        data = bundle_path.read_bytes()
+        with bundle_path.open("rb") as file:  # never more than a bundle may hold, whatever the file is
+            data = file.read(MAX_BUNDLE_BYTES + 1)
     except OSError as error:
         raise InvalidInput(f"cannot read {bundle_path}: {error.strerror}", "check the file name") from None
     try:
