@@ -46,9 +46,9 @@ def test_report_writes_the_draft_and_the_evidence_which_checks_clean(built, out,
     md, bundle = written(out)
     assert f"Wrote a complaint draft about {ORIGIN}:" in result.out
     assert str(md) in result.out and str(bundle) in result.out
-    for words in ("two version(s) of the site manifest", "three record(s) of what I shared",
-                  "one signed acknowledgement(s) naming third parties I did not allow",
-                  "four discrepancy(ies) in plain words", "your own statement",
+    for words in ("two versions of the site manifest", "three records of what I shared",
+                  "one signed acknowledgement naming third parties I did not allow",
+                  "four discrepancies in plain words", "your own statement",
                   f"vault check-report {bundle}"):  # fmt: skip
         assert words in result.out, words
     text = md.read_text()
@@ -91,7 +91,7 @@ def test_a_tampered_token_or_ledger_body_fails_naming_it(built, out, run_vault) 
         f"FAILED  access_answer request-00000000001 (ledger entry {statement['seq']}): "
         "signature or token refused: bad_signature"
     ]
-    assert "one check(s) of" in checked.err
+    assert "one check of" in checked.err
 
     bundle = json.loads(json.dumps(original))
     entry = bundle["ledger"]["entries"][0]

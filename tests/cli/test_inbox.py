@@ -63,7 +63,7 @@ def test_inbox_json_mark_read_and_all(run_vault, received: dict[str, int]) -> No
     assert json.loads(run_vault("inbox", "--json").out)["messages"] == []
     assert json.loads(run_vault("inbox", "--json").out)["unread"] == 0
     human = run_vault("inbox").out
-    assert "No unread messages." in human and "2 read message(s) not shown; --all shows them." in human
+    assert "No unread messages." in human and "2 read messages not shown; --all shows them." in human
     every = json.loads(run_vault("inbox", "--all", "--json").out)
     assert [m["read"] for m in every["messages"]] == [True, True]
     assert "(read)" in run_vault("inbox", "--all").out

@@ -12,15 +12,9 @@ import msgspec
 from vault.cli.context import CliState, pass_state, print_json
 from vault.consent.complaint import MAX_ATTACHMENTS, checked_origin, collect, read_attachment
 from vault.consent.complaint_check import MAX_BUNDLE_BYTES, BundleInvalid, check_bundle, load_bundle
-from vault.consent.complaint_text import EVIDENCE_WORDS, render
+from vault.consent.complaint_text import EVIDENCE_WORDS, evidence_words, render
 from vault.errors import InvalidInput, VaultError
-
-_NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
-
-
-def _count(n: int, thing: str) -> str:
-    """`two acknowledgements signed by the site`: counts in words, as people say them."""
-    return f"{_NUMBERS[n] if n < len(_NUMBERS) else n} {thing}"
+from vault.words import count
 
 
 def _file_stem(origin: str, now: int) -> str:
@@ -133,20 +127,22 @@ def report_command(
     click.echo(f"  {md_path}  (the letter: complete the blanks, sign it)")
     click.echo(f"  {json_path}  (the evidence: attach it)")
     click.echo("It contains:")
-    click.echo(f"  {_count(len(bundle['manifests']), 'version(s) of the site manifest')}")
-    for kind, words in EVIDENCE_WORDS.items():
+    click.echo(f"  {count(len(bundle['manifests']), 'version', spelled=True)} of the site manifest")
+    for kind in EVIDENCE_WORDS:
         if counts.get(kind):
-            click.echo(f"  {_count(counts[kind], words)}")
-    click.echo(f"  {_count(len(bundle['discrepancies']), 'discrepancy(ies) in plain words')}")
-    click.echo(f"  {_count(len(bundle['ledger']['entries']), 'ledger entries with their hashes')}")
+            click.echo(f"  {evidence_words(kind, counts[kind], spelled=True)}")
+    found = count(len(bundle["discrepancies"]), "discrepancy", "discrepancies", spelled=True)
+    click.echo(f"  {found} in plain words")
+    entries = count(len(bundle["ledger"]["entries"]), "ledger entry", "ledger entries", spelled=True)
+    click.echo(f"  {entries} with their hashes")
     if note or attachments:
-        click.echo(
-            f"  your own statement{' and ' + _count(len(attachments), 'file(s)') if attachments else ''}"
-        )
+        files = " and " + count(len(attachments), "file", spelled=True) if attachments else ""
+        click.echo(f"  your own statement{files}")
     if complaint.other_identities:
+        others = count(complaint.other_identities, "other identity", "other identities", spelled=True)
         click.echo(
-            f"Evidence under {_count(complaint.other_identities, 'other identity(ies)')} at this site was "
-            "left out, so the complaint does not link them (--identity chooses)."
+            f"Evidence under {others} at this site was left out, so the complaint does not link them "
+            "(--identity chooses)."
         )
     click.echo(f"Anyone can check it: vault check-report {json_path}")
 
@@ -183,7 +179,7 @@ def check_report_command(bundle_path: Path, as_json: bool) -> None:
             status = "ok" if check.ok else "FAILED"
             click.echo(f"{status:6}  {check.item}" + (f": {check.reason}" if check.reason else ""))
         if failed:
-            click.echo(f"{_count(len(failed), 'check(s)')} of {len(checks)} FAILED.", err=True)
+            click.echo(f"{count(len(failed), 'check', spelled=True)} of {len(checks)} FAILED.", err=True)
         else:
             click.echo(f"All {len(checks)} checks passed: {bundle['origin']}, subject {bundle['subject']}.")
     if failed:

@@ -40,6 +40,7 @@ from vault.consent.report import RecipientHolding, recipient_words, site_report,
 from vault.consent.sites import known_sites, stored_manifest
 from vault.errors import InvalidInput
 from vault.protocol.origin import origin_problem
+from vault.words import count
 
 
 def _origin(origin: str) -> str:
@@ -258,7 +259,7 @@ def _summary(entry: ledger_module.Entry) -> str:
         case SiteChanged(field=field, before=before, after=after):
             return f"{field}: {before} -> {after}"
         case AccessRequested(reason="retention_end", presentations=presentations):
-            return f"asked the site to confirm it no longer holds {_count(len(presentations), 'disclosure')}"
+            return f"asked the site to confirm it no longer holds {count(len(presentations), 'disclosure')}"
         case AccessRequested():
             return "asked the site what it holds"
         case AccessAnswered(discrepancies=found) | AccessUnanswered(discrepancies=found) if found:
@@ -267,7 +268,7 @@ def _summary(entry: ledger_module.Entry) -> str:
         case AccessAnswered():
             return "the site answered; nothing differs from what it was given"
         case AccessUnanswered(attempts=attempts, error=error):
-            return f"no answer after {_count(attempts, 'attempt')} ({error})"
+            return f"no answer after {count(attempts, 'attempt')} ({error})"
         case MessageReceived(message_kind=kind, via=via):
             return f"{MESSAGE_WORDS.get(kind, kind)} received" + ("" if via == "page" else f" with its {via}")
     return ""
@@ -279,10 +280,6 @@ MESSAGE_WORDS = {
     "deletion": "a deletion confirmation",
     "breach": "a breach notice",
 }
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _words(*words: str) -> str:

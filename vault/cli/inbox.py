@@ -12,6 +12,7 @@ from vault.cli.context import CliState, pass_state, print_json, when
 from vault.consent.inbox import KIND_WORDS, MUTABLE_KINDS, InboxMessage, inbox, mark_read, set_muted
 from vault.errors import InvalidInput
 from vault.protocol.origin import origin_problem
+from vault.words import count
 
 MUTED_WORDS = (
     "its proposals and change notices are dropped; deletion confirmations and breach notices still arrive"
@@ -101,9 +102,9 @@ def _print(
         click.echo()
     hidden = len(every) - len(shown)
     if hidden:
-        click.echo(f"{hidden} read message(s) not shown; --all shows them.")
+        click.echo(f"{count(hidden, 'read message')} not shown; --all shows them.")
     if marked:
-        click.echo(f"Marked {marked} message(s) read.")
+        click.echo(f"Marked {count(marked, 'message')} read.")
     for origin in muted:
         click.echo(f"Muted: {origin} ({MUTED_WORDS}).")
 

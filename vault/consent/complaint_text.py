@@ -14,6 +14,7 @@ import msgspec
 from vault.consent.complaint import Complaint
 from vault.protocol.b64 import b64url_decode
 from vault.protocol.manifest import Manifest
+from vault.words import count
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+|!~])")
 RECIPIENT_OUTCOMES = {
@@ -242,10 +243,11 @@ def render(complaint: Complaint, bundle_name: str) -> str:
         f"`{bundle_name}` holds, as my vault recorded them:",
     ]
     counts = _counts(bundle)
-    lines.append(f"- {len(bundle['manifests'])} version(s) of the site's manifest, with its signing keys;")
-    for kind, words in EVIDENCE_WORDS.items():
+    versions = count(len(bundle["manifests"]), "version", "versions")
+    lines.append(f"- {versions} of the site's manifest, with its signing keys;")
+    for kind in EVIDENCE_WORDS:
         if counts.get(kind):
-            lines.append(f"- {counts[kind]} {words};")
+            lines.append(f"- {evidence_words(kind, counts[kind])};")
     lines.append(
         f"- {len(bundle['ledger']['entries'])} entries of my vault's tamper-evident ledger, "
         "with their hashes."
@@ -264,13 +266,27 @@ def render(complaint: Complaint, bundle_name: str) -> str:
     return "\n".join(lines)
 
 
+# kind -> (one, several): what each kind of evidence is, in words.
 EVIDENCE_WORDS = {
-    "disclosure": "record(s) of what I shared, with the values sent",
-    "acknowledgement": "acknowledgement(s) signed by the site",
-    "broken_promise": "signed acknowledgement(s) naming third parties I did not allow",
-    "notice": "withdrawal or erasure notice(s) signed by me, with their delivery state",
-    "delivery_ack": "answer(s) to my notices signed by the site",
-    "access_answer": "statement(s) of what it holds, signed by the site",
-    "access_unanswered": "record(s) of access requests left unanswered",
-    "message": "message(s) signed by the site",
+    "disclosure": ("record of what I shared", "records of what I shared", "with the values sent"),
+    "acknowledgement": ("acknowledgement", "acknowledgements", "signed by the site"),
+    "broken_promise": (
+        "signed acknowledgement",
+        "signed acknowledgements",
+        "naming third parties I did not allow",
+    ),
+    "notice": (
+        "withdrawal or erasure notice",
+        "withdrawal or erasure notices",
+        "signed by me, with their delivery state",
+    ),
+    "delivery_ack": ("answer to my notices", "answers to my notices", "signed by the site"),
+    "access_answer": ("statement of what it holds", "statements of what it holds", "signed by the site"),
+    "access_unanswered": ("access request left unanswered", "access requests left unanswered", ""),
+    "message": ("message", "messages", "signed by the site"),
 }
+
+
+def evidence_words(kind: str, n: int, *, spelled: bool = False) -> str:
+    one, several, rest = EVIDENCE_WORDS[kind]
+    return count(n, one, several, spelled=spelled) + (f" {rest}" if rest else "")
