@@ -30,6 +30,7 @@ from vault.demo.environment import DemoEnvironment
 from vault.demo.handshake import NativeHost, ShopClient, run_handshake
 from vault.demo.pages import claim_value, retention_words
 from vault.demo.relationship import CARELESS, overstay
+from vault.words import count
 
 
 def _browser(progress) -> tuple[str, Path] | None:
@@ -104,8 +105,8 @@ def demo(state: CliState, as_json: bool, keep: bool, no_browser: bool) -> None:
         _print_summary(summary)
     else:
         click.echo(
-            f"The shop held {summary['held_at_exit']} presentation(s), and its analytics partner "
-            f"{summary['partner_held_at_exit']} record(s), when the browser closed."
+            f"The shop held {count(summary['held_at_exit'], 'presentation')}, and its analytics partner "
+            f"{count(summary['partner_held_at_exit'], 'record')}, when the browser closed."
         )
     if keep:
         explore = f"VAULT_HOME={env.home} VAULT_PASSPHRASE={env.passphrase} vault"
@@ -226,9 +227,9 @@ def _print_summary(s: dict[str, Any]) -> None:
     r = s["revocation"]
     state = "delivered" if r["delivered"] else "NOT delivered"
     echo(
-        f"\n12. Revoked with erasure: {r['withdrawn']} presentation(s) withdrawn. The daemon {state} "
+        f"\n12. Revoked with erasure: {count(r['withdrawn'], 'presentation')} withdrawn. The daemon {state} "
         f"the signed notice;\n   the shop answered erased={'yes' if r['erased'] else 'no'} and now holds "
-        f"{r['held_after']} presentation(s) (it held {r['held_before']}); the partner holds "
+        f"{count(r['held_after'], 'presentation')} (it held {r['held_before']}); the partner holds "
         f"{r['partner_held_after']}."
     )
     if r["vault_report"] and all(d["withdrawal_acknowledged"] for d in r["vault_report"]):
@@ -246,14 +247,16 @@ def _print_partner_withdrawal(s: dict[str, Any]) -> None:
     state = "delivered" if all(n["delivered_at"] for n in p["notices"]) else "NOT delivered"
     values = dict.fromkeys(f"{k} = {claim_value(v)}" for c in p["held_before"] for k, v in c.items())
     echo(
-        f"\n11. Withdrawn from {name} alone, with erasure ({p['withdrawn']} presentation(s)). The daemon "
-        f"{state}\n   the signed notice to the shop, and the shop forwarded it to its partner."
+        f"\n11. Withdrawn from {name} alone, with erasure ({count(p['withdrawn'], 'presentation')}). "
+        f"The daemon {state}\n   the signed notice to the shop, and the shop forwarded it to its partner."
     )
     before, after = len(p["held_before"]), len(p["held_after"])
-    echo(f"   {name} held {before} record(s) ({', '.join(values) or 'nothing'}); now it holds {after}.")
+    held = ", ".join(values) or "nothing"
+    echo(f"   {name} held {count(before, 'record')} ({held}); now it holds {after}.")
     kept = len(p["shop_after"])
     same = "with every claim it had" if p["shop_after"] == p["shop_before"] else "NOT as it had them"
-    echo(f"   The shop still holds its own {kept} presentation(s), {same}: it was not asked to erase them.")
+    own = count(kept, "presentation")
+    echo(f"   The shop still holds its own {own}, {same}: it was not asked to erase them.")
     for answer in p["signed_answers"]:
         for told in answer["recipients"]:
             outcome = told["outcome"].replace("_", " ")
@@ -276,7 +279,7 @@ def _print_inbox(s: dict[str, Any]) -> None:
         "statement": "with a statement",
     }
     echo(
-        f"\n7. The vault's inbox holds {len(inbox['messages'])} message(s) signed by Demo Shoes "
+        f"\n7. The vault's inbox holds {count(len(inbox['messages']), 'message')} signed by Demo Shoes "
         f"({inbox['unread']} unread), shown as plain text:"
     )
     for m in inbox["messages"]:
@@ -315,7 +318,7 @@ def _print_statement(view: dict[str, Any]) -> None:
         passed = ", ".join(h["recipients"]) or "nobody"
         echo(
             f"       since {_day(h['since'])}, until {_day(h['until'])}; passed to {passed}; "
-            f"{len(h['presentations'])} presentation(s)"
+            f"{count(len(h['presentations']), 'presentation')}"
         )
     if not view["discrepancies"]:
         echo("   Compared with the vault's ledger: no discrepancies.")
