@@ -284,8 +284,12 @@ def _v6_relationship(conn: Connection, ctx: MigrationContext) -> None:
         CREATE INDEX access_requests_due ON access_requests (next_attempt_at)
             WHERE answered_at IS NULL AND gave_up_at IS NULL;
 
-        -- When the vault asked the site to confirm a disclosure is gone, once its retention had passed.
+        -- When the end of a disclosure's retention was handled: the vault asked the site to confirm it is
+        -- gone, or there was no one to ask (no access endpoint, or an identity the site no longer has).
+        -- The index holds only those still to handle, so each pass reads the newly expired ones alone.
         ALTER TABLE disclosures ADD COLUMN retention_checked_at INTEGER;
+        CREATE INDEX disclosures_retention_due ON disclosures (keep_until, origin)
+            WHERE retention_checked_at IS NULL;
 
         -- Every manifest a site served that the vault acted on, for the evidence in `vault report`.
         CREATE TABLE manifest_versions (
