@@ -11,7 +11,8 @@ VAULT = Path(__file__).resolve().parents[2] / "vault"
 
 # Which part of `vault` each part may import (besides itself): the arrows of DESIGN.md and STYLE.md,
 #   protocol <- site, store, claims <- consent <- daemon <- demo, cli
-# read as layers. `errors` is vault/errors.py (the vault side's shared exceptions). The website side
+# read as layers. `errors` is vault/errors.py (the vault side's shared exceptions), `words` vault/words.py
+# (words for people: counts with their noun), both leaves any vault-side layer may use. The website side
 # (protocol, site) is installed without the rest, so it imports nothing else; `consent` is the service
 # over the store and the claim catalogue, so it stands above them; the demo plays a site (site) next to
 # a real vault (daemon, store, claims); the CLI is the top and may use every part, the demo included
@@ -22,12 +23,13 @@ ALLOWED_IMPORTS: dict[str, set[str]] = {
     "protocol": set(),
     "site": {"protocol"},
     "errors": set(),
-    "store": {"protocol", "errors"},
-    "claims": {"protocol", "errors"},
-    "consent": {"protocol", "errors", "store", "claims"},
-    "daemon": {"protocol", "errors", "store", "claims", "consent"},
-    "demo": {"protocol", "errors", "site", "store", "claims", "daemon"},
-    "cli": {"protocol", "errors", "site", "store", "claims", "consent", "daemon", "demo"},
+    "words": set(),
+    "store": {"protocol", "errors", "words"},
+    "claims": {"protocol", "errors", "words"},
+    "consent": {"protocol", "errors", "words", "store", "claims"},
+    "daemon": {"protocol", "errors", "words", "store", "claims", "consent"},
+    "demo": {"protocol", "errors", "words", "site", "store", "claims", "daemon"},
+    "cli": {"protocol", "errors", "words", "site", "store", "claims", "consent", "daemon", "demo"},
     "__main__": {"cli"},
     "__init__": set(),
 }
