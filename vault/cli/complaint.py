@@ -10,9 +10,10 @@ import click
 import msgspec
 
 from vault.cli.context import CliState, pass_state, print_json
-from vault.consent.complaint import MAX_ATTACHMENTS, checked_origin, collect, read_attachment
+from vault.consent.complaint import MAX_ATTACHMENTS, collect, read_attachment
 from vault.consent.complaint_check import MAX_BUNDLE_BYTES, BundleInvalid, check_bundle, load_bundle
 from vault.consent.complaint_text import EVIDENCE_WORDS, evidence_words, render
+from vault.consent.sites import typed_origin
 from vault.errors import InvalidInput, VaultError
 from vault.words import count
 
@@ -76,7 +77,7 @@ def report_command(
     discrepancies found, and its messages. Nothing else from your vault goes in, except what you add
     with --note and --attach. Anyone can check the signatures with `vault check-report FILE.json`.
     """
-    origin = checked_origin(origin)
+    origin = typed_origin(origin)
     if not out_dir.is_dir():
         raise InvalidInput(f"{out_dir} is not a directory", "create it first, or choose another --out")
     attachments = [read_attachment(path) for path in attach]

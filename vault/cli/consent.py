@@ -37,17 +37,8 @@ from vault.consent.records import (
     set_remember_days,
 )
 from vault.consent.report import RecipientHolding, recipient_words, site_report, withdrawal_words
-from vault.consent.sites import known_sites, stored_manifest
-from vault.errors import InvalidInput
-from vault.protocol.origin import origin_problem
+from vault.consent.sites import known_sites, stored_manifest, typed_origin
 from vault.words import count
-
-
-def _origin(origin: str) -> str:
-    problem = origin_problem(origin.rstrip("/"))
-    if problem is not None:
-        raise InvalidInput(f"{origin!r} is not a site origin: {problem}", "write it as https://shop.example")
-    return origin.rstrip("/")
 
 
 def _value(value: object) -> str:
@@ -98,7 +89,7 @@ def sites(state: CliState, as_json: bool) -> None:
 @pass_state
 def site(state: CliState, origin: str, as_json: bool, show_all: bool) -> None:
     """What ORIGIN knows about you: each value disclosed, when, for what, until when, acknowledged or not."""
-    origin, now = _origin(origin), state.now()
+    origin, now = typed_origin(origin), state.now()
     with state.open_vault() as vault:
         report = site_report(vault, origin)
         manifest = stored_manifest(vault, origin)
@@ -207,7 +198,9 @@ def ledger(ctx: click.Context, origin: str | None, limit: int | None, as_json: b
         return
     state: CliState = ctx.obj
     with state.open_vault() as vault:
-        entries = list(ledger_module.entries(vault, origin=_origin(origin) if origin else None, newest=limit))
+        entries = list(
+            ledger_module.entries(vault, origin=typed_origin(origin) if origin else None, newest=limit)
+        )
     if as_json:
         print_json(entries)
         return

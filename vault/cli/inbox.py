@@ -10,20 +10,12 @@ import msgspec
 
 from vault.cli.context import CliState, pass_state, print_json, when
 from vault.consent.inbox import KIND_WORDS, MUTABLE_KINDS, InboxMessage, inbox, mark_read, set_muted
-from vault.errors import InvalidInput
-from vault.protocol.origin import origin_problem
+from vault.consent.sites import typed_origin
 from vault.words import count
 
 MUTED_WORDS = (
     "its proposals and change notices are dropped; deletion confirmations and breach notices still arrive"
 )
-
-
-def _origin(origin: str) -> str:
-    problem = origin_problem(origin.rstrip("/"))
-    if problem is not None:
-        raise InvalidInput(f"{origin!r} is not a site origin: {problem}", "write it as https://shop.example")
-    return origin.rstrip("/")
 
 
 def _indented(text: str) -> str:
@@ -72,7 +64,7 @@ def inbox_cmd(state: CliState, origin: str | None, show_all: bool, mark: bool, a
     Only unread messages unless --all. Accepting a proposal never shares anything: its link leads to the
     site's page, which asks through the usual prompt.
     """
-    site = _origin(origin) if origin is not None else None
+    site = typed_origin(origin) if origin is not None else None
     with state.open_vault() as vault:
         listed = inbox(vault, site)
         shown = [m for m in listed.messages if show_all or not m.read]
@@ -118,7 +110,7 @@ def _muted_json(origin: str, muted: bool, changed: bool) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
 def mute(state: CliState, origin: str, as_json: bool) -> None:
-    _set(state, _origin(origin), True, as_json)
+    _set(state, typed_origin(origin), True, as_json)
 
 
 @click.command("unmute")
@@ -127,7 +119,7 @@ def mute(state: CliState, origin: str, as_json: bool) -> None:
 @pass_state
 def unmute(state: CliState, origin: str, as_json: bool) -> None:
     """Hear from ORIGIN again: its proposals and change notices are kept again (none sent meanwhile)."""
-    _set(state, _origin(origin), False, as_json)
+    _set(state, typed_origin(origin), False, as_json)
 
 
 def _set(state: CliState, origin: str, muted: bool, as_json: bool) -> None:

@@ -34,13 +34,12 @@ from vault.consent.ledger_records import (
     NoticeQueued,
 )
 from vault.consent.outbox import LEASE_SECONDS
-from vault.consent.sites import stored_manifest
+from vault.consent.sites import checked_origin, stored_manifest
 from vault.errors import InvalidInput
 from vault.protocol.access import AccessStatement
 from vault.protocol.b64 import b64url_decode
 from vault.protocol.manifest import Manifest
 from vault.protocol.message import SiteMessage
-from vault.protocol.origin import origin_problem
 from vault.store import Vault
 
 MAX_ACCESS_ATTEMPTS = 6
@@ -50,15 +49,6 @@ NO_ENDPOINT = "its manifest declares no access endpoint, so it cannot be asked w
 
 def new_jti() -> str:
     return secrets.token_urlsafe(16)
-
-
-def check_origin(origin: str) -> str:
-    problem = origin_problem(origin)
-    if problem is not None:
-        raise InvalidInput(
-            f"{str(origin)[:300]!r} is not a site origin: {problem}", "write it as https://host[:port]"
-        )
-    return origin
 
 
 def queue_request(
@@ -75,7 +65,7 @@ def queue_request(
     access_endpoint (nothing is queued). An `ask` while another ask still waits returns that one.
     `lease`: the caller sends it at once itself, so the background pass leaves it alone meanwhile.
     Raises InvalidInput for an origin the vault never dealt with."""
-    check_origin(origin)
+    checked_origin(origin)
     manifest = stored_manifest(vault, origin)
     if manifest is None:
         raise InvalidInput(f"this vault has never dealt with {origin}", "nothing was asked")

@@ -25,14 +25,13 @@ from typing import Any
 import msgspec
 
 from vault.consent import ledger
-from vault.consent.sites import ManifestVersion, manifest_versions, stored_manifest
+from vault.consent.sites import ManifestVersion, manifest_versions, stored_manifest, typed_origin
 from vault.errors import InvalidInput
 from vault.protocol.b64 import b64url_decode, b64url_encode
 from vault.protocol.errors import TokenInvalid
 from vault.protocol.jwk import key_subject
 from vault.protocol.jws import key_id, open_compact, site_verifying_key
 from vault.protocol.manifest import Manifest, decode_manifest
-from vault.protocol.origin import origin_problem
 from vault.store import Vault
 
 FORMAT = "vault-complaint/1"
@@ -73,13 +72,6 @@ class Complaint:
     manifest: Manifest  # the current one (controller, purpose titles)
     versions: list[tuple[ManifestVersion, Manifest]]
     other_identities: int = 0  # earlier (or later) identities at this site, left out
-
-
-def checked_origin(origin: str) -> str:
-    problem = origin_problem(origin.rstrip("/"))
-    if problem is not None:
-        raise InvalidInput(f"{origin!r} is not a site origin: {problem}", "write it as https://shop.example")
-    return origin.rstrip("/")
 
 
 def read_attachment(path: Path) -> dict[str, Any]:
@@ -220,7 +212,7 @@ def collect(
     """The complaint's evidence about `origin` under one identity: `epoch` (default: the current one if
     the site saw anything under it, else the latest it did). InvalidInput for a site the vault never
     dealt with, or an epoch it has nothing under."""
-    origin = checked_origin(origin)
+    origin = typed_origin(origin)
     manifest = stored_manifest(vault, origin)
     all_entries = [e for e in ledger.entries(vault, origin=origin) if e.kind in EVIDENCE_KINDS]
     if manifest is None:

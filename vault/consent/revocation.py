@@ -21,11 +21,10 @@ from dataclasses import dataclass, field
 
 from vault.consent import ledger
 from vault.consent.ledger_records import BrokenPromise, ConsentRevoked, Disclosed, Forgotten, NoticeQueued
-from vault.consent.sites import stored_manifest
+from vault.consent.sites import checked_origin, stored_manifest
 from vault.errors import InvalidInput
 from vault.protocol.keys import MAX_EPOCH, derive_pairwise_key
 from vault.protocol.manifest import CLAIM_NAME_PATTERN, MAX_CLAIM_NAME, MAX_PURPOSE_ID, PURPOSE_ID_PATTERN
-from vault.protocol.origin import origin_problem
 from vault.protocol.revocation import MAX_WITHDRAWN, sign_revocation
 from vault.store import Vault
 from vault.store.database import Connection
@@ -94,11 +93,7 @@ def revoke(
     InvalidInput (nothing changed) for an origin, purpose, claim or third party the vault does not know,
     or when there is something to withdraw but no stored manifest says where.
     """
-    problem = origin_problem(origin)
-    if problem is not None:
-        raise InvalidInput(
-            f"{str(origin)[:300]!r} is not a site origin: {problem}", "write it as https://host[:port]"
-        )
+    checked_origin(origin)
     if forget and (purpose_id, claim, third_party) != (None, None, None):
         raise InvalidInput(
             "forgetting a site covers all its purposes, claims and third parties",

@@ -7,14 +7,34 @@ import msgspec
 
 from vault.consent import ledger
 from vault.consent.ledger_records import SiteChanged
+from vault.errors import InvalidInput
 from vault.protocol.b64 import b64url_encode
 from vault.protocol.jwk import jwk_thumbprint
 from vault.protocol.manifest import Manifest, decode_manifest, encode_manifest
+from vault.protocol.origin import origin_problem
 from vault.store import Vault
 from vault.store.database import Connection
 
 # What a site may change only in plain view: who runs it, the key it signs with, where it hears revocations.
 WATCHED_FIELDS = ("controller", "site_key", "revocation_endpoint", "access_endpoint")
+
+
+def checked_origin(origin: str) -> str:
+    """`origin` if it is a site origin; InvalidInput naming the problem if not (for what a program sends)."""
+    problem = origin_problem(origin)
+    if problem is not None:
+        raise InvalidInput(
+            f"{str(origin)[:300]!r} is not a site origin: {problem}", "write it as https://host[:port]"
+        )
+    return origin
+
+
+def typed_origin(origin: str) -> str:
+    """A site origin as a person types it (a trailing slash is dropped); InvalidInput if it is not one."""
+    problem = origin_problem(origin.rstrip("/"))
+    if problem is not None:
+        raise InvalidInput(f"{origin!r} is not a site origin: {problem}", "write it as https://shop.example")
+    return origin.rstrip("/")
 
 
 def describe_field(manifest: Manifest, field: str) -> str:

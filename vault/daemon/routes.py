@@ -35,7 +35,7 @@ from vault.consent.service import (
     decided_outcome,
     request_presentation,
 )
-from vault.consent.sites import SiteSummary, known_sites
+from vault.consent.sites import SiteSummary, checked_origin, known_sites
 from vault.daemon.errors import ERROR_RESPONSES, Refused
 from vault.daemon.messages import (
     Acknowledged,
@@ -56,8 +56,7 @@ from vault.daemon.messages import (
 )
 from vault.daemon.session import paired_only
 from vault.daemon.state import DaemonDep
-from vault.errors import InvalidInput, VaultError
-from vault.protocol.origin import origin_problem
+from vault.errors import VaultError
 
 log = logging.getLogger("vault.daemon")
 
@@ -83,16 +82,6 @@ def decided_for_page(outcome: Decided) -> DecidedAnswer:
         case NotShared(reason=reason, message=detail):
             page_reason, message = reason.for_page(detail)
             return DeniedAnswer(reason=page_reason, message=message, detail=detail)
-
-
-def checked_origin(origin: str) -> str:
-    """`origin` if it is a site origin; InvalidInput (a 400 naming the problem) if not."""
-    problem = origin_problem(origin)
-    if problem is not None:
-        raise InvalidInput(
-            f"{origin[:300]!r} is not a site origin: {problem}", "write it as https://host[:port]"
-        )
-    return origin
 
 
 @post(
