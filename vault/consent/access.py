@@ -37,7 +37,7 @@ from vault.consent.outbox import LEASE_SECONDS
 from vault.consent.sites import checked_origin, stored_manifest
 from vault.errors import InvalidInput
 from vault.protocol.access import AccessStatement
-from vault.protocol.b64 import b64url_decode
+from vault.protocol.jws import recorded_payload
 from vault.protocol.manifest import Manifest
 from vault.protocol.message import SiteMessage
 from vault.store import Vault
@@ -182,10 +182,7 @@ def given(vault: Vault, origin: str, epoch: int) -> list[Given]:
 
 def message_payload(token: str) -> SiteMessage | None:
     """A message the vault verified when it came (the ledger keeps only verified ones), read again."""
-    try:
-        return msgspec.json.decode(b64url_decode(token.split(".")[1]), type=SiteMessage)
-    except (ValueError, IndexError, msgspec.DecodeError):
-        return None
+    return recorded_payload(token, SiteMessage)
 
 
 def erasures(vault: Vault, origin: str, epoch: int, subject: str) -> list[Erasure]:
@@ -208,7 +205,4 @@ def erasures(vault: Vault, origin: str, epoch: int, subject: str) -> list[Erasur
 
 def statement_payload(token: str) -> AccessStatement | None:
     """A statement the vault verified when it came, read again from the ledger."""
-    try:
-        return msgspec.json.decode(b64url_decode(token.split(".")[1]), type=AccessStatement)
-    except (ValueError, IndexError, msgspec.DecodeError):
-        return None
+    return recorded_payload(token, AccessStatement)

@@ -36,9 +36,9 @@ from vault.consent.outbox import LEASE_SECONDS, backoff, endpoint_problem
 from vault.consent.sites import stored_manifest
 from vault.consent.transport import MAX_RESPONSE_BYTES, DeliveryFailed, Response, https_post
 from vault.protocol.access import AccessStatement, sign_access_request, verify_access_statement
-from vault.protocol.b64 import b64url_decode
 from vault.protocol.errors import TokenInvalid
 from vault.protocol.jwk import OkpPublicJwk, key_subject
+from vault.protocol.jws import recorded_payload
 from vault.protocol.manifest import Manifest
 from vault.store import Vault
 
@@ -173,7 +173,7 @@ def _check_answer(
         statement = verify_access_statement(answer.statement, site_key, request=request, now=now)
     except TokenInvalid as error:
         raise DeliveryFailed(f"invalid statement ({error.reason.value})") from None
-    jti = msgspec.json.decode(b64url_decode(request.split(".")[1]))["jti"]
+    jti = recorded_payload(request)["jti"]  # the request this vault just signed
     return jti, answer.statement, statement
 
 

@@ -27,10 +27,10 @@ import msgspec
 from vault.consent import ledger
 from vault.consent.sites import ManifestVersion, manifest_versions, stored_manifest, typed_origin
 from vault.errors import InvalidInput
-from vault.protocol.b64 import b64url_decode, b64url_encode
+from vault.protocol.b64 import b64url_encode
 from vault.protocol.errors import TokenInvalid
 from vault.protocol.jwk import key_subject
-from vault.protocol.jws import key_id, open_compact, site_verifying_key
+from vault.protocol.jws import key_id, open_compact, recorded_payload, site_verifying_key
 from vault.protocol.manifest import Manifest, decode_manifest
 from vault.store import Vault
 
@@ -97,12 +97,8 @@ def read_attachment(path: Path) -> dict[str, Any]:
 
 
 def _payload(token: str) -> dict[str, Any]:
-    """A token's payload, unverified: only to sort entries by subject; every token is verified later."""
-    try:
-        payload = msgspec.json.decode(b64url_decode(token.split(".")[1]))
-    except (ValueError, IndexError, msgspec.DecodeError):
-        return {}
-    return payload if isinstance(payload, dict) else {}
+    """A recorded token's payload, unverified (check-report verifies every token in a bundle)."""
+    return recorded_payload(token) or {}
 
 
 def _epoch_of_subject(vault: Vault, origin: str, epochs: set[int]) -> dict[str, int]:

@@ -9,10 +9,8 @@ import datetime as dt
 import re
 from typing import Any
 
-import msgspec
-
 from vault.consent.complaint import Complaint
-from vault.protocol.b64 import b64url_decode
+from vault.protocol.jws import recorded_payload
 from vault.protocol.manifest import Manifest
 from vault.words import count
 
@@ -57,11 +55,8 @@ def _claims(claims: dict[str, Any]) -> str:
 
 
 def _payload(token: str) -> dict[str, Any]:
-    try:
-        payload = msgspec.json.decode(b64url_decode(token.split(".")[1]))
-    except (ValueError, IndexError, msgspec.DecodeError):
-        return {}
-    return payload if isinstance(payload, dict) else {}
+    """A recorded token's payload, unverified (check-report verifies every token in a bundle)."""
+    return recorded_payload(token) or {}
 
 
 def _event(item: dict[str, Any], manifest: Manifest) -> str | None:
