@@ -29,7 +29,7 @@ from vault.consent.access import (
     queue_request,
 )
 from vault.consent.access_compare import compare, no_answer
-from vault.consent.delivery_pass import MAX_PARALLEL, Clock, Post, Steps, json_answer, run_pass
+from vault.consent.delivery_pass import MAX_PARALLEL, Clock, Post, Steps, due_items, json_answer, run_pass
 from vault.consent.inbox import receive_carried
 from vault.consent.ledger_records import AccessAnswered, AccessUnanswered, Discrepancy
 from vault.consent.outbox import LEASE_SECONDS, backoff, endpoint_problem
@@ -43,6 +43,7 @@ from vault.protocol.manifest import Manifest
 from vault.store import Vault
 
 log = logging.getLogger("vault.consent")
+_PENDING = "answered_at IS NULL AND gave_up_at IS NULL"
 ASK_WAIT = 12.0  # seconds `ask` waits for the first attempt (one POST is at most POST_TIMEOUT)
 
 
@@ -99,7 +100,7 @@ def deliver_access_due(
     vault is used on this thread only). `only`: just these requests; `retry_now`: ignore backoff and
     leases. The messages a statement carries go to the inbox, each on its own."""
     steps = Steps(
-        due=lambda at: _due(vault, at, only, retry_now),
+        due=lambda at: due_items(vault.conn, "access_requests", _PENDING, at, only, retry_now),
         claim=lambda request_id, at: _claim(vault, request_id, at, retry_now),
         origin=lambda claimed: claimed.origin,
         prepare=lambda claimed, at: _prepare(vault, claimed, at, new_id, allow_loopback_http),
@@ -109,13 +110,6 @@ def deliver_access_due(
         ),
     )
     return run_pass(steps, post=post or https_post, now=now, limit=limit, parallel=parallel, stop=stop)
-
-
-def _due(vault: Vault, now: int, only: Collection[str] | None, retry_now: bool) -> list[tuple[str, str]]:
-    where = "answered_at IS NULL AND gave_up_at IS NULL" + ("" if retry_now else " AND next_attempt_at <= ?")
-    sql = f"SELECT id, origin FROM access_requests WHERE {where} ORDER BY next_attempt_at, created_at, id"  # noqa: S608
-    due = [(row[0], row[1]) for row in vault.conn.execute(sql, [] if retry_now else [now])]
-    return due if only is None else [(i, o) for i, o in due if i in set(only)]
 
 
 def _claim(vault: Vault, request_id: str, now: int, retry_now: bool) -> _Claimed | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -20,6 +20,7 @@ import msgspec
 
 from vault.consent.transport import DeliveryFailed, Response
 from vault.protocol.strictjson import decode_unique
+from vault.store.database import Connection
 
 POST_TIMEOUT = 10.0
 SITE_BUDGET = 3 * POST_TIMEOUT  # seconds of waiting one site gets in a pass; its other items wait
@@ -143,6 +144,21 @@ def _send(
     else:
         sent = _Sent(origin, time.monotonic() - started, status, answer=answer)
     answers.put(sent)
+
+
+def due_items(
+    conn: Connection, table: str, pending: str, now: int, only: Collection[str] | None, retry_now: bool
+) -> list[tuple[str, str]]:
+    """(id, origin) of each row of `table` (the outbox or access_requests) still `pending` (its SQL
+    condition) and due at `now` (any time, with `retry_now`), the longest waiting first; `only`: just
+    these ids."""
+    where = pending + ("" if retry_now else " AND next_attempt_at <= ?")
+    sql = f"SELECT id, origin FROM {table} WHERE {where} ORDER BY next_attempt_at, created_at, id"  # noqa: S608
+    due = [(row[0], row[1]) for row in conn.execute(sql, [] if retry_now else [now])]
+    if only is None:
+        return due
+    wanted = set(only)
+    return [(item, origin) for item, origin in due if item in wanted]
 
 
 def json_answer(response: Response, decoder: msgspec.json.Decoder[T], shape: str) -> T:

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from vault.consent import ledger
-from vault.consent.delivery_pass import MAX_PARALLEL, Clock, Post, Steps, json_answer, run_pass
+from vault.consent.delivery_pass import MAX_PARALLEL, Clock, Post, Steps, due_items, json_answer, run_pass
 from vault.consent.ledger_records import (
     NoticeAcknowledged,
     NoticeDelivered,
@@ -165,7 +165,7 @@ def deliver_due(
     a no-op).
     """
     steps = Steps(
-        due=lambda at: _due(vault, at, only, retry_now),
+        due=lambda at: due_items(vault.conn, "outbox", "delivered_at IS NULL", at, only, retry_now),
         claim=lambda jti, at: _claim(vault, jti, at, retry_now),
         origin=lambda claimed: claimed.origin,
         prepare=lambda claimed, at: _prepare(vault, claimed, allow_loopback_http),
@@ -196,18 +196,6 @@ class _Claimed:
     purpose_id: str
     endpoint: str
     token: str
-
-
-def _due(vault: Vault, now: int, only: Collection[str] | None, retry_now: bool) -> list[tuple[str, str]]:
-    """(jti, origin) of each notice due, the longest waiting first."""
-    where = "delivered_at IS NULL" + ("" if retry_now else " AND next_attempt_at <= ?")
-    args: list = [] if retry_now else [now]
-    sql = f"SELECT id, origin FROM outbox WHERE {where} ORDER BY next_attempt_at, created_at, id"  # noqa: S608
-    due = [(row[0], row[1]) for row in vault.conn.execute(sql, args)]
-    if only is not None:
-        wanted = set(only)
-        due = [(jti, origin) for jti, origin in due if jti in wanted]
-    return due
 
 
 def _claim(vault: Vault, jti: str, now: int, retry_now: bool) -> _Claimed | None:
