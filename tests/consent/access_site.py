@@ -1,6 +1,6 @@
 """A real test site that answers access requests ("what do you hold about me?"), run as its own process.
 
-    python tests/consent/access_site.py --manifest M.json --site-key-file K --held H.json
+    python -m tests.consent.access_site --manifest M.json --site-key-file K --held H.json
         --log received.jsonl (--port N | --fd N) [--mode MODE] [--messages T.json]
 
 It uses only the site library (vault.site), as a real site would: `verify_access_request` against its
@@ -24,16 +24,15 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import http.client
 import json
 import socket
 import subprocess
-import sys
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tests.consent import site_process
+from tests.consent.site_process import JsonHandler, serve
 from vault.site import (
     AccessRequestInvalid,
     HeldRecord,
@@ -45,7 +44,6 @@ from vault.site import (
     verify_access_request,
 )
 
-MAX_BODY = 64 * 1024
 MODES = ("honest", "lying", "silent", "503", "wrong-key", "other-request")
 YEAR = 365 * 86400
 OTHER_KEY = SigningKey.from_seed(hashlib.sha256(b"not the site's key").digest())
@@ -78,7 +76,7 @@ def held_records(path: Path, subject: str, mode: str) -> list[HeldRecord]:
     return records
 
 
-def make_handler(args: argparse.Namespace) -> type[BaseHTTPRequestHandler]:
+def make_handler(args: argparse.Namespace) -> type[JsonHandler]:
     manifest = decode_manifest(Path(args.manifest).read_bytes())
     site_key = SigningKey.from_seed(bytes.fromhex(Path(args.site_key_file).read_text().strip()))
     endpoint_path = urlsplit(manifest.access_endpoint or "").path
@@ -90,41 +88,18 @@ def make_handler(args: argparse.Namespace) -> type[BaseHTTPRequestHandler]:
         with log_path.open("a") as log:
             log.write(json.dumps(entry) + "\n")
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-        def _answer(self, status: int, body: dict) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_GET(self) -> None:
-            self._answer(200 if self.path == "/health" else 404, {"ok": self.path == "/health"})
-
+    class Handler(JsonHandler):
         def do_POST(self) -> None:
-            if self.path != endpoint_path:
-                self._answer(404, {"error": "not_found"})
+            body = self.posted_body(endpoint_path)
+            if body is None:
                 return
-            try:
-                length = int(self.headers.get("Content-Length", ""))
-            except ValueError:
-                length = -1
-            if not 0 < length <= MAX_BODY:
-                self._answer(413 if length > MAX_BODY else 411, {"error": "bad_length"})
-                return
-            body = self.rfile.read(length)
             if args.mode == "silent":
                 record({"outcome": "held"})
-                self.rfile.read(1)  # until the caller hangs up
-                self.close_connection = True
+                self.hang()
                 return
             if args.mode == "503":
                 record({"outcome": "unavailable"})
-                self._answer(503, {"error": "unavailable"})
+                self.answer(503, {"error": "unavailable"})
                 return
             now = int(time.time())
             try:
@@ -132,11 +107,11 @@ def make_handler(args: argparse.Namespace) -> type[BaseHTTPRequestHandler]:
                 request = verify_access_request(token, manifest=manifest, now=now, replay=replay)
             except (ValueError, KeyError, TypeError):
                 record({"outcome": "refused", "reason": "bad_body"})
-                self._answer(400, {"error": "bad_body"})
+                self.answer(400, {"error": "bad_body"})
                 return
             except AccessRequestInvalid as error:
                 record({"outcome": "refused", "reason": error.reason.value})
-                self._answer(400, {"error": error.reason.value})
+                self.answer(400, {"error": error.reason.value})
                 return
             held = held_records(Path(args.held), request.subject, args.mode)
             key, answering, manifest_used = site_key, request, manifest
@@ -169,20 +144,9 @@ def make_handler(args: argparse.Namespace) -> type[BaseHTTPRequestHandler]:
                     "holdings": sorted({r.purpose for r in held}),
                 }
             )
-            self._answer(200, {"statement": statement})
+            self.answer(200, {"statement": statement})
 
     return Handler
-
-
-def _healthy(port: int) -> bool:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-    try:
-        conn.request("GET", "/health")
-        return conn.getresponse().status == 200
-    except OSError:
-        return False
-    finally:
-        conn.close()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -197,43 +161,12 @@ def main(argv: list[str] | None = None) -> None:
     where.add_argument("--port", type=int)
     where.add_argument("--fd", type=int, help="an inherited socket, already bound to a loopback address")
     args = parser.parse_args(argv)
-    handler = make_handler(args)
-    ThreadingHTTPServer.daemon_threads = True
-    if args.fd is not None:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler, bind_and_activate=False)
-        server.socket.close()
-        server.socket = socket.socket(fileno=args.fd)
-        server.server_address = server.socket.getsockname()
-        server.server_activate()
-    else:
-        server = ThreadingHTTPServer(("127.0.0.1", args.port), handler)
-    print(f"listening on {server.server_address[0]}:{server.server_address[1]}", file=sys.stderr, flush=True)
-    try:
-        server.serve_forever(poll_interval=0.05)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve(make_handler(args), port=args.port, fd=args.fd)
 
 
 def start(listener: socket.socket, directory: Path, *args: str) -> subprocess.Popen:
-    """This script in a process of its own, serving on `listener` (bound, not yet listening), once it
-    answers GET /health. `args`: the options after --fd."""
-    with (directory / "site.stderr").open("a") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, __file__, *args, "--fd", str(listener.fileno())],
-            pass_fds=[listener.fileno()],
-            cwd=Path(__file__).parents[2],
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-    deadline = time.monotonic() + 15
-    while not _healthy(listener.getsockname()[1]):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError(f"the test site did not start: {(directory / 'site.stderr').read_text()}")
-        time.sleep(0.05)
-    return process
+    """This site in a process of its own, serving on `listener` once it answers (site_process.start)."""
+    return site_process.start("tests.consent.access_site", listener, directory, *args)
 
 
 if __name__ == "__main__":
