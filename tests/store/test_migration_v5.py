@@ -62,7 +62,7 @@ def test_the_profile_only_vault_opens_with_the_new_tables(vault_home: Path) -> N
         assert vault.schema_version == LATEST_VERSION
         assert vault.conn.execute("SELECT count(*) FROM recipient_decisions").fetchone() == (0,)
         columns = [row[1] for row in vault.conn.execute("PRAGMA table_info(disclosures)")]
-        assert "recipients" in columns and columns[-1] == "retention_checked_at"  # v5, then v6
+        assert columns[-4:] == ["recipients", "retention_checked_at", "context", "identity"]  # v5, v6, v7
         assert vault.attributes()["country"] == "NL"
         assert ledger.verify(vault) == ledger.Verification(True, 0)
 

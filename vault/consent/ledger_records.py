@@ -16,6 +16,7 @@ per kind (and per consent action, per delivery outcome). Bodies are encoded and 
     access_answer    AccessAnswered
     access_unanswered AccessUnanswered
     message          MessageReceived
+    context          ContextChanged
 
 Encoding. A body is the compact JSON of its record, keys in field order, and that text is what the ledger
 stores and hashes (ledger._row_hash covers it byte for byte). So the field order, the spelling of each key,
@@ -63,6 +64,7 @@ Kind = Literal[
     "access_answer",  # the site's signed statement, and every discrepancy found comparing it with the ledger
     "access_unanswered",  # the site did not answer an access request after the last retry
     "message",  # a site's signed message (proposal, change notice, deletion confirmation, breach notice)
+    "context",  # a context was added, renamed, removed, or its settings changed
 ]
 KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
 
@@ -94,6 +96,8 @@ class Disclosed(LedgerRecord, frozen=True, kw_only=True, omit_defaults=True):
     # The third parties the user allowed (manifest ids), each with the claims of this disclosure it may
     # receive: what the manifest said then, kept here since the manifest may change.
     recipients: dict[str, tuple[str, ...]] = {}
+    context: str | None = None  # the context it was made in (contexts.id); absent: before contexts existed
+    identity: str | None = None  # the context's own pairwise identity it was signed with; absent: shared
 
 
 class Acknowledged(LedgerRecord, frozen=True, kw_only=True, omit_defaults=True):
@@ -145,14 +149,16 @@ class DecisionChanged(_Consent, frozen=True, kw_only=True, tag="changed"):
     effect: str  # allow | deny | forgotten
 
 
-class RuleAdded(_Consent, frozen=True, kw_only=True, tag="rule_added"):
+class RuleAdded(_Consent, frozen=True, kw_only=True, tag="rule_added", omit_defaults=True):
     rule: str  # records.RULE_KINDS
     target: str
+    context: str | None = None  # absent: the everyday context (and every rule before contexts existed)
 
 
-class RuleRemoved(_Consent, frozen=True, kw_only=True, tag="rule_removed"):
+class RuleRemoved(_Consent, frozen=True, kw_only=True, tag="rule_removed", omit_defaults=True):
     rule: str
     target: str
+    context: str | None = None
 
 
 class ConsentRevoked(_Consent, frozen=True, kw_only=True, tag="revoked", omit_defaults=True):
@@ -174,6 +180,7 @@ class NoticeQueued(LedgerRecord, frozen=True, kw_only=True, omit_defaults=True):
     claims: tuple[str, ...] = ()
     site: bool = True
     recipients: tuple[str, ...] = ()
+    identity: str | None = None  # the pairwise identity (with `epoch`) whose key signed it; absent: shared
 
 
 class NoticeDelivered(LedgerRecord, frozen=True, kw_only=True):
@@ -229,7 +236,7 @@ class SiteChanged(LedgerRecord, frozen=True, kw_only=True):
     after: str
 
 
-class AccessRequested(LedgerRecord, frozen=True, kw_only=True):
+class AccessRequested(LedgerRecord, frozen=True, kw_only=True, omit_defaults=True):
     """access_request (ref: the request's jti): the vault asked the site what it holds."""
 
     kind: ClassVar[str] = "access_request"
@@ -237,6 +244,7 @@ class AccessRequested(LedgerRecord, frozen=True, kw_only=True):
     endpoint: str
     epoch: int  # the pairwise epoch whose key signs it
     presentations: tuple[str, ...]  # retention_end: the disclosures the site should no longer hold
+    identity: str | None = None  # with `epoch`, the identity whose key signs it; absent: the shared one
 
 
 class Discrepancy(msgspec.Struct, frozen=True, kw_only=True):
@@ -277,6 +285,20 @@ class MessageReceived(LedgerRecord, frozen=True, kw_only=True):
     token: str
 
 
+class ContextChanged(LedgerRecord, frozen=True, kw_only=True, omit_defaults=True):
+    """context (ref: the context's id): the user added, renamed or removed a context, or changed whether it
+    keeps a separate identity or sends Global Privacy Control. Switching between contexts is not recorded
+    (it says when and where the user browsed, and changes no consent)."""
+
+    kind: ClassVar[str] = "context"
+    action: Literal["added", "renamed", "removed", "changed"]
+    name: str  # the name after the change (removed: the last one)
+    separate_identity: bool
+    gpc: bool
+    copied_from: str | None = None  # added as a copy of this context's rules and remembered decisions
+    old_name: str | None = None  # renamed: the name before
+
+
 ConsentAction = Decided | RecipientDecided | DecisionChanged | RuleAdded | RuleRemoved | ConsentRevoked
 DeliveryAttempt = NoticeDelivered | NoticeNotDelivered
 Record = (
@@ -293,6 +315,7 @@ Record = (
     | AccessAnswered
     | AccessUnanswered
     | MessageReceived
+    | ContextChanged
 )
 
 # kind -> the type its bodies decode as ("delivery" is two types, told apart by their `outcome`).
@@ -310,6 +333,7 @@ RECORDS: dict[str, Any] = {
     "access_answer": AccessAnswered,
     "access_unanswered": AccessUnanswered,
     "message": MessageReceived,
+    "context": ContextChanged,
 }
 assert set(RECORDS) == set(KINDS)
 _encoder = msgspec.json.Encoder()

@@ -14,6 +14,7 @@ from vault.errors import InvalidInput
 from vault.protocol.manifest import Manifest
 from vault.store import Vault
 from vault.store.database import Connection
+from vault.store.migration_contexts import DEFAULT_CONTEXT
 
 DAY = 86400
 DEFAULT_REMEMBER_DAYS = 180
@@ -165,9 +166,9 @@ def store_decisions(
         ledger.append(conn, at=now, origin=origin, purpose_id=purpose_id, ref=prompt_id, body=body)
 
 
-def load_rules(vault: Vault) -> Rules:
+def load_rules(vault: Vault, context: str = DEFAULT_CONTEXT) -> Rules:
     sets: dict[str, set[str]] = {kind: set() for kind in RULE_KINDS}
-    for kind, target in vault.conn.execute("SELECT kind, target FROM rules"):
+    for kind, target in vault.conn.execute("SELECT kind, target FROM rules WHERE context = ?", (context,)):
         sets[kind].add(target)
     return Rules(
         never=frozenset(sets["never"]),
@@ -189,13 +190,14 @@ def check_rule(kind: str, target: str) -> str:
     return target
 
 
-def add_rule(vault: Vault, kind: str, target: str, *, now: int) -> bool:
+def add_rule(vault: Vault, kind: str, target: str, *, now: int, context: str = DEFAULT_CONTEXT) -> bool:
     target = check_rule(kind, target)
     with vault.transaction() as conn:
         added = (
             conn.execute(
-                "INSERT INTO rules (kind, target, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                (kind, target, now),
+                "INSERT INTO rules (context, kind, target, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                (context, kind, target, now),
             ).rowcount
             > 0
         )
@@ -204,9 +206,14 @@ def add_rule(vault: Vault, kind: str, target: str, *, now: int) -> bool:
     return added
 
 
-def remove_rule(vault: Vault, kind: str, target: str, *, now: int) -> bool:
+def remove_rule(vault: Vault, kind: str, target: str, *, now: int, context: str = DEFAULT_CONTEXT) -> bool:
     with vault.transaction() as conn:
-        removed = conn.execute("DELETE FROM rules WHERE kind = ? AND target = ?", (kind, target)).rowcount > 0
+        removed = (
+            conn.execute(
+                "DELETE FROM rules WHERE context = ? AND kind = ? AND target = ?", (context, kind, target)
+            ).rowcount
+            > 0
+        )
         if removed:
             ledger.append(conn, at=now, body=RuleRemoved(rule=kind, target=target))
     return removed

@@ -5,6 +5,7 @@ The rest of the code sees `SigningKey` and `VerifyingKey` and never a `cryptogra
 
 from __future__ import annotations
 
+import re
 import struct
 
 from cryptography.exceptions import InvalidSignature
@@ -93,25 +94,39 @@ class VerifyingKey:
         return f"VerifyingKey({self.raw.hex()})"
 
 
-def pairwise_info(origin: str, epoch: int) -> bytes:
-    """The HKDF info for (origin, epoch): length-prefixed, so ("a", "bc") and ("ab", "c") differ."""
+IDENTITY_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+
+
+def pairwise_info(origin: str, epoch: int, identity: str | None = None) -> bytes:
+    """The HKDF info for (origin, epoch[, identity]): length-prefixed, so ("a", "bc") and ("ab", "c")
+    differ. Without an identity it is exactly the info of every key derived before identities existed;
+    with one (a context that keeps a separate identity) the identity follows, length-prefixed too."""
     encoded = origin.encode("utf-8")
     if not 0 < len(encoded) < 2**16:
         raise ValueError("origin length")
     if isinstance(epoch, bool) or not isinstance(epoch, int) or not 0 <= epoch <= MAX_EPOCH:
         raise ValueError("epoch must be an int in [0, 2**32)")
-    return struct.pack(">H", len(encoded)) + encoded + struct.pack(">I", epoch)
+    info = struct.pack(">H", len(encoded)) + encoded + struct.pack(">I", epoch)
+    if identity is None:
+        return info
+    if not isinstance(identity, str) or not IDENTITY_PATTERN.fullmatch(identity):
+        raise ValueError("an identity is 1 to 64 of a-z, 0-9 and '-'")
+    return info + b"identity" + struct.pack(">B", len(identity)) + identity.encode("ascii")
 
 
-def derive_pairwise_key(master_seed: bytes, origin: str, epoch: int) -> SigningKey:
-    """The Ed25519 key this vault uses with one site origin in one epoch.
+def derive_pairwise_key(
+    master_seed: bytes, origin: str, epoch: int, identity: str | None = None
+) -> SigningKey:
+    """The Ed25519 key this vault uses with one site origin in one epoch (and one identity, for a context
+    that keeps its own).
 
-    The same (seed, origin, epoch) always gives the same key, and any other origin or epoch an
-    unrelated one. `origin` must be a serialised origin, so that one site has one spelling.
+    The same (seed, origin, epoch, identity) always gives the same key, and any other origin, epoch or
+    identity an unrelated one. `origin` must be a serialised origin, so that one site has one spelling.
     """
     if origin_problem(origin) is not None:
         raise ValueError("not a serialised origin")
     if not isinstance(master_seed, bytes) or len(master_seed) != MASTER_SEED_BYTES:
         raise ValueError("the master seed is 32 bytes")
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=_PAIRWISE_SALT, info=pairwise_info(origin, epoch))
+    info = pairwise_info(origin, epoch, identity)
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=_PAIRWISE_SALT, info=info)
     return SigningKey.from_seed(hkdf.derive(master_seed))

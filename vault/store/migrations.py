@@ -16,6 +16,7 @@ import rfc8785
 
 from vault.errors import VaultError
 from vault.store.database import Connection, schema_version, transaction
+from vault.store.migration_contexts import v7_contexts
 
 
 @dataclass(frozen=True)
@@ -317,6 +318,10 @@ def _digest(value: object) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(rfc8785.dumps(value)).digest()).rstrip(b"=").decode()
 
 
+def _v7_contexts(conn: Connection, ctx: MigrationContext) -> None:
+    v7_contexts(conn, ctx.now)
+
+
 MIGRATIONS: list[Migration] = [
     _v1_profile,
     _v2_pairwise_identities,
@@ -324,6 +329,7 @@ MIGRATIONS: list[Migration] = [
     _v4_decisions_bound_to_controller,
     _v5_third_parties,
     _v6_relationship,
+    _v7_contexts,
 ]
 LATEST_VERSION = len(MIGRATIONS)
 

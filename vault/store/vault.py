@@ -65,7 +65,8 @@ class Vault:
         self.conn = conn
         self.header = header
         self._key = key  # kept only so another_connection() need not run Argon2id again
-        self._pairwise: dict[tuple[str, int], SigningKey] = {}  # forgotten with the vault on close()
+        # Forgotten with the vault on close().
+        self._pairwise: dict[tuple[str, int, str | None], SigningKey] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -224,14 +225,16 @@ class Vault:
     def master_seed(self) -> bytes:
         return bytes(self.meta("master_seed"))
 
-    def pairwise_key(self, origin: str, epoch: int) -> SigningKey:
-        """The site's signing key for that epoch, derived once while the vault is open (HKDF + Ed25519
-        key setup cost more than the rest of a remembered-consent presentation)."""
-        key = self._pairwise.get((origin, epoch))
+    def pairwise_key(self, origin: str, epoch: int, identity: str | None = None) -> SigningKey:
+        """The site's signing key for that epoch (and identity: a context's own, or None for the shared
+        one), derived once while the vault is open (HKDF + Ed25519 key setup cost more than the rest of a
+        remembered-consent presentation)."""
+        key = self._pairwise.get((origin, epoch, identity))
         if key is None:
             if len(self._pairwise) >= 1024:
                 self._pairwise.clear()
-            key = self._pairwise[(origin, epoch)] = derive_pairwise_key(self.master_seed(), origin, epoch)
+            key = derive_pairwise_key(self.master_seed(), origin, epoch, identity)
+            self._pairwise[(origin, epoch, identity)] = key
         return key
 
     def site_epoch(self, origin: str) -> int:
