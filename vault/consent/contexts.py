@@ -13,6 +13,7 @@ context is renamed, and a removed context keeps its row, so what was disclosed u
 and revocable.
 """
 
+import hashlib
 import json
 import re
 
@@ -73,9 +74,10 @@ def _context(row: tuple) -> Context:
     return Context(id=id_, name=name, separate_identity=bool(separate), gpc=bool(gpc), created_at=created_at)
 
 
-def new_context_id(random_bytes: bytes) -> str:
-    """A context's id from 8 random bytes (passed in): it labels the context's own identity."""
-    return "c-" + random_bytes.hex()
+def new_context_id(random_id: str) -> str:
+    """A context's id from a random id (passed in, as the daemon's and the CLI's new_id make them): it
+    labels the context's own identity, so it must fit keys.IDENTITY_PATTERN and not follow the name."""
+    return "c-" + hashlib.sha256(random_id.encode()).hexdigest()[:16]
 
 
 def list_contexts(vault: Vault) -> list[Context]:

@@ -27,6 +27,7 @@ from vault.daemon.errors import EXCEPTION_HANDLERS
 from vault.daemon.messages import ErrorBody
 from vault.daemon.routes import vault_router
 from vault.daemon.routes_access import access_router
+from vault.daemon.routes_contexts import contexts_router
 from vault.daemon.routes_controls import controls_router
 from vault.daemon.routes_inbox import inbox_router
 from vault.daemon.session import admin_router, session_routes
@@ -77,6 +78,7 @@ def create_app(settings: Settings, *, daemon: Daemon | None = None, background: 
                     controls_router,
                     inbox_router,
                     access_router,
+                    contexts_router,
                 ],
             )
         ],
