@@ -4,6 +4,7 @@
 import { Action } from "../shared/actions.js";
 import { refreshBadge, setPairingNeeded } from "./badge.js";
 import { INBOX_HANDLERS } from "./actions-inbox.js";
+import { CONTEXT_HANDLERS } from "./actions-contexts.js";
 import { api, statusAndPairing } from "./client.js";
 import * as inflight from "./inflight.js";
 import { decide, resumeAfterUnlock } from "./requests.js";
@@ -73,18 +74,24 @@ async function siteRevoke({ origin, purpose, claim, thirdParty, erase = false, f
 
 const CHANGES = ["allow", "deny", "forget", "restore"];
 
-async function consentChange({ origin, purpose, claim, recipient, change }) {
+async function consentChange({ origin, purpose, claim, recipient, change, context }) {
   if (!CHANGES.includes(change)) throw new BadArguments(`change is one of ${CHANGES.join(", ")}`);
   if (given(claim) === given(recipient)) throw new BadArguments("name either a claim or a recipient");
   const body = { origin: text(origin, "origin"), purpose: text(purpose, "purpose", 128), change };
   if (given(claim)) body.claim = text(claim, "claim", 128);
   else body.recipient = text(recipient, "recipient", 128);
+  if (given(context)) body.context = text(context, "context", 80);
   return api("POST", "/v1/consents/change", body);
 }
 
-function rule({ kind, target }) {
-  return { kind: text(kind, "kind", 40), target: text(target, "target", 128) };
+function rule({ kind, target, context }) {
+  const named = { kind: text(kind, "kind", 40), target: text(target, "target", 128) };
+  if (given(context)) named.context = text(context, "context", 80); // absent: the browser's context now
+  return named;
 }
+
+// ?context=NAME-OR-ID, or nothing (the context in force for the whole browser now).
+const inContext = ({ context } = {}) => (given(context) ? `?context=${enc(text(context, "context", 80))}` : "");
 
 function historyList({ origin, kind, q = "", limit = 100 } = {}) {
   const n = Number.isInteger(limit) && limit >= 1 && limit <= 1000 ? limit : 100;
@@ -120,13 +127,14 @@ export const EXTENSION_HANDLERS = Object.freeze({
   [Action.profileDelete]: ({ name }) => api("DELETE", `/v1/attributes/${enc(text(name, "name", 128))}`),
   [Action.sitesList]: () => api("GET", "/v1/sites"),
   [Action.ledgerList]: ledgerList,
-  [Action.consentsList]: () => api("GET", "/v1/consents"),
+  [Action.consentsList]: (args) => api("GET", `/v1/consents${inContext(args)}`),
   [Action.consentChange]: consentChange,
-  [Action.rulesGet]: () => api("GET", "/v1/rules"),
+  [Action.rulesGet]: (args) => api("GET", `/v1/rules${inContext(args)}`),
   [Action.ruleAdd]: (args) => api("POST", "/v1/rules", rule(args)),
   [Action.ruleRemove]: (args) => api("DELETE", `/v1/rules?${new URLSearchParams(rule(args))}`),
   [Action.purposesList]: () => api("GET", "/v1/purposes"),
   [Action.historyList]: historyList,
   [Action.exportVault]: () => api("GET", "/v1/export", undefined, EXPORT_TIMEOUT_MS),
   ...INBOX_HANDLERS,
+  ...CONTEXT_HANDLERS,
 });

@@ -40,6 +40,15 @@ export const Action = Object.freeze({
   messageAccept: "messages.accept", // a proposal: opens the site's page, whose request brings the prompt
   accessAsk: "access.ask", // "what do you hold about me?", asked now
   accessGet: "access.get", // the answers so far, and holdings kept past their retention
+  // Contexts (background/actions-contexts.js): list, add, rename, change, remove; use one (for every site,
+  // one site, or a while) and end a site's own or a timed choice.
+  contextsList: "contexts.list",
+  contextAdd: "contexts.add",
+  contextRename: "contexts.rename",
+  contextChange: "contexts.change",
+  contextRemove: "contexts.remove",
+  contextUse: "contexts.use",
+  contextEnd: "contexts.end",
 });
 
 // Worker -> content script: the answer to a page call, delivered when it is ready (maybe minutes later,
