@@ -654,13 +654,22 @@ async function verifyManifest(inputs, countries) {
 
 const ORIGIN = /^(https:\/\/[a-z0-9.-]+(:[0-9]+)?|http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:[0-9]+)?)$/;
 
-async function derivePairwiseKey({ master_seed: masterSeed, origin, epoch }) {
+// SPEC.md, "Contexts and identities": a context's own identity label.
+const IDENTITY = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+async function derivePairwiseKey({ master_seed: masterSeed, origin, epoch, identity }) {
   require(ORIGIN.test(origin) && Number.isInteger(epoch) && epoch >= 0 && epoch < 2 ** 32, "refused");
+  require(identity === undefined || (typeof identity === "string" && IDENTITY.test(identity)), "refused");
   const encoded = Buffer.from(origin, "utf8");
-  const info = Buffer.alloc(2 + encoded.length + 4);
-  info.writeUInt16BE(encoded.length, 0);
-  encoded.copy(info, 2);
-  info.writeUInt32BE(epoch, 2 + encoded.length);
+  const shared = Buffer.alloc(2 + encoded.length + 4);
+  shared.writeUInt16BE(encoded.length, 0);
+  encoded.copy(shared, 2);
+  shared.writeUInt32BE(epoch, 2 + encoded.length);
+  // With an identity: "identity", its length in one byte, its ASCII bytes; without one, the info as before.
+  const info =
+    identity === undefined
+      ? shared
+      : Buffer.concat([shared, Buffer.from("identity", "ascii"), Buffer.from([identity.length]), Buffer.from(identity, "ascii")]);
   const seed = Buffer.from(hkdfSync("sha256", Buffer.from(masterSeed, "hex"), "vault/pairwise-ed25519/v1", info, 32));
   // An RFC 8032 seed as PKCS #8 (RFC 8410): the fixed Ed25519 prefix, then the 32 bytes.
   const pkcs8 = Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), seed]);

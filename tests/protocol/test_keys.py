@@ -1,4 +1,4 @@
-"""Pairwise keys: one per (master seed, origin, epoch), and nothing shared between them."""
+"""Pairwise keys: one per (master seed, origin, epoch, identity), and nothing shared between them."""
 
 from __future__ import annotations
 
@@ -70,6 +70,48 @@ def test_epoch_must_be_a_u32(epoch: object) -> None:
 def test_origin_must_be_serialised(origin: str) -> None:
     with pytest.raises(ValueError):
         derive_pairwise_key(SEED, origin, 0)
+
+
+identities = st.from_regex(r"[a-z0-9][a-z0-9-]{0,63}", fullmatch=True)
+
+
+def test_no_identity_is_the_shared_key() -> None:
+    # Keys derived before contexts existed must stay exactly what they were.
+    assert pairwise_info("https://shop.example", 2, None) == pairwise_info("https://shop.example", 2)
+    shared = derive_pairwise_key(SEED, "https://shop.example", 2)
+    assert derive_pairwise_key(SEED, "https://shop.example", 2, None).seed() == shared.seed()
+
+
+def test_an_identity_gives_an_unrelated_key_at_the_same_site() -> None:
+    shared = derive_pairwise_key(SEED, "https://shop.example", 0)
+    work = derive_pairwise_key(SEED, "https://shop.example", 0, "c-0123456789abcdef")
+    family = derive_pairwise_key(SEED, "https://shop.example", 0, "c-fedcba9876543210")
+    subjects = {key_subject(key.public_jwk) for key in (shared, work, family)}
+    assert len(subjects) == 3
+    assert len({key.public_bytes for key in (shared, work, family)}) == 3
+
+
+@given(
+    origins,
+    st.integers(0, 2**32 - 1),
+    identities | st.none(),
+    origins,
+    st.integers(0, 2**32 - 1),
+    identities | st.none(),
+)
+def test_info_with_identities_is_injective(
+    origin_a: str, epoch_a: int, identity_a: str | None, origin_b: str, epoch_b: int, identity_b: str | None
+) -> None:
+    if (origin_a, epoch_a, identity_a) != (origin_b, epoch_b, identity_b):
+        assert pairwise_info(origin_a, epoch_a, identity_a) != pairwise_info(origin_b, epoch_b, identity_b)
+
+
+@pytest.mark.parametrize(
+    "identity", ["", "C-work", "c-work/home", "c" * 65, "-c", "c work", "c\n", "caf\u00e9", 7, b"c-1"]
+)
+def test_identity_must_be_a_label(identity: object) -> None:
+    with pytest.raises(ValueError):
+        derive_pairwise_key(SEED, "https://shop.example", 0, identity)  # type: ignore[arg-type]
 
 
 def test_repr_shows_no_private_material() -> None:

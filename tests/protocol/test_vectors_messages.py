@@ -130,13 +130,15 @@ def test_pairwise_key_vector(path: Path) -> None:
     case = load(path)
     inputs = case["inputs"]
     seed = bytes.fromhex(inputs["master_seed"])
+    # Only the cases of a context with its own identity name one; the others are as before identities.
+    identity = inputs.get("identity")
     if case["expect"] == "refused":
         with pytest.raises(ValueError):
-            derive_pairwise_key(seed, inputs["origin"], inputs["epoch"])
+            derive_pairwise_key(seed, inputs["origin"], inputs["epoch"], identity)
         return
     assert case["expect"] == "valid"
-    key = derive_pairwise_key(seed, inputs["origin"], inputs["epoch"])
-    assert pairwise_info(inputs["origin"], inputs["epoch"]).hex() == case["info"]
+    key = derive_pairwise_key(seed, inputs["origin"], inputs["epoch"], identity)
+    assert pairwise_info(inputs["origin"], inputs["epoch"], identity).hex() == case["info"]
     assert key.seed().hex() == case["private_seed"]
     assert key.public_jwk == case["public_jwk"]
     assert jwk_thumbprint(key.public_jwk) == case["thumbprint"]
