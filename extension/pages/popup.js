@@ -15,6 +15,7 @@ import { purposeTitle } from "./dpv-words.js";
 import { overdueList } from "./access-view.js";
 import { accessSection, accessState } from "./popup-access.js";
 import { inboxSection } from "./popup-inbox.js";
+import { contextSection } from "./popup-context.js";
 import { recipientsSection } from "./popup-recipients.js";
 import { brokenPromiseWords, partyNames } from "./recipient-words.js";
 import { unlockForm } from "./unlock.js";
@@ -252,12 +253,13 @@ async function showSite(notice) {
     replace(app, h("section", { class: "stack" }, h("h1", {}, "No site here"), h("p", { class: "muted" }, "This tab is not a website the vault can answer.")));
     return;
   }
-  const [report, consents, purposes, access, inbox] = await Promise.all([
+  const [report, consents, purposes, access, inbox, chooser] = await Promise.all([
     ask(Action.siteReport, { origin }),
     ask(Action.consentsList),
     ask(Action.purposesList),
     accessState(origin),
     inboxSection(origin),
+    contextSection(origin, () => refresh()), // which context answers this site; a switch redraws
   ]);
   const title = (id) => purposeTitle(purposes, origin, id);
   const now = Date.now() / 1000;
@@ -270,6 +272,7 @@ async function showSite(notice) {
     "section",
     { class: "stack" },
     notice ? h("p", { class: "notice", role: "status", id: "revoke-status" }, notice) : null,
+    chooser,
     h("div", {}, h("p", { class: "small muted" }, "This site"), h("h1", { class: "site-title" }, siteName(origin))),
     report.broken_promises?.length
       ? h("div", { class: "notice error", role: "note", id: "broken-promises" }, report.broken_promises.map((item) => h("p", {}, brokenPromiseWords(item, partyNames(purposes, origin)))))
