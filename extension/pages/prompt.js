@@ -15,6 +15,7 @@ import { Action, ask } from "./api.js";
 import { $, h, replace } from "./dom.js";
 import { claimLabel, controllerChangeWords, keptAndSharedWords, retentionWords, sentence, siteName, timeText, valueHint, valueText } from "./format.js";
 import { droppedRequiredParty, markReceived, partiesSection, switchedOn } from "./prompt-parties.js";
+import { promptContextWords } from "./context-words.js";
 
 const app = $("#app");
 const promptId = new URLSearchParams(location.search).get("id") ?? "";
@@ -50,6 +51,13 @@ function controllerContacts(controller) {
 
 function dotted(parts) {
   return parts.flatMap((part, i) => (i ? [h("span", { "aria-hidden": "true" }, " · "), part] : [part]));
+}
+
+// "Context: Work" (and "its own identity" when the context keeps one): whose rules and remembered
+// answers this prompt is in, and what it will remember into.
+function contextLine(view) {
+  const words = promptContextWords(view.context);
+  return words ? h("p", { class: "prompt-context small muted", id: "prompt-context" }, words) : null;
 }
 
 function controllerLine(controller) {
@@ -181,7 +189,7 @@ function render(view) {
       "header",
       { class: "site" },
       h("div", { class: "site-mark", "aria-hidden": "true" }, siteInitial(view)),
-      h("div", { class: "site-text" }, h("p", { class: "site-name", id: "site", title: view.origin }, siteName(view.origin)), controllerLine(view.controller)),
+      h("div", { class: "site-text" }, h("p", { class: "site-name", id: "site", title: view.origin }, siteName(view.origin)), controllerLine(view.controller), contextLine(view)),
     ),
     h(
       "div",
