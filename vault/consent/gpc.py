@@ -76,6 +76,11 @@ def site_gpc(vault: Vault, origin: str, *, now: int) -> SiteGpc:
     return _decide(vault, origin, active_context(vault, origin, now=now).context, _site_switch(vault, origin))
 
 
+def default_gpc(vault: Vault, *, now: int) -> SiteGpc:
+    """What sites without a context or switch of their own get now, and why (origin None)."""
+    return _decide(vault, None, browser_context(vault, now=now).context, True)
+
+
 def gpc_state(vault: Vault, *, now: int) -> GpcState:
     default = _decide(vault, None, browser_context(vault, now=now).context, True).sent
     origins = {
