@@ -77,3 +77,23 @@ export function siteChoices(choices) {
     .map(([origin, active]) => ({ origin, name: active.context?.name ?? "", id: active.context?.id ?? "", until: active.until ?? null }))
     .sort((a, b) => a.origin.localeCompare(b.origin));
 }
+
+// A ledger entry of kind "context" (ContextChanged): "Added Work, a copy of Everyday · its own identity ·
+// GPC on". `names`: id -> name, for the context it was copied from.
+export function contextEntryWords(body = {}, names = {}) {
+  const switches = `${identityWords(body)} · ${gpcWords(body)}`;
+  switch (body.action) {
+    case "added": {
+      const copied = body.copied_from ? `, a copy of ${Object.hasOwn(names, body.copied_from) ? names[body.copied_from] : "a removed context"}` : "";
+      return `Added ${body.name}${copied} · ${switches}`;
+    }
+    case "renamed":
+      return `Renamed ${body.old_name ?? "a context"} to ${body.name}`;
+    case "removed":
+      return `Removed ${body.name}: its rules and remembered choices went`;
+    case "changed":
+      return `Changed ${body.name}: ${switches}`;
+    default:
+      return String(body.name ?? "");
+  }
+}

@@ -5,6 +5,7 @@ import { Action, ask } from "./api.js";
 import { h } from "./dom.js";
 import { claimLabel, dateText, siteName } from "./format.js";
 import { heading, offerUndo } from "./options-ui.js";
+import { chosenContext, contextFor } from "./options-contexts.js";
 
 const OPPOSITE = { allow: "deny", deny: "allow" };
 
@@ -29,24 +30,25 @@ function changedWords(c, effect) {
   return `${what}: now ${c.claim != null ? (effect === "allow" ? "shared" : "refused") : effect === "allow" ? "allowed to receive it" : "refused"} without asking.`;
 }
 
-async function change(c, how, refresh) {
-  const answer = await ask(Action.consentChange, { ...keyOf(c), change: how });
+// `arg`: the context the decision is in ({} for the one in use), added to every change.
+async function change(c, how, arg, refresh) {
+  const answer = await ask(Action.consentChange, { ...keyOf(c), ...arg, change: how });
   const undo = how === "forget" ? "restore" : answer.before;
   offerUndo(changedWords(c, answer.effect ?? null), async () => {
-    await ask(Action.consentChange, { ...keyOf(c), change: undo });
+    await ask(Action.consentChange, { ...keyOf(c), ...arg, change: undo });
     await refresh();
   });
   await refresh();
 }
 
-function decisionRow(c, refresh) {
+function decisionRow(c, arg, refresh) {
   const flip = h("button", { type: "button", class: "button small", dataset: { change: OPPOSITE[c.effect] } }, c.effect === "allow" ? "Refuse instead" : c.claim != null ? "Share instead" : "Allow instead");
   const forget = h("button", { type: "button", class: "button small quiet", dataset: { change: "forget" } }, "Forget");
   const status = h("p", { class: "small error-text", role: "alert", hidden: true });
   const run = (how) => async () => {
     flip.disabled = forget.disabled = true;
     try {
-      await change(c, how, refresh);
+      await change(c, how, arg, refresh);
     } catch (error) {
       status.textContent = error.message;
       status.hidden = false;
@@ -67,7 +69,8 @@ function decisionRow(c, refresh) {
 }
 
 export async function consentsSection(refresh) {
-  const consents = await ask(Action.consentsList);
+  const chosen = await chosenContext();
+  const consents = await ask(Action.consentsList, { context: chosen.context.id });
   const bySite = groupBy(consents, (c) => c.origin);
   const tables = [...bySite.entries()].map(([origin, rows]) =>
     h(
@@ -83,15 +86,16 @@ export async function consentsSection(refresh) {
             "tbody",
             { dataset: { purpose: group[0].purpose } },
             h("tr", { class: "purpose-row" }, h("th", { colspan: 4, scope: "rowgroup" }, group[0].purpose_title ?? group[0].purpose)),
-            group.map((c) => decisionRow(c, refresh)),
+            group.map((c) => decisionRow(c, chosen.arg, refresh)),
           ),
         ),
       ),
     ),
   );
   return [
-    heading("Remembered choices", "Answers you asked the vault to remember, for each site, purpose, item and third party. Change one, or forget it so the site asks you again."),
-    consents.length ? tables : h("p", { class: "notice" }, "No remembered choices: every site asks you first."),
+    heading("Remembered choices", "Answers you asked the vault to remember, for each site, purpose, item and third party. Change one, or forget it so the site asks you again. Each context remembers its own."),
+    contextFor(chosen, "remembered choices", refresh),
+    consents.length ? tables : h("p", { class: "notice", id: "no-consents" }, `No remembered choices in ${chosen.context.name}: every site asks you first.`),
   ];
 }
 

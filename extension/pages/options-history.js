@@ -7,10 +7,20 @@ import { dateText, siteName } from "./format.js";
 import { purposeTitle } from "./dpv-words.js";
 import { LEDGER_KINDS, ledgerSummary, ledgerWhat } from "./ledger-words.js";
 import { errorNotice, heading } from "./options-ui.js";
+import { contextEntryWords, contextName } from "./context-words.js";
 
 const LIMITS = [50, 100, 500, 1000];
 
-function entriesTable(entries, purposes) {
+// What an entry says in the Details column; a disclosure says which context it was made in, and a
+// context's own entries (added, renamed, removed, changed) are said in words.
+function details(e, purposes, names) {
+  if (e.kind === "context") return contextEntryWords(e.body, names);
+  const summary = ledgerSummary(e, purposes?.[e.origin]?.[e.purpose_id]?.third_parties ?? {});
+  if (e.kind !== "disclosure" || e.body?.context == null) return summary;
+  return [summary, " ", h("span", { class: "context-tag" }, `in ${contextName(e.body, names)}`)];
+}
+
+function entriesTable(entries, purposes, names) {
   if (!entries.length) return h("p", { class: "notice", id: "history-empty" }, "Nothing matches.");
   return h(
     "table",
@@ -24,9 +34,9 @@ function entriesTable(entries, purposes) {
           "tr",
           { dataset: { kind: e.kind } },
           h("td", { class: "nowrap" }, dateText(e.at, { time: true })),
-          h("td", {}, ledgerWhat(e)),
+          h("td", {}, e.kind === "context" ? "Context" : ledgerWhat(e)),
           h("td", {}, e.origin ? siteName(e.origin) : "—", e.purpose_id ? h("div", { class: "small muted" }, purposeTitle(purposes, e.origin, e.purpose_id)) : null),
-          h("td", {}, ledgerSummary(e, purposes?.[e.origin]?.[e.purpose_id]?.third_parties ?? {})),
+          h("td", {}, details(e, purposes, names)),
         ),
       ),
     ),
@@ -34,9 +44,10 @@ function entriesTable(entries, purposes) {
 }
 
 export async function historySection() {
-  const [sites, purposes] = await Promise.all([ask(Action.sitesList), ask(Action.purposesList)]);
+  const [sites, purposes, contexts] = await Promise.all([ask(Action.sitesList), ask(Action.purposesList), ask(Action.contextsList)]);
+  const names = Object.fromEntries(contexts.contexts.map((c) => [c.id, c.name]));
   const site = h("select", { id: "history-site" }, h("option", { value: "" }, "Every site"), sites.map((s) => h("option", { value: s.origin }, siteName(s.origin))));
-  const kind = h("select", { id: "history-kind" }, h("option", { value: "" }, "Everything"), LEDGER_KINDS.map((k) => h("option", { value: k }, ledgerWhat({ kind: k }))));
+  const kind = h("select", { id: "history-kind" }, h("option", { value: "" }, "Everything"), LEDGER_KINDS.map((k) => h("option", { value: k }, ledgerWhat({ kind: k }))), h("option", { value: "context" }, "Context"));
   const search = h("input", { type: "search", id: "history-search", maxlength: 100, placeholder: "Search: a site, an item, a value…", "aria-label": "Search the history" });
   const limit = h("select", { id: "ledger-limit", "aria-label": "How many entries" }, LIMITS.map((n) => h("option", { value: n, selected: n === 100 }, `Last ${n}`)));
   const results = h("div", { id: "history-results", "aria-live": "polite" });
@@ -45,7 +56,7 @@ export async function historySection() {
     try {
       const entries = await ask(Action.historyList, { origin: site.value || undefined, kind: kind.value || undefined, q: search.value.trim(), limit: Number(limit.value) });
       count.textContent = entries.length === 1 ? "1 entry" : `${entries.length} entries`;
-      replace(results, entriesTable(entries, purposes));
+      replace(results, entriesTable(entries, purposes, names));
     } catch (error) {
       count.textContent = "";
       replace(results, errorNotice(error));

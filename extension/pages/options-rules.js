@@ -6,15 +6,17 @@ import { Action, ask } from "./api.js";
 import { h, replace } from "./dom.js";
 import { REFUSABLE_CONCEPTS } from "./dpv-words.js";
 import { heading, offerUndo } from "./options-ui.js";
+import { chosenContext, contextFor } from "./options-contexts.js";
 import { RULE_KINDS, ruleTargets, ruleWords } from "./rule-words.js";
 
-function ruleRow(rule, refresh) {
+// `arg`: the context the rules are for ({} for the one in use), added to every change.
+function ruleRow(rule, arg, refresh) {
   const remove = h("button", { type: "button", class: "button small quiet", dataset: { removeRule: `${rule.kind}:${rule.target}` } }, "Remove");
   remove.addEventListener("click", async () => {
     remove.disabled = true;
-    await ask(Action.ruleRemove, rule);
+    await ask(Action.ruleRemove, { ...rule, ...arg });
     offerUndo(`Rule removed: ${ruleWords(rule)}.`, async () => {
-      await ask(Action.ruleAdd, rule);
+      await ask(Action.ruleAdd, { ...rule, ...arg });
       await refresh();
     });
     await refresh();
@@ -22,7 +24,7 @@ function ruleRow(rule, refresh) {
   return h("li", { class: "rule-row", dataset: { rule: `${rule.kind}:${rule.target}` } }, h("span", { class: "rule-words" }, ruleWords(rule)), h("span", { class: "spacer" }), remove);
 }
 
-function editor(book, refresh) {
+function editor(book, arg, refresh, chosen) {
   const kind = h("select", { id: "rule-kind" }, RULE_KINDS.map((k) => h("option", { value: k.kind }, k.label)));
   const target = h("select", { id: "rule-target" });
   const hint = h("p", { class: "small muted", id: "rule-hint" });
@@ -55,11 +57,11 @@ function editor(book, refresh) {
   );
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const rule = { kind: kind.value, target: target.value };
+    const rule = { kind: kind.value, target: target.value, ...arg };
     add.disabled = true;
     try {
       await ask(Action.ruleAdd, rule);
-      offerUndo(`Rule added: ${ruleWords(rule)}.`, async () => {
+      offerUndo(`Rule added: ${ruleWords(rule)}${arg.context ? ` (in ${chosen.context.name})` : ""}.`, async () => {
         await ask(Action.ruleRemove, rule);
         await refresh();
       });
@@ -75,12 +77,15 @@ function editor(book, refresh) {
 }
 
 export async function rulesSection(refresh) {
-  const book = await ask(Action.rulesGet);
+  const chosen = await chosenContext();
+  const book = await ask(Action.rulesGet, { context: chosen.context.id });
+  const rule = (r) => ({ kind: r.kind, target: r.target }); // a daemon with contexts may say more about each
   return [
-    heading("Rules", "What your vault does for every site, before any site asks. Sensitive items (such as your email address) are always asked about unless a rule says otherwise."),
+    heading("Rules", "What your vault does for every site, before any site asks. Sensitive items (such as your email address) are always asked about unless a rule says otherwise. Each context has its own rules."),
+    contextFor(chosen, "rules", refresh),
     book.rules.length
-      ? h("ul", { class: "card list plain rules" }, book.rules.map((rule) => ruleRow(rule, refresh)))
-      : h("p", { class: "notice", id: "no-rules" }, "No rules yet: every site asks you, and you decide each time."),
-    editor(book, refresh),
+      ? h("ul", { class: "card list plain rules" }, book.rules.map((r) => ruleRow(rule(r), chosen.arg, refresh)))
+      : h("p", { class: "notice", id: "no-rules" }, `No rules in ${chosen.context.name} yet: every site asks you, and you decide each time.`),
+    editor(book, chosen.arg, refresh, chosen),
   ];
 }

@@ -11,6 +11,7 @@ import { accessHistory } from "./options-access.js";
 import { confirmDialog, errorNotice, heading, tellDone } from "./options-ui.js";
 import { brokenPromiseWords, partyNames, recipientHoldings, recipientStatusWords } from "./recipient-words.js";
 import { revokeAskedWords, siteChangeWords, withdrawalState, withdrawalWords } from "./site-words.js";
+import { contextName } from "./context-words.js";
 
 // A disclosure's status: kept until when, retention over, or taken back (waiting for the site's
 // confirmation, or confirmed by it).
@@ -120,6 +121,12 @@ function recipientRow(ctx, purpose, holding) {
   );
 }
 
+// The context a disclosure was made in (the report names it; "Everyday" for one made before contexts).
+function sharedIn(d) {
+  if (!("context" in d) && !("context_name" in d)) return null; // a daemon from before contexts
+  return h("div", {}, h("span", { class: "context-tag", dataset: { context: d.context ?? "everyday" } }, `in ${contextName(d)}`));
+}
+
 function purposeBlock(ctx, purpose, disclosures, now) {
   const concept = conceptWords(purpose.concept);
   const held = {};
@@ -143,7 +150,7 @@ function purposeBlock(ctx, purpose, disclosures, now) {
       "table",
       { class: "table" },
       h("thead", {}, h("tr", {}, h("th", {}, "Shared"), h("th", {}, "What"), h("th", {}, "Status"))),
-      h("tbody", {}, disclosures.map((d) => h("tr", {}, h("td", {}, dateText(d.disclosed_at)), h("td", {}, Object.entries(d.claims).map(([claim, value]) => h("div", {}, `${claimLabel(claim)}: `, h("strong", {}, valueText(value))))), h("td", {}, disclosureStatus(d, now))))),
+      h("tbody", {}, disclosures.map((d) => h("tr", {}, h("td", {}, dateText(d.disclosed_at), sharedIn(d)), h("td", {}, Object.entries(d.claims).map(([claim, value]) => h("div", {}, `${claimLabel(claim)}: `, h("strong", {}, valueText(value))))), h("td", {}, disclosureStatus(d, now))))),
     ),
     Object.keys(held).length ? h("div", {}, h("p", { class: "small muted" }, "It may still hold:"), h("ul", { class: "plain chips" }, Object.entries(held).map(([claim, value]) => claimChip(ctx, purpose, claim, value)))) : null,
     holdings.length ? h("div", {}, h("p", { class: "small muted" }, "Third parties you allowed it to pass this on to:"), h("ul", { class: "plain recipient-rows" }, holdings.map((holding) => recipientRow(ctx, purpose, holding)))) : null,

@@ -7,6 +7,7 @@ import { Command } from "../shared/commands.js";
 import { Action, ask, isUnavailable } from "./api.js";
 import { $, h, replace } from "./dom.js";
 import { consentsSection } from "./options-consents.js";
+import { contextsSection } from "./options-contexts.js";
 import { exportSection } from "./options-export.js";
 import { historySection } from "./options-history.js";
 import { inboxSection } from "./options-inbox.js";
@@ -19,7 +20,7 @@ import { unlockForm } from "./unlock.js";
 const app = $("#app");
 const stateTag = $("#state");
 const lockButton = $("#lock");
-const SECTIONS = { profile: profileSection, sites: sitesSection, inbox: inboxSection, consents: consentsSection, rules: rulesSection, ledger: historySection, export: exportSection };
+const SECTIONS = { profile: profileSection, sites: sitesSection, inbox: inboxSection, consents: consentsSection, rules: rulesSection, contexts: contextsSection, ledger: historySection, export: exportSection };
 
 // -- page ----------------------------------------------------------------------------------------
 
