@@ -26,18 +26,18 @@ from vault.consent.access import (
     given,
     names_of,
     new_jti,
-    queue_request,
+    queue_requests,
 )
 from vault.consent.access_compare import compare, no_answer
 from vault.consent.delivery_pass import MAX_PARALLEL, Clock, Post, Steps, due_items, json_answer, run_pass
 from vault.consent.inbox import receive_carried
 from vault.consent.ledger_records import AccessAnswered, AccessUnanswered, Discrepancy
 from vault.consent.outbox import LEASE_SECONDS, backoff, endpoint_problem
-from vault.consent.sites import stored_manifest
+from vault.consent.sites import stored_manifest, subject_of
 from vault.consent.transport import MAX_RESPONSE_BYTES, DeliveryFailed, Response, https_post
 from vault.protocol.access import AccessStatement, sign_access_request, verify_access_statement
 from vault.protocol.errors import TokenInvalid
-from vault.protocol.jwk import OkpPublicJwk, key_subject
+from vault.protocol.jwk import OkpPublicJwk
 from vault.protocol.jws import recorded_payload
 from vault.protocol.manifest import Manifest
 from vault.store import Vault
@@ -79,6 +79,7 @@ class _Claimed:
     epoch: int
     presentations: tuple[str, ...]
     created_at: int
+    identity: str | None  # with `epoch`, the pairwise identity whose key signs it
 
 
 def deliver_access_due(
@@ -116,7 +117,7 @@ def _claim(vault: Vault, request_id: str, now: int, retry_now: bool) -> _Claimed
     """Take the request for this attempt (a lease), as the outbox does."""
     with vault.transaction() as conn:
         row = conn.execute(
-            "SELECT origin, reason, endpoint, epoch, presentations, created_at, next_attempt_at "
+            "SELECT origin, reason, endpoint, epoch, presentations, created_at, next_attempt_at, identity "
             "FROM access_requests WHERE id = ? AND answered_at IS NULL AND gave_up_at IS NULL",
             (request_id,),
         ).fetchone()
@@ -125,9 +126,16 @@ def _claim(vault: Vault, request_id: str, now: int, retry_now: bool) -> _Claimed
         conn.execute(
             "UPDATE access_requests SET next_attempt_at = ? WHERE id = ?", (now + LEASE_SECONDS, request_id)
         )
-    origin, reason, endpoint, epoch, presentations, created_at, _ = row
+    origin, reason, endpoint, epoch, presentations, created_at, _, identity = row
     return _Claimed(
-        request_id, origin, reason, endpoint, epoch, tuple(msgspec.json.decode(presentations)), created_at
+        request_id,
+        origin,
+        reason,
+        endpoint,
+        epoch,
+        tuple(msgspec.json.decode(presentations)),
+        created_at,
+        identity,
     )
 
 
@@ -153,7 +161,7 @@ def _prepare(
                 (claimed.origin, *claimed.presentations),
             )
         ][:64]
-    key = vault.pairwise_key(claimed.origin, claimed.epoch)
+    key = vault.pairwise_key(claimed.origin, claimed.epoch, claimed.identity)
     token = sign_access_request(key, origin=claimed.origin, now=now, jti=new_id(), purposes=purposes)
     return claimed.endpoint, msgspec.json.encode({"request": token}), (manifest.site_key, token)
 
@@ -194,11 +202,11 @@ def _record(
         manifest = stored_manifest(vault, claimed.origin)
         if answer is not None:
             jti, token, statement = answer
-            subject = key_subject(vault.pairwise_key(claimed.origin, claimed.epoch).public_jwk)
+            origin, epoch, identity = claimed.origin, claimed.epoch, claimed.identity
             found = compare(
                 statement,
-                given=given(vault, claimed.origin, claimed.epoch),
-                erasures=erasures(vault, claimed.origin, claimed.epoch, subject),
+                given=given(vault, origin, epoch, identity),
+                erasures=erasures(vault, origin, epoch, subject_of(vault, origin, epoch, identity), identity),
                 names=names_of(manifest),
                 now=now,
             )
@@ -257,7 +265,8 @@ def _record(
 def _no_answer(
     vault: Vault, claimed: _Claimed, manifest: Manifest | None, attempts: int, error: str
 ) -> Discrepancy:
-    mine = [g for g in given(vault, claimed.origin, claimed.epoch) if g.presentation in claimed.presentations]
+    everything = given(vault, claimed.origin, claimed.epoch, claimed.identity)
+    mine = [g for g in everything if g.presentation in claimed.presentations]
     purposes = {g.purpose for g in mine}
     return no_answer(
         names=names_of(manifest),
@@ -284,10 +293,12 @@ def ask(
     wait: float = ASK_WAIT,
     stop: Callable[[], bool] | None = None,
 ) -> str | None:
-    """Ask `origin` now and wait (at most `wait` seconds) for the first attempt. Returns the request's
-    id (answered, or left queued for the retries), or None when the site declares no access endpoint."""
-    request_id = queue_request(vault, origin, now=now(), new_id=new_id, lease=True)
-    if request_id is None:
+    """Ask `origin` now, once per identity the site knows the vault by (access.queue_requests), and wait
+    (at most `wait` seconds in all) for the first attempts. Returns the first request's id (answered, or
+    left queued for the retries; access_views.access_view shows the others asked with it), or None when
+    the site declares no access endpoint."""
+    queued = queue_requests(vault, origin, now=now(), new_id=new_id, lease=True)
+    if not queued:
         return None
     deadline = time.monotonic() + wait
     deliver_access_due(
@@ -295,9 +306,9 @@ def ask(
         now=now,
         post=post,
         allow_loopback_http=allow_loopback_http,
-        only=[request_id],
+        only=queued,
         retry_now=True,
         new_id=new_id,
         stop=lambda: time.monotonic() > deadline or (stop is not None and stop()),
     )
-    return request_id
+    return queued[0]

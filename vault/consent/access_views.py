@@ -10,6 +10,7 @@ import msgspec
 
 from vault.consent import ledger
 from vault.consent.access import NO_ENDPOINT, names_of, statement_payload
+from vault.consent.contexts import names
 from vault.consent.ledger_records import AccessAnswered, AccessUnanswered, Discrepancy
 from vault.consent.sites import stored_manifest
 from vault.protocol.access import MAX_HOLDING_PRESENTATIONS
@@ -47,6 +48,13 @@ class AccessView(msgspec.Struct, kw_only=True):
     error: str | None = None  # the last attempt's failure, or (no_endpoint) why nothing was asked
     holdings: list[HeldView] = []
     discrepancies: list[Discrepancy] = []
+    # A context's own identity it was asked for (its id) and, in words, "for your Work identity"; None:
+    # the identity every other context shares.
+    identity: str | None = None
+    identity_words: str | None = None
+    # The requests asked at the same time for the site's other identities (each on its own: the site
+    # cannot link them); only in the view of the first.
+    also: list[AccessView] = []
 
 
 class OverdueHolding(msgspec.Struct, kw_only=True):
@@ -73,19 +81,45 @@ def no_endpoint_view(origin: str, now: int) -> AccessView:
     )
 
 
-_COLUMNS = "id, origin, reason, created_at, attempts, next_attempt_at, last_error, answered_at, gave_up_at"
+_COLUMNS = (
+    "id, origin, reason, created_at, attempts, next_attempt_at, last_error, answered_at, gave_up_at, identity"
+)
 
 
 def access_view(vault: Vault, request_id: str) -> AccessView | None:
+    """The request, and (in `also`) those asked with it for the site's other identities."""
     row = vault.conn.execute(
         f"SELECT {_COLUMNS} FROM access_requests WHERE id = ?",  # noqa: S608
         (request_id,),
     ).fetchone()
-    return None if row is None else _view(vault, row)
+    if row is None:
+        return None
+    view = _view(vault, row)
+    # Asked together: queued in one go (same site, reason, epoch and second), one per identity. Of several
+    # such for one identity, the latest.
+    others = vault.conn.execute(
+        f"SELECT {_COLUMNS} FROM access_requests a WHERE origin = ? AND reason = ? AND created_at = ? "  # noqa: S608
+        "AND epoch = (SELECT epoch FROM access_requests WHERE id = ?) AND identity IS NOT ? AND id != ? "
+        "ORDER BY identity, (SELECT seq FROM ledger WHERE ref = a.id AND kind = 'access_request') DESC",
+        (view.origin, view.reason, view.asked_at, request_id, view.identity, request_id),
+    ).fetchall()
+    seen: set[str | None] = set()
+    for other in others:
+        if other[-1] not in seen:
+            seen.add(other[-1])
+            view.also.append(_view(vault, other))
+    return view
+
+
+def identity_words(vault: Vault, identity: str | None) -> str | None:
+    """The words "for your Work identity", naming the context whose own identity it is (None: shared)."""
+    if identity is None:
+        return None
+    return f"for your {names(vault).get(identity, identity)} identity"
 
 
 def _view(vault: Vault, row: tuple) -> AccessView:
-    request_id, origin, reason, created_at, attempts, due, error, answered_at, gave_up_at = row
+    request_id, origin, reason, created_at, attempts, due, error, answered_at, gave_up_at, identity = row
     state: State = "answered" if answered_at is not None else "unanswered" if gave_up_at else "waiting"
     view = AccessView(
         request=request_id,
@@ -97,6 +131,9 @@ def _view(vault: Vault, row: tuple) -> AccessView:
         attempts=attempts,
         next_try_at=due if state == "waiting" else None,
         error=error,
+        identity=identity,
+        identity_words=identity_words(vault, identity),
+        also=[],
     )
     if state == "waiting":
         return view
@@ -154,17 +191,22 @@ def site_access(vault: Vault, origin: str) -> SiteAccess:
 
 
 def latest_discrepancies(vault: Vault, origin: str) -> list[Discrepancy]:
-    """The discrepancies of the site's latest answered (or given up) request."""
-    row = vault.conn.execute(
-        "SELECT id FROM access_requests "
+    """The discrepancies of the site's latest answered (or given up) request for each identity it knows
+    the vault by in that request's epoch (each compared only with that identity's disclosures)."""
+    rows = vault.conn.execute(
+        f"SELECT epoch, {_COLUMNS} FROM access_requests "  # noqa: S608
         "WHERE origin = ? AND (answered_at IS NOT NULL OR gave_up_at IS NOT NULL) "
-        "ORDER BY coalesce(answered_at, gave_up_at) DESC, created_at DESC LIMIT 1",
+        "ORDER BY coalesce(answered_at, gave_up_at) DESC, created_at DESC",
         (origin,),
-    ).fetchone()
-    if row is None:
-        return []
-    view = access_view(vault, row[0])
-    return [] if view is None else view.discrepancies
+    ).fetchall()
+    latest: dict[str | None, tuple] = {}
+    for row in rows:
+        if row[0] == rows[0][0] and row[-1] not in latest:
+            latest[row[-1]] = row[1:]
+    found = []
+    for identity in sorted(latest, key=lambda who: (who is not None, who or "")):
+        found += _view(vault, latest[identity]).discrepancies
+    return found
 
 
 def overdue(vault: Vault, origin: str) -> list[OverdueHolding]:

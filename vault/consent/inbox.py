@@ -1,7 +1,8 @@
 """The inbox: signed messages from sites (proposals, change notices, deletion confirmations, breach notices).
 
 A site can write only to someone who dealt with it: the vault must hold its manifest (whose key signs the
-message), and the message must be addressed to the pairwise subject the vault uses there now. Every
+message), and the message must be addressed to a pairwise subject the vault uses there now: the shared
+identity's, or that of a context's own identity it disclosed under in the current epoch. Every
 refusal is one exception, MessageRefused, with a code and words, and changes nothing in the vault. A kept
 message is one transaction: its inbox row and its `message` ledger entry.
 
@@ -21,16 +22,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from contextlib import suppress
 from typing import Literal
 
 import msgspec
 
 from vault.consent import ledger
 from vault.consent.ledger_records import MessageReceived
-from vault.consent.sites import stored_manifest
+from vault.consent.sites import current_subjects, stored_manifest
 from vault.errors import InvalidInput, VaultError
+from vault.protocol.b64 import b64url_decode
 from vault.protocol.errors import MessageInvalid
 from vault.protocol.jwk import key_subject
+from vault.protocol.jws import MAX_TOKEN_LENGTH
 from vault.protocol.manifest import Manifest
 from vault.protocol.message import DEFAULT_MAX_SKEW, MESSAGE_KINDS, SiteMessage, verify_message
 from vault.store import Vault
@@ -100,8 +104,23 @@ Received = Kept | Muted
 
 
 def current_subject(vault: Vault, origin: str) -> str:
-    """The pairwise subject the vault uses at `origin` now (a "forget me" replaced older ones)."""
+    """The shared identity's pairwise subject at `origin` now (a "forget me" replaced older ones)."""
     return key_subject(vault.pairwise_key(origin, vault.site_epoch(origin)).public_jwk)
+
+
+def _addressee(vault: Vault, origin: str, token: object) -> str:
+    """The subject to verify `token` against: the one it names if the vault uses it at `origin` now, else
+    the shared one (which then fails as `wrong_audience`, or earlier for a worse fault). The name is read
+    unverified only to choose; verify_message checks everything, that name included."""
+    named = None
+    if isinstance(token, str) and len(token) <= MAX_TOKEN_LENGTH:
+        with suppress(ValueError, IndexError, msgspec.DecodeError):
+            named = msgspec.json.decode(b64url_decode(token.split(".")[1]), type=_Addressed).aud
+    return named if named in current_subjects(vault, origin) else current_subject(vault, origin)
+
+
+class _Addressed(msgspec.Struct):
+    aud: str | None = None
 
 
 def receive(vault: Vault, origin: str, token: object, *, via: Via, now: int) -> Received:
@@ -112,7 +131,7 @@ def receive(vault: Vault, origin: str, token: object, *, via: Via, now: int) -> 
         raise MessageRefused("unknown_site")
     try:
         message = verify_message(
-            token, manifest.site_key, origin=origin, subject=current_subject(vault, origin), now=now
+            token, manifest.site_key, origin=origin, subject=_addressee(vault, origin, token), now=now
         )
     except MessageInvalid as error:
         raise MessageRefused(error.reason.value) from None

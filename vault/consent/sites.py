@@ -1,5 +1,6 @@
 """Sites the vault has dealt with: the last validated manifest of each (and every earlier version, as
-evidence), and its pairwise epoch."""
+evidence), its pairwise epoch, and the pairwise identities the vault used there (the shared one, and the
+own identity of each context that keeps one)."""
 
 import hashlib
 
@@ -9,7 +10,7 @@ from vault.consent import ledger
 from vault.consent.ledger_records import SiteChanged
 from vault.errors import InvalidInput
 from vault.protocol.b64 import b64url_encode
-from vault.protocol.jwk import jwk_thumbprint
+from vault.protocol.jwk import jwk_thumbprint, key_subject
 from vault.protocol.manifest import Manifest, decode_manifest, encode_manifest
 from vault.protocol.origin import origin_problem
 from vault.store import Vault
@@ -145,3 +146,33 @@ def known_sites(vault: Vault) -> list[SiteSummary]:
         )
         for origin, epoch, first_seen, manifest, seen_at in rows
     ]
+
+
+# -- the identities the vault used at a site ------------------------------------------------------------
+
+
+def identities(vault: Vault, origin: str, epoch: int) -> list[str | None]:
+    """The pairwise identities the vault disclosed under at `origin` in `epoch`, as their ledger entries
+    record them: the shared one (None) first if it was used, then each context's own, sorted."""
+    rows = vault.conn.execute(
+        "SELECT DISTINCT json_extract(l.body, '$.identity') FROM disclosures d "
+        "JOIN ledger l ON l.seq = d.seq WHERE d.origin = ? AND json_extract(l.body, '$.epoch') = ?",
+        (origin, epoch),
+    )
+    used = {identity if isinstance(identity, str) else None for (identity,) in rows}
+    return sorted(used, key=lambda identity: (identity is not None, identity or ""))
+
+
+def subject_of(vault: Vault, origin: str, epoch: int, identity: str | None = None) -> str:
+    """The pairwise subject (`sub`) a site sees for the vault's key of (origin, epoch, identity)."""
+    return key_subject(vault.pairwise_key(origin, epoch, identity).public_jwk)
+
+
+def current_subjects(vault: Vault, origin: str) -> dict[str, str | None]:
+    """subject -> identity, for every subject the vault uses at `origin` now: the shared identity's, and
+    that of each identity it disclosed under in the current epoch (a "forget me" replaced older ones)."""
+    epoch = vault.site_epoch(origin)
+    found = {subject_of(vault, origin, epoch): None}
+    for identity in identities(vault, origin, epoch):
+        found[subject_of(vault, origin, epoch, identity)] = identity
+    return found
