@@ -189,6 +189,22 @@ def test_demo_json_runs_the_whole_handshake_and_cleans_up(tmp_path: Path) -> Non
     assert all(d["withdrawal_acknowledged"] and d["acknowledged"] for d in r["vault_report"])
     assert s["ledger"]["ok"] is True
 
+    # Global Privacy Control: a fresh vault's Everyday refuses selling data and targeted advertising, so the
+    # extension sends it; the shop's page, fetched with it, says it received it; the shop declares GPC.
+    gpc = s["gpc"]
+    assert gpc["sent"] is True and gpc["context"] == "Everyday" and gpc["why"].startswith("Sent: ")
+    assert gpc["page_says"].startswith("We received your browser's Global Privacy Control signal")
+    assert gpc["declared"] == {"gpc": True, "lastUpdate": "2026-01-01"}
+    # A context with its own identity, chosen for the shop alone: its request was asked about in that
+    # context, and the shop saw a pseudonym it cannot link to the one it saw before.
+    context = s["context"]
+    assert context["context"]["name"] == "Shopping for the family"
+    assert context["context"]["separate_identity"] is True
+    assert context["prompt_context"] == "Shopping for the family"
+    assert context["shared"] == {"age_over_18": True, "location.country": "NL"}
+    assert context["subject"].startswith("urn:ietf:params:oauth:jwk-thumbprint:sha-256:")
+    assert context["subject"] != verified["subject"]
+
     assert s["vault"] is None and s["kept"] is False and s["seconds"] < 60
     assert_cleaned_up(s)
     assert "started the daemon" in result.err and "stopped everything and removed it" in result.err
@@ -240,6 +256,12 @@ def test_demo_prints_a_readable_story_and_keeps_the_vault_when_asked(tmp_path: P
         "the shop answered erased=yes and now holds 0 presentations (it held 3); the partner holds 0.",
         "   Asked again what it holds: its signed statement lists\n     nothing: it holds nothing about you.",
         "The ledger verifies: ",
+        "13. Global Privacy Control: the extension sends Sec-GPC: 1 to the shop. Sent: the rules of Everyday",
+        "   The shop's page says: We received your browser's Global Privacy Control signal with this page",
+        "   Its /.well-known/gpc.json declares gpc=true.",
+        "   A context, 'Shopping for the family': a copy of Everyday with its own identity, chosen for the",
+        "prompt (Context: Shopping for the family)",
+        "it cannot link the two.",
         "Done in ",
     ):
         assert line in out, f"{line!r} not in:\n{out}"

@@ -30,6 +30,7 @@ from vault.demo.environment import DemoEnvironment
 from vault.demo.handshake import NativeHost, ShopClient, run_handshake
 from vault.demo.pages import claim_value, retention_words
 from vault.demo.relationship import CARELESS, overstay
+from vault.demo.shop import GPC_PATH
 from vault.words import count
 
 
@@ -239,6 +240,26 @@ def _print_summary(s: dict[str, Any]) -> None:
     ledger = s["ledger"]
     echo(f"   The ledger verifies: {ledger['entries']} entries, hash chain intact." if ledger["ok"] else
          f"   The ledger does NOT verify: {ledger['problem']}")  # fmt: skip
+    _print_standing(s)
+
+
+def _print_standing(s: dict[str, Any]) -> None:
+    echo, gpc, context = click.echo, s["gpc"], s["context"]
+    sent = "sends" if gpc["sent"] else "does not send"
+    echo()
+    said = f"Global Privacy Control: the extension {sent} Sec-GPC: 1 to the shop. {gpc['why']}"
+    _wrapped(said, "   ", "13. ")
+    _wrapped(f"The shop's page says: {gpc['page_says']}", "     ", "   ")
+    if gpc["declared"]:
+        echo(f"   Its {GPC_PATH} declares gpc={str(gpc['declared'].get('gpc')).lower()}.")
+    prompt = f" (Context: {context['prompt_context']})" if context["prompt_context"] else ""
+    _wrapped(
+        f"A context, {context['context']['name']!r}: a copy of Everyday with its own identity, chosen "
+        f"for the shop alone. The shop's next request brought a prompt{prompt}; the required claims were "
+        f"shared once, and the shop saw visitor …{context['subject'][-12:]}, not "
+        f"…{s['verified']['subject'][-12:]}: it cannot link the two.",
+        "   ",
+    )
 
 
 def _print_partner_withdrawal(s: dict[str, Any]) -> None:

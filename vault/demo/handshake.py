@@ -9,7 +9,8 @@ decisions); read the inbox, accept the proposal and share through the prompt its
 shop what it holds and compare its statement with the ledger; withdraw from the analytics partner alone,
 with erasure, and watch the daemon deliver the notice, the shop forward it, the partner erase and the
 shop keep its own copy; then revoke everything with erasure, watch the shop delete what it held, and ask
-again.
+again; last, the standing preferences (Global Privacy Control, a context with its own identity:
+vault.demo.standing).
 """
 
 from __future__ import annotations
@@ -101,9 +102,11 @@ class ShopClient:
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.cookie: str | None = None
 
-    def request(self, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
+    def request(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
         conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
-        headers = {"Cookie": self.cookie} if self.cookie else {}
+        headers = dict(headers or {}) | ({"Cookie": self.cookie} if self.cookie else {})
         data = None
         if body is not None:
             data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
@@ -142,7 +145,8 @@ def run_handshake(
     `partner_held()` is what the shop's analytics partner says it holds (its own HTTP API); `careless(s)`,
     if given, makes the shop's records keep everything `s` seconds longer than promised (as
     relationship.overstay does)."""
-    from vault.demo import relationship  # the later steps, built on this module's host and shop clients
+    # The later steps, built on this module's host and shop clients.
+    from vault.demo import relationship, standing
 
     status, pairing = host.call("POST", "/v1/pairing", {"name": "vault demo (no browser)"})
     _expect(status == 200 and pairing.get("state") == "pending", "pairing", pairing)
@@ -219,6 +223,8 @@ def run_handshake(
     status, ledger_check = host.call("GET", "/v1/ledger/verify")
     _expect(status == 200, "verifying the ledger", ledger_check)
     progress(f"the shop acknowledged the notice; it now holds {len(held_after['presentations'])}")
+    gpc = standing.gpc_on_the_shop(host, shop, origin)
+    context = standing.a_context_of_its_own(host, origin, ask, verify_and_acknowledge, progress)
     return {
         "asked": {
             "purpose": PURPOSE,
@@ -279,6 +285,8 @@ def run_handshake(
             "access": asked_after,
         },
         "ledger": ledger_check,
+        "gpc": gpc,
+        "context": context,
     }
 
 

@@ -79,12 +79,28 @@ def product_item(product: Shown) -> str:
     )
 
 
-def shop_page(manifest: Manifest) -> str:
+def gpc_notice(received: bool) -> str:
+    """What the shop says about this request's Global Privacy Control signal (read from the request's
+    header alone, never stored)."""
+    if received:
+        return (
+            '<p id="gpc" class="status" data-kind="ok">We received your browser\'s Global Privacy Control '
+            "signal with this page, so we will not sell or share your personal data, nor use it for "
+            "targeted advertising.</p>"
+        )
+    return (
+        '<p id="gpc" class="status">Your browser sent no Global Privacy Control signal with this page. We do '
+        "not sell your data either way.</p>"
+    )
+
+
+def shop_page(manifest: Manifest, *, gpc: bool = False) -> str:
     purpose = next(p for p in manifest.purposes if p.id == "recommendations")
     asked = ", ".join(f"{c.name}{'' if c.required else ' (optional)'}" for c in purpose.claims)
     products = "\n".join(product_item(p) for p in unpersonalised())
     main = f"""
 <h1>Shoes that fit, without an account</h1>
+{gpc_notice(gpc)}
 <section class="panel" aria-labelledby="vault-heading">
   <h2 id="vault-heading">Personalise with your personal vault</h2>
   <p>With the Personal Vault extension, your own vault can tell us a few verified facts, only if you

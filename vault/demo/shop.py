@@ -17,6 +17,9 @@ Everything a site does with the vault is here, in the order it happens:
                                               vault our proposal (personalVault.notify); accepting it
     GET  /offers/interests                    opens this page, whose request brings the normal prompt
     GET  /  /held  /privacy  /api/held     the shop page, "what we hold about you", the privacy notice
+    GET  /.well-known/gpc.json             we honour Global Privacy Control: a visitor whose browser sends
+                                              `Sec-GPC: 1` is told so on the shop page (read from that
+                                              request alone, never stored)
 
 The change notice we owe every visitor (our partner moves) rides on their first acknowledgement; what we
 write and answer after the first exchange is vault.demo.correspondence.
@@ -73,6 +76,10 @@ STATIC_DIR = Path(__file__).parent / "shop_static"
 MAX_BODY = 64 * 1024
 MAX_ACCESS_BODY = 16 * 1024  # {"request": token}: a token is at most 8192 characters
 RETRY_INTERVAL = 30.0  # seconds between attempts to tell a partner that did not answer
+GPC_PATH = "/.well-known/gpc.json"
+# Our declaration that we honour Global Privacy Control (the GPC specification's well-known resource). The
+# date is fixed: it is when our policy last changed, not when the file was served.
+GPC_DECLARATION = {"gpc": True, "lastUpdate": "2026-01-01"}
 
 
 # -- the web app ----------------------------------------------------------------------------------------
@@ -217,9 +224,18 @@ def create_shop(
         presentations = shop.held.current(shop.clock())
         return _json({"presentations": presentations, "notices": shop.held.notices})
 
+    @get(GPC_PATH, include_in_schema=False)
+    async def gpc_declaration() -> Response[bytes]:
+        headers = {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"}  # public, as the manifest
+        return Response(msgspec.json.encode(GPC_DECLARATION), media_type="application/json", headers=headers)
+
     @get("/")
-    async def index() -> Response[str]:
-        return _html(pages.shop_page(shop.manifest))
+    async def index(request: Request) -> Response[str]:
+        # The signal is one header of this request: honoured for this page, kept nowhere.
+        gpc = request.headers.get("sec-gpc", "").strip() == "1"
+        response = _html(pages.shop_page(shop.manifest, gpc=gpc))
+        response.headers["Vary"] = "Sec-GPC"
+        return response
 
     @get("/held")
     async def held_page() -> Response[str]:
@@ -239,6 +255,7 @@ def create_shop(
             proposal,
             offer,
             held_json,
+            gpc_declaration,
             index,
             held_page,
             privacy,
