@@ -9,7 +9,12 @@ site forwarded the notice and has no answer from the third party yet).
 
 Access requests add two things: `overdue`, the disclosures whose retention has ended and what the site
 said when asked to confirm they are gone, and `discrepancies`, what its latest answer (or its silence)
-showed against the ledger (vault.consent.access_views)."""
+showed against the ledger (vault.consent.access_views).
+
+Contexts: each disclosure names the context it was made in (`context`, `context_name`; one made before
+contexts existed is the Everyday one's) and, for a context that keeps its own identity, that `identity`.
+Given the time, the report also says which context is in force at the site now (`active`) and whether
+Global Privacy Control is sent there (`gpc`)."""
 
 from collections.abc import Callable
 from typing import Any, Literal
@@ -17,6 +22,8 @@ from typing import Any, Literal
 import msgspec
 
 from vault.consent.access_views import OverdueHolding, latest_discrepancies, overdue
+from vault.consent.contexts import Active, active_context, names
+from vault.consent.gpc import SiteGpc, site_gpc
 from vault.consent.ledger import entries
 from vault.consent.ledger_records import (
     Acknowledged,
@@ -28,6 +35,7 @@ from vault.consent.ledger_records import (
 )
 from vault.consent.sites import stored_manifest
 from vault.store import Vault
+from vault.store.migration_contexts import DEFAULT_CONTEXT
 
 # What happened to disclosures after they were made; read from the ledger by (origin, kind).
 EVENT_KINDS = ("acknowledgement", "broken_promise", "revocation", "delivery_ack", "site_changed")
@@ -79,6 +87,9 @@ class Disclosure(msgspec.Struct, kw_only=True):
     withdrawal_confirmed_at: int | None = None  # confirmed: when the site's answer arrived
     recipients: list[RecipientHolding] = []
     withdrawn_claims: list[str] = []  # single claims withdrawn from the site (not the whole disclosure)
+    context: str = DEFAULT_CONTEXT  # the context it was made in (its id; before contexts: the Everyday one)
+    context_name: str = "Everyday"
+    identity: str | None = None  # the context's own pairwise identity it was signed with; None: shared
 
 
 class SiteChange(msgspec.Struct, kw_only=True):
@@ -96,7 +107,9 @@ class SiteReport(msgspec.Struct, kw_only=True):
     changes: list[SiteChange] = []
     broken_promises: list[BrokenPromiseReport] = []
     overdue: list[OverdueHolding] = []  # retention ended: asking the site, gone, still held, unanswered
-    discrepancies: list[Discrepancy] = []  # from the site's latest answered (or unanswered) access request
+    discrepancies: list[Discrepancy] = []  # from the latest answered (or unanswered) request per identity
+    active: Active | None = None  # the context in force at the site now (only when the time is given)
+    gpc: SiteGpc | None = None  # whether Global Privacy Control is sent there now, and why
 
     def current(self, now: int) -> list[Disclosure]:
         """What the site may still hold: not withdrawn and within its retention."""
@@ -144,18 +157,20 @@ def _waiting_words(erase: bool, next_try: int | None, when: Callable[[int], str]
     return f"{asked} — waiting for the site's confirmation{later}"
 
 
-def site_report(vault: Vault, origin: str) -> SiteReport:
+def site_report(vault: Vault, origin: str, *, now: int | None = None) -> SiteReport:
+    """What `origin` was told and may still hold; with `now`, also the context and GPC in force there."""
     rows = vault.conn.execute(
-        "SELECT jti, purpose_id, claims, disclosed_at, expires_at, keep_until, recipients FROM disclosures "
-        "WHERE origin = ? ORDER BY seq",
+        "SELECT jti, purpose_id, claims, disclosed_at, expires_at, keep_until, recipients, context, identity "
+        "FROM disclosures WHERE origin = ? ORDER BY seq",
         (origin,),
     )
+    context_names = names(vault)
     manifest = stored_manifest(vault, origin)
     parties = (
         {} if manifest is None else {(p.id, t.id): t for p in manifest.purposes for t in p.third_parties}
     )
     by_jti = {}
-    for jti, purpose_id, claims, at, expires_at, keep_until, recipients in rows:
+    for jti, purpose_id, claims, at, expires_at, keep_until, recipients, context, identity in rows:
         holdings = []
         for recipient, received in msgspec.json.decode(recipients).items():
             party = parties.get((purpose_id, recipient))
@@ -177,6 +192,9 @@ def site_report(vault: Vault, origin: str) -> SiteReport:
             expires_at=expires_at,
             keep_until=keep_until,
             recipients=holdings,
+            context=context or DEFAULT_CONTEXT,
+            context_name=context_names.get(context or DEFAULT_CONTEXT, context or DEFAULT_CONTEXT),
+            identity=identity,
         )
     notices: dict[str, tuple[list[Disclosure], NoticeQueued]] = {}
     changes: list[SiteChange] = []
@@ -220,6 +238,8 @@ def site_report(vault: Vault, origin: str) -> SiteReport:
         broken_promises=broken,
         overdue=overdue(vault, origin),
         discrepancies=latest_discrepancies(vault, origin),
+        active=None if now is None else active_context(vault, origin, now=now),
+        gpc=None if now is None else site_gpc(vault, origin, now=now),
     )
 
 
