@@ -30,7 +30,7 @@ function changedWords(c, effect) {
   return `${what}: now ${c.claim != null ? (effect === "allow" ? "shared" : "refused") : effect === "allow" ? "allowed to receive it" : "refused"} without asking.`;
 }
 
-// `arg`: the context the decision is in ({} for the one in use), added to every change.
+// `arg`: the context the decision is in ({context: id}), added to every change.
 async function change(c, how, arg, refresh) {
   const answer = await ask(Action.consentChange, { ...keyOf(c), ...arg, change: how });
   const undo = how === "forget" ? "restore" : answer.before;

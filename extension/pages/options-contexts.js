@@ -64,14 +64,14 @@ function renameCell(context, tag, refresh, fail) {
 
 async function removeContext(context, refresh) {
   const ok = await confirmDialog({
-    title: `Remove ${context.name}?`,
-    text: `Its rules and remembered decisions go, and sites that used it fall back to your other choices. What was shared in ${context.name} stays in the history. This cannot be undone.`,
+    title: `Remove “${context.name}”?`,
+    text: `Its rules and remembered decisions go, and sites that used it fall back to your other choices. What was shared in “${context.name}” stays in the history. This cannot be undone.`,
     confirm: "Remove",
   });
   if (!ok) return;
   try {
     await ask(Action.contextRemove, { context: context.id });
-    tellDone(`${context.name} was removed. What was shared in it stays in the history.`);
+    tellDone(`“${context.name}” was removed. What was shared in it stays in the history.`);
   } catch (error) {
     tellDone(`${context.name} was not removed: ${sentence(error.message)}`);
   }
@@ -99,7 +99,7 @@ function contextsTable(view, refresh, fail) {
           name.cell,
           switchCell(context, "separateIdentity", "Its own identity", refresh, fail),
           switchCell(context, "gpc", "Global Privacy Control", refresh, fail),
-          h("td", { class: "row-actions" }, rename, remove),
+          h("td", {}, h("div", { class: "row-actions" }, rename, remove)),
         );
       }),
     ),
@@ -133,9 +133,9 @@ function siteChoicesList(view, refresh, fail) {
 
 function editor(view, refresh) {
   const name = h("input", { type: "text", id: "context-name", maxlength: 40, placeholder: "Work, Family, Urgent…", required: true });
-  const copy = h("select", { id: "context-copy" }, h("option", { value: "" }, "Nothing: no rules, no remembered choices"), view.contexts.map((c) => h("option", { value: c.id }, `A copy of ${c.name}`)));
-  const separate = h("input", { type: "checkbox", id: "context-separate" });
-  const gpc = h("input", { type: "checkbox", id: "context-gpc", checked: true });
+  const copy = h("select", { id: "context-copy" }, h("option", { value: "" }, "Nothing: an empty context"), view.contexts.map((c) => h("option", { value: c.id }, `A copy of ${c.name}`)));
+  const separate = h("input", { type: "checkbox", class: "switch", role: "switch", id: "context-separate" });
+  const gpc = h("input", { type: "checkbox", class: "switch", role: "switch", id: "context-gpc", checked: true });
   const add = h("button", { type: "submit", class: "button primary", id: "context-add" }, "Add context");
   const error = h("p", { class: "notice error", role: "alert", hidden: true });
   const form = h(
@@ -144,7 +144,7 @@ function editor(view, refresh) {
     h("h2", { id: "context-editor-title" }, "Add a context"),
     h("div", { class: "fields" }, h("label", { for: "context-name" }, "Name"), name, h("label", { for: "context-copy" }, "Start with"), copy),
     h("label", { class: "check", for: "context-separate" }, separate, h("span", {}, h("strong", {}, "Its own identity"), h("span", { class: "small muted" }, " — sites cannot tell it is you in your other contexts."))),
-    h("label", { class: "check", for: "context-gpc" }, gpc, h("span", {}, h("strong", {}, "Global Privacy Control"), h("span", { class: "small muted" }, " — tell sites not to sell or share your data, when this context's rules refuse it."))),
+    h("label", { class: "check", for: "context-gpc" }, gpc, h("span", {}, h("strong", {}, "Global Privacy Control"), h("span", { class: "small muted" }, " — asks sites not to sell or share your data, if its rules refuse that."))),
     error,
     h("div", { class: "row" }, h("span", { class: "spacer" }), add),
   );
@@ -172,7 +172,7 @@ export async function contextsSection(refresh) {
     heading("Contexts", "Each context has its own rules and remembered choices: everyday browsing, work, shopping for the family, something urgent. The toolbar button chooses which one answers a site."),
     status,
     contextsTable(view, refresh, fail),
-    h("section", { class: "stack" }, h("h2", {}, "Sites with a context of their own"), siteChoicesList(view, refresh, fail)),
+    h("section", { class: "stack site-choices-section" }, h("h2", {}, "Sites with a context of their own"), siteChoicesList(view, refresh, fail)),
     editor(view, refresh),
   ];
 }
@@ -181,15 +181,15 @@ export async function contextsSection(refresh) {
 
 let chosenId = null; // the user's pick while the page is open; at first the one in use for the browser
 
-// {view, context, arg}: the contexts, the one chosen (still there, else the one in use), and what to add
-// to a change's arguments: its id, or nothing when it is the one in use (the daemon's default, which
-// daemons from before contexts also understand).
+// {view, context, inUse, arg}: the contexts, the one chosen (still there, else the one in use), the one in
+// use, and what to add to a change's arguments: the chosen one's id, always (the one in use may change in
+// the popup while this page is open).
 export async function chosenContext() {
   const view = await ask(Action.contextsList);
   const now = Date.now() / 1000;
   const inUse = browserContext(view.choices, now) ?? view.contexts[0];
   const context = view.contexts.find((c) => c.id === chosenId) ?? inUse;
-  return { view, context, inUse, arg: context.id === inUse?.id ? {} : { context: context.id } };
+  return { view, context, inUse, arg: { context: context.id } };
 }
 
 // "Context: [Work ▾] — in use for every site now": changing it redraws the section with `refresh`.

@@ -9,13 +9,14 @@ import { heading, offerUndo } from "./options-ui.js";
 import { chosenContext, contextFor } from "./options-contexts.js";
 import { RULE_KINDS, ruleTargets, ruleWords } from "./rule-words.js";
 
-// `arg`: the context the rules are for ({} for the one in use), added to every change.
-function ruleRow(rule, arg, refresh) {
+// `chosen`: the context the rules are for (options-contexts.js chosenContext), named in every change.
+function ruleRow(rule, chosen, refresh) {
+  const { arg } = chosen;
   const remove = h("button", { type: "button", class: "button small quiet", dataset: { removeRule: `${rule.kind}:${rule.target}` } }, "Remove");
   remove.addEventListener("click", async () => {
     remove.disabled = true;
     await ask(Action.ruleRemove, { ...rule, ...arg });
-    offerUndo(`Rule removed: ${ruleWords(rule)}.`, async () => {
+    offerUndo(`Rule removed from ${chosen.context.name}: ${ruleWords(rule)}.`, async () => {
       await ask(Action.ruleAdd, { ...rule, ...arg });
       await refresh();
     });
@@ -24,7 +25,8 @@ function ruleRow(rule, arg, refresh) {
   return h("li", { class: "rule-row", dataset: { rule: `${rule.kind}:${rule.target}` } }, h("span", { class: "rule-words" }, ruleWords(rule)), h("span", { class: "spacer" }), remove);
 }
 
-function editor(book, arg, refresh, chosen) {
+function editor(book, chosen, refresh) {
+  const { arg } = chosen;
   const kind = h("select", { id: "rule-kind" }, RULE_KINDS.map((k) => h("option", { value: k.kind }, k.label)));
   const target = h("select", { id: "rule-target" });
   const hint = h("p", { class: "small muted", id: "rule-hint" });
@@ -61,7 +63,7 @@ function editor(book, arg, refresh, chosen) {
     add.disabled = true;
     try {
       await ask(Action.ruleAdd, rule);
-      offerUndo(`Rule added: ${ruleWords(rule)}${arg.context ? ` (in ${chosen.context.name})` : ""}.`, async () => {
+      offerUndo(`Rule added to ${chosen.context.name}: ${ruleWords(rule)}.`, async () => {
         await ask(Action.ruleRemove, rule);
         await refresh();
       });
@@ -84,8 +86,8 @@ export async function rulesSection(refresh) {
     heading("Rules", "What your vault does for every site, before any site asks. Sensitive items (such as your email address) are always asked about unless a rule says otherwise. Each context has its own rules."),
     contextFor(chosen, "rules", refresh),
     book.rules.length
-      ? h("ul", { class: "card list plain rules" }, book.rules.map((r) => ruleRow(rule(r), chosen.arg, refresh)))
+      ? h("ul", { class: "card list plain rules" }, book.rules.map((r) => ruleRow(rule(r), chosen, refresh)))
       : h("p", { class: "notice", id: "no-rules" }, `No rules in ${chosen.context.name} yet: every site asks you, and you decide each time.`),
-    editor(book, chosen.arg, refresh, chosen),
+    editor(book, chosen, refresh),
   ];
 }
