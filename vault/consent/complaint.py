@@ -1,11 +1,13 @@
 """`vault report ORIGIN`: the evidence for a complaint to a data protection authority, from the vault.
 
-What goes in is what the site itself was told or said, under ONE pairwise identity: the manifest versions
+What goes in is what the site itself was told or said, under ONE pairwise identity (an epoch, and the
+shared identity or a context's own one): the manifest versions
 it served, the disclosures it received (the values sent), its signed acknowledgements and broken
 promises, the revocation and erasure notices (and whether it answered), access requests and its signed
 statements with the discrepancies found, and its messages. Nothing else: no profile attribute, no other
 site, no value never sent to it, and no other identity the user had there (after "forget me" the site
-cannot link the old and the new one, and a complaint it may be shown must not do it either). The user
+cannot link the old and the new one, nor two contexts that keep their own identities, and a complaint it
+may be shown must not do it either). The user
 may add their own words (`note`) and files (`attachments`), which are marked as theirs.
 
 The bundle (FORMAT) is checkable by anyone without the vault (vault.consent.complaint_check): site-signed
@@ -25,6 +27,7 @@ from typing import Any
 import msgspec
 
 from vault.consent import ledger
+from vault.consent.contexts import names
 from vault.consent.sites import ManifestVersion, manifest_versions, stored_manifest, typed_origin
 from vault.errors import InvalidInput
 from vault.protocol.b64 import b64url_encode
@@ -101,15 +104,22 @@ def _payload(token: str) -> dict[str, Any]:
     return recorded_payload(token) or {}
 
 
-def _epoch_of_subject(vault: Vault, origin: str, epochs: set[int]) -> dict[str, int]:
-    return {key_subject(vault.pairwise_key(origin, epoch).public_jwk): epoch for epoch in epochs}
+Pair = tuple[int, str | None]  # (epoch, identity): one pairwise identity at a site
 
 
-def _select(entries: list[ledger.Entry], epoch: int, subject: str) -> list[ledger.Entry]:
+def _pair(body: dict[str, Any]) -> Pair | None:
+    """The identity an entry's body was signed or given under (disclosures, notices, access requests)."""
+    epoch, identity = body.get("epoch"), body.get("identity")
+    if not isinstance(epoch, int):
+        return None
+    return epoch, identity if isinstance(identity, str) else None
+
+
+def _select(entries: list[ledger.Entry], pair: Pair, subject: str) -> list[ledger.Entry]:
     """The entries about this identity (and the site's public manifest changes), in ledger order."""
-    presentations = {e.ref for e in entries if e.kind == "disclosure" and e.body.get("epoch") == epoch}
-    notices = {e.ref for e in entries if e.kind == "revocation" and e.body.get("epoch") == epoch}
-    requests = {e.ref for e in entries if e.kind == "access_request" and e.body.get("epoch") == epoch}
+    presentations = {e.ref for e in entries if e.kind == "disclosure" and _pair(e.body) == pair}
+    notices = {e.ref for e in entries if e.kind == "revocation" and _pair(e.body) == pair}
+    requests = {e.ref for e in entries if e.kind == "access_request" and _pair(e.body) == pair}
     chosen = []
     for entry in entries:
         kind = entry.kind
@@ -125,10 +135,39 @@ def _select(entries: list[ledger.Entry], epoch: int, subject: str) -> list[ledge
     return chosen
 
 
-def _epochs(vault: Vault, entries: list[ledger.Entry], origin: str) -> set[int]:
-    epochs = {int(e.body["epoch"]) for e in entries if isinstance(e.body.get("epoch"), int)}
-    epochs.add(vault.site_epoch(origin))
-    return epochs
+def _used(entries: list[ledger.Entry]) -> list[Pair]:
+    """Every identity the site saw, latest epoch first, the shared one before a context's own."""
+    pairs = {pair for e in entries if (pair := _pair(e.body)) is not None}
+    return sorted(pairs, key=lambda p: (-p[0], p[1] is not None, p[1] or ""))
+
+
+def _choose(vault: Vault, origin: str, used: list[Pair], epoch: int | None, identity: str | None) -> Pair:
+    """The identity the complaint is about: the one asked for (`identity` a context's name or id, or
+    "shared"), in `epoch` or the latest it was used in; by default the current epoch's if the site saw
+    anything under it, else the latest it did, the shared identity first."""
+    current = vault.site_epoch(origin)
+    if identity is None and epoch is None:
+        return ([p for p in used if p[0] == current] or used or [(current, None)])[0]
+    known = used if (current, None) in used else [*used, (current, None)]
+    named = names(vault)
+    wanted = (identity or "").strip().casefold()
+    label = (
+        None
+        if wanted in ("", "shared")
+        else next((i for i, n in named.items() if wanted in (i, n.casefold())), wanted)
+    )
+    for pair in known:
+        if (epoch is None or pair[0] == epoch) and (identity is None or pair[1] == label):
+            return pair
+    what = f"identity {epoch}" if identity is None else f"the identity {identity!r}"
+    what += "" if identity is None or epoch is None else f" in epoch {epoch}"
+    raise InvalidInput(
+        f"the vault has nothing under {what} at {origin}",
+        "identities there: "
+        + ", ".join(
+            str(e) if i is None else f"{e} ({named.get(i, i)}'s own)" for e, i in sorted(known, key=str)
+        ),
+    )
 
 
 def _raw_ledger(vault: Vault, seqs: list[int]) -> list[dict[str, Any]]:
@@ -202,12 +241,14 @@ def collect(
     *,
     now: int,
     epoch: int | None = None,
+    identity: str | None = None,
     note: str | None = None,
     attachments: Sequence[dict[str, Any]] = (),
 ) -> Complaint:
-    """The complaint's evidence about `origin` under one identity: `epoch` (default: the current one if
-    the site saw anything under it, else the latest it did). InvalidInput for a site the vault never
-    dealt with, or an epoch it has nothing under."""
+    """The complaint's evidence about `origin` under one identity: `epoch` and `identity` (a context's
+    name or id, for its own identity, or "shared"), by default the current epoch's if the site saw
+    anything under it, else the latest it did (the shared identity first). InvalidInput for a site the
+    vault never dealt with, or an identity it has nothing under."""
     origin = typed_origin(origin)
     manifest = stored_manifest(vault, origin)
     all_entries = [e for e in ledger.entries(vault, origin=origin) if e.kind in EVIDENCE_KINDS]
@@ -220,21 +261,10 @@ def collect(
         raise InvalidInput(f"the note has {len(note)} characters; at most {MAX_NOTE}", "shorten it")
     if len(attachments) > MAX_ATTACHMENTS:
         raise InvalidInput(f"at most {MAX_ATTACHMENTS} attachments", "attach fewer files")
-    epochs = _epochs(vault, all_entries, origin)
-    subjects = _epoch_of_subject(vault, origin, epochs)
-    if epoch is None:
-        current = vault.site_epoch(origin)
-        used = sorted(
-            {e.body["epoch"] for e in all_entries if isinstance(e.body.get("epoch"), int)}, reverse=True
-        )
-        epoch = current if current in used or not used else used[0]
-    elif epoch not in epochs:
-        raise InvalidInput(
-            f"the vault has nothing under identity {epoch} at {origin}",
-            f"identities there: {', '.join(map(str, sorted(epochs)))}",
-        )
-    subject = next(s for s, e in subjects.items() if e == epoch)
-    chosen = _select(all_entries, epoch, subject)
+    used = _used(all_entries)
+    pair = _choose(vault, origin, used, epoch, identity)
+    subject = key_subject(vault.pairwise_key(origin, *pair).public_jwk)
+    chosen = _select(all_entries, pair, subject)
     versions = [(v, decode_manifest(v.manifest.encode())) for v in manifest_versions(vault, origin)]
     evidence: list[dict[str, Any]] = []
     for entry in chosen:
@@ -250,7 +280,7 @@ def collect(
     notice_ids = {e.ref for e in chosen if e.kind == "revocation" and e.ref is not None}
     evidence.extend(_notices(vault, origin, notice_ids))
     evidence.sort(key=lambda item: (item["at"], item.get("seq") or 0))
-    other = len({e.body["epoch"] for e in all_entries if isinstance(e.body.get("epoch"), int)} - {epoch})
+    other = len(set(used) - {pair})
     bundle = {
         "format": FORMAT,
         "origin": origin,

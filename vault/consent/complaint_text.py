@@ -184,10 +184,11 @@ def render(complaint: Complaint, bundle_name: str) -> str:
         "with it, so the controller can find my records with it.",
     ]
     if complaint.other_identities:
+        others = count(complaint.other_identities, "other identity", "other identities", spelled=True)
         lines += [
             "",
-            f"(The vault also holds evidence under {complaint.other_identities} other identity at this site. "
-            "It is left out so that this complaint does not tell the site they are the same person.)",
+            f"(The vault also holds evidence under {others} at this site. It is left out so that this "
+            "complaint does not tell the site they are the same person.)",
         ]
     lines += ["", "## What the site declared", "", *_declared(complaint)]
     lines += ["", "## Timeline", ""]
