@@ -48,9 +48,12 @@ def test_consents(run_vault, shared) -> None:
 def test_rules(run_vault, shared, present) -> None:
     assert run_vault("rules", "add", "never", "sizes.shoe").code == 0
     assert "already" in run_vault("rules", "add", "never", "sizes.shoe").out
-    assert run_vault("rules", "add", "deny_concept", "dpv:TargetedAdvertising").code == 0
+    # A fresh vault refuses what Global Privacy Control speaks for (privacy by default).
+    assert "already" in run_vault("rules", "add", "deny_concept", "dpv:TargetedAdvertising").out
     listed = json.loads(run_vault("rules", "--json").out)
-    assert listed["never"] == ["sizes.shoe"] and listed["deny_concept"] == ["dpv:TargetedAdvertising"]
+    assert listed["never"] == ["sizes.shoe"]
+    assert listed["deny_concept"] == ["dpv:SellDataToThirdParties", "dpv:TargetedAdvertising"]
+    assert (listed["context"], listed["context_name"]) == ("everyday", "Everyday")
     assert listed["remember_days"] == {"default": 180, "max": 365}
     result = present(make_nonce(), "--json")
     body = json.loads(result.out)
@@ -60,7 +63,7 @@ def test_rules(run_vault, shared, present) -> None:
         result = run_vault("rules", "add", *bad)
         assert result.code == 1 and result.err.startswith("error:")
     assert run_vault("rules", "add", "sometimes", "x").code == 2
-    assert run_vault("rules", "remove", "never", "sizes.shoe").out.strip().endswith("removed")
+    assert "removed in Everyday" in run_vault("rules", "remove", "never", "sizes.shoe").out
     assert run_vault("rules", "remember-days", "30", "--max", "90").code == 0
     assert json.loads(run_vault("rules", "--json").out)["remember_days"] == {"default": 30, "max": 90}
     result = run_vault("rules", "remember-days", "100", "--max", "90")

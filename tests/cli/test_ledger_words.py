@@ -5,7 +5,7 @@ two-way relationship: access requests, the site's answer and what differs, and m
 import msgspec
 import pytest
 
-from vault.cli.consent import _summary
+from vault.cli.ledger_words import summary as _summary
 from vault.consent.ledger import Entry
 from vault.consent.ledger_records import (
     AccessAnswered,

@@ -5,28 +5,11 @@ import msgspec
 
 from vault.cli.access import discrepancy_lines, overdue_lines
 from vault.cli.context import CliState, pass_state, print_json, print_table, when
+from vault.cli.context_words import active_json, chosen_context, context_option, source_words
+from vault.cli.ledger_words import summary as _summary
+from vault.cli.ledger_words import value_words
+from vault.consent import contexts, gpc
 from vault.consent import ledger as ledger_module
-from vault.consent.ledger_records import (
-    AccessAnswered,
-    AccessRequested,
-    AccessUnanswered,
-    Acknowledged,
-    BrokenPromise,
-    ConsentRevoked,
-    Decided,
-    DecisionChanged,
-    Disclosed,
-    MessageReceived,
-    NoticeAcknowledged,
-    NoticeDelivered,
-    NoticeNotDelivered,
-    NoticeQueued,
-    RecipientDecided,
-    RecordInvalid,
-    RuleAdded,
-    RuleRemoved,
-    SiteChanged,
-)
 from vault.consent.records import (
     RULE_KINDS,
     add_rule,
@@ -38,11 +21,6 @@ from vault.consent.records import (
 )
 from vault.consent.report import RecipientHolding, recipient_words, site_report, withdrawal_words
 from vault.consent.sites import known_sites, stored_manifest, typed_origin
-from vault.words import count
-
-
-def _value(value: object) -> str:
-    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 @click.command()
@@ -93,6 +71,8 @@ def site(state: CliState, origin: str, as_json: bool, show_all: bool) -> None:
     with state.open_vault() as vault:
         report = site_report(vault, origin)
         manifest = stored_manifest(vault, origin)
+        active = contexts.active_context(vault, origin, now=now)
+        gpc_here = gpc.site_gpc(vault, origin, now=now)
     titles = {} if manifest is None else {p.id: p.title for p in manifest.purposes}
     # Withdrawn but not confirmed: the site may still hold them, so they are shown by default.
     disclosures = report.disclosures if show_all else report.current(now) + report.pending_withdrawal()
@@ -105,14 +85,19 @@ def site(state: CliState, origin: str, as_json: bool, show_all: bool) -> None:
                 "broken_promises": report.broken_promises,
                 "overdue": report.overdue,
                 "discrepancies": report.discrepancies,
+                "context": active_json(active),
+                "gpc": gpc_here,
             }
         )
         return
+    click.echo(f"Context here: {active.context.name} ({source_words(active, now)}).")
+    click.echo(f"Global Privacy Control: {'sent' if gpc_here.sent else 'not sent'}. {gpc_here.why}")
     rows = [
         [
             when(d.disclosed_at),
             titles.get(d.purpose, d.purpose),
-            "\n".join(f"{k} = {_value(v)}" for k, v in d.claims.items())
+            getattr(d, "context_name", None) or "Everyday",
+            "\n".join(f"{k} = {value_words(v)}" for k, v in d.claims.items())
             + "".join(f"\n(withdrawn: {c})" for c in d.withdrawn_claims),
             when(d.acknowledged_keep_until or d.keep_until),
             "yes" if d.acknowledged else "no",
@@ -122,7 +107,7 @@ def site(state: CliState, origin: str, as_json: bool, show_all: bool) -> None:
         for d in sorted(disclosures, key=lambda d: d.disclosed_at)
     ]
     print_table(
-        ["when", "purpose", "claims", "kept until", "acknowledged", "state", "passed on to"],
+        ["when", "purpose", "context", "claims", "kept until", "acknowledged", "state", "passed on to"],
         rows,
         f"{origin} holds nothing from you" + ("" if show_all else " now (see --all for history)."),
     )
@@ -159,12 +144,15 @@ _CHANGED = {
 
 
 @click.command()
+@context_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
-def consents(state: CliState, as_json: bool) -> None:
-    """Your remembered decisions, per site, purpose, and claim or third party."""
+def consents(state: CliState, context_name: str | None, as_json: bool) -> None:
+    """Your remembered decisions in one context, per site, purpose, and claim or third party. Decisions
+    remembered in one context never answer requests in another."""
     with state.open_vault() as vault:
-        decisions = remembered_decisions(vault)
+        context, shown = chosen_context(vault, context_name, state.now())
+        decisions = remembered_decisions(vault, context.id)
     if as_json:
         # `revoked_at` stays in the output for scripts that read it; a remembered decision has none.
         print_json([msgspec.structs.asdict(d) | {"revoked_at": None} for d in decisions])
@@ -180,10 +168,11 @@ def consents(state: CliState, as_json: bool) -> None:
         ]
         for d in decisions
     ]
+    click.echo(f"Remembered decisions in {shown}:")
     print_table(
         ["site", "purpose", "claim or third party", "decision", "decided", "until"],
         table,
-        "No remembered decisions.",
+        "None.",
     )
 
 
@@ -201,82 +190,14 @@ def ledger(ctx: click.Context, origin: str | None, limit: int | None, as_json: b
         entries = list(
             ledger_module.entries(vault, origin=typed_origin(origin) if origin else None, newest=limit)
         )
+        names = contexts.names(vault)
     if as_json:
         print_json(entries)
         return
-    rows = [[e.seq, when(e.at), e.kind, e.origin or "-", e.purpose_id or "-", _summary(e)] for e in entries]
+    rows = [
+        [e.seq, when(e.at), e.kind, e.origin or "-", e.purpose_id or "-", _summary(e, names)] for e in entries
+    ]
     print_table(["#", "when", "what", "site", "purpose", "details"], rows, "The ledger is empty.")
-
-
-def _summary(entry: ledger_module.Entry) -> str:
-    try:
-        record = entry.record
-    except RecordInvalid:
-        return ""  # not a record this version knows; `vault ledger --json` shows the body as it is
-    match record:
-        case Disclosed(claims=claims, recipients=recipients):
-            shared = ", ".join(f"{k}={_value(v)}" for k, v in claims.items())
-            return shared + (f"; may pass on to {', '.join(recipients)}" if recipients else "")
-        case Decided(claim=claim, effect=effect, mode=mode):
-            return _words("decided", claim, effect, mode)
-        case Acknowledged(keep_until=keep_until, recipients=recipients):
-            passed = f"; passed on to {', '.join(recipients)}" if recipients else ""
-            return f"the site keeps it until {when(keep_until)}{passed}"
-        case RecipientDecided(recipient=recipient, effect=effect, mode=mode):
-            return _words("decided", "third party", recipient, effect, mode)
-        case DecisionChanged(claim=claim, recipient=recipient, effect=effect):
-            return _words("changed", claim or f"third party {recipient}", "to", effect)
-        case RuleAdded(rule=rule, target=target):
-            return _words("rule_added", rule, target)
-        case RuleRemoved(rule=rule, target=target):
-            return _words("rule_removed", rule, target)
-        case ConsentRevoked(claim=claim, recipient=recipient):
-            return _words("revoked", claim or "", f"third party {recipient}" if recipient else "")
-        case NoticeQueued(
-            presentations=presentations, erasure=erasure, claims=claims, site=site, recipients=to
-        ):
-            # From the site alone (every notice before third parties): said as it always was.
-            whom = "" if site and not to else " from " + ", ".join((["the site"] if site else []) + list(to))
-            what = f" ({', '.join(claims)})" if claims else ""
-            return f"{len(presentations)} withdrawn{what}{whom}" + (", erasure asked" if erasure else "")
-        case NoticeAcknowledged(erased=erased, recipients=answers):
-            told = "".join(f"; {a.id}: {a.outcome.replace('_', ' ')}" for a in answers)
-            return ("the site erased its copy" if erased else "the site confirmed") + told
-        case BrokenPromise(recipients=recipients):
-            return f"the site says it passed it to {', '.join(recipients)}, which you did not allow"
-        case (
-            NoticeDelivered(attempt=attempt, outcome=outcome)
-            | NoticeNotDelivered(attempt=attempt, outcome=outcome)
-        ):
-            return f"attempt {attempt}: {outcome}"
-        case SiteChanged(field=field, before=before, after=after):
-            return f"{field}: {before} -> {after}"
-        case AccessRequested(reason="retention_end", presentations=presentations):
-            return f"asked the site to confirm it no longer holds {count(len(presentations), 'disclosure')}"
-        case AccessRequested():
-            return "asked the site what it holds"
-        case AccessAnswered(discrepancies=found) | AccessUnanswered(discrepancies=found) if found:
-            head = "no answer" if isinstance(record, AccessUnanswered) else "the site answered"
-            return f"{head}: " + " ".join(d.text for d in found)
-        case AccessAnswered():
-            return "the site answered; nothing differs from what it was given"
-        case AccessUnanswered(attempts=attempts, error=error):
-            return f"no answer after {count(attempts, 'attempt')} ({error})"
-        case MessageReceived(message_kind=kind, via=via):
-            return f"{MESSAGE_WORDS.get(kind, kind)} received" + ("" if via == "page" else f" with its {via}")
-    return ""
-
-
-MESSAGE_WORDS = {
-    "proposal": "a proposal",
-    "change": "a change notice",
-    "deletion": "a deletion confirmation",
-    "breach": "a breach notice",
-}
-
-
-def _words(*words: str) -> str:
-    return " ".join(word for word in words if word)
 
 
 @ledger.command("verify")
@@ -312,15 +233,16 @@ RULE_HELP = {
 
 
 @click.group(invoke_without_command=True)
+@context_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
-def rules(ctx: click.Context, as_json: bool) -> None:
-    """Rules that apply to every site."""
+def rules(ctx: click.Context, context_name: str | None, as_json: bool) -> None:
     if ctx.invoked_subcommand is not None:
         return
     state: CliState = ctx.obj
     with state.open_vault() as vault:
-        current, days = load_rules(vault), remember_days(vault)
+        context, shown = chosen_context(vault, context_name, state.now())
+        current, days = load_rules(vault, context.id), remember_days(vault)
     listed = {
         "never": current.never,
         "ask": current.ask,
@@ -331,39 +253,53 @@ def rules(ctx: click.Context, as_json: bool) -> None:
         print_json(
             {kind: sorted(targets) for kind, targets in listed.items()}
             | {"remember_days": {"default": days[0], "max": days[1]}}
+            | {"context": context.id, "context_name": context.name}
         )
         return
     rows = [[kind, target, RULE_HELP[kind]] for kind, targets in listed.items() for target in sorted(targets)]
+    click.echo(f"Rules of {shown}:")
     print_table(["rule", "target", "meaning"], rows, "No rules. Sensitive claims are always asked about.")
     click.echo(f"Remembered decisions last {days[0]} days by default, at most {days[1]}.")
 
 
-rules.help = "Rules that apply to every site.\n\n\b\nKinds:\n" + "".join(
-    f"  {kind:<13} {text}\n" for kind, text in RULE_HELP.items()
-)
+rules.help = (
+    "The rules of one context, applied on every site where that context is active (see: vault context)."
+    "\n\n\b\nKinds:\n"
+) + "".join(f"  {kind:<13} {text}\n" for kind, text in RULE_HELP.items())
 kind_argument = click.argument("kind", type=click.Choice(RULE_KINDS))
 
 
 @rules.command("add")
 @kind_argument
 @click.argument("target")
-@pass_state
-def rules_add(state: CliState, kind: str, target: str) -> None:
+@context_option
+@click.pass_context
+def rules_add(ctx: click.Context, kind: str, target: str, context_name: str | None) -> None:
     """Add a rule: KIND is never, ask, deny_concept or remember; TARGET a claim name or a DPV concept."""
+    state: CliState = ctx.obj
     with state.open_vault() as vault:
-        added = add_rule(vault, kind, target, now=state.now())
-    click.echo(f"rule {kind} {target} " + ("added" if added else "was already there"))
+        context, shown = chosen_context(vault, _group_context(ctx, context_name), state.now())
+        added = add_rule(vault, kind, target, now=state.now(), context=context.id)
+    click.echo(f"rule {kind} {target} " + ("added" if added else "was already there") + f" in {shown}")
 
 
 @rules.command("remove")
 @kind_argument
 @click.argument("target")
-@pass_state
-def rules_remove(state: CliState, kind: str, target: str) -> None:
+@context_option
+@click.pass_context
+def rules_remove(ctx: click.Context, kind: str, target: str, context_name: str | None) -> None:
     """Remove a rule."""
+    state: CliState = ctx.obj
     with state.open_vault() as vault:
-        removed = remove_rule(vault, kind, target, now=state.now())
-    click.echo(f"rule {kind} {target} " + ("removed" if removed else "was not there"))
+        context, shown = chosen_context(vault, _group_context(ctx, context_name), state.now())
+        removed = remove_rule(vault, kind, target, now=state.now(), context=context.id)
+    click.echo(f"rule {kind} {target} " + ("removed" if removed else "was not there") + f" in {shown}")
+
+
+def _group_context(ctx: click.Context, own: str | None) -> str | None:
+    """`vault rules add --context Work …` and `vault rules --context Work add …` both name Work."""
+    return own if own is not None or ctx.parent is None else ctx.parent.params.get("context_name")
 
 
 @rules.command("remember-days")
