@@ -6,6 +6,7 @@ import { refreshBadge, setPairingNeeded } from "./badge.js";
 import { INBOX_HANDLERS } from "./actions-inbox.js";
 import { CONTEXT_HANDLERS } from "./actions-contexts.js";
 import { api, statusAndPairing } from "./client.js";
+import { GPC_HANDLERS, refreshGpc, thenRefreshGpc } from "./gpc.js";
 import * as inflight from "./inflight.js";
 import { decide, resumeAfterUnlock } from "./requests.js";
 import { refreshUnread } from "./unread.js";
@@ -40,6 +41,7 @@ async function unlock({ passphrase }) {
   const answer = await api("POST", "/v1/unlock", { passphrase: text(passphrase, "passphrase", 1024) }, UNLOCK_TIMEOUT_MS);
   await resumeAfterUnlock(); // requests that waited for the vault go on now
   refreshUnread(); // the inbox could not be read while locked
+  refreshGpc(); // nor where Global Privacy Control goes
   return answer;
 }
 
@@ -130,11 +132,13 @@ export const EXTENSION_HANDLERS = Object.freeze({
   [Action.consentsList]: (args) => api("GET", `/v1/consents${inContext(args)}`),
   [Action.consentChange]: consentChange,
   [Action.rulesGet]: (args) => api("GET", `/v1/rules${inContext(args)}`),
-  [Action.ruleAdd]: (args) => api("POST", "/v1/rules", rule(args)),
-  [Action.ruleRemove]: (args) => api("DELETE", `/v1/rules?${new URLSearchParams(rule(args))}`),
+  // A deny_concept rule can start or stop Global Privacy Control: the browser follows before the answer.
+  [Action.ruleAdd]: (args) => api("POST", "/v1/rules", rule(args)).then(thenRefreshGpc),
+  [Action.ruleRemove]: (args) => api("DELETE", `/v1/rules?${new URLSearchParams(rule(args))}`).then(thenRefreshGpc),
   [Action.purposesList]: () => api("GET", "/v1/purposes"),
   [Action.historyList]: historyList,
   [Action.exportVault]: () => api("GET", "/v1/export", undefined, EXPORT_TIMEOUT_MS),
   ...INBOX_HANDLERS,
   ...CONTEXT_HANDLERS,
+  ...GPC_HANDLERS,
 });

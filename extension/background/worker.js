@@ -2,7 +2,9 @@
 // arriving while the worker is stopped restarts it and reaches them.
 
 import { setPairingNeeded } from "./badge.js";
+import { onContextSwitch } from "./actions-contexts.js";
 import { statusAndPairing } from "./client.js";
+import { onGpcAlarm, refreshGpc, startGpc } from "./gpc.js";
 import { SWEEP_ALARM, onTabRemoved, onWindowRemoved, reconcile } from "./requests.js";
 import { route } from "./router.js";
 import { refreshUnread } from "./unread.js";
@@ -22,6 +24,7 @@ chrome.tabs.onRemoved.addListener((tabId) => {
 
 chrome.alarms.onAlarm.addListener((alarm) => {
   if (alarm.name === SWEEP_ALARM) reconcile().catch((error) => console.error("vault: sweep failed", error));
+  onGpcAlarm(alarm);
 });
 
 // First use (install, browser start): make the client token and ask to pair, so the popup has a code.
@@ -42,3 +45,8 @@ chrome.runtime.onStartup.addListener(greetDaemon);
 // messages again for the badge (both say nothing when the vault is locked, unpaired or not running).
 reconcile().catch((error) => console.error("vault: resuming requests failed", error));
 refreshUnread();
+
+// Global Privacy Control: the rules and the page script persist, but the vault may have changed while the
+// worker was stopped (background/gpc.js); and a context switch in the pages moves where it is sent.
+onContextSwitch(refreshGpc);
+startGpc();

@@ -16,6 +16,7 @@ import { overdueList } from "./access-view.js";
 import { accessSection, accessState } from "./popup-access.js";
 import { inboxSection } from "./popup-inbox.js";
 import { contextSection } from "./popup-context.js";
+import { gpcSection } from "./popup-gpc.js";
 import { recipientsSection } from "./popup-recipients.js";
 import { brokenPromiseWords, partyNames } from "./recipient-words.js";
 import { unlockForm } from "./unlock.js";
@@ -253,13 +254,14 @@ async function showSite(notice) {
     replace(app, h("section", { class: "stack" }, h("h1", {}, "No site here"), h("p", { class: "muted" }, "This tab is not a website the vault can answer.")));
     return;
   }
-  const [report, consents, purposes, access, inbox, chooser] = await Promise.all([
+  const [report, consents, purposes, access, inbox, chooser, gpc] = await Promise.all([
     ask(Action.siteReport, { origin }),
     ask(Action.consentsList),
     ask(Action.purposesList),
     accessState(origin),
     inboxSection(origin),
     contextSection(origin, () => refresh()), // which context answers this site; a switch redraws
+    gpcSection(origin), // Global Privacy Control: sent or not, why, the site's declaration, the switch
   ]);
   const title = (id) => purposeTitle(purposes, origin, id);
   const now = Date.now() / 1000;
@@ -288,6 +290,7 @@ async function showSite(notice) {
     withdrawn.length
       ? h("div", { class: "stack" }, h("h2", {}, "Taken back"), h("ul", { class: "plain withdrawals" }, byWithdrawal(withdrawn).map((group) => withdrawalItem(group, now, title))))
       : null,
+    gpc,
     unreadFirst ? null : inbox,
     accessSection(origin, access, partyNames(purposes, origin)),
     remembered.length

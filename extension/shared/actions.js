@@ -40,6 +40,10 @@ export const Action = Object.freeze({
   messageAccept: "messages.accept", // a proposal: opens the site's page, whose request brings the prompt
   accessAsk: "access.ask", // "what do you hold about me?", asked now
   accessGet: "access.get", // the answers so far, and holdings kept past their retention
+  // Global Privacy Control (background/gpc.js): one site's state in words, its switch, its gpc.json.
+  gpcSite: "gpc.site",
+  gpcSet: "gpc.set",
+  gpcDeclaration: "gpc.declaration",
   // Contexts (background/actions-contexts.js): list, add, rename, change, remove; use one (for every site,
   // one site, or a while) and end a site's own or a timed choice.
   contextsList: "contexts.list",

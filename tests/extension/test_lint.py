@@ -40,7 +40,15 @@ def test_manifest_asks_for_what_the_worker_needs_and_no_more() -> None:
     background = MANIFEST["background"]
     assert background["service_worker"] == "background/worker.js" and background["type"] == "module"
     assert background["scripts"] == ["background/worker.js"]  # Firefox
-    assert sorted(MANIFEST["permissions"]) == ["alarms", "nativeMessaging", "storage"]
+    # declarativeNetRequestWithHostAccess and scripting: Global Privacy Control's header and page script,
+    # on the sites of host_permissions only (background/gpc.js).
+    assert sorted(MANIFEST["permissions"]) == [
+        "alarms",
+        "declarativeNetRequestWithHostAccess",
+        "nativeMessaging",
+        "scripting",
+        "storage",
+    ]
     assert MANIFEST["host_permissions"] == SITES
     scripts = {tuple(s["js"]): s for s in MANIFEST["content_scripts"]}
     page_api = scripts[("content/page-api.js",)]
