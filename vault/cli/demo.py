@@ -5,7 +5,8 @@ its analytics partner, a separate process), installs the native host for a fresh
 pairs the demo client automatically. Then, with a display, it opens Chromium with the extension on the
 shop; without one (or with --no-browser, --json, or CI=true) it drives the same handshake through a real
 native host process, reads the shop's messages, accepts its proposal through the prompt, asks the shop what
-it holds, withdraws from the analytics partner alone, and prints what happened.
+it holds, withdraws from the analytics partner alone, revokes, shows Global Privacy Control on the shop and
+a context with its own identity (vault.demo.standing), and prints what happened.
 Everything is stopped and removed at the end (unless --keep), also on Ctrl-C and on errors.
 """
 
@@ -66,7 +67,8 @@ def _interrupted(signum: int, frame: Any) -> None:
 def demo(state: CliState, as_json: bool, keep: bool, no_browser: bool) -> None:
     """Try the whole flow on a throw-away vault: daemon, demo shop and its analytics partner, consent,
     acknowledgement, the shop's messages (a change notice, a proposal accepted through the prompt), asking
-    what it holds, withdrawal from the partner alone, revocation.
+    what it holds, withdrawal from the partner alone, revocation, Global Privacy Control, a context with
+    its own identity.
 
     Your own vault is not touched. With a display, Chromium opens on the demo shop with the extension
     (the demo pairs it for you); close the browser or press Ctrl-C to end. Without one, the same
@@ -138,8 +140,10 @@ def _run(
             f"runs apart at {partner.url}: switch it on in the prompt and it gets your shoe size; withdraw\n"
             "from it alone in the extension's popup and it erases it. Once you shared, the shop writes\n"
             "to you: its messages are in the popup, where you can accept its proposal and ask what it holds\n"
-            "about you. The demo vault is throw-away, so the extension is paired for you. Close the\n"
-            "browser, or press Ctrl-C here, to end the demo; everything is then stopped and removed."
+            "about you. Your vault's rules refuse selling your data, so the extension sends Global Privacy\n"
+            "Control, and the shop's page says it received it. The demo vault is throw-away, so the\n"
+            "extension is paired for you. Close the browser, or press Ctrl-C here, to end the demo;\n"
+            "everything is then stopped and removed."
         )
         if chromium.wait() != 0:
             progress(f"Chromium exited with code {chromium.returncode}: {env.log_tail('chromium.log')}")
