@@ -162,6 +162,8 @@ def test_rules_are_edited_in_plain_words_with_undo(
     browser: Browser, site: ShopSite, daemon: DaemonProcess
 ) -> None:
     shared(browser, site, daemon)  # so the site's DPV concept is offered too
+    for concept in ("dpv:SellDataToThirdParties", "dpv:TargetedAdvertising"):  # a fresh vault's own rules
+        admin_call(daemon, "DELETE", f"/v1/rules?kind=deny_concept&target={quote(concept)}")
     page = options(browser, "rules")
     page.wait_for_selector("#no-rules")
     page.select_option("#rule-kind", "never")
