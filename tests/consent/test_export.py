@@ -352,7 +352,15 @@ def test_no_secrets_in_the_export(big: Vault) -> None:
 
 
 def test_outbox_rules_and_prompts_are_exported(exported: dict) -> None:
-    assert exported["rules"] == [{"kind": "never", "target": "email", "created_at": NOW}]
+    # A fresh vault's Everyday context refuses the purposes Global Privacy Control speaks for.
+    assert exported["rules"] == [
+        {"kind": kind, "target": target, "created_at": NOW, "context": "everyday"}
+        for kind, target in (
+            ("deny_concept", "dpv:SellDataToThirdParties"),
+            ("deny_concept", "dpv:TargetedAdvertising"),
+            ("never", "email"),
+        )
+    ]
     assert exported["outbox"] and all(n["origin"] == SITES[0] for n in exported["outbox"])
     assert all(n["notice"].count(".") == 2 for n in exported["outbox"])
     assert {p["state"] for p in exported["prompts"]} == {"decided", "pending"}

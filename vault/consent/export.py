@@ -9,7 +9,15 @@ site knows, the last stored manifest, and the disclosures exactly as `vault site
 ref, body, hash), `outbox` (revocation notices: signed statements meant for the site), `prompts` and
 `access_requests` (each "what do you hold about me?" request, the site's signed statement and the
 discrepancies found, or the `no_answer` after the last retry), `messages` (the inbox: each site message
-with its state, read, accepted or hidden) and `muted_sites`.
+with its state, read, accepted or hidden), `muted_sites`, then the standing settings of contexts and Global
+Privacy Control (vault.consent.export_contexts): `contexts` (every context ever made, removed ones with
+`removed_at`), `context_choices` (browser-wide, timed with its end, per site), `gpc_sites` (the per-site
+switches) and `gpc_default` (whether GPC is sent to sites without a setting of their own, at export time).
+
+Contexts: rules, remembered decisions and disclosures carry their context (`context`, and on consent
+records `context_name`). A site's `subjects` list every pairwise identity the vault used there (per epoch:
+the shared one, and each context's own); a record's `subject.identity` names a context's own identity
+(null: the shared one).
 
 Times: the raw sections keep the stored Unix seconds, so they can be checked against the ledger; consent
 records use RFC 3339 UTC date-times, as 27560 expects. A ledger `body` is the stored JSON text embedded
@@ -42,44 +50,38 @@ from typing import IO, Any
 import msgspec
 
 from vault.consent import ledger
+from vault.consent.contexts import names
 from vault.consent.export_access import access_requests
+from vault.consent.export_contexts import context_choices, contexts, gpc_default, gpc_switches, site_subjects
 from vault.consent.export_format import (
-    CONSENT_SCHEMA,
-    DPV_STATUS,
     FORMAT,
     SCHEMA_PATH,
     VERSION,
     Attribute,
-    ConsentEvent,
-    ConsentPurpose,
     ConsentRecord,
     InboxMessageExport,
     LedgerEntry,
     LedgerVerification,
     MutedSite,
-    Notice,
     OutboxNotice,
-    Party,
-    PersonalData,
     Prompt,
     Rule,
     Site,
-    State,
     Subject,
     Validity,
     VaultExport,
     VaultInfo,
     schema_text,
 )
-from vault.consent.export_parties import declared_party, holding_party
 from vault.consent.export_parties import iso_text as _iso
 from vault.consent.export_parties import utc_time as _time
+from vault.consent.export_records import consent_record, events_of, received_by
 from vault.consent.ledger_records import Disclosed, RecordInvalid
-from vault.consent.report import Disclosure, RecipientHolding, site_report, withdrawal_words
+from vault.consent.report import Disclosure, site_report, withdrawal_words
 from vault.protocol.errors import ManifestInvalid
 from vault.protocol.jwk import key_subject
 from vault.protocol.keys import derive_pairwise_key
-from vault.protocol.manifest import decode_manifest, manifest_index
+from vault.protocol.manifest import decode_manifest
 from vault.store import Vault
 
 # -- reading the vault -------------------------------------------------------------------------------
@@ -87,16 +89,6 @@ from vault.store import Vault
 
 def _raw(text: str) -> msgspec.Raw:
     return msgspec.Raw(text.encode())
-
-
-def _events(start: int, first: State, withdrawn_at: int | None, ends_at: int, now: int) -> list[ConsentEvent]:
-    """The record's history: given (or refused), then withdrawn, or else expired once its time is up."""
-    events = [ConsentEvent(event_time=_time(start), state=first)]
-    if withdrawn_at is not None:
-        events.append(ConsentEvent(event_time=_time(withdrawn_at), state="withdrawn"))
-    elif ends_at <= now:
-        events.append(ConsentEvent(event_time=_time(ends_at), state="expired"))
-    return events
 
 
 @contextmanager
@@ -118,6 +110,9 @@ class _Reader:
         self.vault_id = str(vault.meta("vault_id"))
         self._seed = vault.master_seed()
         self.site = lru_cache(maxsize=4096)(self._site)
+        self.context_names = names(vault)
+        # context id -> the identity its keys derive with now (None: the shared one)
+        self.identities = {c.id: c.id if c.separate_identity else None for c in contexts(vault)}
 
     def _site(self, origin: str) -> Site:
         """A site without its disclosures (cached: every consent record needs its manifest)."""
@@ -158,8 +153,10 @@ class _Reader:
     def sites(self) -> Iterator[Site]:
         for origin in self.origins():
             report = site_report(self.vault, origin)
+            site = self.site(origin)
+            subjects = list(site_subjects(self.vault, self._seed, origin, site.epoch))
             yield msgspec.structs.replace(
-                self.site(origin), disclosures=report.disclosures, changes=report.changes
+                site, disclosures=report.disclosures, changes=report.changes, subjects=subjects
             )
 
     def consent_records(self) -> Iterator[ConsentRecord]:
@@ -181,54 +178,71 @@ class _Reader:
             urn = f"urn:personal-vault:{self.vault_id}:{kind.replace('_', '-')}:"
             rows = self.conn.execute(
                 f"SELECT id, origin, purpose_id, {column}, effect, decided_at, expires_at, revoked_at, "  # noqa: S608
+                "context, "
                 # The newer answer about the same thing that replaced this one, if that is why it was revoked.
-                f"(SELECT n.id FROM {table} n WHERE n.origin = d.origin AND n.purpose_id = d.purpose_id "
+                f"(SELECT n.id FROM {table} n WHERE n.origin = d.origin AND n.context = d.context "
+                f" AND n.purpose_id = d.purpose_id"
                 f" AND n.{column} = d.{column} AND n.id > d.id AND n.decided_at = d.revoked_at "
                 f" ORDER BY n.id LIMIT 1) FROM {table} d ORDER BY id"
             )
-            for id_, origin, purpose_id, about, effect, decided_at, expires_at, revoked_at, newer in rows:
+            for row in rows:
+                id_, origin, purpose_id, about, effect, decided_at, expires_at, revoked_at, ctx, newer = row
                 site = self.site(origin)
-                # Only a standing allow of a claim has an identity: the key the site sees on its next request.
+                # Only a standing allow of a claim has an identity: the key the site sees on its next request
+                # (its context's own identity's, for a context that keeps one).
                 standing = (
                     kind == "decision" and effect == "allow" and revoked_at is None and expires_at > self.now
                 )
-                yield self._record(
+                identity = self.identities.get(ctx)
+                yield consent_record(
+                    site.manifest,
                     origin,
                     purpose_id,
                     None,
-                    _events(
+                    events_of(
                         decided_at,
                         "given" if effect == "allow" else "refused",
                         revoked_at,
                         expires_at,
                         self.now,
                     ),
-                    {about: None} if kind == "decision" else _received_by(site, purpose_id, about),
+                    {about: None} if kind == "decision" else received_by(site, purpose_id, about),
                     record_id=f"{urn}{id_}",
                     record_kind=kind,
                     subject=Subject(
-                        pairwise_id=site.subject if standing else None, epoch=site.epoch if standing else None
+                        pairwise_id=self._subject(origin, site.epoch, identity) if standing else None,
+                        epoch=site.epoch if standing else None,
+                        identity=identity if standing else None,
                     ),
                     validity=Validity(valid_from=_time(decided_at), until=_time(expires_at)),
                     replaced_by=None if newer is None else f"{urn}{newer}",
                     recipient=None if kind == "decision" else about,
+                    context=ctx,
+                    context_name=self.context_names.get(ctx, ctx),
                 )
+
+    def _subject(self, origin: str, epoch: int, identity: str | None) -> str:
+        if identity is None:
+            return self.site(origin).subject
+        return key_subject(derive_pairwise_key(self._seed, origin, epoch, identity).public_jwk)
 
     def _disclosure_record(
         self, origin: str, disclosure: Disclosure, disclosed: Disclosed | None
     ) -> ConsentRecord:
         start, until = disclosure.disclosed_at, disclosure.keep_until
-        return self._record(
+        return consent_record(
+            self.site(origin).manifest,
             origin,
             disclosure.purpose,
             disclosed.purpose_digest if disclosed else None,
-            _events(start, "given", disclosure.withdrawn_at, until, self.now),
+            events_of(start, "given", disclosure.withdrawn_at, until, self.now),
             disclosure.claims,
             record_id=f"urn:personal-vault:{self.vault_id}:disclosure:{disclosure.jti}",
             record_kind="disclosure",
             subject=Subject(
                 pairwise_id=disclosed.subject if disclosed else None,
                 epoch=disclosed.epoch if disclosed else None,
+                identity=disclosed.identity if disclosed else disclosure.identity,
             ),
             retention=disclosed.retention if disclosed else None,
             validity=Validity(valid_from=_time(start), until=_time(until)),
@@ -236,70 +250,8 @@ class _Reader:
             prompt=disclosed.prompt if disclosed else None,
             withdrawal=withdrawal_words(disclosure, _iso),
             allowed=disclosure.recipients,
-        )
-
-    def _record(
-        self,
-        origin: str,
-        purpose_id: str,
-        digest: str | None,
-        events: list[ConsentEvent],
-        claims: dict[str, Any],
-        allowed: list[RecipientHolding] | None = None,
-        **fields: Any,
-    ) -> ConsentRecord:
-        """`allowed`: a disclosure's third parties (listed instead of every one the purpose declares)."""
-        manifest = self.site(origin).manifest
-        purpose = None if manifest is None else manifest.purpose(purpose_id)
-        stored_digest = None if purpose is None else manifest_index(manifest)[purpose_id].digest
-        controller, recipients = None, []
-        if manifest is not None:
-            c = manifest.controller
-            controller = Party(
-                name=c.name, role="controller", contact=c.contact, privacy_policy=c.privacy_policy
-            )
-            recipients.append(controller)
-        declared: dict[str, bool] = {}
-        parties = {} if purpose is None else {t.id: t for t in purpose.third_parties}
-        if allowed is not None:
-            recipients += [holding_party(holding, parties.get(holding.id)) for holding in allowed]
-        elif purpose is not None:
-            recipients += [declared_party(t) for t in purpose.third_parties]
-        if purpose is not None:
-            declared = {claim.name: claim.required for claim in purpose.claims}
-            fields.setdefault("retention", purpose.retention)
-        state = events[-1].state
-        return ConsentRecord(
-            schema_version=CONSENT_SCHEMA,
-            controller=controller,
-            notice=Notice(
-                manifest_url=f"{origin}/.well-known/vault-manifest.json",
-                privacy_policy=None if controller is None else controller.privacy_policy,
-                purpose_digest=digest or stored_digest,
-                matches_stored_manifest=stored_digest is not None and digest in (None, stored_digest),
-            ),
-            purpose=ConsentPurpose(
-                id=purpose_id,
-                title=None if purpose is None else purpose.title,
-                description=None if purpose is None else purpose.description,
-                concept=None if purpose is None else purpose.concept,
-            ),
-            lawful_basis="dpv:Consent",
-            consent_type="dpv:ExplicitlyExpressedConsent",
-            personal_data=[
-                PersonalData(claim=name, required=declared.get(name), value=value)
-                for name, value in claims.items()
-            ],
-            recipients=recipients,
-            withdrawal_method=(
-                f"vault revoke {origin} --purpose {purpose_id} (or the extension's page for this site); "
-                "the vault then sends the site a signed revocation notice"
-            ),
-            event_time=events[-1].event_time,
-            state=state,
-            dpv_status=DPV_STATUS[state],
-            events=events,
-            **{"retention": None, **fields},
+            context=disclosure.context,
+            context_name=disclosure.context_name,
         )
 
     def verification(self) -> LedgerVerification:
@@ -331,7 +283,9 @@ class _Reader:
             ),
         )
         yield "sites", self.sites()
-        yield "rules", self._rows(Rule, "SELECT kind, target, created_at FROM rules ORDER BY kind, target")
+        # The Everyday context's first, then each other's.
+        rules = "SELECT kind, target, created_at, context FROM rules ORDER BY context != 'everyday', context"
+        yield "rules", self._rows(Rule, rules + ", kind, target")
         yield "consent_records", self.consent_records()
         yield "ledger_verification", self.verification()
         yield (
@@ -357,6 +311,10 @@ class _Reader:
         messages = f"SELECT {columns} FROM inbox ORDER BY received_at, jti"  # noqa: S608 (fixed names)
         yield "messages", self._rows(InboxMessageExport, messages, claims=msgspec.json.decode)
         yield "muted_sites", self._rows(MutedSite, "SELECT origin, muted_at FROM muted_sites ORDER BY origin")
+        yield "contexts", iter(contexts(self.vault))
+        yield "context_choices", context_choices(self.vault)
+        yield "gpc_sites", iter(gpc_switches(self.vault))
+        yield "gpc_default", gpc_default(self.vault, self.now)
 
 
 def export_vault(vault: Vault, *, now: int) -> VaultExport:
@@ -390,11 +348,3 @@ if __name__ == "__main__":
     # Regenerates the committed schema: python -m vault.consent.export
     SCHEMA_PATH.write_bytes(schema_text())
     print(f"wrote {SCHEMA_PATH}")
-
-
-def _received_by(site: Site, purpose_id: str, recipient: str) -> dict[str, None]:
-    """What a third party receives for a purpose, as the site's manifest says (the personal data an answer
-    about it concerns); empty when the manifest no longer names it."""
-    purpose = None if site.manifest is None else site.manifest.purpose(purpose_id)
-    party = next((t for t in purpose.third_parties if t.id == recipient), None) if purpose else None
-    return {} if party is None else dict.fromkeys(party.claims)

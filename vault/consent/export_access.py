@@ -15,7 +15,7 @@ def access_requests(vault: Vault) -> Iterator[AccessRequestExport]:
     """Oldest first."""
     rows = vault.conn.execute(
         "SELECT id, origin, reason, endpoint, epoch, presentations, created_at, attempts, next_attempt_at, "
-        "last_error, answered_at, gave_up_at FROM access_requests ORDER BY created_at, id"
+        "last_error, answered_at, gave_up_at, identity FROM access_requests ORDER BY created_at, id"
     ).fetchall()
     for row in rows:
         statement = answers = None
@@ -45,4 +45,5 @@ def access_requests(vault: Vault) -> Iterator[AccessRequestExport]:
             statement=statement,
             answers_request=answers,
             discrepancies=found,
+            identity=row[12],
         )

@@ -50,6 +50,17 @@ class Attribute(_Part):
     updated_at: int
 
 
+class SiteSubject(_Part, kw_only=True):
+    """A pairwise identity the vault used at a site: the shared one (identity null) or a context's own, in
+    one epoch. Sites cannot link two of them; the export, being the user's, lists them all."""
+
+    epoch: int
+    identity: str | None  # the context id its keys derive with; null: the identity all others share
+    context_name: str | None  # the context whose own identity it is (null: the shared one)
+    subject: str
+    current: bool  # the site's current epoch: what the site sees now (a "forget me" replaces it)
+
+
 class Site(_Part):
     """A site the vault has dealt with. `disclosures` is exactly what `vault site ORIGIN` reports."""
 
@@ -62,12 +73,65 @@ class Site(_Part):
     manifest_problem: str | None  # set when a stored manifest no longer validates (it is then null)
     disclosures: list[Disclosure]
     changes: list[SiteChange] = []  # the site changed its controller, signing key or revocation endpoint
+    subjects: list[SiteSubject] = []  # every pairwise identity the vault used there, and its subject
 
 
 class Rule(_Part):
     kind: str
     target: str
     created_at: int
+    context: str = "everyday"  # the context it belongs to (its id)
+
+
+class ContextExport(_Part, kw_only=True):
+    """A context: a named set of rules and remembered decisions. Removed ones stay (what was shared in
+    them names them, and their identity's keys still derive)."""
+
+    id: str
+    name: str
+    separate_identity: bool  # sites see this context's own pairwise keys and subjects
+    gpc: bool  # the context's own Global Privacy Control switch
+    created_at: int
+    removed_at: int | None
+
+
+class TimedChoice(_Part, kw_only=True):
+    context: str
+    until: int  # it stops applying then, by itself
+
+
+class SiteContextChoice(_Part, kw_only=True):
+    """The user's choice of a context for one site, for good (until null) or for a while."""
+
+    origin: str
+    context: str
+    until: int | None
+    set_at: int
+
+
+class ContextChoices(_Part, kw_only=True):
+    """Which context answers requests, as stored: a site's own first (until it passes), then a timed one
+    (until it passes), then the browser-wide one, then Everyday."""
+
+    browser: str | None  # the browser-wide choice; null: none made (Everyday)
+    timed: TimedChoice | None
+    sites: list[SiteContextChoice]
+
+
+class GpcSite(_Part, kw_only=True):
+    """A site on which the user turned Global Privacy Control off (enabled false)."""
+
+    origin: str
+    enabled: bool
+    set_at: int
+
+
+class GpcDefault(_Part, kw_only=True):
+    """Whether GPC is sent, at export time, to sites without a context or switch of their own, and why."""
+
+    sent: bool
+    context: str  # the browser-wide context then
+    why: str
 
 
 class Subject(_Part, kw_only=True):
@@ -76,6 +140,7 @@ class Subject(_Part, kw_only=True):
     description: str = THE_USER
     pairwise_id: str | None
     epoch: int | None
+    identity: str | None = None  # a context's own identity the key derives with; null: the shared one
 
 
 class RecipientWithdrawal(_Part, kw_only=True):
@@ -169,6 +234,8 @@ class ConsentRecord(_Part, kw_only=True):
     # A withdrawn disclosure, in words: waiting for the site's confirmation (and the next try) or confirmed.
     withdrawal: str | None = None
     recipient: str | None = None  # recipient_decision records: the third party's id the answer is about
+    context: str | None = None  # the context it was decided or disclosed in (its id)
+    context_name: str | None = None
 
 
 class LedgerEntry(_Part):
@@ -235,6 +302,7 @@ class AccessRequestExport(_Part):
     statement: str | None  # the site's signed statement (compact JWS), as received
     answers_request: str | None  # the jti of the attempt the statement answers
     discrepancies: list[Discrepancy]
+    identity: str | None = None  # with `epoch`: a context's own identity it was asked for; null: shared
 
 
 class InboxMessageExport(_Part):
@@ -281,6 +349,10 @@ class VaultExport(_Part):
     access_requests: list[AccessRequestExport] = []
     messages: list[InboxMessageExport] = []
     muted_sites: list[MutedSite] = []
+    contexts: list[ContextExport] = []  # every context ever made, removed ones too
+    context_choices: ContextChoices | None = None
+    gpc_sites: list[GpcSite] = []  # the per-site Global Privacy Control switches
+    gpc_default: GpcDefault | None = None
 
 
 def export_schema() -> dict[str, Any]:
