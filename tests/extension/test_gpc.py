@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.daemon.support import DaemonProcess
+from tests.daemon.support import PASSPHRASE, DaemonProcess
 from tests.extension.support import WAIT_MS, Browser, admin_call, save_screenshot, screenshot_both_schemes
 
 PAGE = b"""<!doctype html>
@@ -160,15 +160,18 @@ def page_sees_gpc(page: Any) -> list[Any]:
 
 
 def wait_until_applied(browser: Browser, sent_default: bool, hosts: list[str]) -> None:
-    """The worker's rules as the daemon's state says (the popup's refresh is awaited, but be sure)."""
+    """The extension's rules as the daemon's state says (read from an extension page: a restarted worker
+    is not always reported to Playwright again)."""
+    page = browser.extension_page("pages/popup.html?origin=about%3Ablank", width=360, height=200)
     deadline = time.monotonic() + 10
     while True:
-        rules = browser.worker().evaluate("chrome.declarativeNetRequest.getDynamicRules()")
+        rules = page.evaluate("chrome.declarativeNetRequest.getDynamicRules()")
         documents = next((r for r in rules if r["id"] == 1401), None)
         if documents is not None:
             condition = documents["condition"]
             listed = condition.get("excludedRequestDomains" if sent_default else "requestDomains", [])
             if sorted(listed) == sorted(hosts):
+                page.close()
                 return
         assert time.monotonic() < deadline, rules
         time.sleep(0.1)
@@ -271,3 +274,37 @@ def test_where_the_rules_do_not_refuse_gpc_goes_only_to_sites_whose_own_context_
     page, requests = visit(browser, site, site.other_origin)
     assert [s.path for s in requests if s.headers.get("sec-gpc") != "1"] == []
     assert page_sees_gpc(page) == [True, True]
+
+
+def test_a_restarted_worker_applies_what_changed_meanwhile_and_a_locked_or_stopped_vault_keeps_it(
+    browser: Browser, plain_site: PlainSite, daemon: DaemonProcess
+) -> None:
+    site = plain_site
+    popup(browser, site.origin).close()
+    wait_until_applied(browser, True, [])
+    # The command line turns GPC off for 127.0.0.1 (vault gpc off ORIGIN), and the vault is locked, while
+    # the worker is stopped: the new worker cannot read the state, and what was applied stays in force.
+    assert admin_call(daemon, "POST", "/v1/gpc/site", {"origin": site.origin, "gpc": "off"})["sent"] is False
+    admin_call(daemon, "POST", "/v1/lock")
+    browser.stop_worker()
+    options = browser.extension_page("pages/options.html")  # any event wakes the worker: it refreshes
+    options.wait_for_selector("#passphrase", timeout=WAIT_MS)
+    options.wait_for_timeout(1000)  # the new worker's refresh has failed by now (vault_locked)
+    wait_until_applied(browser, True, [])
+    page, requests = visit(browser, site, site.origin)
+    assert [s.path for s in requests if s.headers.get("sec-gpc") != "1"] == []
+    page.close()
+
+    # Unlocked (here from outside, as by another browser or the command line), the worker follows.
+    admin_call(daemon, "POST", "/v1/unlock", {"passphrase": PASSPHRASE})
+    popup(browser, site.origin).close()  # the popup brings the browser in step (else a minute's retry)
+    wait_until_applied(browser, True, ["127.0.0.1"])
+
+    # The daemon stops: the rules and the page script stay as they were.
+    daemon.stop()
+    for origin, sent in ((site.origin, False), (site.other_origin, True)):
+        page, requests = visit(browser, site, origin)
+        with_header = sorted(s.path for s in requests if s.headers.get("sec-gpc") == "1")
+        assert with_header == (sorted(["/", *SUBRESOURCES]) if sent else []), (origin, with_header)
+        assert page_sees_gpc(page) == ([True, True] if sent else [None, None]), origin
+        page.close()
