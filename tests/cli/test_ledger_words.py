@@ -14,6 +14,7 @@ from vault.consent.ledger_records import (
     Acknowledged,
     BrokenPromise,
     ConsentRevoked,
+    ContextChanged,
     DecisionChanged,
     Disclosed,
     Discrepancy,
@@ -23,6 +24,8 @@ from vault.consent.ledger_records import (
     RecipientAnswer,
     RecipientDecided,
     Record,
+    RuleAdded,
+    RuleRemoved,
     encode_record,
 )
 
@@ -132,3 +135,64 @@ def test_third_party_records_in_words(record: Record, words: str) -> None:
         seq=1, at=0, kind=record.kind, origin="https://shop.example", purpose_id="p", ref="r", body=body
     )
     assert _summary(entry) == words
+
+
+NAMES = {"everyday": "Everyday", "c-1": "Work", "c-2": "Old"}
+
+
+@pytest.mark.parametrize(
+    ("record", "words"),
+    [
+        (
+            ContextChanged(
+                action="added", name="Work", separate_identity=True, gpc=True, copied_from="everyday"
+            ),
+            "Added the context Work (a copy of Everyday, its own identity)",
+        ),
+        (
+            ContextChanged(action="added", name="Urgent", separate_identity=False, gpc=False),
+            "Added the context Urgent (the shared identity, GPC off)",
+        ),
+        (
+            ContextChanged(
+                action="renamed", name="Office", separate_identity=True, gpc=True, old_name="Work"
+            ),
+            "Renamed the context Work to Office",
+        ),
+        (
+            ContextChanged(action="changed", name="Work", separate_identity=False, gpc=False),
+            "Changed the context Work: the shared identity, GPC off",
+        ),
+        (
+            ContextChanged(action="removed", name="Old", separate_identity=False, gpc=True),
+            "Removed the context Old",
+        ),
+        # Made in a context other than Everyday: it is named (a removed one too, by the name it had).
+        (
+            msgspec.structs.replace(DISCLOSED, context="c-1"),
+            "sizes.shoe=42; may pass on to analytics (in Work)",
+        ),
+        (
+            msgspec.structs.replace(DISCLOSED, context="c-2"),
+            "sizes.shoe=42; may pass on to analytics (in Old)",
+        ),
+        (msgspec.structs.replace(DISCLOSED, context="everyday"), "sizes.shoe=42; may pass on to analytics"),
+        (
+            RuleAdded(rule="never", target="sizes.shoe", context="c-1"),
+            "rule_added never sizes.shoe (in Work)",
+        ),
+        (RuleRemoved(rule="never", target="sizes.shoe"), "rule_removed never sizes.shoe"),
+        (
+            RecipientDecided(
+                recipient="analytics", effect="deny", mode="once", expires_at=None, context="c-1"
+            ),
+            "decided third party analytics deny once (in Work)",
+        ),
+        # An id no longer known (not in the names given) is shown as it is.
+        (RuleAdded(rule="ask", target="email", context="c-9"), "rule_added ask email (in c-9)"),
+    ],
+)
+def test_context_records_in_words(record: Record, words: str) -> None:
+    body = msgspec.json.decode(encode_record(record))
+    entry = Entry(seq=1, at=0, kind=record.kind, origin=None, purpose_id=None, ref="c-1", body=body)
+    assert _summary(entry, NAMES) == words
