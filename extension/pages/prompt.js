@@ -355,10 +355,18 @@ function showMessage(title, text, hint) {
   document.addEventListener("keydown", (event) => event.key === "Escape" && window.close());
 }
 
+// The prompt view names its context ({id, name}); whether it keeps its own identity comes from the list.
+async function withContext(view) {
+  if (!view.context || "separate_identity" in view.context) return view;
+  const contexts = await ask(Action.contextsList).then((answer) => answer.contexts, () => []);
+  const found = contexts.find((c) => c.id === view.context.id);
+  return found ? { ...view, context: { ...view.context, separate_identity: found.separate_identity } } : view;
+}
+
 async function main() {
   let view;
   try {
-    view = await ask(Action.promptGet, { id: promptId });
+    view = await withContext(await ask(Action.promptGet, { id: promptId }));
   } catch (error) {
     return showMessage("This request cannot be shown", sentence(error.message), error.hint);
   }

@@ -137,10 +137,11 @@ def test_a_context_copied_in_the_options_page_and_chosen_in_the_popup_answers_th
         assert page.inner_text("#contexts tr[data-context=everyday]").startswith("Everyday in use")
         assert not page.locator("#contexts tr[data-context=everyday] [data-remove]").count()  # stays
         add_context(page, "Work", copy_of="Everyday", separate=True)
-        add_context(page, "Urgent")
+        add_context(page, "Urgent", separate=True)
         work, urgent = named(daemon)["Work"], named(daemon)["Urgent"]
         assert work["separate_identity"] is True and work["gpc"] is True
-        assert urgent["separate_identity"] is False
+        assert urgent["separate_identity"] is True
+        assert page.is_checked(f"tr[data-context={urgent['id']}] input[data-switch=gpc]")
         assert page.is_checked(f"tr[data-context={work['id']}] input[data-switch=separateIdentity]")
 
         # The popup: Work on every site. The copied remembered answer grants silently, with a subject of
@@ -159,7 +160,7 @@ def test_a_context_copied_in_the_options_page_and_chosen_in_the_popup_answers_th
         page_a = browser.site_page(site.url)
         start_request(page_a, make_nonce())
         prompt = wait_for_prompt(browser)
-        assert prompt.inner_text("#prompt-context") == "Context: Urgent"
+        assert prompt.inner_text("#prompt-context") == "Context: Urgent · its own identity"
         save_screenshot(prompt, "prompt-context")
         prompt.click("#deny")
         assert result(page_a)["value"]["results"]["recommendations"]["outcome"] == "denied"
