@@ -159,6 +159,13 @@ def page_sees_gpc(page: Any) -> list[Any]:
     return [target.evaluate("() => navigator.globalPrivacyControl") for target in (page, frame)]
 
 
+def browser_rules(browser: Browser) -> list[dict[str, Any]]:
+    page = browser.extension_page("pages/popup.html?origin=about%3Ablank", width=360, height=200)
+    rules = page.evaluate("chrome.declarativeNetRequest.getDynamicRules()")
+    page.close()
+    return rules
+
+
 def wait_until_applied(browser: Browser, sent_default: bool, hosts: list[str]) -> None:
     """The extension's rules as the daemon's state says (read from an extension page: a restarted worker
     is not always reported to Playwright again)."""
@@ -248,25 +255,39 @@ def test_gpc_is_sent_where_the_rules_refuse_and_the_user_can_turn_it_off_for_one
     assert page_sees_gpc(page) == [True, True]
 
 
-def test_where_the_rules_do_not_refuse_gpc_goes_only_to_sites_whose_own_context_does(
+def act(browser: Browser, action: str, **args: Any) -> Any:
+    """One action as the popup or the options page sends it to the worker; its value."""
+    page = browser.extension_page("pages/popup.html?origin=about%3Ablank", width=360, height=200)
+    reply = page.evaluate("(m) => chrome.runtime.sendMessage(m)", {**args, "action": action})
+    page.close()
+    assert reply["ok"], reply
+    return reply["value"]
+
+
+def test_rule_and_context_changes_in_the_pages_move_gpc_at_once(
     browser: Browser, plain_site: PlainSite, daemon: DaemonProcess
 ) -> None:
     site = plain_site
+    popup(browser, site.origin).close()
+    wait_until_applied(browser, True, [])
+    # The options page removes the two refusals: GPC is sent nowhere, and the answer waits for the browser.
     for concept in ("dpv:SellDataToThirdParties", "dpv:TargetedAdvertising"):
-        admin_call(daemon, "DELETE", f"/v1/rules?kind=deny_concept&target={quote(concept)}")
-    # A second context that refuses, used only on localhost.
+        act(browser, "rules.remove", kind="deny_concept", target=concept)
+    assert browser_rules(browser) == []
+    # A second context that refuses, chosen in the popup for localhost only.
     admin_call(daemon, "POST", "/v1/contexts", {"name": "Careful", "copy_from": "everyday"})
     refuse = {"kind": "deny_concept", "target": "dpv:TargetedAdvertising", "context": "careful"}
     admin_call(daemon, "POST", "/v1/rules", refuse)
-    admin_call(daemon, "POST", "/v1/contexts/use", {"context": "Careful", "origin": site.other_origin})
+    act(browser, "contexts.use", context="Careful", origin=site.other_origin)
     assert admin_call(daemon, "GET", "/v1/gpc") == {
         "sent": False,
         "sites": {site.other_origin: True},
         "next_change": None,
     }
+    wait_until_applied(browser, False, ["localhost"])
     shown = popup(browser, site.origin)
     assert shown.inner_text("#gpc-sent") == "Not sent to this site"
-    wait_until_applied(browser, False, ["localhost"])
+    assert "refuse neither" in shown.inner_text("#gpc-why")
 
     page, requests = visit(browser, site, site.origin)
     assert [s.path for s in requests if "sec-gpc" in s.headers] == []
