@@ -51,9 +51,17 @@ async def verified(api: AsyncTestClient) -> bool:
     return (await api.get("/v1/ledger/verify")).json()["ok"]
 
 
+# A fresh vault's Everyday context refuses what Global Privacy Control speaks for (privacy by default).
+FRESH_RULES = [
+    {"kind": "deny_concept", "target": "dpv:SellDataToThirdParties"},
+    {"kind": "deny_concept", "target": "dpv:TargetedAdvertising"},
+]
+
+
 async def test_rules_are_listed_with_their_vocabulary_added_and_removed(api: AsyncTestClient) -> None:
     book = (await api.get("/v1/rules")).json()
-    assert book["rules"] == []
+    assert book["rules"] == FRESH_RULES
+    assert (book["context"], book["context_name"]) == ("everyday", "Everyday")
     claims = {c["name"]: c for c in book["claims"]}
     assert claims["email"]["sensitivity"] == "high" and "email" in claims["email"]["reveals"]
     assert book["concepts"] == []  # no site known yet
@@ -61,11 +69,12 @@ async def test_rules_are_listed_with_their_vocabulary_added_and_removed(api: Asy
     assert added.status_code == 200 and added.json()["changed"] is True
     again = await api.post("/v1/rules", json={"kind": "never", "target": "email"})
     assert again.json()["changed"] is False
-    deny = await api.post("/v1/rules", json={"kind": "deny_concept", "target": "dpv:TargetedAdvertising"})
+    deny = await api.post("/v1/rules", json={"kind": "deny_concept", "target": "dpv:Marketing"})
     assert deny.json()["changed"] is True
     assert (await api.get("/v1/rules")).json()["rules"] == [
         {"kind": "never", "target": "email"},
-        {"kind": "deny_concept", "target": "dpv:TargetedAdvertising"},
+        {"kind": "deny_concept", "target": "dpv:Marketing"},
+        *FRESH_RULES,
     ]
     removed = await api.delete("/v1/rules", params={"kind": "never", "target": "email"})
     assert removed.status_code == 200 and removed.json()["changed"] is True
@@ -93,7 +102,7 @@ async def test_a_bad_rule_is_refused_clearly_and_changes_nothing(
     refused = await api.post("/v1/rules", json=body)
     assert refused.status_code == 400, refused.text
     assert words in refused.json()["message"], refused.json()
-    assert (await api.get("/v1/rules")).json()["rules"] == []
+    assert (await api.get("/v1/rules")).json()["rules"] == FRESH_RULES
 
 
 async def test_a_remembered_decision_changes_effect_is_forgotten_and_restored(api: AsyncTestClient) -> None:

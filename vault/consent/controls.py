@@ -15,7 +15,7 @@ from typing import Literal
 import msgspec
 
 from vault.claims.catalogue import CLAIMS
-from vault.consent import ledger
+from vault.consent import contexts, ledger
 from vault.consent.ledger import Entry
 from vault.consent.ledger_records import KINDS, DecisionChanged
 from vault.consent.records import (
@@ -23,6 +23,7 @@ from vault.consent.records import (
     RULE_KINDS,
     add_rule,
     insert_decision,
+    ledger_context,
     load_rules,
     remove_rule,
 )
@@ -30,12 +31,21 @@ from vault.errors import InvalidInput
 from vault.protocol.manifest import decode_manifest
 from vault.store import Vault
 from vault.store.database import Connection
+from vault.store.migration_contexts import DEFAULT_CONTEXT
 
 Change = Literal["allow", "deny", "forget", "restore"]
 CHANGES: tuple[str, ...] = Change.__args__  # type: ignore[attr-defined]
 FORGOTTEN = "forgotten"  # DecisionChanged's effect for a decision forgotten
 MAX_QUERY = 100
 MAX_HISTORY = 1000
+
+
+def context_named(vault: Vault, ref: str | None, *, now: int) -> contexts.Context:
+    """The context a view or change of rules and decisions is about: `ref` (a name in any case, or an
+    id), or without one the context in force for the whole browser now."""
+    if ref is None:
+        return contexts.browser_context(vault, now=now).context
+    return contexts.find(vault, ref)
 
 
 class DecisionNotFound(InvalidInput):
@@ -50,6 +60,7 @@ class ChangedDecision(msgspec.Struct, kw_only=True):
     effect: str | None  # the decision's effect now; None once forgotten
     before: str | None  # its effect before the change; None when it was restored
     expires_at: int
+    context: str = DEFAULT_CONTEXT  # the context whose decision it is (contexts.id)
 
 
 def change_decision(
@@ -61,8 +72,10 @@ def change_decision(
     recipient: str | None = None,
     change: Change,
     now: int,
+    context: str = DEFAULT_CONTEXT,
 ) -> ChangedDecision:
-    """Change the remembered decision about `claim` (or `recipient`) for (origin, purpose).
+    """Change the remembered decision about `claim` (or `recipient`) for (origin, purpose) in `context`
+    (a context id; the same site's decisions in other contexts are not touched).
 
     allow / deny: the live decision takes that effect (its digest, controller and expiry kept).
     forget: the live decision is revoked; the site is asked again next time.
@@ -76,8 +89,8 @@ def change_decision(
     about = "claim" if claim is not None else "recipient"
     target = claim if claim is not None else recipient
     table, column, digest = DECISION_TABLES[about]
-    key = f"origin = ? AND purpose_id = ? AND {column} = ?"
-    args = (origin, purpose, target)
+    key = f"origin = ? AND purpose_id = ? AND {column} = ? AND context = ?"
+    args = (origin, purpose, target, context)
     columns = f"id, effect, {digest}, decided_at, expires_at, controller, revoked_at"
     with vault.transaction() as conn:
         if change == "restore":
@@ -98,14 +111,15 @@ def change_decision(
             insert_decision(
                 conn,
                 about,
-                args,
+                args[:3],
                 digest=row_digest,
                 effect=new_effect,
                 now=now,
                 expires_at=expires_at,
                 controller=controller,
+                context=context,
             )
-        _record(conn, origin, purpose, about, target, new_effect, now)
+        _record(conn, args, about, new_effect, now)
         return ChangedDecision(
             origin=origin,
             purpose=purpose,
@@ -114,6 +128,7 @@ def change_decision(
             effect=new_effect,
             before=effect,
             expires_at=expires_at,
+            context=context,
         )
 
 
@@ -122,12 +137,12 @@ def _restore(
     table: str,
     columns: str,
     key: str,
-    args: tuple[str, str, str],
+    args: tuple[str, str, str, str],
     about: str,
     target: str,
     now: int,
 ) -> ChangedDecision:
-    origin, purpose, _ = args
+    origin, purpose, _, context = args
     latest = conn.execute(
         f"SELECT {columns} FROM {table} WHERE {key} ORDER BY id DESC LIMIT 1",  # noqa: S608
         args,
@@ -141,7 +156,7 @@ def _restore(
     _, effect, row_digest, _, expires_at, controller, revoked_at = latest
     # Forgotten by this module: the ledger's last word about this key is our own "forget", and the site
     # (or this purpose) was not revoked since.
-    last = _last_change(conn, origin, purpose, about, target)
+    last = _last_change(conn, args, about)
     if (
         last is None
         or last[1] is not None
@@ -152,14 +167,15 @@ def _restore(
     insert_decision(
         conn,
         about,
-        args,
+        args[:3],
         digest=row_digest,
         effect=effect,
         now=now,
         expires_at=expires_at,
         controller=controller,
+        context=context,
     )
-    _record(conn, origin, purpose, about, target, effect, now)
+    _record(conn, args, about, effect, now)
     return ChangedDecision(
         origin=origin,
         purpose=purpose,
@@ -168,24 +184,31 @@ def _restore(
         effect=effect,
         before=None,
         expires_at=expires_at,
+        context=context,
     )
 
 
 def _record(
-    conn: Connection, origin: str, purpose: str, about: str, target: str, effect: str | None, now: int
+    conn: Connection, key: tuple[str, str, str, str], about: str, effect: str | None, now: int
 ) -> None:
+    """`key`: (origin, purpose, claim or third party, context)."""
+    origin, purpose, target, context = key
     body = DecisionChanged(
         claim=target if about == "claim" else None,
         recipient=target if about == "recipient" else None,
         effect=FORGOTTEN if effect is None else effect,
+        context=ledger_context(context),
     )
     ledger.append(conn, at=now, origin=origin, purpose_id=purpose, body=body)
 
 
 def _last_change(
-    conn: Connection, origin: str, purpose: str, about: str, target: str
+    conn: Connection, key: tuple[str, str, str, str], about: str
 ) -> tuple[int, str | None] | None:
-    """(at, effect) of the latest DecisionChanged about this key (effect None: forgotten), or None."""
+    """(at, effect) of the latest DecisionChanged about this key, in its context (effect None:
+    forgotten), or None."""
+    origin, purpose, target, context = key
+    named = ledger_context(context)
     rows = conn.execute(
         "SELECT at, body FROM ledger WHERE origin = ? AND purpose_id = ? AND kind = 'consent' "
         "ORDER BY seq DESC",
@@ -195,7 +218,7 @@ def _last_change(
         decoded = msgspec.json.decode(body)
         if decoded.get("action") != DecisionChanged.__struct_config__.tag:
             continue
-        if decoded.get(about) == target:
+        if decoded.get(about) == target and decoded.get("context") == named:
             effect = decoded.get("effect")
             return at, None if effect == FORGOTTEN else effect
     return None
@@ -241,10 +264,13 @@ class RuleBook(msgspec.Struct, kw_only=True):
     rules: list[Rule]
     claims: list[ClaimWords]
     concepts: list[str]
+    context: str = DEFAULT_CONTEXT  # whose rules these are (contexts.id)
+    context_name: str = "Everyday"
 
 
-def rule_book(vault: Vault) -> RuleBook:
-    current = load_rules(vault)
+def rule_book(vault: Vault, context: str = DEFAULT_CONTEXT) -> RuleBook:
+    """The rules of `context` (an id), with the vocabulary."""
+    current = load_rules(vault, context)
     listed = {
         "never": current.never,
         "ask": current.ask,
@@ -254,14 +280,19 @@ def rule_book(vault: Vault) -> RuleBook:
     rules = [Rule(kind=kind, target=target) for kind in RULE_KINDS for target in sorted(listed[kind])]
     claims = [ClaimWords(name=s.name, sensitivity=s.sensitivity, reveals=s.describe) for s in CLAIMS.values()]
     concepts = sorted({p.concept for purposes in site_purposes(vault).values() for p in purposes.values()})
-    return RuleBook(rules=rules, claims=claims, concepts=concepts)
+    named = vault.conn.execute("SELECT name FROM contexts WHERE id = ?", (context,)).fetchone()
+    name = context if named is None else named[0]
+    return RuleBook(rules=rules, claims=claims, concepts=concepts, context=context, context_name=name)
 
 
-def set_rule(vault: Vault, kind: str, target: str, *, present: bool, now: int) -> bool:
-    """Adds (present) or removes a rule; True if that changed anything. Both are written to the ledger."""
+def set_rule(
+    vault: Vault, kind: str, target: str, *, present: bool, now: int, context: str = DEFAULT_CONTEXT
+) -> bool:
+    """Adds (present) or removes a rule of `context` (an id); True if that changed anything. Both are
+    written to the ledger."""
     if present:
-        return add_rule(vault, kind, target, now=now)
-    return remove_rule(vault, kind, target, now=now)
+        return add_rule(vault, kind, target, now=now, context=context)
+    return remove_rule(vault, kind, target, now=now, context=context)
 
 
 # -- purposes, in the words of their sites ---------------------------------------------------------

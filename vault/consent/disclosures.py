@@ -20,8 +20,12 @@ def record_disclosure(
     epoch: int,
     prompt_id: str | None,
     recipients: tuple[str, ...] = (),
+    context: str | None = None,
+    identity: str | None = None,
 ) -> int:
-    """Call inside the transaction that must commit before the token leaves. Returns the ledger seq."""
+    """Call inside the transaction that must commit before the token leaves. Returns the ledger seq.
+    `context`: the context it was made in (an id; the request path always gives it); `identity`: the
+    pairwise identity its key was derived with (contexts.Context.identity; None: the shared one)."""
     entry = manifest_index(manifest)[purpose_id]
     body = Disclosed(
         claims=issued.claims,
@@ -37,6 +41,8 @@ def record_disclosure(
             recipient: tuple(sorted(entry.recipients[recipient] & issued.claims.keys()))
             for recipient in recipients
         },
+        context=context,
+        identity=identity,
     )
     conn.execute("DELETE FROM recent_tokens WHERE keep_until < ?", (issued.issued_at,))
     conn.execute(

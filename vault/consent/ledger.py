@@ -60,7 +60,10 @@ def _row_hash(
     return hashlib.sha256(previous + columns + b"\n" + body.encode()).digest()
 
 
-_COPY_COLUMNS = "origin, seq, jti, purpose_id, claims, disclosed_at, expires_at, keep_until, recipients"
+_COPY_COLUMNS = (
+    "origin, seq, jti, purpose_id, claims, disclosed_at, expires_at, keep_until, recipients, "
+    "context, identity"
+)
 
 
 def encode_claims(claims: dict[str, Any]) -> str:
@@ -81,8 +84,12 @@ def _disclosure_digest(
     expires_at: int,
     keep_until: int,
     recipients: str,
+    context: str | None,
+    identity: str | None,
 ) -> int:
-    row = msgspec.json.encode([origin, seq, jti, purpose_id, claims, at, expires_at, keep_until, recipients])
+    row = msgspec.json.encode(
+        [origin, seq, jti, purpose_id, claims, at, expires_at, keep_until, recipients, context, identity]
+    )
     return int.from_bytes(hashlib.sha256(row).digest(), "big")
 
 
@@ -137,9 +144,11 @@ def append_disclosure(
             "expires_at": body.expires_at,
             "keep_until": body.keep_until,
             "recipients": body.recipients,
+            "context": body.context,
+            "identity": body.identity,
         }
     conn.execute(
-        f"INSERT INTO disclosures ({_COPY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608 - a constant
+        f"INSERT INTO disclosures ({_COPY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608 - a constant
         (
             origin,
             seq,
@@ -150,6 +159,8 @@ def append_disclosure(
             body["expires_at"],
             body["keep_until"],
             encode_recipients(body.get("recipients", {})),
+            body.get("context"),
+            body.get("identity"),
         ),
     )
     return seq
@@ -258,10 +269,23 @@ def verify(vault: Vault) -> Verification:
                     decoded["keep_until"],
                     encode_recipients(decoded.get("recipients", {})),
                 )
-            except (msgspec.DecodeError, KeyError, TypeError):
+                # The copy says under which context and identity it was made, as the entry does: a
+                # copy edited to another identity would sign later notices with the wrong key.
+                context, identity = decoded.get("context"), decoded.get("identity")
+            except (msgspec.DecodeError, KeyError, TypeError, AttributeError):
                 return Verification(False, count, seq, f"entry {seq} is not a well-formed disclosure")
             expected_copy += _disclosure_digest(
-                origin, seq, ref, purpose_id, encode_claims(claims), at, expires_at, keep_until, recipients
+                origin,
+                seq,
+                ref,
+                purpose_id,
+                encode_claims(claims),
+                at,
+                expires_at,
+                keep_until,
+                recipients,
+                context,
+                identity,
             )
         elif kind in SIGNED_KINDS:
             problem = evidence.problem(kind, origin, ref, body)

@@ -123,30 +123,33 @@ class _Consent(LedgerRecord, frozen=True, kw_only=True, tag_field="action"):
     kind: ClassVar[str] = "consent"
 
 
-class Decided(_Consent, frozen=True, kw_only=True, tag="decided"):
+class Decided(_Consent, frozen=True, kw_only=True, tag="decided", omit_defaults=True):
     """consent (ref: the prompt id): one answer about one claim."""
 
     claim: str
     effect: str  # allow | deny
     mode: str  # once | remember
     expires_at: int | None  # when a remembered decision lapses; null for "once"
+    context: str | None = None  # the context it was given in; absent: the everyday one (as RuleAdded)
 
 
-class RecipientDecided(_Consent, frozen=True, kw_only=True, tag="recipient_decided"):
+class RecipientDecided(_Consent, frozen=True, kw_only=True, tag="recipient_decided", omit_defaults=True):
     """consent (ref: the prompt id): one answer about one third party of the purpose."""
 
     recipient: str
     effect: str  # allow | deny
     mode: str  # once | remember
     expires_at: int | None
+    context: str | None = None
 
 
-class DecisionChanged(_Consent, frozen=True, kw_only=True, tag="changed"):
+class DecisionChanged(_Consent, frozen=True, kw_only=True, tag="changed", omit_defaults=True):
     """consent: the user changed a remembered decision about a claim or a third party (one is null)."""
 
     claim: str | None
     recipient: str | None
     effect: str  # allow | deny | forgotten
+    context: str | None = None  # absent: the everyday context
 
 
 class RuleAdded(_Consent, frozen=True, kw_only=True, tag="rule_added", omit_defaults=True):

@@ -33,7 +33,6 @@ from vault.consent.transport import MAX_RESPONSE_BYTES, DeliveryFailed, Response
 from vault.protocol.acknowledgement import RevocationAcknowledgement, verify_revocation_ack
 from vault.protocol.errors import TokenInvalid
 from vault.protocol.jwk import OkpPublicJwk
-from vault.protocol.keys import derive_pairwise_key
 from vault.protocol.origin import same_origin_url
 from vault.protocol.revocation import DEFAULT_NOTICE_TTL, open_notice, sign_revocation
 from vault.store import Vault
@@ -220,14 +219,15 @@ def _fresh(vault: Vault, token: str, now: int) -> str:
     """The notice itself, or the same notice (same jti) re-signed with a new lifetime if it is running out.
 
     A site checks `exp`; the vault retries for longer than a notice lives. Same key: the epoch comes
-    from the ledger entry that queued the notice (the site's current epoch may have moved on)."""
+    from the ledger entry that queued the notice (the site's current epoch may have moved on), and so
+    does the identity (a context's own, or the shared one)."""
     _, notice = open_notice(token)
     if notice.exp - now > RESIGN_MARGIN:
         return token
     queued = next(ledger.entries(vault, ref=notice.jti, kinds=("revocation",)), None)
     if queued is None:
         return token  # cannot happen (queued together); sending it as it is lets the site decide
-    key = derive_pairwise_key(vault.master_seed(), notice.aud, queued.record.epoch)
+    key = vault.pairwise_key(notice.aud, queued.record.epoch, queued.record.identity)
     return sign_revocation(
         key,
         origin=notice.aud,

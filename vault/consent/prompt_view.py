@@ -11,6 +11,7 @@ from vault.consent.policy import ConsentRequired
 from vault.errors import InvalidInput
 from vault.protocol.manifest import Purpose, decode_manifest, manifest_index
 from vault.store import Vault
+from vault.store.migration_contexts import DEFAULT_CONTEXT
 
 
 class QuestionView(msgspec.Struct, kw_only=True):
@@ -47,6 +48,13 @@ class PromptRef(msgspec.Struct, kw_only=True):
     id: str
 
 
+class ContextRef(msgspec.Struct, kw_only=True, frozen=True):
+    """The context a prompt was made in, where its answers are remembered ("Context: Work")."""
+
+    id: str
+    name: str
+
+
 class PromptView(PromptRef, kw_only=True):
     """Everything the consent prompt shows: who asks, for what, and each claim with its exact value."""
 
@@ -63,6 +71,7 @@ class PromptView(PromptRef, kw_only=True):
     dropped: dict[str, str]
     created_at: int
     expires_at: int
+    context: ContextRef | None = None  # always set by get_prompt; a default only for schema evolution
 
 
 class StoredPrompt(msgspec.Struct, kw_only=True):
@@ -70,6 +79,11 @@ class StoredPrompt(msgspec.Struct, kw_only=True):
     purpose_id: str
     nonce: str
     evaluation: ConsentRequired
+    context: str | None = None  # the context it was asked in (contexts.id); None: stored before contexts
+
+    @property
+    def context_id(self) -> str:
+        return DEFAULT_CONTEXT if self.context is None else self.context
 
 
 def load_prompt(vault: Vault, prompt_id: str) -> tuple[str, int, int, StoredPrompt, str | None]:
@@ -89,6 +103,7 @@ def get_prompt(vault: Vault, prompt_id: str, *, now: int) -> PromptView:
     manifest = decode_manifest(stored.manifest.encode())
     purpose = manifest_index(manifest)[stored.purpose_id].purpose
     evaluation = stored.evaluation
+    named = vault.conn.execute("SELECT name FROM contexts WHERE id = ?", (stored.context_id,)).fetchone()
     return PromptView(
         id=prompt_id,
         state=state,
@@ -126,6 +141,7 @@ def get_prompt(vault: Vault, prompt_id: str, *, now: int) -> PromptView:
         dropped=dict(evaluation.dropped),
         created_at=created_at,
         expires_at=expires_at,
+        context=ContextRef(id=stored.context_id, name=stored.context_id if named is None else named[0]),
     )
 
 

@@ -1,4 +1,9 @@
-"""Reading and writing decisions, rules and settings. Writers run inside the caller's transaction."""
+"""Reading and writing decisions, rules and settings. Writers run inside the caller's transaction.
+
+Decisions and rules belong to a context (vault.consent.contexts; `context` is its id, callers resolve a
+name with contexts.find): a request is answered by its context's rules and remembered decisions only.
+In the ledger, a rule or decision of the everyday context carries no `context` (None), exactly as every
+one written before contexts existed; any other context is named by its id."""
 
 import re
 from typing import TypeVar
@@ -32,20 +37,29 @@ DECISION_TABLES = {
 }
 
 
-def standing_decisions(vault: Vault, origin: str, purpose_id: str) -> list[Standing]:
-    return _standing(vault, "claim", Standing, origin, purpose_id)
+def ledger_context(context: str) -> str | None:
+    """How a ledger record names a rule's or decision's context: None for the everyday one."""
+    return None if context == DEFAULT_CONTEXT else context
 
 
-def recipient_standing(vault: Vault, origin: str, purpose_id: str) -> list[RecipientStanding]:
-    return _standing(vault, "recipient", RecipientStanding, origin, purpose_id)
+def standing_decisions(
+    vault: Vault, origin: str, purpose_id: str, context: str = DEFAULT_CONTEXT
+) -> list[Standing]:
+    return _standing(vault, "claim", Standing, origin, purpose_id, context)
 
 
-def _standing(vault: Vault, about: str, kind: type[T], origin: str, purpose_id: str) -> list[T]:
+def recipient_standing(
+    vault: Vault, origin: str, purpose_id: str, context: str = DEFAULT_CONTEXT
+) -> list[RecipientStanding]:
+    return _standing(vault, "recipient", RecipientStanding, origin, purpose_id, context)
+
+
+def _standing(vault: Vault, about: str, kind: type[T], origin: str, purpose_id: str, context: str) -> list[T]:
     table, column, digest = DECISION_TABLES[about]
     rows = vault.conn.execute(
         f"SELECT {column}, {digest}, effect, expires_at, controller FROM {table} "  # noqa: S608 (fixed names)
-        "WHERE origin = ? AND purpose_id = ? AND revoked_at IS NULL ORDER BY id",
-        (origin, purpose_id),
+        "WHERE origin = ? AND context = ? AND purpose_id = ? AND revoked_at IS NULL ORDER BY id",
+        (origin, context, purpose_id),
     )
     # Later rows win: a new answer about the same claim (or third party) replaces the old one.
     latest = {row[0]: kind(*row) for row in rows}
@@ -62,13 +76,14 @@ def insert_decision(
     now: int,
     expires_at: int,
     controller: str | None,
+    context: str,
 ) -> None:
-    """A standing decision about `row` = (origin, purpose id, claim or third party id)."""
+    """A standing decision about `row` = (origin, purpose id, claim or third party id), in `context`."""
     table, column, digest_column = DECISION_TABLES[about]
     conn.execute(
         f"INSERT INTO {table} (origin, purpose_id, {column}, {digest_column}, effect, decided_at, "  # noqa: S608
-        "expires_at, controller) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (*row, digest, effect, now, expires_at, controller),
+        "expires_at, controller, context) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (*row, digest, effect, now, expires_at, controller, context),
     )
 
 
@@ -86,21 +101,25 @@ class RememberedDecision(msgspec.Struct, frozen=True, kw_only=True):
     recipient: str | None = None
     purpose_title: str | None = None  # from the site's stored manifest, while it declares the purpose
     recipient_name: str | None = None
+    context: str = DEFAULT_CONTEXT  # the context it answers requests in (contexts.id)
+    context_name: str = "Everyday"
 
 
-def remembered_decisions(vault: Vault) -> list[RememberedDecision]:
-    """Every remembered decision not revoked, by site, purpose, and claim then third party (`vault
-    consents`, GET /consents)."""
+def remembered_decisions(vault: Vault, context: str | None = None) -> list[RememberedDecision]:
+    """Every remembered decision not revoked, of one `context` (None: of all of them), by site, purpose,
+    context, and claim then third party (`vault consents`, GET /consents)."""
     rows = vault.conn.execute(
-        "SELECT origin, purpose_id, claim, NULL, effect, decided_at, expires_at, 0, id FROM decisions "
-        "WHERE revoked_at IS NULL UNION ALL "
-        "SELECT origin, purpose_id, NULL, recipient, effect, decided_at, expires_at, 1, id "
-        "FROM recipient_decisions WHERE revoked_at IS NULL "
-        "ORDER BY 1, 2, 8, 3, 4, 9"
+        "SELECT origin, purpose_id, claim, NULL, effect, decided_at, expires_at, 0, id, context "
+        "FROM decisions WHERE revoked_at IS NULL AND (?1 IS NULL OR context = ?1) UNION ALL "
+        "SELECT origin, purpose_id, NULL, recipient, effect, decided_at, expires_at, 1, id, context "
+        "FROM recipient_decisions WHERE revoked_at IS NULL AND (?1 IS NULL OR context = ?1) "
+        "ORDER BY 1, 2, 10, 8, 3, 4, 9",
+        (context,),
     )
+    names = dict(vault.conn.execute("SELECT id, name FROM contexts"))
     manifests: dict[str, Manifest | None] = {}
     result = []
-    for origin, purpose_id, claim, recipient, effect, decided_at, expires_at, _, _ in rows:
+    for origin, purpose_id, claim, recipient, effect, decided_at, expires_at, _, _, in_context in rows:
         if origin not in manifests:
             manifests[origin] = stored_manifest(vault, origin)
         manifest = manifests[origin]
@@ -117,6 +136,8 @@ def remembered_decisions(vault: Vault) -> list[RememberedDecision]:
                 expires_at=expires_at,
                 purpose_title=None if purpose is None else purpose.title,
                 recipient_name=None if party is None else party.name,
+                context=in_context,
+                context_name=names.get(in_context, in_context),
             )
         )
     return result
@@ -133,9 +154,11 @@ def store_decisions(
     now: int,
     expires_at: int,
     prompt_id: str,
+    context: str = DEFAULT_CONTEXT,
 ) -> None:
     """Every answer (about a claim, or a third party) goes to the ledger; only remembered ones become
-    standing decisions, bound to the `controller` (policy.controller_binding) they were given to."""
+    standing decisions of `context`, bound to the `controller` (policy.controller_binding) they were
+    given to. A remembered answer replaces the one about the same thing in that context only."""
     for question, effect in decisions:
         kind = "claim" if isinstance(question, Question) else "recipient"
         about = question.claim if isinstance(question, Question) else question.recipient
@@ -144,8 +167,8 @@ def store_decisions(
             # Fixed table and column names only; every value is a bound parameter.
             conn.execute(
                 f"UPDATE {table} SET revoked_at = ? WHERE origin = ? AND purpose_id = ? AND {column} = ? "  # noqa: S608
-                "AND revoked_at IS NULL",
-                (now, origin, purpose_id, about),
+                "AND context = ? AND revoked_at IS NULL",
+                (now, origin, purpose_id, about, context),
             )
             insert_decision(
                 conn,
@@ -156,12 +179,14 @@ def store_decisions(
                 now=now,
                 expires_at=expires_at,
                 controller=controller,
+                context=context,
             )
         mode, until = ("remember", expires_at) if remember else ("once", None)
+        named = ledger_context(context)
         body = (
-            Decided(claim=about, effect=effect, mode=mode, expires_at=until)
+            Decided(claim=about, effect=effect, mode=mode, expires_at=until, context=named)
             if isinstance(question, Question)
-            else RecipientDecided(recipient=about, effect=effect, mode=mode, expires_at=until)
+            else RecipientDecided(recipient=about, effect=effect, mode=mode, expires_at=until, context=named)
         )
         ledger.append(conn, at=now, origin=origin, purpose_id=purpose_id, ref=prompt_id, body=body)
 
@@ -202,7 +227,9 @@ def add_rule(vault: Vault, kind: str, target: str, *, now: int, context: str = D
             > 0
         )
         if added:
-            ledger.append(conn, at=now, body=RuleAdded(rule=kind, target=target))
+            ledger.append(
+                conn, at=now, body=RuleAdded(rule=kind, target=target, context=ledger_context(context))
+            )
     return added
 
 
@@ -215,7 +242,9 @@ def remove_rule(vault: Vault, kind: str, target: str, *, now: int, context: str 
             > 0
         )
         if removed:
-            ledger.append(conn, at=now, body=RuleRemoved(rule=kind, target=target))
+            ledger.append(
+                conn, at=now, body=RuleRemoved(rule=kind, target=target, context=ledger_context(context))
+            )
     return removed
 
 

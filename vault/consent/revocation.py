@@ -3,7 +3,8 @@ and queue the signed notices.
 
 One call, one transaction: the standing decisions are revoked (so the next request asks again), every
 disclosure that someone still holds something of gets a notice signed with the pairwise key it was given
-under, each notice goes into the outbox (vault.consent.outbox delivers it), and the ledger records all of
+under (its epoch and its identity: a context that keeps its own identity signs its own notices), each
+notice goes into the outbox (vault.consent.outbox delivers it), and the ledger records all of
 it. Either all of that is on disk or none of it is: a revocation the ledger shows is one the outbox will
 deliver.
 
@@ -13,6 +14,9 @@ passed them to against the user's choice (a broken promise) is taken to hold eve
 takes back its claims (all, when it names none)
 from the site (when `site`) and from each third party it names. Withdrawing the site withdraws from all
 its third parties; withdrawing one third party leaves the site its own copy.
+
+Revoking is per site, not per context: it revokes the decisions of every context and withdraws what was
+disclosed under every identity (one notice per identity, since each is signed by its own key).
 """
 
 import re
@@ -45,6 +49,7 @@ class QueuedNotice:
     claims: tuple[str, ...] = ()  # empty: every claim
     site: bool = True
     recipients: tuple[str, ...] = ()
+    identity: str | None = None  # the pairwise identity (with `epoch`) whose key signed it; None: shared
 
 
 @dataclass(frozen=True)
@@ -154,8 +159,8 @@ def revoke(
                     "nothing was changed",
                 )
             seed = vault.master_seed()
-            for (group_purpose, epoch, site, recipients), jtis in groups.items():
-                key = derive_pairwise_key(seed, origin, epoch)
+            for (group_purpose, epoch, identity, site, recipients), jtis in groups.items():
+                key = derive_pairwise_key(seed, origin, epoch, identity)
                 for chunk in _chunks(jtis, MAX_WITHDRAWN):
                     notice = QueuedNotice(
                         jti=new_id(),
@@ -167,6 +172,7 @@ def revoke(
                         claims=() if claim is None else (claim,),
                         site=site,
                         recipients=recipients,
+                        identity=identity,
                     )
                     token = sign_revocation(
                         key,
@@ -228,6 +234,7 @@ class Holding:
     site: set[str]
     recipients: dict[str, set[str]] = field(default_factory=dict)
     disclosed: frozenset[str] = frozenset()
+    identity: str | None = None  # the pairwise identity it was signed under (Disclosed.identity)
 
 
 def _holdings(vault: Vault, origin: str, purpose_id: str | None) -> list[Holding]:
@@ -235,7 +242,7 @@ def _holdings(vault: Vault, origin: str, purpose_id: str | None) -> list[Holding
     by_jti: dict[str, Holding] = {}
     for entry in ledger.entries(vault, origin=origin, kinds=("disclosure", "broken_promise", "revocation")):
         match entry.record:
-            case Disclosed(epoch=epoch, claims=claims, recipients=recipients):
+            case Disclosed(epoch=epoch, claims=claims, recipients=recipients, identity=identity):
                 if purpose_id is None or entry.purpose_id == purpose_id:
                     by_jti[entry.ref] = Holding(
                         entry.ref,
@@ -244,6 +251,7 @@ def _holdings(vault: Vault, origin: str, purpose_id: str | None) -> list[Holding
                         set(claims),
                         {r: set(c) for r, c in recipients.items()},
                         frozenset(claims),
+                        identity,
                     )
             case BrokenPromise(recipients=recipients) if entry.ref in by_jti:
                 holding = by_jti[entry.ref]
@@ -262,12 +270,15 @@ def _holdings(vault: Vault, origin: str, purpose_id: str | None) -> list[Holding
     return list(by_jti.values())
 
 
+_Group = tuple[str, int, str | None, bool, tuple[str, ...]]
+
+
 def _withdrawals(
     holdings: list[Holding], claim: str | None, third_party: str | None
-) -> dict[tuple[str, int, bool, tuple[str, ...]], tuple[str, ...]]:
-    """The notices to send: presentations grouped by (purpose, epoch, from the site?, from which third
-    parties), since one key signs each notice and its scope covers every presentation it names."""
-    groups: dict[tuple[str, int, bool, tuple[str, ...]], list[str]] = {}
+) -> dict[_Group, tuple[str, ...]]:
+    """The notices to send: presentations grouped by (purpose, epoch, identity, from the site?, from which
+    third parties), since one key signs each notice and its scope covers every presentation it names."""
+    groups: dict[_Group, list[str]] = {}
     for holding in holdings:
         if third_party is not None:
             site, recipients = False, (third_party,) if holding.recipients.get(third_party) else ()
@@ -278,7 +289,8 @@ def _withdrawals(
             site = bool(holding.site)
             recipients = tuple(sorted(r for r, held in holding.recipients.items() if held))
         if site or recipients:
-            groups.setdefault((holding.purpose_id, holding.epoch, site, recipients), []).append(holding.jti)
+            group = (holding.purpose_id, holding.epoch, holding.identity, site, recipients)
+            groups.setdefault(group, []).append(holding.jti)
     return {group: tuple(jtis) for group, jtis in groups.items()}
 
 
@@ -357,6 +369,7 @@ def _queue(conn: Connection, origin: str, notice: QueuedNotice, token: str, now:
             claims=notice.claims,
             site=notice.site,
             recipients=notice.recipients,
+            identity=notice.identity,
         ),
     )
 

@@ -3,6 +3,12 @@ a prompt that waits for the user, or refused. Deciding a prompt finishes the sam
 a restart: prompts live in the vault, not in memory.
 
 Every token is recorded in the ledger in the same transaction that commits before the token is returned.
+
+A request is answered in the context active at its origin (vault.consent.contexts.active_context): by that
+context's rules and remembered decisions only, and a token is signed with that context's pairwise
+identity. A prompt keeps the context it was asked in, and its answer is remembered there; if that context
+was removed before the user answered, the answer holds for this request only (remembered nowhere) and
+the token is still signed with the identity the prompt was made under.
 """
 
 import datetime as dt
@@ -14,6 +20,7 @@ import msgspec
 
 from vault.claims.catalogue import derive_claims
 from vault.claims.issuer import Issued
+from vault.consent.contexts import Context, active_context, by_id
 from vault.consent.disclosures import record_disclosure
 from vault.consent.policy import (
     Answer,
@@ -131,22 +138,23 @@ def request_presentation(
     entry = manifest_index(manifest).get(purpose_id)
     names = [claim.name for claim in entry.purpose.claims] if entry is not None else []
     derived = derive_claims(names, vault.attributes(), _today(now))
+    context = active_context(vault, audience, now=now).context
     evaluation = evaluate(
         manifest,
         purpose_id,
         derived,
-        standing_decisions(vault, audience, purpose_id),
-        load_rules(vault),
+        standing_decisions(vault, audience, purpose_id, context.id),
+        load_rules(vault, context.id),
         now,
         requested,
-        recipient_standing(vault, audience, purpose_id),
+        recipient_standing(vault, audience, purpose_id, context.id),
     )
     if isinstance(evaluation, Denied):  # nothing is written: the site asked, nobody was involved
         return NotShared(reason=evaluation.reason, message=evaluation.message)
     with vault.transaction() as conn:
         if isinstance(evaluation, Granted):
             remember_manifest(conn, manifest, now=now)
-            return _issue(vault, manifest, purpose_id, nonce, evaluation, now, new_id(), prompt_id=None)
+            return _issue(vault, manifest, purpose_id, nonce, evaluation, now, new_id(), None, context)
         _make_room_for_a_prompt(conn, audience, now)
         prompt_id = new_id()
         stored = StoredPrompt(
@@ -154,6 +162,7 @@ def request_presentation(
             purpose_id=purpose_id,
             nonce=nonce,
             evaluation=evaluation,
+            context=context.id,
         )
         conn.execute(
             "INSERT INTO prompts (id, origin, purpose_id, request, state, created_at, expires_at) "
@@ -189,10 +198,12 @@ def _issue(
     now: int,
     jti: str,
     prompt_id: str | None,
+    context: Context,
 ) -> Shared:
-    """Call inside the open transaction: the disclosure commits with it, before the token is returned."""
+    """Call inside the open transaction: the disclosure commits with it, before the token is returned.
+    Signed with the context's identity (the shared one, unless it keeps its own)."""
     epoch = vault.site_epoch(manifest.origin)
-    key = vault.pairwise_key(manifest.origin, epoch)
+    key = vault.pairwise_key(manifest.origin, epoch, context.identity)
     try:
         token = issue_presentation(
             key,
@@ -224,6 +235,8 @@ def _issue(
         epoch=epoch,
         prompt_id=prompt_id,
         recipients=granted.recipients,
+        context=context.id,
+        identity=context.identity,
     )
     return Shared(
         token=token,
@@ -244,7 +257,8 @@ def decide_prompt(
     new_id: NewId,
     remember_for_days: int | None = None,
 ) -> Decided:
-    """Applies the user's answer. Answering twice returns the first outcome again (an idempotent retry)."""
+    """Applies the user's answer, remembered (if asked to) in the context the prompt was asked in.
+    Answering twice returns the first outcome again (an idempotent retry)."""
     with vault.transaction() as conn:
         state, _, expires_at, stored, previous = load_prompt(vault, prompt_id)
         settled = _settled(state, expires_at, previous, now)
@@ -263,23 +277,33 @@ def decide_prompt(
         if isinstance(result, Denied) and result.reason is DenialReason.BAD_ANSWER:
             raise InvalidInput(result.message)
         remember_manifest(conn, manifest, now=now)
+        # The context may have been removed while the prompt waited: then nothing is remembered (its
+        # decisions are gone with it, and answering must not bring one back), the answer holds once.
+        context = by_id(vault, stored.context_id)
+        if context is None:
+            context = by_id(vault, stored.context_id, removed=True)
+            assert context is not None  # a removed context keeps its row
+            remember = False
+        else:
+            remember = answer.remember
         store_decisions(
             conn,
             origin=manifest.origin,
             purpose_id=stored.purpose_id,
             decisions=(*resolution.decisions, *resolution.recipient_decisions),
             controller=controller_binding(manifest.controller),
-            remember=answer.remember,
+            remember=remember,
             now=now,
             expires_at=now + days * DAY,
             prompt_id=prompt_id,
+            context=context.id,
         )
         outcome: Decided
         if isinstance(result, Denied):
             outcome = NotShared(reason=result.reason, message=result.message)
         else:
             outcome = _issue(
-                vault, manifest, stored.purpose_id, stored.nonce, result, now, new_id(), prompt_id
+                vault, manifest, stored.purpose_id, stored.nonce, result, now, new_id(), prompt_id, context
             )
         conn.execute(
             "UPDATE prompts SET state = 'decided', decided_at = ?, outcome = ? WHERE id = ?",

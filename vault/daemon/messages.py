@@ -193,6 +193,8 @@ class StandingDecision(msgspec.Struct, kw_only=True):
     recipient: str | None = None
     purpose_title: str | None = None  # from the site's stored manifest, when it still has the purpose
     recipient_name: str | None = None
+    context: str = "everyday"  # the context it answers requests in (its id)
+    context_name: str = "Everyday"
 
 
 class RevokeRequest(_In):

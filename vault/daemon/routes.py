@@ -17,6 +17,7 @@ from vault.claims.attributes import ATTRIBUTES, lookup
 from vault.claims.types import Context
 from vault.consent import ledger, outbox
 from vault.consent.acknowledgements import store_acknowledgement
+from vault.consent.controls import context_named
 from vault.consent.export import VaultExport, export_vault
 from vault.consent.inbox import receive_carried
 from vault.consent.ledger import Entry, Verification
@@ -241,9 +242,18 @@ async def site(daemon: DaemonDep, origin: OriginQuery) -> SiteReport:
     return await daemon.worker.call(lambda v: site_report(v, origin))
 
 
-@get("/consents", responses=ERROR_RESPONSES, summary="Remembered decisions, per site, purpose and claim")
-async def consents(daemon: DaemonDep) -> list[StandingDecision]:
-    decisions = await daemon.worker.call(remembered_decisions)
+@get(
+    "/consents",
+    responses=ERROR_RESPONSES,
+    summary="A context's remembered decisions, per site, purpose and claim",
+)
+async def consents(
+    daemon: DaemonDep, context: Annotated[str | None, QueryParameter(min_length=1, max_length=64)] = None
+) -> list[StandingDecision]:
+    now = daemon.clock()
+    decisions = await daemon.worker.call(
+        lambda v: remembered_decisions(v, context_named(v, context, now=now).id)
+    )
     return [StandingDecision(**msgspec.structs.asdict(d)) for d in decisions]
 
 

@@ -4,6 +4,7 @@ clients only, a Struct in, one consent-layer call on the vault worker, a Struct 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import msgspec
@@ -18,6 +19,7 @@ from vault.consent.controls import (
     PurposeWords,
     RuleBook,
     change_decision,
+    context_named,
     history,
     rule_book,
     set_rule,
@@ -28,11 +30,15 @@ from vault.daemon.errors import ERROR_RESPONSES
 from vault.daemon.routes import checked_origin
 from vault.daemon.session import paired_only
 from vault.daemon.state import DaemonDep
+from vault.store import Vault
 
 Name = Annotated[str, Meta(min_length=1, max_length=128)]
 Origin = Annotated[str, Meta(min_length=1, max_length=300)]
 # Kinds and changes are checked by the consent layer, whose refusals name the field and its choices.
 Word = Annotated[str, Meta(min_length=1, max_length=40)]
+# A context's name (any case) or id; without one, the context in force for the whole browser now.
+ContextRef = Annotated[str, Meta(min_length=1, max_length=64)]
+ContextQuery = Annotated[str | None, QueryParameter(min_length=1, max_length=64)]
 
 
 class _In(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
@@ -42,12 +48,14 @@ class _In(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True)
 class RuleRequest(_In):
     kind: Word
     target: Name
+    context: ContextRef | None = None
 
 
 class RuleChanged(msgspec.Struct, kw_only=True):
     kind: str
     target: str
     changed: bool  # False: it was already there (added) or not there (removed)
+    context: str | None = None  # the context whose rule it is (its id)
 
 
 class DecisionChange(_In):
@@ -58,29 +66,50 @@ class DecisionChange(_In):
     change: Word  # allow | deny | forget | restore
     claim: Name | None = None
     recipient: Name | None = None
+    context: ContextRef | None = None
 
 
-@get("/rules", responses=ERROR_RESPONSES, summary="The standing rules, and the claims and concepts they name")
-async def rules(daemon: DaemonDep) -> RuleBook:
-    return await daemon.worker.call(rule_book)
+@get(
+    "/rules",
+    responses=ERROR_RESPONSES,
+    summary="A context's standing rules, and the claims and concepts they name",
+)
+async def rules(daemon: DaemonDep, context: ContextQuery = None) -> RuleBook:
+    now = daemon.clock()
+    return await daemon.worker.call(lambda v: rule_book(v, context_named(v, context, now=now).id))
 
 
-@post("/rules", responses=ERROR_RESPONSES, status_code=200, summary="Add a standing rule")
+def _set_rule(
+    kind: str, target: str, context: str | None, *, present: bool, now: int
+) -> Callable[[Vault], tuple[bool, str]]:
+    """The worker's call: the rule changed in the context named (or the browser's), and that context's id."""
+
+    def change(vault: Vault) -> tuple[bool, str]:
+        context_id = context_named(vault, context, now=now).id
+        return set_rule(vault, kind, target, present=present, now=now, context=context_id), context_id
+
+    return change
+
+
+@post("/rules", responses=ERROR_RESPONSES, status_code=200, summary="Add a standing rule to a context")
 async def add_rule(data: JSONBody[RuleRequest], daemon: DaemonDep) -> RuleChanged:
     now = daemon.clock()
-    changed = await daemon.worker.call(lambda v: set_rule(v, data.kind, data.target, present=True, now=now))
-    return RuleChanged(kind=data.kind, target=data.target, changed=changed)
+    changed, context = await daemon.worker.call(
+        _set_rule(data.kind, data.target, data.context, present=True, now=now)
+    )
+    return RuleChanged(kind=data.kind, target=data.target, changed=changed, context=context)
 
 
-@delete("/rules", responses=ERROR_RESPONSES, status_code=200, summary="Remove a standing rule")
+@delete("/rules", responses=ERROR_RESPONSES, status_code=200, summary="Remove a standing rule from a context")
 async def remove_rule(
     daemon: DaemonDep,
     kind: Annotated[str, QueryParameter(min_length=1, max_length=40)],
     target: Annotated[str, QueryParameter(min_length=1, max_length=128)],
+    context: ContextQuery = None,
 ) -> RuleChanged:
     now = daemon.clock()
-    changed = await daemon.worker.call(lambda v: set_rule(v, kind, target, present=False, now=now))
-    return RuleChanged(kind=kind, target=target, changed=changed)
+    changed, context_id = await daemon.worker.call(_set_rule(kind, target, context, present=False, now=now))
+    return RuleChanged(kind=kind, target=target, changed=changed, context=context_id)
 
 
 @post(
@@ -100,6 +129,7 @@ async def change_consent(data: JSONBody[DecisionChange], daemon: DaemonDep) -> C
             recipient=data.recipient,
             change=data.change,
             now=now,
+            context=context_named(v, data.context, now=now).id,
         )
     )
 
