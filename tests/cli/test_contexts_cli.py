@@ -14,6 +14,7 @@ from tests.support import FAST_KDF, PASSPHRASE
 from vault.cli.context_words import parse_duration, until_words
 from vault.consent import contexts
 from vault.errors import InvalidInput
+from vault.site import make_nonce
 from vault.store import Vault
 
 SHOP = "https://shop.example"
@@ -244,7 +245,26 @@ def test_rules_and_consents_of_a_context(run_vault, fresh) -> None:
     assert (
         run_vault("consents").out
         == "Remembered decisions in Work (active for the whole browser now):\nNone.\n"
+        "Other contexts: Everyday (see --context NAME).\n"
     )
+
+
+def test_what_is_shared_in_a_context_says_so(run_vault, profile, present) -> None:
+    """A site with a context of its own: what is shared there is remembered, shown and recorded in it."""
+    run_vault("context", "add", "Work", "--separate-identity")
+    run_vault("context", "use", "work", "--site", SHOP)
+    shared = present(make_nonce(), "--decide", "allow", "--remember")
+    assert shared.code == 0, shared.err
+    [disclosure] = as_json(run_vault, "site", SHOP)["disclosures"]
+    assert disclosure["context_name"] == "Work" and disclosure["identity"] is not None
+    words = run_vault("site", SHOP).out
+    assert "Context here: Work (this site's own)." in words and "Work (its own identity)" in words
+    assert "may pass on to stock (in Work)" in run_vault("ledger").out
+    assert as_json(run_vault, "consents") == []  # Everyday's: none
+    decisions = as_json(run_vault, "consents", "--context", "work")
+    assert ("sizes.shoe", "allow", "Work") in {
+        (d["claim"], d["effect"], d["context_name"]) for d in decisions
+    }
 
 
 @pytest.mark.parametrize(

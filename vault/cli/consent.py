@@ -5,10 +5,16 @@ import msgspec
 
 from vault.cli.access import discrepancy_lines, overdue_lines
 from vault.cli.context import CliState, pass_state, print_json, print_table, when
-from vault.cli.context_words import active_json, chosen_context, context_option, source_words
+from vault.cli.context_words import (
+    active_json,
+    chosen_context,
+    context_option,
+    other_contexts_line,
+    source_words,
+)
 from vault.cli.ledger_words import summary as _summary
 from vault.cli.ledger_words import value_words
-from vault.consent import contexts, gpc
+from vault.consent import contexts
 from vault.consent import ledger as ledger_module
 from vault.consent.records import (
     RULE_KINDS,
@@ -66,13 +72,14 @@ def sites(state: CliState, as_json: bool) -> None:
 @click.option("--all", "show_all", is_flag=True, help="Include withdrawn and expired disclosures.")
 @pass_state
 def site(state: CliState, origin: str, as_json: bool, show_all: bool) -> None:
-    """What ORIGIN knows about you: each value disclosed, when, for what, until when, acknowledged or not."""
+    """What ORIGIN knows about you: each value disclosed, when, for what, in which context, until when,
+    acknowledged or not; and the context in force there now, and whether Global Privacy Control is sent."""
     origin, now = typed_origin(origin), state.now()
     with state.open_vault() as vault:
-        report = site_report(vault, origin)
+        report = site_report(vault, origin, now=now)
         manifest = stored_manifest(vault, origin)
-        active = contexts.active_context(vault, origin, now=now)
-        gpc_here = gpc.site_gpc(vault, origin, now=now)
+    active, gpc_here = report.active, report.gpc
+    assert active is not None and gpc_here is not None  # given the time, the report says both
     titles = {} if manifest is None else {p.id: p.title for p in manifest.purposes}
     # Withdrawn but not confirmed: the site may still hold them, so they are shown by default.
     disclosures = report.disclosures if show_all else report.current(now) + report.pending_withdrawal()
@@ -96,7 +103,7 @@ def site(state: CliState, origin: str, as_json: bool, show_all: bool) -> None:
         [
             when(d.disclosed_at),
             titles.get(d.purpose, d.purpose),
-            getattr(d, "context_name", None) or "Everyday",
+            d.context_name + (" (its own identity)" if d.identity else ""),
             "\n".join(f"{k} = {value_words(v)}" for k, v in d.claims.items())
             + "".join(f"\n(withdrawn: {c})" for c in d.withdrawn_claims),
             when(d.acknowledged_keep_until or d.keep_until),
@@ -153,6 +160,7 @@ def consents(state: CliState, context_name: str | None, as_json: bool) -> None:
     with state.open_vault() as vault:
         context, shown = chosen_context(vault, context_name, state.now())
         decisions = remembered_decisions(vault, context.id)
+        others = other_contexts_line(vault, context)
     if as_json:
         # `revoked_at` stays in the output for scripts that read it; a remembered decision has none.
         print_json([msgspec.structs.asdict(d) | {"revoked_at": None} for d in decisions])
@@ -174,6 +182,8 @@ def consents(state: CliState, context_name: str | None, as_json: bool) -> None:
         table,
         "None.",
     )
+    if others:
+        click.echo(others)
 
 
 @click.group(invoke_without_command=True)
@@ -243,6 +253,7 @@ def rules(ctx: click.Context, context_name: str | None, as_json: bool) -> None:
     with state.open_vault() as vault:
         context, shown = chosen_context(vault, context_name, state.now())
         current, days = load_rules(vault, context.id), remember_days(vault)
+        others = other_contexts_line(vault, context)
     listed = {
         "never": current.never,
         "ask": current.ask,
@@ -260,6 +271,8 @@ def rules(ctx: click.Context, context_name: str | None, as_json: bool) -> None:
     click.echo(f"Rules of {shown}:")
     print_table(["rule", "target", "meaning"], rows, "No rules. Sensitive claims are always asked about.")
     click.echo(f"Remembered decisions last {days[0]} days by default, at most {days[1]}.")
+    if others:
+        click.echo(others)
 
 
 rules.help = (

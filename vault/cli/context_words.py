@@ -99,3 +99,9 @@ def active_json(active: Active) -> dict[str, Any]:
         "source": active.source,
         "until": active.until,
     }
+
+
+def other_contexts_line(vault: Vault, shown: Context) -> str | None:
+    """'Other contexts: Work, Urgent (see --context NAME).', or None when there is only one."""
+    others = [c.name for c in contexts.list_contexts(vault) if c.id != shown.id]
+    return f"Other contexts: {', '.join(others)} (see --context NAME)." if others else None

@@ -135,6 +135,8 @@ def _answer(prompt: PromptView, decide: str | None, remember: bool) -> Answer:
     click.echo(f"{prompt.controller['name']} ({prompt.origin}) asks for: {prompt.purpose['title']}", err=True)
     click.echo(f"  {prompt.purpose['description']}\n  Benefit to you: {prompt.purpose['benefit']}", err=True)
     click.echo(f"  Kept for {prompt.retention}.", err=True)
+    if prompt.context is not None:  # where "remember" keeps the answer; other contexts never see it
+        click.echo(f"  Context: {prompt.context.name}", err=True)
     for name, value in prompt.already_allowed.items():
         click.echo(f"  already allowed: {name} = {value}", err=True)
     shared = set()
