@@ -28,7 +28,8 @@ def gpc_command(state: CliState, words: tuple[str, ...], as_json: bool) -> None:
 
     It is sent on a site when the rules of the context in force there refuse selling your data or
     targeted advertising (vault rules add deny_concept dpv:SellDataToThirdParties), unless you turned it
-    off in that context (vault context set NAME --no-gpc) or on that site.
+    off in that context (vault context set NAME --no-gpc) or on that site. The browser applies a site's
+    setting to its whole host (every port and scheme) and the host's subdomains.
 
     \b
       vault gpc                 where it is sent, and why
