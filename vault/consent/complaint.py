@@ -110,9 +110,7 @@ Pair = tuple[int, str | None]  # (epoch, identity): one pairwise identity at a s
 def _pair(body: dict[str, Any]) -> Pair | None:
     """The identity an entry's body was signed or given under (disclosures, notices, access requests)."""
     epoch, identity = body.get("epoch"), body.get("identity")
-    if not isinstance(epoch, int):
-        return None
-    return epoch, identity if isinstance(identity, str) else None
+    return (epoch, identity if isinstance(identity, str) else None) if isinstance(epoch, int) else None
 
 
 def _select(entries: list[ledger.Entry], pair: Pair, subject: str) -> list[ledger.Entry]:
@@ -120,19 +118,15 @@ def _select(entries: list[ledger.Entry], pair: Pair, subject: str) -> list[ledge
     presentations = {e.ref for e in entries if e.kind == "disclosure" and _pair(e.body) == pair}
     notices = {e.ref for e in entries if e.kind == "revocation" and _pair(e.body) == pair}
     requests = {e.ref for e in entries if e.kind == "access_request" and _pair(e.body) == pair}
-    chosen = []
-    for entry in entries:
-        kind = entry.kind
-        keep = (
-            kind == "site_changed"
-            or (kind in ("disclosure", "acknowledgement", "broken_promise") and entry.ref in presentations)
-            or (kind in ("revocation", "delivery", "delivery_ack") and entry.ref in notices)
-            or (kind in ("access_request", "access_answer", "access_unanswered") and entry.ref in requests)
-            or (kind == "message" and _payload(str(entry.body.get("token", ""))).get("aud") == subject)
-        )
-        if keep:
-            chosen.append(entry)
-    return chosen
+    return [
+        entry
+        for entry in entries
+        if entry.kind == "site_changed"
+        or (entry.kind in ("disclosure", "acknowledgement", "broken_promise") and entry.ref in presentations)
+        or (entry.kind in ("revocation", "delivery", "delivery_ack") and entry.ref in notices)
+        or (entry.kind in ("access_request", "access_answer", "access_unanswered") and entry.ref in requests)
+        or (entry.kind == "message" and _payload(str(entry.body.get("token", ""))).get("aud") == subject)
+    ]
 
 
 def _used(entries: list[ledger.Entry]) -> list[Pair]:
