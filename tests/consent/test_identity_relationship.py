@@ -25,7 +25,7 @@ import pytest
 from tests.consent.test_access import DAY, SiteProcess, real_now
 from tests.consent.test_revocation import SITE_KEY, make_vault
 from vault.consent import ledger
-from vault.consent.access import schedule_retention_checks
+from vault.consent.access import erasures, schedule_retention_checks
 from vault.consent.access_delivery import ask
 from vault.consent.access_views import access_view, latest_discrepancies
 from vault.consent.complaint import collect
@@ -197,6 +197,21 @@ def test_the_inbox_takes_a_message_to_any_identity_the_site_knows_and_no_other(
         receive(vault, shop.origin, message(never, 4), via="page", now=now)
     assert refused.value.code == "wrong_audience"
     assert {m.jti for m in inbox(vault, shop.origin).messages} == {f"message-{n:016d}" for n in (1, 2)}
+    # A deletion confirmed to the Work identity is an erasure of Work's disclosures only.
+    deletion = make_message(
+        SITE_KEY,
+        manifest=shop.manifest,
+        subject=own,
+        kind="deletion",
+        title="Deleted",
+        body="We deleted your age check.",
+        now=now,
+        jti="message-deletion-0001",
+        purpose="age-check",
+    )
+    assert receive(vault, shop.origin, deletion, via="page", now=now).kind == "deletion"
+    assert [e.purpose for e in erasures(vault, shop.origin, 0, own, work.id)] == ["age-check"]
+    assert erasures(vault, shop.origin, 0, shared) == []
 
 
 def test_complaint_report_and_export_keep_the_identities_apart_and_name_the_context(
