@@ -172,6 +172,9 @@ async def test_remembered_consent_then_acknowledgement(api: AsyncTestClient) -> 
     assert second["outcome"] == "granted" and sorted(second["claims"]) == sorted(shared)
     report = (await api.get("/v1/sites/report", params={"origin": ORIGIN})).json()
     assert [d["acknowledged"] for d in report["disclosures"]] == [True, False]
+    # Each disclosure names its context; the report says which one is in force there, and whether GPC is sent.
+    assert {d["context_name"] for d in report["disclosures"]} == {"Everyday"}
+    assert report["active"]["context"]["name"] == "Everyday" and report["gpc"]["sent"] is True
     assert (await api.get("/v1/ledger/verify")).json()["ok"] is True
 
 

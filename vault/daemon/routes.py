@@ -239,7 +239,8 @@ async def sites(daemon: DaemonDep) -> list[SiteSummary]:
 @get("/sites/report", responses=ERROR_RESPONSES, summary="What one site was told, and what it may still hold")
 async def site(daemon: DaemonDep, origin: OriginQuery) -> SiteReport:
     origin = checked_origin(origin)
-    return await daemon.worker.call(lambda v: site_report(v, origin))
+    now = daemon.clock()  # the context in force there and GPC are as of now
+    return await daemon.worker.call(lambda v: site_report(v, origin, now=now))
 
 
 @get(
