@@ -1,6 +1,8 @@
 """What the user is shown about access requests: each request with the site's statement and the
 discrepancies found (AccessView), and the holdings whose retention has ended (OverdueHolding), as the
-daemon's /v1/access, the site report, `vault ask` and `vault site` show them."""
+daemon's /v1/access, the site report, `vault ask` and `vault site` show them. A site that knows the user
+by several identities (a context's own, beside the shared one) is asked once per identity: each view says
+which (`identity`, `identity_words`), and the view of the first lists the others asked with it (`also`)."""
 
 from __future__ import annotations
 
