@@ -18,6 +18,7 @@ from vault.consent.ledger_records import (
     Acknowledged,
     BrokenPromise,
     ConsentRevoked,
+    ContextChanged,
     Decided,
     DecisionChanged,
     Disclosed,
@@ -198,6 +199,22 @@ AS_WRITTEN = [
     (
         MessageReceived(message_kind="proposal", via="page", token="a.b.c"),
         {"message_kind": "proposal", "via": "page", "token": "a.b.c"},
+    ),
+    (
+        ContextChanged(
+            action="added", name="Family", separate_identity=True, gpc=True, copied_from="everyday"
+        ),
+        {
+            "action": "added",
+            "name": "Family",
+            "separate_identity": True,
+            "gpc": True,
+            "copied_from": "everyday",
+        },
+    ),
+    (
+        ContextChanged(action="renamed", name="Office", separate_identity=False, gpc=False, old_name="Work"),
+        {"action": "renamed", "name": "Office", "separate_identity": False, "gpc": False, "old_name": "Work"},
     ),
 ]
 
