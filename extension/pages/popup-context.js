@@ -58,7 +58,9 @@ function render(area, origin, view, onSwitched) {
 export async function contextSection(origin, onSwitched) {
   const area = h("section", { class: "context-chooser", id: "context-chooser", "aria-label": "Context" });
   try {
-    render(area, origin, await ask(Action.contextsList, { origin }), onSwitched);
+    const view = await ask(Action.contextsList, { origin });
+    area.dataset.context = view.active?.context.id ?? ""; // the popup shows this context's remembered choices
+    render(area, origin, view, onSwitched);
   } catch (error) {
     replace(area, h("p", { class: "small muted" }, `Cannot read your contexts: ${sentence(error.message)}.`));
   }

@@ -254,9 +254,8 @@ async function showSite(notice) {
     replace(app, h("section", { class: "stack" }, h("h1", {}, "No site here"), h("p", { class: "muted" }, "This tab is not a website the vault can answer.")));
     return;
   }
-  const [report, consents, purposes, access, inbox, chooser, gpc] = await Promise.all([
+  const [report, purposes, access, inbox, chooser, gpc] = await Promise.all([
     ask(Action.siteReport, { origin }),
-    ask(Action.consentsList),
     ask(Action.purposesList),
     accessState(origin),
     inboxSection(origin),
@@ -269,6 +268,8 @@ async function showSite(notice) {
   const overdue = access?.overdue ?? report.overdue ?? []; // retention ended: does the site still hold it?
   const current = report.disclosures.filter((d) => withdrawalState(d) === "none" && d.keep_until > now);
   const withdrawn = report.disclosures.filter((d) => withdrawalState(d) !== "none");
+  // The remembered choices of the context that answers this site, which may not be the browser-wide one.
+  const consents = await ask(Action.consentsList, chooser.dataset.context ? { context: chooser.dataset.context } : {});
   const remembered = consents.filter((c) => c.origin === origin);
   const body = h(
     "section",

@@ -155,8 +155,11 @@ def test_a_context_copied_in_the_options_page_and_chosen_in_the_popup_answers_th
         assert work_subject != everyday_subject
 
         # Urgent only on this site: the same request brings a prompt there, which names the context...
+        assert chooser.locator(".remembered-list").count() == 1  # Work's copied answers
         choose(chooser, "Urgent", "#context-site", "Context: Urgent — always on this site")
         assert chooser.inner_text("#context-back") == "Back to Work"
+        # The popup shows the remembered choices of the context answering this site: Urgent has none.
+        assert chooser.locator(".remembered-list").count() == 0
         page_a = browser.site_page(site.url)
         start_request(page_a, make_nonce())
         prompt = wait_for_prompt(browser)
