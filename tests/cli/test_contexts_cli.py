@@ -92,11 +92,12 @@ def test_add_use_end_rename_set_rm(run_vault, fresh) -> None:
     assert run_vault("context", "set", "household", "--gpc").out.startswith("Nothing to change: Household")
 
     run_vault("context", "use", "household", "--site", SHOP)
+    assert run_vault("rules", "add", "ask", "email", "--context", "household").code == 0
     removed = run_vault("context", "rm", "household", "--yes")
     assert removed.code == 0, removed.err
     assert (
-        "Removed the context Household: its rules and remembered decisions are forgotten; what was shared "
-        "in it stays in the ledger" in removed.out
+        "Removed the context Household: its rules and remembered decisions are forgotten (one rule and no "
+        "remembered decisions); what was shared in it stays in the ledger" in removed.out
     )
     assert "1 site had it as its own context; Work answers there now." in removed.out
     assert [c["name"] for c in as_json(run_vault, "context", "list")["contexts"]] == ["Everyday", "Work"]
@@ -116,6 +117,7 @@ def test_add_use_end_rename_set_rm(run_vault, fresh) -> None:
         "added",
         "renamed",
         "changed",
+        "rule_added",
         "removed",
     ]
 
@@ -137,6 +139,13 @@ def test_a_timed_choice_ends_by_itself(run_vault, vault_home: Path) -> None:
     assert "Active for the whole browser: Everyday.\n" in words
     assert f"  {SHOP}: Urgent, {until_words(now + 60, int(time.time()))}\n" in words
     assert "Context here: Urgent (this site's own, until" in run_vault("site", SHOP).out
+    # The ended one is not in force, so ending it ends nothing; the site's still is.
+    assert run_vault("context", "end").out.startswith(
+        "Nothing to end: no context was switched on for a while."
+    )
+    assert run_vault("context", "end", "--site", SHOP).out == (
+        f"Ended Urgent on {SHOP}; Everyday is active on {SHOP} now.\n"
+    )
 
 
 def test_bad_input_is_refused_in_words_and_changes_nothing(run_vault, fresh) -> None:

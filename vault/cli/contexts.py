@@ -15,6 +15,7 @@ from vault.cli.context import CliState, pass_state, print_json, print_table
 from vault.cli.context_words import active_json, identity_words, parse_duration, until_words
 from vault.consent import contexts
 from vault.consent.contexts import Active, Choices, Context
+from vault.consent.records import load_rules, remembered_decisions
 from vault.consent.sites import typed_origin
 from vault.errors import InvalidInput, VaultError
 from vault.store import Vault
@@ -210,7 +211,8 @@ def end_command(state: CliState, origin: str | None, as_json: bool) -> None:
     now = state.now()
     with state.open_vault() as vault:
         before = _in_force(vault, site, now)
-        ended = contexts.end_choice(vault, origin=site)
+        # A choice whose time was up is cleared too, but it ended by itself: nothing in force ended now.
+        ended = contexts.end_choice(vault, origin=site) and before.source in ("site", "timed")
         after = _in_force(vault, site, now)
     if as_json:
         print_json({"ended": ended, "origin": site, "active": active_json(after)})
@@ -315,14 +317,32 @@ def rm_command(state: CliState, name: str, yes: bool, as_json: bool) -> None:
                 abort=True,
             )
         sites = [o for o, a in contexts.choices(vault, now=now).sites.items() if a.context.id == target.id]
+        book = load_rules(vault, target.id)
+        forgotten = (
+            sum(map(len, (book.never, book.ask, book.deny_concepts, book.remember))),
+            len(remembered_decisions(vault, target.id)),
+        )
         removed = contexts.remove_context(vault, target.id, now=now)
         browser = contexts.browser_context(vault, now=now)
     if as_json:
-        print_json({"removed": removed, "sites": sites, "active": active_json(browser)})
+        print_json(
+            {
+                "removed": removed,
+                "rules_forgotten": forgotten[0],
+                "decisions_forgotten": forgotten[1],
+                "sites": sites,
+                "active": active_json(browser),
+            }
+        )
         return
+    rules, decisions = (
+        count(forgotten[0], "rule", spelled=True),
+        count(forgotten[1], "remembered decision", spelled=True),
+    )
+    what = f"{rules} and {decisions}"
     click.echo(
-        f"Removed the context {removed.name}: its rules and remembered decisions are forgotten; what was "
-        "shared in it stays in the ledger (vault ledger)."
+        f"Removed the context {removed.name}: its rules and remembered decisions are forgotten ({what}); "
+        "what was shared in it stays in the ledger (vault ledger)."
     )
     if sites:
         had = _sites(len(sites), "had it as its own context", "had it as their own context")
