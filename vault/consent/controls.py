@@ -101,7 +101,7 @@ def change_decision(
         ).fetchone()
         if live is None:
             raise DecisionNotFound(
-                f"no remembered decision about {target!r} for {purpose!r} on {origin}",
+                f"no remembered decision about {target!r} for {purpose!r} on {origin}{_in(conn, context)}",
                 "it may have been revoked already; reload the list",
             )
         _, effect, row_digest, _, expires_at, controller, _ = live
@@ -148,7 +148,8 @@ def _restore(
         args,
     ).fetchone()
     refused = DecisionNotFound(
-        f"there is no forgotten decision about {target!r} for {purpose!r} on {origin} to put back",
+        f"there is no forgotten decision about {target!r} for {purpose!r} on {origin}{_in(conn, context)} "
+        "to put back",
         "only a decision you just forgot can be put back",
     )
     if latest is None or latest[6] is None or latest[4] <= now:
@@ -186,6 +187,14 @@ def _restore(
         expires_at=expires_at,
         context=context,
     )
+
+
+def _in(conn: Connection, context: str) -> str:
+    """The words naming a context in a refusal ("in Work"); nothing for Everyday, where most decisions are."""
+    if context == DEFAULT_CONTEXT:
+        return ""
+    row = conn.execute("SELECT name FROM contexts WHERE id = ?", (context,)).fetchone()
+    return f" in {context if row is None else row[0]}"
 
 
 def _record(
