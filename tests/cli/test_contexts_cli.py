@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -304,3 +307,39 @@ def test_until_in_words() -> None:
     assert until_words(now + 86400, now) == "until 09:00 tomorrow"
     assert until_words(now + 3 * 86400, now) == "until 09:00 on Friday"
     assert until_words(now + 10 * 86400, now) == "until 2026-12-11 09:00"
+
+
+def _on_a_terminal(vault_home: Path, tmp_path: Path, answer: str, *args: str) -> subprocess.CompletedProcess:
+    """Runs `vault` with a terminal as its stdin (a pseudo-terminal), answering its question."""
+    controller, terminal = os.openpty()
+    try:
+        os.write(controller, answer.encode() + b"\n")
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("VAULT_")}
+        environment |= {"VAULT_HOME": str(vault_home), "VAULT_PASSPHRASE": PASSPHRASE, "HOME": str(tmp_path)}
+        return subprocess.run(
+            [sys.executable, "-m", "vault", *args],
+            stdin=terminal,
+            capture_output=True,
+            text=True,
+            env=environment,
+            timeout=120,
+        )
+    finally:
+        os.close(terminal)
+        os.close(controller)
+
+
+def test_rm_asks_on_a_terminal(run_vault, fresh, vault_home: Path, tmp_path: Path) -> None:
+    run_vault("context", "add", "Work")
+    run_vault("rules", "add", "never", "sizes.shoe", "--context", "work")
+    refused = _on_a_terminal(vault_home, tmp_path, "n", "context", "rm", "work")
+    assert refused.returncode == 1 and "aborted; nothing was changed" in refused.stderr
+    assert (
+        "Remove the context Work? Its one rule and no remembered decisions are forgotten; what was shared in "
+        "it stays in the ledger [y/N]" in refused.stdout
+    )
+    assert [c["name"] for c in as_json(run_vault, "context", "list")["contexts"]] == ["Everyday", "Work"]
+    agreed = _on_a_terminal(vault_home, tmp_path, "y", "context", "rm", "work")
+    assert agreed.returncode == 0, agreed.stderr
+    assert "Removed the context Work" in agreed.stdout
+    assert [c["name"] for c in as_json(run_vault, "context", "list")["contexts"]] == ["Everyday"]

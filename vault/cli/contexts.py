@@ -308,20 +308,22 @@ def rm_command(state: CliState, name: str, yes: bool, as_json: bool) -> None:
     now = state.now()
     with state.open_vault() as vault:
         target = contexts.find(vault, name)
-        # Everyday cannot go: remove_context says so, before anyone is asked to confirm.
-        if target.id != DEFAULT_CONTEXT and not yes:
-            if not click.get_text_stream("stdin").isatty():
-                raise VaultError("refusing to remove a context without confirmation", "add --yes to confirm")
-            click.confirm(
-                f"Remove the context {target.name}? Its rules and remembered decisions are forgotten",
-                abort=True,
-            )
-        sites = [o for o, a in contexts.choices(vault, now=now).sites.items() if a.context.id == target.id]
         book = load_rules(vault, target.id)
         forgotten = (
             sum(map(len, (book.never, book.ask, book.deny_concepts, book.remember))),
             len(remembered_decisions(vault, target.id)),
         )
+        what = _forgotten_words(*forgotten)
+        # Everyday cannot go: remove_context says so, before anyone is asked to confirm.
+        if target.id != DEFAULT_CONTEXT and not yes:
+            if not click.get_text_stream("stdin").isatty():
+                raise VaultError("refusing to remove a context without confirmation", "add --yes to confirm")
+            click.confirm(
+                f"Remove the context {target.name}? Its {what} are forgotten; what was shared in it stays in "
+                "the ledger",
+                abort=True,
+            )
+        sites = [o for o, a in contexts.choices(vault, now=now).sites.items() if a.context.id == target.id]
         removed = contexts.remove_context(vault, target.id, now=now)
         browser = contexts.browser_context(vault, now=now)
     if as_json:
@@ -335,11 +337,6 @@ def rm_command(state: CliState, name: str, yes: bool, as_json: bool) -> None:
             }
         )
         return
-    rules, decisions = (
-        count(forgotten[0], "rule", spelled=True),
-        count(forgotten[1], "remembered decision", spelled=True),
-    )
-    what = f"{rules} and {decisions}"
     click.echo(
         f"Removed the context {removed.name}: its rules and remembered decisions are forgotten ({what}); "
         "what was shared in it stays in the ledger (vault ledger)."
@@ -348,6 +345,11 @@ def rm_command(state: CliState, name: str, yes: bool, as_json: bool) -> None:
         had = _sites(len(sites), "had it as its own context", "had it as their own context")
         click.echo(f"{had}; {browser.context.name} answers there now.")
     click.echo(f"Active for the whole browser: {browser.context.name}.")
+
+
+def _forgotten_words(rules: int, decisions: int) -> str:
+    """'one rule and no remembered decisions' (the verb after it is plural either way: 'are forgotten')."""
+    return f"{count(rules, 'rule', spelled=True)} and {count(decisions, 'remembered decision', spelled=True)}"
 
 
 COMMANDS = [context_group]
