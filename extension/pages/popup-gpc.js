@@ -67,9 +67,17 @@ function stateLines(area, gpc) {
   );
 }
 
+// The switch on while nothing is sent: the context decides, and the switch alone cannot change that.
+function switchHint(hint, gpc) {
+  hint.textContent = gpc.site_switch && !gpc.sent ? `${gpc.context_name} does not send it: its rules and its own switch are in the options page.` : "";
+  hint.hidden = !hint.textContent;
+}
+
 function siteSwitch(origin, gpc, stateArea) {
   const box = h("input", { type: "checkbox", class: "switch", id: "gpc-switch", checked: gpc.site_switch });
   const status = h("span", { class: "small error-text", role: "alert" });
+  const hint = h("p", { class: "small muted", id: "gpc-switch-hint" });
+  switchHint(hint, gpc);
   box.addEventListener("change", async () => {
     box.disabled = true;
     status.textContent = "";
@@ -77,6 +85,7 @@ function siteSwitch(origin, gpc, stateArea) {
       const now = await ask(Action.gpcSet, { origin, send: box.checked });
       stateLines(stateArea, now);
       box.checked = now.site_switch;
+      switchHint(hint, now);
     } catch (error) {
       box.checked = !box.checked;
       status.textContent = sentence(error.message);
@@ -89,6 +98,7 @@ function siteSwitch(origin, gpc, stateArea) {
     { class: "gpc-switch" },
     h("label", { class: "row check", for: "gpc-switch" }, box, h("span", {}, "Send GPC to this site")),
     h("p", { class: "small muted" }, coverWords(origin)),
+    hint,
     status,
   );
 }

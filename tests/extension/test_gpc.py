@@ -202,7 +202,7 @@ def test_gpc_is_sent_where_the_rules_refuse_and_the_user_can_turn_it_off_for_one
         "#gpc-why"
     )
     assert shown.inner_text("#gpc-declaration") == "This site says it honours GPC (updated 1 November 2026)."
-    assert shown.is_checked("#gpc-switch")
+    assert shown.is_checked("#gpc-switch") and shown.is_hidden("#gpc-switch-hint")
     fetched = [s for s in site.requests("127.0.0.1") if s.path == "/.well-known/gpc.json"]
     assert len(fetched) == 1, fetched
     assert "cookie" not in fetched[0].headers and "referer" not in fetched[0].headers, fetched[0].headers
@@ -288,6 +288,9 @@ def test_rule_and_context_changes_in_the_pages_move_gpc_at_once(
     shown = popup(browser, site.origin)
     assert shown.inner_text("#gpc-sent") == "Not sent to this site"
     assert "refuse neither" in shown.inner_text("#gpc-why")
+    # The site's switch is on, yet nothing is sent: the popup says the context decides.
+    assert shown.is_checked("#gpc-switch")
+    assert shown.inner_text("#gpc-switch-hint").startswith("Everyday does not send it")
 
     page, requests = visit(browser, site, site.origin)
     assert [s.path for s in requests if "sec-gpc" in s.headers] == []
