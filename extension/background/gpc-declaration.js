@@ -9,6 +9,8 @@
 //   {state: "not-declared", why}      no such file (404/410, a redirect), or not a valid declaration
 //   {state: "could-not-check", why}   no answer, a timeout, an error status, too large
 
+import { readAtMost } from "./bounded-read.js";
+
 export const GPC_PATH = "/.well-known/gpc.json";
 export const MAX_BYTES = 4096;
 export const TIMEOUT_MS = 3000;
@@ -51,30 +53,6 @@ export function parseDeclaration(bytes) {
 
 class TooLarge extends Error {}
 
-async function readAtMost(response, limit) {
-  if (Number(response.headers.get("content-length")) > limit) throw new TooLarge();
-  const reader = response.body.getReader();
-  const chunks = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      reader.cancel().catch(() => {});
-      throw new TooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
-}
-
 // Fetches and reads the declaration now (no cache). `fetcher` is for the Node tests.
 export async function fetchDeclaration(origin, { fetcher = fetch, timeoutMs = TIMEOUT_MS } = {}) {
   const controller = new AbortController();
@@ -92,7 +70,7 @@ export async function fetchDeclaration(origin, { fetcher = fetch, timeoutMs = TI
     }
     if (response.status === 404 || response.status === 410) return { state: "not-declared", why: "missing" };
     if (!response.ok) return { state: "could-not-check", why: `status ${response.status}` };
-    return parseDeclaration(await readAtMost(response, MAX_BYTES));
+    return parseDeclaration(await readAtMost(response, MAX_BYTES, () => new TooLarge()));
   } catch (error) {
     if (error instanceof TooLarge) return { state: "could-not-check", why: "too-large" };
     if (controller.signal.aborted) return { state: "could-not-check", why: "timeout" };

@@ -4,6 +4,7 @@
 // manifest of its choosing. The exact text goes to the daemon, which verifies it (the bytes, not our
 // parse of them); the checks here only turn the common mistakes into a clear message for the site.
 
+import { readAtMost } from "./bounded-read.js";
 import { PageError } from "./page-contract.js";
 
 export const MANIFEST_PATH = "/.well-known/vault-manifest.json";
@@ -92,28 +93,9 @@ async function fetchManifest(origin) {
 }
 
 async function readBounded(response, url) {
-  const declared = Number(response.headers.get("content-length"));
-  const tooLarge = () => badRequest(`the site's vault manifest at ${url} is larger than ${MAX_BYTES} bytes`);
-  if (declared > MAX_BYTES) throw tooLarge();
-  const reader = response.body.getReader();
-  const chunks = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BYTES) {
-      reader.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
+  const bytes = await readAtMost(response, MAX_BYTES, () =>
+    badRequest(`the site's vault manifest at ${url} is larger than ${MAX_BYTES} bytes`),
+  );
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {

@@ -7,9 +7,7 @@ pairings must not carry over. Only one Chromium runs at a time (the machines hav
 
 from __future__ import annotations
 
-import http.server
 import shutil
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,44 +16,26 @@ import pytest
 
 from tests.daemon.support import PROFILE, DaemonProcess, make_vault, short_dir
 from tests.extension.support import (
-    NEWSLETTER,
-    RECOMMENDATIONS,
     Browser,
     ShopSite,
     approve_pairing,
     chromium_path,
-    site_handler,
+    serving,
+    shop_on,
 )
 from tests.support import skip_or_fail
 from vault.daemon.install import install_browser
 from vault.demo.chromium import launch_headless
-from vault.site import Controller, build_manifest, generate_site_key
+from vault.site import Controller
 
 
 @pytest.fixture
 def site() -> Iterator[ShopSite]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
-    port = server.server_address[1]
-    key = generate_site_key()
-    origin = f"http://127.0.0.1:{port}"
-    manifest = build_manifest(
-        origin=origin,
-        controller=Controller(
-            name="Test Shoes B.V.", contact="privacy@shoes.test", privacy_policy="https://shoes.test/privacy"
-        ),
-        site_key=key,
-        revocation_endpoint=f"{origin}/vault/revoke",
-        purposes=[RECOMMENDATIONS, NEWSLETTER],
+    controller = Controller(
+        name="Test Shoes B.V.", contact="privacy@shoes.test", privacy_policy="https://shoes.test/privacy"
     )
-    shop = ShopSite(port=port, manifest=manifest, site_key=key)
-    server.RequestHandlerClass = site_handler(shop)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield shop
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving() as server:
+        yield shop_on(server, controller)
 
 
 @pytest.fixture

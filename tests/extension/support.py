@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import http.server
 import json
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,12 +20,15 @@ from vault.daemon.browser import EXTENSION_ID
 from vault.demo.chromium import find_chromium
 from vault.site import (
     ClaimRequest,
+    Controller,
     HeldRecord,
     InMemoryReplayStore,
     Manifest,
     Purpose,
     acknowledge_revocation,
     answer_access_request,
+    build_manifest,
+    generate_site_key,
     make_nonce,
     manifest_json,
     verify_access_request,
@@ -223,6 +228,37 @@ def site_handler(site: ShopSite) -> type[http.server.BaseHTTPRequestHandler]:
             self.wfile.write(body)
 
     return Handler
+
+
+@contextlib.contextmanager
+def serving() -> Iterator[http.server.ThreadingHTTPServer]:
+    """A test HTTP server on a free loopback port, in a thread, for the with-block. The caller sets its
+    RequestHandlerClass (it is looked up per request) once it knows the port."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def shop_on(server: http.server.ThreadingHTTPServer, controller: Controller) -> ShopSite:
+    """A test shop run by `controller`, served by `server` (from serving())."""
+    port = server.server_address[1]
+    key = generate_site_key()
+    origin = f"http://127.0.0.1:{port}"
+    manifest = build_manifest(
+        origin=origin,
+        controller=controller,
+        site_key=key,
+        revocation_endpoint=f"{origin}/vault/revoke",
+        purposes=[RECOMMENDATIONS, NEWSLETTER],
+    )
+    shop = ShopSite(port=port, manifest=manifest, site_key=key)
+    server.RequestHandlerClass = site_handler(shop)
+    return shop
 
 
 class Browser:

@@ -6,8 +6,6 @@ the choice ends with "Back to …"; a context is removed behind a confirmation."
 from __future__ import annotations
 
 import contextlib
-import http.server
-import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -18,8 +16,6 @@ import pytest
 
 from tests.daemon.support import DaemonProcess
 from tests.extension.support import (
-    NEWSLETTER,
-    RECOMMENDATIONS,
     WAIT_MS,
     Browser,
     ShopSite,
@@ -30,15 +26,14 @@ from tests.extension.support import (
     result,
     save_screenshot,
     screenshot_both_schemes,
-    site_handler,
+    serving,
+    shop_on,
     start_request,
     wait_for_prompt,
 )
 from vault.site import (
     Controller,
     InMemoryReplayStore,
-    build_manifest,
-    generate_site_key,
     make_nonce,
     verify_presentation,
 )
@@ -49,28 +44,11 @@ pytestmark = pytest.mark.slow
 @contextlib.contextmanager
 def another_site() -> Iterator[ShopSite]:
     """A second shop on its own port (another origin), as conftest's `site`."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
-    port = server.server_address[1]
-    key = generate_site_key()
-    origin = f"http://127.0.0.1:{port}"
-    manifest = build_manifest(
-        origin=origin,
-        controller=Controller(
-            name="Other Shoes Ltd.", contact="privacy@other.test", privacy_policy="https://other.test/privacy"
-        ),
-        site_key=key,
-        revocation_endpoint=f"{origin}/vault/revoke",
-        purposes=[RECOMMENDATIONS, NEWSLETTER],
+    controller = Controller(
+        name="Other Shoes Ltd.", contact="privacy@other.test", privacy_policy="https://other.test/privacy"
     )
-    shop = ShopSite(port=port, manifest=manifest, site_key=key)
-    server.RequestHandlerClass = site_handler(shop)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield shop
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving() as server:
+        yield shop_on(server, controller)
 
 
 def contexts(daemon: DaemonProcess, origin: str | None = None) -> dict[str, Any]:

@@ -22,7 +22,14 @@ from urllib.parse import quote
 import pytest
 
 from tests.daemon.support import PASSPHRASE, DaemonProcess
-from tests.extension.support import WAIT_MS, Browser, admin_call, save_screenshot, screenshot_both_schemes
+from tests.extension.support import (
+    WAIT_MS,
+    Browser,
+    admin_call,
+    save_screenshot,
+    screenshot_both_schemes,
+    serving,
+)
 
 PAGE = b"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>A site without the vault protocol</title>
@@ -111,16 +118,10 @@ def handler(site: PlainSite) -> type[http.server.BaseHTTPRequestHandler]:
 
 @pytest.fixture
 def plain_site() -> Iterator[PlainSite]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
-    site = PlainSite(port=server.server_address[1])
-    server.RequestHandlerClass = handler(site)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving() as server:
+        site = PlainSite(port=server.server_address[1])
+        server.RequestHandlerClass = handler(site)
         yield site
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def popup(browser: Browser, origin: str) -> Any:
