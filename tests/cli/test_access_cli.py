@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 
 from tests.consent.test_access import DAY, SiteProcess, access_manifest, given_to, real_now
+from tests.consent.test_identity_relationship import share
 from tests.consent.test_revocation import disclose, jti, make_vault
 from tests.support import PASSPHRASE, Result
 from vault.consent.access import schedule_retention_checks
 from vault.consent.access_compare import day
+from vault.consent.contexts import add_context, new_context_id, use_context
 from vault.store import Vault
 
 
@@ -91,3 +93,23 @@ def test_vault_site_shows_holdings_past_their_retention(
         assert len(schedule_retention_checks(vault, now=now)) == 1
     out = run_vault("site", shop.origin).out
     assert f"Retention ended {day(now - 2 * DAY)}: Age confirmation at checkout (age_over_18): asked" in out
+
+
+def test_vault_ask_shows_each_identity_the_site_was_asked_under(
+    vault_home: Path, shop: SiteProcess, run_vault: Callable[..., Result]
+) -> None:
+    """A site that knows you by two identities (the shared one and Work's own) is asked once for each,
+    and `vault ask` says both answers, each under its identity (not only the first)."""
+    now = real_now()
+    with make_vault(vault_home, now - 30 * DAY) as vault:
+        vault.set_attribute("sizes.shoe", 42, now=now - 30 * DAY)
+        share(vault, shop, "recommendations", now=now - 10 * DAY, keep_days=30)
+        add_context(vault, "Work", now=now - 9 * DAY, new_id=new_context_id("work"), separate_identity=True)
+        use_context(vault, "Work", now=now - 9 * DAY, origin=shop.origin)
+        share(vault, shop, "age-check", now=now - DAY // 2, keep_days=1)
+    shop.start("honest")
+    asked = run_vault("ask", shop.origin, "--allow-loopback-http")
+    assert asked.code == 0, asked.err
+    out = asked.out
+    assert out.index("Asked for your shared identity:") < out.index("Asked for your Work identity:"), out
+    assert out.count(f"{shop.origin} answered on {day(now)}. It holds:") == 2, out

@@ -102,11 +102,16 @@ def ask_command(
     if as_json:
         print_json(view)
         return
-    if no_wait and view.state == "waiting":
-        click.echo(f"Queued request {view.request} to {origin}; the daemon sends it.")
-        return
-    for line in view_lines(view):
-        click.echo(line)
+    # A site that knows you by several identities (contexts that keep their own) was asked once for each.
+    views = [view, *view.also]
+    for shown in views:
+        if len(views) > 1:
+            click.echo(f"Asked {shown.identity_words or 'for your shared identity'}:")
+        if no_wait and shown.state == "waiting":
+            click.echo(f"Queued request {shown.request} to {origin}; the daemon sends it.")
+            continue
+        for line in view_lines(shown):
+            click.echo(line)
 
 
 COMMANDS = [ask_command]
