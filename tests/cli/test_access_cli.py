@@ -95,11 +95,12 @@ def test_vault_site_shows_holdings_past_their_retention(
     assert f"Retention ended {day(now - 2 * DAY)}: Age confirmation at checkout (age_over_18): asked" in out
 
 
-def test_vault_ask_shows_each_identity_the_site_was_asked_under(
+def test_vault_ask_and_report_show_each_identity_the_site_knows_you_by(
     vault_home: Path, shop: SiteProcess, run_vault: Callable[..., Result]
 ) -> None:
     """A site that knows you by two identities (the shared one and Work's own) is asked once for each,
-    and `vault ask` says both answers, each under its identity (not only the first)."""
+    and `vault ask` says both answers, each under its identity (not only the first); `vault report
+    --context` chooses which identity a complaint is about."""
     now = real_now()
     with make_vault(vault_home, now - 30 * DAY) as vault:
         vault.set_attribute("sizes.shoe", 42, now=now - 30 * DAY)
@@ -113,3 +114,15 @@ def test_vault_ask_shows_each_identity_the_site_was_asked_under(
     out = asked.out
     assert out.index("Asked for your shared identity:") < out.index("Asked for your Work identity:"), out
     assert out.count(f"{shop.origin} answered on {day(now)}. It holds:") == 2, out
+
+    # A complaint is about one identity at a time: the shared one by default, Work's with --context.
+    subjects = {item["purpose"]: item["subject"] for item in shop.held}
+    for chosen, purpose in ((None, "recommendations"), ("work", "age-check"), ("shared", "recommendations")):
+        where = vault_home.parent / f"report-{chosen}"
+        where.mkdir()
+        extra = () if chosen is None else ("--context", chosen)
+        written = run_vault("report", shop.origin, "--out", str(where), "--json", *extra)
+        assert written.code == 0, written.err
+        assert json.loads(written.out)["subject"] == subjects[purpose]
+    unknown = run_vault("report", shop.origin, "--out", str(vault_home.parent), "--context", "holiday")
+    assert unknown.code == 1 and "holiday" in unknown.err.lower(), unknown.err

@@ -55,6 +55,13 @@ def _write_new(path: Path, data: bytes, force: bool) -> None:
     help="Which of your identities at the site (after `vault revoke --forget`) [default: the current "
     "one, if the site saw it].",
 )
+@click.option(
+    "--context",
+    "identity",
+    metavar="NAME",
+    help="Which identity at the site: the own identity of the context NAME, or 'shared' [default: the "
+    "shared one if the site saw anything under it, else the first it did].",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing draft of the same name.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 @pass_state
@@ -65,6 +72,7 @@ def report_command(
     note: str | None,
     attach: tuple[Path, ...],
     epoch: int | None,
+    identity: str | None,
     force: bool,
     as_json: bool,
 ) -> None:
@@ -83,7 +91,9 @@ def report_command(
     attachments = [read_attachment(path) for path in attach]
     with state.open_vault() as vault:
         now = state.now()
-        complaint = collect(vault, origin, now=now, epoch=epoch, note=note, attachments=attachments)
+        complaint = collect(
+            vault, origin, now=now, epoch=epoch, identity=identity, note=note, attachments=attachments
+        )
     stem = _file_stem(origin, now)
     md_path, json_path = out_dir / f"{stem}.md", out_dir / f"{stem}.json"
     if not force:
