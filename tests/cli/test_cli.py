@@ -55,7 +55,7 @@ def test_bad_input_is_one_line_exit_1_and_changes_nothing(
     assert result.code == 1
     assert message in result.err
     assert len(result.err.strip().splitlines()) == 1, result.err
-    assert result.err.startswith("error: ")
+    assert result.err.startswith("Error: ")
     assert snapshot(initialised) == before
 
 

@@ -61,7 +61,7 @@ def test_rules(run_vault, shared, present) -> None:
     assert body["dropped"]["sizes.shoe"] == "you never share sizes.shoe"
     for bad in (("never", "shoe"), ("deny_concept", "TargetedAdvertising")):
         result = run_vault("rules", "add", *bad)
-        assert result.code == 1 and result.err.startswith("error:")
+        assert result.code == 1 and result.err.startswith("Error:")
     assert run_vault("rules", "add", "sometimes", "x").code == 2
     assert "removed in Everyday" in run_vault("rules", "remove", "never", "sizes.shoe").out
     assert run_vault("rules", "remember-days", "30", "--max", "90").code == 0
@@ -74,6 +74,6 @@ def test_ledger_listing(run_vault, shared) -> None:
     entries = json.loads(run_vault("ledger", "--json").out)
     assert [e["kind"] for e in entries] == ["consent"] * 5 + ["disclosure"]  # 3 claims, 2 third parties
     assert json.loads(run_vault("ledger", "--site", "https://other.example", "--json").out) == []
-    assert "age_over_18=True" in run_vault("ledger").out
+    assert "age_over_18=yes" in run_vault("ledger").out
     newest = json.loads(run_vault("ledger", "--limit", "1", "--json").out)
     assert [e["seq"] for e in newest] == [entries[-1]["seq"]] and newest[0]["kind"] == "disclosure"

@@ -189,7 +189,7 @@ def test_bad_input_is_refused_in_words_and_changes_nothing(run_vault, fresh) -> 
     ):
         result = run_vault(*args)
         assert result.code == 1, (args, result.out, result.err)
-        assert result.err.startswith("error: ") and words in result.err, (args, result.err)
+        assert result.err.startswith("Error: ") and words in result.err, (args, result.err)
         assert result.out == "", args
     assert run_vault("context", "use").code == 2  # click's usage error: the name is missing
     after = (as_json(run_vault, "context", "list"), as_json(run_vault, "ledger"), as_json(run_vault, "gpc"))

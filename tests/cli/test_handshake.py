@@ -43,7 +43,8 @@ def test_present_then_verify(run_vault, profile, present) -> None:
     # The raw profile never appears in the token: only the derived claims.
     assert "1990" not in result.out and "1017" not in result.out
     human = verify(run_vault, "-", nonce, stdin=body["token"] + "\n")
-    assert human.code == 0 and "age_over_18 = True" in human.out
+    assert human.code == 0 and "age_over_18 = yes" in human.out
+    assert "kept for 30 days" in human.out and "P30D" not in human.out
 
 
 def test_present_prints_just_the_token(run_vault, profile, present) -> None:
@@ -70,7 +71,7 @@ def test_verify_refuses_with_the_reason_and_exit_1(run_vault, profile, present, 
     result = verify(run_vault, bad_token, bad_nonce, "--json")
     assert result.code == 1
     assert json.loads(result.out) == {"valid": False, "reason": reason}
-    assert f"invalid: {reason}" in verify(run_vault, bad_token, bad_nonce).err
+    assert f"Error: the presentation is invalid: {reason}" in verify(run_vault, bad_token, bad_nonce).err
 
 
 def test_verify_usage_errors_exit_2(run_vault, tmp_path: Path) -> None:

@@ -504,7 +504,7 @@ def test_end_to_end_site_down_then_up_delivered_once(
     processes.append(_start_site(listener, tmp_path, manifest, site))
     # A new process: the outbox is in the vault. Nothing is due yet (30 s backoff) ...
     waiting = run_vault("outbox", "deliver", "--allow-loopback-http")
-    assert waiting.code == 0 and "2 notice(s) wait for a later attempt" in waiting.out
+    assert waiting.code == 0 and "2 notices wait for a later attempt" in waiting.out
     # ... until the user asks for it now.
     delivered = run_vault("outbox", "deliver", "--allow-loopback-http", "--retry-now", "--json")
     assert delivered.code == 0, delivered.err

@@ -51,7 +51,7 @@ def test_missing_app_dependency_is_one_line(blocked: str) -> None:
     assert completed.returncode == 1, completed.stderr
     assert completed.stdout == ""
     assert completed.stderr == (
-        f"error: the vault application is not installed (no module named {blocked!r}; "
+        f"Error: the vault application is not installed (no module named {blocked!r}; "
         "this may be the site library alone): pip install 'personal-vault[app]'\n"
     )
 

@@ -255,7 +255,7 @@ def test_cli_export_backup_restore(run_vault, vault_home: Path, tmp_path: Path) 
     assert result.code == 0 and "Backed up" in result.out
     assert stat.S_IMODE(file.stat().st_mode) == 0o600
     result = run_vault("backup", str(file))
-    assert result.code == 1 and result.err.startswith("error: ") and "--force" in result.err
+    assert result.code == 1 and result.err.startswith("Error: ") and "--force" in result.err
     assert run_vault("backup", str(file), "--force").code == 0
 
     other = tmp_path / "restored"

@@ -4,6 +4,9 @@ import sys
 
 from vault.errors import VaultError
 
+# How every failure begins on stderr: click's own usage errors say "Error: ", and so do ours.
+ERROR = "Error: "
+
 EXIT_CODES = """\b
 Exit codes:
   0  success
@@ -21,7 +24,7 @@ APP_MODULES = frozenset(
     {"sqlcipher3", "argon2", "platformdirs", "click", "rich", "litestar", "uvicorn", "httptools", "uvloop"}
 )
 APP_MISSING = (
-    "error: the vault application is not installed (no module named {module!r}; "
+    "Error: the vault application is not installed (no module named {module!r}; "
     "this may be the site library alone): pip install 'personal-vault[app]'\n"
 )
 
@@ -58,7 +61,7 @@ def _main() -> None:
         # Without standalone mode, click returns (rather than raises) the code of a click.exceptions.Exit.
         code = cli.main(standalone_mode=False, prog_name="vault")
     except VaultError as e:
-        click.echo(f"error: {e}", err=True)
+        click.echo(f"{ERROR}{e}", err=True)
         sys.exit(e.exit_code)
     except click.exceptions.Abort:
         click.echo("aborted; nothing was changed", err=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from vault.cli.context import CliState, pass_state, print_json, when
+from vault.cli.ledger_words import value_words
 from vault.consent.access import queue_request
 from vault.consent.access_compare import claim_label, day
 from vault.consent.access_delivery import ask
@@ -19,16 +20,10 @@ OVERDUE_WORDS = {
 }
 
 
-def _value(value: object) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-
-
 def _claims(claims: list[str], values: dict | None) -> str:
     shown = []
     for claim in claims:
-        value = "" if values is None or claim not in values else f" = {_value(values[claim])}"
+        value = "" if values is None or claim not in values else f" = {value_words(values[claim])}"
         shown.append(f"{claim_label(claim)} ({claim}{value})")
     return ", ".join(shown)
 

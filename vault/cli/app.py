@@ -5,15 +5,46 @@ from pathlib import Path
 import click
 
 from vault.cli import EXIT_CODES
-from vault.cli.context import CliState, pass_state, print_json
+from vault.cli.context import CliState, iso_when, pass_state, print_json
 from vault.cli.passphrases import get_passphrase
 from vault.daemon.lockfile import serving_pid
 from vault.errors import VaultError, VaultExists
 from vault.store import DEFAULT_KDF, KdfParams, Vault, VaultPaths, default_home, read_header
 from vault.store.kdf import check_new_passphrase
 
+# `vault --help` lists the commands under these headings, in this order; a command missing here is listed
+# under "Other" (a test checks there is none).
+HELP_SECTIONS = {
+    "Vault": ("init", "status", "passwd", "setup", "demo"),
+    "Profile": ("profile", "context", "rules", "gpc"),
+    "Sharing": ("present", "verify", "consents", "revoke", "outbox", "ledger"),
+    "Sites": ("sites", "site", "ask", "inbox", "mute", "unmute", "report", "check-report"),
+    "Daemon": ("serve", "lock", "unlock", "pair", "install-browser", "install-service"),
+    "Data": ("export", "backup", "restore"),
+}
+
+
+class SectionedGroup(click.Group):
+    """A group whose help lists its commands under headings (HELP_SECTIONS); hidden commands stay out."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        shown = {}
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                shown[name] = command
+        width = formatter.width - 6 - max((len(name) for name in shown), default=0)
+        placed: set[str] = set()
+        for heading, names in [*HELP_SECTIONS.items(), ("Other", tuple(sorted(shown)))]:
+            rows = [(n, shown[n].get_short_help_str(width)) for n in names if n in shown and n not in placed]
+            placed.update(n for n, _ in rows)
+            if rows:
+                with formatter.section(heading):
+                    formatter.write_dl(rows)
+
 
 @click.group(
+    cls=SectionedGroup,
     help=(
         "Your personal data vault: your profile stays encrypted on this machine, and websites get only "
         "signed, purpose-scoped claims you agreed to.\n\n"
@@ -122,7 +153,7 @@ def status(state: CliState, as_json: bool) -> None:
         return
     kdf = info["kdf"]
     click.echo(f"Vault:      {paths.home}")
-    click.echo(f"Created:    {info['created_at']}")
+    click.echo(f"Created:    {iso_when(info['created_at'])}")
     click.echo(
         f"Encryption: SQLCipher 4, key from Argon2id ({kdf['time_cost']} passes, {kdf['memory_mib']} MiB)"
     )

@@ -10,7 +10,7 @@ from typing import IO
 
 import click
 
-from vault.cli.context import CliState, pass_state
+from vault.cli.context import CliState, iso_when, pass_state
 from vault.cli.passphrases import get_passphrase
 from vault.consent.export import write_export
 from vault.daemon.lockfile import daemon_running
@@ -125,7 +125,7 @@ def restore(state: CliState, file: Path, force: bool) -> None:
         state.passphrase_file, env="VAULT_PASSPHRASE", prompt=f"Passphrase for {file}"
     )
     info = restore_vault(file, state.home, passphrase, now=state.now(), force=force)
-    click.echo(f"Restored the vault at {state.home} from {file} (made {info.created_at})")
+    click.echo(f"Restored the vault at {state.home} from {file} (made {iso_when(info.created_at)})")
 
 
 COMMANDS = [export, backup, restore]

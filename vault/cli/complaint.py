@@ -9,6 +9,7 @@ from typing import Any
 import click
 import msgspec
 
+from vault.cli import ERROR
 from vault.cli.context import CliState, pass_state, print_json
 from vault.consent.complaint import MAX_ATTACHMENTS, collect, read_attachment
 from vault.consent.complaint_check import MAX_BUNDLE_BYTES, BundleInvalid, check_bundle, load_bundle
@@ -190,7 +191,8 @@ def check_report_command(bundle_path: Path, as_json: bool) -> None:
             status = "ok" if check.ok else "FAILED"
             click.echo(f"{status:6}  {check.item}" + (f": {check.reason}" if check.reason else ""))
         if failed:
-            click.echo(f"{count(len(failed), 'check', spelled=True)} of {len(checks)} FAILED.", err=True)
+            failures = count(len(failed), "check", spelled=True)
+            click.echo(f"{ERROR}{failures} of {len(checks)} FAILED.", err=True)
         else:
             click.echo(f"All {len(checks)} checks passed: {bundle['origin']}, subject {bundle['subject']}.")
     if failed:

@@ -3,6 +3,7 @@
 import click
 import msgspec
 
+from vault.cli import ERROR
 from vault.cli.access import discrepancy_lines, overdue_lines
 from vault.cli.context import CliState, pass_state, print_json, print_table, when
 from vault.cli.context_words import (
@@ -12,8 +13,8 @@ from vault.cli.context_words import (
     other_contexts_line,
     source_words,
 )
+from vault.cli.ledger_words import purpose_titles, value_words
 from vault.cli.ledger_words import summary as _summary
-from vault.cli.ledger_words import value_words
 from vault.consent import contexts
 from vault.consent import ledger as ledger_module
 from vault.consent.records import (
@@ -27,6 +28,7 @@ from vault.consent.records import (
 )
 from vault.consent.report import RecipientHolding, recipient_words, site_report, withdrawal_words
 from vault.consent.sites import known_sites, stored_manifest, typed_origin
+from vault.words import count
 
 
 @click.command()
@@ -201,11 +203,20 @@ def ledger(ctx: click.Context, origin: str | None, limit: int | None, as_json: b
             ledger_module.entries(vault, origin=typed_origin(origin) if origin else None, newest=limit)
         )
         names = contexts.names(vault)
+        titles = purpose_titles(vault, (e.origin for e in entries))
     if as_json:
         print_json(entries)
         return
     rows = [
-        [e.seq, when(e.at), e.kind, e.origin or "-", e.purpose_id or "-", _summary(e, names)] for e in entries
+        [
+            e.seq,
+            when(e.at),
+            e.kind.replace("_", " "),
+            e.origin or "-",
+            titles.get((e.origin or "", e.purpose_id or ""), e.purpose_id or "-"),
+            _summary(e, names),
+        ]
+        for e in entries
     ]
     print_table(["#", "when", "what", "site", "purpose", "details"], rows, "The ledger is empty.")
 
@@ -227,9 +238,9 @@ def ledger_verify(state: CliState, as_json: bool) -> None:
             }
         )
     elif result.ok:
-        click.echo(f"ledger ok: {result.entries} entries, chain intact")
+        click.echo(f"ledger ok: {count(result.entries, 'entry', 'entries')}, chain intact")
     else:
-        click.echo(f"ledger BROKEN: {result.problem}", err=True)
+        click.echo(f"{ERROR}the ledger is BROKEN: {result.problem}", err=True)
     if not result.ok:
         raise click.exceptions.Exit(1)
 

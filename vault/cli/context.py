@@ -55,6 +55,14 @@ def when(timestamp: int | None) -> str:
     return dt.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
 
 
+def iso_when(stamp: str) -> str:
+    """An ISO 8601 time from a file header (`2026-11-30T22:13:07Z`) in the format `when` shows."""
+    try:
+        return when(int(dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()))
+    except ValueError:
+        return stamp
+
+
 def print_table(headers: list[str], rows: list[list[Any]], empty: str) -> None:
     if not rows:
         click.echo(empty)

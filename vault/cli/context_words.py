@@ -10,6 +10,7 @@ import click
 from vault.consent import contexts
 from vault.consent.contexts import Active, Context
 from vault.errors import InvalidInput
+from vault.protocol.manifest import retention_seconds
 from vault.store import Vault
 from vault.words import count
 
@@ -44,6 +45,14 @@ def duration_words(seconds: int) -> str:
     if rest or not parts:
         parts.append(count(rest, "second"))
     return " ".join(parts)
+
+
+def retention_words(duration: str) -> str:
+    """A manifest's ISO 8601 retention (`P30D`) as people say it, `30 days` (SPEC.md: M=30 d, Y=365 d)."""
+    try:
+        return duration_words(retention_seconds(duration))
+    except ValueError:
+        return duration
 
 
 def until_words(at: int, now: int) -> str:

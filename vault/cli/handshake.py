@@ -6,7 +6,10 @@ from pathlib import Path
 
 import click
 
+from vault.cli import ERROR
 from vault.cli.context import CliState, pass_state, print_json
+from vault.cli.context_words import retention_words
+from vault.cli.ledger_words import value_words
 from vault.consent.policy import Answer
 from vault.consent.prompt_view import PromptView, get_prompt
 from vault.consent.service import (
@@ -114,7 +117,7 @@ def present(
             click.echo(token)
         case NotShared(reason=reason, message=message):
             if not as_json:
-                click.echo(f"denied: {message} ({reason})", err=True)
+                click.echo(f"{ERROR}not shared: {message} ({reason})", err=True)
             raise click.exceptions.Exit(1)
 
 
@@ -134,15 +137,16 @@ def _answer(prompt: PromptView, decide: str | None, remember: bool) -> Answer:
         )
     click.echo(f"{prompt.controller['name']} ({prompt.origin}) asks for: {prompt.purpose['title']}", err=True)
     click.echo(f"  {prompt.purpose['description']}\n  Benefit to you: {prompt.purpose['benefit']}", err=True)
-    click.echo(f"  Kept for {prompt.retention}.", err=True)
+    click.echo(f"  Kept for {retention_words(prompt.retention)}.", err=True)
     if prompt.context is not None:  # where "remember" keeps the answer; other contexts never see it
         click.echo(f"  Context: {prompt.context.name}", err=True)
     for name, value in prompt.already_allowed.items():
-        click.echo(f"  already allowed: {name} = {value}", err=True)
+        click.echo(f"  already allowed: {name} = {value_words(value)}", err=True)
     shared = set()
     for q in prompt.questions:
         need = "required" if q.required else "optional"
-        if click.confirm(f"  Share {q.claim} = {q.value!r} ({need}; {q.why})?", default=q.required, err=True):
+        question = f"  Share {q.claim} = {value_words(q.value)} ({need}; {q.why})?"
+        if click.confirm(question, default=q.required, err=True):
             shared.add(q.claim)
     recipients = set()
     for party in prompt.third_parties:
@@ -194,7 +198,7 @@ def verify(
         if as_json:
             print_json({"valid": False, "reason": e.reason.value})
         else:
-            click.echo(f"invalid: {e.reason.value}", err=True)
+            click.echo(f"{ERROR}the presentation is invalid: {e.reason.value}", err=True)
         raise click.exceptions.Exit(1) from None
     if as_json:
         print_json(
@@ -210,9 +214,12 @@ def verify(
             }
         )
         return
-    click.echo(f"valid: purpose {verified.purpose}, retention {verified.retention}, from {verified.subject}")
+    title = next((p.title for p in manifest.purposes if p.id == verified.purpose), verified.purpose)
+    click.echo(
+        f"valid: purpose {title}, kept for {retention_words(verified.retention)}, from {verified.subject}"
+    )
     for name, value in verified.claims.items():
-        click.echo(f"  {name} = {value}")
+        click.echo(f"  {name} = {value_words(value)}")
 
 
 COMMANDS = [present, verify]

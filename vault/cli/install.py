@@ -25,6 +25,7 @@ def _config_home() -> Path | None:
 
 @click.command(
     "native-host",
+    hidden=True,
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": True},
 )
 @socket_option

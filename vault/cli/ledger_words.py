@@ -1,7 +1,7 @@
 """`vault ledger` in words: one line for each entry, from its record. An entry this version cannot read is
 left blank (`vault ledger --json` shows its body as it is)."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from vault.cli.context import when
 from vault.consent.ledger import Entry
@@ -28,12 +28,34 @@ from vault.consent.ledger_records import (
     RuleRemoved,
     SiteChanged,
 )
+from vault.consent.sites import stored_manifest
+from vault.store import Vault
 from vault.store.migration_contexts import DEFAULT_CONTEXT
 from vault.words import count
 
 
+def purpose_titles(vault: Vault, origins: Iterable[str | None]) -> dict[tuple[str, str], str]:
+    """(origin, purpose id) -> the purpose's title in the site's stored manifest, for people; an id whose
+    purpose the manifest no longer has is shown as it is."""
+    titles: dict[tuple[str, str], str] = {}
+    for origin in {o for o in origins if o}:
+        manifest = stored_manifest(vault, origin)
+        if manifest is not None:
+            titles |= {(origin, p.id): p.title for p in manifest.purposes}
+    return titles
+
+
 def value_words(value: object) -> str:
-    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    """A claim's value for people: yes/no, lists as `a, b`, nothing as a dash."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None:
+        return "—"
+    if isinstance(value, list | tuple):
+        return ", ".join(map(value_words, value))
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {value_words(v)}" for k, v in value.items())
+    return str(value)
 
 
 def summary(entry: Entry, names: Mapping[str, str] | None = None) -> str:

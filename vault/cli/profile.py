@@ -1,10 +1,38 @@
 """`vault profile ...`: the attributes your claims are derived from."""
 
+import difflib
+import re
+
 import click
 
-from vault.claims.attributes import ATTRIBUTES, lookup
+from vault.claims.attributes import ATTRIBUTES, CUSTOM_PREFIX
+from vault.claims.attributes import lookup as _lookup
 from vault.cli.context import CliState, pass_state, print_json, print_table
 from vault.errors import InvalidInput
+
+
+def lookup(name: str):
+    """The attribute's spec; a mistyped name gets "did you mean ...?", as a mistyped command does."""
+    if name not in ATTRIBUTES and not name.startswith(CUSTOM_PREFIX):
+        close = _close_names(name)
+        if close:
+            raise InvalidInput(
+                f"unknown attribute {name!r}",
+                f"did you mean {' or '.join(close)}? see `vault profile list --all` for the catalogue",
+            )
+    return _lookup(name)
+
+
+def _words(name: str) -> str:
+    # "shoe_size" and "sizes.shoe" are the same words in another order.
+    return " ".join(sorted(w.removesuffix("s") for w in re.split(r"[^a-z0-9]+", name.lower()) if w))
+
+
+def _close_names(name: str) -> list[str]:
+    by_words = {_words(known): known for known in ATTRIBUTES}
+    close = difflib.get_close_matches(name, list(ATTRIBUTES), n=3, cutoff=0.6)
+    close += [by_words[w] for w in difflib.get_close_matches(_words(name), list(by_words), n=3, cutoff=0.8)]
+    return list(dict.fromkeys(close))[:3]
 
 
 @click.group()

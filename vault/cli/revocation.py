@@ -1,26 +1,21 @@
 """`vault revoke` and `vault outbox`: taking back what a site was told, and delivering the notice."""
 
-import datetime as dt
 import secrets
 from typing import Any
 
 import click
 
-from vault.cli.context import CliState, pass_state, print_json
+from vault.cli.context import CliState, pass_state, print_json, when
+from vault.cli.ledger_words import purpose_titles
 from vault.consent.outbox import DeliveryOutcome, OutboxItem, deliver_due, items, pending
 from vault.consent.revocation import RevokeResult, revoke
+from vault.words import count
 
 loopback_option = click.option(
     "--allow-loopback-http",
     is_flag=True,
     help="Test mode: also deliver over plain http to a site on 127.0.0.1, localhost or [::1].",
 )
-
-
-def _when(timestamp: int | None) -> str:
-    if timestamp is None:
-        return "-"
-    return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def _outcome_json(outcome: DeliveryOutcome) -> dict[str, Any]:
@@ -46,13 +41,13 @@ def _outcome_line(outcome: DeliveryOutcome, site: bool = True) -> str:
     if outcome.delivered:
         erased = "; the site says it erased the data" if outcome.erased and site else ""
         told = "".join(
-            f"; {r.id} {RECIPIENT_OUTCOME_WORDS.get(r.outcome, r.outcome)} ({_when(r.at)})"
+            f"; {r.id} {RECIPIENT_OUTCOME_WORDS.get(r.outcome, r.outcome)} ({when(r.at)})"
             for r in outcome.recipients
         )
         return f"delivered, confirmed by the site{erased}{told}"
     return (
         f"not delivered ({outcome.error}): waiting for the site's confirmation, "
-        f"next try {_when(outcome.next_attempt_at)}"
+        f"next try {when(outcome.next_attempt_at)}"
     )
 
 
@@ -148,15 +143,18 @@ def revoke_command(
                 allow_loopback_http=allow_loopback_http,
             )
             outcomes = {outcome.jti: outcome for outcome in delivered}
+        titles = purpose_titles(vault, [origin])
     if as_json:
         print_json(_revoke_json(result, outcomes))
         return
-    scope = "every purpose" if purpose_id is None else f"purpose {purpose_id}"
+    scope = (
+        "every purpose" if purpose_id is None else f"purpose {titles.get((origin, purpose_id), purpose_id)}"
+    )
     if claim is not None:
         scope = f"claim {claim}, {scope}"
     if third_party is not None:
         scope = f"third party {third_party}, {scope}"
-    click.echo(f"Revoked {result.decisions_revoked} standing decision(s) for {origin} ({scope}).")
+    click.echo(f"Revoked {count(result.decisions_revoked, 'standing decision')} for {origin} ({scope}).")
     if result.nothing_to_withdraw:
         click.echo(
             "Nothing to withdraw: the site holds nothing from this vault that was not withdrawn before."
@@ -164,14 +162,16 @@ def revoke_command(
     else:
         erasure = ", asking the site to erase them" if erase else ""
         click.echo(
-            f"Withdrew {result.withdrawn} disclosure(s) in {len(result.notices)} signed notice(s){erasure}:"
+            f"Withdrew {count(result.withdrawn, 'disclosure')} in "
+            f"{count(len(result.notices), 'signed notice')}{erasure}:"
         )
         for notice in result.notices:
             outcome = outcomes.get(notice.jti)
             line = _outcome_line(outcome, notice.site) if outcome is not None else "queued"
             whom = ", ".join((["the site"] if notice.site else []) + list(notice.recipients))
             click.echo(
-                f"  {notice.jti} ({notice.purpose_id}, {len(notice.presentations)}; from {whom}): {line}"
+                f"  {notice.jti} ({titles.get((origin, notice.purpose_id), notice.purpose_id)}, "
+                f"{count(len(notice.presentations), 'presentation')}; from {whom}): {line}"
             )
     if result.forgotten is not None:
         click.echo(f"Forgot your identity on {origin}: from now on it sees a new, unrelated one.")
@@ -196,6 +196,7 @@ def _item_json(item: OutboxItem) -> dict[str, Any]:
 def _list(state: CliState, as_json: bool, pending_only: bool) -> None:
     with state.open_vault() as vault:
         listed = items(vault, include_delivered=not pending_only)
+        titles = purpose_titles(vault, (item.origin for item in listed))
     if as_json:
         print_json([_item_json(item) for item in listed])
         return
@@ -205,11 +206,14 @@ def _list(state: CliState, as_json: bool, pending_only: bool) -> None:
     for item in listed:
         if item.delivered_at is not None:
             erased = ", erased" if item.erased else ""
-            what = f"delivered {_when(item.delivered_at)} (acknowledged{erased})"
+            what = f"delivered {when(item.delivered_at)} (acknowledged{erased})"
         else:
-            failed = f"{item.attempts} failed attempt(s), last: {item.last_error}; " if item.attempts else ""
-            what = f"pending: {failed}next attempt at {_when(item.next_attempt_at)}"
-        click.echo(f"{item.jti}  {item.origin}  {item.purpose_id}  {what}")
+            failed = ""
+            if item.attempts:
+                failed = f"{count(item.attempts, 'failed attempt')}, last: {item.last_error}; "
+            what = f"pending: {failed}next attempt at {when(item.next_attempt_at)}"
+        purpose = titles.get((item.origin, item.purpose_id), item.purpose_id)
+        click.echo(f"{item.jti}  {item.origin}  {purpose}  {what}")
 
 
 listing_options = [
@@ -270,7 +274,8 @@ def outbox_deliver(state: CliState, retry_now: bool, allow_loopback_http: bool, 
     if not outcomes:
         click.echo("Nothing is due." if waiting else "Nothing to deliver.")
         if waiting:
-            click.echo(f"{waiting} notice(s) wait for a later attempt; --retry-now sends them now.")
+            verb = "waits" if waiting == 1 else "wait"
+            click.echo(f"{count(waiting, 'notice')} {verb} for a later attempt; --retry-now sends them now.")
         return
     for outcome in outcomes:
         click.echo(f"{outcome.jti}  {outcome.origin}  {outcome.purpose_id}: {_outcome_line(outcome)}")
