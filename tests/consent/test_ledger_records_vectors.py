@@ -117,6 +117,8 @@ def test_entries_read_as_before(vault: Vault) -> None:
     # `vault ledger` says the same of every entry it said something of; acknowledgements and the site's
     # answers to notices, which it said nothing of, are now put in words too (test_ledger_words.py).
     for entry, before in zip(entries, EXPECTED["summaries"], strict=True):
+        # Since then a true or false claim is said as yes or no (the recorded summaries said True/False).
+        before = before.replace("=True", "=yes").replace("=False", "=no")
         if before or entry.kind not in ("acknowledgement", "delivery_ack"):
             assert _summary(entry) == before, entry
         else:
