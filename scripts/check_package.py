@@ -1,8 +1,10 @@
 """scripts/package's checks that need Python: each prints one line of JSON, or fails with a message.
 
     python -I check_package.py site            in a fresh venv holding the site library alone (the wheel,
-                                               `pip install personal-vault`): it verifies a presentation, and
-                                               none of the vault application's dependencies is importable
+                                               `pip install personal-vault`): it verifies a presentation,
+                                               RedisReplayStore needs redis, and none of the vault
+                                               application's dependencies is importable (scripts/package
+                                               and tests/packaging/test_site_install.py both run it)
     python check_package.py chromium DIR       in the project's venv (Playwright): Debian's Chromium loads
                                                the unpacked extension in DIR and its service worker starts
 
@@ -78,10 +80,16 @@ def check_site() -> dict[str, object]:
     )
     if verified.claims != {"age_over_18": True}:
         raise SystemExit(f"the site library verified the wrong claims: {verified.claims}")
+    try:
+        vault.site.RedisReplayStore  # noqa: B018  the attribute is what is checked: it needs redis
+    except ImportError:
+        pass
+    else:
+        raise SystemExit("the site library's RedisReplayStore imported without redis installed")
     importable = [name for name in APP_MODULES if importlib.util.find_spec(name) is not None]
     if importable:
         raise SystemExit(f"the site library's install brought the application's modules: {importable}")
-    return {"vault": vault.__file__, "claims": verified.claims}
+    return {"vault": vault.__file__, "claims": verified.claims, "importable": importable}
 
 
 def check_chromium(extension: Path) -> dict[str, object]:

@@ -13,10 +13,10 @@ import email.parser
 import json
 import os
 import re
+import runpy
 import shutil
 import subprocess
 import sys
-import textwrap
 import venv
 import zipfile
 from pathlib import Path
@@ -42,62 +42,9 @@ APP_DISTRIBUTIONS = {
     "redis": "redis",
 }
 
-SCRIPT = textwrap.dedent(
-    """
-    import importlib.util
-    import json
-    import sys
-
-    import vault
-    import vault.site
-    from vault.protocol import issue_presentation
-    from vault.site import ClaimRequest, Controller, Purpose, SigningKey
-
-    # What a site does with the library alone: its own key and manifest (no example keys ship).
-    origin = "https://shop.example"
-    manifest = vault.site.build_manifest(
-        origin=origin,
-        controller=Controller(
-            name="Example Shoes B.V.", contact="privacy@shop.example", privacy_policy=origin + "/privacy"
-        ),
-        site_key=vault.site.generate_site_key(),
-        revocation_endpoint=origin + "/.well-known/vault-revocation",
-        purposes=[
-            Purpose(
-                id="age-check",
-                title="Age confirmation at checkout",
-                description="Your vault states that you are 18 or older.",
-                benefit="You confirm your age in one step.",
-                concept="dpv:AgeVerification",
-                claims=(ClaimRequest(name="age_over_18", required=True, why="We may only sell to adults."),),
-                retention="P1D",
-                third_parties=(),
-            )
-        ],
-    )
-    # The vault's side of the handshake, with a fixed pairwise key and clock.
-    now = 1767225600
-    nonce = vault.site.make_nonce()
-    token = issue_presentation(
-        SigningKey.from_seed(bytes(range(32))), manifest, "age-check", origin, nonce, {"age_over_18": True},
-        now, "site-install-test-01",
-    )
-    verified = vault.site.verify_presentation(
-        token, manifest=manifest, nonce=nonce, now=now, replay=vault.site.InMemoryReplayStore()
-    )
-    assert verified.claims == {"age_over_18": True}, verified.claims
-    try:
-        vault.site.RedisReplayStore
-    except ImportError:
-        pass
-    else:
-        raise AssertionError("RedisReplayStore should need redis")
-    print(json.dumps({
-        "vault": vault.__file__,
-        "importable": sorted(m for m in sys.argv[1].split(",") if importlib.util.find_spec(m) is not None),
-    }))
-    """
-)
+# The site check scripts/package runs too: it verifies a presentation with the site library alone, checks
+# that RedisReplayStore needs redis, and fails when any of its APP_MODULES is importable.
+CHECK = ROOT / "scripts" / "check_package.py"
 
 
 def run(args: list[str | Path], *, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -203,9 +150,9 @@ def test_site_install_has_no_daemon_dependencies(site_env: tuple[Path, str]) -> 
 def test_site_install_verifies_a_presentation(site_env: tuple[Path, str]) -> None:
     env_dir, _ = site_env
     # -I: no current directory or PYTHONPATH on sys.path, so `vault` can only come from the install.
-    checked = run(
-        [env_dir / "bin" / "python", "-I", "-c", SCRIPT, ",".join(APP_DISTRIBUTIONS.values())], cwd=env_dir
-    )
+    # The check's list of the application's modules is this test's, import name for import name.
+    assert sorted(runpy.run_path(str(CHECK))["APP_MODULES"]) == sorted(APP_DISTRIBUTIONS.values())
+    checked = run([env_dir / "bin" / "python", "-I", CHECK, "site"], cwd=env_dir)
     assert checked.returncode == 0, checked.stderr
     result = json.loads(checked.stdout)
     assert Path(result["vault"]).is_relative_to(env_dir), result["vault"]
