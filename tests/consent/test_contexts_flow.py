@@ -8,13 +8,14 @@ The helpers here are shared with test_identities.py."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.consent.test_revocation import manifest_for
+from tests.consent.test_service import SHARE_3 as SHARE
+from tests.consent.test_service import ask, new_id
 from tests.support import FAST_KDF, NOW, PASSPHRASE
 from vault.consent import contexts, ledger
 from vault.consent.controls import DecisionNotFound, change_decision, rule_book, set_rule
@@ -22,19 +23,13 @@ from vault.consent.ledger_records import Decided, DecisionChanged, Disclosed, Ru
 from vault.consent.policy import Answer
 from vault.consent.prompt_view import ContextRef, get_prompt
 from vault.consent.records import remembered_decisions
-from vault.consent.service import PromptNeeded, Shared, decide_prompt, request_presentation
+from vault.consent.service import PromptNeeded, Shared, decide_prompt
 from vault.protocol.manifest import Manifest
-from vault.site import make_nonce
 from vault.store import Vault
 
 ORIGIN = "https://shop.example"
 OTHER = "https://other.example"
 HOUR = 3600
-_ids = (f"id-{n:016d}" for n in itertools.count())
-
-
-def new_id() -> str:
-    return next(_ids)
 
 
 def profile_vault(home: Path) -> Iterator[Vault]:
@@ -63,26 +58,6 @@ def add(vault: Vault, name: str, **options) -> contexts.Context:
 def shop(origin: str = ORIGIN) -> Manifest:
     """The example shop's manifest at `origin`, with a revocation endpoint and the test site's key."""
     return manifest_for(origin)
-
-
-def ask(vault: Vault, manifest: Manifest, now: int = NOW, nonce: str | None = None):
-    return request_presentation(
-        vault,
-        manifest=manifest,
-        audience=manifest.origin,
-        purpose_id="recommendations",
-        nonce=nonce or make_nonce(),
-        now=now,
-        new_id=new_id,
-    )
-
-
-SHARE = Answer(
-    share=True,
-    claims=frozenset({"age_over_18", "location.country", "sizes.shoe"}),
-    remember=True,
-    recipients=frozenset({"stock"}),
-)
 
 
 def answered(
