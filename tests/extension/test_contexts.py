@@ -171,10 +171,14 @@ def test_a_context_copied_in_the_options_page_and_chosen_in_the_popup_answers_th
 
 
 def timed_end(daemon: DaemonProcess) -> str:
-    """The timed choice's end as the popup shows it (same time zone as the browser: this machine's)."""
+    """The timed choice's end as the popup shows it (same time zone as the browser: this machine's): the
+    time alone on the same day, else with the date ("1 Dec 2026, 00:02", when the hour crosses midnight)."""
     until = contexts(daemon)["choices"]["timed_until"]
     assert 3590 <= until - time.time() <= 3610
-    return datetime.fromtimestamp(until).strftime("%H:%M")
+    end = datetime.fromtimestamp(until)
+    if end.date() == datetime.now().date():
+        return end.strftime("%H:%M")
+    return f"{end.day} {end.strftime('%b %Y, %H:%M')}"
 
 
 def test_the_options_page_lists_renames_and_removes_contexts_and_the_sites_choices(
