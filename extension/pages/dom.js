@@ -29,3 +29,20 @@ export function replace(element, ...children) {
 }
 
 export const $ = (selector, root = document) => root.querySelector(selector);
+
+// A switch that asks for a change when flipped: disabled while `change(checked)` runs; if it is refused,
+// the switch goes back to where it was and `fail(error)` says why.
+export function whenSwitched(box, change, fail) {
+  box.addEventListener("change", async () => {
+    box.disabled = true;
+    try {
+      await change(box.checked);
+    } catch (error) {
+      box.checked = !box.checked;
+      fail(error);
+    } finally {
+      box.disabled = false;
+    }
+  });
+  return box;
+}

@@ -5,7 +5,7 @@
 // prompt: accepting shares nothing by itself.
 
 import { Action, ask } from "./api.js";
-import { h, replace } from "./dom.js";
+import { h, replace, whenSwitched } from "./dom.js";
 import { dateText, sentence, siteName } from "./format.js";
 import { kindTone, kindWords, linkText, messageFacts, openableUrl, viaWords } from "./message-words.js";
 
@@ -86,19 +86,15 @@ export function muteToggle(origin, muted, { onChanged } = {}) {
   const id = `mute-${siteName(origin).replace(/[^a-z0-9]/gi, "-")}`;
   const box = h("input", { type: "checkbox", class: "switch", id, checked: muted, dataset: { mute: origin } });
   const status = h("span", { class: "small error-text", role: "alert" });
-  box.addEventListener("change", async () => {
-    box.disabled = true;
-    status.textContent = "";
-    try {
-      await ask(Action.messagesMute, { origin, muted: box.checked });
-      onChanged?.(box.checked);
-    } catch (error) {
-      box.checked = !box.checked;
-      status.textContent = sentence(error.message);
-    } finally {
-      box.disabled = false;
-    }
-  });
+  whenSwitched(
+    box,
+    async (muted) => {
+      status.textContent = "";
+      await ask(Action.messagesMute, { origin, muted });
+      onChanged?.(muted);
+    },
+    (error) => (status.textContent = sentence(error.message)),
+  );
   return h(
     "div",
     { class: "mute" },

@@ -3,7 +3,7 @@
 // a new one, maybe as a copy of another; and the sites that always use a context of their own.
 
 import { Action, ask } from "./api.js";
-import { h, replace } from "./dom.js";
+import { h, replace, whenSwitched } from "./dom.js";
 import { sentence, siteName } from "./format.js";
 import { browserContext, siteChoices, untilText } from "./context-words.js";
 import { confirmDialog, errorNotice, heading, tellDone } from "./options-ui.js";
@@ -20,17 +20,14 @@ function inUseTag(context, choices, now) {
 // A switch that changes the context at once ("separateIdentity" or "gpc").
 function switchCell(context, field, label, refresh, fail) {
   const box = h("input", { type: "checkbox", class: "switch", role: "switch", checked: context[field === "gpc" ? "gpc" : "separate_identity"], "aria-label": `${label}: ${context.name}`, dataset: { switch: field } });
-  box.addEventListener("change", async () => {
-    box.disabled = true;
-    try {
-      await ask(Action.contextChange, { context: context.id, [field]: box.checked });
+  whenSwitched(
+    box,
+    async (on) => {
+      await ask(Action.contextChange, { context: context.id, [field]: on });
       await refresh();
-    } catch (error) {
-      fail(error);
-      box.checked = !box.checked;
-      box.disabled = false;
-    }
-  });
+    },
+    fail,
+  );
   return h("td", {}, h("label", { class: "row" }, box, h("span", { class: "small muted" }, box.checked ? "on" : "off")));
 }
 

@@ -4,7 +4,7 @@
 // GPC to this site". Everything a site wrote is shown as text; only its true/false and date are read.
 
 import { Action, ask } from "./api.js";
-import { h, replace } from "./dom.js";
+import { h, replace, whenSwitched } from "./dom.js";
 import { sentence } from "./format.js";
 
 const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
@@ -78,21 +78,17 @@ function siteSwitch(origin, gpc, stateArea) {
   const status = h("span", { class: "small error-text", role: "alert" });
   const hint = h("p", { class: "small muted", id: "gpc-switch-hint" });
   switchHint(hint, gpc);
-  box.addEventListener("change", async () => {
-    box.disabled = true;
-    status.textContent = "";
-    try {
-      const now = await ask(Action.gpcSet, { origin, send: box.checked });
+  whenSwitched(
+    box,
+    async (send) => {
+      status.textContent = "";
+      const now = await ask(Action.gpcSet, { origin, send });
       stateLines(stateArea, now);
       box.checked = now.site_switch;
       switchHint(hint, now);
-    } catch (error) {
-      box.checked = !box.checked;
-      status.textContent = sentence(error.message);
-    } finally {
-      box.disabled = false;
-    }
-  });
+    },
+    (error) => (status.textContent = sentence(error.message)),
+  );
   return h(
     "div",
     { class: "gpc-switch" },
