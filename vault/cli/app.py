@@ -200,6 +200,7 @@ def _register() -> None:
         install,
         profile,
         revocation,
+        setup,
     )
 
     # Each CLI module lists its commands in COMMANDS; registering them here keeps one place to look.
@@ -217,6 +218,7 @@ def _register() -> None:
         daemon,
         install,
         demo,
+        setup,
     )
     for module in modules:
         for command in getattr(module, "COMMANDS", ()):
