@@ -129,7 +129,7 @@ def served(home: Path) -> Iterator[Served]:
 def test_the_app_serves_the_tested_document(served: Served) -> None:
     live = schemathesis.openapi.from_asgi("/schema/openapi.json", served.app)
     assert live.raw_schema == schema.raw_schema
-    assert len(list(schema.get_all_operations())) == 32 + 6 + 2 + 9  # + inbox 6, access 2, contexts 9
+    assert len(list(schema.get_all_operations())) == 32 + 6 + 2 + 9 + 2  # + inbox, access, contexts, cli
 
 
 @schema.parametrize()

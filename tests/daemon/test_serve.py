@@ -237,7 +237,7 @@ def test_status_says_whether_a_daemon_serves_the_vault(home: Path, run_vault) ->
     assert "Daemon:     not running" in run_vault("status").out
     with DaemonProcess(home) as daemon:
         shown = json.loads(run_vault("status", "--json").out)["daemon"]
-        assert shown == {"running": True, "pid": daemon.proc.pid}
+        assert shown == {"running": True, "pid": daemon.proc.pid, "locked": None}  # on another socket
         assert f"serving this vault (pid {daemon.proc.pid})" in run_vault("status").out
 
 

@@ -6,6 +6,7 @@ import click
 
 from vault.cli import EXIT_CODES
 from vault.cli.context import CliState, iso_when, pass_state, print_json
+from vault.cli.daemon import socket_option
 from vault.cli.passphrases import get_passphrase
 from vault.daemon.lockfile import serving_pid
 from vault.errors import VaultError, VaultExists
@@ -124,9 +125,11 @@ def init(state: CliState, force: bool, yes: bool, kdf_time: int | None, kdf_memo
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@socket_option
 @pass_state
-def status(state: CliState, as_json: bool) -> None:
-    """Where the vault is and how it is protected (needs no passphrase)."""
+def status(state: CliState, as_json: bool, socket_path: Path | None) -> None:
+    """Where the vault is, how it is protected, and whether a daemon serves it unlocked (needs no
+    passphrase)."""
     paths = VaultPaths(state.home)
     info: dict = {"vault": str(paths.home), "initialised": paths.header.exists()}
     if paths.header.exists():
@@ -144,7 +147,11 @@ def status(state: CliState, as_json: bool) -> None:
             ),
         }
         pid = serving_pid(paths.home)
-        info["daemon"] = {"running": pid is not None, "pid": pid if pid and pid > 0 else None}
+        info["daemon"] = {"running": pid is not None, "pid": pid if pid and pid > 0 else None, "locked": None}
+        # Locked or not is the daemon's to say; one on another socket (or not answering) leaves it unknown.
+        serving = state.serving(socket_path) if pid is not None else None
+        if serving is not None:
+            info["daemon"] |= {"pid": serving.get("pid"), "locked": serving.get("locked") is not False}
     if as_json:
         print_json(info)
         return
@@ -159,8 +166,15 @@ def status(state: CliState, as_json: bool) -> None:
     )
     click.echo(f"Size:       {info['database_bytes']} bytes")
     daemon = info["daemon"]
-    if daemon["running"]:
-        click.echo(f"Daemon:     serving this vault (pid {daemon['pid'] or '?'}); see: vault pair list")
+    if daemon["running"] and daemon["locked"] is not None:
+        lock_state = "locked" if daemon["locked"] else "unlocked"
+        unlock = "; unlock it with: vault unlock" if daemon["locked"] else ""
+        click.echo(f"Daemon:     serving this vault, {lock_state} (pid {daemon['pid'] or '?'}){unlock}")
+    elif daemon["running"]:
+        click.echo(
+            f"Daemon:     serving this vault (pid {daemon['pid'] or '?'}), on another socket: "
+            "locked or not is unknown (pass its --socket)"
+        )
     else:
         click.echo("Daemon:     not running (start it with: vault serve)")
 
@@ -177,7 +191,13 @@ def passwd(
     state: CliState, new_passphrase_file: Path | None, kdf_time: int | None, kdf_memory_mib: int | None
 ) -> None:
     """Change the passphrase: the vault is re-encrypted in place and the old passphrase stops working."""
-    with state.open_vault() as vault:
+    # A daemon would go on with the old key (and hand it out): its connection could no longer read the file.
+    if serving_pid(state.home) is not None:
+        raise VaultError(
+            f"a daemon is serving the vault at {state.home}", "stop it first, then run vault passwd"
+        )
+    # A change of secret proves the old one: never opened with a running daemon's key.
+    with state.open_with_passphrase() as vault:
         new = get_passphrase(
             new_passphrase_file, env="VAULT_NEW_PASSPHRASE", prompt="New passphrase", confirm=True
         )

@@ -87,7 +87,7 @@ def serve(
     with daemon_lock(state.home):
         vault = None
         if not locked and (state.passphrase_file or os.environ.get("VAULT_PASSPHRASE") or sys.stdin.isatty()):
-            vault = state.open_vault()
+            vault = state.open_with_passphrase()  # the daemon itself: never another daemon's key
         sockets = [bind_unix(path)]
         try:
             settings = Settings(

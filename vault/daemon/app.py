@@ -27,6 +27,7 @@ from vault.daemon.errors import EXCEPTION_HANDLERS
 from vault.daemon.messages import ErrorBody
 from vault.daemon.routes import vault_router
 from vault.daemon.routes_access import access_router
+from vault.daemon.routes_admin import cli_router
 from vault.daemon.routes_contexts import contexts_router
 from vault.daemon.routes_controls import controls_router
 from vault.daemon.routes_inbox import inbox_router
@@ -74,6 +75,7 @@ def create_app(settings: Settings, *, daemon: Daemon | None = None, background: 
                 route_handlers=[
                     *session_routes,
                     admin_router,
+                    cli_router,
                     vault_router,
                     controls_router,
                     inbox_router,

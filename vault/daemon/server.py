@@ -26,25 +26,48 @@ from vault.store.files import write_private_file
 log = logging.getLogger("vault.daemon")
 
 
-def peer_uid(sock: socket.socket) -> int:
+# Where each request's scope carries the peer's credentials (ASGI lets a server add its own extensions).
+PEER_EXTENSION = "vault.peer"
+
+
+def peer_credentials(sock: socket.socket) -> tuple[int, int]:
+    """(pid, uid) of the process at the other end of a Unix socket, from the kernel (SO_PEERCRED)."""
     creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    return struct.unpack("3i", creds)[1]
+    pid, uid, _ = struct.unpack("3i", creds)
+    return pid, uid
+
+
+def peer_uid(sock: socket.socket) -> int:
+    return peer_credentials(sock)[1]
 
 
 def peer_checked(expected_uid: int) -> type[HttpToolsProtocol]:
-    """The HTTP protocol, refusing Unix-socket peers whose uid is not `expected_uid` (the test seam)."""
+    """The HTTP protocol, refusing Unix-socket peers whose uid is not `expected_uid` (the test seam).
+
+    Each request on an accepted Unix-socket connection carries the peer's credentials in its scope
+    (scope["extensions"][PEER_EXTENSION]), so a route can insist on them: a request that came over TCP,
+    or through any other server, has none."""
 
     class PeerChecked(HttpToolsProtocol):
+        peer: dict[str, int] | None = None
+
         def connection_made(self, transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
             sock = transport.get_extra_info("socket")
             if sock is not None and sock.family == socket.AF_UNIX:
-                uid = peer_uid(sock)
+                pid, uid = peer_credentials(sock)
                 if uid != expected_uid:
                     log.warning(
                         "refused a connection from uid %d (only uid %d may connect)", uid, expected_uid
                     )
                     transport.close()
+                    return
+                self.peer = {"pid": pid, "uid": uid}
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            if self.peer is not None:
+                self.scope.setdefault("extensions", {})[PEER_EXTENSION] = dict(self.peer)  # type: ignore[typeddict-item]
 
     return PeerChecked
 

@@ -106,8 +106,39 @@ class Vault:
     ) -> "Vault":
         paths = cls.check_present(home)
         conn, header, key = cls._unlock(paths, passphrase)
+        return cls._migrated(paths, conn, header, key, MigrationContext(now, random_bytes))
+
+    @classmethod
+    def open_with_key(
+        cls, home: Path, key: bytes, *, now: int, random_bytes: RandomBytes = secrets.token_bytes
+    ) -> "Vault":
+        """Opens with the database key itself, without Argon2id: the key a running daemon, which derived
+        it from the passphrase, hands the command line. Raises WrongPassphrase when the key does not open
+        the file, and while a passphrase change is unsettled (open() with the passphrase settles it)."""
+        paths = cls.check_present(home)
+        if paths.pending_header.exists():
+            raise WrongPassphrase(
+                f"a passphrase change of the vault at {paths.home} is not settled",
+                "open it with the passphrase",
+            )
+        header = read_header(paths.header)
         try:
-            migrate(conn, MigrationContext(now, random_bytes))
+            conn = database.connect(paths.database, key)
+        except (database.DatabaseError, ValueError):
+            raise WrongPassphrase(f"the key does not open the vault at {paths.home}") from None
+        return cls._migrated(paths, conn, header, key, MigrationContext(now, random_bytes))
+
+    @classmethod
+    def _migrated(
+        cls,
+        paths: VaultPaths,
+        conn: database.Connection,
+        header: Header,
+        key: bytes,
+        context: MigrationContext,
+    ) -> "Vault":
+        try:
+            migrate(conn, context)
         except database.DatabaseError as e:
             conn.close()
             raise database.integrity_error(paths.database, e) from None
@@ -115,6 +146,11 @@ class Vault:
             conn.close()
             raise
         return cls(paths, conn, header, key)
+
+    @property
+    def database_key(self) -> bytes:
+        """The raw SQLCipher key, for the daemon to hand a command line of the same user (never stored)."""
+        return self._key
 
     def another_connection(self) -> "Vault":
         """The same vault on a second connection, for a thread that must not share the first one."""
