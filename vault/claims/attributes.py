@@ -41,7 +41,8 @@ from vault.protocol.claim_types import (
 Sensitivity = Literal["low", "medium", "high"]
 
 CUSTOM_PREFIX = "custom."
-_CUSTOM_NAME = re.compile(r"custom\.[a-z][a-z0-9_]{0,39}")
+CUSTOM_NAME_PATTERN = r"custom\.[a-z][a-z0-9_]{0,39}"  # the options page checks it too (page_contract)
+_CUSTOM_NAME = re.compile(CUSTOM_NAME_PATTERN)
 
 
 @dataclass(frozen=True)

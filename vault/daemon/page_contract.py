@@ -15,7 +15,10 @@ import json
 import re
 from pathlib import Path
 
+from vault.claims.attributes import ATTRIBUTES, CUSTOM_NAME_PATTERN, CUSTOM_PREFIX, lookup
+from vault.claims.types import BirthDate, Choice, Country, Email, LanguageTag, ListOf, Number, Text, ValueType
 from vault.consent.reasons import PageReason
+from vault.protocol.countries import ISO_3166_ALPHA2
 from vault.protocol.jws import MAX_TOKEN_LENGTH
 from vault.protocol.manifest import (
     CLAIM_NAME_PATTERN,
@@ -65,6 +68,37 @@ UNAVAILABLE = ("not_available", "timeout", *HOST_ERRORS, "no_worker")
 VAULT_LOCKED = "vault_locked"
 NOT_PAIRED = "not_paired"
 
+
+# The profile editor (options page) draws each attribute's input from its type in vault/claims/attributes.py:
+# a date picker bounded like BirthDate, the choices of a Choice, the bounds of a Number. The daemon still
+# checks every value it is given; these only let the page offer what it would accept.
+def profile_input(value_type: ValueType) -> dict[str, object]:
+    if isinstance(value_type, BirthDate):
+        return {"kind": "date", "min": value_type.earliest.isoformat()}
+    if isinstance(value_type, Country):
+        return {"kind": "country"}
+    if isinstance(value_type, Email):
+        return {"kind": "email"}
+    if isinstance(value_type, Number):
+        return {"kind": "number", "min": value_type.low, "max": value_type.high, "step": value_type.step}
+    if isinstance(value_type, Choice):
+        return {"kind": "choice", "choices": list(value_type.choices)}
+    if isinstance(value_type, ListOf):
+        item, most = value_type.item, value_type.max_items
+        if isinstance(item, Choice):
+            return {"kind": "choices", "choices": list(item.choices), "maxItems": most}
+        if isinstance(item, LanguageTag):
+            return {"kind": "languages", "maxItems": most}
+        if isinstance(item, Text):
+            return {"kind": "list", "maxItems": most, "maxLength": item.max_chars}
+    if isinstance(value_type, Text):
+        return {"kind": "text", "maxLength": value_type.max_chars}
+    raise ValueError(f"no profile input for {type(value_type).__name__}: add one here")
+
+
+PROFILE_INPUTS = {name: profile_input(spec.type) for name, spec in ATTRIBUTES.items()}
+CUSTOM_INPUT = profile_input(lookup(CUSTOM_PREFIX + "x").type)
+
 _HEADER = """\
 // GENERATED from vault/daemon/page_contract.py by `python -m vault.daemon.page_contract`: do not edit.
 // tests/extension/test_contract.py fails when this file is stale.
@@ -108,6 +142,13 @@ def contract_js() -> bytes:
         "",
         f"export const VAULT_LOCKED = {json.dumps(VAULT_LOCKED)};",
         f"export const NOT_PAIRED = {json.dumps(NOT_PAIRED)};",
+        "",
+        "// The profile editor's inputs, one per attribute (vault/claims/attributes.py), and what a custom",
+        "// attribute's name and value may be; the country codes the vault accepts (ISO 3166-1 alpha-2).",
+        f"export const PROFILE_INPUTS = Object.freeze({json.dumps(PROFILE_INPUTS)});",
+        f"export const CUSTOM_ATTRIBUTE = {_regex(f'^{CUSTOM_NAME_PATTERN}$')};",
+        f"export const CUSTOM_INPUT = Object.freeze({json.dumps(CUSTOM_INPUT)});",
+        f"export const COUNTRIES = {_list(tuple(sorted(ISO_3166_ALPHA2)))};",
         "",
     ]
     return "\n".join(lines).encode()
