@@ -364,16 +364,19 @@ def test_options_page_edits_the_profile_and_shows_sites_history_and_export(
     assert options.input_value("#attr-birthdate") == "1990-05-17"
     screenshot_both_schemes(options, "options-profile")
     options.fill("#attr-sizes-shoe", "43")
-    options.press("#attr-sizes-shoe", "Enter")
-    options.wait_for_selector("text=Saved")
-    options.fill("#attr-languages", "nl, en-GB")
+    options.press("#attr-sizes-shoe", "Enter")  # Enter in a field saves the whole form
+    options.wait_for_selector("#undo-text:has-text('Saved Shoe size')")
+    options.fill("#attr-languages", "nl")
+    options.press("#attr-languages", "Enter")  # in the languages field, Enter adds the language
+    options.fill("#attr-languages", "en-GB")
     options.press("#attr-languages", "Enter")
-    options.wait_for_selector("form:has(#attr-languages) >> text=Saved")
+    options.click("#profile-save")
+    options.wait_for_selector("#undo-text:has-text('Saved Languages')")
     values = admin_call(daemon, "GET", "/v1/attributes")["values"]
     assert values["sizes.shoe"] == 43 and values["languages"] == ["nl", "en-GB"]
-    options.fill("#attr-sizes-shoe", "huge")
+    options.fill("#attr-sizes-shoe", "99")
     options.press("#attr-sizes-shoe", "Enter")
-    options.wait_for_selector("form:has(#attr-sizes-shoe) .error-text")
+    options.wait_for_selector("#attr-sizes-shoe-status.error-text")
     assert admin_call(daemon, "GET", "/v1/attributes")["values"]["sizes.shoe"] == 43
 
     options.click("a[data-section=sites]")
