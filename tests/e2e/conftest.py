@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.daemon.support import PROFILE
-from tests.extension.conftest import browser, daemon, launch  # noqa: F401 (fixtures, used by name)
+from tests.extension.conftest import browser, browser_name, daemon, launch  # noqa: F401 (fixtures, by name)
 from vault.demo.server import PartnerProcess, ShopThread
 
 E2E_PROFILE = {**PROFILE, "languages": ["nl", "en"]}

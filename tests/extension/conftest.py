@@ -1,8 +1,8 @@
-"""Real parts for the extension's browser tests: a `vault serve` process, Debian's Chromium with the
-unpacked extension and our native host, and a tiny test site on 127.0.0.1 serving its manifest.
+"""Real parts for the extension's browser tests: a `vault serve` process, Debian's Chromium or firefox-esr
+with the unpacked extension and our native host, and a tiny test site on 127.0.0.1 serving its manifest.
 
-Everything is per test (a fresh vault, a fresh browser profile): chrome.storage.local and the daemon's
-pairings must not carry over. Only one Chromium runs at a time (the machines have 2 cores).
+Everything is per test (a fresh vault, a fresh browser profile): extension storage and the daemon's
+pairings must not carry over. Only one browser runs at a time (the machines have 2 cores).
 """
 
 from __future__ import annotations
@@ -14,8 +14,12 @@ from typing import Any
 
 import pytest
 
+from tests.browsers.bidi import MIN_VERSION, firefox_executable
+from tests.browsers.firefox import FirefoxBrowser
 from tests.daemon.support import PROFILE, DaemonProcess, make_vault, short_dir
 from tests.extension.support import (
+    BROWSERS,
+    EXTENSION,
     Browser,
     ShopSite,
     approve_pairing,
@@ -56,9 +60,22 @@ def daemon(profile: dict[str, Any]) -> Iterator[DaemonProcess]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
+@pytest.fixture(params=BROWSERS)
+def browser_name(request: pytest.FixtureRequest) -> str:
+    """Every browser test runs in Chromium and in Firefox: one suite, two browsers."""
+    return request.param
+
+
 @pytest.fixture
-def launch(tmp_path: Path, daemon: DaemonProcess) -> Iterator[Callable[[], Browser]]:
-    """launch() -> Chromium whose extension talks to `daemon` through the real native host."""
+def launch(
+    browser_name: str, tmp_path: Path, daemon: DaemonProcess
+) -> Iterator[Callable[[], Browser | FirefoxBrowser]]:
+    """launch() -> the browser, whose extension talks to `daemon` through the real native host."""
+    starter = launch_firefox if browser_name == "firefox" else launch_chromium
+    yield from starter(tmp_path, daemon)
+
+
+def launch_chromium(tmp_path: Path, daemon: DaemonProcess) -> Iterator[Callable[[], Browser]]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -86,8 +103,32 @@ def launch(tmp_path: Path, daemon: DaemonProcess) -> Iterator[Callable[[], Brows
         manager.stop()
 
 
+def launch_firefox(tmp_path: Path, daemon: DaemonProcess) -> Iterator[Callable[[], FirefoxBrowser]]:
+    """Firefox finds the native host only under $HOME/.mozilla (FIREFOX-TESTING.md): a HOME per test, which
+    `vault install-browser --browser firefox` writes to, as it does for a person."""
+    executable = firefox_executable()
+    if executable is None:
+        skip_or_fail(f"firefox-esr {MIN_VERSION} or newer is not installed (apt-get install firefox-esr)")
+    home = tmp_path / "home"
+    install_browser("firefox", profile=None, socket_path=daemon.socket, home=home)
+    started: list[FirefoxBrowser] = []
+
+    def start() -> FirefoxBrowser:
+        assert not started, "one Firefox at a time"
+        started.append(FirefoxBrowser(executable, tmp_path / "firefox", home, EXTENSION))
+        return started[0]
+
+    try:
+        yield start
+    finally:
+        for running in started:
+            running.close()
+
+
 @pytest.fixture
-def browser(launch: Callable[[], Browser], daemon: DaemonProcess) -> Browser:
+def browser(
+    launch: Callable[[], Browser | FirefoxBrowser], daemon: DaemonProcess
+) -> Browser | FirefoxBrowser:
     """A browser whose extension is paired with the daemon, as after `vault pair approve CODE`."""
     started = launch()
     approve_pairing(daemon)

@@ -37,6 +37,8 @@ from vault.site import (
 )
 
 ROOT = Path(__file__).parents[2]
+EXTENSION = ROOT / "extension"
+BROWSERS = ("chromium", "firefox")
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 EXTENSION_URL = f"chrome-extension://{EXTENSION_ID}/"
 WAIT_MS = 20_000
@@ -262,7 +264,11 @@ def shop_on(server: http.server.ThreadingHTTPServer, controller: Controller) -> 
 
 
 class Browser:
-    """Chromium with the extension loaded, and ways to reach its worker and pages."""
+    """Chromium with the extension loaded, and ways to reach its worker and pages (tests/browsers/firefox.py
+    is the same for Firefox)."""
+
+    name = "chromium"
+    extension_url = EXTENSION_URL
 
     def __init__(self, context: Any) -> None:
         self.context = context
@@ -447,9 +453,11 @@ def popup_for(browser: Browser, site: ShopSite) -> Any:
 
 
 def save_screenshot(page: Any, name: str, *, element: str | None = None, **options: Any) -> Path:
-    """tests/extension/screenshots/NAME.png; `element`: only that element (a popup is as tall as its body)."""
-    SCREENSHOTS.mkdir(exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+    """tests/extension/screenshots/BROWSER/NAME.png; `element`: only that element (a popup is as tall as its
+    body)."""
+    directory = SCREENSHOTS / getattr(page, "browser_name", "chromium")
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.png"
     (page.locator(element) if element else page).screenshot(path=str(path), **options)
     return path
 

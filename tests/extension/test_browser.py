@@ -317,7 +317,10 @@ def test_an_unpaired_extension_gets_not_paired_and_the_popup_shows_the_command(l
     admin_call(daemon, "POST", "/v1/admin/pairings/approve", {"code": code})
     popup.wait_for_selector("#state >> text=Unlocked", timeout=WAIT_MS)  # the popup noticed by itself
     pairings = admin_call(daemon, "GET", "/v1/admin/pairings")
-    assert pairings["clients"][0]["name"] == "Chromium on Linux"
+    assert (
+        pairings["clients"][0]["name"]
+        == {"chromium": "Chromium", "firefox": "Firefox"}[browser.name] + " on Linux"
+    )
 
 
 def test_a_stopped_daemon_is_not_available(browser: Browser, site: ShopSite, daemon) -> None:
@@ -331,7 +334,7 @@ def test_a_stopped_daemon_is_not_available(browser: Browser, site: ShopSite, dae
     popup.wait_for_selector("text=Can’t reach your vault")
     assert popup.is_visible("code:text('vault serve')")
     # The command really parses (tests/extension/test_commands.py): `install-browser chromium` did not.
-    assert popup.is_visible("code:text('vault install-browser --browser chromium')")
+    assert popup.is_visible(f"code:text('vault install-browser --browser {browser.name}')")
     save_screenshot(popup, "popup-unavailable", element="body")
 
 

@@ -1,0 +1,241 @@
+"""Firefox with the extension installed, shaped like tests/extension/support.py's Chromium `Browser`, so one
+suite runs in both: `context` (pages, new_page, the next page that opens), `worker()` (the extension's
+background, for its chrome.* APIs), `badge()`, `extension_page`, `site_page`, `stop_worker`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from tests.browsers.bidi import FirefoxProcess
+from tests.browsers.firefox_page import DEFAULT_TIMEOUT_MS, Page
+
+ADDON_ID = "personal-vault@personal-vault.org"
+EVENTS = ["browsingContext.contextCreated", "browsingContext.contextDestroyed"]
+
+
+def profile_prefs(extension_uuid: str, downloads: Path) -> dict[str, Any]:
+    return {
+        # The extension's origin is moz-extension://<uuid>/, chosen here so the tests know it.
+        "extensions.webextensions.uuids": f'{{"{ADDON_ID}":"{extension_uuid}"}}',
+        "browser.shell.checkDefaultBrowser": False,
+        "browser.startup.homepage_override.mstone": "ignore",
+        "datareporting.policy.dataSubmissionEnabled": False,
+        "toolkit.telemetry.reportingpolicy.firstRun": False,
+        "browser.download.folderList": 2,
+        "browser.download.dir": str(downloads),
+        "browser.download.useDownloadDir": True,
+        "browser.download.always_ask_before_handling_new_types": False,
+        "browser.download.panel.shown": True,
+        "layout.css.prefers-color-scheme.content-override": 1,  # light, as Chromium's default
+    }
+
+
+class FirefoxContext:
+    """The browser's top-level tabs and windows, as Playwright's BrowserContext lists its pages."""
+
+    def __init__(self, browser: FirefoxBrowser) -> None:
+        self.browser = browser
+        self._pages: dict[str, Page] = {}
+        self.destroyed: set[str] = set()
+        self._claimed: set[str] = set()  # pages already handed out as "the page that opened"
+        self._page_listeners: list[Callable[[Page], None]] = []
+        browser.bidi.listeners.append(self._on_event)
+
+    def _on_event(self, event: dict[str, Any]) -> None:  # on the reader thread: no commands here
+        params = event["params"]
+        if event["method"] == "browsingContext.contextDestroyed":
+            self.destroyed.add(params["context"])
+        elif event["method"] == "browsingContext.contextCreated" and params.get("parent") is None:
+            page = self.page(params["context"])
+            for listener in list(self._page_listeners):
+                listener(page)
+
+    def page(self, context: str) -> Page:
+        return self._pages.setdefault(context, Page(self.browser, context))
+
+    @property
+    def pages(self) -> list[Page]:
+        tree = self.browser.bidi.send("browsingContext.getTree", {"maxDepth": 0})
+        hidden = {self.browser.helper_context}
+        return [self.page(c["context"]) for c in tree["contexts"] if c["context"] not in hidden]
+
+    def new_page(self) -> Page:
+        created = self.browser.bidi.send("browsingContext.create", {"type": "tab"})["context"]
+        self._claimed.add(created)
+        return self.page(created)
+
+    def on(self, event: str, listener: Callable[[Page], None]) -> None:
+        assert event == "page", event
+        self._page_listeners.append(listener)
+
+    def wait_for_event(
+        self, event: str, predicate: Callable[[Page], bool] | None = None, timeout: float = DEFAULT_TIMEOUT_MS
+    ) -> Page:
+        """The next page that opened (a tab or window the browser or extension opened), once it has its
+        address; unlike Playwright, one that opened just before the call is not missed."""
+        assert event == "page", event
+        deadline = time.monotonic() + timeout / 1000
+        since = 0
+        while True:
+            index, created = self.browser.bidi.wait_event(
+                lambda e: (
+                    e["method"] == "browsingContext.contextCreated"
+                    and e["params"].get("parent") is None
+                    and e["params"]["context"] not in self._claimed
+                ),
+                since=since,
+                timeout=max(0.0, deadline - time.monotonic()),
+            )
+            since = index + 1
+            page = self.page(created["params"]["context"])
+            with contextlib.suppress(AssertionError):
+                page.wait_for_function(
+                    "() => location.href !== 'about:blank' && document.readyState !== 'loading'",
+                    timeout=max(1.0, (deadline - time.monotonic()) * 1000),
+                )
+            if predicate is None or predicate(page):
+                self._claimed.add(page.context)
+                return page
+
+    @contextlib.contextmanager
+    def expect_page(
+        self, predicate: Callable[[Page], bool] | None = None, timeout: float = DEFAULT_TIMEOUT_MS
+    ) -> Iterator[Any]:
+        class Info:
+            value: Page
+
+        info = Info()
+        yield info
+        info.value = self.wait_for_event("page", predicate, timeout=timeout)
+
+
+class Background:
+    """The extension's background, for reading its chrome.* APIs (badge, declarativeNetRequest rules).
+    Firefox's event page is not a BiDi context, so the same APIs are read from an extension page."""
+
+    def __init__(self, browser: FirefoxBrowser) -> None:
+        self.browser = browser
+
+    def evaluate(self, expression: str, arg: Any = None) -> Any:
+        return self.browser.helper_page().evaluate(expression, arg)
+
+
+class FirefoxBrowser:
+    name = "firefox"
+
+    def __init__(self, executable: str, directory: Path, home: Path, extension: Path) -> None:
+        self.extension_uuid = str(uuid.uuid4())
+        self.extension_url = f"moz-extension://{self.extension_uuid}/"
+        self.downloads = directory / "downloads"
+        self.downloads.mkdir(parents=True, exist_ok=True)
+        self.process = FirefoxProcess(
+            executable, directory / "profile", home, profile_prefs(self.extension_uuid, self.downloads)
+        )
+        self.bidi = self.process.connection
+        self.bidi.send("session.subscribe", {"events": EVENTS})
+        self.helper_context: str | None = None
+        self.context = FirefoxContext(self)
+        first = self.bidi.send("browsingContext.getTree", {"maxDepth": 0})["contexts"]
+        self.context._claimed.update(c["context"] for c in first)
+        installed = self.bidi.send(
+            "webExtension.install", {"extensionData": {"type": "path", "path": str(extension.absolute())}}
+        )
+        assert installed["extension"] == ADDON_ID, installed
+
+    def close(self) -> None:
+        self.process.stop()
+
+    # -- privileged (chrome) scope: prefs and the add-on's background --
+    def chrome_evaluate(self, expression: str) -> Any:
+        tree = self.bidi.send("browsingContext.getTree", {"moz:scope": "chrome", "maxDepth": 0})
+        target = {"context": tree["contexts"][0]["context"]}
+        answer = self.bidi.send(
+            "script.evaluate", {"expression": expression, "target": target, "awaitPromise": True}
+        )
+        assert answer["type"] == "success", answer
+        return answer["result"].get("value")
+
+    def set_color_scheme(self, scheme: str) -> None:
+        value = {"dark": 0, "light": 1}[scheme]
+        self.chrome_evaluate(
+            f'Services.prefs.setIntPref("layout.css.prefers-color-scheme.content-override", {value})'
+        )
+
+    def perform(self, context: str, actions: list[dict[str, Any]]) -> None:
+        self.bidi.send("input.performActions", {"context": context, "actions": actions})
+        self.bidi.send("input.releaseActions", {"context": context})
+
+    def helper_page(self) -> Page:
+        """A hidden extension tab (not among context.pages) in which the extension's APIs are read."""
+        if self.helper_context is None or self.helper_context in self.context.destroyed:
+            page = self.context.new_page()
+            self.helper_context = page.context
+            page.goto(self.extension_url + "pages/popup.html?origin=about%3Ablank")
+        return self.context.page(self.helper_context)
+
+    def worker(self, timeout: float = 20.0) -> Background:
+        return Background(self)
+
+    def badge(self) -> str:
+        return self.worker().evaluate("chrome.action.getBadgeText({})")
+
+    def wait_for_badge(self, text: str, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while (shown := self.badge()) != text:
+            assert time.monotonic() < deadline, f"badge shows {shown!r}, not {text!r}"
+            time.sleep(0.1)
+
+    def extension_page(self, path: str, *, width: int = 1000, height: int = 760) -> Page:
+        page = self.context.new_page()
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(self.extension_url + path)
+        return page
+
+    def site_page(self, url: str) -> Page:
+        page = self.context.new_page()
+        page.goto(url)
+        page.wait_for_function("() => typeof window.personalVault === 'object'")
+        return page
+
+    def stop_worker(self) -> None:
+        """Stops the background as Firefox does when it is idle (the open native port otherwise keeps it)."""
+        self.chrome_evaluate(
+            "(async () => { const { ExtensionParent } = ChromeUtils.importESModule("
+            '"resource://gre/modules/ExtensionParent.sys.mjs");'
+            f' await ExtensionParent.GlobalManager.getExtension("{ADDON_ID}")'
+            ".terminateBackground({disableResetIdleForTest: true}); return true; })()"
+        )
+
+    def expect_download(self, timeout: float) -> Iterator[Any]:
+        before = set(self.downloads.iterdir())
+
+        class Download:
+            def __init__(self, path: Path) -> None:
+                self._path = path
+
+            def path(self) -> Path:
+                return self._path
+
+            @property
+            def suggested_filename(self) -> str:
+                return self._path.name
+
+        class Info:
+            value: Download
+
+        info = Info()
+        yield info
+        deadline = time.monotonic() + timeout / 1000
+        while True:
+            done = [p for p in set(self.downloads.iterdir()) - before if not p.name.endswith(".part")]
+            if done and not any(p.name.endswith(".part") for p in self.downloads.iterdir()):
+                info.value = Download(done[0])
+                return
+            assert time.monotonic() < deadline, "no download finished"
+            time.sleep(0.1)
