@@ -367,7 +367,8 @@ class Locator:
     def screenshot(self, path: str, **_: Any) -> None:
         box = self._until(
             "if (!el) return null; el.scrollIntoView({block: 'nearest'});"
-            " const r = el.getBoundingClientRect(); return {x: r.x + scrollX, y: r.y + scrollY, width: r.width, height: r.height};",
+            " const r = el.getBoundingClientRect();"
+            " return {x: r.x + scrollX, y: r.y + scrollY, width: r.width, height: r.height};",
             None, None, "photographing",
         )  # fmt: skip
         self.page.screenshot(path, clip=box)
