@@ -7,12 +7,14 @@ The machine is made deterministic with a PATH holding only stand-ins: `chromium`
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
 import os
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import termios
@@ -27,6 +29,7 @@ from tests.daemon.native_support import ORIGIN, Host
 from tests.daemon.support import DaemonProcess, new_client_token, short_dir
 from tests.support import PASSPHRASE
 from vault.daemon.browser import EXTENSION_ID, GECKO_ID
+from vault.daemon.client import HEADER_CLIENT, DaemonClient
 from vault.daemon.lockfile import serving_pid
 from vault.store import Vault
 
@@ -154,7 +157,7 @@ def ask_to_pair(machine: Machine, token: str, name: str) -> dict:
     return reply["body"]
 
 
-def follow_setup(machine: Machine, proc: subprocess.Popen) -> tuple[str, str]:
+def follow_setup(machine: Machine, proc: subprocess.Popen, service: str) -> tuple[str, str]:
     """Reads setup's steps, acts as the extension twice and answers as the person; the two client tokens."""
     steps = Steps(proc)
     created = steps.until("vault", "created")
@@ -162,9 +165,10 @@ def follow_setup(machine: Machine, proc: subprocess.Popen) -> tuple[str, str]:
     assert steps.next()["step"] == "backup"
     browsers = steps.next()
     assert [b["browser"] for b in browsers["browsers"]] == ["chromium", "firefox"]
-    service = steps.next()
-    assert service["status"] == "written" and service["started"] is False
-    assert "not available" in service["message"]
+    step = steps.next()
+    assert step["step"] == "service" and step["status"] == service, step
+    assert step["started"] is (service == "started")
+    assert ("not available" if service == "written" else "starts locked") in step["message"]
     steps.until("pairing", "waiting")
 
     # A request the person does not recognise: "no" leaves it unpaired and setup keeps waiting.
@@ -185,11 +189,12 @@ def follow_setup(machine: Machine, proc: subprocess.Popen) -> tuple[str, str]:
     assert paired["name"] == "Chromium on this laptop"
     summary = steps.until("summary", "done")
     assert summary["paired"] is True and summary["browsers"] == ["chromium", "firefox"]
+    assert summary["service_started"] is (service == "started")
     assert proc.wait(30) == 0
     return person, stranger
 
 
-def test_first_run_creates_registers_and_pairs_what_the_person_confirms(machine: Machine) -> None:
+def run_setup_and_pair(machine: Machine, service: str) -> tuple[str, str]:
     with (
         (machine.root / "setup.err").open("w") as err,
         subprocess.Popen(
@@ -202,11 +207,16 @@ def test_first_run_creates_registers_and_pairs_what_the_person_confirms(machine:
         ) as proc,
     ):
         try:
-            person, stranger = follow_setup(machine, proc)
+            tokens = follow_setup(machine, proc, service)
         finally:
             if proc.poll() is None:
                 proc.kill()
     assert "Traceback" not in (machine.root / "setup.err").read_text()
+    return tokens
+
+
+def test_first_run_creates_registers_and_pairs_what_the_person_confirms(machine: Machine) -> None:
+    person, stranger = run_setup_and_pair(machine, "written")
 
     # The daemon setup ran for the pairing is gone; the vault opens with the passphrase.
     assert serving_pid(machine.vault) is None and not machine.socket.exists()
@@ -230,6 +240,51 @@ def test_first_run_creates_registers_and_pairs_what_the_person_confirms(machine:
             with daemon.client(token) as client:
                 status, body = client.request_json("GET", "/v1/status")
             assert status == 200 and body["client"] == expected
+
+
+SYSTEMCTL = """#!/bin/sh
+# A stand-in for a systemd user manager: `enable --now` runs the unit's ExecStart in the background.
+# Shell builtins only: PATH holds nothing but the stand-ins.
+[ "$1" = --user ] || exit 1
+case "$2" in
+  show-environment|daemon-reload) exit 0 ;;
+  enable)
+    while read -r line; do
+      case "$line" in ExecStart=*) eval "set -- ${line#ExecStart=}"; break ;; esac
+    done <"$XDG_CONFIG_HOME/systemd/user/$4"
+    "$@" </dev/null >>{log} 2>&1 &
+    echo $! >{pid}
+    exit 0 ;;
+esac
+exit 1
+"""
+
+
+def test_where_systemd_runs_the_service_serves_the_pairing_and_keeps_running(machine: Machine) -> None:
+    pid_file, log = machine.root / "service.pid", machine.root / "service.log"
+    systemctl = machine.root / "bin" / "systemctl"
+    systemctl.write_text(SYSTEMCTL.replace("{log}", str(log)).replace("{pid}", str(pid_file)))
+    try:
+        try:
+            person, _ = run_setup_and_pair(machine, "started")
+        except AssertionError as e:
+            raise AssertionError(
+                f"{e}\nthe service's log:\n{log.read_text() if log.exists() else ''}"
+            ) from None
+        # The service started from the unit's ExecStart serves on: locked (no passphrase is stored), paired.
+        assert serving_pid(machine.vault) == int(pid_file.read_text())
+        with DaemonClient(machine.socket, headers={HEADER_CLIENT: person}) as client:
+            status, body = client.request_json("GET", "/v1/status")
+        assert status == 200 and body["client"] == "paired" and body["locked"] is True, body
+    finally:
+        if pid_file.exists():
+            pid = int(pid_file.read_text())
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 20
+            while serving_pid(machine.vault) is not None and time.monotonic() < deadline:
+                time.sleep(0.1)
+    assert "Traceback" not in log.read_text(), log.read_text()
 
 
 def test_rerun_leaves_the_vault_alone_and_checks_the_passphrase(machine: Machine) -> None:

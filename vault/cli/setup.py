@@ -149,7 +149,6 @@ def step_browsers(report: Report, chosen: tuple[str, ...], socket_path: Path | N
         written.append(
             {"browser": browser, "manifest": str(result.manifest), "launcher": str(result.launcher)}
         )
-        report.say(f"  {browser}: {result.manifest}")
     how = "chosen" if chosen else "found"
     report.step(
         "browsers",
@@ -158,6 +157,8 @@ def step_browsers(report: Report, chosen: tuple[str, ...], socket_path: Path | N
         "(restart a running browser to pick it up).",
         browsers=written,
     )
+    for item in written:
+        report.say(f"  {item['browser']}: {item['manifest']}")
     return browsers
 
 

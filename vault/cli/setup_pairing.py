@@ -148,6 +148,7 @@ def pair(socket_path: Path, timeout: int, report: Report) -> dict[str, Any] | No
             request = pending[0]
             code = request["code"]
             asked.add(code)
+            report.say(f'A pairing request from "{request["name"]}", with the code {code}.')
             question = f"Does the extension's popup show {code}?"
             if report.ask(question, code=code, name=request["name"]):
                 client = call(socket_path, "POST", "/v1/admin/pairings/approve", {"code": code})
