@@ -214,6 +214,10 @@ class Page(Frame):
     def keyboard(self) -> Keyboard:
         return Keyboard(self)
 
+    @property
+    def mouse(self) -> Mouse:
+        return Mouse(self)
+
     # -- elements --
     def locator(self, selector: str, has_text: str | None = None) -> Locator:
         return Locator(self, selector, has_text)
@@ -260,6 +264,12 @@ class Page(Frame):
 
     def input_value(self, selector: str, **options: Any) -> str:
         return self.locator(selector).input_value(**options)
+
+    def is_disabled(self, selector: str, **options: Any) -> bool:
+        return self.locator(selector).is_disabled(**options)
+
+    def focus(self, selector: str, **options: Any) -> None:
+        self.locator(selector).focus(**options)
 
 
 class Locator:
@@ -356,6 +366,16 @@ class Locator:
     def is_enabled(self) -> bool:
         return self._run("return !!el && !el.disabled;")
 
+    def is_disabled(self, timeout: float | None = None) -> bool:
+        return self._until("return el ? el.disabled === true : null;", None, timeout, "reading")
+
+    def focus(self, timeout: float | None = None) -> None:
+        self._until("if (!el) return null; el.focus(); return true;", None, timeout, "focusing")
+
+    def evaluate_all(self, function: str, arg: Any = None) -> Any:
+        """`function` called with every match (and `arg`), as Playwright's Locator.evaluate_all."""
+        return self._run("return [(" + function + ")(els, arg)];", arg)[0]
+
     def scroll_into_view_if_needed(self, timeout: float | None = None) -> None:
         self._until(
             "if (!el) return null; el.scrollIntoView({block: 'center'}); return true;",
@@ -437,3 +457,17 @@ class Keyboard:
         code = KEYS.get(key, key)
         actions = [{"type": "keyDown", "value": code}, {"type": "keyUp", "value": code}]
         self.page.browser.perform(self.page.context, [{"type": "key", "id": "keyboard", "actions": actions}])
+
+
+class Mouse:
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    def click(self, x: float, y: float) -> None:
+        """A real click at (x, y) in the viewport, as Playwright's page.mouse.click."""
+        actions = [
+            {"type": "pointerMove", "x": round(x), "y": round(y)},
+            {"type": "pointerDown", "button": 0},
+            {"type": "pointerUp", "button": 0},
+        ]
+        self.page.browser.perform(self.page.context, [{"type": "pointer", "id": "mouse", "actions": actions}])
