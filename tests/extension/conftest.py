@@ -7,7 +7,11 @@ pairings must not carry over. Only one browser runs at a time (the machines have
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +32,7 @@ from tests.extension.support import (
     shop_on,
 )
 from tests.support import skip_or_fail
+from vault.daemon.browser import HOST_NAME
 from vault.daemon.install import install_browser
 from vault.demo.chromium import launch_headless
 from vault.site import Controller
@@ -103,6 +108,9 @@ def launch_chromium(tmp_path: Path, daemon: DaemonProcess) -> Iterator[Callable[
         manager.stop()
 
 
+FIREFOX_HOST_MANIFEST = f".mozilla/native-messaging-hosts/{HOST_NAME}.json"
+
+
 def launch_firefox(tmp_path: Path, daemon: DaemonProcess) -> Iterator[Callable[[], FirefoxBrowser]]:
     """Firefox finds the native host only under $HOME/.mozilla (FIREFOX-TESTING.md): a HOME per test, which
     `vault install-browser --browser firefox` writes to, as it does for a person."""
@@ -110,7 +118,13 @@ def launch_firefox(tmp_path: Path, daemon: DaemonProcess) -> Iterator[Callable[[
     if executable is None:
         skip_or_fail(f"firefox-esr {MIN_VERSION} or newer is not installed (apt-get install firefox-esr)")
     home = tmp_path / "home"
-    install_browser("firefox", profile=None, socket_path=daemon.socket, home=home)
+    # As a person does it: the CLI command, with this HOME (it writes ~/.mozilla/native-messaging-hosts).
+    command = ["install-browser", "--browser", "firefox", "--socket", str(daemon.socket), "--json"]
+    installed = subprocess.run(
+        [sys.executable, "-m", "vault", *command],
+        env={**os.environ, "HOME": str(home)}, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert json.loads(installed.stdout)["manifest"] == str(home / FIREFOX_HOST_MANIFEST)
     started: list[FirefoxBrowser] = []
 
     def start() -> FirefoxBrowser:
