@@ -74,6 +74,6 @@ def test_ledger_listing(run_vault, shared) -> None:
     entries = json.loads(run_vault("ledger", "--json").out)
     assert [e["kind"] for e in entries] == ["consent"] * 5 + ["disclosure"]  # 3 claims, 2 third parties
     assert json.loads(run_vault("ledger", "--site", "https://other.example", "--json").out) == []
-    assert "age_over_18=yes" in run_vault("ledger").out
+    assert "Shared whether you are 18 or older: yes" in run_vault("ledger").out
     newest = json.loads(run_vault("ledger", "--limit", "1", "--json").out)
     assert [e["seq"] for e in newest] == [entries[-1]["seq"]] and newest[0]["kind"] == "disclosure"

@@ -15,6 +15,7 @@ from vault.consent.ledger_records import (
     BrokenPromise,
     ConsentRevoked,
     ContextChanged,
+    Decided,
     DecisionChanged,
     Disclosed,
     Discrepancy,
@@ -26,6 +27,7 @@ from vault.consent.ledger_records import (
     Record,
     RuleAdded,
     RuleRemoved,
+    SiteChanged,
     encode_record,
 )
 
@@ -53,21 +55,45 @@ DISCLOSED = Disclosed(
 @pytest.mark.parametrize(
     ("record", "words"),
     [
-        (DISCLOSED, "sizes.shoe=42; may pass on to analytics"),
+        (DISCLOSED, "Shared your shoe size: 42; may pass on to analytics"),
         (
             Acknowledged(claims=("sizes.shoe",), keep_until=0, token="t", recipients=("analytics",)),
-            "the site keeps it until 1970-01-01 00:00; passed on to analytics",
+            "The site keeps it until 1970-01-01 00:00; passed on to analytics",
+        ),
+        (
+            Decided(claim="age_over_18", effect="allow", mode="remember", expires_at=0),
+            "Agreed to share whether you are 18 or older, remembered until 1970-01-01 00:00",
+        ),
+        (
+            Decided(claim="sizes.shoe", effect="deny", mode="once", expires_at=None),
+            "Refused to share your shoe size, this once",
+        ),
+        (
+            DecisionChanged(claim="email", recipient=None, effect="forgotten"),
+            "Forgot the remembered answer about your email address",
+        ),
+        (
+            SiteChanged(
+                field="revocation_endpoint", before="https://a.example/r", after="https://b.example/r"
+            ),
+            "The site's revocation endpoint changed from https://a.example/r to https://b.example/r",
         ),
         (
             RecipientDecided(recipient="analytics", effect="deny", mode="once", expires_at=None),
-            "decided third party analytics deny once",
+            "Refused to let the site pass it on to analytics, this once",
         ),
         (
             DecisionChanged(claim=None, recipient="analytics", effect="allow"),
-            "changed third party analytics to allow",
+            "Changed the remembered answer about passing it on to analytics to yes",
         ),
-        (ConsentRevoked(purpose=None, decisions=1, recipient="analytics"), "revoked third party analytics"),
-        (ConsentRevoked(purpose=None, decisions=1, claim="sizes.shoe"), "revoked sizes.shoe"),
+        (
+            ConsentRevoked(purpose=None, decisions=1, recipient="analytics"),
+            "Took back consent to pass it on to analytics (1 remembered answer)",
+        ),
+        (
+            ConsentRevoked(purpose=None, decisions=1, claim="sizes.shoe"),
+            "Took back consent to share your shoe size (1 remembered answer)",
+        ),
         (
             NoticeQueued(
                 presentations=("a", "b"),
@@ -77,7 +103,7 @@ DISCLOSED = Disclosed(
                 site=False,
                 recipients=("analytics",),
             ),
-            "2 withdrawn from analytics, erasure asked",
+            "Withdrew 2 disclosures from analytics, and asked for erasure",
         ),
         (
             NoticeQueued(
@@ -88,7 +114,7 @@ DISCLOSED = Disclosed(
                 claims=("sizes.shoe",),
                 recipients=("analytics",),
             ),
-            "1 withdrawn (sizes.shoe) from the site, analytics",
+            "Withdrew 1 disclosure (your shoe size) from the site, analytics",
         ),
         (
             NoticeAcknowledged(
@@ -96,36 +122,36 @@ DISCLOSED = Disclosed(
                 token="t",
                 recipients=(RecipientAnswer(id="analytics", outcome="not_held", at=1),),
             ),
-            "the site confirmed; analytics: not held",
+            "The site confirmed; analytics: not held",
         ),
         (
             BrokenPromise(recipients=("analytics",), token="t"),
-            "the site says it passed it to analytics, which you did not allow",
+            "The site says it passed it to analytics, which you did not allow",
         ),
         (
             AccessRequested(reason="ask", endpoint="e", epoch=0, presentations=()),
-            "asked the site what it holds",
+            "Asked the site what it holds",
         ),
         (
             AccessRequested(reason="retention_end", endpoint="e", epoch=0, presentations=("a",)),
-            "asked the site to confirm it no longer holds 1 disclosure",
+            "Asked the site to confirm it no longer holds 1 disclosure",
         ),
         (
             AccessAnswered(token="t", request="r", discrepancies=()),
-            "the site answered; nothing differs from what it was given",
+            "The site answered; nothing differs from what it was given",
         ),
         (
             AccessAnswered(token="t", request="r", discrepancies=(HELD_TOO_LONG,)),
-            "the site answered: Keeps your shoe size for 400 days, but promised 30.",
+            "The site answered: Keeps your shoe size for 400 days, but promised 30.",
         ),
         (
             AccessUnanswered(attempts=6, error="HTTP 503", discrepancies=()),
-            "no answer after 6 attempts (HTTP 503)",
+            "No answer after 6 attempts (HTTP 503)",
         ),
-        (MessageReceived(message_kind="change", via="page", token="t"), "a change notice received"),
+        (MessageReceived(message_kind="change", via="page", token="t"), "A change notice received"),
         (
             MessageReceived(message_kind="breach", via="acknowledgement", token="t"),
-            "a breach notice received with its acknowledgement",
+            "A breach notice received with its acknowledgement",
         ),
     ],
 )
@@ -170,26 +196,32 @@ NAMES = {"everyday": "Everyday", "c-1": "Work", "c-2": "Old"}
         # Made in a context other than Everyday: it is named (a removed one too, by the name it had).
         (
             msgspec.structs.replace(DISCLOSED, context="c-1"),
-            "sizes.shoe=42; may pass on to analytics (in Work)",
+            "Shared your shoe size: 42; may pass on to analytics (in Work)",
         ),
         (
             msgspec.structs.replace(DISCLOSED, context="c-2"),
-            "sizes.shoe=42; may pass on to analytics (in Old)",
+            "Shared your shoe size: 42; may pass on to analytics (in Old)",
         ),
-        (msgspec.structs.replace(DISCLOSED, context="everyday"), "sizes.shoe=42; may pass on to analytics"),
+        (
+            msgspec.structs.replace(DISCLOSED, context="everyday"),
+            "Shared your shoe size: 42; may pass on to analytics",
+        ),
         (
             RuleAdded(rule="never", target="sizes.shoe", context="c-1"),
-            "rule_added never sizes.shoe (in Work)",
+            "Added the rule: never share your shoe size (in Work)",
         ),
-        (RuleRemoved(rule="never", target="sizes.shoe"), "rule_removed never sizes.shoe"),
+        (RuleRemoved(rule="never", target="sizes.shoe"), "Removed the rule: never share your shoe size"),
         (
             RecipientDecided(
                 recipient="analytics", effect="deny", mode="once", expires_at=None, context="c-1"
             ),
-            "decided third party analytics deny once (in Work)",
+            "Refused to let the site pass it on to analytics, this once (in Work)",
         ),
         # An id no longer known (not in the names given) is shown as it is.
-        (RuleAdded(rule="ask", target="email", context="c-9"), "rule_added ask email (in c-9)"),
+        (
+            RuleAdded(rule="ask", target="email", context="c-9"),
+            "Added the rule: always ask before sharing your email address (in c-9)",
+        ),
     ],
 )
 def test_context_records_in_words(record: Record, words: str) -> None:

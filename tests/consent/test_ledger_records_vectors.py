@@ -13,6 +13,7 @@ import pytest
 
 from tests.support import NOW, PASSPHRASE
 from vault.cli.consent import _summary
+from vault.cli.context import when
 from vault.consent import ledger
 from vault.consent.export import export_vault
 from vault.consent.ledger_records import (
@@ -114,17 +115,48 @@ def test_entries_read_as_before(vault: Vault) -> None:
     assert [type(e.record) for e in entries] == [type(decode_record(e.kind, e.body)) for e in entries]
     # GET /v1/ledger and `vault ledger --json` encode these Entries: the same JSON as before.
     assert msgspec.to_builtins(entries) == EXPECTED["entries"]
-    # `vault ledger` says the same of every entry it said something of; acknowledgements and the site's
-    # answers to notices, which it said nothing of, are now put in words too (test_ledger_words.py).
-    for entry, before in zip(entries, EXPECTED["summaries"], strict=True):
-        # Since then a true or false claim is said as yes or no (the recorded summaries said True/False).
-        before = before.replace("=True", "=yes").replace("=False", "=no")
-        if before or entry.kind not in ("acknowledgement", "delivery_ack"):
-            assert _summary(entry) == before, entry
-        else:
-            assert _summary(entry).startswith(
-                ("the site keeps it until", "the site erased", "the site confirmed")
-            )
+    # `vault ledger` says every entry in words now (the fixture's recorded summaries were codes, such as
+    # "decided age_over_18 allow remember"): what each says, in the fixture's order.
+    said = [_summary(entry) for entry in entries]
+    until = [when(entry.body["expires_at"]) for entry in entries if entry.body.get("mode") == "remember"]
+    keep = next(when(entry.body["keep_until"]) for entry in entries if entry.kind == "acknowledgement")
+    assert said == said_now(until[0], until[3], keep), said
+
+
+def said_now(first: str, second: str, keep: str) -> list[str]:
+    """What `vault ledger` says of the fixture's entries, with its times (local, as shown) filled in."""
+    agreed = [
+        "Agreed to share whether you are 18 or older",
+        "Agreed to share the country you live in",
+        "Agreed to share your shoe size",
+    ]
+    refused = [words.replace("Agreed", "Refused") for words in agreed]
+    shared = "Shared whether you are 18 or older: yes; the country you live in: NL; your shoe size: 42"
+    return [
+        "Added the rule: never share “custom.secret”",
+        "Removed the rule: never share “custom.secret”",
+        *(f"{words}, remembered until {first}" for words in agreed),
+        shared,
+        f"The site keeps it until {keep}",
+        "The site's revocation endpoint changed from https://shop.example/.well-known/vault-revocation to "
+        "https://shop.example/privacy/revoke",
+        *(f"{words}, this once" for words in agreed),
+        shared,
+        *(f"{words}, this once" for words in refused),
+        *(f"{words}, remembered until {second}" for words in agreed),
+        shared,
+        shared,
+        "Took back consent (3 remembered answers)",
+        "Withdrew 1 disclosure, and asked for erasure",
+        "Forgot you at this site: it knows you by a new identity from now on",
+        "Took back consent",
+        "Withdrew 1 disclosure",
+        "Attempt 1 failed (HTTP 503)",
+        "Attempt 1 failed (connection refused)",
+        "Delivered at attempt 2",
+        "The site erased its copy",
+        "Attempt 2 failed (connection refused)",
+    ]
 
 
 def test_cli_ledger_json_is_unchanged(vault: Vault, run_vault) -> None:

@@ -253,7 +253,7 @@ def test_demo_prints_a_readable_story_and_keeps_the_vault_when_asked(tmp_path: P
         "The shop's signed answer, now in the vault's ledger: demo-analytics erased on ",
         "the shop itself kept its own copy.",
         "12. Revoked with erasure: 3 presentations withdrawn. The daemon delivered the signed notice;",
-        "the shop answered erased=yes and now holds 0 presentations (it held 3); the partner holds 0.",
+        "the shop says it erased them; it now holds 0 presentations (it held 3); the partner holds 0.",
         "   Asked again what it holds: its signed statement lists\n     nothing: it holds nothing about you.",
         "The ledger verifies: ",
         "13. Global Privacy Control: the extension sends Sec-GPC: 1 to the shop. Sent: the rules of Everyday",

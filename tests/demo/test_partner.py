@@ -134,7 +134,7 @@ def test_the_manifest_declares_the_partner_on_its_own_address(
     # Its privacy notice is its own page, served by the partner's process (not the shop's).
     policy = httpx.get(analytics.privacy_policy, timeout=10)
     assert policy.status_code == 200 and "Demo Analytics B.V." in policy.text
-    assert "We hold <strong>0</strong> record(s)" in policy.text
+    assert "We hold <strong>0</strong> records about\n<strong>0</strong> visitors" in policy.text
     # The shop's own privacy notice names it, what it receives, and links its notice.
     shop_privacy = httpx.get(shop.url + "/privacy", timeout=10).text
     assert (

@@ -231,9 +231,10 @@ def _print_summary(s: dict[str, Any]) -> None:
     _print_partner_withdrawal(s)
     r = s["revocation"]
     state = "delivered" if r["delivered"] else "NOT delivered"
+    erased = "erased" if r["erased"] else "did not erase"
     echo(
         f"\n12. Revoked with erasure: {count(r['withdrawn'], 'presentation')} withdrawn. The daemon {state} "
-        f"the signed notice;\n   the shop answered erased={'yes' if r['erased'] else 'no'} and now holds "
+        f"the signed notice;\n   the shop says it {erased} them; it now holds "
         f"{count(r['held_after'], 'presentation')} (it held {r['held_before']}); the partner holds "
         f"{r['partner_held_after']}."
     )

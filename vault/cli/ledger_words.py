@@ -4,6 +4,7 @@ left blank (`vault ledger --json` shows its body as it is)."""
 from collections.abc import Iterable, Mapping
 
 from vault.cli.context import when
+from vault.consent.access_compare import claim_label
 from vault.consent.ledger import Entry
 from vault.consent.ledger_records import (
     AccessAnswered,
@@ -16,6 +17,7 @@ from vault.consent.ledger_records import (
     Decided,
     DecisionChanged,
     Disclosed,
+    Forgotten,
     MessageReceived,
     NoticeAcknowledged,
     NoticeDelivered,
@@ -68,6 +70,7 @@ def summary(entry: Entry, names: Mapping[str, str] | None = None) -> str:
     if isinstance(record, ContextChanged):
         return context_words(record, names)
     words = _record_words(record)
+    words = words[:1].upper() + words[1:]  # a sentence for people
     # Everyday is named nowhere: it is the only context most people have, and every entry from before
     # contexts existed was made in it.
     context = getattr(record, "context", None)
@@ -97,42 +100,52 @@ def context_words(record: ContextChanged, names: Mapping[str, str]) -> str:
 def _record_words(record: Record) -> str:
     match record:
         case Disclosed(claims=claims, recipients=recipients):
-            shared = ", ".join(f"{k}={value_words(v)}" for k, v in claims.items())
-            return shared + (f"; may pass on to {', '.join(recipients)}" if recipients else "")
-        case Decided(claim=claim, effect=effect, mode=mode):
-            return _words("decided", claim, effect, mode)
+            shared = "; ".join(f"{claim_label(k)}: {value_words(v)}" for k, v in claims.items())
+            return f"shared {shared}" + (f"; may pass on to {', '.join(recipients)}" if recipients else "")
+        case Decided(claim=claim, effect=effect, mode=mode, expires_at=expires_at):
+            verb = "agreed to share" if effect == "allow" else "refused to share"
+            return f"{verb} {claim_label(claim)}, {_mode(mode, expires_at)}"
         case Acknowledged(keep_until=keep_until, recipients=recipients):
             passed = f"; passed on to {', '.join(recipients)}" if recipients else ""
             return f"the site keeps it until {when(keep_until)}{passed}"
-        case RecipientDecided(recipient=recipient, effect=effect, mode=mode):
-            return _words("decided", "third party", recipient, effect, mode)
+        case RecipientDecided(recipient=recipient, effect=effect, mode=mode, expires_at=expires_at):
+            verb = "agreed" if effect == "allow" else "refused"
+            return f"{verb} to let the site pass it on to {recipient}, {_mode(mode, expires_at)}"
         case DecisionChanged(claim=claim, recipient=recipient, effect=effect):
-            return _words("changed", claim or f"third party {recipient}", "to", effect)
+            what = claim_label(claim) if claim else f"passing it on to {recipient}"
+            if effect == "forgotten":
+                return f"forgot the remembered answer about {what}"
+            return f"changed the remembered answer about {what} to {'yes' if effect == 'allow' else 'no'}"
         case RuleAdded(rule=rule, target=target):
-            return _words("rule_added", rule, target)
+            return f"added the rule: {_rule_words(rule, target)}"
         case RuleRemoved(rule=rule, target=target):
-            return _words("rule_removed", rule, target)
-        case ConsentRevoked(claim=claim, recipient=recipient):
-            return _words("revoked", claim or "", f"third party {recipient}" if recipient else "")
+            return f"removed the rule: {_rule_words(rule, target)}"
+        case ConsentRevoked(claim=claim, recipient=recipient, decisions=decisions):
+            what = f" to share {claim_label(claim)}" if claim else ""
+            whom = f" to pass it on to {recipient}" if recipient else ""
+            answers = f" ({count(decisions, 'remembered answer')})" if decisions else ""
+            return f"took back consent{what}{whom}{answers}"
         case NoticeQueued(
             presentations=presentations, erasure=erasure, claims=claims, site=site, recipients=to
         ):
             # From the site alone (every notice before third parties): said as it always was.
             whom = "" if site and not to else " from " + ", ".join((["the site"] if site else []) + list(to))
-            what = f" ({', '.join(claims)})" if claims else ""
-            return f"{len(presentations)} withdrawn{what}{whom}" + (", erasure asked" if erasure else "")
+            what = f" ({', '.join(map(claim_label, claims))})" if claims else ""
+            withdrawn = f"withdrew {count(len(presentations), 'disclosure')}{what}{whom}"
+            return withdrawn + (", and asked for erasure" if erasure else "")
         case NoticeAcknowledged(erased=erased, recipients=answers):
             told = "".join(f"; {a.id}: {a.outcome.replace('_', ' ')}" for a in answers)
             return ("the site erased its copy" if erased else "the site confirmed") + told
         case BrokenPromise(recipients=recipients):
             return f"the site says it passed it to {', '.join(recipients)}, which you did not allow"
-        case (
-            NoticeDelivered(attempt=attempt, outcome=outcome)
-            | NoticeNotDelivered(attempt=attempt, outcome=outcome)
-        ):
-            return f"attempt {attempt}: {outcome}"
+        case NoticeDelivered(attempt=attempt):
+            return f"delivered at attempt {attempt}"
+        case NoticeNotDelivered(attempt=attempt, error=error):
+            return f"attempt {attempt} failed ({error})" if error else f"attempt {attempt} failed"
+        case Forgotten():
+            return "forgot you at this site: it knows you by a new identity from now on"
         case SiteChanged(field=field, before=before, after=after):
-            return f"{field}: {before} -> {after}"
+            return f"the site's {field.replace('_', ' ')} changed from {before} to {after}"
         case AccessRequested(reason="retention_end", presentations=presentations):
             return f"asked the site to confirm it no longer holds {count(len(presentations), 'disclosure')}"
         case AccessRequested():
@@ -157,5 +170,20 @@ MESSAGE_WORDS = {
 }
 
 
-def _words(*words: str) -> str:
-    return " ".join(word for word in words if word)
+def _mode(mode: str, expires_at: int | None) -> str:
+    if mode != "remember":
+        return "this once"
+    return "remembered" if expires_at is None else f"remembered until {when(expires_at)}"
+
+
+def _rule_words(rule: str, target: str) -> str:
+    match rule:
+        case "never":
+            return f"never share {claim_label(target)}"
+        case "ask":
+            return f"always ask before sharing {claim_label(target)}"
+        case "deny_concept":
+            return f"refuse every purpose of the kind {target}"
+        case "remember":
+            return f"remembered answers may cover {claim_label(target)}"
+    return f"{rule.replace('_', ' ')} {target}"

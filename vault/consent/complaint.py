@@ -36,6 +36,7 @@ from vault.protocol.jwk import key_subject
 from vault.protocol.jws import key_id, open_compact, recorded_payload, site_verifying_key
 from vault.protocol.manifest import Manifest, decode_manifest
 from vault.store import Vault
+from vault.words import count
 
 FORMAT = "vault-complaint/1"
 MAX_NOTE = 8000  # characters of the user's own statement
@@ -359,7 +360,7 @@ def discrepancies(
         confirmed = any(at >= asked.at and purpose in (None, asked.purpose_id) for at, purpose in deletions)
         if not confirmed and (record["attempts"] or now - item["at"] >= ERASURE_GRACE):
             tried = (
-                f"{record['attempts']} delivery attempt(s) failed, the last with: {record['last_error']}"
+                f"{count(record['attempts'], 'delivery attempt')} failed, the last: {record['last_error']}"
                 if record["attempts"]
                 else "it has not been delivered yet"
             )

@@ -85,8 +85,8 @@ def _event(item: dict[str, Any], manifest: Manifest) -> str | None:
         scope = f" (only {', '.join(md(c) for c in record['claims'])})" if record.get("claims") else ""
         erase = " and asked the site to erase it" if record.get("erasure") else ""
         return (
-            f"I withdrew my consent for {title}{scope}, covering {len(record['presentations'])} "
-            f"disclosure(s), in a notice I signed{erase}."
+            f"I withdrew my consent for {title}{scope}, covering "
+            f"{count(len(record['presentations']), 'disclosure')}, in a notice I signed{erase}."
         )
     if kind == "delivery":
         if record.get("outcome") == "delivered":

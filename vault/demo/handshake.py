@@ -31,6 +31,7 @@ from vault.daemon.browser import EXTENSION_ID
 from vault.demo.partner import PARTNER_ID
 from vault.errors import VaultError
 from vault.site import MANIFEST_PATH
+from vault.words import count
 
 PURPOSE = "recommendations"
 FRAME = struct.Struct("<I")
@@ -176,7 +177,7 @@ def run_handshake(
     first = ask()
     _expect(first["outcome"] == "consent_required", "the first request", first)
     prompt = first["prompt"]
-    progress(f"the daemon asks the user (prompt {prompt['id']}): {len(prompt['questions'])} claim(s)")
+    progress(f"the daemon asks the user (prompt {prompt['id']}): {count(len(prompt['questions']), 'claim')}")
     optional = [q["claim"] for q in prompt["questions"] if not q["required"]]
     withheld = optional[-1:]  # the popup's user unticks one optional claim
     partners = [t for t in prompt.get("third_parties", []) if t["asked"]]
@@ -215,7 +216,9 @@ def run_handshake(
     _, held_before = shop.json("GET", "/api/held")
     status, revoked = host.call("POST", "/v1/revocations", {"origin": origin, "erase": True})
     _expect(status == 200, "revoking", revoked)
-    progress(f"revoked with erasure: {revoked['withdrawn']} presentation(s) withdrawn; waiting for delivery")
+    progress(
+        f"revoked with erasure: {count(revoked['withdrawn'], 'presentation')} withdrawn; waiting for delivery"
+    )
     outbox = [n for n in _wait_for_delivery(host, origin, delivery_timeout) if n["jti"] in revoked["notices"]]
     _, held_after = shop.json("GET", "/api/held")
     _, report = host.call("GET", f"/v1/sites/report?origin={quote(origin, safe='')}")
@@ -317,7 +320,7 @@ def _withdraw_from_partner(
         if holding["id"] == PARTNER_ID
     ]
     _, entries = host.call("GET", f"/v1/ledger?origin={quote(origin, safe='')}&limit=1000")
-    progress(f"the partner now holds {len(records_after)} record(s); the shop keeps its own")
+    progress(f"the partner now holds {count(len(records_after), 'record')}; the shop keeps its own")
     return {
         "request": request,
         "withdrawn": revoked["withdrawn"],

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from vault.demo.products import Shown, unpersonalised
 from vault.protocol.manifest import retention_seconds
+from vault.words import count
 
 if TYPE_CHECKING:
     from vault.demo.correspondence import AnsweredAccess
@@ -150,7 +151,7 @@ def held_page(
         )
         table = f"""
 <table id="held">
-  <caption>{len(held)} presentation(s) from personal vaults</caption>
+  <caption>{count(len(held), "presentation")} from personal vaults</caption>
   <thead><tr><th scope="col">Received</th><th scope="col">Visitor (pseudonym)</th>
   <th scope="col">Purpose</th><th scope="col">Claims</th><th scope="col">Kept until</th>
   <th scope="col">Passed on to</th></tr></thead>
@@ -223,7 +224,7 @@ def _notice_line(n: ReceivedNotice) -> str:
     what = f"claims {', '.join(n.claims)} of" if n.claims else "everything in"
     line = (
         f"{e(when(n.received_at))}: {'erasure request' if n.erasure else 'withdrawal'} for {e(n.purpose)} "
-        f"from …{e(n.subject[-12:])}, naming {e(what)} {n.presentations} presentation(s); "
+        f"from …{e(n.subject[-12:])}, naming {e(what)} {count(n.presentations, 'presentation')}; "
     )
     line += f"we deleted {n.deleted}." if n.site else "from our third parties only: we keep ours."
     told = "; ".join(

@@ -157,8 +157,8 @@ def _privacy_page(held: list[Record]) -> str:
 of a visitor only when that visitor's personal vault allowed us to receive them, under the pseudonym the
 vault made for Demo Shoes. We keep them no longer than Demo Shoes promised the vault, and erase them as
 soon as the visitor withdraws them from us; Demo Shoes forwards us each withdrawal.</p>
-<p id="holding">We hold <strong>{len(held)}</strong> record(s) about <strong>{subjects}</strong>
-visitor(s) right now.</p>
+<p id="holding">We hold <strong>{len(held)}</strong> {"record" if len(held) == 1 else "records"} about
+<strong>{subjects}</strong> {"visitor" if subjects == 1 else "visitors"} right now.</p>
 </body></html>
 """
 

@@ -12,6 +12,8 @@ from typing import Any
 
 import msgspec
 
+from vault.words import count
+
 
 class Product(msgspec.Struct, frozen=True, kw_only=True):
     id: str
@@ -207,7 +209,7 @@ def _uses(claims: Mapping[str, Any], hidden: list[Hidden]) -> list[Use]:
     for claim, value in claims.items():
         if claim == "location.country":
             gone = sum(1 for h in hidden if h.why.startswith("not delivered"))
-            effect = f"hides the {gone} product(s) we cannot deliver to {value}"
+            effect = f"hides the {count(gone, 'product')} we cannot deliver to {value}"
         elif claim == "age_over_18":
             effect = "shows adults-only products" if value is True else "hides adults-only products"
         elif claim == "sizes.shoe":

@@ -18,6 +18,7 @@ from urllib.parse import quote, urlsplit
 
 from vault.demo.handshake import NativeHost, ShopClient, _expect
 from vault.demo.integration import Shop
+from vault.words import count
 
 Progress = Callable[[str], None]
 CARELESS = 365 * 86400  # how much longer the careless shop's records keep things than it promised
@@ -100,8 +101,8 @@ def ask_what_is_held(host: NativeHost, origin: str, progress: Progress) -> dict[
     _expect(status == 200 and view.get("state") == "answered", "asking the shop what it holds", view)
     found = len(view["discrepancies"])
     progress(
-        f"asked the shop what it holds: {len(view['holdings'])} purpose(s) in its signed statement, "
-        f"{found or 'no'} discrepanc{'y' if found == 1 else 'ies'}"
+        f"asked the shop what it holds: {count(len(view['holdings']), 'purpose')} in its signed statement, "
+        f"{count(found, 'discrepancy', 'discrepancies', spelled=found == 0)}"
     )
     return view
 
@@ -125,5 +126,5 @@ def ask_a_careless_shop(
         careless(-CARELESS)
     _expect(status == 200 and view.get("state") == "answered", "asking the careless shop", view)
     _expect(bool(view["discrepancies"]), "the vault's comparison (a careless shop)", view)
-    progress(f"asked a careless shop: the vault names {len(view['discrepancies'])} broken promise(s)")
+    progress(f"asked a careless shop: the vault names {count(len(view['discrepancies']), 'broken promise')}")
     return view
