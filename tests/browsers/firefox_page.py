@@ -262,6 +262,9 @@ class Page(Frame):
     def is_visible(self, selector: str) -> bool:
         return self.locator(selector).is_visible()
 
+    def is_hidden(self, selector: str) -> bool:
+        return self.locator(selector).is_hidden()
+
     def input_value(self, selector: str, **options: Any) -> str:
         return self.locator(selector).input_value(**options)
 
@@ -349,6 +352,9 @@ class Locator:
 
     def is_visible(self) -> bool:
         return self._run("return !!el && pvVisible(el);")
+
+    def is_hidden(self) -> bool:
+        return not self.is_visible()
 
     def evaluate(self, function: str, arg: Any = None) -> Any:
         """`function` called with the element (and `arg`), as Playwright's Locator.evaluate."""
