@@ -1,4 +1,4 @@
-"""The consent prompt's defences in real Chromium, against a real daemon: it ignores input for a second
+"""The consent prompt's defences in real Chromium and Firefox, against a real daemon: it ignores input for a second
 after it appears and after it regains focus (a page cannot have a key press meant for it share anything),
 and it names a new company behind a site before asking again."""
 
@@ -31,6 +31,7 @@ pytestmark = pytest.mark.slow
 
 PROMPT_CONTROLS = ["#share", "#deny", "#claim-0", "#claim-1", "#claim-2", "#claim-3", "input[value=remember]"]
 INPUT_DELAY_MS = 1000  # extension/pages/prompt.js INPUT_DELAY_MS
+TALL = {"width": 480, "height": 2000}  # the whole prompt in view (about 1700 px tall), for the mouse
 SET_VISIBILITY = """state => {
   Object.defineProperty(document, "visibilityState", { value: state, configurable: true });
   document.dispatchEvent(new Event("visibilitychange"));
@@ -60,6 +61,10 @@ def try_to_share(prompt: Any) -> None:
         " return [r.x + r.width / 2, r.y + r.height / 2]; })",
         targets,
     )
+    # A click outside the viewport reaches nothing (Chromium drops it, Firefox refuses it): each target
+    # must be in view, or the test would prove nothing about it.
+    height = prompt.evaluate("() => innerHeight")
+    assert all(0 <= y < height for _, y in points), (points, height)
     prompt.keyboard.press("Tab")
     prompt.keyboard.press("Enter")
     prompt.keyboard.press(" ")
@@ -103,7 +108,7 @@ def test_the_prompt_ignores_input_for_a_second_after_it_appears_and_after_it_reg
     nonce = make_nonce()
     start_request(page, nonce)
     prompt = browser.context.wait_for_event("page", timeout=WAIT_MS)
-    prompt.set_viewport_size({"width": 480, "height": 1200})  # every control in view for the mouse
+    prompt.set_viewport_size(TALL)  # every control in view for the mouse
     prompt.wait_for_selector("#share", state="attached", timeout=WAIT_MS)  # drawn, not yet taking input
     opened_at = prompt.evaluate("() => performance.timeOrigin")  # the window started loading (epoch ms)
     print("\nprompt window opened at 0 ms")
@@ -117,7 +122,7 @@ def test_the_prompt_ignores_input_for_a_second_after_it_appears_and_after_it_reg
     assert [prompt.is_disabled(selector) for selector in PROMPT_CONTROLS] == [True] * len(PROMPT_CONTROLS)
     prompt.set_viewport_size(PROMPT_VIEW)
     screenshot_both_schemes(prompt, "prompt-waiting")  # stays disabled until the window has focus again
-    prompt.set_viewport_size({"width": 480, "height": 1200})
+    prompt.set_viewport_size(TALL)
     prompt.evaluate("() => window.dispatchEvent(new Event('focus'))")
     try_within_the_delay(prompt, opened_at, "focused again")
     assert_nothing_happened(prompt, page, daemon, site)
