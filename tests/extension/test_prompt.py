@@ -1,6 +1,6 @@
-"""The consent prompt's defences in real Chromium and Firefox, against a real daemon: it ignores input for a second
-after it appears and after it regains focus (a page cannot have a key press meant for it share anything),
-and it names a new company behind a site before asking again."""
+"""The consent prompt's defences in real Chromium and Firefox, against a real daemon: it ignores input for
+a second after it appears and after it regains focus (a page cannot have a key press meant for it share
+anything), and it names a new company behind a site before asking again."""
 
 from __future__ import annotations
 
