@@ -134,6 +134,11 @@ class Page(Frame):
             "browsingContext.navigate", {"context": self.context, "url": url, "wait": "complete"}
         )
 
+    def set_content(self, html: str, **_: Any) -> None:
+        """The page's document becomes `html` (as Playwright's: written into the current document)."""
+        self.evaluate("(html) => { document.open(); document.write(html); document.close(); }", html)
+        self.wait_for_load_state()
+
     def reload(self, **_: Any) -> None:
         self.browser.bidi.send("browsingContext.reload", {"context": self.context, "wait": "complete"})
 
