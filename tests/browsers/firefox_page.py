@@ -1,9 +1,10 @@
 """A Firefox tab with the part of Playwright's Page API our browser tests use, over WebDriver BiDi.
 
 The suites are written once against Playwright's API and run in both browsers; this is the subset they
-use, with Playwright's meaning: selectors are CSS plus `text=`, `:has-text()`, `:text()` and `>>`; actions
-wait for their element (visible and enabled for a click); clicks and key presses are real input events
-(input.performActions), so pages that trust only real input behave as they do for a person.
+use, with Playwright's meaning: selectors are CSS plus `text=`, `:has-text()`, `:text()`, `:text-is()`
+and `>>`; actions wait for their element (visible and enabled for a click); clicks and key presses are
+real input events (input.performActions), so pages that trust only real input behave as they do for a
+person.
 """
 
 from __future__ import annotations
@@ -47,10 +48,11 @@ function pvQuery(selector, hasText) {
   for (let part of selector.split(" >> ")) {
     part = part.trim();
     if (part.startsWith("text=")) { scopes = pvByText(scopes, part.slice(5)); continue; }
-    let contains = null, deepest = false;
-    const m = part.match(/:(has-text|text)\((["'])(.*)\2\)$/);
+    let contains = null, deepest = false, exact = false;
+    const m = part.match(/:(has-text|text-is|text)\((["'])(.*)\2\)$/);
     if (m) {
-      contains = pvNorm(m[3]).toLowerCase();
+      exact = m[1] === "text-is";  // the whole text, case-sensitive (Playwright's :text-is)
+      contains = exact ? pvNorm(m[3]) : pvNorm(m[3]).toLowerCase();
       deepest = m[1] === "text";
       part = part.slice(0, m.index);
     }
@@ -59,7 +61,8 @@ function pvQuery(selector, hasText) {
       const within = scope === document.documentElement ? document.querySelectorAll(part)
         : [...(scope.matches(part) ? [scope] : []), ...scope.querySelectorAll(part)];
       for (const el of within) {
-        if (contains !== null && !pvText(el).toLowerCase().includes(contains)) continue;
+        if (exact && pvText(el) !== contains) continue;
+        if (contains !== null && !exact && !pvText(el).toLowerCase().includes(contains)) continue;
         if (deepest && [...el.children].some((c) => pvText(c).toLowerCase().includes(contains))) continue;
         if (!next.includes(el)) next.push(el);
       }
