@@ -4,7 +4,7 @@ uvicorn on 127.0.0.1) passing it claims and forwarding withdrawals over real HTT
 The visitor's side is played with the protocol's own signing functions (a pairwise key, presentations
 that allow or do not allow the partner, notices that withdraw from the partner alone or from the shop
 too), and at the end by the vault itself (a real SQLCipher vault, its consent service and outbox);
-through the real daemon and native host it is test_demo_command.py, in Chromium tests/e2e."""
+through the real daemon and native host it is test_demo_command.py, in Chromium and Firefox tests/e2e."""
 
 from __future__ import annotations
 

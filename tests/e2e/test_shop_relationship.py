@@ -1,7 +1,7 @@
-"""The demo shop after the first exchange, in real Chromium with the real extension, native host and daemon:
-its messages arrive (a change notice with its acknowledgement, a proposal its page hands over with
-`personalVault.notify`), the proposal opens the normal prompt only when the user accepts it in the popup,
-and "Ask what it holds" shows the shop's signed statement matching the vault's records."""
+"""The demo shop after the first exchange, in real Chromium and Firefox with the real extension, native
+host and daemon: its messages arrive (a change notice with its acknowledgement, a proposal its page hands
+over with `personalVault.notify`), the proposal opens the normal prompt only when the user accepts it in
+the popup, and "Ask what it holds" shows the shop's signed statement matching the vault's records."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.daemon.support import DaemonProcess
-from tests.e2e.test_shop_in_chromium import (
+from tests.e2e.test_shop import (
     PROMPT_VIEW,
     Windows,
     asked,
@@ -55,7 +55,7 @@ def test_a_proposal_opens_the_prompt_only_when_accepted_and_the_shop_says_what_i
     popup.wait_for_selector(accept, timeout=WAIT_MS)
     text = popup.inner_text("#messages")
     assert "Share your interests" in text and "our analytics partner works from Germany" in text
-    screenshot(popup.locator("body"), "popup-messages")
+    screenshot(popup, "popup-messages", element="body")
 
     # Accept: the popup opens the shop's offer page, whose own request brings the normal prompt.
     with browser.context.expect_page(is_prompt, timeout=WAIT_MS) as opened:
@@ -87,4 +87,4 @@ def test_a_proposal_opens_the_prompt_only_when_accepted_and_the_shop_says_what_i
     view = popup.inner_text("#access-result")
     assert "This matches what your vault recorded." in view
     assert "Shoe recommendations" in view and "Suggestions for your interests" in view, view
-    screenshot(popup.locator("body"), "popup-access-answered")
+    screenshot(popup, "popup-access-answered", element="body")

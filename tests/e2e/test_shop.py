@@ -1,9 +1,10 @@
-"""The demo shop in real Chromium with the real extension, native host and daemon: the visitor's whole
-story as the issue tells it, asserted on what the shop's page shows, what the shop holds, and what the
-vault's ledger recorded.
+"""The demo shop in real Chromium and Firefox with the real extension, native host and daemon: the
+visitor's whole story as the issue tells it, asserted on what the shop's page shows, what the shop holds,
+and what the vault's ledger recorded.
 
 Each test starts from nothing: a fresh throw-away vault (tests/daemon/support.py PROFILE, plus languages),
-a fresh Chromium profile paired with it, and a fresh shop on http://127.0.0.1:PORT.
+a fresh browser profile paired with it, and a fresh shop on http://127.0.0.1:PORT. Each test runs once in
+each browser; screenshots go to tests/e2e/screenshots/BROWSER/.
 """
 
 from __future__ import annotations
@@ -72,13 +73,11 @@ def shop_page(browser: Browser) -> Any:
 
 def asked(prompt: Any) -> dict[str, str]:
     """The claims the prompt asks about, each with the exact value it shows (not its third parties)."""
-    rows = prompt.locator("li.claim:not(.party)")
-    return {
-        rows.nth(i).locator('input[name="claim"]').get_attribute("value"): rows.nth(i)
-        .locator(".value")
-        .inner_text()
-        for i in range(rows.count())
-    }
+    rows = prompt.locator("li.claim:not(.party)").evaluate_all(
+        "rows => rows.map(r => [r.querySelector('input[name=\"claim\"]').value,"
+        " r.querySelector('.value').innerText])"
+    )
+    return dict(rows)
 
 
 def wait_personalised(page: Any) -> list[str]:
@@ -126,10 +125,13 @@ def with_languages(shop: ShopThread) -> list[Any]:
 # -- screenshots -----------------------------------------------------------------------------------------
 
 
-def screenshot(page: Any, name: str, **options: Any) -> Path:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), **options)
+def screenshot(page: Any, name: str, *, element: str | None = None, **options: Any) -> Path:
+    """tests/e2e/screenshots/BROWSER/NAME.png, as the extension tests' save_screenshot; `element`: only
+    that element (a popup is as tall as its body)."""
+    directory = SCREENSHOTS / getattr(page, "browser_name", "chromium")
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.png"
+    (page.locator(element) if element else page).screenshot(path=str(path), **options)
     return path
 
 
@@ -275,7 +277,7 @@ def test_revoking_from_the_popup_reaches_the_shop_and_the_next_visit_asks_again(
     popup = browser.extension_page(f"pages/popup.html?origin={origin}", width=360, height=600)
     popup.wait_for_selector("#revoke", timeout=WAIT_MS)
     assert "127.0.0.1" in popup.inner_text("body")
-    screenshot(popup.locator("body"), "popup-shop")
+    screenshot(popup, "popup-shop", element="body")
     popup.click("#revoke")
     popup.click("#confirm-revoke")
     popup.wait_for_selector("#revoke-status", timeout=WAIT_MS)
@@ -283,7 +285,7 @@ def test_revoking_from_the_popup_reaches_the_shop_and_the_next_visit_asks_again(
         f"Asked {shop.url.removeprefix('http://')} to stop using what it got (1 disclosure). "
         "Waiting for the site's confirmation."
     )
-    screenshot(popup.locator("body"), "popup-revoked")
+    screenshot(popup, "popup-revoked", element="body")
 
     # The daemon delivers its signed notice to the shop's revocation endpoint...
     deadline = time.monotonic() + 30
@@ -304,7 +306,7 @@ def test_revoking_from_the_popup_reaches_the_shop_and_the_next_visit_asks_again(
     assert popup.inner_text(".withdrawal.confirmed .withdrawal-state").startswith(
         "Withdrawn, confirmed by the site"
     )
-    screenshot(popup.locator("body"), "popup-revocation-confirmed")
+    screenshot(popup, "popup-revocation-confirmed", element="body")
 
     # The remembered answer is gone: the next visit asks again, about every claim.
     prompt = visit_expecting_prompt(browser, page)
@@ -328,7 +330,7 @@ def test_the_partner_gets_its_claims_only_when_switched_on_and_withdrawing_from_
     popup = browser.extension_page(f"pages/popup.html?origin={origin}", width=360, height=700)
     popup.wait_for_selector(f'[data-withdraw="{PARTNER_ID}"]', timeout=WAIT_MS)
     assert "Demo Analytics B.V." in popup.inner_text("#recipients")
-    screenshot(popup.locator("body"), "popup-partner-holds")
+    screenshot(popup, "popup-partner-holds", element="body")
     popup.click(f'[data-withdraw="{PARTNER_ID}"]')
     popup.click(f'[data-confirm-withdraw="{PARTNER_ID}"]')
 
@@ -356,7 +358,7 @@ def test_the_partner_gets_its_claims_only_when_switched_on_and_withdrawing_from_
 
     popup.reload()
     popup.wait_for_selector(f'li.recipient.confirmed[data-recipient="{PARTNER_ID}"]', timeout=WAIT_MS)
-    screenshot(popup.locator("body"), "popup-partner-withdrawn")
+    screenshot(popup, "popup-partner-withdrawn", element="body")
     # Withdrawing took back the decision about the partner, not about the claims: the next visit asks
     # about the partner alone (off again); left off, it gets nothing.
     prompt = visit_expecting_prompt(browser, page)
