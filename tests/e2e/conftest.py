@@ -1,11 +1,12 @@
 """Real parts for the end-to-end tests: the demo shop (vault.demo, served by uvicorn on 127.0.0.1) with its
 analytics partner (a process of its own, `python -m vault.demo.partner`), a
-`vault serve --allow-loopback-http` daemon on a throw-away vault, and Debian's Chromium with the unpacked
-extension and the real native host.
+`vault serve --allow-loopback-http` daemon on a throw-away vault, and Debian's Chromium or firefox-esr with
+the unpacked extension and the real native host.
 
-The fixtures are the extension tests' own (`daemon`; `launch`, `browser`: a fresh Chromium profile per
-test, paired with the daemon); only the vault's profile differs: it can also answer `languages` (the claim
-the "changed purpose" scenario adds). One Chromium at a time.
+The fixtures are the extension tests' own (`daemon`; `launch`, `browser`: a fresh browser profile per
+test, paired with the daemon, each test once in Chromium and once in Firefox); only the vault's profile
+differs: it can also answer `languages` (the claim the "changed purpose" scenario adds). One browser at a
+time.
 """
 
 from __future__ import annotations
