@@ -211,6 +211,12 @@ class Page(Frame):
         }
         if clip:
             params["clip"] = {"type": "box", **clip}
+        # Firefox captures at once: let transitions just started (a switch clicked, a colour scheme
+        # changed) end first, so the picture shows the page as it settles (at most a second).
+        self.evaluate(
+            "Promise.race([Promise.all(document.getAnimations().map((a) => a.finished.catch(() => null))),"
+            " new Promise((r) => setTimeout(r, 1000))]).then(() => true)"
+        )
         data = self.browser.bidi.send("browsingContext.captureScreenshot", params)["data"]
         Path(path).write_bytes(base64.b64decode(data))
 
