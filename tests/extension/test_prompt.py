@@ -122,6 +122,10 @@ def test_the_prompt_ignores_input_for_a_second_after_it_appears_and_after_it_reg
     assert [prompt.is_disabled(selector) for selector in PROMPT_CONTROLS] == [True] * len(PROMPT_CONTROLS)
     prompt.set_viewport_size(PROMPT_VIEW)
     screenshot_both_schemes(prompt, "prompt-waiting")  # stays disabled until the window has focus again
+    # The answers' bar is opaque: the claims scrolling under it must not show through (Firefox without
+    # hardware rendering draws no backdrop-filter blur); an opaque colour is rgb(), a see-through one rgba().
+    bar = prompt.evaluate("() => getComputedStyle(document.querySelector('.actions')).backgroundColor")
+    assert bar.startswith("rgb("), bar
     prompt.set_viewport_size(TALL)
     prompt.evaluate("() => window.dispatchEvent(new Event('focus'))")
     try_within_the_delay(prompt, opened_at, "focused again")
