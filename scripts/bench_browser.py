@@ -1,23 +1,26 @@
 #!/usr/bin/env python3
 """How long a page waits for a token when the user's consent is remembered: `personalVault.request()` to
-the token in the page, timed inside the page, in real Chromium with the real extension, native host and
-daemon; beside it, the same request without the browser, so a reader sees where the time goes.
+the token in the page, timed inside the page, in real Chromium or Firefox with the real extension, native
+host and daemon; beside it, the same request without the browser, so a reader sees where the time goes.
 
-    scripts/bench_browser.py [--requests 200] [--warmup 20]
+    scripts/bench_browser.py [--requests 200] [--warmup 20] [--browser chromium|firefox]
     scripts/bench_browser.py --quick                # a short smoke run (about 15 s)
 
 Set-up, as a user's first visit: a real `vault serve --allow-loopback-http` process on a temporary vault
 made with the product's minimum KDF; the demo shop (vault.demo, uvicorn in a thread of this process) on
 http://127.0.0.1:PORT; Debian's Chromium (headless, a fresh profile) with the unpacked extension and the
-native host registered for that profile. The extension pairs (approved through the admin channel, as
+native host registered for that profile, or with --browser firefox Debian's firefox-esr (headless, a fresh
+profile and HOME, the native host under that HOME, driven over WebDriver BiDi by tests/browsers, as the
+test suite does; Firefox rounds performance.now() to 1 ms in a page, so its times are whole milliseconds).
+The extension pairs (approved through the admin channel, as
 `vault pair approve CODE` does), the shop's page asks, and the consent prompt is answered "share
 everything, remember for this site" by clicking it.
 
 Measured: in the shop's page, `performance.now()` around `await personalVault.request({purposes:
 ["recommendations"], nonce})`, one request at a time, each with a fresh nonce made beforehand (only the
-request is timed): page -> content script -> service worker -> native port -> native host -> daemon
-(manifest check, policy, signature, ledger commit) and back. The warm-up requests are not counted. The
-last token is verified with the shop's manifest, as its server would.
+request is timed): page -> content script -> service worker (Firefox: event page) -> native port ->
+native host -> daemon (manifest check, policy, signature, ledger commit) and back. The warm-up requests
+are not counted. The last token is verified with the shop's manifest, as its server would.
 
 For context, the same POST /v1/presentations one at a time from this process: straight to the daemon's
 socket (DaemonClient, no native host), and through a `vault native-host` process spoken to as the browser
@@ -28,6 +31,7 @@ Targets: median under 10 ms, p99 under 30 ms.
 """
 
 import argparse
+import contextlib
 import secrets
 import shutil
 import statistics
@@ -90,6 +94,21 @@ def launch_chromium(playwright: Any, profile: Path, socket: Path) -> Any:
     return launch_headless(playwright, profile, chromium())
 
 
+def launch_firefox(profile: Path, socket: Path) -> Any:
+    """firefox-esr with the extension installed as a temporary add-on; Firefox reads the native host's
+    manifest only under $HOME/.mozilla, so it runs with a HOME of its own."""
+    from tests.browsers.bidi import MIN_VERSION, firefox_executable
+    from tests.browsers.firefox import FirefoxBrowser
+    from vault.daemon.install import install_browser
+
+    executable = firefox_executable()
+    if executable is None:
+        raise SystemExit(f"firefox-esr {MIN_VERSION} or newer is not installed (apt-get install firefox-esr)")
+    home = profile / "home"
+    install_browser("firefox", profile=None, socket_path=socket, home=home)
+    return FirefoxBrowser(executable, profile, home, ROOT / "extension")
+
+
 def approve_pairing(admin: Any, timeout: float = 30.0) -> None:
     """The extension asks to pair when it starts; approve its code (vault pair approve CODE)."""
     deadline = time.monotonic() + timeout
@@ -128,8 +147,9 @@ def remember_consent(context: Any, shop_url: str) -> Any:
         page.goto(shop_url)
     prompt = opened.value
     prompt.wait_for_selector("#share:enabled", timeout=WAIT_MS)  # after the prompt's input delay
-    for box in prompt.locator('input[name="claim"]').all():  # optional claims start off
-        box.check()
+    boxes = prompt.locator('input[name="claim"]')
+    for i in range(boxes.count()):  # optional claims start off
+        boxes.nth(i).check()
     prompt.click('label.option:has-text("Remember for this site")')
     prompt.click("#share")
     page.wait_for_selector("#used:not([hidden])", timeout=WAIT_MS)
@@ -156,15 +176,17 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--requests", type=int, default=200, help="timed requests in the page")
     parser.add_argument("--warmup", type=int, default=20, help="requests before the timed ones")
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser.add_argument("--browser", choices=("chromium", "firefox"), default="chromium")
     args = parser.parse_args(argv)
     if args.quick:
         args.requests, args.warmup = 20, 5
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        raise SystemExit(
-            "playwright is not installed (pip install playwright; no browser download)"
-        ) from None
+        if args.browser == "chromium":
+            raise SystemExit(
+                "playwright is not installed (pip install playwright; no browser download)"
+            ) from None
     from vault.daemon.client import HEADER_ADMIN, DaemonClient
     from vault.demo.server import ShopThread
     from vault.site import InMemoryReplayStore, make_nonce, verify_presentation
@@ -176,16 +198,21 @@ def main(argv: list[str]) -> int:
             workdir, processes, workdir / "serve.log", "--allow-loopback-http"
         )
         admin = DaemonClient(socket, headers={HEADER_ADMIN: admin_token})
-        with ShopThread() as shop, sync_playwright() as playwright:
-            context = launch_chromium(playwright, workdir / "chromium", socket)
-            try:
-                approve_pairing(admin)
-                page = remember_consent(context, shop.url)
-                in_page(page, [make_nonce() for _ in range(args.warmup)])
-                nonces = [make_nonce() for _ in range(args.requests)]
-                page_times, token = in_page(page, nonces)
-            finally:
-                context.close()
+        with ShopThread() as shop, contextlib.ExitStack() as stack:
+            if args.browser == "firefox":
+                firefox = launch_firefox(workdir / "firefox", socket)
+                stack.callback(firefox.close)
+                context = firefox.context
+            else:
+                playwright = stack.enter_context(sync_playwright())
+                context = launch_chromium(playwright, workdir / "chromium", socket)
+                stack.callback(context.close)
+            approve_pairing(admin)
+            page = remember_consent(context, shop.url)
+            in_page(page, [make_nonce() for _ in range(args.warmup)])
+            nonces = [make_nonce() for _ in range(args.requests)]
+            page_times, token = in_page(page, nonces)
+            stack.close()
             seen = verify_presentation(
                 token, manifest=shop.shop.manifest, nonce=nonces[-1], now=int(time.time()),
                 replay=InMemoryReplayStore(),
@@ -217,7 +244,8 @@ def main(argv: list[str]) -> int:
 
     median, p99 = statistics.median(page_times) * 1000, percentile(page_times, 99) * 1000
     print(
-        f"Page API to token in the page, consent remembered ({args.requests} requests after "
+        f"Page API to token in the page in {args.browser.capitalize()}, consent remembered "
+        f"({args.requests} requests after "
         f"{args.warmup} warm-up, one at a time, timed in the page with performance.now()):"
     )
     print(f"  median {median:.2f} ms ({verdict(median, MEDIAN_TARGET_MS)})")

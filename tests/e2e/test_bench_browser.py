@@ -1,4 +1,5 @@
-"""scripts/bench_browser.py still runs: a --quick smoke run exits 0 and prints every line of its report."""
+"""scripts/bench_browser.py still runs, in Chromium and in Firefox: a --quick smoke run exits 0 and prints
+every line of its report."""
 
 import importlib.util
 import re
@@ -8,12 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.extension.support import chromium_path
+from tests.browsers.bidi import MIN_VERSION, firefox_executable
+from tests.extension.support import BROWSERS, chromium_path
 from tests.support import skip_or_fail
 
 SCRIPT = Path(__file__).parents[2] / "scripts" / "bench_browser.py"
 EXPECTED = [
-    r"Page API to token in the page, consent remembered \(20 requests after 5 warm-up, one at a time, "
+    r"Page API to token in the page in (Chromium|Firefox), consent remembered \(20 requests after 5 warm-up, "
+    r"one at a time, "
     r"timed in the page with performance.now\(\)\):\n",
     r"\n  median [\d.]+ ms \((meets|MISSES) the < 10 ms target\)\n",
     r"\n  p99 +[\d.]+ ms \((meets|MISSES) the < 30 ms target\)\n",
@@ -27,13 +30,20 @@ EXPECTED = [
 
 
 @pytest.mark.slow
-def test_quick_run_reports_everything() -> None:
-    if importlib.util.find_spec("playwright") is None:
-        skip_or_fail("playwright is not installed in the virtualenv")
-    chromium_path()  # skips (or fails under CI) without Chromium
+@pytest.mark.parametrize("browser_name", BROWSERS)
+def test_quick_run_reports_everything(browser_name: str) -> None:
+    if browser_name == "firefox":
+        if firefox_executable() is None:
+            skip_or_fail(f"firefox-esr {MIN_VERSION} or newer is not installed (apt-get install firefox-esr)")
+    else:
+        if importlib.util.find_spec("playwright") is None:
+            skip_or_fail("playwright is not installed in the virtualenv")
+        chromium_path()  # skips (or fails under CI) without Chromium
     proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick"], capture_output=True, text=True, timeout=180, check=False
-    )
+        [sys.executable, str(SCRIPT), "--quick", "--browser", browser_name],
+        capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for pattern in EXPECTED:
         assert re.search(pattern, proc.stdout), f"{pattern!r} not in:\n{proc.stdout}"
+    assert f"in the page in {browser_name.capitalize()}," in proc.stdout
