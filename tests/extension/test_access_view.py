@@ -1,7 +1,7 @@
-"""'What do you hold about me?' from the extension, in real Chromium against a real daemon and a real test
-site: the popup's "Ask what it holds" shows, per purpose, what the site's signed statement says it holds
-and each discrepancy in the daemon's own words; a site that does not answer is "no answer yet, will try
-again at ..."; a site without an access endpoint says so; the options page lists every request."""
+"""'What do you hold about me?' from the extension, in real Chromium and Firefox against a real daemon and a
+real test site: the popup's "Ask what it holds" shows, per purpose, what the site's signed statement says it
+holds and each discrepancy in the daemon's own words; a site that does not answer is "no answer yet, will
+try again at ..."; a site without an access endpoint says so; the options page lists every request."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""The options page's controls at every grain, in real Chromium against a real daemon: purposes by their
-titles with the DPV kind in words; revoking one claim, one third party, one purpose, the whole site and
-"forget me" (each behind an in-page confirmation); remembered choices per claim and third party changed
-and undone; the standing rules edited in plain words, with undo; the history filtered and searched.
-Every action is checked against the daemon, and the ledger still verifies at the end."""
+"""The options page's controls at every grain, in real Chromium and Firefox against a real daemon: purposes
+by their titles with the DPV kind in words; revoking one claim, one third party, one purpose, the whole site
+and "forget me" (each behind an in-page confirmation); remembered choices per claim and third party changed
+and undone; the standing rules edited in plain words, with undo; the history filtered and searched. Every
+action is checked against the daemon, and the ledger still verifies at the end."""
 
 from __future__ import annotations
 

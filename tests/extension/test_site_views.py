@@ -1,6 +1,6 @@
-"""What the popup and the options page say a site still holds, in real Chromium against a real daemon:
-a revocation is "waiting for the site's confirmation" (with the vault's next try) until the site's signed
-acknowledgement arrives, and only then "confirmed"; what a site changed about itself is listed."""
+"""What the popup and the options page say a site still holds, in real Chromium and Firefox against a real
+daemon: a revocation is "waiting for the site's confirmation" (with the vault's next try) until the site's
+signed acknowledgement arrives, and only then "confirmed"; what a site changed about itself is listed."""
 
 from __future__ import annotations
 
