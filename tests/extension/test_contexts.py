@@ -1,6 +1,6 @@
-"""Contexts in the extension, in real Chromium against a real daemon: a context added in the options page
-as a copy, chosen in the popup for every site, for one site, or for the next hour, and what a page's
-personalVault.request gets in each (a copied remembered answer, or a prompt that names the context);
+"""Contexts in the extension, in real Chromium and Firefox against a real daemon: a context added in the
+options page as a copy, chosen in the popup for every site, for one site, or for the next hour, and what a
+page's personalVault.request gets in each (a copied remembered answer, or a prompt that names the context);
 the choice ends with "Back to …"; a context is removed behind a confirmation."""
 
 from __future__ import annotations
@@ -210,6 +210,9 @@ def test_the_options_page_lists_renames_and_removes_contexts_and_the_sites_choic
     while named(daemon)["Right now"]["gpc"]:
         assert time.monotonic() < deadline, "GPC was not switched off"
         time.sleep(0.1)
+    # The page says so once the daemon's answer is back (the switch is disabled until then).
+    switched = "label:has(input[data-switch=gpc]:not(:checked):enabled):has-text('off')"
+    page.wait_for_selector(f"tr[data-context={urgent['id']}] {switched}", timeout=WAIT_MS)
 
     # Remove, behind a confirmation that says what goes and what stays.
     page.click(f"button[data-remove={urgent['id']}]")

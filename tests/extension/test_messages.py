@@ -1,8 +1,8 @@
-"""Hearing from a site, in real Chromium against a real daemon through the real native host: a message a
-page hands to `personalVault.notify` reaches the popup (plain text only) with the unread count on the
-badge; a proposal opens nothing by itself, and the normal consent prompt only once the user accepts it
-and the site's page asks; and a page cannot tell whether the vault holds messages (the same answers, in
-the same timing class, and no event of any kind)."""
+"""Hearing from a site, in real Chromium and Firefox against a real daemon through the real native host: a
+message a page hands to `personalVault.notify` reaches the popup (plain text only) with the unread count on
+the badge; a proposal opens nothing by itself, and the normal consent prompt only once the user accepts it
+and the site's page asks; and a page cannot tell whether the vault holds messages (the same answers, in the
+same timing class, and no event of any kind)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""Third parties in real Chromium, against a real daemon: the consent prompt names each one in words
-(what it is to the site, where, its policy, what it would receive) with a switch, optional ones off; a
-third party switched off is absent from the signed token's `recipients`; a required one switched off
-means nothing is shared. From the popup the user withdraws one third party alone, and sees the
-withdrawal asked, then confirmed by the site, while the other third party keeps its share."""
+"""Third parties in real Chromium and Firefox, against a real daemon: the consent prompt names each one in
+words (what it is to the site, where, its policy, what it would receive) with a switch, optional ones off;
+a third party switched off is absent from the signed token's `recipients`; a required one switched off
+means nothing is shared. From the popup the user withdraws one third party alone, and sees the withdrawal
+asked, then confirmed by the site, while the other third party keeps its share."""
 
 from __future__ import annotations
 
