@@ -57,13 +57,36 @@ function coverWords(origin) {
   return /^\d+(\.\d+){3}$/.test(host) ? `Covers ${host} on every port.` : `Covers ${host} on every port, and its subdomains.`;
 }
 
+// Firefox has a GPC setting of its own ("Tell websites not to sell or share my data", in its privacy
+// settings; and in private windows by default): where it is on, Firefox sends every site the signal
+// whatever the vault decides, and an extension cannot take it back for one site. An extension page sees
+// it as navigator.globalPrivacyControl (the vault's page script never runs in extension pages); Chromium
+// has no such setting (undefined). Without this, a Firefox user who turned GPC off for a site read "Not
+// sent" while Firefox sent it.
+export function browserSendsGpc(nav = globalThis.navigator) {
+  return nav?.globalPrivacyControl === true;
+}
+
+// The state line and its reason: what reaches the site, from the vault's answer and the browser's own.
+export function gpcStateWords(gpc, browserSends) {
+  if (gpc.sent) return { sent: true, headline: "Sent to this site", why: reasonWords(gpc.why) };
+  if (!browserSends) return { sent: false, headline: "Not sent to this site", why: reasonWords(gpc.why) };
+  const vault = reasonWords(gpc.why);
+  return {
+    sent: true,
+    headline: "Sent to this site by your browser",
+    why: `${vault ? `${vault} ` : ""}Your browser's own setting sends it to every site ("Tell websites not to sell or share my data" in its privacy settings); the vault cannot take it back.`,
+  };
+}
+
 const checkable = (origin) => /^https:\/\//.test(origin) || /^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?$/.test(origin);
 
 function stateLines(area, gpc) {
+  const words = gpcStateWords(gpc, browserSendsGpc());
   replace(
     area,
-    h("p", { id: "gpc-sent", class: gpc.sent ? "sent" : "not-sent" }, h("strong", {}, gpc.sent ? "Sent to this site" : "Not sent to this site")),
-    h("p", { class: "small muted", id: "gpc-why" }, reasonWords(gpc.why)),
+    h("p", { id: "gpc-sent", class: words.sent ? "sent" : "not-sent" }, h("strong", {}, words.headline)),
+    h("p", { class: "small muted", id: "gpc-why" }, words.why),
   );
 }
 
@@ -113,7 +136,8 @@ export async function gpcSection(origin) {
   const title = h("h2", {}, "Global Privacy Control");
   const explain = h("p", { class: "small muted" }, "A signal asking the site not to sell or share your personal data.");
   if (!checkable(origin)) {
-    return replace(area, title, h("p", { id: "gpc-sent" }, h("strong", {}, "Not sent to this site")), h("p", { class: "small muted" }, "The extension sends it only to https sites and to this computer's own."));
+    const words = gpcStateWords({ sent: false, why: "The extension sends it only to https sites and to this computer's own." }, browserSendsGpc());
+    return replace(area, title, h("p", { id: "gpc-sent" }, h("strong", {}, words.headline)), h("p", { class: "small muted" }, words.why));
   }
   let gpc;
   try {

@@ -358,3 +358,29 @@ def test_a_restarted_worker_and_the_alarm_apply_what_changed_and_a_locked_or_sto
         assert [s.path for s in requests if s.headers.get("sec-gpc") != "1"] == [], origin
         assert page_sees_gpc(page) == [True, True], origin
         page.close()
+
+
+def test_the_popup_says_when_the_browser_itself_sends_gpc_where_the_vault_does_not(
+    browser: Browser, plain_site: PlainSite, daemon: DaemonProcess
+) -> None:
+    """Firefox has a GPC setting of its own ("Tell websites not to sell or share my data"): on, Firefox sends
+    every site the signal whatever the vault decides, so where the vault sends none the popup says the
+    browser sends it (it said "Not sent" while Firefox sent it). Chromium has no such setting: its popup
+    says what the vault does, and nothing is sent."""
+    site = plain_site
+    admin_call(daemon, "POST", "/v1/gpc/site", {"origin": site.origin, "gpc": "off"})
+    if browser.name == "firefox":  # the person turns on Firefox's own setting
+        browser.chrome_evaluate('Services.prefs.setBoolPref("privacy.globalprivacycontrol.enabled", true)')
+    shown = popup(browser, site.origin)
+    wait_until_applied(browser, True, ["127.0.0.1"])
+    page, requests = visit(browser, site, site.origin)
+    sent = sorted(s.path for s in requests if s.headers.get("sec-gpc") == "1")
+    headline, why = shown.inner_text("#gpc-sent"), shown.inner_text("#gpc-why")
+    save_screenshot(shown, "popup-gpc-by-browser", element="body")
+    if browser.name == "firefox":
+        assert sent == sorted(["/", *SUBRESOURCES]) and page_sees_gpc(page) == [True, True]
+        assert headline == "Sent to this site by your browser"
+        assert why.startswith("You turned it off for this site. Your browser's own setting sends it")
+    else:
+        assert sent == [] and page_sees_gpc(page) == not_sent(browser)
+        assert (headline, why) == ("Not sent to this site", "You turned it off for this site.")

@@ -7,7 +7,7 @@ import { test } from "node:test";
 
 import { MAX_BYTES, fetchDeclaration, forgetMemory, parseDeclaration, siteDeclaration } from "../../../extension/background/gpc-declaration.js";
 import { RULE_IDS, SITE_PATTERNS, gpcHost, gpcPlan, nextChangeMs, scriptRegistration } from "../../../extension/background/gpc-rules.js";
-import { dayWords, declarationWords, reasonWords } from "../../../extension/pages/popup-gpc.js";
+import { browserSendsGpc, dayWords, declarationWords, gpcStateWords, reasonWords } from "../../../extension/pages/popup-gpc.js";
 
 const HEADER = { type: "modifyHeaders", requestHeaders: [{ header: "Sec-GPC", operation: "set", value: "1" }] };
 const bytes = (text) => new TextEncoder().encode(text);
@@ -169,4 +169,19 @@ test("the popup's words", () => {
   assert.equal(declarationWords({ state: "could-not-check", why: "status 503" }), "Could not check whether this site honours GPC: it answered with status 503.");
   assert.equal(reasonWords("Sent: the rules of Everyday refuse selling your data."), "The rules of Everyday refuse selling your data.");
   assert.equal(reasonWords("Not sent: you turned it off for this site."), "You turned it off for this site.");
+});
+
+test("the popup says the browser itself sends GPC where the vault does not and the browser's own setting does", () => {
+  const off = { sent: false, why: "Not sent: you turned it off for this site." };
+  assert.deepEqual(gpcStateWords(off, false), { sent: false, headline: "Not sent to this site", why: "You turned it off for this site." });
+  const byBrowser = gpcStateWords(off, true);
+  assert.equal(byBrowser.headline, "Sent to this site by your browser");
+  assert.ok(byBrowser.sent);
+  assert.match(byBrowser.why, /^You turned it off for this site\. Your browser's own setting sends it to every site/);
+  const on = { sent: true, why: "Sent: the rules of Everyday refuse selling your data." };
+  assert.deepEqual(gpcStateWords(on, true), gpcStateWords(on, false));
+  // Chromium has no navigator.globalPrivacyControl; Firefox's is false unless its setting is on.
+  assert.equal(browserSendsGpc({}), false);
+  assert.equal(browserSendsGpc({ globalPrivacyControl: false }), false);
+  assert.equal(browserSendsGpc({ globalPrivacyControl: true }), true);
 });
