@@ -131,6 +131,8 @@ def screenshot(page: Any, name: str, *, element: str | None = None, **options: A
     directory = SCREENSHOTS / getattr(page, "browser_name", "chromium")
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.png"
+    # A switch just clicked is drawn settled, not half-way through its transition.
+    options.setdefault("animations", "disabled")
     (page.locator(element) if element else page).screenshot(path=str(path), **options)
     return path
 
