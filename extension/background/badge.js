@@ -7,9 +7,20 @@ import * as inflight from "./inflight.js";
 const PAIRING_KEY = "pairingNeeded"; // in storage.session: survives a worker restart
 const UNREAD_KEY = "unreadMessages";
 
+const pairedListeners = [];
+
+// `listener` runs when the extension, having waited for the user to pair it, learns that it is paired: what
+// it could not read while unpaired (where Global Privacy Control goes, the unread messages) is read at once,
+// not at the next retry a minute later.
+export function onPaired(listener) {
+  pairedListeners.push(listener);
+}
+
 export async function setPairingNeeded(needed) {
+  const before = (await chrome.storage.session.get(PAIRING_KEY))[PAIRING_KEY] === true;
   await chrome.storage.session.set({ [PAIRING_KEY]: Boolean(needed) });
   await refreshBadge();
+  if (before && !needed) for (const listener of pairedListeners) listener();
 }
 
 // After any call the daemon answered as a paired client: the "!" goes away (writes only on a change).

@@ -1,7 +1,7 @@
 // The service worker's entry point: event listeners only, registered at the top level so that an event
 // arriving while the worker is stopped restarts it and reaches them.
 
-import { setPairingNeeded } from "./badge.js";
+import { onPaired, setPairingNeeded } from "./badge.js";
 import { onContextSwitch } from "./actions-contexts.js";
 import { statusAndPairing } from "./client.js";
 import { onGpcAlarm, refreshGpc, startGpc } from "./gpc.js";
@@ -49,4 +49,8 @@ refreshUnread();
 // Global Privacy Control: the rules and the page script persist, but the vault may have changed while the
 // worker was stopped (background/gpc.js); and a context switch in the pages moves where it is sent.
 onContextSwitch(refreshGpc);
+onPaired(() => {
+  refreshGpc();
+  refreshUnread();
+});
 startGpc();

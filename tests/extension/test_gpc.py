@@ -30,6 +30,7 @@ from tests.extension.support import (
     save_screenshot,
     screenshot_both_schemes,
     serving,
+    wait_for_pairing_request,
 )
 
 PAGE = b"""<!doctype html>
@@ -384,3 +385,20 @@ def test_the_popup_says_when_the_browser_itself_sends_gpc_where_the_vault_does_n
     else:
         assert sent == [] and page_sees_gpc(page) == not_sent(browser)
         assert (headline, why) == ("Not sent to this site", "You turned it off for this site.")
+
+
+def test_gpc_is_sent_as_soon_as_the_extension_is_paired(
+    launch: Any, plain_site: PlainSite, daemon: DaemonProcess
+) -> None:
+    """Privacy by default from the first page after pairing: unpaired, the extension cannot read where GPC
+    goes and would have tried again a minute later; the popup that shows the code notices the pairing."""
+    browser = launch()
+    code = wait_for_pairing_request(daemon)["code"]
+    shown = browser.extension_page("pages/popup.html", width=360, height=600)
+    shown.wait_for_selector("#pair-command")
+    admin_call(daemon, "POST", "/v1/admin/pairings/approve", {"code": code})
+    shown.wait_for_selector("#state >> text=Unlocked", timeout=WAIT_MS)
+    wait_until_applied(browser, True, [])  # within 10 s, not the minute's retry
+    page, requests = visit(browser, plain_site, plain_site.origin)
+    assert [s.path for s in requests if s.headers.get("sec-gpc") != "1"] == []
+    assert page_sees_gpc(page) == [True, True]
