@@ -86,7 +86,7 @@ def kdf_options(command):
     )(command)
 
 
-def _kdf(base: KdfParams, time_cost: int | None, memory_mib: int | None) -> KdfParams:
+def kdf_params(base: KdfParams, time_cost: int | None, memory_mib: int | None) -> KdfParams:
     return KdfParams(
         time_cost=time_cost or base.time_cost,
         memory_kib=memory_mib * 1024 if memory_mib else base.memory_kib,
@@ -111,7 +111,7 @@ def init(state: CliState, force: bool, yes: bool, kdf_time: int | None, kdf_memo
             if not click.get_text_stream("stdin").isatty():
                 raise VaultError("refusing to replace a vault without confirmation", "add --yes to confirm")
             click.confirm(f"Replace the vault at {paths.home}? Everything in it will be lost", abort=True)
-    kdf = _kdf(DEFAULT_KDF, kdf_time, kdf_memory_mib)
+    kdf = kdf_params(DEFAULT_KDF, kdf_time, kdf_memory_mib)
     passphrase = get_passphrase(
         state.passphrase_file, env="VAULT_PASSPHRASE", prompt="New passphrase", confirm=True
     )
@@ -201,7 +201,9 @@ def passwd(
         new = get_passphrase(
             new_passphrase_file, env="VAULT_NEW_PASSPHRASE", prompt="New passphrase", confirm=True
         )
-        vault.change_passphrase(new, now=state.now(), kdf=_kdf(vault.header.kdf, kdf_time, kdf_memory_mib))
+        vault.change_passphrase(
+            new, now=state.now(), kdf=kdf_params(vault.header.kdf, kdf_time, kdf_memory_mib)
+        )
     click.echo("Passphrase changed.")
 
 

@@ -17,7 +17,7 @@ socket_option = click.option(
 )
 
 
-def _config_home() -> Path | None:
+def config_home() -> Path | None:
     # The XDG spec says a relative XDG_CONFIG_HOME is invalid and must be ignored.
     value = os.environ.get("XDG_CONFIG_HOME")
     return Path(value) if value and os.path.isabs(value) else None
@@ -65,7 +65,7 @@ def install_browser(browser: str, profile: Path | None, socket_path: Path | None
     run time.
     """
     result = install.install_browser(
-        browser, profile=profile, socket_path=socket_path, home=Path.home(), config_home=_config_home()
+        browser, profile=profile, socket_path=socket_path, home=Path.home(), config_home=config_home()
     )
     socket_text = str(result.socket_path) if result.socket_path else None
     if as_json:
@@ -98,7 +98,7 @@ def install_service(state: CliState, socket_path: Path | None, as_json: bool) ->
     chosen with --vault, then prints the systemctl commands that enable and start it.
     """
     unit = install.install_service(
-        home=Path.home(), vault_home=state.home, socket_path=socket_path, config_home=_config_home()
+        home=Path.home(), vault_home=state.home, socket_path=socket_path, config_home=config_home()
     )
     commands = [
         "systemctl --user daemon-reload",

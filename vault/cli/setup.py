@@ -16,9 +16,9 @@ from pathlib import Path
 
 import click
 
-from vault.cli.app import _kdf, kdf_options
+from vault.cli.app import kdf_options, kdf_params
 from vault.cli.context import CliState, pass_state
-from vault.cli.install import _config_home
+from vault.cli.install import config_home
 from vault.cli.passphrases import read_passphrase_file
 from vault.cli.setup_pairing import LATER, Report, pair, pairing_daemon
 from vault.daemon import install
@@ -45,7 +45,7 @@ LOST = (
 
 
 def detect_browsers() -> list[str]:
-    config = _config_home() or Path.home() / ".config"
+    config = config_home() or Path.home() / ".config"
     found = []
     for browser, (programs, dirs) in DETECT.items():
         on_path = any(shutil.which(p) for p in programs)
@@ -144,7 +144,7 @@ def step_browsers(report: Report, chosen: tuple[str, ...], socket_path: Path | N
     written = []
     for browser in browsers:
         result = install.install_browser(
-            browser, profile=None, socket_path=socket_path, home=Path.home(), config_home=_config_home()
+            browser, profile=None, socket_path=socket_path, home=Path.home(), config_home=config_home()
         )
         written.append(
             {"browser": browser, "manifest": str(result.manifest), "launcher": str(result.launcher)}
@@ -179,7 +179,7 @@ def step_service(state: CliState, report: Report, socket_path: Path | None, want
         report.step("service", "skipped", "Left the user service alone (--no-service).")
         return False
     unit = install.install_service(
-        home=Path.home(), vault_home=state.home, socket_path=socket_path, config_home=_config_home()
+        home=Path.home(), vault_home=state.home, socket_path=socket_path, config_home=config_home()
     )
     locked = (
         "it starts locked at every login, since no passphrase is stored: the extension asks for it "
@@ -319,9 +319,9 @@ def setup(
     if backup_file is not None and not backup_file.absolute().parent.is_dir():
         raise InvalidInput(f"the directory of {backup_file} does not exist", "create it, or name another")
     # Given explicitly, the manifests and the unit name the socket; else they use the default at run time.
-    given_socket = install._check_socket(socket_path)  # a too-long path is an error before any write
+    given_socket = install.check_socket(socket_path)  # a too-long path is an error before any write
     socket_path = given_socket or default_socket_path().absolute()
-    created, passphrase = step_vault(state, report, _kdf(DEFAULT_KDF, kdf_time, kdf_memory_mib))
+    created, passphrase = step_vault(state, report, kdf_params(DEFAULT_KDF, kdf_time, kdf_memory_mib))
     step_backup(state, report, backup_file, created, passphrase)
     found = step_browsers(report, browsers, given_socket)
     started = step_service(state, report, given_socket, not no_service)

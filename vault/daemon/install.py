@@ -56,7 +56,7 @@ def _atomic_write(path: Path, data: bytes, mode: int) -> None:
         raise
 
 
-def _check_socket(socket_path: Path | None) -> Path | None:
+def check_socket(socket_path: Path | None) -> Path | None:
     if socket_path is None:
         return None
     socket_path = _absolute(socket_path)
@@ -121,7 +121,7 @@ def install_browser(
 ) -> InstallResult:
     """Writes the launcher and the host manifest for `browser`; running it again overwrites both."""
     directory = host_dir(browser, home=home, profile=profile, config_home=config_home)
-    socket_path = _check_socket(socket_path)
+    socket_path = check_socket(socket_path)
     directory = _absolute(directory)
     launcher = directory / LAUNCHER_NAME
     manifest = directory / f"{HOST_NAME}.json"
@@ -195,6 +195,6 @@ def install_service(
     """Writes the systemd user unit; enabling it is left to `systemctl --user` (printed by the CLI)."""
     unit = _absolute(config_home or home / ".config") / "systemd" / "user" / SERVICE_NAME
     _atomic_write(
-        unit, service_unit(vault_home=vault_home, socket_path=_check_socket(socket_path)).encode(), 0o644
+        unit, service_unit(vault_home=vault_home, socket_path=check_socket(socket_path)).encode(), 0o644
     )
     return unit
