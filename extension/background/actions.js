@@ -110,6 +110,23 @@ async function profileSet({ name, value }) {
   return api("PUT", `/v1/attributes/${enc(text(name, "name", 128))}`, { value });
 }
 
+const MAX_CHANGES = 64; // the daemon's bound (vault/daemon/messages.py), set and remove together
+
+// The profile editor's one Save: every change in one daemon call, stored all together or not at all.
+async function profileChange({ set = {}, remove = [] }) {
+  if (set === null || typeof set !== "object" || Array.isArray(set)) throw new BadArguments("set is an object of names and values");
+  const entries = Object.entries(set);
+  const removed = names(remove, "name", MAX_CHANGES);
+  if (entries.length + removed.length > MAX_CHANGES) throw new BadArguments(`at most ${MAX_CHANGES} changes at once`);
+  const body = { set: {}, remove: removed };
+  for (const [name, value] of entries) {
+    if (value === undefined || JSON.stringify(value ?? null).length > 8192) throw new BadArguments("each value must be JSON of at most 8 KB");
+    body.set[text(name, "name", 128)] = value;
+  }
+  if (JSON.stringify(body).length > 200_000) throw new BadArguments("the changes must be JSON of at most 200 KB");
+  return api("POST", "/v1/attributes/changes", body);
+}
+
 function ledgerList({ limit = 100, origin } = {}) {
   const n = Number.isInteger(limit) && limit >= 1 && limit <= 1000 ? limit : 100;
   const where = origin ? `&origin=${enc(text(origin, "origin"))}` : "";
@@ -126,6 +143,7 @@ export const EXTENSION_HANDLERS = Object.freeze({
   [Action.siteRevoke]: siteRevoke,
   [Action.profileGet]: () => api("GET", "/v1/attributes"),
   [Action.profileSet]: profileSet,
+  [Action.profileChange]: profileChange,
   [Action.profileDelete]: ({ name }) => api("DELETE", `/v1/attributes/${enc(text(name, "name", 128))}`),
   [Action.sitesList]: () => api("GET", "/v1/sites"),
   [Action.ledgerList]: ledgerList,

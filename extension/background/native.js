@@ -14,13 +14,21 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 // Any failure of a vault call. `code` is the daemon's or host's error code (not_paired, vault_locked,
 // daemon_unavailable, ...) or one of ours: not_available (no host), timeout.
 export class NativeCallError extends Error {
-  constructor(code, message, { status = 0, hint = "" } = {}) {
+  constructor(code, message, { status = 0, hint = "", problems = [] } = {}) {
     super(message);
     this.name = "NativeCallError";
     this.code = code;
     this.status = status;
     this.hint = hint;
+    this.problems = problems; // a refused request that names several entries: each one's words
   }
+}
+
+// The daemon's `problems` (POST /v1/attributes/changes): [{name, message, hint}], strings only, bounded.
+function problemsOf(list) {
+  if (!Array.isArray(list)) return [];
+  const words = (p) => typeof p?.name === "string" && typeof p?.message === "string";
+  return list.filter(words).slice(0, 64).map((p) => ({ name: p.name, message: p.message, hint: typeof p.hint === "string" ? p.hint : "" }));
 }
 
 // What the user can do about a missing host: the commands for this browser.
@@ -95,6 +103,6 @@ export async function call(frame, timeoutMs) {
   throw new NativeCallError(
     typeof error.error === "string" ? error.error : `http_${status}`,
     typeof error.message === "string" ? error.message : `the vault answered with status ${status}`,
-    { status, hint: typeof error.hint === "string" ? error.hint : "" },
+    { status, hint: typeof error.hint === "string" ? error.hint : "", problems: problemsOf(error.problems) },
   );
 }

@@ -33,6 +33,7 @@ function extensionError(error) {
     code: typeof error?.code === "string" ? error.code : "failed",
     message: String(error?.message ?? error),
     hint: typeof error?.hint === "string" ? error.hint : "",
+    ...(error?.problems?.length ? { problems: error.problems } : {}), // each refused entry of a batch
   };
 }
 

@@ -5,15 +5,16 @@ import { UNAVAILABLE } from "../shared/contract.js";
 export { Action } from "../shared/actions.js";
 
 export class ActionError extends Error {
-  constructor({ code = "failed", message = "the extension did not answer", hint = "" } = {}) {
+  constructor({ code = "failed", message = "the extension did not answer", hint = "", problems = [] } = {}) {
     super(message);
     this.name = "ActionError";
     this.code = code;
     this.hint = hint;
+    this.problems = problems; // [{name, message, hint}]: each refused entry of a batch
   }
 }
 
-// Resolves the handler's value; rejects ActionError {code, message, hint}.
+// Resolves the handler's value; rejects ActionError {code, message, hint, problems}.
 export async function ask(action, args = {}) {
   let reply;
   try {

@@ -1,7 +1,8 @@
 // The profile editor's one Save: every field is checked first and each problem is said next to its field;
-// when any is wrong nothing is sent. Then the changes go to the daemon one by one (it has no batch call);
-// if the daemon refuses one, its words go next to that field and the changes already made are put back,
-// so the vault is as it was. Removals can be undone from the bar at the top afterwards.
+// when any is wrong nothing is sent. Then every change goes to the daemon in one call, which stores all of
+// them in one transaction or, when it refuses any, none (POST /v1/attributes/changes): its words for each
+// refused entry go next to that field, and there is nothing to put back. Removals can be undone from the
+// bar at the top afterwards.
 
 import { Action, ask } from "./api.js";
 import { h } from "./dom.js";
@@ -15,7 +16,12 @@ function daemonWords(error, name) {
 }
 
 const words = (labels) => (labels.length <= 1 ? labels.join("") : `${labels.slice(0, -1).join(", ")} and ${labels.at(-1)}`);
-const put = (name, value) => (value === undefined ? ask(Action.profileDelete, { name }) : ask(Action.profileSet, { name, value }));
+
+// One call for all of them: { name: value } to set, and the names to remove.
+function send(changes) {
+  const set = Object.fromEntries(changes.filter((c) => !c.remove).map((c) => [c.name, c.value]));
+  return ask(Action.profileChange, { set, remove: changes.filter((c) => c.remove).map((c) => c.name) });
+}
 
 export function profileForm(sections, fields, refresh) {
   const status = h("p", { class: "save-status", id: "profile-save-status", role: "status" });
@@ -26,13 +32,14 @@ export function profileForm(sections, fields, refresh) {
     status.className = `save-status ${kind}`;
   };
 
-  // Puts back what this Save already changed (newest first); returns what could not be put back.
-  async function putBack(done) {
-    const failed = [];
-    for (const change of done.reverse()) {
-      await put(change.name, change.before).catch(() => failed.push(change.label));
-    }
-    return failed;
+  // The daemon refused some entries and stored nothing: each one's words next to its own field.
+  function refused(error, changes) {
+    const wrong = changes.filter((c) => error.problems.some((p) => p.name === c.name));
+    for (const change of wrong) change.field.problem(daemonWords(error.problems.find((p) => p.name === change.name), change.name));
+    button.disabled = false;
+    const labels = wrong.map((c) => c.label);
+    say(labels.length ? `Error: nothing was saved: your vault refused ${words(labels)}.` : `Error: ${sentence(error.message)}`, "error-text");
+    wrong[0]?.field.focus();
   }
 
   async function save() {
@@ -55,20 +62,11 @@ export function profileForm(sections, fields, refresh) {
     if (!changes.length) return say("Nothing has changed.");
     button.disabled = true;
     say("Saving…");
-    const done = [];
-    for (const change of changes) {
-      try {
-        await put(change.name, change.remove ? undefined : change.value);
-        done.push(change);
-      } catch (error) {
-        change.field.problem(daemonWords(error, change.name));
-        const failed = await putBack(done);
-        button.disabled = false;
-        const left = failed.length ? ` Could not put back ${words(failed)}: reload the page to see what is stored.` : "";
-        say(`Error: nothing was saved: your vault refused ${change.label}.${left}`, "error-text");
-        change.field.focus();
-        return;
-      }
+    try {
+      await send(changes);
+    } catch (error) {
+      if (!error.problems?.length) throw error; // locked, not paired, ...: said in the bar, as before
+      return refused(error, changes);
     }
     await refresh();
     document.getElementById("profile-save")?.focus();
@@ -77,7 +75,7 @@ export function profileForm(sections, fields, refresh) {
     const text = [kept.length ? `Saved ${words(kept.map((c) => c.label))}.` : "Saved.", removed.length ? `Removed ${words(removed.map((c) => c.label))}.` : ""].join(" ").trim();
     if (!removed.length) return tellDone(text);
     offerUndo(text, async () => {
-      for (const change of removed) await put(change.name, change.before);
+      await send(removed.map((c) => ({ ...c, value: c.before, remove: false })));
       await refresh();
     });
   }

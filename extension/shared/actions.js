@@ -23,6 +23,7 @@ export const Action = Object.freeze({
   profileGet: "profile.get",
   profileSet: "profile.set",
   profileDelete: "profile.delete",
+  profileChange: "profile.change", // the editor's one Save: sets and removes, all stored or none
   sitesList: "sites.list",
   ledgerList: "ledger.list",
   consentsList: "consents.list",

@@ -35,8 +35,9 @@ def test_a_deeply_nested_body_is_refused_on_every_route(daemon: DaemonProcess) -
             ),
             key=lambda op: op[1].endswith("/lock"),
         )
-        # Every operation the daemon serves (+ inbox 6, access 2, contexts 9, the command line's 2).
-        assert len(operations) == 32 + 6 + 2 + 9 + 2
+        # Every operation the daemon serves (+ inbox 6, access 2, contexts 9, the command line's 2, the
+        # profile's changes 1).
+        assert len(operations) == 32 + 6 + 2 + 9 + 2 + 1
         for method, path, has_body in operations:
             concrete = re.sub(r"\{[^}]+\}", "x", path)
             status, raw = admin.request(method, concrete, DEEP)

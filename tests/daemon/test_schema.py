@@ -41,7 +41,7 @@ from vault.store import Vault
 ADMIN_TOKEN = "schema-test-admin-token"
 # Routes that answer without a pairing (everything else must refuse an unpaired caller).
 PUBLIC = {("GET", "/v1/status"), ("POST", "/v1/pairing")}
-ERROR_KEYS = {"error", "message", "hint", "reason"}
+ERROR_KEYS = {"error", "message", "hint", "reason", "problems"}
 
 
 def conforms(
@@ -129,7 +129,8 @@ def served(home: Path) -> Iterator[Served]:
 def test_the_app_serves_the_tested_document(served: Served) -> None:
     live = schemathesis.openapi.from_asgi("/schema/openapi.json", served.app)
     assert live.raw_schema == schema.raw_schema
-    assert len(list(schema.get_all_operations())) == 32 + 6 + 2 + 9 + 2  # + inbox, access, contexts, cli
+    # + inbox, access, contexts, the command line, the profile's changes
+    assert len(list(schema.get_all_operations())) == 32 + 6 + 2 + 9 + 2 + 1
 
 
 @schema.parametrize()

@@ -1,7 +1,8 @@
 """The options page's profile editor, in a real browser against a real daemon: typed inputs (a date picker,
 countries and languages by name, the vocabulary's choices as choices), one Save with each problem said next
-to its field (the page's own checks and the daemon's), nothing stored when anything is wrong, removal that
-can be kept or undone, and fields of the user's own. Every change is checked in the daemon's vault.
+to its field (the page's own checks and the daemon's), nothing stored when anything is wrong (the whole
+Save is one call, stored in one transaction or not at all), removal that can be kept or undone, and fields
+of the user's own. Every change is checked in the daemon's vault.
 
 Only the Page API subset the Firefox driver implements is used (see the issue 15 brief)."""
 
@@ -19,6 +20,11 @@ pytestmark = pytest.mark.slow
 
 def values(daemon: DaemonProcess) -> dict[str, Any]:
     return admin_call(daemon, "GET", "/v1/attributes")["values"]
+
+
+def exported_profile(daemon: DaemonProcess) -> list[dict[str, Any]]:
+    """Every stored attribute with the time it last changed: a value written and put back shows."""
+    return admin_call(daemon, "GET", "/v1/export")["profile"]
 
 
 def editor(browser: Browser, height: int = 900) -> Any:
@@ -106,8 +112,10 @@ def test_a_bad_value_is_said_next_to_its_field_and_nothing_is_stored(
     assert values(daemon) == before
     screenshot_both_schemes(page, "profile-editor-errors")
 
-    # The daemon's answer: the city is sent first and accepted, then the daemon refuses the interests;
-    # its words go next to that field and the city is taken back out.
+    # The daemon's answer: the city, the shoe size, the birth date and the interests go in one call; the
+    # daemon refuses the interests and stores none of them. Its words go next to that field; nothing was
+    # written and put back: each value's time of last change is as it was too.
+    stored_before = exported_profile(daemon)
     page.fill("#attr-sizes-shoe", "43")
     page.fill("#attr-birthdate", "1990-05-17")
     page.fill("#attr-interests", "jazz, <b>")
@@ -118,6 +126,7 @@ def test_a_bad_value_is_said_next_to_its_field_and_nothing_is_stored(
     assert page.locator("#attr-sizes-shoe").get_attribute("aria-invalid") is None
     assert "refused Interests" in page.inner_text("#profile-save-status")
     assert values(daemon) == before  # no city, shoe size still 42
+    assert exported_profile(daemon) == stored_before
 
 
 def test_removing_a_value_can_be_kept_before_saving_and_undone_after(

@@ -85,6 +85,18 @@ def test_round_trip_and_unset(vault_home: Path) -> None:
         assert vault.get_attribute("sizes.shoe") is None
 
 
+def test_changes_to_several_attributes_are_stored_together_or_not_at_all(vault_home: Path) -> None:
+    with make(vault_home) as vault:
+        vault.change_attributes({"country": "NL", "city": "Utrecht"}, [], now=NOW)
+        removed = vault.change_attributes({"sizes.shoe": 43}, ["city", "interests"], now=NOW + 1)
+        assert removed == ["city"]  # interests was not stored
+        assert vault.attributes() == {"country": "NL", "sizes.shoe": 43}
+        # The last value cannot be stored: the first one is rolled back with it, and nothing is removed.
+        with pytest.raises(TypeError):
+            vault.change_attributes({"city": "Delft", "custom.bad": object()}, ["country"], now=NOW + 2)
+        assert vault.attributes() == {"country": "NL", "sizes.shoe": 43}
+
+
 def test_wrong_passphrase_is_refused_and_changes_nothing(vault_home: Path) -> None:
     with make(vault_home) as vault:
         vault.set_attribute("country", "NL", now=NOW)

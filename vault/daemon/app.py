@@ -31,6 +31,7 @@ from vault.daemon.routes_admin import cli_router
 from vault.daemon.routes_contexts import contexts_router
 from vault.daemon.routes_controls import controls_router
 from vault.daemon.routes_inbox import inbox_router
+from vault.daemon.routes_profile import profile_router
 from vault.daemon.session import admin_router, session_routes
 from vault.daemon.state import Daemon, Settings
 
@@ -77,6 +78,7 @@ def create_app(settings: Settings, *, daemon: Daemon | None = None, background: 
                     admin_router,
                     cli_router,
                     vault_router,
+                    profile_router,
                     controls_router,
                     inbox_router,
                     access_router,

@@ -13,7 +13,7 @@ from litestar.exceptions import HTTPException
 from litestar.openapi.datastructures import ResponseSpec
 
 from vault.consent.inbox import MessageRefused
-from vault.daemon.messages import ErrorBody
+from vault.daemon.messages import ErrorBody, Problem
 from vault.errors import (
     InvalidInput,
     VaultDamaged,
@@ -35,6 +35,14 @@ class Refused(VaultError):
         super().__init__(message, hint)
         self.code = code
         self.status = status
+
+
+class ChangesRefused(InvalidInput):
+    """Some entries of a request that names several were refused; `problems` says which, and why."""
+
+    def __init__(self, message: str, problems: list[Problem]) -> None:
+        super().__init__(message)
+        self.problems = problems
 
 
 # (status, code) per expected failure; the most specific class first.
@@ -67,7 +75,8 @@ def vault_error(_: Request, error: VaultError) -> Response[ErrorBody]:
     if isinstance(error, Refused):
         return _json(error.status, ErrorBody(error=error.code, message=error.message, hint=error.hint))
     status, code = next(((s, c) for cls, s, c in _VAULT_ERRORS if isinstance(error, cls)), (400, "failed"))
-    return _json(status, ErrorBody(error=code, message=error.message, hint=error.hint))
+    problems = error.problems if isinstance(error, ChangesRefused) else None
+    return _json(status, ErrorBody(error=code, message=error.message, hint=error.hint, problems=problems))
 
 
 # A refused site message: a token that does not verify is a 400; the inbox's own refusals say more.

@@ -22,6 +22,14 @@ class _In(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True)
     pass
 
 
+class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One refused entry of a request that names several (an attribute, by name), in words."""
+
+    name: str
+    message: str
+    hint: str = ""
+
+
 class ErrorBody(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Every error: `error` is a stable code for programs, `message` and `hint` are for people."""
 
@@ -29,6 +37,7 @@ class ErrorBody(msgspec.Struct, kw_only=True, omit_defaults=True):
     message: str
     hint: str = ""
     reason: str | None = None  # a protocol verifier's machine-readable reason, when there is one
+    problems: list[Problem] | None = None  # each refused entry, when a request names several
 
 
 # -- status, lock, pairing -----------------------------------------------------------------------
@@ -164,6 +173,21 @@ class Acknowledged(msgspec.Struct, kw_only=True):
 
 class AttributeValue(_In):
     value: Any
+
+
+MAX_CHANGES = 64  # set and remove together; the catalogue and a person's own fields fit many times over
+
+
+class AttributeChanges(_In):
+    """Several attributes set and removed at once: all stored, or (when any is refused) none."""
+
+    set: Annotated[dict[Name, Any], Meta(max_length=MAX_CHANGES)] = {}
+    remove: Annotated[list[Name], Meta(max_length=MAX_CHANGES)] = []
+
+
+class AttributesChanged(msgspec.Struct, kw_only=True):
+    set: dict[str, Any]  # each value as stored (parsed from text, normalised)
+    removed: list[str]  # the names that were stored and are gone now
 
 
 class CatalogueEntry(msgspec.Struct, kw_only=True):

@@ -4,7 +4,6 @@ on the vault worker, and returns a Struct."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Annotated, Any
 
@@ -14,7 +13,6 @@ from litestar.background_tasks import BackgroundTask
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from vault.claims.attributes import ATTRIBUTES, lookup
-from vault.claims.types import Context
 from vault.consent import ledger, outbox
 from vault.consent.acknowledgements import store_acknowledgement
 from vault.consent.controls import context_named
@@ -55,6 +53,7 @@ from vault.daemon.messages import (
     RevokeResult,
     StandingDecision,
 )
+from vault.daemon.routes_profile import stored_value, today_at
 from vault.daemon.session import paired_only
 from vault.daemon.state import DaemonDep
 from vault.errors import VaultError
@@ -215,11 +214,7 @@ async def attributes(daemon: DaemonDep) -> Profile:
 )
 async def set_attribute(name: Name, data: JSONBody[AttributeValue], daemon: DaemonDep) -> dict[str, Any]:
     now = daemon.clock()
-    spec = lookup(name)
-    today = dt.datetime.fromtimestamp(now, dt.UTC).date()
-    value = spec.from_text(data.value, Context(today)) if isinstance(data.value, str) else None
-    if value is None:
-        value = spec.check(data.value, Context(today))
+    value = stored_value(name, data.value, today_at(now))
     await daemon.worker.call(lambda v: v.set_attribute(name, value, now=now))
     return {"name": name, "value": value}
 

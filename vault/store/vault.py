@@ -6,7 +6,7 @@ Values arrive here already validated (vault.claims.attributes); this layer only 
 import datetime as dt
 import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -298,13 +298,19 @@ class Vault:
         return None if row is None else msgspec.json.decode(row[0])
 
     def set_attribute(self, name: str, value: Any, *, now: int) -> None:
-        with self.transaction() as conn:
-            conn.execute(
-                "INSERT INTO attributes (name, value, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-                (name, msgspec.json.encode(value).decode(), now),
-            )
+        self.change_attributes({name: value}, (), now=now)
 
     def unset_attribute(self, name: str) -> bool:
+        return bool(self.change_attributes({}, (name,), now=0))
+
+    def change_attributes(self, values: Mapping[str, Any], remove: Iterable[str], *, now: int) -> list[str]:
+        """Sets `values` and removes `remove` in one transaction, so a crash, a lock or another writer
+        never sees half of them; returns the removed names that were stored."""
         with self.transaction() as conn:
-            return conn.execute("DELETE FROM attributes WHERE name = ?", (name,)).rowcount > 0
+            for name, value in values.items():
+                conn.execute(
+                    "INSERT INTO attributes (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) "
+                    "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                    (name, msgspec.json.encode(value).decode(), now),
+                )
+            return [n for n in remove if conn.execute("DELETE FROM attributes WHERE name = ?", (n,)).rowcount]
