@@ -98,7 +98,7 @@ def launch_firefox(profile: Path, socket: Path) -> Any:
     """firefox-esr with the extension installed as a temporary add-on; Firefox reads the native host's
     manifest only under $HOME/.mozilla, so it runs with a HOME of its own."""
     from tests.browsers.bidi import MIN_VERSION, firefox_executable
-    from tests.browsers.firefox import FirefoxBrowser
+    from tests.browsers.firefox import FirefoxBrowser, start_firefox
     from vault.daemon.install import install_browser
 
     executable = firefox_executable()
@@ -106,7 +106,7 @@ def launch_firefox(profile: Path, socket: Path) -> Any:
         raise SystemExit(f"firefox-esr {MIN_VERSION} or newer is not installed (apt-get install firefox-esr)")
     home = profile / "home"
     install_browser("firefox", profile=None, socket_path=socket, home=home)
-    return FirefoxBrowser(executable, profile, home, ROOT / "extension")
+    return FirefoxBrowser(start_firefox(executable, profile, home), ROOT / "extension")
 
 
 def approve_pairing(admin: Any, timeout: float = 30.0) -> None:
@@ -201,7 +201,7 @@ def main(argv: list[str]) -> int:
         with ShopThread() as shop, contextlib.ExitStack() as stack:
             if args.browser == "firefox":
                 firefox = launch_firefox(workdir / "firefox", socket)
-                stack.callback(firefox.close)
+                stack.callback(firefox.process.stop)
                 context = firefox.context
             else:
                 playwright = stack.enter_context(sync_playwright())

@@ -1,11 +1,13 @@
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.browsers.bidi import firefox_executable
+from tests.browsers.firefox import SharedFirefox
 from tests.support import PASSPHRASE, Result
 
 
@@ -43,3 +45,14 @@ def run_vault(vault_home: Path, tmp_path: Path) -> Callable[..., Result]:
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def shared_firefox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedFirefox | None]:
+    """One Firefox per test session (started at the first Firefox test; tests/extension/conftest.py resets
+    it for each test), for the extension and end-to-end suites alike."""
+    executable = firefox_executable()
+    shared = SharedFirefox(executable, tmp_path_factory.mktemp("firefox")) if executable else None
+    yield shared
+    if shared is not None:
+        shared.stop()

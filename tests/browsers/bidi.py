@@ -123,6 +123,9 @@ class FirefoxProcess:
     """firefox-esr with a fresh profile, HOME `home` (where it finds the native host manifest), and a BiDi
     session. `prefs` go to user.js before the first start."""
 
+    downloads: Path | None = None  # where its prefs save downloads, if set
+    first_context = ""  # the tab Firefox opened at start
+
     def __init__(self, executable: str, profile: Path, home: Path, prefs: dict[str, Any]) -> None:
         profile.mkdir(parents=True, exist_ok=True)
         lines = [f"user_pref({json.dumps(name)}, {json.dumps(value)});" for name, value in prefs.items()]

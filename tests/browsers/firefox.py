@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,10 +18,8 @@ ADDON_ID = "personal-vault@personal-vault.org"
 EVENTS = ["browsingContext.contextCreated", "browsingContext.contextDestroyed"]
 
 
-def profile_prefs(extension_uuid: str, downloads: Path) -> dict[str, Any]:
+def profile_prefs(downloads: Path) -> dict[str, Any]:
     return {
-        # The extension's origin is moz-extension://<uuid>/, chosen here so the tests know it.
-        "extensions.webextensions.uuids": f'{{"{ADDON_ID}":"{extension_uuid}"}}',
         "browser.shell.checkDefaultBrowser": False,
         "browser.startup.homepage_override.mstone": "ignore",
         "datareporting.policy.dataSubmissionEnabled": False,
@@ -32,8 +29,50 @@ def profile_prefs(extension_uuid: str, downloads: Path) -> dict[str, Any]:
         "browser.download.useDownloadDir": True,
         "browser.download.always_ask_before_handling_new_types": False,
         "browser.download.panel.shown": True,
-        "layout.css.prefers-color-scheme.content-override": 1,  # light, as Chromium's default
+        LIGHT_OR_DARK: 1,  # light, as Chromium's default
     }
+
+
+LIGHT_OR_DARK = "layout.css.prefers-color-scheme.content-override"
+# What one test may change and the next must not inherit (the browser's own GPC switch: test_gpc).
+TEST_PREFS = (LIGHT_OR_DARK, "privacy.globalprivacycontrol.enabled")
+
+
+def start_firefox(executable: str, directory: Path, home: Path) -> FirefoxProcess:
+    """firefox-esr with a fresh profile in `directory`, HOME `home` (where the native host is registered)."""
+    downloads = directory / "downloads"
+    downloads.mkdir(parents=True, exist_ok=True)
+    process = FirefoxProcess(executable, directory / "profile", home, profile_prefs(downloads))
+    process.downloads = downloads
+    tree = process.connection.send("browsingContext.getTree", {"maxDepth": 0})
+    process.first_context = tree["contexts"][0]["context"]
+    process.connection.send("session.subscribe", {"events": EVENTS})
+    return process
+
+
+class SharedFirefox:
+    """One Firefox for many tests (its start and BiDi session take 5-8 s of a 10 s test): each test gets it
+    with its tabs closed, its test prefs, cookies and cache reset and the add-on installed afresh (empty
+    storage, a new moz-extension origin); a Firefox that died is started again."""
+
+    def __init__(self, executable: str, directory: Path) -> None:
+        self.executable, self.directory = executable, directory
+        self.home = directory / "home"
+        self.process: FirefoxProcess | None = None
+        self.starts = 0
+
+    def running(self) -> FirefoxProcess:
+        if self.process is not None and self.process.process.poll() is not None:
+            self.stop()
+        if self.process is None:
+            self.starts += 1
+            self.process = start_firefox(self.executable, self.directory / f"run-{self.starts}", self.home)
+        return self.process
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+            self.process = None
 
 
 class FirefoxContext:
@@ -81,17 +120,18 @@ class FirefoxContext:
         address; unlike Playwright, one that opened just before the call is not missed."""
         assert event == "page", event
         deadline = time.monotonic() + timeout / 1000
-        since = 0
+        since = self.browser.first_event
         while True:
-            index, created = self.browser.bidi.wait_event(
-                lambda e: (
-                    e["method"] == "browsingContext.contextCreated"
-                    and e["params"].get("parent") is None
-                    and e["params"]["context"] not in self._claimed
-                ),
-                since=since,
-                timeout=max(0.0, deadline - time.monotonic()),
-            )
+            try:
+                index, created = self._next_created(since, deadline)
+            except TimeoutError:
+                opened = [
+                    (e["params"]["context"], e["params"].get("url"))
+                    for e in self.browser.bidi.events[self.browser.first_event :]
+                    if e["method"] == "browsingContext.contextCreated" and e["params"].get("parent") is None
+                ]
+                urls = [page.url for page in self.pages]
+                raise AssertionError(f"no new page opened; opened: {opened}; open now: {urls}") from None
             since = index + 1
             page = self.page(created["params"]["context"])
             with contextlib.suppress(AssertionError):
@@ -102,6 +142,17 @@ class FirefoxContext:
             if predicate is None or predicate(page):
                 self._claimed.add(page.context)
                 return page
+
+    def _next_created(self, since: int, deadline: float) -> tuple[int, dict[str, Any]]:
+        return self.browser.bidi.wait_event(
+            lambda e: (
+                e["method"] == "browsingContext.contextCreated"
+                and e["params"].get("parent") is None
+                and e["params"]["context"] not in self._claimed
+            ),
+            since=since,
+            timeout=max(0.0, deadline - time.monotonic()),
+        )
 
     @contextlib.contextmanager
     def expect_page(
@@ -129,27 +180,46 @@ class Background:
 class FirefoxBrowser:
     name = "firefox"
 
-    def __init__(self, executable: str, directory: Path, home: Path, extension: Path) -> None:
-        self.extension_uuid = str(uuid.uuid4())
-        self.extension_url = f"moz-extension://{self.extension_uuid}/"
-        self.downloads = directory / "downloads"
-        self.downloads.mkdir(parents=True, exist_ok=True)
-        self.process = FirefoxProcess(
-            executable, directory / "profile", home, profile_prefs(self.extension_uuid, self.downloads)
-        )
-        self.bidi = self.process.connection
-        self.bidi.send("session.subscribe", {"events": EVENTS})
+    def __init__(self, process: FirefoxProcess, extension: Path) -> None:
+        self.process = process
+        self.bidi = process.connection
+        assert process.downloads is not None
+        self.downloads = process.downloads
         self.helper_context: str | None = None
+        self.first_event = len(self.bidi.events)  # events before this test are not its own
         self.context = FirefoxContext(self)
-        first = self.bidi.send("browsingContext.getTree", {"maxDepth": 0})["contexts"]
-        self.context._claimed.update(c["context"] for c in first)
+        self._reset()
         installed = self.bidi.send(
             "webExtension.install", {"extensionData": {"type": "path", "path": str(extension.absolute())}}
         )
         assert installed["extension"] == ADDON_ID, installed
+        policy = f'WebExtensionPolicy.getByID("{ADDON_ID}")'
+        self.extension_uuid = self.chrome_evaluate(f"{policy}.mozExtensionHostname")
+        self.extension_url = f"moz-extension://{self.extension_uuid}/"
+
+    def _reset(self) -> None:
+        """Firefox's first tab and nothing else; the prefs tests change back to their defaults; no cookies or
+        cached responses from an earlier test (its sites were on the same hosts)."""
+        # Every window and tab but the first tab Firefox opened goes: new tabs open in the most recent
+        # window, which could be a small prompt window an earlier test left (clicks outside it are lost),
+        # and a window BiDi creates stays in the background (its timers slowed to once a second).
+        contexts = self.bidi.send("browsingContext.getTree", {"maxDepth": 0})["contexts"]
+        first = self.process.first_context
+        self.context._claimed.add(first)
+        for context in contexts:
+            if context["context"] != first:
+                self.bidi.send("browsingContext.close", {"context": context["context"]})
+        self.chrome_evaluate(
+            f"{list(TEST_PREFS)}.forEach((name) => Services.prefs.clearUserPref(name));"
+            f" Services.prefs.setIntPref({LIGHT_OR_DARK!r}, 1);"
+            " Services.cookies.removeAll(); Services.cache2.clear(); true"
+        )
 
     def close(self) -> None:
-        self.process.stop()
+        """Uninstalls the add-on (its storage, rules and registered scripts go with it) and stops listening;
+        Firefox itself stays for the next test."""
+        self.bidi.listeners.remove(self.context._on_event)
+        self.bidi.send("webExtension.uninstall", {"extension": ADDON_ID})
 
     # -- privileged (chrome) scope: prefs and the add-on's background --
     def chrome_evaluate(self, expression: str) -> Any:

@@ -52,10 +52,16 @@ function pvQuery(selector, hasText) {
   if (having) scopes = scopes.filter((el) => pvText(el).toLowerCase().includes(having));
   return scopes;
 }
-function pvScrollIfNeeded(el) {
+// Scrolls only when a click at the element's middle would miss it: out of view, or under something else
+// (a sticky bar); a click landing on its label counts, as for a styled checkbox.
+function pvReachable(el) {
   const r = el.getBoundingClientRect();
-  const outside = r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth;
-  if (outside) el.scrollIntoView({block: "center"});
+  if (r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth) return false;
+  const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+  return !!hit && (el.contains(hit) || [...(el.labels || [])].some((label) => label.contains(hit)));
+}
+function pvScrollIfNeeded(el) {
+  if (!pvReachable(el)) el.scrollIntoView({block: "center"});
 }
 function pvVisible(el) {
   const box = el.getBoundingClientRect();

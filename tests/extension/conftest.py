@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from tests.browsers.bidi import MIN_VERSION, firefox_executable
-from tests.browsers.firefox import FirefoxBrowser
+from tests.browsers.bidi import MIN_VERSION
+from tests.browsers.firefox import FirefoxBrowser, SharedFirefox
 from tests.daemon.support import PROFILE, DaemonProcess, make_vault, short_dir
 from tests.extension.support import (
     BROWSERS,
@@ -73,11 +73,13 @@ def browser_name(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def launch(
-    browser_name: str, tmp_path: Path, daemon: DaemonProcess
+    request: pytest.FixtureRequest, browser_name: str, tmp_path: Path, daemon: DaemonProcess
 ) -> Iterator[Callable[[], Browser | FirefoxBrowser]]:
     """launch() -> the browser, whose extension talks to `daemon` through the real native host."""
-    starter = launch_firefox if browser_name == "firefox" else launch_chromium
-    yield from starter(tmp_path, daemon)
+    if browser_name == "firefox":
+        yield from launch_firefox(request.getfixturevalue("shared_firefox"), daemon)
+    else:
+        yield from launch_chromium(tmp_path, daemon)
 
 
 def launch_chromium(tmp_path: Path, daemon: DaemonProcess) -> Iterator[Callable[[], Browser]]:
@@ -111,32 +113,37 @@ def launch_chromium(tmp_path: Path, daemon: DaemonProcess) -> Iterator[Callable[
 FIREFOX_HOST_MANIFEST = f".mozilla/native-messaging-hosts/{HOST_NAME}.json"
 
 
-def launch_firefox(tmp_path: Path, daemon: DaemonProcess) -> Iterator[Callable[[], FirefoxBrowser]]:
-    """Firefox finds the native host only under $HOME/.mozilla (FIREFOX-TESTING.md): a HOME per test, which
-    `vault install-browser --browser firefox` writes to, as it does for a person."""
-    executable = firefox_executable()
-    if executable is None:
+def launch_firefox(
+    shared: SharedFirefox | None, daemon: DaemonProcess
+) -> Iterator[Callable[[], FirefoxBrowser]]:
+    """Firefox finds the native host only under $HOME/.mozilla (FIREFOX-TESTING.md): the shared Firefox's
+    HOME, which `vault install-browser --browser firefox` writes to for this test's daemon, as it does for a
+    person (Firefox reads the manifest again at every connection)."""
+    if shared is None:
         skip_or_fail(f"firefox-esr {MIN_VERSION} or newer is not installed (apt-get install firefox-esr)")
-    home = tmp_path / "home"
-    # As a person does it: the CLI command, with this HOME (it writes ~/.mozilla/native-messaging-hosts).
+        raise AssertionError("unreachable")
     command = ["install-browser", "--browser", "firefox", "--socket", str(daemon.socket), "--json"]
     installed = subprocess.run(
         [sys.executable, "-m", "vault", *command],
-        env={**os.environ, "HOME": str(home)}, capture_output=True, text=True, timeout=60, check=True,
+        env={**os.environ, "HOME": str(shared.home)}, capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
-    assert json.loads(installed.stdout)["manifest"] == str(home / FIREFOX_HOST_MANIFEST)
+    assert json.loads(installed.stdout)["manifest"] == str(shared.home / FIREFOX_HOST_MANIFEST)
     started: list[FirefoxBrowser] = []
 
     def start() -> FirefoxBrowser:
         assert not started, "one Firefox at a time"
-        started.append(FirefoxBrowser(executable, tmp_path / "firefox", home, EXTENSION))
+        started.append(FirefoxBrowser(shared.running(), EXTENSION))
         return started[0]
 
     try:
         yield start
     finally:
         for running in started:
-            running.close()
+            try:
+                running.close()
+            except Exception:
+                shared.stop()  # in a state we cannot undo: the next test gets a new Firefox
+                raise
 
 
 @pytest.fixture
