@@ -104,12 +104,6 @@ function historyList({ origin, kind, q = "", limit = 100 } = {}) {
   return api("GET", `/v1/history?${query}`);
 }
 
-async function profileSet({ name, value }) {
-  const size = JSON.stringify(value ?? null).length;
-  if (value === undefined || size > 8192) throw new BadArguments("value must be JSON of at most 8 KB");
-  return api("PUT", `/v1/attributes/${enc(text(name, "name", 128))}`, { value });
-}
-
 const MAX_CHANGES = 64; // the daemon's bound (vault/daemon/messages.py), set and remove together
 
 // The profile editor's one Save: every change in one daemon call, stored all together or not at all.
@@ -142,9 +136,7 @@ export const EXTENSION_HANDLERS = Object.freeze({
   [Action.siteReport]: ({ origin }) => api("GET", `/v1/sites/report?origin=${enc(text(origin, "origin"))}`),
   [Action.siteRevoke]: siteRevoke,
   [Action.profileGet]: () => api("GET", "/v1/attributes"),
-  [Action.profileSet]: profileSet,
   [Action.profileChange]: profileChange,
-  [Action.profileDelete]: ({ name }) => api("DELETE", `/v1/attributes/${enc(text(name, "name", 128))}`),
   [Action.sitesList]: () => api("GET", "/v1/sites"),
   [Action.ledgerList]: ledgerList,
   [Action.consentsList]: (args) => api("GET", `/v1/consents${inContext(args)}`),

@@ -21,8 +21,6 @@ export const Action = Object.freeze({
   siteReport: "site.report",
   siteRevoke: "site.revoke",
   profileGet: "profile.get",
-  profileSet: "profile.set",
-  profileDelete: "profile.delete",
   profileChange: "profile.change", // the editor's one Save: sets and removes, all stored or none
   sitesList: "sites.list",
   ledgerList: "ledger.list",
