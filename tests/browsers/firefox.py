@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.browsers.bidi import FirefoxProcess
+from tests.browsers.common import ExtensionBrowser
 from tests.browsers.firefox_page import DEFAULT_TIMEOUT_MS, Page
 
 ADDON_ID = "personal-vault@personal-vault.org"
@@ -177,7 +178,7 @@ class Background:
         return self.browser.helper_page().evaluate(expression, arg)
 
 
-class FirefoxBrowser:
+class FirefoxBrowser(ExtensionBrowser):
     name = "firefox"
 
     def __init__(self, process: FirefoxProcess, extension: Path) -> None:
@@ -251,27 +252,6 @@ class FirefoxBrowser:
 
     def worker(self, timeout: float = 20.0) -> Background:
         return Background(self)
-
-    def badge(self) -> str:
-        return self.worker().evaluate("chrome.action.getBadgeText({})")
-
-    def wait_for_badge(self, text: str, timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        while (shown := self.badge()) != text:
-            assert time.monotonic() < deadline, f"badge shows {shown!r}, not {text!r}"
-            time.sleep(0.1)
-
-    def extension_page(self, path: str, *, width: int = 1000, height: int = 760) -> Page:
-        page = self.context.new_page()
-        page.set_viewport_size({"width": width, "height": height})
-        page.goto(self.extension_url + path)
-        return page
-
-    def site_page(self, url: str) -> Page:
-        page = self.context.new_page()
-        page.goto(url)
-        page.wait_for_function("() => typeof window.personalVault === 'object'")
-        return page
 
     def stop_worker(self) -> None:
         """Stops the background as Firefox does when it is idle (the open native port otherwise keeps it)."""

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from tests import example
+from tests.browsers.common import ExtensionBrowser
 from tests.daemon.support import DaemonProcess
 from tests.support import skip_or_fail
 from vault.daemon.browser import EXTENSION_ID
@@ -263,7 +264,7 @@ def shop_on(server: http.server.ThreadingHTTPServer, controller: Controller) -> 
     return shop
 
 
-class Browser:
+class Browser(ExtensionBrowser):
     """Chromium with the extension loaded, and ways to reach its worker and pages (tests/browsers/firefox.py
     is the same for Firefox)."""
 
@@ -284,27 +285,6 @@ class Browser:
             with contextlib.suppress(Exception):  # polling: the worker may have appeared meanwhile
                 self.context.wait_for_event("serviceworker", timeout=1000)
         raise AssertionError("the extension's service worker did not start")
-
-    def badge(self) -> str:
-        return self.worker().evaluate("chrome.action.getBadgeText({})")
-
-    def wait_for_badge(self, text: str, timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        while (shown := self.badge()) != text:
-            assert time.monotonic() < deadline, f"badge shows {shown!r}, not {text!r}"
-            time.sleep(0.1)
-
-    def extension_page(self, path: str, *, width: int = 1000, height: int = 760) -> Any:
-        page = self.context.new_page()
-        page.set_viewport_size({"width": width, "height": height})
-        page.goto(EXTENSION_URL + path)
-        return page
-
-    def site_page(self, url: str) -> Any:
-        page = self.context.new_page()
-        page.goto(url)
-        page.wait_for_function("() => typeof window.personalVault === 'object'")
-        return page
 
     def stop_worker(self) -> None:
         """Stops the service worker as Chrome does when it is idle. Playwright's DevTools session keeps
