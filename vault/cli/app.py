@@ -50,8 +50,9 @@ class SectionedGroup(click.Group):
         "Your personal data vault: your profile stays encrypted on this machine, and websites get only "
         "signed, purpose-scoped claims you agreed to.\n\n"
         "The passphrase is read from --passphrase-file, else from the VAULT_PASSPHRASE environment variable "
-        "(convenient for scripts, but other programs running as you may read it), else asked on the terminal; "
-        "none is needed while a daemon serves the vault unlocked: commands go through it (see vault status)."
+        "(convenient for scripts, but other programs running as you may read it), else asked on the "
+        "terminal; none is needed while a daemon serves the vault unlocked: commands go through it "
+        "(see vault status)."
     ),
     epilog=EXIT_CODES,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
