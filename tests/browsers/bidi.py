@@ -54,7 +54,11 @@ class Connection:
 
     def __init__(self, url: str) -> None:
         self._stack = contextlib.ExitStack()
-        self._ws = self._stack.enter_context(connect(url, max_size=256 * 2**20, open_timeout=30))
+        # No keepalive pings: websockets draws their payload from the global `random`, which the shared
+        # Firefox's connection would then touch during later Hypothesis tests (they fail on that).
+        self._ws = self._stack.enter_context(
+            connect(url, max_size=256 * 2**20, open_timeout=30, ping_interval=None)
+        )
         self._lock = threading.Lock()
         self._answers: dict[int, Future[dict[str, Any]]] = {}
         self._next_id = 0

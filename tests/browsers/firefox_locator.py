@@ -139,11 +139,16 @@ class Locator:
         self.page.screenshot(path, clip=box)
 
     def _point(self, timeout: float | None) -> dict[str, int]:
-        """Where a person would click: the middle of the element, once it is visible and enabled."""
+        """Where a person would click: the middle of the element, once it is visible, enabled and stable (in
+        the same place over an animation frame, as Playwright waits: a bar appearing above moves it)."""
         return self._until(
             "if (!el || !pvVisible(el) || el.disabled) return null; pvScrollIfNeeded(el);"
+            " const a = el.getBoundingClientRect();"
+            " return new Promise((done) => requestAnimationFrame(() => {"
             " const r = el.getBoundingClientRect();"
-            " return {x: Math.round(r.x + r.width / 2), y: Math.round(r.y + r.height / 2)};",
+            " const still = r.x === a.x && r.y === a.y && r.width === a.width && r.height === a.height;"
+            " done(still ? {x: Math.round(r.x + r.width / 2), y: Math.round(r.y + r.height / 2)} : null);"
+            " }));",
             None, timeout, "clicking",
         )  # fmt: skip
 
