@@ -118,6 +118,9 @@ def test_sites_show_titles_and_take_back_a_claim_a_third_party_a_purpose_and_eve
     page.click("button[data-revoke-purpose=recommendations]")
     confirm(page, "Revoke “Shoe recommendations”")
     wait_until(lambda: len(notices(daemon)) == 3, "no notice for the purpose")
+    # The page shows the purpose taken back (its view drawn again) before the next click, which could
+    # otherwise land on the view being replaced (seen in Firefox under load).
+    page.wait_for_selector("button[data-revoke-purpose=recommendations]", state="detached", timeout=WAIT_MS)
     epoch = admin_call(daemon, "GET", "/v1/sites")[0]["epoch"]
     page.click("#forget-site")
     confirm(page, "new identity")
