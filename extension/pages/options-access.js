@@ -17,8 +17,8 @@ function history(state, names) {
   );
 }
 
-export function accessHistory(origin, names) {
-  const area = h("div", { class: "access-block stack", dataset: { origin } }, h("p", { class: "small muted" }, "Loading what it said it holds…"));
+export async function accessHistory(origin, names) {
+  const area = h("div", { class: "access-block stack", dataset: { origin } });
   const load = async () => {
     try {
       const state = await ask(Action.accessGet, { origin });
@@ -43,6 +43,6 @@ export function accessHistory(origin, names) {
       replace(area, h("p", { class: "small muted" }, `Cannot read what it said it holds: ${sentence(error.message)}.`));
     }
   };
-  load();
+  await load(); // before the view is shown: filled in later, it would move the buttons below as they are clicked
   return area;
 }

@@ -182,11 +182,11 @@ function siteActions(ctx) {
   return h("div", { class: "row site-actions" }, h("span", { class: "spacer" }), all, forget);
 }
 
-function reportView(ctx, report, purposes) {
+async function reportView(ctx, report, purposes) {
   const now = Date.now() / 1000;
   const changes = changesList(report.changes);
   const broken = brokenPromises(ctx, report.broken_promises, partyNames(purposes, ctx.origin));
-  const access = accessHistory(ctx.origin, partyNames(purposes, ctx.origin));
+  const access = await accessHistory(ctx.origin, partyNames(purposes, ctx.origin));
   if (!report.disclosures.length) return [broken, h("p", { class: "muted small" }, "Nothing was ever shared with this site."), access, changes, siteActions(ctx)];
   const ids = [...new Set(report.disclosures.map((d) => d.purpose))];
   const blocks = ids.map((id) => {
@@ -208,7 +208,7 @@ function siteRow(site, purposes) {
       replace(details, h("p", { class: "muted small" }, "Loading…"));
       try {
         const [report, fresh] = await Promise.all([ask(Action.siteReport, { origin: site.origin }), ask(Action.purposesList)]);
-        replace(details, reportView(ctx, report, fresh));
+        replace(details, await reportView(ctx, report, fresh));
       } catch (error) {
         replace(details, errorNotice(error));
       }

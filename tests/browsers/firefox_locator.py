@@ -14,6 +14,13 @@ if TYPE_CHECKING:
     from tests.browsers.firefox_page import Page
 
 
+# Whether the guard pvGuardClick set stopped a click that reached something other than its element.
+_MISSED = (
+    "() => { const guard = window.__pvClickGuard; if (!guard) return false;"
+    " guard.stop(); delete window.__pvClickGuard; return guard.missed; }"
+)
+
+
 class Locator:
     def __init__(
         self, page: Page, selector: str, has_text: str | None = None, index: int | None = None
@@ -138,28 +145,42 @@ class Locator:
         )  # fmt: skip
         self.page.screenshot(path, clip=box)
 
-    def _point(self, timeout: float | None) -> dict[str, int]:
-        """Where a person would click: the middle of the element, once it is visible, enabled and stable (in
-        the same place over an animation frame, as Playwright waits: a bar appearing above moves it)."""
+    def _aim(self, timeout: float | None) -> dict[str, int]:
+        """Where a person would click: the middle of the element, once it is visible, enabled, stable (in the
+        same place over an animation frame: a bar appearing above moves it) and the topmost thing there. As
+        Playwright does, a guard then lets the click's events through only if they reach the element: what
+        moves it between this check and the click makes the click miss instead of landing on its neighbour."""
         return self._until(
             "if (!el || !pvVisible(el) || el.disabled) return null; pvScrollIfNeeded(el);"
             " const a = el.getBoundingClientRect();"
             " return new Promise((done) => requestAnimationFrame(() => {"
             " const r = el.getBoundingClientRect();"
+            " const x = Math.round(r.x + r.width / 2), y = Math.round(r.y + r.height / 2);"
             " const still = r.x === a.x && r.y === a.y && r.width === a.width && r.height === a.height;"
-            " done(still ? {x: Math.round(r.x + r.width / 2), y: Math.round(r.y + r.height / 2)} : null);"
-            " }));",
+            " if (!still || !pvHits(el, document.elementFromPoint(x, y))) return done(null);"
+            " pvGuardClick(el); done({x, y}); }));",
             None, timeout, "clicking",
         )  # fmt: skip
 
     def click(self, timeout: float | None = None, **_: Any) -> None:
-        point = self._point(timeout)
-        actions = [
-            {"type": "pointerMove", "x": point["x"], "y": point["y"]},
-            {"type": "pointerDown", "button": 0},
-            {"type": "pointerUp", "button": 0},
-        ]
-        self.page.browser.perform(self.page.context, [{"type": "pointer", "id": "mouse", "actions": actions}])
+        deadline = time.monotonic() + (timeout or self.page.default_timeout) / 1000
+        while True:
+            point = self._aim(max(deadline - time.monotonic(), POLL) * 1000)
+            actions = [
+                {"type": "pointerMove", "x": point["x"], "y": point["y"]},
+                {"type": "pointerDown", "button": 0},
+                {"type": "pointerUp", "button": 0},
+            ]
+            self.page.browser.perform(
+                self.page.context, [{"type": "pointer", "id": "mouse", "actions": actions}]
+            )
+            missed = False
+            with contextlib.suppress(BidiError):  # the click navigated or closed the page: it landed
+                missed = self.page.evaluate(_MISSED)
+            if not missed:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out: clicking {self.selector!r} (something else was hit)")
 
     def check(self, timeout: float | None = None) -> None:
         if not self.is_checked(timeout):

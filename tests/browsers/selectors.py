@@ -52,13 +52,34 @@ function pvQuery(selector, hasText) {
   if (having) scopes = scopes.filter((el) => pvText(el).toLowerCase().includes(having));
   return scopes;
 }
+// Whether what an event or a point reached (`hit`) is `el`, in it, or its label (as for a styled checkbox).
+function pvHits(el, hit) {
+  return !!hit && (el.contains(hit) || [...(el.labels || [])].some((label) => label.contains(hit)));
+}
 // Scrolls only when a click at the element's middle would miss it: out of view, or under something else
-// (a sticky bar); a click landing on its label counts, as for a styled checkbox.
+// (a sticky bar).
 function pvReachable(el) {
   const r = el.getBoundingClientRect();
   if (r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth) return false;
-  const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
-  return !!hit && (el.contains(hit) || [...(el.labels || [])].some((label) => label.contains(hit)));
+  return pvHits(el, document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2));
+}
+// Until the next click event: stops the click's events that reach anything but `el` and says so in
+// `missed` (as Playwright's hit target check), so a click whose element moved away is tried again.
+function pvGuardClick(el) {
+  if (window.__pvClickGuard) window.__pvClickGuard.stop();
+  const types = ["pointerdown", "mousedown", "pointerup", "mouseup", "click"];
+  const guard = {missed: false};
+  const check = (event) => {
+    if (!pvHits(el, event.target)) {
+      guard.missed = true;
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+    if (event.type === "click") guard.stop();  // a label's click on its input that follows is its own
+  };
+  guard.stop = () => { for (const type of types) window.removeEventListener(type, check, true); };
+  for (const type of types) window.addEventListener(type, check, true);
+  window.__pvClickGuard = guard;
 }
 function pvScrollIfNeeded(el) {
   if (!pvReachable(el)) el.scrollIntoView({block: "center"});

@@ -50,6 +50,18 @@ def open_site(page: Any) -> None:
     page.wait_for_selector(".site-details .purpose-block", timeout=WAIT_MS)
 
 
+# Records where an element is when it first appears (a MutationObserver runs before the page is painted).
+FIRST_PLACE = """(selector) => {
+  window.firstPlace = null;
+  new MutationObserver((_, observer) => {
+    const el = document.querySelector(selector);
+    if (!el) return;
+    window.firstPlace = el.getBoundingClientRect().top + scrollY;
+    observer.disconnect();
+  }).observe(document.body, {childList: true, subtree: true});
+}"""
+
+
 def confirm(page: Any, expect: str) -> None:
     page.wait_for_selector("#confirm-dialog", timeout=WAIT_MS)
     assert expect in page.inner_text("#confirm-dialog"), page.inner_text("#confirm-dialog")
@@ -83,7 +95,14 @@ def test_sites_show_titles_and_take_back_a_claim_a_third_party_a_purpose_and_eve
     assert "Asks for: Shoe recommendations, A newsletter about shoes we deliver" in page.inner_text(
         ".site-row"
     )
+    page.evaluate(FIRST_PLACE, "#forget-site")
     open_site(page)
+    # The view is shown whole: nothing filled in later moves its buttons as a person goes to click them.
+    page.wait_for_selector(".access-block h3", timeout=WAIT_MS)
+    first_place = page.evaluate("() => window.firstPlace")
+    assert first_place == page.evaluate(
+        "() => document.querySelector('#forget-site').getBoundingClientRect().top + scrollY"
+    )
     block = page.locator(".purpose-block[data-purpose=recommendations]")
     assert block.locator("h3").inner_text() == "Shoe recommendations"
     assert block.locator(".concept").inner_text() == (
