@@ -16,7 +16,7 @@ from tests import example
 from tests.protocol.claim_samples import BAD, GOOD, LONGEST
 from vault.protocol import IssueError, issue_presentation
 from vault.protocol.b64 import b64url_decode
-from vault.protocol.claim_types import CLAIM_TYPES, claim_value_ok, claim_values_ok
+from vault.protocol.claim_types import CLAIM_EXAMPLES, CLAIM_TYPES, claim_value_ok, claim_values_ok
 from vault.protocol.countries import ISO_3166_ALPHA2
 from vault.protocol.jws import MAX_TOKEN_LENGTH, sign_raw
 from vault.protocol.manifest import manifest_index
@@ -55,6 +55,11 @@ def signed_anyway(claims: dict[str, Any], purpose_id: str = "account") -> str:
 
 def test_every_claim_has_good_and_bad_samples() -> None:
     assert set(GOOD) == set(BAD) == set(LONGEST) == set(CLAIM_TYPES)
+
+
+def test_every_claim_has_one_example_of_its_type_that_is_signed_and_accepted() -> None:
+    assert set(CLAIM_EXAMPLES) == set(CLAIM_TYPES)
+    assert verify(issue(dict(CLAIM_EXAMPLES))) == CLAIM_EXAMPLES
 
 
 GOOD_CASES = [(name, value) for name, values in GOOD.items() for value in values]

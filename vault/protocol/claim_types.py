@@ -204,6 +204,28 @@ CLAIM_TYPES: Mapping[str, ClaimType] = MappingProxyType(
     }
 )
 
+# One valid value of each claim, as it travels: the site developer's guide shows them and `vault
+# conformance` presents them (tests/protocol/test_claim_types.py checks each against its type).
+CLAIM_EXAMPLES: Mapping[str, object] = MappingProxyType(
+    {
+        **{f"age_over_{threshold}": True for threshold in AGE_THRESHOLDS},
+        "age_range": "25-34",
+        "location.country": "NL",
+        "location.region": "Noord-Holland",
+        "location.postal_prefix": "101",
+        "location.postal_code": "1017 CT",
+        "interests": ["running", "jazz"],
+        "sizes.shoe": 42.5,
+        "sizes.clothing": "M",
+        "languages": ["nl", "en-GB"],
+        "diet": ["vegetarian"],
+        "accessibility": ["large-text"],
+        "email": "ada@example.org",
+        "given_name": "Ada",
+        "family_name": "Lovelace",
+    }
+)
+
 # name -> check, as a plain dict: the verifier looks every claim up here.
 _ACCEPTS: dict[str, Callable[[object], bool]] = {name: t.accepts for name, t in CLAIM_TYPES.items()}
 
