@@ -29,6 +29,18 @@ you keep under `request.subject`. To write to a user you know: `make_message(sit
 subject=seen.subject, kind="proposal" | "change" | "deletion" | "breach", ...)`, handed to the page
 (`personalVault.notify(token)`) or sent with an acknowledgement or a statement (`messages=[...]`).
 
+Or let one ASGI app serve all of it, around the site's own app (or mounted in it): `VaultEndpoints`
+answers the manifest, `GET /vault/nonce` (stateless nonces bound to the visitor's session: any number of
+processes share them through the site key), `POST /vault/presentation`, the revocation endpoint and the
+access endpoint, and calls the site back for what only it knows:
+
+    app = VaultEndpoints(manifest=manifest, site_key=site_key, replay=replay,
+                         on_presentation=keep,        # (seen, session) -> Accepted | dict | None
+                         stored_subject=subject_of,   # jti -> the subject kept with it, or None
+                         on_notice=withdraw,          # (notice) -> Withdrawn | None, after erasing
+                         held=records_of,             # (request) -> [HeldRecord, ...] (access_endpoint)
+                         app=site_app)
+
 What a verified presentation proves: that the visitor's own vault, with its user's consent, states these
 claims to this site, for this purpose, now, and that each value has its claim's type (a boolean for
 `age_over_18`, an upper-case ISO 3166-1 code for `location.country`: SPEC.md, "Claim value types"; a
@@ -46,8 +58,11 @@ from vault.protocol.keys import SigningKey
 from vault.protocol.manifest import ClaimRequest, Controller, Manifest, Purpose, ThirdParty, decode_manifest
 from vault.site.access import HeldRecord, VerifiedAccessRequest, answer_access_request, verify_access_request
 from vault.site.acknowledge import acknowledge_presentation
+from vault.site.endpoints import NONCE_PATH, PRESENTATION_PATH, VaultEndpoints
+from vault.site.endpoints_callbacks import Accepted, Withdrawn
 from vault.site.manifest import MANIFEST_PATH, build_manifest, generate_site_key, make_nonce, manifest_json
 from vault.site.message import make_message
+from vault.site.nonces import NONCE_TTL, SessionNonces, nonce_key
 from vault.site.replay import InMemoryReplayStore, ReplayStore, ReplayStoreError, ReplayStoreFull
 from vault.site.revocation import (
     VerifiedNotice,
@@ -62,6 +77,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MANIFEST_PATH",
+    "NONCE_PATH",
+    "NONCE_TTL",
+    "PRESENTATION_PATH",
+    "Accepted",
     "AccessRequestInvalid",
     "ClaimRequest",
     "Controller",
@@ -76,11 +95,14 @@ __all__ = [
     "ReplayStore",
     "ReplayStoreError",
     "ReplayStoreFull",
+    "SessionNonces",
     "SigningKey",
     "ThirdParty",
+    "VaultEndpoints",
     "VerifiedAccessRequest",
     "VerifiedNotice",
     "VerifiedPresentation",
+    "Withdrawn",
     "acknowledge_presentation",
     "acknowledge_revocation",
     "answer_access_request",
@@ -90,6 +112,7 @@ __all__ = [
     "make_message",
     "make_nonce",
     "manifest_json",
+    "nonce_key",
     "recipient_claims",
     "recipients_to_tell",
     "verify_access_request",
