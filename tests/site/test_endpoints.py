@@ -48,6 +48,7 @@ def create_test_site() -> Any:
         VaultEndpoints,
         Withdrawn,
         build_manifest,
+        recipients_to_tell,
     )
 
     origin = os.environ.get("TEST_SITE_ORIGIN", ORIGIN)
@@ -89,9 +90,8 @@ def create_test_site() -> Any:
         if notice.site:
             for jti in notice.presentations:
                 held.pop(jti, None)
-        return Withdrawn(
-            erased=notice.site, recipients={r: ("erased", int(time.time())) for r in notice.recipients}
-        )
+        told = {party.id: ("erased", int(time.time())) for party in recipients_to_tell(notice, manifest)}
+        return Withdrawn(erased=notice.site, recipients=told)
 
     def held_for(request: Any) -> list[Any]:
         return [record for jti, record in held.items() if subjects.get(jti) == request.subject]
