@@ -22,6 +22,7 @@ VAULT = Path(__file__).resolve().parents[2] / "vault"
 ALLOWED_IMPORTS: dict[str, set[str]] = {
     "protocol": set(),
     "site": {"protocol"},
+    "conformance": {"protocol", "site"},
     "errors": set(),
     "words": set(),
     "store": {"protocol", "errors", "words"},
@@ -29,7 +30,8 @@ ALLOWED_IMPORTS: dict[str, set[str]] = {
     "consent": {"protocol", "errors", "words", "store", "claims"},
     "daemon": {"protocol", "errors", "words", "store", "claims", "consent"},
     "demo": {"protocol", "errors", "words", "site", "store", "claims", "daemon"},
-    "cli": {"protocol", "errors", "words", "site", "store", "claims", "consent", "daemon", "demo"},
+    "cli": {"protocol", "errors", "words", "site", "store", "claims", "consent", "daemon", "demo"}
+    | {"conformance"},
     "__main__": {"cli"},
     "__init__": set(),
 }
