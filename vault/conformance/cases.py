@@ -3,6 +3,7 @@ nonce of the same cookie session, every kind of broken presentation a vault's ve
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from typing import Any
 
 import msgspec
 
+from vault.conformance.catalogue import vault_refuses
 from vault.conformance.http import SiteClient, Unreachable
 from vault.conformance.player import OTHER_ORIGIN, Player
 from vault.conformance.run import Run
@@ -202,15 +204,24 @@ def fetch_nonce(client: SiteClient, url: str) -> tuple[str, list[str]]:
     return nonce, problems
 
 
+def _load_front_page(client: SiteClient) -> None:
+    """What a browser does before a page asks for a nonce; a site may start its session here."""
+    with contextlib.suppress(Unreachable):
+        client.get(client.origin + "/")
+
+
 def play_presentations(run: Run, manifest: Manifest) -> None:
     purpose = run.report.purpose or manifest.purposes[0].id
     player = run.player = Player(manifest, purpose, clock=run.clock, rng=run.rng)
     client, target = run.client, run.target
+    other = client.session()
+    for visitor in (client, other):
+        _load_front_page(visitor)
     try:
         first, problems = fetch_nonce(client, target.nonce_url)
     except (NoNonce, Unreachable) as error:
         run.record("nonce", False, str(error))
-        for case_id in _ORDER:
+        for case_id in PRESENTATION_CASES:
             run.skip(case_id, "not played: the site gave no nonce")
         return
     run.record("nonce", not problems, "; ".join(problems) or "given, with a session cookie", 200)
@@ -225,7 +236,6 @@ def play_presentations(run: Run, manifest: Manifest) -> None:
     else:
         accepted = run.accepted
         _play(run, "presentation.replayed", lambda: submit(accepted))
-    other = client.session()
     for case_id, build in TOKENS.items():
 
         def exchange(case_id: str = case_id, build: Callable[[Player, str], str] = build) -> Any:
@@ -247,7 +257,7 @@ def play_presentations(run: Run, manifest: Manifest) -> None:
     _play(run, "presentation.body_not_declared_json", as_text)
 
 
-_ORDER = (
+PRESENTATION_CASES = (
     "presentation.valid", "presentation.acknowledgement", "presentation.nonce_reused",
     "presentation.replayed", *TOKENS, "presentation.body_not_json", "presentation.body_wrong_shape",
     "presentation.body_not_declared_json",
@@ -296,8 +306,7 @@ def _play_valid(run: Run, player: Player, nonce: str, submit: Callable[[str], An
             acknowledgement, player.manifest.site_key, presentation=token, now=player.clock()
         )
     except AcknowledgementInvalid as refused:
-        detail = f"a vault refuses it: {refused.reason.value}"
-        run.record(case, False, detail, answer.status)
+        run.record(case, False, vault_refuses("it", refused.reason), answer.status)
         return
     unallowed = unallowed_recipients(ack, player.recipients)
     if unallowed:

@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+from vault.conformance.catalogue import BY_ID, vault_refuses
 from vault.conformance.http import Answer, Unreachable
 from vault.conformance.player import OTHER_ORIGIN, Player
 from vault.conformance.run import CRASH_FIX, Run
@@ -64,8 +65,6 @@ def _only_member(run: Run, case_id: str, answer: Answer, member: str) -> str | N
 
 
 def run_title(case_id: str) -> str:
-    from vault.conformance.catalogue import BY_ID
-
     return BY_ID[case_id].title
 
 
@@ -108,8 +107,8 @@ def play_notices(run: Run, manifest: Manifest) -> None:
         try:
             verify_revocation_ack(acknowledgement, manifest.site_key, notice=notice, now=player.clock())
         except AcknowledgementInvalid as refused_ack:
-            run.record(case_id, False, f"a vault refuses its acknowledgement: {refused_ack.reason.value}",
-                       answer.status)  # fmt: skip
+            detail = vault_refuses("its acknowledgement", refused_ack.reason)
+            run.record(case_id, False, detail, answer.status)
             continue
         run.record(
             case_id, True, f"acknowledged ({answer.status}), verifies with the site key", answer.status
@@ -138,8 +137,7 @@ def play_access(run: Run, manifest: Manifest) -> None:
         try:
             verify_access_statement(statement, manifest.site_key, request=sent, now=player.clock())
         except StatementInvalid as refused:
-            run.record("access.valid", False, f"a vault refuses its statement: {refused.reason.value}",
-                       answer.status)  # fmt: skip
+            run.record("access.valid", False, vault_refuses("its statement", refused.reason), answer.status)
         else:
             run.record("access.valid", True, f"answered ({answer.status}), verifies with the site key",
                        answer.status)  # fmt: skip

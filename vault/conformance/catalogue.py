@@ -122,6 +122,30 @@ NOT_TESTABLE: dict[R, str] = {
 
 BY_ID = {case.id: case for case in CASES}
 
+# Why a vault refuses what a site signed (an acknowledgement, a revocation answer, a statement), in words.
+VAULT_REFUSES: dict[R, str] = {
+    R.MALFORMED: "it is not a well-formed token of its kind",
+    R.WRONG_TYP: "its typ is not this message's",
+    R.UNSUPPORTED_ALG: "it is not signed with EdDSA",
+    R.UNSUPPORTED_CRIT: "it has a crit header",
+    R.BAD_KEY: "its kid names another key than the manifest's site_key",
+    R.BAD_SIGNATURE: "its signature does not verify with the manifest's site_key",
+    R.TOO_LARGE: "it is too long",
+    R.WRONG_ISSUER: "its iss is not the site's origin",
+    R.WRONG_AUDIENCE: "it is addressed to someone other than the visitor (aud is not their sub)",
+    R.NOT_YET_VALID: "it is dated in the future",
+    R.WRONG_PRESENTATION: "it names another presentation",
+    R.PURPOSE_MISMATCH: "it names another purpose or purpose digest",
+    R.CLAIMS_MISMATCH: "it names other claims than those presented",
+    R.RETENTION_EXCEEDED: "it promises to keep the claims longer than the purpose's retention",
+    R.WRONG_NOTICE: "it does not answer the notice sent (its jti, presentations or recipients' outcomes)",
+    R.WRONG_REQUEST: "it does not answer the request sent (its jti, date or purposes)",
+}
+
+
+def vault_refuses(what: str, reason: R) -> str:
+    return f"a vault refuses {what} ({reason.value}): {VAULT_REFUSES.get(reason, 'see SPEC.md, Reasons')}"
+
 
 def covered_reasons() -> set[R]:
     return {reason for case in CASES for reason in case.reasons}

@@ -1,0 +1,96 @@
+"""`vault conformance` against real sites: the demo shop passes every case; each site of sites.py, right
+but for one flaw, fails exactly the cases that flaw should fail, and says what it did in words."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from tests.conformance.conftest import Served, failed, play
+from vault.conformance import CASES
+
+# What each flaw must fail, and nothing else.
+EXPECTED_FAILURES = {
+    "none": set(),
+    "no_replay_store": {"presentation.nonce_reused", "presentation.replayed", "access.repeated"},
+    "no_nonce_check": {
+        "presentation.nonce_reused",
+        "presentation.other_session_nonce",
+        "presentation.made_up_nonce",
+    },
+    "audience_unchecked": {"presentation.wrong_audience"},
+    "wrong_ack_key": {
+        "presentation.acknowledgement",
+        "revocation.valid",
+        "revocation.repeated",
+        "access.valid",
+    },
+    "crash_on_garbage": {"presentation.body_not_json", "revocation.body_not_json", "access.body_not_json"},
+}
+
+
+def test_the_demo_shop_passes_every_case(demo_shop: Served) -> None:
+    report = play(
+        demo_shop.origin,
+        nonce_url=demo_shop.origin + "/api/nonce",
+        submit_url=demo_shop.origin + "/api/verify",
+    )
+    assert report.passed, [(r.id, r.detail) for r in report.results if not r.passed]
+    assert [r.id for r in report.results] == [case.id for case in CASES]
+    # Its purpose has no required third party: the one case that needs one says so.
+    assert {r.id: r.detail for r in report.results if r.skipped} == {
+        "presentation.missing_recipient": "the purpose has no required recipient of the claims presented"
+    }
+    assert report.purpose == "recommendations"
+
+
+@pytest.mark.parametrize("flaw", sorted(EXPECTED_FAILURES))
+def test_a_flawed_site_fails_exactly_the_cases_of_its_flaw(serve: Callable[..., Served], flaw: str) -> None:
+    report = play(serve(flaw).origin)
+    assert failed(report) == EXPECTED_FAILURES[flaw], [
+        (r.id, r.detail) for r in report.results if not r.passed
+    ]
+    assert [r.id for r in report.results] == [case.id for case in CASES]
+    assert not any(r.skipped for r in report.results)  # its purpose needs claims and a third party
+    for result in report.results:
+        assert result.detail and (result.passed or result.fix), result
+
+
+def words(flaw: str, serve: Callable[..., Served]) -> dict[str, str]:
+    report = play(serve(flaw).origin)
+    return {r.id: f"{r.detail} | {r.fix}" for r in report.results if not r.passed}
+
+
+def test_a_crash_is_its_own_failure_in_words(serve: Callable[..., Served]) -> None:
+    said = words("crash_on_garbage", serve)
+    assert said["presentation.body_not_json"] == (
+        "the site crashed on a request body that is not JSON (500) | never answer 5xx to what a client "
+        "sends: refuse it with a 4xx JSON error"
+    )
+
+
+def test_an_acknowledgement_under_another_key_is_refused_in_words(serve: Callable[..., Served]) -> None:
+    said = words("wrong_ack_key", serve)
+    assert said["presentation.acknowledgement"].startswith(
+        "a vault refuses it (bad_key): its kid names another key than the manifest's site_key | sign with"
+    )
+    assert said["revocation.valid"].startswith("a vault refuses its acknowledgement (bad_key)")
+    assert said["access.valid"].startswith("a vault refuses its statement (bad_key)")
+
+
+def test_an_accepted_replay_says_so_and_what_to_fix(serve: Callable[..., Served]) -> None:
+    said = words("no_replay_store", serve)
+    assert said["presentation.replayed"] == (
+        "accepted it (answered 200) | keep a replay store (vault.site.InMemoryReplayStore, "
+        "RedisReplayStore for many processes)"
+    )
+
+
+def test_a_manifest_for_another_origin_stops_the_run(serve: Callable[..., Served]) -> None:
+    site = serve("manifest_other_origin")
+    report = play(site.origin)
+    assert [(r.id, r.passed) for r in report.results] == [("manifest", False)]
+    assert report.results[0].detail == f"it is for 'https://another-site.example', not for {site.origin}"
+    assert report.stopped == "the manifest is broken, so no other case was played: fix it first"
+    assert not report.passed
