@@ -160,7 +160,7 @@ class VaultEndpoints:
             self._routes[_path_of(manifest.access_endpoint)] = ("POST", self._access)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        route = self._routes.get(scope.get("path", "")) if scope["type"] == "http" else None
+        route = self._route(scope) if scope["type"] == "http" else None
         if route is None:
             if self.app is not None:
                 await self.app(scope, receive, send)
@@ -187,6 +187,16 @@ class VaultEndpoints:
             await send_json(
                 send, 500, error_body("site_error", "site_error", "the site could not handle this")
             )
+
+    def _route(self, scope: Scope) -> tuple[str, Callable[..., Any]] | None:
+        # A framework that mounts us may rewrite `path` (Litestar's mount at "/" makes "/vault/nonce"
+        # "vault/nonce/"); `raw_path` is what the client sent, and our paths are absolute on the origin.
+        raw = scope.get("raw_path")
+        if isinstance(raw, bytes):
+            route = self._routes.get(raw.split(b"?", 1)[0].decode("latin-1"))
+            if route is not None:
+                return route
+        return self._routes.get(scope.get("path", ""))
 
     # -- the endpoints ---------------------------------------------------------------------------------
 

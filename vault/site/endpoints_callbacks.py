@@ -12,7 +12,9 @@ from typing import Any
 import msgspec
 
 from vault.protocol.acknowledgement import RecipientOutcomeKind
+from vault.protocol.manifest import retention_seconds
 from vault.site.access import HeldRecord
+from vault.site.verify import VerifiedPresentation
 
 logger = logging.getLogger("vault.site.endpoints")
 
@@ -38,6 +40,21 @@ class Withdrawn(msgspec.Struct, frozen=True, kw_only=True):
 
     erased: bool
     recipients: Mapping[str, tuple[RecipientOutcomeKind, int]] = {}
+
+
+def held_record(seen: VerifiedPresentation, *, received_at: int | None = None) -> HeldRecord:
+    """What to keep of a verified presentation for answering access requests: its claims, held until the
+    end of its purpose's retention (the `keep_until` its default acknowledgement promised), passed to the
+    recipients the user allowed (as the default acknowledgement says). `received_at` defaults to its `iat`.
+    Keep `seen.subject` beside it: access requests and notices name the visitor by it."""
+    return HeldRecord(
+        presentation=seen.jti,
+        purpose=seen.purpose,
+        claims=seen.claims,
+        received_at=seen.issued_at if received_at is None else received_at,
+        keep_until=seen.issued_at + retention_seconds(seen.retention),
+        recipients=seen.recipients,
+    )
 
 
 class SiteFailed(Exception):
