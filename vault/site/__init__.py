@@ -41,6 +41,9 @@ access endpoint, and calls the site back for what only it knows:
                          held=records_of,             # (request) -> [HeldRecord, ...] (access_endpoint)
                          app=site_app)
 
+Two whole sites built on it, each in under 30 lines of their own code: vault/site/examples/asgi_site.py
+(plain ASGI) and litestar_site.py (mounted beside a Litestar app's own routes).
+
 What a verified presentation proves: that the visitor's own vault, with its user's consent, states these
 claims to this site, for this purpose, now, and that each value has its claim's type (a boolean for
 `age_over_18`, an upper-case ISO 3166-1 code for `location.country`: SPEC.md, "Claim value types"; a
@@ -59,7 +62,7 @@ from vault.protocol.manifest import ClaimRequest, Controller, Manifest, Purpose,
 from vault.site.access import HeldRecord, VerifiedAccessRequest, answer_access_request, verify_access_request
 from vault.site.acknowledge import acknowledge_presentation
 from vault.site.endpoints import NONCE_PATH, PRESENTATION_PATH, VaultEndpoints
-from vault.site.endpoints_callbacks import Accepted, Withdrawn
+from vault.site.endpoints_callbacks import Accepted, Withdrawn, held_record
 from vault.site.manifest import MANIFEST_PATH, build_manifest, generate_site_key, make_nonce, manifest_json
 from vault.site.message import make_message
 from vault.site.nonces import NONCE_TTL, SessionNonces, nonce_key
@@ -109,6 +112,7 @@ __all__ = [
     "build_manifest",
     "decode_manifest",
     "generate_site_key",
+    "held_record",
     "make_message",
     "make_nonce",
     "manifest_json",
