@@ -46,7 +46,7 @@ def _exchange(run: Run, case_id: str, send: Callable[[], Answer]) -> Answer | No
         return None
 
 
-def _only_member(run: Run, case_id: str, answer: Answer, member: str) -> str | None:
+def only_member(run: Run, case_id: str, answer: Answer, member: str) -> str | None:
     """The answer's one member `member` (a string) when it is exactly that; else records the failure."""
     if answer.status >= 500:
         run.record(case_id, False, f"the site crashed on {run_title(case_id)} ({answer.status})",
@@ -57,8 +57,13 @@ def _only_member(run: Run, case_id: str, answer: Answer, member: str) -> str | N
         return None
     body = answer.json()
     if body is None or set(body) != {member} or not isinstance(body[member], str):
-        shape = "not a JSON object" if body is None else "members " + ", ".join(sorted(body)[:8])
-        detail = f'answered {answer.status} with {shape}, not exactly {{"{member}": "<jws>"}}'
+        if body is None:
+            shape = "no JSON object"
+        elif member in body and isinstance(body[member], str):
+            shape = f"other members beside {member}"
+        else:
+            shape = f"no {member} string"
+        detail = f'answered {answer.status} with {shape}: a vault takes exactly {{"{member}": "<jws>"}}'
         run.record(case_id, False, detail, answer.status)
         return None
     return body[member]
@@ -101,7 +106,7 @@ def play_notices(run: Run, manifest: Manifest) -> None:
         answer = _exchange(run, case_id, lambda: send(notice))
         if answer is None:
             continue
-        acknowledgement = _only_member(run, case_id, answer, "acknowledgement")
+        acknowledgement = only_member(run, case_id, answer, "acknowledgement")
         if acknowledgement is None:
             continue
         try:
@@ -132,7 +137,7 @@ def play_access(run: Run, manifest: Manifest) -> None:
 
     sent = request()
     answer = _exchange(run, "access.valid", lambda: send(sent))
-    statement = None if answer is None else _only_member(run, "access.valid", answer, "statement")
+    statement = None if answer is None else only_member(run, "access.valid", answer, "statement")
     if answer is not None and statement is not None:
         try:
             verify_access_statement(statement, manifest.site_key, request=sent, now=player.clock())

@@ -9,6 +9,7 @@ manifest with `redirect: "error"`, and a site that redirects a presentation has 
 from __future__ import annotations
 
 import http.client
+import re
 import socket
 import ssl
 import time
@@ -24,6 +25,7 @@ from vault.protocol.origin import origin_problem, same_origin_url
 TIMEOUT = 10.0
 MAX_ANSWER_BYTES = 256 * 1024
 MAX_COOKIES = 32
+_REASON = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
 class Unreachable(Exception):
@@ -52,13 +54,17 @@ class Answer:
             return None
         return value if isinstance(value, dict) else None
 
-    def said(self) -> str:
-        """What the site answered, in words: the status, and its refusal's `reason` when it gave one."""
+    @property
+    def reason(self) -> str | None:
+        """The `reason` of a JSON refusal, when it is spelled as ours are (what a site sends is never
+        echoed to a terminal as it is)."""
         body = self.json()
         reason = body.get("reason") if body else None
-        if isinstance(reason, str) and reason.isascii() and len(reason) <= 64:
-            return f"{self.status}, reason {reason}"
-        return str(self.status)
+        return reason if isinstance(reason, str) and _REASON.fullmatch(reason) else None
+
+    def said(self) -> str:
+        """What the site answered, in words: the status, and its refusal's `reason` when it gave one."""
+        return str(self.status) if self.reason is None else f"{self.status}, reason {self.reason}"
 
 
 @dataclass
@@ -112,6 +118,7 @@ class SiteClient:
         try:
             connection.connect()
             sock = connection.sock
+            sock.settimeout(max(deadline - time.monotonic(), 0.001))
             connection.request(method, target, body=body, headers=headers)
             sock.settimeout(max(deadline - time.monotonic(), 0.001))
             response = connection.getresponse()

@@ -108,9 +108,8 @@ class Run:
         status = answer.status
         if 400 <= status < 500:
             detail = f"refused ({answer.said()})"
-            reason = (answer.json() or {}).get("reason")
-            expected = {r.value for r in case.reasons}
-            if case.reasons and isinstance(reason, str) and reason not in expected | {"nonce_used"}:
+            reason, expected = answer.reason, {r.value for r in case.reasons}
+            if case.reasons and reason is not None and reason not in expected | {"nonce_used"}:
                 detail += f"; a vault's verifier would say {', '.join(sorted(expected))}"
             return self.record(case_id, True, detail, status)
         if 200 <= status < 300:
