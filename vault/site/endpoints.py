@@ -231,9 +231,6 @@ class VaultEndpoints:
             _, payload = open_presentation(body.token)
         except TokenInvalid as error:
             raise refused("presentation_invalid", error.reason, "presentation") from None
-        if payload.purpose.id != body.purpose:
-            message = "the presentation is for another purpose than the one named beside it"
-            raise Refusal(400, "presentation_invalid", "wrong_purpose", message)
         checked = self.nonces.check(payload.nonce, session, now=now)
         if checked is None:  # not ours, not this session's, or too old: the spec's wrong_nonce
             raise refused("presentation_invalid", Reason.WRONG_NONCE, "presentation")
@@ -244,6 +241,9 @@ class VaultEndpoints:
             )  # fmt: skip
         except PresentationInvalid as error:
             raise refused("presentation_invalid", error.reason, "presentation") from None
+        if seen.purpose != body.purpose:  # checked after the spec's checks, so that their reasons come first
+            message = "the presentation is for another purpose than the one named beside it"
+            raise Refusal(400, "presentation_invalid", "wrong_purpose", message)
         try:
             fresh = self.nonces.spend(self.replay, checked, seen.purpose, now=now)
         except Exception:
