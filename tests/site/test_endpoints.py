@@ -13,6 +13,7 @@ import json
 import os
 import re
 import secrets
+import socket
 import subprocess
 import sys
 import time
@@ -39,7 +40,8 @@ def create_test_site() -> Any:
     """A small site: the endpoints around its own app (GET / and GET /held), records in a dict.
 
     TEST_SITE_ORIGIN, TEST_SITE_REDIS (a Redis socket: RedisReplayStore, else in memory) and
-    TEST_SITE_CRASH (every callback raises) configure it."""
+    TEST_SITE_CRASH (every callback raises) and TEST_SITE_SESSIONS (sessions are the site's own, named
+    by an X-Session header, instead of the endpoints' cookie) configure it. A body must arrive in 1 s."""
     from vault.site import (
         Accepted,
         Controller,
@@ -96,6 +98,9 @@ def create_test_site() -> Any:
     def held_for(request: Any) -> list[Any]:
         return [record for jti, record in held.items() if subjects.get(jti) == request.subject]
 
+    def own_session(scope: dict) -> str | None:
+        return dict(scope["headers"]).get(b"x-session", b"").decode() or None
+
     async def site_app(scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
             while (await receive())["type"] != "lifespan.shutdown":
@@ -114,7 +119,8 @@ def create_test_site() -> Any:
 
     return VaultEndpoints(
         manifest=manifest, site_key=site_key, replay=replay, on_presentation=on_presentation,
-        stored_subject=subjects.get, on_notice=on_notice, held=held_for, app=site_app,
+        stored_subject=subjects.get, on_notice=on_notice, held=held_for, app=site_app, body_timeout=1.0,
+        session=own_session if os.environ.get("TEST_SITE_SESSIONS") == "1" else None,
     )  # fmt: skip
 
 
@@ -381,3 +387,35 @@ def test_a_failing_callback_is_a_500_that_logs_no_token(tmp_path: Path) -> None:
     log = crashing.log.read_text()
     assert "on_presentation callback raised RuntimeError" in log
     assert token[:40] not in log and "SE" not in log and "Traceback" not in log
+
+
+def test_a_slow_body_is_cut_off(site: SiteProcess) -> None:
+    with socket.create_connection(("127.0.0.1", site.port), timeout=10) as client:
+        client.sendall(
+            b"POST /vault/presentation HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 100\r\n\r\n{"  # and the rest never comes
+        )
+        started = time.monotonic()
+        answer = b""
+        while b'"}' not in answer and (chunk := client.recv(4096)):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 408 ") and b'"too_slow"' in answer
+    assert time.monotonic() - started < 5
+
+
+def test_with_the_sites_own_sessions_a_nonce_is_bound_to_them(tmp_path: Path) -> None:
+    own = SiteProcess(tmp_path / "site.log", TEST_SITE_SESSIONS="1")
+    try:
+        anonymous = own.browser()
+        status, _, data = anonymous.request("GET", "/vault/nonce")
+        assert (status, json.loads(data)["reason"]) == (403, "no_session")
+        alice = Browser(own.port)
+        _, headers, data = alice.request("GET", "/vault/nonce", headers={"X-Session": "alice"})
+        assert headers.get_all("set-cookie") is None  # the site's sessions, not ours
+        token = present(alice.manifest(), json.loads(data)["nonce"])
+        body = json.dumps({"purpose": "recommendations", "token": token}).encode()
+        for session, expected in (("bob", 400), ("alice", 200)):
+            headers = {"Content-Type": "application/json", "X-Session": session}
+            assert alice.request("POST", "/vault/presentation", body, headers)[0] == expected
+    finally:
+        own.stop()

@@ -48,6 +48,7 @@ from vault.site.endpoints_callbacks import (
     site_bug,
 )
 from vault.site.endpoints_http import (
+    BODY_TIMEOUT,
     AsgiApp,
     Receive,
     Refusal,
@@ -119,7 +120,8 @@ class VaultEndpoints:
           (default: a `vault_session` cookie set with the first nonce)
 
     `replay` is shared by every process of the site (RedisReplayStore for many): it keeps presentations,
-    nonces and access requests single-use. `clock` and `rng` are passed in for tests.
+    nonces and access requests single-use. A body must arrive within `body_timeout` seconds (408
+    otherwise). `clock` and `rng` are passed in for tests.
     """
 
     def __init__(
@@ -139,6 +141,7 @@ class VaultEndpoints:
         rng: Callable[[int], bytes] = secrets.token_bytes,
         nonce_ttl: int = NONCE_TTL,
         max_skew: int = DEFAULT_MAX_SKEW,
+        body_timeout: float = BODY_TIMEOUT,
     ) -> None:
         check_site_key(site_key, manifest)
         if (held is None) != (manifest.access_endpoint is None):
@@ -146,7 +149,7 @@ class VaultEndpoints:
         self.manifest, self.site_key, self.replay, self.app = manifest, site_key, replay, app
         self.on_presentation, self.stored_subject, self.on_notice = on_presentation, stored_subject, on_notice
         self.held, self.session, self.show_values = held, session, show_values
-        self.clock, self.rng, self.max_skew = clock, rng, max_skew
+        self.clock, self.rng, self.max_skew, self.body_timeout = clock, rng, max_skew, body_timeout
         self.nonces = SessionNonces(nonce_key(site_key), ttl=nonce_ttl, max_skew=max_skew)
         self._manifest_bytes = manifest_json(manifest)
         self._secure_cookie = manifest.origin.startswith("https://")
@@ -224,7 +227,7 @@ class VaultEndpoints:
         await send_json(send, 200, {"nonce": nonce}, headers)
 
     async def _presentation(self, scope: Scope, receive: Receive, send: Send, head: bool) -> None:
-        body = await read_json(scope, receive, PresentationBody, MAX_PRESENTATION_BODY)
+        body = await read_json(scope, receive, PresentationBody, MAX_PRESENTATION_BODY, self.body_timeout)
         session = await self._session_of(scope)
         now = self.clock()
         try:
@@ -268,7 +271,7 @@ class VaultEndpoints:
             raise site_bug(f"acknowledgement could not be signed ({type(error).__name__})") from None
 
     async def _revocation(self, scope: Scope, receive: Receive, send: Send, head: bool) -> None:
-        body = await read_json(scope, receive, NoticeBody, MAX_NOTICE_BODY)
+        body = await read_json(scope, receive, NoticeBody, MAX_NOTICE_BODY, self.body_timeout)
         now = self.clock()
         try:
             # Every check but the subjects first, so the site is asked about a notice's presentations
@@ -305,7 +308,7 @@ class VaultEndpoints:
         await send_json(send, 200, {"acknowledgement": acknowledgement})
 
     async def _access(self, scope: Scope, receive: Receive, send: Send, head: bool) -> None:
-        body = await read_json(scope, receive, AccessBody, MAX_ACCESS_BODY)
+        body = await read_json(scope, receive, AccessBody, MAX_ACCESS_BODY, self.body_timeout)
         now = self.clock()
         try:
             request = verify_access_request(

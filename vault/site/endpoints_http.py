@@ -77,9 +77,9 @@ def is_json(scope: Scope) -> bool:
     return value.split(b";", 1)[0].strip().lower() == b"application/json"
 
 
-async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
+async def read_body(scope: Scope, receive: Receive, limit: int, timeout: float = BODY_TIMEOUT) -> bytes:
     """The request body, refused (413) as soon as it passes `limit` bytes, so a client can make us hold
-    no more than that; and refused (408) when it takes longer than BODY_TIMEOUT to arrive."""
+    no more than that; and refused (408) when it takes longer than `timeout` seconds to arrive."""
     too_large = Refusal(413, "bad_request", "too_large", f"the request body is larger than {limit} bytes")
     declared = header(scope, b"content-length")
     if declared is not None:
@@ -89,7 +89,7 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
             raise too_large
     chunks, size = [], 0
     try:
-        async with asyncio.timeout(BODY_TIMEOUT):
+        async with asyncio.timeout(timeout):
             while True:
                 message = await receive()
                 if message["type"] == "http.disconnect":
@@ -105,11 +105,13 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
         raise Refusal(408, "bad_request", "too_slow", "the request body took too long to arrive") from None
 
 
-async def read_json(scope: Scope, receive: Receive, kind: type[T], limit: int) -> T:
+async def read_json(
+    scope: Scope, receive: Receive, kind: type[T], limit: int, timeout: float = BODY_TIMEOUT
+) -> T:
     """The body decoded strictly into `kind` (a Struct that forbids unknown fields)."""
     if not is_json(scope):
         raise Refusal(415, "bad_request", "not_json", "send the body as application/json")
-    body = await read_body(scope, receive, limit)
+    body = await read_body(scope, receive, limit, timeout)
     try:
         return msgspec.json.decode(body, type=kind)
     except msgspec.ValidationError as error:  # names the field, never its value
