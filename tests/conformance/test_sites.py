@@ -94,3 +94,19 @@ def test_a_manifest_for_another_origin_stops_the_run(serve: Callable[..., Served
     assert report.results[0].detail == f"it is for 'https://another-site.example', not for {site.origin}"
     assert report.stopped == "the manifest is broken, so no other case was played: fix it first"
     assert not report.passed
+
+
+def test_a_site_giving_nonces_elsewhere_is_told_which_option_to_pass(demo_shop: Served) -> None:
+    report = play(demo_shop.origin)  # the demo shop gives nonces at /api/nonce, not /vault/nonce
+    nonce = report.results[1]
+    assert (nonce.id, nonce.passed, nonce.status) == ("nonce", False, 404)
+    assert nonce.detail == f"{demo_shop.origin}/vault/nonce answered 404, not 200"
+    assert nonce.fix.endswith("; if the site gives nonces at another path, pass --nonce-url")
+    skipped = {r.id for r in report.results if r.skipped}
+    assert {case.id for case in CASES if case.id.startswith("presentation.")} <= skipped
+    # What needs no nonce is still played: notices for a presentation it never had, access requests.
+    assert {r.id for r in report.results if r.passed and not r.skipped} >= {
+        "revocation.valid",
+        "access.valid",
+    }
+    assert failed(report) == {"nonce"}

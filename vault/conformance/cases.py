@@ -11,10 +11,10 @@ from typing import Any
 
 import msgspec
 
-from vault.conformance.catalogue import vault_refuses
+from vault.conformance.catalogue import BY_ID, vault_refuses
 from vault.conformance.http import SiteClient, Unreachable
 from vault.conformance.player import OTHER_ORIGIN, Player
-from vault.conformance.run import Run
+from vault.conformance.run import CRASH_FIX, Run
 from vault.protocol.acknowledgement import unallowed_recipients, verify_acknowledgement
 from vault.protocol.b64 import b64url_encode
 from vault.protocol.claim_types import CLAIM_EXAMPLES, claim_value_ok
@@ -23,6 +23,7 @@ from vault.protocol.jwk import key_subject
 from vault.protocol.manifest import Manifest
 from vault.protocol.presentation import NONCE_PATTERN
 
+OTHER_URL = "; if the site {1} at another path, pass {0}"
 _NONCE = re.compile(NONCE_PATTERN.removeprefix("^").removesuffix("$"))
 
 
@@ -31,7 +32,9 @@ class Skip(Exception):
 
 
 class NoNonce(Exception):
-    pass
+    def __init__(self, words: str, status: int | None = None) -> None:
+        super().__init__(words)
+        self.status = status
 
 
 def _changed(**changes: Any) -> Callable[[Player, str], str]:
@@ -189,13 +192,13 @@ def fetch_nonce(client: SiteClient, url: str) -> tuple[str, list[str]]:
     had_cookie = bool(client.cookies)
     answer = client.get(url)
     if answer.status != 200:
-        raise NoNonce(f"{url} answered {answer.said()}, not 200")
+        raise NoNonce(f"{url} answered {answer.said()}, not 200", answer.status)
     body = answer.json()
     nonce = body.get("nonce") if body else None
     if not isinstance(nonce, str):
-        raise NoNonce(f'{url} did not answer application/json {{"nonce": "..."}}')
+        raise NoNonce(f'{url} did not answer application/json {{"nonce": "..."}}', answer.status)
     if _NONCE.fullmatch(nonce) is None:
-        raise NoNonce("the nonce is not 22 to 128 base64url characters (SPEC.md, Conventions)")
+        raise NoNonce("the nonce is not 22 to 128 base64url characters (SPEC.md, Conventions)", answer.status)
     problems = []
     if "no-store" not in answer.headers.get("cache-control", "").lower():
         problems.append("it is not sent with Cache-Control: no-store, so a cache could give it to two pages")
@@ -220,7 +223,9 @@ def play_presentations(run: Run, manifest: Manifest) -> None:
     try:
         first, problems = fetch_nonce(client, target.nonce_url)
     except (NoNonce, Unreachable) as error:
-        run.record("nonce", False, str(error))
+        status = error.status if isinstance(error, NoNonce) else None
+        fix = BY_ID["nonce"].fix + (OTHER_URL.format("--nonce-url", "gives nonces") if status == 404 else "")
+        run.record("nonce", False, str(error), status, fix)
         for case_id in PRESENTATION_CASES:
             run.skip(case_id, "not played: the site gave no nonce")
         return
@@ -286,8 +291,14 @@ def _play_valid(run: Run, player: Player, nonce: str, submit: Callable[[str], An
         run.skip("presentation.acknowledgement", "not played: the valid presentation got no answer")
         return
     if not 200 <= answer.status < 300:
-        fix = "accept a valid presentation (2xx): check the site's refusal reason and its clock"
-        run.record("presentation.valid", False, f"refused it ({answer.said()})", answer.status, fix)
+        if answer.status >= 500:
+            detail, fix = f"the site crashed on a valid presentation ({answer.status})", CRASH_FIX
+        else:
+            detail = f"refused it ({answer.said()})"
+            fix = "accept a valid presentation (2xx): check the site's refusal reason and its clock"
+            if answer.status in (404, 405):
+                fix = OTHER_URL.format("--submit-url", "takes presentations").removeprefix("; ")
+        run.record("presentation.valid", False, detail, answer.status, fix)
         run.skip("presentation.acknowledgement", "not played: the valid presentation was not accepted")
         return
     run.accepted = token
