@@ -115,7 +115,8 @@ class VaultEndpoints:
           stop using, and when `notice.erasure` erase, what it withdraws (`notice.site`); tell each of
           `recipients_to_tell(notice, manifest)`
       held(request: VerifiedAccessRequest) -> Iterable[HeldRecord]     only when the manifest has an
-          access_endpoint: every record kept under `request.subject`
+          access_endpoint: every record kept under `request.subject` (`held_record(seen)` makes one;
+          `show_values=True` puts the values held in the statement, not only the claim names)
       session(scope) -> str | None                the visitor's session id in the site's own sessions
           (default: a `vault_session` cookie set with the first nonce)
 
