@@ -61,3 +61,13 @@ def test_every_reason_a_vault_raises_on_a_site_answer_is_said_in_words() -> None
     site_signed = {"presentation.acknowledgement", "revocation.valid", "revocation.repeated", "access.valid"}
     raised = {reason for case in CASES if case.id in site_signed for reason in case.reasons}
     assert raised <= VAULT_REFUSES.keys()
+
+
+def test_the_spec_lists_the_cases_beside_each_reason() -> None:
+    rows = re.findall(r"^\| `([a-z_]+)` \| ([^|]+) \|$", section("Conformance"), flags=re.MULTILINE)
+    by_reason = {reason: re.findall(r"`([a-z0-9_.]+)`", cases) for reason, cases in rows}
+    expected = {reason.value: [case.id for case in CASES if reason in case.reasons] for reason in Reason}
+    assert by_reason == expected
+    assert [reason for reason, _ in rows] == [reason.value for reason in Reason]
+    for reason in NOT_TESTABLE:
+        assert dict(rows)[reason.value] == "not testable from outside (below)"

@@ -9,6 +9,7 @@ import pytest
 
 from tests.conformance.conftest import Served, failed, play
 from vault.conformance import CASES
+from vault.conformance.report import as_json, summary
 
 # What each flaw must fail, and nothing else.
 EXPECTED_FAILURES = {
@@ -94,6 +95,11 @@ def test_a_manifest_for_another_origin_stops_the_run(serve: Callable[..., Served
     assert report.results[0].detail == f"it is for 'https://another-site.example', not for {site.origin}"
     assert report.stopped == "the manifest is broken, so no other case was played: fix it first"
     assert not report.passed
+    assert summary(report) == (
+        f"{site.origin} does not conform: 0 passed, 1 failed, 0 skipped; the manifest is broken, so no "
+        "other case was played: fix it first."
+    )
+    assert as_json(report)["stopped"] == report.stopped and as_json(report)["passed"] is False
 
 
 def test_a_site_giving_nonces_elsewhere_is_told_which_option_to_pass(demo_shop: Served) -> None:

@@ -24,7 +24,7 @@ def summary(report: Report) -> str:
     words = f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped"
     verdict = "conforms" if report.passed else "does not conform"
     line = f"{report.target.origin} {verdict}: {words}"
-    return f"{line}. {report.stopped}" if report.stopped else line + "."
+    return f"{line}; {report.stopped}." if report.stopped else line + "."
 
 
 def as_json(report: Report) -> dict[str, Any]:
