@@ -9,7 +9,8 @@ it is reached at) and CONFORMANCE_SITE_FLAW, one of FLAWS:
 - `audience_unchecked`: verifies presentations against whatever origin they name;
 - `wrong_ack_key`: publishes one site key and signs with another;
 - `crash_on_garbage`: reads request bodies with json.loads itself, so a body that is not JSON is a 500;
-- `manifest_other_origin`: serves a manifest made for another origin.
+- `manifest_other_origin`: serves a manifest made for another origin;
+- `subject_unchecked`: tells the notice verifier it knows no presentation, so anyone may withdraw any.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ FLAWS = (
     "wrong_ack_key",
     "crash_on_garbage",
     "manifest_other_origin",
+    "subject_unchecked",
 )
 SITE_KEY = SigningKey.from_seed(hashlib.sha256(b"vault conformance test site").digest())
 OTHER_KEY = SigningKey.from_seed(hashlib.sha256(b"vault conformance test site, another key").digest())
@@ -124,7 +126,8 @@ def create_site() -> Any:
     site = VaultEndpoints(
         manifest=site_manifest(origin, signing_key), site_key=signing_key,
         replay=RemembersNothing() if flaw == "no_replay_store" else InMemoryReplayStore(),
-        on_presentation=on_presentation, stored_subject=subjects.get, on_notice=on_notice, held=held_for,
+        on_presentation=on_presentation, on_notice=on_notice,
+        stored_subject=(lambda jti: None) if flaw == "subject_unchecked" else subjects.get, held=held_for,
     )  # fmt: skip
     if flaw == "no_nonce_check":
         site.nonces = AnyNonce(b"\0" * 32)
