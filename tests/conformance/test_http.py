@@ -36,13 +36,14 @@ def raw_site(handler: Handler) -> Iterator[str]:
             except TimeoutError:
                 continue
             with conn:
-                conn.settimeout(5)
+                conn.settimeout(0.5)  # a request that never ends its head (a TLS hello) is answered anyway
                 received = b""
                 with contextlib.suppress(OSError):
                     while b"\r\n\r\n" not in received:
                         received += conn.recv(65536) or b"\r\n\r\n"
-                    with contextlib.suppress(OSError):
-                        handler(conn)
+                conn.settimeout(5)
+                with contextlib.suppress(OSError):
+                    handler(conn)
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
@@ -128,3 +129,10 @@ def test_a_manifest_for_another_origin_is_refused_and_a_good_one_is_not() -> Non
     assert manifest_problems(200, "application/json", MANIFEST, False, "https://other.example") == [
         "it is for 'https://shop.example', not for https://other.example"
     ]
+
+
+def test_an_https_origin_that_does_not_speak_tls_is_unreachable_in_words() -> None:
+    with raw_site(answer("200 OK", b"{}", "Content-Type: application/json")) as plain:
+        origin = plain.replace("http://127.0.0.1", "https://localhost")
+        with pytest.raises(Unreachable, match=r"^the TLS connection to https://localhost:\d+ failed \(.+\)$"):
+            SiteClient(origin).get(origin + "/.well-known/vault-manifest.json")
