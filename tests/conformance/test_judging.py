@@ -11,6 +11,7 @@ from vault.conformance.http import Answer
 from vault.conformance.run import CRASH_FIX, Run, Target
 
 JSON = {"content-type": "application/json"}
+NO_OBJECT = "no JSON object (or one that repeats a member)"
 TAKES = ': a vault takes exactly {"acknowledgement": "<jws>"}'
 
 
@@ -56,7 +57,10 @@ def test_a_broken_presentation_must_be_refused(answer: Answer, passed: bool, det
         (json_answer(200, {"acknowledgement": "a.b.c", "ok": True}),
          "answered 200 with other members beside acknowledgement" + TAKES),
         (json_answer(200, {"acknowledgement": 1}), "answered 200 with no acknowledgement string" + TAKES),
-        (Answer(200, {"content-type": "text/plain"}, b"a.b.c"), "answered 200 with no JSON object" + TAKES),
+        (Answer(200, {"content-type": "text/plain"}, b"a.b.c"), "answered 200 with " + NO_OBJECT + TAKES),
+        (Answer(200, JSON, b'{"acknowledgement": "a.b.c", "acknowledgement": "d.e.f"}'),
+         "answered 200 with " + NO_OBJECT + TAKES),
+        (Answer(200, JSON, b"[" * 100_000 + b"]" * 100_000), "answered 200 with " + NO_OBJECT + TAKES),
         (json_answer(400, {"reason": "wrong_subject"}), "refused it (400, reason wrong_subject)"),
         (Answer(500, {}, b""),
          "the site crashed on a valid notice withdrawing the accepted presentation (500)"),

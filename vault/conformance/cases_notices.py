@@ -19,6 +19,7 @@ from vault.protocol.errors import AcknowledgementInvalid, StatementInvalid
 from vault.protocol.keys import SigningKey
 from vault.protocol.manifest import Manifest
 from vault.protocol.revocation import sign_revocation
+from vault.protocol.strictjson import distinct_member_count, written_member_count
 
 NOT_JSON = b'{"notice": '
 
@@ -56,9 +57,11 @@ def only_member(run: Run, case_id: str, answer: Answer, member: str) -> str | No
         run.record(case_id, False, f"refused it ({answer.said()})", answer.status)
         return None
     body = answer.json()
+    if body is not None and written_member_count(answer.body) != distinct_member_count(body):
+        body = None  # a repeated member: two parsers could read two different answers
     if body is None or set(body) != {member} or not isinstance(body[member], str):
         if body is None:
-            shape = "no JSON object"
+            shape = "no JSON object (or one that repeats a member)"
         elif member in body and isinstance(body[member], str):
             shape = f"other members beside {member}"
         else:

@@ -50,7 +50,7 @@ class Answer:
             return None
         try:
             value = msgspec.json.decode(self.body)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):  # a site may nest arrays as deep as its bound allows
             return None
         return value if isinstance(value, dict) else None
 
