@@ -9,6 +9,7 @@ import pytest
 
 from tests.conformance.conftest import Served, failed, play
 from vault.conformance import CASES
+from vault.conformance.cases_notices import SIGN_NOTICE_ANSWER
 from vault.conformance.report import as_json, summary
 
 # What each flaw must fail, and nothing else.
@@ -78,6 +79,7 @@ def test_an_acknowledgement_under_another_key_is_refused_in_words(serve: Callabl
         "a vault refuses it (bad_key): its kid names another key than the manifest's site_key | sign with"
     )
     assert said["revocation.valid"].startswith("a vault refuses its acknowledgement (bad_key)")
+    assert said["revocation.repeated"].endswith("| " + SIGN_NOTICE_ANSWER)
     assert said["access.valid"].startswith("a vault refuses its statement (bad_key)")
 
 

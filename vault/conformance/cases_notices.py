@@ -21,6 +21,13 @@ from vault.protocol.manifest import Manifest
 from vault.protocol.revocation import sign_revocation
 from vault.protocol.strictjson import distinct_member_count, written_member_count
 
+SIGN_NOTICE_ANSWER = (
+    "sign the answer with vault.site.acknowledge_revocation and the site key the manifest publishes, "
+    "answering exactly the notice received"
+)
+SIGN_STATEMENT = (
+    "sign the statement with vault.site.answer_access_request and the site key the manifest publishes"
+)
 NOT_JSON = b'{"notice": '
 
 
@@ -116,7 +123,7 @@ def play_notices(run: Run, manifest: Manifest) -> None:
             verify_revocation_ack(acknowledgement, manifest.site_key, notice=notice, now=player.clock())
         except AcknowledgementInvalid as refused_ack:
             detail = vault_refuses("its acknowledgement", refused_ack.reason)
-            run.record(case_id, False, detail, answer.status)
+            run.record(case_id, False, detail, answer.status, SIGN_NOTICE_ANSWER)
             continue
         run.record(
             case_id, True, f"acknowledged ({answer.status}), verifies with the site key", answer.status
@@ -145,7 +152,8 @@ def play_access(run: Run, manifest: Manifest) -> None:
         try:
             verify_access_statement(statement, manifest.site_key, request=sent, now=player.clock())
         except StatementInvalid as refused:
-            run.record("access.valid", False, vault_refuses("its statement", refused.reason), answer.status)
+            detail = vault_refuses("its statement", refused.reason)
+            run.record("access.valid", False, detail, answer.status, SIGN_STATEMENT)
         else:
             run.record("access.valid", True, f"answered ({answer.status}), verifies with the site key",
                        answer.status)  # fmt: skip
