@@ -119,3 +119,10 @@ def test_a_site_giving_nonces_elsewhere_is_told_which_option_to_pass(demo_shop: 
         "access.valid",
     }
     assert failed(report) == {"nonce"}
+
+
+def test_another_purpose_of_the_demo_shop_passes_too(demo_shop: Served) -> None:
+    urls = {"nonce_url": demo_shop.origin + "/api/nonce", "submit_url": demo_shop.origin + "/api/verify"}
+    report = play(demo_shop.origin, purpose="age-check", **urls)
+    assert report.passed and report.purpose == "age-check"
+    assert report.results[0].detail == f"valid, for {demo_shop.origin}; presenting purpose age-check"
