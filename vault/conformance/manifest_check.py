@@ -1,6 +1,7 @@
 """Fetching and checking the manifest as the browser extension does (extension/background/manifests.js):
 no cookies, no redirects, at most 64 KiB, UTF-8 JSON, for this very origin; then as the daemon does
-(`decode_manifest`, which applies `manifest_problem`). Every problem found is reported, in words."""
+(`decode_manifest`, which applies `manifest_problem`). One more than the extension asks: it must be
+served as application/json. Every problem found is reported, in words."""
 
 from __future__ import annotations
 
