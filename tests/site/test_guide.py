@@ -286,6 +286,47 @@ def test_json_blocks_parse_and_the_manifest_decodes() -> None:
     assert decoded.access_endpoint and decoded.purposes[0].third_parties
 
 
+def test_the_refusal_shown_is_what_the_guides_site_answers(site: Site) -> None:
+    """The guide's example refusal, word for word, is the site's answer to an expired presentation."""
+    (refusal,) = blocks_of("json", "refusal")
+    conn = http.client.HTTPConnection("127.0.0.1", site.port, timeout=10)
+    try:
+        conn.request("GET", "/vault/nonce")
+        response = conn.getresponse()
+        nonce = json.loads(response.read())["nonce"]
+        cookie = response.getheader("set-cookie", "").split(";")[0]
+        manifest = decode_manifest(get(site.port, MANIFEST_PATH)[1])
+        purpose = manifest.purposes[0]
+        claims = {claim.name: CLAIM_EXAMPLES[claim.name] for claim in purpose.claims}
+        visitor = derive_pairwise_key(secrets.token_bytes(32), site.origin, 0)
+        an_hour_ago = int(time.time()) - 3600
+        token = issue_presentation(
+            visitor, manifest, purpose.id, site.origin, nonce, claims, an_hour_ago, secrets.token_urlsafe(16)
+        )
+        body = json.dumps({"purpose": purpose.id, "token": token})
+        headers = {"Content-Type": "application/json", "Cookie": cookie}
+        conn.request("POST", "/vault/presentation", body=body, headers=headers)
+        response = conn.getresponse()
+        answer = json.loads(response.read())
+    finally:
+        conn.close()
+    assert response.status == 400
+    assert answer == json.loads(refusal.code)
+
+
+def test_every_refusal_of_the_integration_is_in_the_guide() -> None:
+    """Each (error, reason) that vault.site's endpoints answer with, read from their source, is in the
+    guide's table of answers."""
+    text = GUIDE.read_text(encoding="utf-8")
+    pattern = re.compile(r'(?:Refusal\(\s*\d+,|error_body\()\s*"(\w+)",\s*"(\w+)"')
+    sources = sorted((ROOT / "vault" / "site").glob("endpoints*.py"))
+    found = {pair for path in sources for pair in pattern.findall(path.read_text(encoding="utf-8"))}
+    assert len(found) >= 8, found
+    table = [line for line in text.splitlines() if line.startswith("| 4") or line.startswith("| 5")]
+    for error, reason in sorted(found):
+        assert any(f"`{error}`" in row and f"`{reason}`" in row for row in table), (error, reason)
+
+
 def test_python_blocks_run_in_order(
     workdir: Path, redis_socket: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
