@@ -4,6 +4,7 @@ good at the other, since nonces are stateless; a token or a nonce spent at one i
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,24 @@ def test_without_its_redis_a_site_refuses_with_503(tmp_path: Path) -> None:
     finally:
         site.stop()
     assert (status, answer["error"], answer["reason"]) == (503, "presentation_invalid", "replay_check_failed")
+
+
+def test_of_racing_tokens_under_one_nonce_exactly_one_is_accepted(
+    workers: tuple[SiteProcess, SiteProcess],
+) -> None:
+    a, b = workers
+    at_a = a.browser()
+    manifest, nonce = at_a.manifest(), at_a.nonce()
+    tokens = [present(manifest, nonce) for _ in range(8)]  # eight tokens (eight jtis), one nonce, one purpose
+    browsers = [at_a.at(a if i % 2 else b) for i in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(
+            pool.map(
+                lambda pair: pair[0].post(
+                    "/vault/presentation", {"purpose": "recommendations", "token": pair[1]}
+                ),
+                zip(browsers, tokens, strict=True),
+            )
+        )
+    assert sorted(status for status, _ in answers) == [200] + [400] * 7
+    assert {answer["reason"] for status, answer in answers if status == 400} == {"nonce_used"}
