@@ -36,6 +36,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import skip_or_fail
 from vault.protocol import derive_pairwise_key, issue_presentation, verify_acknowledgement
 from vault.protocol.claim_types import CLAIM_EXAMPLES
 from vault.site import MANIFEST_PATH, Reason, decode_manifest
@@ -203,6 +204,8 @@ def workdir(tmp_path_factory: pytest.TempPathFactory, port: int) -> Path:
 @pytest.fixture(scope="module")
 def site(workdir: Path, port: int) -> Iterator[Site]:
     """The site the guide starts, started the way the guide says (its `background` block, in bash)."""
+    if shutil.which("curl") is None:
+        skip_or_fail("curl is not installed (the guide's shell blocks use it)")
     (block,) = blocks_of("sh", "background")
     env = shell_env(workdir)
     served = Site(port, workdir, env)
@@ -237,6 +240,15 @@ def test_every_block_is_one_the_test_knows_how_to_run() -> None:
     unknown = [str(b) for b in BLOCKS if b.kind != "not run" and (b.lang, b.kind) not in KNOWN]
     assert not unknown, f"blocks the test cannot run (give them a language and marker it knows): {unknown}"
     assert len(blocks_of("sh", "background")) == 1
+
+
+def test_the_guides_links_lead_somewhere() -> None:
+    prose = re.sub(r"`[^`\n]*`", "", GUIDE.read_text(encoding="utf-8"))  # a regex in code is no link
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", prose)
+    assert targets
+    for target in targets:
+        assert not target.startswith("http"), f"{target}: the guide links only to files beside it"
+        assert (GUIDE.parent / target).resolve().exists(), target
 
 
 def test_the_claim_catalogue_is_current() -> None:
@@ -397,7 +409,7 @@ def test_the_page_script_shares_with_the_guides_site(site: Site, workdir: Path) 
     for with the nonce it fetched, and the acknowledgements it hands back verify."""
     node = shutil.which("node")
     if node is None:
-        pytest.skip("node is not installed")
+        skip_or_fail("node is not installed")
     (block,) = blocks_of("js", "page")
     manifest = decode_manifest(get(site.port, MANIFEST_PATH)[1])
     purposes = [purpose.id for purpose in manifest.purposes]
@@ -445,7 +457,10 @@ def test_the_page_script_shares_with_the_guides_site(site: Site, workdir: Path) 
 def test_the_ci_workflow_runs_vault_conformance_against_the_site(tmp_path: Path) -> None:
     """The workflow's steps, but the install (this checkout's environment has what it installs), run in
     one shell as a runner would: they start the guide's site and run `vault conformance` on it."""
-    yaml = pytest.importorskip("yaml")
+    try:
+        import yaml
+    except ImportError:
+        skip_or_fail("PyYAML is not installed")
     (block,) = blocks_of("yaml", "ci workflow")
     workflow = yaml.safe_load(block.code)
     (job,) = workflow["jobs"].values()
