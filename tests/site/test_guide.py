@@ -240,6 +240,11 @@ def test_every_block_is_one_the_test_knows_how_to_run() -> None:
     unknown = [str(b) for b in BLOCKS if b.kind != "not run" and (b.lang, b.kind) not in KNOWN]
     assert not unknown, f"blocks the test cannot run (give them a language and marker it knows): {unknown}"
     assert len(blocks_of("sh", "background")) == 1
+    text = GUIDE.read_text(encoding="utf-8")
+    markers = [line for line in text.splitlines() if line.startswith("<!-- guide:")]
+    misspelt = [line for line in markers if not MARKER.fullmatch(line)]
+    assert not misspelt, f"markers the test does not know (a block would run the wrong way): {misspelt}"
+    assert len(markers) == sum(block.kind is not None for block in BLOCKS), "a marker not above a block"
 
 
 def test_the_guides_links_lead_somewhere() -> None:
