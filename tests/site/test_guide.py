@@ -273,6 +273,9 @@ def test_a_stale_catalogue_fails_the_check_and_is_rewritten(tmp_path: Path) -> N
     assert "stale" in checked.stderr and "run scripts/claim_catalogue.py" in checked.stderr
     subprocess.run(command, capture_output=True, check=True)
     assert stale.read_text(encoding="utf-8") == current
+    stale.write_text("# A guide without the markers\n", encoding="utf-8")
+    unmarked = subprocess.run([*command, "--check"], capture_output=True, text=True, check=False)
+    assert unmarked.returncode == 2 and "no catalogue section" in unmarked.stderr
 
 
 def test_every_claim_is_in_the_catalogue_with_its_example() -> None:
