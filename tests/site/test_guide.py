@@ -286,6 +286,14 @@ def test_every_claim_is_in_the_catalogue_with_its_example() -> None:
         assert f"`{json.dumps(value, ensure_ascii=False)}`" in row
 
 
+def test_every_public_name_of_the_site_library_is_in_the_guide() -> None:
+    import vault.site
+
+    text = GUIDE.read_text(encoding="utf-8")
+    missing = [name for name in vault.site.__all__ if f"`{name}`" not in text]
+    assert not missing, f"the guide's 'library at a glance' does not name {missing}"
+
+
 def test_every_reason_is_explained_to_the_site_developer() -> None:
     text = GUIDE.read_text(encoding="utf-8")
     explained = set(re.findall(r"^\| `([a-z_]+)` \| ", text, flags=re.MULTILINE))
