@@ -255,6 +255,13 @@ def test_the_guides_links_lead_somewhere() -> None:
     for target in targets:
         assert not target.startswith("http"), f"{target}: the guide links only to files beside it"
         assert (GUIDE.parent / target).resolve().exists(), target
+    # Anchors within the guide, as GitHub makes them from headings: lower case, no punctuation but
+    # hyphens, spaces as hyphens.
+    headings = re.findall(r"^#{2,3} (.+)$", GUIDE.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    anchors = {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
+    linked = re.findall(r"\]\(#([^)]+)\)", prose)
+    assert len(linked) >= len(headings) - 1  # the contents name every section
+    assert set(linked) <= anchors, sorted(set(linked) - anchors)
 
 
 def test_the_claim_catalogue_is_current() -> None:
