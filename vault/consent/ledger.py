@@ -74,25 +74,6 @@ def encode_recipients(recipients: Any) -> str:
     return msgspec.json.encode(recipients).decode()
 
 
-def _disclosure_digest(
-    origin: str,
-    seq: int,
-    jti: str,
-    purpose_id: str,
-    claims: str,
-    at: int,
-    expires_at: int,
-    keep_until: int,
-    recipients: str,
-    context: str | None,
-    identity: str | None,
-) -> int:
-    row = msgspec.json.encode(
-        [origin, seq, jti, purpose_id, claims, at, expires_at, keep_until, recipients, context, identity]
-    )
-    return int.from_bytes(hashlib.sha256(row).digest(), "big")
-
-
 def _genesis(conn: Connection) -> bytes:
     vault_id = conn.execute("SELECT value FROM meta WHERE key = 'vault_id'").fetchone()[0]
     return hashlib.sha256(b"personal-vault ledger v1\n" + str(vault_id).encode()).digest()
@@ -243,71 +224,8 @@ class Verification:
 
 
 def verify(vault: Vault) -> Verification:
-    """Walks the whole chain. Reports the first entry that does not match, and what is wrong with it."""
-    conn = vault.conn
-    previous, expected_seq, count = _genesis(conn), 1, 0
-    # The by-site copy of disclosures must hold exactly the ledger's disclosures: compared as multisets
-    # (a sum of row hashes), so each table is read once in its own order.
-    expected_copy = 0
-    from vault.consent.ledger_evidence import SIGNED_KINDS, SignedAnswers  # it reads sites, which use us
+    """Walks the whole chain. Reports the first entry that does not match, and what is wrong with it.
+    (The walk is in vault/consent/ledger_verify.py.)"""
+    from vault.consent.ledger_verify import verify as walk  # it uses this module's helpers
 
-    evidence = SignedAnswers(vault)
-    rows = conn.execute("SELECT seq, at, kind, origin, purpose_id, ref, body, hash FROM ledger ORDER BY seq")
-    for seq, at, kind, origin, purpose_id, ref, body, stored in rows:
-        if seq != expected_seq:
-            return Verification(False, count, expected_seq, f"entry {expected_seq} is missing")
-        if kind not in KINDS:
-            return Verification(False, count, seq, f"entry {seq} has an unknown kind")
-        if _row_hash(previous, seq, at, kind, origin, purpose_id, ref, body) != bytes(stored):
-            return Verification(False, count, seq, f"entry {seq} was changed (its hash does not match)")
-        if kind == "disclosure":
-            try:
-                decoded = msgspec.json.decode(body)
-                claims, expires_at, keep_until, recipients = (
-                    decoded["claims"],
-                    decoded["expires_at"],
-                    decoded["keep_until"],
-                    encode_recipients(decoded.get("recipients", {})),
-                )
-                # The copy says under which context and identity it was made, as the entry does: a
-                # copy edited to another identity would sign later notices with the wrong key.
-                context, identity = decoded.get("context"), decoded.get("identity")
-            except (msgspec.DecodeError, KeyError, TypeError, AttributeError):
-                return Verification(False, count, seq, f"entry {seq} is not a well-formed disclosure")
-            expected_copy += _disclosure_digest(
-                origin,
-                seq,
-                ref,
-                purpose_id,
-                encode_claims(claims),
-                at,
-                expires_at,
-                keep_until,
-                recipients,
-                context,
-                identity,
-            )
-        elif kind in SIGNED_KINDS:
-            problem = evidence.problem(kind, origin, ref, body)
-            if problem is not None:
-                return Verification(False, count, seq, f"entry {seq}: {problem}")
-        previous, expected_seq, count = bytes(stored), seq + 1, count + 1
-    head = _head(conn)
-    if head is None and count:
-        return Verification(False, count, None, "the ledger head is missing")
-    if head is not None and (head[0] != count or head[1] != previous):
-        return Verification(
-            False,
-            count,
-            count + 1 if head[0] > count else head[0],
-            f"the ledger ends at entry {count} but its head records entry {head[0]}",
-        )
-    copy = sum(
-        _disclosure_digest(*row)
-        for row in conn.execute(
-            f"SELECT {_COPY_COLUMNS} FROM disclosures"  # noqa: S608 - a constant
-        )
-    )
-    if copy % 2**256 != expected_copy % 2**256:
-        return Verification(False, count, None, "the by-site copy of disclosures does not match the ledger")
-    return Verification(True, count)
+    return walk(vault)
