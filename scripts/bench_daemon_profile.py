@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""Where the daemon's time goes on the path scripts/bench_daemon.py drives: a remembered-consent presentation.
+
+    scripts/bench_daemon_profile.py phases [--requests 2000]     # statements and time per phase, in-process
+    scripts/bench_daemon_profile.py serve [--seconds 10] [--clients 16] [--top 30]  # cProfile `vault serve`
+
+`phases` opens a vault made as bench_daemon makes it, answers the first prompt "share everything,
+remember", then runs request_presentation as the daemon's worker does (BEGIN IMMEDIATE, a savepoint per
+request, COMMIT), one request per commit (one client) and in batches of 16 (sixteen clients). It prints
+every SQL statement of one request (the connection's trace callback), and the time of each phase: the
+consent layer's calls are wrapped in timers where vault.consent.service looks them up, so the code that
+runs is the product's own, with one perf_counter pair per phase added.
+
+`serve` runs a real `vault serve` under cProfile (every thread: the event loop and the vault worker each
+get a profile), drives it with bench_daemon's closed-loop clients, stops it, and prints each thread's
+profile by own time and by cumulative time. cProfile counts wall time: a call that lets the GIL go (a
+SQLite statement, hashing 2 KiB or more) is charged the wait to take it back from the other thread. It
+slows Python code several-fold and C calls hardly at all: read its shares, not its absolute figures.
+"""
+
+import argparse
+import os
+import pstats
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+for path in (ROOT, ROOT / "scripts"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+import bench_daemon  # noqa: E402 (after the path is set)
+
+# -- phases, in-process -----------------------------------------------------------------------------------
+
+TIMES: dict[str, list[float]] = defaultdict(list)
+
+
+def timed(name: str, fn: Callable) -> Callable:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            TIMES[name].append(time.perf_counter() - began)
+
+    return wrapper
+
+
+def instrument() -> None:
+    """Timers around each phase of service.request_presentation (and _issue), where it looks them up."""
+    from vault.consent import disclosures, ledger, service
+    from vault.store import Vault
+
+    for name in (
+        "derive_claims",
+        "active_context",
+        "standing_decisions",
+        "load_rules",
+        "evaluate",
+        "recipient_standing",
+        "remember_manifest",
+        "issue_presentation",
+        "record_disclosure",
+        "manifest_index",
+        "key_subject",
+    ):
+        setattr(service, name, timed(name, getattr(service, name)))
+    disclosures.ledger.append_disclosure = timed("  ledger.append_disclosure", ledger.append_disclosure)
+    for name in ("attributes", "site_epoch", "pairwise_key"):
+        setattr(Vault, name, timed(f"vault.{name}", getattr(Vault, name)))
+
+
+def phases(requests: int) -> None:
+    from vault.consent.policy import Answer
+    from vault.consent.service import PromptNeeded, Shared, decide_prompt, request_presentation
+    from vault.protocol.manifest import decode_manifest
+    from vault.site import make_nonce
+    from vault.store import Vault
+    from vault.store.database import savepoint
+
+    workdir = Path(tempfile.mkdtemp(prefix="vp-", dir="/tmp"))
+    try:
+        home = workdir / "vault"
+        bench_daemon.make_vault(home)
+        vault = Vault.open(home, bench_daemon.PASSPHRASE, now=int(time.time()))
+        vault.conn.execute("PRAGMA wal_autocheckpoint = 0")  # as the daemon's worker
+        manifest = decode_manifest(
+            (ROOT / "vault" / "protocol" / "examples" / "manifest.json").read_text().encode()
+        )
+        origin = manifest.origin
+
+        def ask() -> Any:
+            return request_presentation(
+                vault,
+                manifest=manifest,
+                audience=origin,
+                purpose_id="recommendations",
+                nonce=make_nonce(),
+                now=int(time.time()),
+                new_id=lambda: secrets.token_urlsafe(16),
+                prompt_view=False,
+            )
+
+        first = ask()
+        assert isinstance(first, PromptNeeded), first
+        claims = frozenset(bench_daemon.CLAIMS)
+        answer = Answer(share=True, claims=claims, remember=True)
+        decided = decide_prompt(
+            vault, first.prompt.id, answer, now=int(time.time()), new_id=lambda: secrets.token_urlsafe(16)
+        )
+        assert isinstance(decided, Shared), decided
+
+        statements: list[str] = []
+        vault.conn.set_trace_callback(statements.append)
+        vault.conn.execute("BEGIN IMMEDIATE")
+        with savepoint(vault.conn):
+            assert isinstance(ask(), Shared)
+        vault.conn.execute("COMMIT")
+        vault.conn.set_trace_callback(None)
+        print(f"SQL statements of one remembered-consent request, as the worker runs it ({len(statements)}):")
+        for text in statements:
+            print("  " + " ".join(text.split())[:150])
+
+        instrument()
+        wal = vault.paths.wal
+        for batch in (1, 16):
+            TIMES.clear()
+            for _ in range(requests // batch):
+                # As the daemon's background duty: the WAL is copied back (off the clock) past 4 MiB, so it
+                # is rewritten from its start rather than grown (growing it costs every fsync more).
+                if wal.stat().st_size >= 4 * 1024 * 1024:
+                    vault.checkpoint_wal()
+                began = time.perf_counter()
+                vault.conn.execute("BEGIN IMMEDIATE")
+                for _ in range(batch):
+                    began_one = time.perf_counter()
+                    with savepoint(vault.conn):
+                        assert isinstance(ask(), Shared)
+                    TIMES["request (in its savepoint)"].append(time.perf_counter() - began_one)
+                committing = time.perf_counter()
+                vault.conn.execute("COMMIT")
+                TIMES["COMMIT (one per batch)"].append(time.perf_counter() - committing)
+                TIMES["batch"].append(time.perf_counter() - began)
+            report(batch, requests)
+            # What one commit writes: from an emptied WAL, a few commits, then count the log's frames.
+            vault.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            commits = 32
+            for _ in range(commits):
+                with vault.transaction():
+                    for _ in range(batch):
+                        assert isinstance(ask(), Shared)
+            _, frames, _ = vault.checkpoint_wal()
+            print(
+                f"  pages written to the WAL per commit (each encrypted, then fsynced): "
+                f"{frames / commits:.1f}"
+            )
+        vault.close()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def report(batch: int, requests: int) -> None:
+    n = requests // batch * batch
+    per_request = sum(TIMES["batch"]) / n
+    print(
+        f"\nPer request, {n} requests in batches of {batch} (one commit per batch): "
+        f"{per_request * 1e6:,.0f} us in all (the worker's part; HTTP is not in it)"
+    )
+    print(f"  {'phase':<34} {'calls/req':>9} {'us/req':>8} {'share':>6} {'median us/call':>15}")
+    for name, values in sorted(TIMES.items(), key=lambda item: -sum(item[1])):
+        if name == "batch":
+            continue
+        total = sum(values) / n
+        print(
+            f"  {name:<34} {len(values) / n:>9.2f} {total * 1e6:>8,.0f} {total / per_request:>6.0%} "
+            f"{statistics.median(values) * 1e6:>15,.0f}"
+        )
+
+
+# -- cProfile of `vault serve` under load --------------------------------------------------------------
+
+WRAPPER = """
+import cProfile, os, sys, threading, atexit, runpy
+out = sys.argv.pop(1)
+profiles = {}
+run = threading.Thread.run
+def profiled(self):
+    profile = profiles.setdefault(self.name, cProfile.Profile())
+    profile.enable()
+    try:
+        run(self)
+    finally:
+        profile.disable()
+threading.Thread.run = profiled
+main = profiles["main"] = cProfile.Profile()
+def dump():
+    main.disable()
+    for name, profile in profiles.items():
+        profile.dump_stats(os.path.join(out, name + ".prof"))
+atexit.register(dump)
+sys.argv[0] = "vault"
+main.enable()
+runpy.run_module("vault", run_name="__main__", alter_sys=True)
+"""
+
+
+def serve(seconds: float, clients: int, top: int) -> None:
+    from vault.daemon.client import HEADER_CLIENT, DaemonClient
+
+    workdir = Path(tempfile.mkdtemp(prefix="vs-", dir="/tmp"))
+    profiles = workdir / "profiles"
+    profiles.mkdir()
+    (workdir / "wrapper.py").write_text(WRAPPER)
+    processes: list[subprocess.Popen] = []
+    real = sys.executable
+    try:
+        # bench_daemon.start_daemon runs [sys.executable, "-m", "vault", ...]: the wrapper takes its place.
+        shim = workdir / "python"
+        shim.write_text(f'#!/bin/sh\nshift 2\nexec {real} {workdir / "wrapper.py"} {profiles} "$@"\n')
+        shim.chmod(0o700)
+        sys.executable = str(shim)
+        daemon, socket, admin = bench_daemon.start_daemon(workdir, processes, workdir / "serve.log")
+        sys.executable = real
+        manifest = (ROOT / "vault" / "protocol" / "examples" / "manifest.json").read_text()
+        setup = bench_daemon.Setup(
+            workdir=workdir,
+            daemon=daemon,
+            daemon_socket=socket,
+            ceiling_sockets={},
+            admin_token=admin,
+            client_token=secrets.token_urlsafe(32),
+            manifest=manifest,
+        )
+        bench_daemon.pair_and_consent(setup)
+        pool = [DaemonClient(socket, headers={HEADER_CLIENT: setup.client_token}) for _ in range(clients)]
+        rate, latencies = bench_daemon.burst(pool, manifest, seconds)
+        for client in pool:
+            client.close()
+        print(
+            f"Under cProfile, {clients} clients for {seconds:g} s: {rate:,.0f} requests/s, p50 "
+            f"{bench_daemon.ms(bench_daemon.percentile(latencies, 50))} ms ({len(latencies):,} requests)"
+        )
+        bench_daemon.stop(daemon)
+    finally:
+        sys.executable = real
+        for proc in processes:
+            bench_daemon.stop(proc)
+    for path in sorted(profiles.glob("*.prof")):
+        stats = pstats.Stats(str(path))
+        if stats.total_tt < 0.05:
+            continue
+        print(
+            f"\n== thread {path.stem}: {stats.total_tt:.2f} s of wall time under the profiler "
+            "(waits for the GIL included)"
+        )
+        for order in ("tottime", "cumulative"):
+            stats.sort_stats(order).print_stats(top)
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=("phases", "serve"))
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--top", type=int, default=30)
+    args = parser.parse_args(argv)
+    os.umask(0o077)
+    if args.what == "phases":
+        phases(args.requests)
+    else:
+        serve(args.seconds, args.clients, args.top)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
