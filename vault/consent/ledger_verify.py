@@ -6,13 +6,17 @@ Python tuple. The work per row is kept to what the checks need (measured in scri
 - the body is read as the bytes that were hashed (no text decoding and re-encoding);
 - a disclosure's body is decoded only as far as its copy needs, with its claims and recipients kept as the
   exact JSON text written (msgspec.Raw) instead of built into objects and encoded again;
-- the copy is compared as a multiset (a sum of SHA-256 digests, mod 2**256), so each table is read once in
-  its own order, and each copy row is encoded by SQLite (json_array) rather than column by column in Python.
-  Should the sums differ, both sides are computed again as they were before (in Python, the ledger's
-  claims decoded and re-encoded), so a value spelled otherwise is never taken for a changed copy.
+- the copy is compared site by site: one running SHA-256 per site over its disclosures in seq order (the
+  ledger's, as they pass; the copy's, read in its own (origin, seq) order), so each table is read once in
+  its own order with one hash update per row, and the memory is one hash per site, not per entry. Each
+  copy row is encoded by SQLite (json_array) rather than column by column in Python.
+  Should the digests differ, both sides are computed again as verification always computed them (a sum of
+  row hashes, in Python, the ledger's claims decoded and re-encoded), so a value spelled otherwise (SQLite
+  writes 1e300 as 1.0e+300) is never taken for a changed copy.
 """
 
 import hashlib
+from collections import defaultdict
 from typing import Any
 
 import msgspec
@@ -50,18 +54,12 @@ def verify(vault: Vault) -> Verification:
     """Walks the whole chain. Reports the first entry that does not match, and what is wrong with it."""
     conn = vault.conn
     previous, expected_seq, count = _genesis(conn), 1, 0
-    # The by-site copy of disclosures must hold exactly the ledger's disclosures: compared as multisets
-    # (a sum of row hashes), so each table is read once in its own order.
-    expected_copy = 0
+    # The by-site copy of disclosures must hold exactly the ledger's disclosures, site by site in seq order.
+    by_site: defaultdict[str | None, Any] = defaultdict(hashlib.sha256)
     from vault.consent.ledger_evidence import SIGNED_KINDS, SignedAnswers  # it reads sites, which use us
 
     evidence = SignedAnswers(vault)
-    sha256, encode, from_bytes, decode_fields = (
-        hashlib.sha256,
-        msgspec.json.encode,
-        int.from_bytes,
-        _copy_fields.decode,
-    )
+    sha256, encode, decode_fields = hashlib.sha256, msgspec.json.encode, _copy_fields.decode
     for seq, at, kind, origin, purpose_id, ref, body, stored in conn.execute(_ROWS):
         if seq != expected_seq:
             return Verification(False, count, expected_seq, f"entry {expected_seq} is missing")
@@ -75,7 +73,7 @@ def verify(vault: Vault) -> Verification:
         if kind == "disclosure":
             try:
                 fields = decode_fields(body)
-                # ledger._disclosure_digest, inline, with the claims and recipients as the text written.
+                # The copy's row as it should read, with the claims and recipients as the text written.
                 # The copy says under which context and identity it was made, as the entry does: a
                 # copy edited to another identity would sign later notices with the wrong key.
                 row = (
@@ -93,7 +91,8 @@ def verify(vault: Vault) -> Verification:
                 )
             except (msgspec.DecodeError, UnicodeDecodeError):
                 return Verification(False, count, seq, f"entry {seq} is not a well-formed disclosure")
-            expected_copy += from_bytes(sha256(encode(row)).digest(), "big")
+            # JSON arrays one after another need no separator: each one's end is where its brackets close.
+            by_site[origin].update(encode(row))
         elif kind in SIGNED_KINDS:
             problem = evidence.problem(kind, origin, ref, body.decode())
             if problem is not None:
@@ -109,37 +108,48 @@ def verify(vault: Vault) -> Verification:
             count + 1 if head[0] > count else head[0],
             f"the ledger ends at entry {count} but its head records entry {head[0]}",
         )
-    expected_copy %= _MODULUS
-    if _copy_sum(conn, in_sql=True) != expected_copy and not _copy_matches_slowly(conn, expected_copy):
+    expected = {origin: hasher.digest() for origin, hasher in by_site.items()}
+    if _copy_by_site(conn) != expected and not _copy_matches_slowly(conn):
         return Verification(False, count, None, "the by-site copy of disclosures does not match the ledger")
     return Verification(True, count)
 
 
-def _copy_sum(conn: Connection, *, in_sql: bool) -> int:
-    """The by-site copy's side. `in_sql`: each row encoded by SQLite's json_array, which spells text and
-    integers (every column the copy holds) as msgspec does, without a Python object per column; a value
-    it spells otherwise (a float) only makes the sum differ, and it is computed again with `in_sql` off."""
-    sha256, encode, from_bytes, total = hashlib.sha256, msgspec.json.encode, int.from_bytes, 0
-    if in_sql:
-        rows = f"SELECT CAST(json_array({_COPY_COLUMNS}) AS BLOB) FROM disclosures"  # noqa: S608 - a constant
-        for (text,) in conn.execute(rows):
-            total += from_bytes(sha256(text).digest(), "big")
-    else:
-        for row in conn.execute(f"SELECT {_COPY_COLUMNS} FROM disclosures"):  # noqa: S608 - a constant
-            total += from_bytes(sha256(encode(row)).digest(), "big")
+def _copy_by_site(conn: Connection) -> dict[str | None, bytes]:
+    """The copy's digest per site, its rows in (origin, seq) order, each encoded by SQLite's json_array:
+    it spells text and integers (every column the copy holds) as msgspec does, with no Python object per
+    column. A value it spells otherwise (a float) only makes a digest differ: then the slow path decides."""
+    digests: dict[str | None, bytes] = {}
+    encoded = f"CAST(json_array({_COPY_COLUMNS}) AS BLOB)"
+    rows = f"SELECT origin, {encoded} FROM disclosures ORDER BY origin, seq"  # noqa: S608 - a constant
+    current, hasher = None, None
+    for origin, text in conn.execute(rows):
+        if hasher is None or origin != current:
+            if hasher is not None:
+                digests[current] = hasher.digest()
+            current, hasher = origin, hashlib.sha256()
+        hasher.update(text)
+    if hasher is not None:
+        digests[current] = hasher.digest()
+    return digests
+
+
+def _copy_sum(conn: Connection) -> int:
+    total = 0
+    for row in conn.execute(f"SELECT {_COPY_COLUMNS} FROM disclosures"):  # noqa: S608 - a constant
+        total += int.from_bytes(hashlib.sha256(msgspec.json.encode(row)).digest(), "big")
     return total % _MODULUS
 
 
-def _copy_matches_slowly(conn: Connection, expected: int) -> bool:
-    """When the quick sums differ: each side again as verification always computed it, so a value one
-    encoder spells otherwise is never taken for a changed copy."""
-    copy = _copy_sum(conn, in_sql=False)
-    return copy == expected or copy == _reencoded_sum(conn)
+def _copy_matches_slowly(conn: Connection) -> bool:
+    """When the quick digests differ: both sides again as verification always computed them (multisets, as
+    sums of row hashes), so a value one encoder spells otherwise is never taken for a changed copy."""
+    return _copy_sum(conn) == _reencoded_sum(conn)
 
 
 def _reencoded_sum(conn: Connection) -> int | None:
     """The ledger's side of the copy as verification always computed it: each disclosure's claims and
-    recipients decoded and encoded again. Only when the quick sum differs (the chain is intact by then)."""
+    recipients decoded and encoded again. Only when the quick digests differ (the chain is intact by then).
+    None if a disclosure's body is not one (the walk has already named such an entry)."""
     total = 0
     for seq, at, origin, purpose_id, ref, body in conn.execute(
         "SELECT seq, at, origin, purpose_id, ref, body FROM ledger WHERE kind = 'disclosure' ORDER BY seq"
