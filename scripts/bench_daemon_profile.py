@@ -2,6 +2,7 @@
 """Where the daemon's time goes on the path scripts/bench_daemon.py drives: a remembered-consent presentation.
 
     scripts/bench_daemon_profile.py phases [--requests 2000]     # statements and time per phase, in-process
+    scripts/bench_daemon_profile.py cpu [--seconds 10]             # CPU per request, by thread (/proc)
     scripts/bench_daemon_profile.py serve [--seconds 10] [--clients 16] [--top 30]  # cProfile `vault serve`
 
 `phases` opens a vault made as bench_daemon makes it, answers the first prompt "share everything,
@@ -187,6 +188,61 @@ def report(batch: int, requests: int) -> None:
         )
 
 
+# -- CPU per request, by thread ----------------------------------------------------------------------------
+
+
+def process_cpu(pid: int | str) -> dict[str, float]:
+    """CPU seconds (user + system) of a process (its ended threads included) and of its main thread (the
+    event loop, in the servers): {"all": ..., "main": ...}. Python names no thread for the OS, so the
+    others are told apart only as the rest."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def seconds(stat_path: str) -> float:
+        stat = Path(stat_path).read_text()
+        fields = stat[stat.rindex(")") + 2 :].split()
+        return (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+
+    pid = os.getpid() if pid == "self" else pid
+    return {"all": seconds(f"/proc/{pid}/stat"), "main": seconds(f"/proc/{pid}/task/{pid}/stat")}
+
+
+def cpu(seconds: float) -> None:
+    """CPU time per request of each thread of the daemon and of the ceilings (and of the clients), from
+    /proc: what a request costs the machine, where a profile under load shows waits too."""
+    from vault.daemon.client import HEADER_CLIENT, DaemonClient
+
+    workdir = Path(tempfile.mkdtemp(prefix="vc-", dir="/tmp"))
+    processes: list[subprocess.Popen] = []
+    try:
+        setup = bench_daemon.start(workdir, processes)
+        bench_daemon.pair_and_consent(setup)
+        pids = {"vault serve": setup.daemon.pid}
+        pids.update(zip(bench_daemon.CEILINGS, (p.pid for p in processes[1:]), strict=True))
+        sockets = {"vault serve": setup.daemon_socket, **setup.ceiling_sockets}
+        print(f"CPU per request (us), {seconds:g} s of closed-loop load each:")
+        for n in bench_daemon.CONCURRENCY:
+            for name, path in sockets.items():
+                pool = [DaemonClient(path, headers={HEADER_CLIENT: setup.client_token}) for _ in range(n)]
+                bench_daemon.burst(pool, setup.manifest, 0.3)
+                server, client = process_cpu(pids[name]), os.times()
+                rate, latencies = bench_daemon.burst(pool, setup.manifest, seconds)
+                server_after, client_after = process_cpu(pids[name]), os.times()
+                for c in pool:
+                    c.close()
+                us = 1e6 / len(latencies)
+                used = {k: (server_after[k] - server[k]) * us for k in server}
+                clients = (client_after.user + client_after.system - client.user - client.system) * us
+                print(
+                    f"  {n:>2} client(s) {name:<16} {rate:>6,.0f}/s  server {used['all']:>5,.0f} (event loop "
+                    f"{used['main']:>5,.0f}, other threads {used['all'] - used['main']:>5,.0f}); "
+                    f"clients {clients:,.0f}"
+                )
+    finally:
+        for proc in processes:
+            bench_daemon.stop(proc)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 # -- cProfile of `vault serve` under load --------------------------------------------------------------
 
 WRAPPER = """
@@ -270,7 +326,7 @@ def serve(seconds: float, clients: int, top: int) -> None:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("phases", "serve"))
+    parser.add_argument("what", choices=("phases", "cpu", "serve"))
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=16)
@@ -279,6 +335,8 @@ def main(argv: list[str]) -> int:
     os.umask(0o077)
     if args.what == "phases":
         phases(args.requests)
+    elif args.what == "cpu":
+        cpu(args.seconds)
     else:
         serve(args.seconds, args.clients, args.top)
     return 0
