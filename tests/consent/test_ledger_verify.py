@@ -136,3 +136,18 @@ def test_a_float_in_the_copy_is_not_taken_for_tampering(vault: Vault) -> None:
             conn, origin=ORIGIN, purpose_id="ads", jti="jti-f", at=NOW, body=body(9) | {"expires_at": 1e300}
         )
     assert ledger.verify(vault) == ledger.Verification(True, 8)
+
+
+def test_an_intact_copy_matches_without_the_slow_path(vault: Vault, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vault.consent import ledger_verify
+
+    def slow(conn: object) -> bool:
+        raise AssertionError("the quick digests should have matched")
+
+    monkeypatch.setattr(ledger_verify, "_copy_matches_slowly", slow)
+    assert ledger.verify(vault) == ledger.Verification(True, 7)
+
+
+def test_claims_in_the_copy_that_are_not_text_are_found(vault: Vault) -> None:
+    vault.conn.execute("UPDATE disclosures SET claims = CAST(claims AS BLOB) WHERE seq = 3")
+    assert "by-site copy" in ledger.verify(vault).problem

@@ -73,26 +73,26 @@ def verify(vault: Vault) -> Verification:
         if kind == "disclosure":
             try:
                 fields = decode_fields(body)
-                # The copy's row as it should read, with the claims and recipients as the text written.
-                # The copy says under which context and identity it was made, as the entry does: a
-                # copy edited to another identity would sign later notices with the wrong key.
-                row = (
+                claims, recipients = fields.claims, fields.recipients
+                # The copy's row as it should read (_copy_by_site), with the claims and recipients as the
+                # text written. The copy says under which context and identity it was made, as the entry
+                # does: a copy edited to another identity would sign later notices with the wrong key.
+                columns = (
                     origin,
                     seq,
                     ref,
                     purpose_id,
-                    bytes(fields.claims).decode(),
+                    len(claims),
                     at,
                     fields.expires_at,
                     fields.keep_until,
-                    bytes(fields.recipients).decode(),
+                    len(recipients),
                     fields.context,
                     fields.identity,
                 )
-            except (msgspec.DecodeError, UnicodeDecodeError):
+            except msgspec.DecodeError:
                 return Verification(False, count, seq, f"entry {seq} is not a well-formed disclosure")
-            # JSON arrays one after another need no separator: each one's end is where its brackets close.
-            by_site[origin].update(encode(row))
+            by_site[origin].update(encode(columns) + claims + recipients)
         elif kind in SIGNED_KINDS:
             problem = evidence.problem(kind, origin, ref, body.decode())
             if problem is not None:
@@ -114,12 +114,24 @@ def verify(vault: Vault) -> Verification:
     return Verification(True, count)
 
 
+# A copy row as one text: its columns as a JSON array, with the claims and the recipients as their byte
+# lengths, then the claims and the recipients as written. The array's end is where its brackets close and
+# the lengths say where the rest ends, so rows one after another read back one way only. A length is -1
+# where a column is not text (the ledger's side never is): that row cannot match, and the slow path decides.
+_COPY_ROW = (
+    "CAST(json_array(origin, seq, jti, purpose_id, "
+    "iif(typeof(claims) = 'text', length(CAST(claims AS BLOB)), -1), disclosed_at, expires_at, keep_until, "
+    "iif(typeof(recipients) = 'text', length(CAST(recipients AS BLOB)), -1), context, identity) "
+    "|| claims || recipients AS BLOB)"
+)
+
+
 def _copy_by_site(conn: Connection) -> dict[str | None, bytes]:
-    """The copy's digest per site, its rows in (origin, seq) order, each encoded by SQLite's json_array:
-    it spells text and integers (every column the copy holds) as msgspec does, with no Python object per
-    column. A value it spells otherwise (a float) only makes a digest differ: then the slow path decides."""
+    """The copy's digest per site, its rows (_COPY_ROW) in (origin, seq) order. SQLite's json_array spells
+    text and integers (every column the copy holds) as msgspec does, with no Python object per column. A
+    value it spells otherwise (a float) only makes a digest differ: then the slow path decides."""
     digests: dict[str | None, bytes] = {}
-    encoded = f"CAST(json_array({_COPY_COLUMNS}) AS BLOB)"
+    encoded = _COPY_ROW
     rows = f"SELECT origin, {encoded} FROM disclosures ORDER BY origin, seq"  # noqa: S608 - a constant
     current, hasher = None, None
     for origin, text in conn.execute(rows):
