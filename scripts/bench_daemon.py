@@ -214,6 +214,7 @@ def request_body(manifest: str, nonce: str) -> dict[str, Any]:
 class Samples:
     rates: list[float] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)  # seconds, every request of every round
+    commits: int = 0  # the durable ceiling's: how many commits its requests took
 
 
 def burst(clients: list, manifest: str, seconds: float) -> tuple[float, list[float]]:
@@ -288,14 +289,27 @@ def compare(setup: Setup, rounds: int, seconds: float) -> dict[tuple[str, int], 
             order = names[turn:] + names[:turn]
             for n in CONCURRENCY:
                 for name in order:
+                    before = ceiling_head(setup) if name == "durable ceiling" else None
                     rate, latencies = burst(clients[name, n], setup.manifest, seconds)
                     samples[name, n].rates.append(rate)
                     samples[name, n].latencies.extend(latencies)
+                    if before is not None:
+                        samples[name, n].commits += ceiling_head(setup)["commits"] - before["commits"]
     finally:
         for pool in clients.values():
             for client in pool:
                 client.close()
     return samples
+
+
+def ceiling_head(setup: Setup) -> dict[str, int]:
+    """The durable ceiling's rows and commits so far."""
+    from vault.daemon.client import DaemonClient
+
+    with DaemonClient(setup.ceiling_sockets["durable ceiling"]) as ceiling:
+        status, head = ceiling.request_json("GET", "/v1/ledger/head")
+    assert status == 200, head
+    return head
 
 
 def report_comparison(samples: dict[tuple[str, int], Samples], rounds: int, seconds: float) -> None:
@@ -326,6 +340,12 @@ def report_comparison(samples: dict[tuple[str, int], Samples], rounds: int, seco
             f"  daemon / durable ceiling at {n:>2} client(s): {ratios['durable ceiling']:.2f}x "
             f"({verdict} the >= {RATIO_TARGET}x target; {ratios['ceiling']:.2f}x the signing ceiling)"
         )
+    per_commit = (
+        f"{len(samples['durable ceiling', n].latencies) / max(1, samples['durable ceiling', n].commits):.1f} "
+        f"at {n}"
+        for n in CONCURRENCY
+    )
+    print(f"  durable ceiling's rows per commit: {', '.join(per_commit)} client(s)")
     last = CONCURRENCY[-1]
     p99 = percentile(samples["vault serve", last].latencies, 99)
     p99_durable = percentile(samples["durable ceiling", last].latencies, 99)

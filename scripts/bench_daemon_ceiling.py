@@ -231,11 +231,15 @@ def serve(socket_path: str, database: str | None = None) -> int:
             await ledger.append(now, data.origin, data.purpose, jti, body)
             return Answer(outcome="granted", token=token, jti=jti, claims=CLAIMS, expires_at=now + 300)
 
+    @get("/v1/ledger/head", sync_to_thread=False)
+    def head() -> dict[str, int]:  # rows and commits so far: the bench's rows per commit
+        return {"entries": ledger.seq, "commits": ledger.batches} if ledger else {"entries": 0, "commits": 0}
+
     @get("/v1/ledger/verify", sync_to_thread=True)
     def verify() -> dict[str, Any]:  # after the load: the chain the durable ceiling wrote
         return ledger.verify() if ledger is not None else {"entries": 0, "commits": 0, "ok": True}
 
-    app = Litestar([presentations, verify], logging_config=None, openapi_config=None, debug=False)
+    app = Litestar([presentations, head, verify], logging_config=None, openapi_config=None, debug=False)
     config = uvicorn.Config(
         app,
         uds=socket_path,

@@ -20,6 +20,7 @@ EXPECTED = [
     r"[\d.]+x the signing ceiling\)",
     r"daemon / durable ceiling at 16 client\(s\): [\d.]+x \((MEETS|MISSES) the >= 0.7x target; "
     r"[\d.]+x the signing ceiling\)",
+    r"durable ceiling's rows per commit: [\d.]+ at 1, [\d.]+ at 16 client\(s\)",
     r"daemon p99 at 16 clients: [\d.]+ ms, [\d.]+x the durable ceiling's [\d.]+ ms "
     r"\((MEETS|MISSES) the <= 1.5x target\)",
     r"GET /v1/status through the native host +median [\d.]+ ms, p99 [\d.]+ ms",
