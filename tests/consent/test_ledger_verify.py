@@ -151,3 +151,27 @@ def test_an_intact_copy_matches_without_the_slow_path(vault: Vault, monkeypatch:
 def test_claims_in_the_copy_that_are_not_text_are_found(vault: Vault) -> None:
     vault.conn.execute("UPDATE disclosures SET claims = CAST(claims AS BLOB) WHERE seq = 3")
     assert "by-site copy" in ledger.verify(vault).problem
+
+
+def test_an_entry_appended_during_the_walk_is_not_a_mismatch(
+    vault: Vault, vault_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another connection (the daemon, while `vault ledger verify` runs) appends after the chain was read
+    # and before its head is: the walk reads one snapshot, so the head and the copy are the chain's.
+    from vault.consent import ledger_verify
+
+    with Vault.open(vault_home, PASSPHRASE, now=NOW) as other:
+        head = ledger_verify._head
+
+        def append_then_read(conn):
+            with other.transaction() as writer:
+                ledger.append_disclosure(
+                    writer, origin=ORIGIN, purpose_id="ads", jti="jti-new", at=NOW, body=body(8)
+                )
+            return head(conn)
+
+        monkeypatch.setattr(ledger_verify, "_head", append_then_read)
+        assert ledger.verify(vault) == ledger.Verification(True, 7)
+        monkeypatch.setattr(ledger_verify, "_head", head)
+    assert not vault.conn.in_transaction
+    assert ledger.verify(vault) == ledger.Verification(True, 8)

@@ -51,7 +51,21 @@ _MODULUS = 2**256
 
 
 def verify(vault: Vault) -> Verification:
-    """Walks the whole chain. Reports the first entry that does not match, and what is wrong with it."""
+    """Walks the whole chain. Reports the first entry that does not match, and what is wrong with it.
+
+    In one read transaction: the chain, its head and the copy are read from one snapshot, so an entry
+    another process (the daemon) appends meanwhile is not taken for a mismatch."""
+    conn = vault.conn
+    if conn.in_transaction:
+        return _walk(vault)
+    conn.execute("BEGIN")
+    try:
+        return _walk(vault)
+    finally:
+        conn.execute("COMMIT")  # it only read
+
+
+def _walk(vault: Vault) -> Verification:
     conn = vault.conn
     previous, expected_seq, count = _genesis(conn), 1, 0
     # The by-site copy of disclosures must hold exactly the ledger's disclosures, site by site in seq order.
