@@ -62,7 +62,8 @@ def verify(vault: Vault) -> Verification:
     try:
         return _walk(vault)
     finally:
-        conn.execute("COMMIT")  # it only read
+        if conn.in_transaction:  # (an error may have ended it already)
+            conn.execute("COMMIT")  # it only read
 
 
 def _walk(vault: Vault) -> Verification:
