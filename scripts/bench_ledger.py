@@ -282,8 +282,12 @@ def main(argv: list[str]) -> int:
               f"{read['rss_mib']:.0f} MiB; verify = {seconds / floor:.2f}x the bare read")  # fmt: skip
     worst = max(verifies, key=lambda v: v["seconds"])
     scaled = worst["seconds"] * 1_000_000 / max(1, worst["entries"])
+    # Per entry the walk costs more on a bigger ledger (measured: ~1.2x from 100,000 to 1,000,000 entries).
+    judged = (
+        verdict(scaled <= TARGET_VERIFY_S) if worst["entries"] >= 1_000_000 else "not judged below 1,000,000"
+    )
     print(f"  target <= {TARGET_VERIFY_S:.0f} s at 1,000,000 entries: slowest run {worst['seconds']:.2f} s "
-          f"(scaled to 1,000,000: {scaled:.2f} s): {verdict(scaled <= TARGET_VERIFY_S)}")  # fmt: skip
+          f"(scaled to 1,000,000: {scaled:.2f} s): {judged}")  # fmt: skip
     grown = max(v["rss_mib"] - r["rss_mib"] for r, v in zip(reads, verifies, strict=True))
     print(f"  memory bounded (verify's peak RSS within {RSS_SLACK_MIB} MiB of the bare read's): "
           f"+{grown:.0f} MiB: {verdict(grown <= RSS_SLACK_MIB)}")  # fmt: skip
