@@ -1,5 +1,8 @@
 """The site library: publish a manifest, hand out nonces, verify presentations, answer the vault.
 
+The site developer's guide (vault/site/README.md) walks through all of it; `VaultEndpoints` serves it all
+as one ASGI app.
+
 Needs only cryptography, msgspec and rfc8785 (and redis, only for `RedisReplayStore`). In outline:
 
     site_key = SigningKey.from_seed(seed)      # generate_site_key() once; keep site_key.seed() secret
