@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from tests import example
 from vault.protocol.b64 import b64url_decode, b64url_encode
 from vault.site import InMemoryReplayStore, SessionNonces, SigningKey, nonce_key
-from vault.site.nonces import NONCE_KEY_INFO, hkdf_sha256
+from vault.site.nonces import NONCE_KEY_INFO
 
 NOW = example.NOW
 SESSION = "s" * 43
@@ -33,10 +33,6 @@ def test_the_nonce_key_is_hkdf_sha256_of_the_site_keys_seed() -> None:
         example.SITE_SEED
     )
     assert nonce_key(example.site_key()) == expected
-    for length in (1, 33, 100):
-        assert hkdf_sha256(b"k", info=b"i", length=length) == HKDF(
-            algorithm=hashes.SHA256(), length=length, salt=None, info=b"i"
-        ).derive(b"k")
 
 
 def test_a_nonce_is_issued_at_random_and_its_mac(nonces: SessionNonces) -> None:

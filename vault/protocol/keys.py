@@ -128,5 +128,9 @@ def derive_pairwise_key(
     if not isinstance(master_seed, bytes) or len(master_seed) != MASTER_SEED_BYTES:
         raise ValueError("the master seed is 32 bytes")
     info = pairwise_info(origin, epoch, identity)
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=_PAIRWISE_SALT, info=info)
-    return SigningKey.from_seed(hkdf.derive(master_seed))
+    return SigningKey.from_seed(hkdf_sha256(master_seed, info=info, salt=_PAIRWISE_SALT))
+
+
+def hkdf_sha256(secret: bytes, *, info: bytes, salt: bytes | None = None, length: int = 32) -> bytes:
+    """RFC 5869 HKDF with SHA-256 (no salt: HashLen zero bytes, as the RFC says)."""
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info).derive(secret)

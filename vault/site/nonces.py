@@ -17,7 +17,7 @@ from collections.abc import Callable
 import msgspec
 
 from vault.protocol.b64 import b64url_decode, b64url_encode
-from vault.protocol.keys import SigningKey
+from vault.protocol.keys import SigningKey, hkdf_sha256
 from vault.site.replay import ReplayStore
 
 NONCE_TTL = 600  # seconds a nonce may be used after it was issued
@@ -29,19 +29,6 @@ NONCE_LENGTH = 50  # characters: 37 bytes of base64url, unpadded
 _MAX_ISSUED_AT = 2 ** (8 * ISSUED_AT_BYTES) - 1
 
 Rng = Callable[[int], bytes]
-
-
-def hkdf_sha256(secret: bytes, *, info: bytes, length: int = 32, salt: bytes = b"") -> bytes:
-    """RFC 5869 HKDF with SHA-256 (an empty salt is HashLen zero bytes, as the RFC says)."""
-    if not 0 < length <= 255 * 32:
-        raise ValueError("HKDF-SHA256 gives 1 to 8160 bytes")
-    prk = hmac.digest(salt or bytes(32), secret, hashlib.sha256)
-    okm, block, counter = b"", b"", 1
-    while len(okm) < length:
-        block = hmac.digest(prk, block + info + bytes([counter]), hashlib.sha256)
-        okm += block
-        counter += 1
-    return okm[:length]
 
 
 def nonce_key(site_key: SigningKey) -> bytes:
