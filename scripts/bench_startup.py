@@ -1,0 +1,318 @@
+#!/usr/bin/env python3
+"""How fast the vault's processes start and how much memory the daemon holds, against a bare interpreter
+measured in the same run.
+
+    scripts/bench_startup.py [--spawns 40] [--serves 5] [--requests 1000]
+    scripts/bench_startup.py --quick                 # a short smoke run
+
+Measured (issue 17 §3), each printed with its target and MEETS/MISSES:
+- native host start: spawn of `vault native-host --socket S` (the console script in this venv) to the
+  answer of its first frame (GET /v1/status from a real daemon), median and p99 over N spawns; target
+  median <= 60 ms. Beside it, interleaved spawn by spawn: the baseline, a bare `python -I -c pass` in the
+  same venv (spawn to exit), and the launcher `vault install-browser` writes (`python -I <launcher>`),
+  which is what a browser really starts.
+- the native host's round trip on a warm port (GET /v1/status), against the same request sent straight to
+  the daemon's socket by the CLI's client, interleaved.
+- `vault serve` start (unlocked with the product's minimum KDF, and --locked) to its first answered
+  GET /v1/status; reported against the baseline (no target).
+- the daemon's idle memory (VmRSS) after unlock and after 1,000 granted presentations (each signed and
+  committed to the ledger); target <= 60 MiB; the baseline is an idle bare interpreter's VmRSS.
+"""
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_daemon  # noqa: E402 (after the path is set)
+
+PYTHON = sys.executable
+VAULT = str(Path(sys.executable).parent / "vault")
+HOST_TARGET_MS = 60.0
+# The issue's 60 ms was set against a 34 ms bare interpreter on an idle machine: on a busy one the same
+# target, as a ratio to the baseline measured in the same run, is what compares across runs.
+HOST_TARGET_RATIO = HOST_TARGET_MS / 34.0
+RSS_TARGET_MIB = 60.0
+HEADER = struct.Struct("<I")
+STATUS_FRAME = json.dumps({"id": 1, "method": "GET", "path": "/v1/status"}).encode()
+
+
+def verdict(ok: bool) -> str:
+    return "MEETS" if ok else "MISSES"
+
+
+def percentile(values: list[float], p: float) -> float:
+    return bench_daemon.percentile(values, p)
+
+
+def read_exactly(fd: int, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = os.read(fd, size - len(data))
+        if not chunk:
+            raise SystemExit("the native host closed its stdout before answering")
+        data += chunk
+    return data
+
+
+def host_first_frame(command: list[str]) -> float:
+    """Seconds from spawning a native host to reading the answer to its first frame (then it is closed)."""
+    began = time.perf_counter()
+    proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(HEADER.pack(len(STATUS_FRAME)) + STATUS_FRAME)
+    (length,) = HEADER.unpack(read_exactly(proc.stdout.fileno(), HEADER.size))
+    reply = json.loads(read_exactly(proc.stdout.fileno(), length))
+    elapsed = time.perf_counter() - began
+    proc.stdin.close()
+    proc.wait(30)
+    proc.stdout.close()
+    if reply.get("status") != 200:
+        raise SystemExit(f"the native host answered {reply}")
+    return elapsed
+
+
+def bare_python() -> float:
+    began = time.perf_counter()
+    subprocess.run([PYTHON, "-I", "-c", "pass"], check=True)
+    return time.perf_counter() - began
+
+
+def interleaved(contenders: dict[str, Callable[[], float]], n: int) -> dict[str, list[float]]:
+    """n samples of each, the order rotated every round so none always runs first (or warm)."""
+    names = list(contenders)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for i in range(n):
+        for name in names[i % len(names) :] + names[: i % len(names)]:
+            samples[name].append(contenders[name]())
+    return samples
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:6.1f}"
+
+
+def native_host_start(socket_path: Path, workdir: Path, spawns: int) -> None:
+    from vault.daemon.install import launcher_script
+
+    launcher = workdir / "vault_native_host"
+    launcher.write_text(launcher_script(socket_path))
+    launcher.chmod(0o700)
+    samples = interleaved(
+        {
+            "bare `python -I -c pass` (baseline)": bare_python,
+            "`vault native-host` to first answer": lambda: host_first_frame(
+                [VAULT, "native-host", "--socket", str(socket_path)]
+            ),
+            "installed launcher to first answer": lambda: host_first_frame([str(launcher)]),
+        },
+        spawns,
+    )
+    baseline = statistics.median(next(iter(samples.values())))
+    print(f"Native host start ({spawns} spawns each, interleaved):")
+    for name, values in samples.items():
+        median = statistics.median(values)
+        print(
+            f"  {name:<40} median {ms(median)} ms  p99 {ms(percentile(values, 99))} ms  "
+            f"min {ms(min(values))} ms  ({median / baseline:.2f}x baseline, +{ms(median - baseline)} ms)"
+        )
+    median = statistics.median(samples["`vault native-host` to first answer"])
+    print(
+        f"  target: `vault native-host` median <= {HOST_TARGET_MS:g} ms: {median * 1000:.1f} ms "
+        f"{verdict(median * 1000 <= HOST_TARGET_MS)}; as a ratio, <= {HOST_TARGET_RATIO:.2f}x the baseline "
+        f"(60 ms against 34 ms): {median / baseline:.2f}x {verdict(median / baseline <= HOST_TARGET_RATIO)}"
+    )
+
+
+def host_round_trips(socket_path: Path, token: str, n: int) -> None:
+    from vault.daemon.client import HEADER_CLIENT, DaemonClient
+
+    host = bench_daemon.NativeHost(socket_path)
+    try:
+        with DaemonClient(socket_path, headers={HEADER_CLIENT: token}) as direct:
+            host.call("GET", "/v1/status", token)
+            direct.request_json("GET", "/v1/status")
+
+            def through_host() -> float:
+                began = time.perf_counter()
+                status, _ = host.call("GET", "/v1/status", token)
+                assert status == 200
+                return time.perf_counter() - began
+
+            def straight() -> float:
+                began = time.perf_counter()
+                status, _ = direct.request_json("GET", "/v1/status")
+                assert status == 200
+                return time.perf_counter() - began
+
+            samples = interleaved({"straight to the socket": straight, "through the host": through_host}, n)
+    finally:
+        host.close()
+    direct_median = statistics.median(samples["straight to the socket"])
+    print(f"Native host round trip, warm port (GET /v1/status, {n} each, interleaved):")
+    for name, values in samples.items():
+        median = statistics.median(values)
+        print(
+            f"  {name:<40} median {ms(median)} ms  p99 {ms(percentile(values, 99))} ms  "
+            f"(+{(median - direct_median) * 1e6:,.0f} µs over straight)"
+        )
+
+
+def first_status(socket_path: Path, proc: subprocess.Popen, deadline: float) -> None:
+    """Polls until the daemon answers GET /v1/status (raw HTTP: no client import in the timing)."""
+    request = b"GET /v1/status HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    while True:
+        if proc.poll() is not None:
+            raise SystemExit(f"vault serve exited with {proc.returncode}")
+        if time.perf_counter() > deadline:
+            raise SystemExit("vault serve did not answer in time")
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.connect(str(socket_path))
+                sock.sendall(request)
+                answer = sock.recv(65536)
+            if answer.startswith(b"HTTP/1.1 200"):
+                return
+        except OSError:
+            pass
+        time.sleep(0.002)
+
+
+def serve_start(workdir: Path, serves: int) -> None:
+    home, passphrase = workdir / "vault", workdir / "passphrase"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "XDG_RUNTIME"))}
+
+    def start(*args: str) -> Callable[[], float]:
+        def once() -> float:
+            run = Path(tempfile.mkdtemp(prefix="vs-", dir="/tmp"))
+            sock = run / "vault.sock"
+            command = [VAULT, "--vault", str(home), "--passphrase-file", str(passphrase), "serve"]
+            began = time.perf_counter()
+            proc = subprocess.Popen(
+                [*command, "--socket", str(sock), *args],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=env,
+            )
+            try:
+                first_status(sock, proc, began + 60)
+                return time.perf_counter() - began
+            finally:
+                bench_daemon.stop(proc)
+                shutil.rmtree(run, ignore_errors=True)
+
+        return once
+
+    samples = interleaved(
+        {
+            "bare `python -I -c pass` (baseline)": bare_python,
+            "`vault serve` (unlocked) to first status": start(),
+            "`vault serve --locked` to first status": start("--locked"),
+        },
+        serves,
+    )
+    baseline = statistics.median(next(iter(samples.values())))
+    print(f"Daemon start ({serves} starts each, interleaved; no target, measured):")
+    for name, values in samples.items():
+        median = statistics.median(values)
+        print(
+            f"  {name:<40} median {ms(median)} ms  min {ms(min(values))} ms  max {ms(max(values))} ms  "
+            f"({median / baseline:.1f}x baseline)"
+        )
+
+
+def idle_rss_kib(command: list[str]) -> int:
+    proc = subprocess.Popen(command, stdin=subprocess.PIPE)
+    try:
+        time.sleep(0.5)
+        return bench_daemon.memory_kib(proc.pid)["VmRSS"]
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def settled_rss(pid: int) -> int:
+    time.sleep(1.0)  # past the request's last allocations and the worker's housekeeping
+    return bench_daemon.memory_kib(pid)["VmRSS"]
+
+
+def daemon_memory(setup: bench_daemon.Setup, requests: int) -> None:
+    from vault.daemon.client import HEADER_CLIENT, DaemonClient
+    from vault.site import make_nonce
+
+    baseline = idle_rss_kib([PYTHON, "-I", "-c", "import sys; sys.stdin.read()"])
+    after_unlock = settled_rss(setup.daemon.pid)
+    bench_daemon.pair_and_consent(setup)
+    with DaemonClient(setup.daemon_socket, headers={HEADER_CLIENT: setup.client_token}) as client:
+        for _ in range(requests):
+            body = bench_daemon.request_body(setup.manifest, make_nonce())
+            status, answer = client.request_json("POST", "/v1/presentations", body)
+            if status != 200 or answer.get("outcome") != "granted":
+                raise SystemExit(f"a request was not granted: {status} {answer}")
+    after_requests = settled_rss(setup.daemon.pid)
+    peak = bench_daemon.memory_kib(setup.daemon.pid)["VmHWM"]
+    print("Daemon memory (VmRSS, settled 1 s):")
+    print(f"  bare idle interpreter (baseline)         {baseline / 1024:6.1f} MiB")
+    for name, kib in (("after unlock", after_unlock), (f"after {requests:,} presentations", after_requests)):
+        print(
+            f"  {name:<40} {kib / 1024:6.1f} MiB  ({kib / baseline:.1f}x baseline)  "
+            f"target <= {RSS_TARGET_MIB:g} MiB: {verdict(kib / 1024 <= RSS_TARGET_MIB)}"
+        )
+    print(f"  peak (VmHWM)                             {peak / 1024:6.1f} MiB")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spawns", type=int, default=40)
+    parser.add_argument("--serves", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--round-trips", type=int, default=300)
+    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.spawns, args.serves, args.requests, args.round_trips = 5, 1, 50, 30
+    workdir = Path(tempfile.mkdtemp(prefix="vb-", dir="/tmp"))  # short: sockaddr_un holds ~108 bytes
+    processes: list[subprocess.Popen] = []
+    try:
+        daemon, daemon_socket, admin_token = bench_daemon.start_daemon(
+            workdir, processes, workdir / "serve.log"
+        )
+        setup = bench_daemon.Setup(
+            workdir=workdir,
+            daemon=daemon,
+            daemon_socket=daemon_socket,
+            ceiling_sockets={},
+            admin_token=admin_token,
+            client_token=secrets.token_urlsafe(32),
+            manifest=(ROOT / "vault" / "protocol" / "examples" / "manifest.json").read_text(),
+        )
+        daemon_memory(setup, args.requests)
+        native_host_start(setup.daemon_socket, workdir, args.spawns)
+        host_round_trips(setup.daemon_socket, setup.client_token, args.round_trips)
+        bench_daemon.stop(setup.daemon)
+        serve_start(workdir, args.serves)
+    finally:
+        for proc in processes:
+            bench_daemon.stop(proc)
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
