@@ -1,0 +1,41 @@
+// Bench-only (scripts/bench_browser.py adds it before content/relay.js in a copy of the extension; the
+// product never loads it). Timestamps a page request in the content script (ISOLATED world) and keeps the
+// worker's timestamps that came with its result; the page reads them all by dispatching
+// "vault-bench-probe" on document (they are written to <html data-vault-bench-probe>).
+(() => {
+  const now = () => performance.timeOrigin + performance.now();
+  const runs = [];
+  let current = null;
+
+  window.addEventListener("message", (event) => {
+    const data = event.data;
+    if (event.source !== window || data?.tag !== "personal-vault" || data.from !== "page") return;
+    if (data.type === "call" && data.method === "request") {
+      current = { relayReceived: now() };
+      runs.push(current);
+    }
+  });
+
+  const sendMessage = chrome.runtime.sendMessage.bind(chrome.runtime);
+  chrome.runtime.sendMessage = (message, ...rest) => {
+    if (current && message?.action === "page.request") current.relaySent = now();
+    return sendMessage(message, ...rest);
+  };
+
+  chrome.runtime.onMessage.addListener((message) => {
+    if (current && message?.type === "page.result") {
+      current.relayGotResult = now();
+      current.worker = message.probe ?? null;
+    }
+  });
+
+  const postMessage = window.postMessage.bind(window);
+  window.postMessage = (message, ...rest) => {
+    if (current && message?.from === "relay" && message.type === "result") current.relayPosted = now();
+    return postMessage(message, ...rest);
+  };
+
+  document.addEventListener("vault-bench-probe", () => {
+    document.documentElement.dataset.vaultBenchProbe = JSON.stringify(runs.splice(0));
+  });
+})();
