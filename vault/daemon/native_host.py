@@ -9,11 +9,12 @@ Frame out: {"id": <the same id, or null>, "status": <HTTP status>, "body": <JSON
 Each frame is a 4-byte little-endian length and that many bytes of UTF-8 JSON.
 """
 
+from __future__ import annotations
+
 import re
 import struct
 import sys
 from pathlib import Path
-from typing import Any, BinaryIO
 
 from vault.daemon.client import (
     HEADER_CALLER,
@@ -25,6 +26,10 @@ from vault.daemon.client import (
     dumps,
     loads,
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: this process's start counts
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO
 
 # Chrome refuses a host-to-browser message over 1 MB; stay a little under it.
 MAX_OUT_FRAME = 1_000_000
