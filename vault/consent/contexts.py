@@ -26,6 +26,7 @@ from vault.protocol.keys import IDENTITY_PATTERN
 from vault.store import Vault
 from vault.store.database import Connection
 from vault.store.migration_contexts import DEFAULT_CONTEXT
+from vault.store.read_model import cached
 
 MAX_CONTEXTS = 20  # live ones; removed ones are kept apart from this count
 MAX_NAME = 40
@@ -321,12 +322,38 @@ _ACTIVE = (
 )
 
 
+# When the answer above next changes by time alone: the first `until` still ahead (the site's own choice's
+# or the timed one's; one already past stays past).
+_ACTIVE_UNTIL = (
+    "SELECT min(until) FROM (SELECT until FROM site_contexts WHERE origin = ?1"  # noqa: S608 - constants only
+    f" UNION ALL SELECT json_extract(value, '$.until') FROM meta WHERE key = '{_TIMED_KEY}') WHERE until > ?2"
+)
+
+
 def active_context(vault: Vault, origin: str, *, now: int) -> Active:
     """The context that answers a request from `origin` now: the site's own choice (until its time is
-    up), else what browser_context says."""
+    up), else what browser_context says. Kept in the daemon's read model with the span of time it holds
+    for: [when it was read, the next `until`)."""
+    since, until, active = cached(
+        vault.reads,
+        ("active_context", origin),
+        lambda: _load_active(vault, origin, now),
+        lambda kept: kept[0] <= now < kept[1],
+    )
+    if since <= now < until:
+        return active
+    return _load_active(vault, origin, now)[2]
+
+
+def _load_active(vault: Vault, origin: str, now: int) -> tuple[int, float, Active]:
     row = vault.conn.execute(_ACTIVE, (origin, now)).fetchone()
     assert row is not None  # migration 7 makes Everyday and remove_context keeps it
-    return Active(context=_context(row[:5]), source=row[5], until=row[6])
+    (ends,) = vault.conn.execute(_ACTIVE_UNTIL, (origin, now)).fetchone() if vault.reads else (None,)
+    return (
+        now,
+        float("inf") if ends is None else ends,
+        Active(context=_context(row[:5]), source=row[5], until=row[6]),
+    )
 
 
 def choices(vault: Vault, *, now: int) -> Choices:

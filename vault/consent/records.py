@@ -20,6 +20,7 @@ from vault.protocol.manifest import Manifest
 from vault.store import Vault
 from vault.store.database import Connection
 from vault.store.migration_contexts import DEFAULT_CONTEXT
+from vault.store.read_model import cached
 
 DAY = 86400
 DEFAULT_REMEMBER_DAYS = 180
@@ -55,6 +56,16 @@ def recipient_standing(
 
 
 def _standing(vault: Vault, about: str, kind: type[T], origin: str, purpose_id: str, context: str) -> list[T]:
+    # Expired ones are kept: policy.evaluate drops them against each request's own time.
+    key = ("standing", about, origin, purpose_id, context)
+    return list(
+        cached(vault.reads, key, lambda: _load_standing(vault, about, kind, origin, purpose_id, context))
+    )
+
+
+def _load_standing(
+    vault: Vault, about: str, kind: type[T], origin: str, purpose_id: str, context: str
+) -> tuple[T, ...]:
     table, column, digest = DECISION_TABLES[about]
     rows = vault.conn.execute(
         f"SELECT {column}, {digest}, effect, expires_at, controller FROM {table} "  # noqa: S608 (fixed names)
@@ -63,7 +74,7 @@ def _standing(vault: Vault, about: str, kind: type[T], origin: str, purpose_id: 
     )
     # Later rows win: a new answer about the same claim (or third party) replaces the old one.
     latest = {row[0]: kind(*row) for row in rows}
-    return list(latest.values())
+    return tuple(latest.values())
 
 
 def insert_decision(
@@ -192,6 +203,10 @@ def store_decisions(
 
 
 def load_rules(vault: Vault, context: str = DEFAULT_CONTEXT) -> Rules:
+    return cached(vault.reads, ("rules", context), lambda: _load_rules(vault, context))
+
+
+def _load_rules(vault: Vault, context: str) -> Rules:
     sets: dict[str, set[str]] = {kind: set() for kind in RULE_KINDS}
     for kind, target in vault.conn.execute("SELECT kind, target FROM rules WHERE context = ?", (context,)):
         sets[kind].add(target)
@@ -250,6 +265,10 @@ def remove_rule(vault: Vault, kind: str, target: str, *, now: int, context: str 
 
 def remember_days(vault: Vault) -> tuple[int, int]:
     """(default, maximum) length of a remembered decision, in days."""
+    return cached(vault.reads, "remember_days", lambda: _load_remember_days(vault))
+
+
+def _load_remember_days(vault: Vault) -> tuple[int, int]:
     default = vault.meta("remember_default_days")
     maximum = vault.meta("remember_max_days")
     return (

@@ -153,7 +153,7 @@ def request_presentation(
         return NotShared(reason=evaluation.reason, message=evaluation.message)
     with vault.transaction() as conn:
         if isinstance(evaluation, Granted):
-            remember_manifest(conn, manifest, now=now)
+            remember_manifest(conn, manifest, now=now, reads=vault.reads)
             return _issue(vault, manifest, purpose_id, nonce, evaluation, now, new_id(), None, context)
         _make_room_for_a_prompt(conn, audience, now)
         prompt_id = new_id()
@@ -276,7 +276,7 @@ def decide_prompt(
         result = resolution.result
         if isinstance(result, Denied) and result.reason is DenialReason.BAD_ANSWER:
             raise InvalidInput(result.message)
-        remember_manifest(conn, manifest, now=now)
+        remember_manifest(conn, manifest, now=now, reads=vault.reads)
         # The context may have been removed while the prompt waited: then nothing is remembered (its
         # decisions are gone with it, and answering must not bring one back), the answer holds once.
         context = by_id(vault, stored.context_id)

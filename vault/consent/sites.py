@@ -15,6 +15,7 @@ from vault.protocol.manifest import Manifest, decode_manifest, encode_manifest
 from vault.protocol.origin import origin_problem
 from vault.store import Vault
 from vault.store.database import Connection
+from vault.store.read_model import ReadModel, cached
 
 # What a site may change only in plain view: who runs it, the key it signs with, where it hears revocations.
 WATCHED_FIELDS = ("controller", "site_key", "revocation_endpoint", "access_endpoint")
@@ -50,15 +51,22 @@ def describe_field(manifest: Manifest, field: str) -> str:
     return manifest.revocation_endpoint
 
 
-def remember_manifest(conn: Connection, manifest: Manifest, *, now: int) -> tuple[str, ...]:
+def remember_manifest(
+    conn: Connection, manifest: Manifest, *, now: int, reads: ReadModel | None = None
+) -> tuple[str, ...]:
     """Call inside a transaction. The manifest must already be validated (decode_manifest).
 
     Called when the user is involved (a disclosure, an answered prompt), so a site that nobody answered
     leaves nothing behind. `manifest_seen_at` is when this version was first seen; an unchanged manifest
     is not written again. A change to a watched field is recorded in the ledger (`site_changed`, before
-    and after) and shown in the site's view, never adopted silently. Returns the fields that changed."""
+    and after) and shown in the site's view, never adopted silently. Returns the fields that changed.
+    `reads`: the daemon's read model (the stored text is then read once, not on every disclosure)."""
     text = encode_manifest(manifest).decode()
-    row = conn.execute("SELECT manifest FROM sites WHERE origin = ?", (manifest.origin,)).fetchone()
+    row = cached(
+        reads,
+        ("stored_manifest", manifest.origin),
+        lambda: conn.execute("SELECT manifest FROM sites WHERE origin = ?", (manifest.origin,)).fetchone(),
+    )
     if row is not None and row[0] == text:
         return ()
     conn.execute(

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from vault.errors import VaultLocked
 from vault.store import Vault
 from vault.store.database import savepoint
+from vault.store.read_model import ReadModel
 
 T = TypeVar("T")
 Clock = Callable[[], int]
@@ -134,6 +135,10 @@ class VaultWorker:
             job.future.set_exception(e)
         else:
             job.future.set_result(result)
+        finally:
+            # The read model serves batches only; a job run alone may have written what it keeps.
+            if self._vault is not None and self._vault.reads is not None:
+                self._vault.reads.end()
 
     def _run_batch(self, batch: list[_Job]) -> None:
         try:
@@ -143,8 +148,11 @@ class VaultWorker:
                 job.future.set_exception(e)
             return
         results: list[tuple[_Job, BaseException | None, Any]] = []
+        reads = vault.reads
         try:
             vault.conn.execute("BEGIN IMMEDIATE")
+            if reads is not None:  # the write lock is held: nobody else can commit until we do
+                reads.begin()
             for job in batch:
                 try:
                     with savepoint(vault.conn):
@@ -159,6 +167,9 @@ class VaultWorker:
             for job in batch:
                 job.future.set_exception(e)
             return
+        finally:
+            if reads is not None:
+                reads.end()
         self.batches += 1
         for job, error, result in results:
             if error is not None:
@@ -175,6 +186,7 @@ class VaultWorker:
 def _served(vault: Vault) -> Vault:
     """SQLite checkpoints the WAL inside whichever commit crosses 1,000 pages: an fsync of the database
     file in some unlucky request's path. The daemon checkpoints from a background duty instead
-    (Daemon.checkpoint_once)."""
+    (Daemon.checkpoint_once). The request path's reads are kept in memory (vault.store.read_model)."""
     vault.conn.execute("PRAGMA wal_autocheckpoint = 0")
+    vault.reads = ReadModel(vault.conn)
     return vault

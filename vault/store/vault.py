@@ -35,6 +35,7 @@ from vault.store.kdf import (
     derive_keys,
 )
 from vault.store.migrations import LATEST_VERSION, MigrationContext, migrate
+from vault.store.read_model import ReadModel, cached
 
 RandomBytes = Callable[[int], bytes]
 
@@ -67,6 +68,9 @@ class Vault:
         self._key = key  # kept only so another_connection() need not run Argon2id again
         # Forgotten with the vault on close().
         self._pairwise: dict[tuple[str, int, str | None], SigningKey] = {}
+        # The daemon's worker keeps its request path's reads in memory (vault.store.read_model); None
+        # everywhere else: every read goes to the database.
+        self.reads: ReadModel | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -274,6 +278,9 @@ class Vault:
         return key
 
     def site_epoch(self, origin: str) -> int:
+        return cached(self.reads, ("site_epoch", origin), lambda: self._site_epoch(origin))
+
+    def _site_epoch(self, origin: str) -> int:
         row = self.conn.execute("SELECT epoch FROM sites WHERE origin = ?", (origin,)).fetchone()
         return 0 if row is None else row[0]
 
@@ -290,8 +297,12 @@ class Vault:
     # -- profile attributes ------------------------------------------------------------------------
 
     def attributes(self) -> dict[str, Any]:
+        # Kept (when kept) as one JSON object's bytes, so every caller decodes its own copy of the values.
+        return msgspec.json.decode(cached(self.reads, "attributes", self._attributes_json))
+
+    def _attributes_json(self) -> bytes:
         rows = self.conn.execute("SELECT name, value FROM attributes ORDER BY name")
-        return {name: msgspec.json.decode(value) for name, value in rows}
+        return b"{%b}" % b",".join(msgspec.json.encode(name) + b":" + value.encode() for name, value in rows)
 
     def get_attribute(self, name: str) -> Any | None:
         row = self.conn.execute("SELECT value FROM attributes WHERE name = ?", (name,)).fetchone()
