@@ -352,3 +352,31 @@ async def test_the_wal_is_checkpointed_off_the_request_path(vault_home: Path, cl
         assert await daemon.checkpoint_once() is False  # ...which is below the threshold
         assert await daemon.checkpoint_once(min_wal_bytes=0) is True
         assert database.read_bytes() != before  # the background duty copied it into the database
+
+
+async def test_old_token_copies_are_dropped_by_a_background_duty(vault_home: Path, clock: Clock) -> None:
+    """Requests only add token copies (recent_tokens); dropping the expired ones is a duty, once a minute."""
+    make_vault(vault_home)
+    daemon, client = build(vault_home, clock)
+
+    def keep(v: Vault, jti: str, keep_until: int) -> None:
+        with v.transaction() as conn:
+            conn.execute("INSERT INTO recent_tokens VALUES (?, 'token', ?)", (jti, keep_until))
+
+    def kept(v: Vault) -> list[str]:
+        return [jti for (jti,) in v.conn.execute("SELECT jti FROM recent_tokens ORDER BY jti")]
+
+    async with client:
+        await daemon.worker.call(lambda v: keep(v, "old", NOW - 1))
+        await daemon.worker.call(lambda v: keep(v, "new", NOW + 10))
+        assert await daemon.forget_old_tokens_once() == 1
+        assert await daemon.worker.call(kept) == ["new"]
+        clock.now = NOW + 30
+        assert await daemon.forget_old_tokens_once() == 0  # not yet a minute since the last sweep
+        assert await daemon.worker.call(kept) == ["new"]
+        clock.now = NOW + 60
+        assert await daemon.forget_old_tokens_once() == 1
+        assert await daemon.worker.call(kept) == []
+        await daemon.worker.lock()
+        clock.now = NOW + 600
+        assert await daemon.forget_old_tokens_once() == 0  # locked: nothing to do, nothing raised

@@ -7,7 +7,8 @@ from vault.consent.ledger_records import Disclosed
 from vault.protocol.manifest import Manifest, manifest_index, retention_seconds
 from vault.store.database import Connection
 
-# Long enough for the page to pass the site's acknowledgement back; then the token copy is dropped.
+# Long enough for the page to pass the site's acknowledgement back; then the token copy is dropped (by
+# forget_old_tokens, which the daemon runs as a background duty, off every request's path).
 TOKEN_KEPT_SECONDS = 24 * 3600
 
 
@@ -44,7 +45,6 @@ def record_disclosure(
         context=context,
         identity=identity,
     )
-    conn.execute("DELETE FROM recent_tokens WHERE keep_until < ?", (issued.issued_at,))
     conn.execute(
         "INSERT INTO recent_tokens (jti, token, keep_until) VALUES (?, ?, ?)",
         (issued.jti, issued.token, issued.issued_at + TOKEN_KEPT_SECONDS),
@@ -52,3 +52,8 @@ def record_disclosure(
     return ledger.append_disclosure(
         conn, origin=manifest.origin, purpose_id=purpose_id, jti=issued.jti, at=issued.issued_at, body=body
     )
+
+
+def forget_old_tokens(conn: Connection, *, now: int) -> int:
+    """Drops the token copies kept past TOKEN_KEPT_SECONDS; returns how many. Call inside a transaction."""
+    return conn.execute("DELETE FROM recent_tokens WHERE keep_until < ?", (now,)).rowcount
