@@ -32,7 +32,7 @@ from schemathesis.specs.openapi.checks import (
 from tests.daemon.support import EXAMPLE_MANIFEST, make_vault
 from tests.support import NOW, PASSPHRASE
 from vault.claims.attributes import ATTRIBUTES
-from vault.daemon.app import create_app
+from vault.daemon.app import create_app, openapi_document
 from vault.daemon.client import HEADER_ADMIN
 from vault.daemon.state import Daemon, Settings
 from vault.daemon.worker import VaultWorker
@@ -88,7 +88,7 @@ def served_document() -> dict[str, Any]:
     per operation. (schemathesis.pytest.from_fixture would load it from the running app, but 4.32's lazy
     loader does not work with pytest 9.) A test checks that the running app serves this same document."""
     offline = Settings(home=Path("/nonexistent"), admin_token="-")
-    return create_app(offline, background=False).openapi_schema.to_schema()
+    return openapi_document(create_app(offline, background=False))
 
 
 schema = schemathesis.openapi.from_dict(served_document())

@@ -25,8 +25,67 @@ HELP_SECTIONS = {
 }
 
 
+# Where each command lives (the module under vault.cli, whose COMMANDS lists it). A command's module is
+# imported only when that command runs (or help lists them all): `vault serve` then loads what the daemon
+# needs and not, say, the demo's web servers or the conformance report's XML (a test checks this table
+# against every module's COMMANDS).
+COMMAND_MODULES = {
+    "profile": "profile",
+    "present": "handshake",
+    "verify": "handshake",
+    **dict.fromkeys(("sites", "site", "consents", "ledger", "rules"), "consent"),
+    "context": "contexts",
+    "gpc": "gpc",
+    "revoke": "revocation",
+    "outbox": "revocation",
+    **dict.fromkeys(("inbox", "mute", "unmute"), "inbox"),
+    "ask": "access",
+    "report": "complaint",
+    "check-report": "complaint",
+    "conformance": "conformance",
+    **dict.fromkeys(("export", "backup", "restore"), "backup"),
+    **dict.fromkeys(("serve", "lock", "unlock", "pair"), "daemon"),
+    **dict.fromkeys(("native-host", "install-browser", "install-service"), "install"),
+    "demo": "demo",
+    "setup": "setup",
+}
+
+
 class SectionedGroup(click.Group):
-    """A group whose help lists its commands under headings (HELP_SECTIONS); hidden commands stay out."""
+    """A group whose help lists its commands under headings (HELP_SECTIONS); hidden commands stay out.
+
+    Commands in COMMAND_MODULES are loaded on first use; `commands` (all of them) loads every module."""
+
+    @property
+    def commands(self) -> dict[str, click.Command]:  # type: ignore[override]
+        for module in set(COMMAND_MODULES.values()):
+            self._load(module)
+        return self._commands
+
+    @commands.setter
+    def commands(self, value: dict[str, click.Command]) -> None:
+        self._commands = value
+        self._loaded: set[str] = set()
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        self._commands[name or cmd.name or ""] = cmd
+
+    def _load(self, module_name: str) -> None:
+        if module_name not in self._loaded:
+            import importlib
+
+            module = importlib.import_module(f"vault.cli.{module_name}")
+            self._loaded.add(module_name)
+            for command in module.COMMANDS:
+                self._commands[command.name] = command
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self._commands and cmd_name in COMMAND_MODULES:
+            self._load(COMMAND_MODULES[cmd_name])
+        return self._commands.get(cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self._commands, *COMMAND_MODULES})
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         shown = {}
@@ -207,48 +266,3 @@ def passwd(
             new, now=state.now(), kdf=kdf_params(vault.header.kdf, kdf_time, kdf_memory_mib)
         )
     click.echo("Passphrase changed.")
-
-
-def _register() -> None:
-    from vault.cli import (
-        access,
-        backup,
-        complaint,
-        conformance,
-        consent,
-        contexts,
-        daemon,
-        demo,
-        gpc,
-        handshake,
-        inbox,
-        install,
-        profile,
-        revocation,
-        setup,
-    )
-
-    # Each CLI module lists its commands in COMMANDS; registering them here keeps one place to look.
-    modules = (
-        profile,
-        handshake,
-        consent,
-        contexts,
-        gpc,
-        revocation,
-        inbox,
-        access,
-        complaint,
-        conformance,
-        backup,
-        daemon,
-        install,
-        demo,
-        setup,
-    )
-    for module in modules:
-        for command in getattr(module, "COMMANDS", ()):
-            cli.add_command(command)
-
-
-_register()
