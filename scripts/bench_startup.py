@@ -22,6 +22,7 @@ Measured (issue 17 §3), each printed with its target and MEETS/MISSES:
 import argparse
 import json
 import os
+import resource
 import secrets
 import shutil
 import socket
@@ -70,6 +71,14 @@ def read_exactly(fd: int, size: int) -> bytes:
     return data
 
 
+CPU: dict[str, list[float]] = {}  # by contender: CPU seconds (user + system) of each spawned process
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def host_first_frame(command: list[str]) -> float:
     """Seconds from spawning a native host to reading the answer to its first frame (then it is closed)."""
     began = time.perf_counter()
@@ -94,12 +103,16 @@ def bare_python() -> float:
 
 
 def interleaved(contenders: dict[str, Callable[[], float]], n: int) -> dict[str, list[float]]:
-    """n samples of each, the order rotated every round so none always runs first (or warm)."""
+    """n samples of each, the order rotated every round so none always runs first (or warm). The CPU
+    time of the processes each one spawns and waits for goes to CPU[name] (steadier than wall time on a
+    busy machine)."""
     names = list(contenders)
     samples: dict[str, list[float]] = {name: [] for name in names}
     for i in range(n):
         for name in names[i % len(names) :] + names[: i % len(names)]:
+            cpu = children_cpu()
             samples[name].append(contenders[name]())
+            CPU.setdefault(name, []).append(children_cpu() - cpu)
     return samples
 
 
@@ -124,12 +137,14 @@ def native_host_start(socket_path: Path, workdir: Path, spawns: int) -> None:
         spawns,
     )
     baseline = statistics.median(next(iter(samples.values())))
+    cpu_baseline = statistics.median(next(iter(CPU[name] for name in samples)))
     print(f"Native host start ({spawns} spawns each, interleaved):")
     for name, values in samples.items():
-        median = statistics.median(values)
+        median, cpu = statistics.median(values), statistics.median(CPU[name])
         print(
             f"  {name:<40} median {ms(median)} ms  p99 {ms(percentile(values, 99))} ms  "
-            f"min {ms(min(values))} ms  ({median / baseline:.2f}x baseline, +{ms(median - baseline)} ms)"
+            f"min {ms(min(values))} ms  ({median / baseline:.2f}x baseline, +{ms(median - baseline)} ms); "
+            f"CPU {ms(cpu)} ms (+{ms(cpu - cpu_baseline)} ms)"
         )
     median = statistics.median(samples["`vault native-host` to first answer"])
     print(
@@ -284,6 +299,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--round-trips", type=int, default=300)
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser.add_argument(
+        "--only", choices=("memory", "host", "serve"), action="append", help="measure only this (repeatable)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.spawns, args.serves, args.requests, args.round_trips = 5, 1, 50, 30
@@ -302,11 +320,17 @@ def main(argv: list[str]) -> int:
             client_token=secrets.token_urlsafe(32),
             manifest=(ROOT / "vault" / "protocol" / "examples" / "manifest.json").read_text(),
         )
-        daemon_memory(setup, args.requests)
-        native_host_start(setup.daemon_socket, workdir, args.spawns)
-        host_round_trips(setup.daemon_socket, setup.client_token, args.round_trips)
+        only = set(args.only or ("memory", "host", "serve"))
+        if "memory" in only:
+            daemon_memory(setup, args.requests)
+        else:
+            bench_daemon.pair_and_consent(setup)
+        if "host" in only:
+            native_host_start(setup.daemon_socket, workdir, args.spawns)
+            host_round_trips(setup.daemon_socket, setup.client_token, args.round_trips)
         bench_daemon.stop(setup.daemon)
-        serve_start(workdir, args.serves)
+        if "serve" in only:
+            serve_start(workdir, args.serves)
     finally:
         for proc in processes:
             bench_daemon.stop(proc)
