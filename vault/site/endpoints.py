@@ -72,7 +72,7 @@ from vault.site.revocation import (
     recipients_to_tell,
     verify_revocation,
 )
-from vault.site.verify import DEFAULT_MAX_SKEW, VerifiedPresentation, verify_presentation
+from vault.site.verify import DEFAULT_MAX_SKEW, VerifiedPresentation, verify_opened_presentation
 
 NONCE_PATH = "/vault/nonce"
 PRESENTATION_PATH = "/vault/presentation"
@@ -232,15 +232,15 @@ class VaultEndpoints:
         session = await self._session_of(scope)
         now = self.clock()
         try:
-            _, payload = open_presentation(body.token)
+            header, payload = open_presentation(body.token)  # the only signature check
         except TokenInvalid as error:
             raise refused("presentation_invalid", error.reason, "presentation") from None
         checked = self.nonces.check(payload.nonce, session, now=now)
         if checked is None:  # not ours, not this session's, or too old: the spec's wrong_nonce
             raise refused("presentation_invalid", Reason.WRONG_NONCE, "presentation")
         try:
-            seen = verify_presentation(
-                body.token, manifest=self.manifest, nonce=checked.nonce, now=now, replay=self.replay,
+            seen = verify_opened_presentation(
+                header, payload, manifest=self.manifest, nonce=checked.nonce, now=now, replay=self.replay,
                 max_skew=self.max_skew,
             )  # fmt: skip
         except PresentationInvalid as error:

@@ -13,8 +13,9 @@ import msgspec
 
 from vault.protocol.claim_types import claim_values_ok
 from vault.protocol.errors import PresentationInvalid, Reason, TokenInvalid
+from vault.protocol.jws import OpenedHeader
 from vault.protocol.manifest import Manifest, manifest_index, recipients_problem
-from vault.protocol.presentation import MAX_TTL, open_presentation
+from vault.protocol.presentation import MAX_TTL, PresentationPayload, open_presentation
 from vault.site.replay import ReplayStore
 
 DEFAULT_MAX_SKEW = 60
@@ -60,6 +61,25 @@ def verify_presentation(
         header, payload = open_presentation(token)
     except TokenInvalid as error:
         raise PresentationInvalid(error.reason) from None
+    return verify_opened_presentation(
+        header, payload, manifest=manifest, nonce=nonce, now=now, replay=replay, max_skew=max_skew,
+        max_lifetime=max_lifetime,
+    )  # fmt: skip
+
+
+def verify_opened_presentation(
+    header: OpenedHeader,
+    payload: PresentationPayload,
+    *,
+    manifest: Manifest,
+    nonce: str,
+    now: int,
+    replay: ReplayStore,
+    max_skew: int = DEFAULT_MAX_SKEW,
+    max_lifetime: int = DEFAULT_MAX_LIFETIME,
+) -> VerifiedPresentation:
+    """`verify_presentation`'s checks after the signature: for a token `open_presentation` opened (and so
+    signature-checked) already, e.g. to read its nonce first. Raises PresentationInvalid(reason)."""
     subject = header.subject
     if payload.iss != subject or payload.sub != subject:
         raise PresentationInvalid(Reason.WRONG_ISSUER)
