@@ -104,7 +104,7 @@ def hop_times(answer: dict[str, Any]) -> tuple[dict[str, list[float]], list[dict
 def storage_use(stamps: dict[str, float], calls: list[list[Any]]) -> dict[str, Any]:
     """storage.session calls before the native frame left, and after its answer came (until the result was
     sent): how many, and the time from the first call's start to the last call's end in each stretch."""
-    before = [c for c in calls if c[1] < stamps["nativeSent"]]
+    before = [c for c in calls if c[1] <= stamps["nativeSent"]]
     after = [c for c in calls if stamps["nativeReceived"] <= c[1] <= stamps["resultSent"]]
 
     def span(part: list[list[Any]]) -> float:

@@ -9,6 +9,26 @@ const UNREAD_KEY = "unreadMessages";
 
 const pairedListeners = [];
 
+// What the badge shows is in storage.session (a restarted worker reads it back), and only this module
+// writes it: read once per worker life, then kept here. The badge itself is set only when what it shows
+// changes (each call is a round trip to the browser, and every page request ends with a refresh).
+let stored = null; // Promise of {pairing, unread}
+let shown = null; // the text, title and colour this worker last set
+
+function storedState() {
+  stored ??= chrome.storage.session.get([PAIRING_KEY, UNREAD_KEY]).then(
+    (items) => ({
+      pairing: items[PAIRING_KEY] === true,
+      unread: Number.isInteger(items[UNREAD_KEY]) ? items[UNREAD_KEY] : 0,
+    }),
+    (error) => {
+      stored = null; // the next call reads again
+      throw error;
+    },
+  );
+  return stored;
+}
+
 // `listener` runs when the extension, having waited for the user to pair it, learns that it is paired: what
 // it could not read while unpaired (where Global Privacy Control goes, the unread messages) is read at once,
 // not at the next retry a minute later.
@@ -17,28 +37,30 @@ export function onPaired(listener) {
 }
 
 export async function setPairingNeeded(needed) {
-  const before = (await chrome.storage.session.get(PAIRING_KEY))[PAIRING_KEY] === true;
-  await chrome.storage.session.set({ [PAIRING_KEY]: Boolean(needed) });
+  const state = await storedState();
+  const before = state.pairing;
+  state.pairing = Boolean(needed);
+  await chrome.storage.session.set({ [PAIRING_KEY]: state.pairing });
   await refreshBadge();
   if (before && !needed) for (const listener of pairedListeners) listener();
 }
 
 // After any call the daemon answered as a paired client: the "!" goes away (writes only on a change).
 export async function clearPairingNeeded() {
-  if ((await chrome.storage.session.get(PAIRING_KEY))[PAIRING_KEY] === true) await setPairingNeeded(false);
+  if ((await storedState()).pairing) await setPairingNeeded(false);
 }
 
 export async function setUnread(count) {
-  await chrome.storage.session.set({ [UNREAD_KEY]: Math.max(0, Number(count) || 0) });
+  const state = await storedState();
+  state.unread = Math.max(0, Number(count) || 0);
+  await chrome.storage.session.set({ [UNREAD_KEY]: state.unread });
   await refreshBadge();
 }
 
 export async function refreshBadge() {
   const records = await inflight.all();
   const locked = records.filter((r) => r.waiting === "locked").length;
-  const stored = await chrome.storage.session.get([PAIRING_KEY, UNREAD_KEY]);
-  const pairing = stored[PAIRING_KEY] === true;
-  const unread = Number.isInteger(stored[UNREAD_KEY]) ? stored[UNREAD_KEY] : 0;
+  const { pairing, unread } = await storedState();
   let text = "";
   let title = "Personal Vault";
   let color = "#b45309";
@@ -54,9 +76,17 @@ export async function refreshBadge() {
     title = `Personal Vault: ${unread} unread message${unread === 1 ? "" : "s"} from sites`;
     color = "#2f5bd3";
   }
-  await Promise.all([
-    chrome.action.setBadgeText({ text }),
-    chrome.action.setBadgeBackgroundColor({ color }),
-    chrome.action.setTitle({ title }),
-  ]);
+  const badge = JSON.stringify([text, title, color]);
+  if (badge === shown) return;
+  shown = badge;
+  try {
+    await Promise.all([
+      chrome.action.setBadgeText({ text }),
+      chrome.action.setBadgeBackgroundColor({ color }),
+      chrome.action.setTitle({ title }),
+    ]);
+  } catch (error) {
+    if (shown === badge) shown = null; // set it again next time
+    throw error;
+  }
 }

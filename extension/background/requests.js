@@ -8,8 +8,10 @@
 //                                  (we ask with prompt_detail "id": the window reads the prompt itself)
 //     vault_locked              -> waiting "locked" (badge); retried after an unlock
 //   all purposes answered -> answer stored, delivered to the tab, record removed.
-// Every step stores the record before it acts, so reconcile() (run when the worker starts, and from an
-// alarm while anything is in flight) can finish whatever a stopped worker left.
+// Every step stores the record before it acts (or, on the fast path, issues its storage write before it
+// acts: storage keeps the order of writes, and a message sent after the write cannot overtake it), so
+// reconcile() (run when the worker starts, and from an alarm while anything is in flight) can finish
+// whatever a stopped worker left.
 
 import { PAGE_RESULT } from "../shared/actions.js";
 import { NOT_PAIRED, UNAVAILABLE, VAULT_LOCKED } from "../shared/contract.js";
@@ -77,12 +79,16 @@ export async function acceptPageCall(kind, message, sender) {
   }
   const key = `${tab.tabId}:${message.callId}`;
   const record = { key, kind, callId: message.callId, tab, origin, args, results: {}, prompt: null, waiting: null, answer: null, createdAt: deps.now() };
-  await inflight.put(record);
+  // The storage write leaves before the daemon is asked (put() issues it before returning), so a worker
+  // stopped from here on leaves the call for its successor; the call does not wait for the write's
+  // round trip. {accepted} is answered once the record is stored.
+  const stored = inflight.put(record);
   // The sweep is cleared when nothing is in flight; (re)created once per worker life, not per call.
   sweepScheduled ??= deps.alarms.create(SWEEP_ALARM, { periodInMinutes: 0.5 }).catch(() => {
     sweepScheduled = null;
   });
   advance(key, record);
+  await stored;
   return { accepted: true };
 }
 
@@ -167,14 +173,16 @@ async function fail(record, error) {
   await finish(record, { ok: false, error: pageError(error) });
 }
 
-// Stores the answer, delivers it, then forgets the record. Delivered twice at worst (a worker stopped
-// between the two), and the content script ignores an answer it no longer waits for.
+// Stores the answer, delivers it, then forgets the record. The storage write leaves before the delivery
+// (without waiting for its round trip): a worker stopped in between leaves the answer for its successor to
+// deliver. Delivered twice at worst, and the content script ignores an answer it no longer waits for.
 async function finish(record, answer) {
   record.answer = answer;
   record.prompt = null;
   record.waiting = null;
-  await inflight.put(record);
+  const stored = inflight.put(record);
   await deliver(record);
+  await stored;
 }
 
 async function deliver(record) {

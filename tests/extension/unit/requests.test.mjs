@@ -73,6 +73,8 @@ function browserSession(daemon) {
 let lives = 0;
 async function start(browser) {
   const requests = await import(`../../../extension/background/requests.js?life=${++lives}`);
+  // requests.js imports the one inflight.js module: its records in memory go with the worker, as in a browser.
+  (await import("../../../extension/background/inflight.js")).forget();
   requests.setDependencies(browser.deps);
   return requests;
 }
@@ -131,6 +133,39 @@ test("a remembered grant is delivered to the tab, with only what a page may see,
   ]);
   assert.deepEqual(await records(browser), []);
   assert.deepEqual(browser.opened, []);
+});
+
+test("the record is written before the daemon is asked and its answer before it is delivered, without waiting for storage", async () => {
+  const browser = browserSession(() => GRANTED);
+  // A storage write takes effect when it is issued (a stopped worker's successor finds it) and answers later.
+  const slow = [];
+  const set = browser.storage.set;
+  browser.storage.set = (values) => {
+    const done = set(values);
+    return new Promise((resolve) => slow.push(() => done.then(resolve)));
+  };
+  const seen = {};
+  const api = browser.deps.api;
+  browser.deps.api = async (...args) => {
+    seen.asked = await records(browser);
+    return api(...args);
+  };
+  browser.deps.sendToTab = async () => {
+    seen.delivered = await records(browser);
+  };
+  const requests = await start(browser);
+  const accepted = requests.acceptPageCall("request", pageCall(), sender(7)); // answered once stored
+  await settle();
+  assert.equal(seen.asked.length, 1); // asked while the write had not answered yet
+  assert.equal(seen.delivered.length, 1);
+  assert.deepEqual(seen.delivered[0].answer.value.results, { checkout: { outcome: "granted", token: GRANTED.token } });
+  for (let i = 0; i < 5 && slow.length; i++) {
+    while (slow.length) slow.shift()();
+    await settle();
+  }
+  assert.deepEqual(await accepted, { accepted: true });
+  assert.deepEqual(await records(browser), []);
+  assert.equal(browser.delivered.length, 0); // the fake above took the delivery
 });
 
 test("a daemon error reaches the page as a code and a fixed message, without the user's hint", async () => {
