@@ -359,21 +359,21 @@ async def test_old_token_copies_are_dropped_by_a_background_duty(vault_home: Pat
     make_vault(vault_home)
     daemon, client = build(vault_home, clock)
 
-    def keep(v: Vault, jti: str, keep_until: int) -> None:
+    def keep(v: Vault, seq: int, keep_until: int) -> None:
         with v.transaction() as conn:
-            conn.execute("INSERT INTO recent_tokens VALUES (?, 'token', ?)", (jti, keep_until))
+            conn.execute("INSERT INTO recent_tokens VALUES (?, 'token', ?)", (seq, keep_until))
 
-    def kept(v: Vault) -> list[str]:
-        return [jti for (jti,) in v.conn.execute("SELECT jti FROM recent_tokens ORDER BY jti")]
+    def kept(v: Vault) -> list[int]:
+        return [seq for (seq,) in v.conn.execute("SELECT seq FROM recent_tokens ORDER BY seq")]
 
     async with client:
-        await daemon.worker.call(lambda v: keep(v, "old", NOW - 1))
-        await daemon.worker.call(lambda v: keep(v, "new", NOW + 10))
+        await daemon.worker.call(lambda v: keep(v, 1, NOW - 1))
+        await daemon.worker.call(lambda v: keep(v, 2, NOW + 10))
         assert await daemon.forget_old_tokens_once() == 1
-        assert await daemon.worker.call(kept) == ["new"]
+        assert await daemon.worker.call(kept) == [2]
         clock.now = NOW + 30
         assert await daemon.forget_old_tokens_once() == 0  # not yet a minute since the last sweep
-        assert await daemon.worker.call(kept) == ["new"]
+        assert await daemon.worker.call(kept) == [2]
         clock.now = NOW + 60
         assert await daemon.forget_old_tokens_once() == 1
         assert await daemon.worker.call(kept) == []

@@ -43,9 +43,11 @@ def store_acknowledgement(
         jti = msgspec.json.decode(payload, type=_AckRouting).presentation
     except (ValueError, IndexError, msgspec.DecodeError):
         raise AcknowledgementInvalid(Reason.MALFORMED) from None
-    row = vault.conn.execute("SELECT token FROM recent_tokens WHERE jti = ?", (jti,)).fetchone()
     disclosure = next(ledger.entries(vault, ref=jti, kinds=("disclosure",)), None)
-    if row is None or disclosure is None:
+    if disclosure is None:
+        raise AcknowledgementInvalid(Reason.WRONG_PRESENTATION)
+    row = vault.conn.execute("SELECT token FROM recent_tokens WHERE seq = ?", (disclosure.seq,)).fetchone()
+    if row is None:
         raise AcknowledgementInvalid(Reason.WRONG_PRESENTATION)
     manifest = stored_manifest(vault, disclosure.origin)
     if manifest is None:

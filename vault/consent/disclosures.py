@@ -45,13 +45,16 @@ def record_disclosure(
         context=context,
         identity=identity,
     )
-    conn.execute(
-        "INSERT INTO recent_tokens (jti, token, keep_until) VALUES (?, ?, ?)",
-        (issued.jti, issued.token, issued.issued_at + TOKEN_KEPT_SECONDS),
-    )
-    return ledger.append_disclosure(
+    seq = ledger.append_disclosure(
         conn, origin=manifest.origin, purpose_id=purpose_id, jti=issued.jti, at=issued.issued_at, body=body
     )
+    # Keyed by the entry (an increasing key: appended, not written into a random page); its jti is the
+    # entry's ref.
+    conn.execute(
+        "INSERT INTO recent_tokens (seq, token, keep_until) VALUES (?, ?, ?)",
+        (seq, issued.token, issued.issued_at + TOKEN_KEPT_SECONDS),
+    )
+    return seq
 
 
 def forget_old_tokens(conn: Connection, *, now: int) -> int:

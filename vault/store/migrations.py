@@ -322,6 +322,28 @@ def _v7_contexts(conn: Connection, ctx: MigrationContext) -> None:
     v7_contexts(conn, ctx.now)
 
 
+def _v8_tokens_by_seq(conn: Connection, ctx: MigrationContext) -> None:
+    # The token copies were keyed by their random jti: each disclosure wrote a ~1 KB row into a random
+    # page of that tree (most of the pages a group commit wrote). Keyed by the ledger entry that records
+    # the disclosure, they are appended; the jti is found through the entry (its ref, ledger_by_ref).
+    _run_script(
+        conn,
+        """
+        CREATE TABLE recent_tokens_by_seq (
+            seq INTEGER PRIMARY KEY,               -- the disclosure's ledger entry; its ref is the jti
+            token TEXT NOT NULL,
+            keep_until INTEGER NOT NULL
+        );
+        INSERT INTO recent_tokens_by_seq (seq, token, keep_until)
+            SELECT l.seq, t.token, t.keep_until FROM recent_tokens t
+            JOIN ledger l ON l.ref = t.jti AND l.kind = 'disclosure';
+        DROP TABLE recent_tokens;
+        ALTER TABLE recent_tokens_by_seq RENAME TO recent_tokens;
+        CREATE INDEX recent_tokens_expiry ON recent_tokens (keep_until);
+        """,
+    )
+
+
 MIGRATIONS: list[Migration] = [
     _v1_profile,
     _v2_pairwise_identities,
@@ -330,6 +352,7 @@ MIGRATIONS: list[Migration] = [
     _v5_third_parties,
     _v6_relationship,
     _v7_contexts,
+    _v8_tokens_by_seq,
 ]
 LATEST_VERSION = len(MIGRATIONS)
 
