@@ -205,3 +205,16 @@ def test_closed_without_an_answer_on_a_fresh_connection(serve) -> None:
     _, client = serve(b"CLOSE")
     with client, pytest.raises(DaemonUnavailable, match="without answering"):
         client.request("GET", "/v1/x")
+
+
+def test_json_both_ways_is_strict_and_survives_lone_surrogates() -> None:
+    from vault.daemon.client import dumps, loads
+
+    assert loads(b'{"a":[1,"\xc3\xa9"]}') == loads('{"a":[1,"é"]}') == {"a": [1, "é"]}
+    for text in (b"NaN", b"[Infinity]", "\ufeff{}", b"{", b"\xff"):
+        with pytest.raises(ValueError):
+            loads(text)
+    assert dumps({"a": "é"}) == '{"a":"é"}'.encode()
+    assert dumps({"a": "\ud800"}) == b'{"a":"\\ud800"}'
+    with pytest.raises(ValueError):
+        dumps(float("nan"))

@@ -160,6 +160,7 @@ def run(
         http=peer_checked(os.getuid() if expected_uid is None else expected_uid),
         loop="uvloop" if "uvloop" in sys.modules or _has_uvloop() else "asyncio",
         lifespan="on",
+        ws="none",  # no route is a websocket; "auto" would import a websockets library if one is installed
         log_level="error" if log_level == "error" else "warning",
         access_log=False,
         server_header=False,
