@@ -34,6 +34,7 @@ from vault.consent.ledger_records import (
     SiteChanged,
 )
 from vault.consent.sites import stored_manifest
+from vault.protocol.manifest import Manifest
 from vault.store import Vault
 from vault.store.migration_contexts import DEFAULT_CONTEXT
 
@@ -157,45 +158,49 @@ def _waiting_words(erase: bool, next_try: int | None, when: Callable[[int], str]
     return f"{asked} — waiting for the site's confirmation{later}"
 
 
-def site_report(vault: Vault, origin: str, *, now: int | None = None) -> SiteReport:
-    """What `origin` was told and may still hold; with `now`, also the context and GPC in force there."""
-    rows = vault.conn.execute(
-        "SELECT jti, purpose_id, claims, disclosed_at, expires_at, keep_until, recipients, context, identity "
-        "FROM disclosures WHERE origin = ? ORDER BY seq",
-        (origin,),
-    )
+# A site's disclosures as one JSON array of Disclosure objects, built by SQLite and decoded by msgspec in one
+# call: a Python tuple, two json decodes and a struct per row cost ~4.7 ms per 1,000 rows (issue 17), this
+# about a third of that. A disclosure's third parties (rare) are added only where it has any; their names
+# come from the stored manifest afterwards. json() keeps the claims' numbers as written.
+_DISCLOSURES_JSON = """
+SELECT group_concat(
+    CASE WHEN recipients = '{}' THEN disclosure ELSE json_set(disclosure, '$.recipients', json((
+        SELECT json_group_array(json_object('id', key, 'name', key, 'role', NULL, 'country', NULL,
+                                            'claims', json(value), 'keep_until', keep_until))
+        FROM json_each(recipients)))) END,
+    ',' ORDER BY seq)
+FROM (
+    SELECT seq, recipients, keep_until, json_object(
+        'jti', jti, 'purpose', purpose_id, 'claims', json(claims), 'disclosed_at', disclosed_at,
+        'expires_at', expires_at, 'keep_until', keep_until, 'context', coalesce(context, ?2),
+        'identity', identity) AS disclosure
+    FROM disclosures WHERE origin = ?1
+)
+"""
+_disclosures_decoder = msgspec.json.Decoder(list[Disclosure])
+
+
+def _disclosures(vault: Vault, origin: str, manifest: Manifest | None) -> list[Disclosure]:
+    """The site's disclosures in ledger order, each with its third parties and context name."""
+    (joined,) = vault.conn.execute(_DISCLOSURES_JSON, (origin, DEFAULT_CONTEXT)).fetchone()
+    disclosures = _disclosures_decoder.decode("[" + (joined or "") + "]")
     context_names = names(vault)
-    manifest = stored_manifest(vault, origin)
     parties = (
         {} if manifest is None else {(p.id, t.id): t for p in manifest.purposes for t in p.third_parties}
     )
-    by_jti = {}
-    for jti, purpose_id, claims, at, expires_at, keep_until, recipients, context, identity in rows:
-        holdings = []
-        for recipient, received in msgspec.json.decode(recipients).items():
-            party = parties.get((purpose_id, recipient))
-            holdings.append(
-                RecipientHolding(
-                    id=recipient,
-                    name=recipient if party is None else party.name,
-                    role=None if party is None else party.role,
-                    country=None if party is None else party.country,
-                    claims=list(received),
-                    keep_until=keep_until,
-                )
-            )
-        by_jti[jti] = Disclosure(
-            jti=jti,
-            purpose=purpose_id,
-            claims=msgspec.json.decode(claims),
-            disclosed_at=at,
-            expires_at=expires_at,
-            keep_until=keep_until,
-            recipients=holdings,
-            context=context or DEFAULT_CONTEXT,
-            context_name=context_names.get(context or DEFAULT_CONTEXT, context or DEFAULT_CONTEXT),
-            identity=identity,
-        )
+    for disclosure in disclosures:
+        disclosure.context_name = context_names.get(disclosure.context, disclosure.context)
+        for holding in disclosure.recipients:
+            party = parties.get((disclosure.purpose, holding.id))
+            if party is not None:
+                holding.name, holding.role, holding.country = party.name, party.role, party.country
+    return disclosures
+
+
+def site_report(vault: Vault, origin: str, *, now: int | None = None) -> SiteReport:
+    """What `origin` was told and may still hold; with `now`, also the context and GPC in force there."""
+    manifest = stored_manifest(vault, origin)
+    by_jti = {disclosure.jti: disclosure for disclosure in _disclosures(vault, origin, manifest)}
     notices: dict[str, tuple[list[Disclosure], NoticeQueued]] = {}
     changes: list[SiteChange] = []
     broken: list[BrokenPromiseReport] = []
