@@ -14,7 +14,9 @@ from litestar.testing import AsyncTestClient
 from tests import example
 from tests.daemon.support import make_vault, new_client_token
 from tests.support import NOW, PASSPHRASE
+from vault.daemon import routes
 from vault.daemon.app import create_app
+from vault.daemon.session import require_paired
 from vault.daemon.state import Daemon, Settings
 from vault.daemon.worker import VaultWorker
 from vault.site import (
@@ -380,3 +382,20 @@ async def test_old_token_copies_are_dropped_by_a_background_duty(vault_home: Pat
         await daemon.worker.lock()
         clock.now = NOW + 600
         assert await daemon.forget_old_tokens_once() == 0  # locked: nothing to do, nothing raised
+
+
+def test_every_route_of_the_vault_router_requires_a_paired_client(vault_home: Path, clock: Clock) -> None:
+    """The router checks pairing in a before_request hook (no per-request copy of the handler, as a guard
+    costs); a hook of a nearer layer would replace it, so each of its routes must still resolve to it."""
+    make_vault(vault_home)
+    _, client = build(vault_home, clock)
+    handlers = [
+        handler
+        for route in client.app.routes
+        for handler in getattr(route, "route_handlers", ())
+        if getattr(handler.fn, "__module__", None) == routes.__name__
+    ]
+    assert len(handlers) >= 17
+    for handler in handlers:
+        hook = handler.resolve_before_request()
+        assert hook is require_paired, handler

@@ -54,7 +54,7 @@ from vault.daemon.messages import (
     StandingDecision,
 )
 from vault.daemon.routes_profile import stored_value, today_at
-from vault.daemon.session import paired_only
+from vault.daemon.session import require_paired
 from vault.daemon.state import DaemonDep
 from vault.errors import VaultError
 
@@ -323,7 +323,7 @@ async def export(daemon: DaemonDep) -> VaultExport:
 
 vault_router = Router(
     path="/",
-    guards=[paired_only],
+    before_request=require_paired,
     route_handlers=[
         presentations,
         prompts,
