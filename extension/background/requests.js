@@ -30,6 +30,7 @@ import {
   pageResult,
   senderOrigin,
 } from "./page-contract.js";
+import { sendToPage } from "./page-port.js";
 import { closeWindow, openPromptWindow, windowExists } from "./prompts.js";
 import { refreshUnread } from "./unread.js";
 
@@ -45,7 +46,7 @@ const deps = {
   openPromptWindow,
   closeWindow,
   windowExists,
-  sendToTab: (tabId, message, options) => chrome.tabs.sendMessage(tabId, message, options),
+  sendToTab: sendToPage, // on the page's port while it is open, else chrome.tabs.sendMessage
   alarms: { create: (name, info) => chrome.alarms.create(name, info), clear: (name) => chrome.alarms.clear(name) },
   now: () => Date.now(),
 };

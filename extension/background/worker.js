@@ -5,14 +5,18 @@ import { onPaired, setPairingNeeded } from "./badge.js";
 import { onContextSwitch } from "./actions-contexts.js";
 import { statusAndPairing } from "./client.js";
 import { onGpcAlarm, refreshGpc, startGpc } from "./gpc.js";
+import { onPagePort } from "./page-port.js";
 import { SWEEP_ALARM, onTabRemoved, onWindowRemoved, reconcile } from "./requests.js";
-import { route } from "./router.js";
+import { route, senderKind } from "./router.js";
 import { refreshUnread } from "./unread.js";
 
 chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
   route(message, sender).then(sendResponse);
   return true; // the answer is sent asynchronously
 });
+
+// A page's calls on its port (content/relay.js opens one on the page's first call): routed the same way.
+chrome.runtime.onConnect.addListener((port) => onPagePort(port, { route, senderKind }));
 
 chrome.windows.onRemoved.addListener((windowId) => {
   onWindowRemoved(windowId).catch((error) => console.error("vault: closing a prompt failed", error));

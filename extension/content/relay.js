@@ -7,13 +7,17 @@
 // shared/actions.js; tests/extension/unit/contract.test.mjs checks that they agree.
 //
 // notify() is answered by the worker's reply itself (always {received: true}, before any daemon call);
-// request() and acknowledge() get {accepted} first and their result later as a PAGE_RESULT message.
+// request() and acknowledge() go on one port to the worker, opened on the first such call (a message on
+// an open port costs less than a runtime message, which opens a channel each time): the worker answers
+// {accepted} on it, then the result as a PAGE_RESULT message, on the port while it is open, else (the
+// worker was stopped and restarted) by a runtime message from a later worker, which we listen for too.
 (() => {
   "use strict";
 
   const PAGE_ACTIONS = { request: "page.request", acknowledge: "page.acknowledge", notify: "page.notify" };
   const ANSWERED_AT_ONCE = new Set(["notify"]);
   const PAGE_RESULT = "page.result";
+  const PAGE_PORT = "vault-page"; // background/page-port.js
   const TAG = "personal-vault"; // the window-message protocol shared with page-api.js
   const CHANNEL = /^[0-9a-f]{32}$/;
   const PAGE_ID = /^[0-9a-f]{1,32}$/;
@@ -24,10 +28,13 @@
   // the worker would drop it anyway (at most 4 an origin a minute), and the page learns nothing new.
   const MAX_NOTIFY_PENDING = 32;
   const NOTIFY_ANSWER = { received: true }; // background/page-contract.js NOTIFY_ANSWER
+  const UNAVAILABLE = { ok: false, error: { code: "not_available", message: "the vault extension is not available; reload the page" } };
 
   let channel = null; // set by the page API's first hello; page-api.js runs before any page script
   const calls = new Map(); // our call id -> the page API's id
   let notifying = 0; // notify() calls the worker has not answered yet
+  let port = null; // to the worker, while it is open
+  const unaccepted = new Set(); // our call ids sent on `port` that the worker has not accepted yet
 
   const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
 
@@ -90,12 +97,37 @@
     const callId = randomId();
     calls.set(callId, data.id);
     // The worker answers {accepted} at once; the result arrives later as a PAGE_RESULT message.
-    chrome.runtime.sendMessage({ action: PAGE_ACTIONS[method], callId, args }).then(
-      (reply) => {
-        if (!reply?.ok) answer(callId, reply ?? { ok: false, error: { code: "not_available", message: "no answer" } });
-      },
-      () => answer(callId, { ok: false, error: { code: "not_available", message: "the vault extension is not available; reload the page" } }),
-    );
+    try {
+      workerPort().postMessage({ action: PAGE_ACTIONS[method], callId, args });
+      unaccepted.add(callId);
+    } catch {
+      port = null;
+      answer(callId, UNAVAILABLE);
+    }
+  }
+
+  function workerPort() {
+    if (port) return port;
+    const opened = chrome.runtime.connect({ name: PAGE_PORT });
+    opened.onMessage.addListener((message) => {
+      if (!isObject(message)) return;
+      if (message.type === PAGE_RESULT) {
+        unaccepted.delete(message.callId);
+        answer(message.callId, message);
+      } else if (message.type === "reply" && unaccepted.delete(message.callId) && !message.reply?.ok) {
+        answer(message.callId, message.reply ?? { ok: false, error: { code: "not_available", message: "no answer" } });
+      }
+    });
+    opened.onDisconnect.addListener(() => {
+      void chrome.runtime.lastError; // the worker stopped, or the extension went away
+      if (port === opened) port = null;
+      // A call the worker had not accepted may not be stored: it cannot be answered later. Accepted calls
+      // wait for their result, which a restarted worker sends as a runtime message.
+      for (const callId of unaccepted) answer(callId, UNAVAILABLE);
+      unaccepted.clear();
+    });
+    port = opened;
+    return opened;
   }
 
   window.addEventListener("message", (event) => {

@@ -22,12 +22,26 @@
     return sendMessage(message, ...rest);
   };
 
-  chrome.runtime.onMessage.addListener((message) => {
+  function onResult(message) {
     if (current && message?.type === "page.result") {
       current.relayGotResult = now();
       current.worker = message.probe ?? null;
     }
-  });
+  }
+  chrome.runtime.onMessage.addListener(onResult);
+
+  // The relay's port to the worker: calls go out on it and results come back on it.
+  const connect = chrome.runtime.connect.bind(chrome.runtime);
+  chrome.runtime.connect = (...args) => {
+    const port = connect(...args);
+    port.onMessage.addListener(onResult);
+    const post = port.postMessage.bind(port);
+    port.postMessage = (message) => {
+      if (current && message?.action === "page.request") current.relaySent = now();
+      return post(message);
+    };
+    return port;
+  };
 
   const postMessage = window.postMessage.bind(window);
   window.postMessage = (message, ...rest) => {

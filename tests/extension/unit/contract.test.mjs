@@ -164,6 +164,30 @@ function fakePage() {
     Object.assign(event, { data: structuredClone(data), origin: location.origin, source: window });
     setTimeout(() => window.dispatchEvent(event));
   };
+  // The relay's port to the worker (request and acknowledge): the worker accepts each call on it unless
+  // `page.accepting` is false; `page.port` is the one open now.
+  const page = { accepting: true, ports: 0, port: null };
+  const event = () => {
+    const heard = [];
+    return { heard, addListener: (listener) => heard.push(listener) };
+  };
+  const connect = ({ name }) => {
+    assert.equal(name, "vault-page");
+    const port = { onMessage: event(), onDisconnect: event(), open: true };
+    port.postMessage = (message) => {
+      if (!port.open) throw new Error("Attempting to use a disconnected port object");
+      sent.push(structuredClone(message));
+      if (page.accepting) setTimeout(() => port.deliver({ type: "reply", callId: message.callId, reply: { ok: true, value: { accepted: true } } }));
+    };
+    port.deliver = (message) => port.onMessage.heard.forEach((l) => l(structuredClone(message)));
+    port.disconnect = () => {
+      port.open = false;
+      port.onDisconnect.heard.forEach((l) => l());
+    };
+    page.ports += 1;
+    page.port = port;
+    return port;
+  };
   const chrome = {
     runtime: {
       id: "our-extension",
@@ -172,6 +196,7 @@ function fakePage() {
         if (message.action === PageAction.notify) return { ok: true, value: { received: true } };
         return { ok: true, value: { accepted: true } };
       },
+      connect,
       onMessage: { addListener: (listener) => listeners.push(listener) },
     },
   };
@@ -181,7 +206,7 @@ function fakePage() {
   run("content/page-api.js"); // both at document_start; the page API first, as the relay may be late
   run("content/relay.js");
   const fromWorker = (message, sender = { id: "our-extension" }) => listeners.forEach((l) => l(message, sender));
-  return { window, sent, fromWorker, ready };
+  return { window, sent, fromWorker, ready, page };
 }
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
@@ -213,6 +238,45 @@ test("only the call's own arguments reach the worker, and only our worker's answ
   // Delivered twice (a restarted worker): the second is ignored.
   fromWorker({ type: PAGE_RESULT, callId: message.callId, ok: false, error: { code: "timeout", message: "late" } });
   await tick();
+});
+
+test("calls go on one port, opened on the first call; results come on it or, from a restarted worker, by message", async () => {
+  const { window, sent, fromWorker, ready, page } = fakePage();
+  await ready;
+  const value = (token) => ({ origin: "https://shop.example", results: { a: { outcome: "granted", token } } });
+  const first = window.personalVault.request({ purposes: ["a"], nonce: NONCE });
+  const second = window.personalVault.request({ purposes: ["a"], nonce: NONCE });
+  await tick();
+  assert.equal(page.ports, 1);
+  assert.equal(sent.length, 2);
+  page.port.deliver({ type: PAGE_RESULT, callId: sent[0].callId, ok: true, value: value("one") });
+  assert.deepEqual(await first, value("one"));
+
+  // The worker stops: the accepted call waits for a later worker's message; a call it never accepted
+  // (it may not be stored) is not available; the next call opens a new port.
+  page.accepting = false;
+  const unaccepted = window.personalVault.request({ purposes: ["a"], nonce: NONCE });
+  await tick();
+  page.port.disconnect();
+  await assert.rejects(unaccepted, (e) => e.code === "not_available");
+  fromWorker({ type: PAGE_RESULT, callId: sent[1].callId, ok: true, value: value("two") });
+  assert.deepEqual(await second, value("two"));
+  page.accepting = true;
+  const third = window.personalVault.request({ purposes: ["a"], nonce: NONCE });
+  await tick();
+  assert.equal(page.ports, 2);
+  page.port.deliver({ type: PAGE_RESULT, callId: sent.at(-1).callId, ok: true, value: value("three") });
+  assert.deepEqual(await third, value("three"));
+});
+
+test("a call the worker refuses on the port gets the refusal", async () => {
+  const { window, sent, ready, page } = fakePage();
+  await ready;
+  page.accepting = false;
+  const refused = window.personalVault.request({ purposes: ["a"], nonce: NONCE });
+  await tick();
+  page.port.deliver({ type: "reply", callId: sent[0].callId, reply: { ok: false, error: { code: "busy", message: "wait" } } });
+  await assert.rejects(refused, (e) => e.code === "busy" && e.message === "wait");
 });
 
 test("page API errors have a code from the documented list", async () => {
