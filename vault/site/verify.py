@@ -111,7 +111,7 @@ def verify_opened_presentation(
         raise PresentationInvalid(Reason.BAD_CLAIM_VALUE)
     recipients = payload.recipients
     if recipients or entry.required_recipients:
-        problem = recipients_problem(entry, recipients, frozenset(claims))
+        problem = recipients_problem(entry, recipients, claims)  # its keys are the claim names
         if problem is not None:
             raise PresentationInvalid(Reason(problem))
     try:
