@@ -31,7 +31,8 @@ EXPECTED = [
     r"\nWhere the page's time goes, hop by hop \(same requests; ms, median / p99; medians don't add up\):\n",
     *(rf"\n  {re.escape(label)} +-?[\d.]+ / +-?[\d.]+\n" for label in HOP_LABELS),
     r"\n  storage.session calls before the native frame: .* per request \(spanning [\d.]+ ms median\)\n",
-    r"\nThe same POST /v1/presentations without the browser \(20 each, one at a time\):\n",
+    r"\nThe same POST /v1/presentations without the browser \(20 each, one at a time, in 2 rounds "
+    r"interleaved with the page.s\):\n",
     r"\n  straight to the daemon's socket \(DaemonClient\) +median [\d.]+ ms, p99 [\d.]+ ms\n",
     r"\n  through the native host +median [\d.]+ ms, p99 [\d.]+ ms\n",
     r"\n  the browser's part of the page's median \(page minus native host\): -?[\d.]+ ms\n",
