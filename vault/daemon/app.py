@@ -11,7 +11,6 @@ import contextlib
 import hmac
 import re
 from collections.abc import AsyncIterator
-from importlib.metadata import version
 from itertools import accumulate
 from typing import Any
 
@@ -23,6 +22,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+import vault
 from vault.daemon.errors import EXCEPTION_HANDLERS
 from vault.daemon.messages import ErrorBody
 from vault.daemon.routes import vault_router
@@ -71,7 +71,7 @@ def create_app(settings: Settings, *, daemon: Daemon | None = None, background: 
         middleware.append(lambda app: TcpGuard(app, settings))
     app = Litestar(
         route_handlers=[
-            Router(
+            _ApiRouter(
                 path=API_PREFIX,
                 route_handlers=[
                     *session_routes,
@@ -94,7 +94,7 @@ def create_app(settings: Settings, *, daemon: Daemon | None = None, background: 
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="personal-vault daemon",
-            version=version("personal-vault"),
+            version=vault.__version__,  # reading the package metadata costs ~1.5 ms and ~0.2 MiB
             description="The local API the browser extension (through the native host) and the CLI use.",
             render_plugins=[AnyOfJsonPlugin()],
         ),
@@ -107,6 +107,15 @@ def create_app(settings: Settings, *, daemon: Daemon | None = None, background: 
 def openapi_document(app: Litestar) -> dict[str, Any]:
     """The OpenAPI document `app` serves at /schema/openapi.json, built now."""
     return unions_as_any_of(app.openapi_schema.to_schema())
+
+
+class _ApiRouter(Router):
+    """The /v1 router, made for one app: Litestar deep-copies every router it registers (so one can be
+    registered in several places), which for this one would copy every route a second time and keep both
+    copies (~0.4 MiB, ~10 ms). The routers inside it are still copied, once per app."""
+
+    def __deepcopy__(self, memo: dict[int, object]) -> _ApiRouter:
+        return self
 
 
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
