@@ -8,11 +8,11 @@ get defaults. A vault written by a newer version is refused rather than guessed 
 import base64
 import hashlib
 import json
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import rfc8785
+import sqlcipher3
 
 from vault.errors import VaultError
 from vault.store.database import Connection, schema_version, transaction
@@ -61,7 +61,7 @@ def _run_script(conn: Connection, script: str) -> None:
     statement = ""
     for line in script.splitlines(keepends=True):
         statement += line
-        if sqlite3.complete_statement(statement):
+        if sqlcipher3.complete_statement(statement):
             conn.execute(statement)
             statement = ""
     if statement.strip():
