@@ -106,3 +106,41 @@ def test_cli_ledger_verify_names_the_entry(run_vault, vault: Vault) -> None:
     result = run_vault("ledger", "verify")
     assert result.code == 1 and "entry 4" in result.err
     assert '"bad_entry": 4' in run_vault("ledger", "verify", "--json").out
+
+
+def test_the_head_kept_in_memory_is_never_trusted(vault: Vault) -> None:
+    """An append reuses the head its connection last wrote, but only where the vault still holds it: an
+    append by another connection, a rolled-back append (savepoint or whole transaction) and a head from a
+    closed connection whose id was reused all leave an intact chain."""
+    other = vault.another_connection()
+    try:
+        for n in range(3):
+            with vault.transaction() as conn:
+                ledger.append(conn, at=NOW, kind="consent", body={"n": f"mine {n}"})
+            with other.transaction() as conn:
+                ledger.append(conn, at=NOW, kind="consent", body={"n": f"other {n}"})
+        with vault.transaction() as conn:
+            ledger.append(conn, at=NOW, kind="consent", body={"n": "kept"})
+            with pytest.raises(ValueError), vault.transaction():
+                ledger.append(conn, at=NOW, kind="consent", body={"n": "rolled back"})
+                raise ValueError("savepoint")
+            ledger.append(conn, at=NOW, kind="consent", body={"n": "after the savepoint"})
+        with pytest.raises(ValueError), vault.transaction() as conn:
+            ledger.append(conn, at=NOW, kind="consent", body={"n": "rolled back too"})
+            raise ValueError("transaction")
+        with vault.transaction() as conn:
+            ledger.append(conn, at=NOW, kind="consent", body={"n": "last"})
+    finally:
+        other.close()
+    reused = vault.another_connection()  # may take the closed connection's id
+    with reused, reused.transaction() as conn:
+        ledger.append(conn, at=NOW, kind="consent", body={"n": "reused"})
+    names = [e.body["n"] for e in ledger.entries(vault, kinds=("consent",))]
+    assert names == [
+        *(f"{who} {n}" for n in range(3) for who in ("mine", "other")),
+        "kept",
+        "after the savepoint",
+        "last",
+        "reused",
+    ]
+    assert ledger.verify(vault).ok and ledger.verify(vault).entries == 5 + len(names)

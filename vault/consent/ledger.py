@@ -29,6 +29,13 @@ from vault.consent.ledger_records import (
 from vault.store import Vault
 from vault.store.database import Connection
 
+# The head each connection last wrote, by id(connection) (SQLite connections take no weak references), so
+# an append need not read it back first. Never trusted: the append replaces meta.ledger_head only where it
+# still holds exactly this value (compare and swap), so a head another connection moved, a rolled-back
+# append, or a reused id are all caught there, and the head is then read from the vault as before.
+_LAST_HEADS: dict[int, bytes] = {}
+_MAX_LAST_HEADS = 16
+
 
 class Entry(msgspec.Struct, frozen=True, kw_only=True):
     seq: int
@@ -157,21 +164,33 @@ def _append(
     purpose_id: str | None,
     ref: str | None,
 ) -> int:
-    head = _head(conn)
-    seq, previous = (1, _genesis(conn)) if head is None else (head[0] + 1, head[1])
     # A record's encoding is the canonical one (ledger_records); a dict is encoded as it always was.
     text = encode_record(body) if isinstance(body, LedgerRecord) else msgspec.json.encode(body).decode()
-    digest = _row_hash(previous, seq, at, kind, origin, purpose_id, ref, text)
+    known = _LAST_HEADS.pop(id(conn), None)
+    if known is not None:
+        seq = int.from_bytes(known[:8], "big") + 1
+        digest = _row_hash(known[8:], seq, at, kind, origin, purpose_id, ref, text)
+        swapped = conn.execute(
+            "UPDATE meta SET value = ? WHERE key = 'ledger_head' AND value = ?",
+            (new_head := seq.to_bytes(8, "big") + digest, known),
+        ).rowcount
+    if known is None or not swapped:
+        head = _head(conn)
+        seq, previous = (1, _genesis(conn)) if head is None else (head[0] + 1, head[1])
+        digest = _row_hash(previous, seq, at, kind, origin, purpose_id, ref, text)
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('ledger_head', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (new_head := seq.to_bytes(8, "big") + digest,),
+        )
     conn.execute(
         "INSERT INTO ledger (seq, at, kind, origin, purpose_id, ref, body, hash) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (seq, at, kind, origin, purpose_id, ref, text, digest),
     )
-    conn.execute(
-        "INSERT INTO meta (key, value) VALUES ('ledger_head', ?) "
-        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (seq.to_bytes(8, "big") + digest,),
-    )
+    if len(_LAST_HEADS) >= _MAX_LAST_HEADS:
+        _LAST_HEADS.clear()
+    _LAST_HEADS[id(conn)] = new_head
     return seq
 
 
