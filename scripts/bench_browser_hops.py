@@ -111,7 +111,10 @@ def storage_use(stamps: dict[str, float], calls: list[list[Any]]) -> dict[str, A
         ends = [c[2] for c in part if c[2] is not None]
         return max(ends) - min(c[1] for c in part) if part and ends else 0.0
 
+    first_set = next((c[1] for c in before if c[0] == "set"), None)
     return {
+        "until_write": None if first_set is None else first_set - stamps["received"],
+        "write_to_frame": None if first_set is None else stamps["nativeSent"] - first_set,
         "before": [c[0] for c in before],
         "after": [c[0] for c in after],
         "before_ms": span(before),
@@ -134,6 +137,14 @@ def report(hops: dict[str, list[float]], storage: list[dict[str, Any]], totals_m
         f"  {'the browser and extension (page minus native hop)':<50} "
         f"{statistics.median(extension):6.3f} / {percentile(extension, 99):6.3f}"
     )
+    split = [one for one in storage if one["until_write"] is not None]
+    if split:
+        until = statistics.median(one["until_write"] for one in split)
+        after = statistics.median(one["write_to_frame"] for one in split)
+        print(
+            f"  of the worker's time before the native frame: until the record's write is sent {until:.3f}, "
+            f"then until the frame leaves {after:.3f} (medians)"
+        )
     for stretch in ("before", "after"):
         counts: dict[str, int] = {}
         for one in storage:
