@@ -152,6 +152,7 @@ def test_interim_answers_are_skipped(serve) -> None:
         b"HTTP/1.1 200 OK\r\nx: " + b"y" * 70_000 + b"\r\n\r\n",
         b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n",
         b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1\r\nabc\r\n0\r\n\r\n",
+        b"HTTP/1.1 100 Continue\r\n\r\n" * 9 + OK,
     ],
 )
 def test_malformed_answers_are_bad_responses(serve, answer: bytes) -> None:

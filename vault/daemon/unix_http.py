@@ -14,6 +14,7 @@ import socket
 MAX_HEADER_BYTES = 64 * 1024
 MAX_HEADERS = 100
 RECEIVE_SIZE = 256 * 1024
+MAX_INTERIM_ANSWERS = 8
 
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([1-5][0-9][0-9])(?: [^\r\n]*)?\r?")
@@ -82,8 +83,9 @@ class Connection:
         return data
 
     def head(self) -> tuple[int, bool, dict[str, str]]:
-        """(status, keep-alive, headers by lower-case name) of the next answer, 1xx answers skipped."""
-        while True:
+        """(status, keep-alive, headers by lower-case name) of the next answer, 1xx answers skipped (a few:
+        an endless stream of them must not keep us reading)."""
+        for _ in range(MAX_INTERIM_ANSWERS + 1):
             match = _HEAD_END.search(self.buffer)
             while match is None:
                 if len(self.buffer) > MAX_HEADER_BYTES:
@@ -98,6 +100,7 @@ class Connection:
             status, keep_alive, headers = _parse_head(block)
             if status >= 200:
                 return status, keep_alive, headers
+        raise Malformed(f"more than {MAX_INTERIM_ANSWERS} interim (1xx) answers")
 
 
 def _parse_head(block: bytes) -> tuple[int, bool, dict[str, str]]:
