@@ -7,7 +7,7 @@ from __future__ import annotations
 import msgspec
 
 from tests.consent.test_recipients import NOW, answer, ask, shop, vault  # noqa: F401 (the fixture)
-from vault.consent import ledger
+from vault.consent import ledger, report
 from vault.consent.contexts import names
 from vault.consent.report import Disclosure, RecipientHolding, site_report
 from vault.consent.sites import stored_manifest
@@ -70,3 +70,18 @@ def test_the_disclosures_are_those_read_row_by_row(vault: Vault) -> None:  # noq
     assert len(expected) == 3 and any(d.recipients for d in expected)
     assert report.disclosures == expected
     assert site_report(vault, "https://nobody.example").disclosures == []
+
+
+def test_disclosures_are_in_ledger_order_even_if_sqlite_hands_them_over_otherwise(
+    vault: Vault,  # noqa: F811
+    monkeypatch,
+) -> None:
+    m = shop()
+    answer(vault, ask(vault, m).prompt, recipients={"stock"})
+    for n in range(1, 4):
+        ask(vault, m, now=NOW + n, nonce=str(n) * 22)  # remembered: shared again
+    expected = row_by_row(vault, m.origin)
+    reversed_query = report._DISCLOSURES_JSON.replace(" ORDER BY seq\n)", " ORDER BY seq DESC\n)")
+    assert reversed_query != report._DISCLOSURES_JSON
+    monkeypatch.setattr(report, "_DISCLOSURES_JSON", reversed_query)
+    assert len(expected) == 4 and site_report(vault, m.origin).disclosures == expected
