@@ -239,3 +239,50 @@ def test_the_model_is_bounded_by_count(vault_home: Path) -> None:
         reads.end()
         # Outside a batch the model keeps nothing and serves nothing.
         assert reads.get("x", lambda: 1) == 1 and reads.get("x", lambda: 2) == 2
+
+
+async def test_a_request_failing_after_its_writes_leaves_nothing_in_its_batch(
+    worker: VaultWorker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """request_presentation writes inside the worker's own savepoint for the job (no second one): a
+    failure after its ledger entry and a changed stored manifest rolls both back, and only them."""
+    from vault.consent import service
+
+    await warm(worker)
+    recorded = service.record_disclosure
+    # A watched field: stored, and a site_changed entry in the ledger, before the disclosure's own entry.
+    changed = msgspec.structs.replace(MANIFEST, revocation_endpoint=f"{ORIGIN}/other-revocations")
+
+    def fails_after_writing(*args: Any, **kwargs: Any) -> int:
+        recorded(*args, **kwargs)
+        raise RuntimeError("after the ledger entry")
+
+    def failing(v: Vault) -> Any:
+        monkeypatch.setattr(service, "record_disclosure", fails_after_writing)
+        try:
+            return request_presentation(
+                v, manifest=changed, audience=ORIGIN, purpose_id="recommendations", nonce=make_nonce(),
+                now=NOW + 10, new_id=new_id,
+            )  # fmt: skip
+        finally:
+            monkeypatch.setattr(service, "record_disclosure", recorded)
+
+    def count(v: Vault) -> tuple:
+        return v.conn.execute("SELECT count(*) FROM ledger").fetchone(), v.conn.execute(
+            "SELECT manifest FROM sites WHERE origin = ?", (ORIGIN,)
+        ).fetchone()
+
+    before = await worker.call(count)
+    release = threading.Event()
+    blocker = asyncio.create_task(worker.call(lambda v: release.wait(10)))
+    await asyncio.sleep(0.05)
+    jobs = [asyncio.create_task(worker.call(job, batch=True)) for job in (request(), failing, request())]
+    await asyncio.sleep(0.05)
+    release.set()
+    await blocker
+    first, failed, last = await asyncio.gather(*jobs, return_exceptions=True)
+    assert isinstance(failed, RuntimeError)
+    assert first.outcome == "granted" and last.outcome == "granted"
+    (entries,), manifest = await worker.call(count)
+    assert entries == before[0][0] + 2 and manifest == before[1]
+    assert (await worker.call(lambda v: v.job_savepoint)) is False

@@ -151,7 +151,9 @@ def request_presentation(
     )
     if isinstance(evaluation, Denied):  # nothing is written: the site asked, nobody was involved
         return NotShared(reason=evaluation.reason, message=evaluation.message)
-    with vault.transaction() as conn:
+    # Nothing here catches what the block raises: in the daemon's worker, its own savepoint for this job
+    # is the block's.
+    with vault.transaction(lets_errors_out=True) as conn:
         if isinstance(evaluation, Granted):
             remember_manifest(conn, manifest, now=now, reads=vault.reads)
             return _issue(vault, manifest, purpose_id, nonce, evaluation, now, new_id(), None, context)

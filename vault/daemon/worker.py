@@ -156,7 +156,11 @@ class VaultWorker:
             for job in batch:
                 try:
                     with savepoint(vault.conn):
-                        results.append((job, None, job.run()))
+                        vault.job_savepoint = True  # see Vault.transaction(lets_errors_out=True)
+                        try:
+                            results.append((job, None, job.run()))
+                        finally:
+                            vault.job_savepoint = False
                 except Exception as e:  # this job's writes are rolled back; the others go on
                     results.append((job, e, None))
             vault.conn.execute("COMMIT")
