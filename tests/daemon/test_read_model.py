@@ -286,3 +286,29 @@ async def test_a_request_failing_after_its_writes_leaves_nothing_in_its_batch(
     (entries,), manifest = await worker.call(count)
     assert entries == before[0][0] + 2 and manifest == before[1]
     assert (await worker.call(lambda v: v.job_savepoint)) is False
+
+
+async def test_a_changed_manifest_is_seen_with_the_model_warm_which_keeps_only_its_digest(
+    worker: VaultWorker,
+) -> None:
+    """The model keeps the stored manifest's digest (sites send up to 64 KiB), and a manifest that differs
+    from it is stored and its watched change recorded, as without the model."""
+    await warm(worker)
+    reads: ReadModel = await worker.call(lambda v: v.reads)
+    assert len(reads._values[("stored_manifest", ORIGIN)]) == 32
+    changed = msgspec.structs.replace(MANIFEST, revocation_endpoint=f"{ORIGIN}/other-revocations")
+
+    def ask(manifest: Any) -> Callable[[Vault], Any]:
+        return lambda v: request_presentation(
+            v, manifest=manifest, audience=ORIGIN, purpose_id="recommendations", nonce=make_nonce(),
+            now=NOW + 10, new_id=new_id,
+        )  # fmt: skip
+
+    def changes(v: Vault) -> list[str]:
+        rows = v.conn.execute("SELECT body FROM ledger WHERE kind = 'site_changed' ORDER BY seq")
+        return [msgspec.json.decode(body)["after"] for (body,) in rows]
+
+    assert (await worker.call(ask(changed), batch=True)).outcome == "granted"
+    assert (await worker.call(ask(changed), batch=True)).outcome == "granted"  # stored once, not again
+    assert (await worker.call(ask(MANIFEST), batch=True)).outcome == "granted"
+    assert await worker.call(changes) == [changed.revocation_endpoint, MANIFEST.revocation_endpoint]

@@ -15,7 +15,7 @@ from vault.protocol.manifest import Manifest, decode_manifest, encode_manifest
 from vault.protocol.origin import origin_problem
 from vault.store import Vault
 from vault.store.database import Connection
-from vault.store.read_model import ReadModel, cached
+from vault.store.read_model import ReadModel, cached, digest_keeping_the_gil
 
 # What a site may change only in plain view: who runs it, the key it signs with, where it hears revocations.
 WATCHED_FIELDS = ("controller", "site_key", "revocation_endpoint", "access_endpoint")
@@ -60,13 +60,14 @@ def remember_manifest(
     leaves nothing behind. `manifest_seen_at` is when this version was first seen; an unchanged manifest
     is not written again. A change to a watched field is recorded in the ledger (`site_changed`, before
     and after) and shown in the site's view, never adopted silently. Returns the fields that changed.
-    `reads`: the daemon's read model (the stored text is then read once, not on every disclosure)."""
-    text = encode_manifest(manifest).decode()
-    row = cached(
-        reads,
-        ("stored_manifest", manifest.origin),
-        lambda: conn.execute("SELECT manifest FROM sites WHERE origin = ?", (manifest.origin,)).fetchone(),
-    )
+    `reads`: the daemon's read model (it keeps the stored text's digest: read once, not every disclosure)."""
+    raw = encode_manifest(manifest)
+    origin = manifest.origin
+    stored = cached(reads, ("stored_manifest", origin), lambda: _stored_digest(conn, origin))
+    if stored == digest_keeping_the_gil(raw):
+        return ()
+    text = raw.decode()
+    row = conn.execute("SELECT manifest FROM sites WHERE origin = ?", (manifest.origin,)).fetchone()
     if row is not None and row[0] == text:
         return ()
     conn.execute(
@@ -90,6 +91,11 @@ def remember_manifest(
             ),
         )
     return changed
+
+
+def _stored_digest(conn: Connection, origin: str) -> bytes | None:
+    row = conn.execute("SELECT manifest FROM sites WHERE origin = ?", (origin,)).fetchone()
+    return None if row is None or row[0] is None else digest_keeping_the_gil(row[0].encode())
 
 
 def _digest(text: str) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import hmac
 import logging
 import secrets
@@ -31,6 +30,7 @@ from vault.errors import VaultLocked, WrongPassphrase
 from vault.protocol.errors import ManifestInvalid
 from vault.protocol.manifest import Manifest, decode_manifest
 from vault.store import Vault, VaultPaths
+from vault.store.read_model import digest_keeping_the_gil
 
 log = logging.getLogger("vault.daemon")
 T = TypeVar("T")
@@ -60,19 +60,6 @@ def wall_clock() -> int:
 
 def new_token() -> str:
     return secrets.token_urlsafe(32)
-
-
-_GIL_KEPT_BELOW = 2047
-
-
-def _digest_keeping_the_gil(raw: bytes) -> bytes:
-    """hashlib lets the GIL go for inputs of 2 KiB or more; on the event loop, with the worker thread busy,
-    taking it back cost ~300 us per request under load (a manifest is ~3 KB), for ~5 us of hashing. In
-    chunks below that size it hashes without letting go."""
-    digest, view = hashlib.blake2b(digest_size=32), memoryview(raw)
-    for start in range(0, len(raw), _GIL_KEPT_BELOW):
-        digest.update(view[start : start + _GIL_KEPT_BELOW])
-    return digest.digest()
 
 
 class Daemon:
@@ -108,7 +95,7 @@ class Daemon:
     def manifest(self, text: str) -> Manifest:
         """Decoded and validated once per distinct manifest: sites serve the same bytes every time."""
         raw = text.encode()
-        cached = self._manifests.get(key := _digest_keeping_the_gil(raw))
+        cached = self._manifests.get(key := digest_keeping_the_gil(raw))
         if cached is None:
             try:
                 cached = decode_manifest(raw)
