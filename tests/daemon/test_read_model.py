@@ -241,11 +241,13 @@ def test_the_model_is_bounded_by_count(vault_home: Path) -> None:
         assert reads.get("x", lambda: 1) == 1 and reads.get("x", lambda: 2) == 2
 
 
+@pytest.mark.parametrize("rerun_safe", [False, True])
 async def test_a_request_failing_after_its_writes_leaves_nothing_in_its_batch(
-    worker: VaultWorker, monkeypatch: pytest.MonkeyPatch
+    worker: VaultWorker, monkeypatch: pytest.MonkeyPatch, rerun_safe: bool
 ) -> None:
-    """request_presentation writes inside the worker's own savepoint for the job (no second one): a
-    failure after its ledger entry and a changed stored manifest rolls both back, and only them."""
+    """request_presentation writes inside the worker's own savepoint for the job (no second one), or, as
+    the daemon runs it (rerun_safe), in no savepoint: a failure after its ledger entry and a changed
+    stored manifest rolls both back, and only them."""
     from vault.consent import service
 
     await warm(worker)
@@ -276,7 +278,10 @@ async def test_a_request_failing_after_its_writes_leaves_nothing_in_its_batch(
     release = threading.Event()
     blocker = asyncio.create_task(worker.call(lambda v: release.wait(10)))
     await asyncio.sleep(0.05)
-    jobs = [asyncio.create_task(worker.call(job, batch=True)) for job in (request(), failing, request())]
+    jobs = [
+        asyncio.create_task(worker.call(job, batch=True, rerun_safe=rerun_safe))
+        for job in (request(), failing, request())
+    ]
     await asyncio.sleep(0.05)
     release.set()
     await blocker
@@ -286,6 +291,7 @@ async def test_a_request_failing_after_its_writes_leaves_nothing_in_its_batch(
     (entries,), manifest = await worker.call(count)
     assert entries == before[0][0] + 2 and manifest == before[1]
     assert (await worker.call(lambda v: v.job_savepoint)) is False
+    assert worker.reruns == int(rerun_safe)
 
 
 async def test_a_changed_manifest_is_seen_with_the_model_warm_which_keeps_only_its_digest(

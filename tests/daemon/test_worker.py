@@ -47,17 +47,104 @@ async def test_concurrent_jobs_commit_together(worker: VaultWorker, vault_home: 
         assert ledger.verify(vault).ok and ledger.verify(vault).entries == 64
 
 
-async def test_a_failing_job_rolls_back_alone(worker: VaultWorker) -> None:
+@pytest.mark.parametrize("rerun_safe", [False, True])
+async def test_a_failing_job_rolls_back_alone(worker: VaultWorker, rerun_safe: bool) -> None:
     def fails(vault: Vault) -> None:
         ledger.append(vault.conn, at=NOW, kind="consent", body={"n": "lost"})
         raise ValueError("boom")
 
-    jobs = [worker.call(record(n), batch=True) for n in range(10)]
-    jobs.insert(5, worker.call(fails, batch=True))
+    jobs = [worker.call(record(n), batch=True, rerun_safe=rerun_safe) for n in range(10)]
+    jobs.insert(5, worker.call(fails, batch=True, rerun_safe=rerun_safe))
     results = await asyncio.gather(*jobs, return_exceptions=True)
     assert [type(r) for r in results].count(ValueError) == 1
     entries = await worker.call(lambda v: [e.body["n"] for e in ledger.entries(v)])
     assert sorted(entries) == list(range(10))
+    # Each job's answer is the one of the run that committed (a rerun gives the others other seqs).
+    assert sorted(r for r in results if isinstance(r, int)) == list(range(1, 11))
+
+
+def append(n: int):
+    """A job writing through the worker's connection directly (record's own savepoint would be traced)."""
+
+    def job(vault: Vault) -> int:
+        return ledger.append(vault.conn, at=NOW, kind="consent", body={"n": n})
+
+    return job
+
+
+async def queued_together(worker: VaultWorker, jobs: list, *, rerun_safe: bool | list[bool]) -> list:
+    """Runs the jobs as one batch: queued while the worker is held by a job run alone."""
+    flags = rerun_safe if isinstance(rerun_safe, list) else [rerun_safe] * len(jobs)
+    release = threading.Event()
+    blocker = asyncio.create_task(worker.call(lambda v: release.wait(10)))
+    await asyncio.sleep(0.05)
+    tasks = [
+        asyncio.create_task(worker.call(job, batch=True, rerun_safe=flag))
+        for job, flag in zip(jobs, flags, strict=True)
+    ]
+    await asyncio.sleep(0.05)
+    release.set()
+    await blocker
+    return await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def traced(worker: VaultWorker, statements: list[str]) -> None:
+    def trace(vault: Vault) -> None:
+        vault.conn.set_trace_callback(statements.append)
+
+    return worker.call(trace)
+
+
+async def test_rerun_safe_jobs_share_the_transaction_without_savepoints(worker: VaultWorker) -> None:
+    """A job failing before it writes is answered its error; the batch commits once, with no savepoint."""
+
+    def fails_before_writing(vault: Vault) -> None:
+        vault.conn.execute("SELECT count(*) FROM ledger").fetchone()
+        raise ValueError("nothing written")
+
+    statements: list[str] = []
+    await traced(worker, statements)
+    batches = worker.batches
+    results = await queued_together(worker, [append(1), fails_before_writing, append(2)], rerun_safe=True)
+    assert isinstance(results[1], ValueError) and results[0] == 1 and results[2] == 2
+    assert worker.batches == batches + 1 and worker.reruns == 0
+    assert not [s for s in statements if "SAVEPOINT" in s.upper()]
+
+
+async def test_a_rerun_safe_job_failing_after_writing_runs_the_batch_again_in_savepoints(
+    worker: VaultWorker,
+) -> None:
+    runs: list[int] = []
+
+    def counted(n: int):
+        def job(vault: Vault) -> int:
+            runs.append(n)
+            return append(n)(vault)
+
+        return job
+
+    def fails_after_writing(vault: Vault) -> None:
+        ledger.append(vault.conn, at=NOW, kind="consent", body={"n": "lost"})
+        raise ValueError("after writing")
+
+    statements: list[str] = []
+    await traced(worker, statements)
+    results = await queued_together(worker, [counted(1), fails_after_writing, counted(2)], rerun_safe=True)
+    assert isinstance(results[1], ValueError) and results[0] == 1 and results[2] == 2
+    assert worker.reruns == 1 and runs == [1, 1, 2]  # the first job ran again after the rollback
+    assert [s for s in statements if s.upper().startswith("SAVEPOINT")]
+    entries = await worker.call(lambda v: [e.body["n"] for e in ledger.entries(v)])
+    assert entries == [1, 2]
+    assert (await worker.call(lambda v: v.job_savepoint)) is False
+
+
+async def test_a_batch_with_a_job_not_rerun_safe_keeps_its_savepoints(worker: VaultWorker) -> None:
+    statements: list[str] = []
+    await traced(worker, statements)
+    batches = worker.batches
+    assert await queued_together(worker, [append(1), append(2)], rerun_safe=[True, False]) == [1, 2]
+    assert worker.batches == batches + 1
+    assert len([s for s in statements if s.upper().startswith("SAVEPOINT")]) == 2
 
 
 async def test_locked_worker_refuses_and_lock_waits_for_queued_jobs(worker: VaultWorker) -> None:

@@ -261,7 +261,9 @@ def decide_prompt(
 ) -> Decided:
     """Applies the user's answer, remembered (if asked to) in the context the prompt was asked in.
     Answering twice returns the first outcome again (an idempotent retry)."""
-    with vault.transaction() as conn:
+    # Nothing here catches what the block raises: in the daemon's worker, its own savepoint for this job
+    # is the block's.
+    with vault.transaction(lets_errors_out=True) as conn:
         state, _, expires_at, stored, previous = load_prompt(vault, prompt_id)
         settled = _settled(state, expires_at, previous, now)
         if settled is _EXPIRED:

@@ -106,6 +106,7 @@ async def presentations(data: JSONBody[PresentationRequest], daemon: DaemonDep) 
             prompt_view=data.prompt_detail == "full",
         ),
         batch=True,
+        rerun_safe=True,  # it reads and writes the vault only; its ids are fresh on each run
     )
     return for_page(outcome)
 

@@ -5,12 +5,19 @@ costs an fsync. So every request becomes a job on one thread. Jobs marked `batch
 thread is busy run together in one transaction, each in its own savepoint, and commit once: sixteen
 concurrent presentations cost one fsync, not sixteen. A job's result is released only after that commit,
 so a token never leaves the daemon before its ledger entry is on disk. Other jobs run alone.
+
+Jobs marked `rerun_safe` (their only effects are on the database, so running one again after a rollback
+is as good as running it once) share the transaction without savepoints: under load each statement is a
+wait for the GIL, and two of a presentation's six were its savepoint. A job of such a batch that fails
+having written nothing is answered with its error; one that fails after writing can only be undone with
+everyone's writes, so the whole batch is rolled back and run again, each job in its own savepoint.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import queue
 import threading
@@ -28,13 +35,18 @@ T = TypeVar("T")
 Clock = Callable[[], int]
 MAX_BATCH = 64
 log = logging.getLogger("vault.daemon")
+_RUN_AGAIN, _FAILED = object(), object()  # what _commit returns instead of the outcomes
 
 
 @dataclass
 class _Job:
     run: Callable[[], Any]
     batch: bool = False
+    rerun_safe: bool = False
     future: concurrent.futures.Future = field(default_factory=concurrent.futures.Future)
+
+
+_Outcome = tuple[_Job, BaseException | None, Any]  # the job, its error or None, its result
 
 
 class VaultWorker:
@@ -48,18 +60,23 @@ class VaultWorker:
         self._thread.start()
         self.last_used = clock()
         self.batches = 0  # how many group commits ran (for tests and the benchmark)
+        self.reruns = 0  # how many batches were rolled back to be run again in savepoints (for tests)
 
     @property
     def locked(self) -> bool:
         return self._vault is None
 
-    async def call(self, fn: Callable[[Vault], T], *, batch: bool = False, touch: bool = True) -> T:
+    async def call(
+        self, fn: Callable[[Vault], T], *, batch: bool = False, rerun_safe: bool = False, touch: bool = True
+    ) -> T:
         """Runs fn(vault) on the worker thread. Raises VaultLocked when the vault is locked.
 
-        `touch`: this counts as use (status polls and background duties do not keep the vault open)."""
+        `rerun_safe`: fn changes nothing but the database, so it may be run again after a rollback (the
+        result of the run that commits is the one returned). `touch`: this counts as use (status polls and
+        background duties do not keep the vault open)."""
         if touch:
             self.last_used = self._clock()
-        return await self._submit(_Job(lambda: fn(self._open()), batch=batch))
+        return await self._submit(_Job(lambda: fn(self._open()), batch=batch, rerun_safe=rerun_safe))
 
     async def unlock(self, passphrase: str) -> bool:
         """Opens the vault (Argon2id: about a second, off the event loop). False if it was already open."""
@@ -147,39 +164,58 @@ class VaultWorker:
             for job in batch:
                 job.future.set_exception(e)
             return
-        results: list[tuple[_Job, BaseException | None, Any]] = []
-        reads = vault.reads
-        try:
-            vault.conn.execute("BEGIN IMMEDIATE")
-            if reads is not None:  # the write lock is held: nobody else can commit until we do
-                reads.begin()
-            for job in batch:
-                try:
-                    with savepoint(vault.conn):
-                        vault.job_savepoint = True  # see Vault.transaction(lets_errors_out=True)
-                        try:
-                            results.append((job, None, job.run()))
-                        finally:
-                            vault.job_savepoint = False
-                except Exception as e:  # this job's writes are rolled back; the others go on
-                    results.append((job, e, None))
-            vault.conn.execute("COMMIT")
-        except BaseException as e:
-            if vault.conn.in_transaction:
-                vault.conn.execute("ROLLBACK")
-            log.error("a batch of %d requests failed to commit: %s", len(batch), type(e).__name__)
-            for job in batch:
-                job.future.set_exception(e)
+        savepoints = not all(job.rerun_safe for job in batch)
+        results = self._commit(vault, batch, savepoints=savepoints)
+        if results is _RUN_AGAIN:
+            self.reruns += 1
+            results = self._commit(vault, batch, savepoints=True)
+        if not isinstance(results, list):  # the batch failed to commit: every job was answered its error
             return
-        finally:
-            if reads is not None:
-                reads.end()
         self.batches += 1
         for job, error, result in results:
             if error is not None:
                 job.future.set_exception(error)
             else:
                 job.future.set_result(result)
+
+    def _commit(self, vault: Vault, batch: list[_Job], *, savepoints: bool) -> list[_Outcome] | object:
+        """Runs the batch in one transaction and commits it. Returns each job's outcome, or _RUN_AGAIN
+        (rolled back) when a job without a savepoint failed after writing, or _FAILED (every job's future
+        has the error) when the transaction itself failed."""
+        results: list[_Outcome] = []
+        reads, conn = vault.reads, vault.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            if reads is not None:  # the write lock is held: nobody else can commit until we do
+                reads.begin()
+            for job in batch:
+                # vault.job_savepoint: see Vault.transaction(lets_errors_out=True). Without a savepoint the
+                # promise still holds: a job that fails after writing has its writes rolled back (below).
+                written_before = conn.total_changes  # an attribute: no statement, no GIL hand-off
+                try:
+                    with savepoint(conn) if savepoints else contextlib.nullcontext():
+                        vault.job_savepoint = True
+                        try:
+                            results.append((job, None, job.run()))
+                        finally:
+                            vault.job_savepoint = False
+                except Exception as e:  # this job's writes are rolled back; the others go on
+                    if not savepoints and conn.total_changes != written_before:
+                        conn.execute("ROLLBACK")
+                        return _RUN_AGAIN
+                    results.append((job, e, None))
+            conn.execute("COMMIT")
+        except BaseException as e:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            log.error("a batch of %d requests failed to commit: %s", len(batch), type(e).__name__)
+            for job in batch:
+                job.future.set_exception(e)
+            return _FAILED
+        finally:
+            if reads is not None:  # also after a rollback: nothing the batch read or wrote is kept
+                reads.end()
+        return results
 
     def _open(self) -> Vault:
         if self._vault is None:
