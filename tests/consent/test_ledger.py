@@ -108,11 +108,17 @@ def test_cli_ledger_verify_names_the_entry(run_vault, vault: Vault) -> None:
     assert '"bad_entry": 4' in run_vault("ledger", "verify", "--json").out
 
 
-def test_the_head_kept_in_memory_is_never_trusted(vault: Vault) -> None:
+@pytest.mark.parametrize("followers", ["none", "mine", "both"])
+def test_the_head_kept_in_memory_is_never_trusted(vault: Vault, followers: str) -> None:
     """An append reuses the head its connection last wrote, but only where the vault still holds it: an
     append by another connection, a rolled-back append (savepoint or whole transaction) and a head from a
-    closed connection whose id was reused all leave an intact chain."""
+    closed connection whose id was reused all leave an intact chain. The same where a connection's head
+    follows its rows by trigger (let_head_follow, as the daemon's), one of them or both."""
     other = vault.another_connection()
+    if followers != "none":
+        ledger.let_head_follow(vault.conn)
+    if followers == "both":
+        ledger.let_head_follow(other.conn)
     try:
         for n in range(3):
             with vault.transaction() as conn:

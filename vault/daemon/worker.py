@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from vault.consent.ledger import let_head_follow
 from vault.errors import VaultLocked
 from vault.store import Vault
 from vault.store.database import savepoint
@@ -226,7 +227,9 @@ class VaultWorker:
 def _served(vault: Vault) -> Vault:
     """SQLite checkpoints the WAL inside whichever commit crosses 1,000 pages: an fsync of the database
     file in some unlucky request's path. The daemon checkpoints from a background duty instead
-    (Daemon.checkpoint_once). The request path's reads are kept in memory (vault.store.read_model)."""
+    (Daemon.checkpoint_once). The request path's reads are kept in memory (vault.store.read_model), and
+    the ledger head follows each appended row by a trigger (one statement per append, not two)."""
     vault.conn.execute("PRAGMA wal_autocheckpoint = 0")
     vault.reads = ReadModel(vault.conn)
+    let_head_follow(vault.conn)
     return vault
