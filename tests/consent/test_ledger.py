@@ -150,3 +150,50 @@ def test_the_head_kept_in_memory_is_never_trusted(vault: Vault, followers: str) 
         "reused",
     ]
     assert ledger.verify(vault).ok and ledger.verify(vault).entries == 5 + len(names)
+
+
+def disclosures_written(home: Path, *, follows: bool) -> tuple[list, list, list, list[str]]:
+    """The same appends (each with a token copy but one, another connection's append between) on a vault
+    whose connection lets the head follow, or not: what the ledger, the copies and the tokens hold."""
+    statements: list[str] = []
+    with Vault.create(home, PASSPHRASE, now=NOW, kdf=FAST_KDF) as vault:
+        if follows:
+            ledger.let_head_follow(vault.conn)
+        vault.conn.set_trace_callback(statements.append)
+        for n in range(4):
+            with vault.transaction() as conn:
+                ledger.append_disclosure(
+                    conn, origin="https://shop.example", purpose_id="p", jti=f"jti-{n:016d}", at=NOW + n,
+                    body={"claims": {"n": n, "é": "ü"}, "expires_at": NOW + 9, "keep_until": NOW + 99,
+                          "recipients": {"r": ["n"]}, "context": "c", "identity": None},
+                    token=None if n == 1 else (f"token {n}", NOW + 999),
+                )  # fmt: skip
+            if n == 2:
+                with vault.another_connection() as other, other.transaction() as conn:
+                    ledger.append(conn, at=NOW, kind="consent", body={"n": "other"})
+        assert ledger.verify(vault).ok and ledger.verify(vault).entries == 5
+        read = vault.conn.execute
+        return (
+            read("SELECT seq, at, kind, origin, purpose_id, ref, body FROM ledger ORDER BY seq").fetchall(),
+            read("SELECT * FROM disclosures ORDER BY seq").fetchall(),
+            read("SELECT * FROM recent_tokens ORDER BY seq").fetchall(),
+            statements,
+        )
+
+
+def test_a_follower_writes_a_disclosure_as_one_statement_and_the_same_rows(tmp_path: Path) -> None:
+    *followed, statements = disclosures_written(tmp_path / "follows", follows=True)
+    *plain, _ = disclosures_written(tmp_path / "plain", follows=False)
+    assert followed == plain and len(plain[2]) == 3
+    # Each append whose head was known (all but the first, and the one after the other connection's) is
+    # one statement (the trace repeats its text for each statement its triggers run).
+    appends: list[list[str]] = []
+    for text in statements:
+        if text.startswith("BEGIN IMMEDIATE"):
+            appends.append([])
+        elif appends and not text.startswith("COMMIT"):
+            appends[-1].append(text)
+    one = [
+        {text.split(" (")[0] for text in append} == {"INSERT INTO temp.disclosure_rows"} for append in appends
+    ]
+    assert one == [False, True, True, False]

@@ -45,14 +45,16 @@ def record_disclosure(
         context=context,
         identity=identity,
     )
+    # The token is kept by the entry's seq (an increasing key: appended, not written into a random page);
+    # its jti is the entry's ref.
     seq = ledger.append_disclosure(
-        conn, origin=manifest.origin, purpose_id=purpose_id, jti=issued.jti, at=issued.issued_at, body=body
-    )
-    # Keyed by the entry (an increasing key: appended, not written into a random page); its jti is the
-    # entry's ref.
-    conn.execute(
-        "INSERT INTO recent_tokens (seq, token, keep_until) VALUES (?, ?, ?)",
-        (seq, issued.token, issued.issued_at + TOKEN_KEPT_SECONDS),
+        conn,
+        origin=manifest.origin,
+        purpose_id=purpose_id,
+        jti=issued.jti,
+        at=issued.issued_at,
+        body=body,
+        token=(issued.token, issued.issued_at + TOKEN_KEPT_SECONDS),
     )
     return seq
 

@@ -38,6 +38,11 @@ _MAX_LAST_HEADS = 16
 # Connections whose meta.ledger_head follows each ledger row they insert (a TEMP trigger: let_head_follow),
 # each kept by id with the connection itself, so a reused id is never mistaken for one of them.
 _HEAD_FOLLOWERS: dict[int, Connection] = {}
+_HEAD_IS = "(SELECT value FROM meta WHERE key = 'ledger_head') = ?"
+_DISCLOSURE_ROW = (
+    "seq, at, origin, purpose_id, jti, body, hash, claims, expires_at, keep_until, recipients, context, "
+    "identity, token, token_kept_until"
+)
 
 
 def let_head_follow(conn: Connection) -> None:
@@ -48,6 +53,10 @@ def let_head_follow(conn: Connection) -> None:
         "UPDATE main.meta SET value = unhex(printf('%016x', NEW.seq) || hex(NEW.hash)) "
         "WHERE key = 'ledger_head'; END"
     )
+    # A disclosure's entry, by-site copy and token as one row of a view that writes them (_write_copy's).
+    nulls = ", ".join(["NULL"] * (_DISCLOSURE_ROW.count(",") + 1))
+    conn.execute(f"CREATE TEMP VIEW IF NOT EXISTS disclosure_rows ({_DISCLOSURE_ROW}) AS SELECT {nulls}")
+    conn.execute(_DISCLOSURE_ROWS_WRITTEN)
     if len(_HEAD_FOLLOWERS) >= _MAX_LAST_HEADS:
         _HEAD_FOLLOWERS.clear()  # they only append the slower way until made followers again
     _HEAD_FOLLOWERS[id(conn)] = conn
@@ -86,6 +95,17 @@ def _row_hash(
 _COPY_COLUMNS = (
     "origin, seq, jti, purpose_id, claims, disclosed_at, expires_at, keep_until, recipients, "
     "context, identity"
+)
+_DISCLOSURE_ROWS_WRITTEN = (
+    "CREATE TEMP TRIGGER IF NOT EXISTS disclosure_rows_written "  # noqa: S608 - constants
+    "INSTEAD OF INSERT ON disclosure_rows "
+    "BEGIN INSERT INTO main.ledger (seq, at, kind, origin, purpose_id, ref, body, hash) VALUES "
+    "(NEW.seq, NEW.at, 'disclosure', NEW.origin, NEW.purpose_id, NEW.jti, NEW.body, NEW.hash); "
+    f"INSERT INTO main.disclosures ({_COPY_COLUMNS}) VALUES (NEW.origin, NEW.seq, NEW.jti, "
+    "NEW.purpose_id, NEW.claims, NEW.at, NEW.expires_at, NEW.keep_until, NEW.recipients, NEW.context, "
+    "NEW.identity); "
+    "INSERT INTO main.recent_tokens (seq, token, keep_until) "
+    "SELECT NEW.seq, NEW.token, NEW.token_kept_until WHERE NEW.token IS NOT NULL; END"
 )
 
 
@@ -136,14 +156,22 @@ def append(
 
 
 def append_disclosure(
-    conn: Connection, *, origin: str, purpose_id: str, jti: str, at: int, body: Disclosed | dict[str, Any]
+    conn: Connection,
+    *,
+    origin: str,
+    purpose_id: str,
+    jti: str,
+    at: int,
+    body: Disclosed | dict[str, Any],
+    token: tuple[str, int] | None = None,
 ) -> int:
     """The one writer of disclosures: the ledger entry and its by-site copy, in the caller's transaction.
     `body` is record_disclosure's record (claims, expires_at and keep_until are copied); a dict in its
-    format is written unchecked (for tests and benchmarks)."""
-    seq = _append(conn, at=at, kind="disclosure", body=body, origin=origin, purpose_id=purpose_id, ref=jti)
+    format is written unchecked (for tests and benchmarks). `token`: the token and until when its copy is
+    kept in recent_tokens (for the site's acknowledgement)."""
+    fields = body if isinstance(body, dict) else None
     if isinstance(body, Disclosed):
-        body = {
+        fields = {
             "claims": body.claims,
             "expires_at": body.expires_at,
             "keep_until": body.keep_until,
@@ -151,23 +179,34 @@ def append_disclosure(
             "context": body.context,
             "identity": body.identity,
         }
+    assert fields is not None
+    copy = (
+        encode_claims(fields["claims"]),
+        fields["expires_at"],
+        fields["keep_until"],
+        encode_recipients(fields.get("recipients", {})),
+        fields.get("context"),
+        fields.get("identity"),
+        *(token or (None, None)),
+    )
+    return _append(
+        conn, at=at, kind="disclosure", body=body, origin=origin, purpose_id=purpose_id, ref=jti, copy=copy
+    )
+
+
+def _write_copy(
+    conn: Connection, seq: int, origin: str, purpose_id: str, jti: str, at: int, copy: tuple
+) -> None:
+    claims, expires_at, keep_until, recipients, context, identity, token, token_kept_until = copy
     conn.execute(
         f"INSERT INTO disclosures ({_COPY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608 - a constant
-        (
-            origin,
-            seq,
-            jti,
-            purpose_id,
-            encode_claims(body["claims"]),
-            at,
-            body["expires_at"],
-            body["keep_until"],
-            encode_recipients(body.get("recipients", {})),
-            body.get("context"),
-            body.get("identity"),
-        ),
+        (origin, seq, jti, purpose_id, claims, at, expires_at, keep_until, recipients, context, identity),
     )
-    return seq
+    if token is not None:
+        conn.execute(
+            "INSERT INTO recent_tokens (seq, token, keep_until) VALUES (?, ?, ?)",
+            (seq, token, token_kept_until),
+        )
 
 
 def _append(
@@ -179,7 +218,9 @@ def _append(
     origin: str | None,
     purpose_id: str | None,
     ref: str | None,
+    copy: tuple | None = None,
 ) -> int:
+    """`copy`: a disclosure's by-site copy and token (append_disclosure), written with its entry."""
     # A record's encoding is the canonical one (ledger_records); a dict is encoded as it always was.
     text = encode_record(body) if isinstance(body, LedgerRecord) else msgspec.json.encode(body).decode()
     known = _LAST_HEADS.pop(id(conn), None)
@@ -189,13 +230,23 @@ def _append(
         digest = _row_hash(known[8:], seq, at, kind, origin, purpose_id, ref, text)
         new_head = seq.to_bytes(8, "big") + digest
         if _HEAD_FOLLOWERS.get(id(conn)) is conn:
-            # One statement instead of two: the row goes in only where the head still is `known` (the same
-            # compare and swap), and the connection's TEMP trigger moves the head to it.
-            inserted = swapped = conn.execute(
-                "INSERT INTO ledger (seq, at, kind, origin, purpose_id, ref, body, hash) "
-                "SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE (SELECT value FROM meta WHERE key = 'ledger_head') = ?",
-                (seq, at, kind, origin, purpose_id, ref, text, digest, known),
-            ).rowcount
+            # One statement instead of two (or four for a disclosure): the row goes in only where the head
+            # still is `known` (the same compare and swap); the connection's TEMP triggers move the head to
+            # it and write a disclosure's copy and token.
+            written_before = conn.total_changes
+            if copy is None:
+                conn.execute(
+                    "INSERT INTO ledger (seq, at, kind, origin, purpose_id, ref, body, hash) "
+                    f"SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE {_HEAD_IS}",
+                    (seq, at, kind, origin, purpose_id, ref, text, digest, known),
+                )
+            else:
+                conn.execute(
+                    f"INSERT INTO temp.disclosure_rows ({_DISCLOSURE_ROW}) "
+                    f"SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE {_HEAD_IS}",
+                    (seq, at, origin, purpose_id, ref, text, digest, *copy, known),
+                )
+            inserted = swapped = conn.total_changes != written_before
         else:
             swapped = conn.execute(
                 "UPDATE meta SET value = ? WHERE key = 'ledger_head' AND value = ?", (new_head, known)
@@ -215,6 +266,8 @@ def _append(
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (seq, at, kind, origin, purpose_id, ref, text, digest),
         )
+        if copy is not None:
+            _write_copy(conn, seq, origin, purpose_id, ref, at, copy)  # type: ignore[arg-type]
     if len(_LAST_HEADS) >= _MAX_LAST_HEADS:
         _LAST_HEADS.clear()
     _LAST_HEADS[id(conn)] = new_head
