@@ -181,3 +181,28 @@ async def test_a_request_cancelled_while_queued_is_skipped(worker: VaultWorker) 
     # The worker is still alive, and the cancelled job never wrote anything.
     entries = await asyncio.wait_for(worker.call(lambda v: [e.body["n"] for e in ledger.entries(v)]), 10)
     assert entries == []
+
+
+async def test_a_batch_is_answered_in_one_wake_up_of_the_loop(
+    worker: VaultWorker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker hands a batch's outcomes, errors among them, to the awaiting loop in one callback."""
+    loop = asyncio.get_running_loop()
+    handed = 0
+    call_soon_threadsafe = loop.call_soon_threadsafe
+
+    def counted(*args: object) -> object:
+        nonlocal handed
+        handed += 1
+        return call_soon_threadsafe(*args)
+
+    def fails(vault: Vault) -> None:
+        raise ValueError("nothing written")
+
+    monkeypatch.setattr(loop, "call_soon_threadsafe", counted)
+    batches = worker.batches
+    jobs = [append(n) for n in range(1, 4)] + [fails] + [append(n) for n in range(4, 8)]
+    results = await queued_together(worker, jobs, rerun_safe=True)
+    assert results[:3] == [1, 2, 3] and isinstance(results[3], ValueError) and results[4:] == [4, 5, 6, 7]
+    assert worker.batches == batches + 1
+    assert handed == 2  # the job run alone that held the worker, then the batch

@@ -16,13 +16,12 @@ everyone's writes, so the whole batch is rolled back and run again, each job in 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import logging
 import queue
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -42,9 +41,9 @@ _RUN_AGAIN, _FAILED = object(), object()  # what _commit returns instead of the 
 @dataclass
 class _Job:
     run: Callable[[], Any]
+    future: asyncio.Future  # of the loop that awaits it: settled there, a batch's all in one callback
     batch: bool = False
     rerun_safe: bool = False
-    future: concurrent.futures.Future = field(default_factory=concurrent.futures.Future)
 
 
 _Outcome = tuple[_Job, BaseException | None, Any]  # the job, its error or None, its result
@@ -77,7 +76,7 @@ class VaultWorker:
         background duties do not keep the vault open)."""
         if touch:
             self.last_used = self._clock()
-        return await self._submit(_Job(lambda: fn(self._open()), batch=batch, rerun_safe=rerun_safe))
+        return await self._submit(lambda: fn(self._open()), batch=batch, rerun_safe=rerun_safe)
 
     async def unlock(self, passphrase: str) -> bool:
         """Opens the vault (Argon2id: about a second, off the event loop). False if it was already open."""
@@ -89,11 +88,11 @@ class VaultWorker:
             return True
 
         self.last_used = self._clock()
-        return await self._submit(_Job(open_vault))
+        return await self._submit(open_vault)
 
     async def lock(self) -> bool:
         """Closes the vault after the jobs queued before this call. False if it was already locked."""
-        return await self._submit(_Job(self._close))
+        return await self._submit(self._close)
 
     def _close(self) -> bool:
         if self._vault is None:
@@ -102,9 +101,10 @@ class VaultWorker:
         vault.close()
         return True
 
-    async def _submit(self, job: _Job) -> Any:
-        self._queue.put(job)
-        return await asyncio.wrap_future(job.future)
+    async def _submit(self, run: Callable[[], Any], *, batch: bool = False, rerun_safe: bool = False) -> Any:
+        future = asyncio.get_running_loop().create_future()
+        self._queue.put(_Job(run, future, batch=batch, rerun_safe=rerun_safe))
+        return await future
 
     def stop(self) -> None:
         """Finishes every queued job, closes the vault and ends the thread (graceful shutdown)."""
@@ -136,7 +136,7 @@ class VaultWorker:
                     break
                 batch.append(more)
             # A request whose caller went away (cancelled while queued) is not run at all.
-            batch = [job for job in batch if job.future.set_running_or_notify_cancel()]
+            batch = [job for job in batch if not job.future.cancelled()]
             if batch:
                 self._run_batch(batch)
             if after is not None:
@@ -145,14 +145,14 @@ class VaultWorker:
         self._close()
 
     def _run_alone(self, job: _Job) -> None:
-        if not job.future.set_running_or_notify_cancel():
+        if job.future.cancelled():
             return
         try:
             result = job.run()
         except BaseException as e:  # handed to the awaiting request, which maps it to a response
-            job.future.set_exception(e)
+            _settle([(job, e, None)])
         else:
-            job.future.set_result(result)
+            _settle([(job, None, result)])
         finally:
             # The read model serves batches only; a job run alone may have written what it keeps.
             if self._vault is not None and self._vault.reads is not None:
@@ -162,8 +162,7 @@ class VaultWorker:
         try:
             vault = self._open()
         except VaultLocked as e:
-            for job in batch:
-                job.future.set_exception(e)
+            _settle([(job, e, None) for job in batch])
             return
         savepoints = not all(job.rerun_safe for job in batch)
         results = self._commit(vault, batch, savepoints=savepoints)
@@ -173,11 +172,7 @@ class VaultWorker:
         if not isinstance(results, list):  # the batch failed to commit: every job was answered its error
             return
         self.batches += 1
-        for job, error, result in results:
-            if error is not None:
-                job.future.set_exception(error)
-            else:
-                job.future.set_result(result)
+        _settle(results)
 
     def _commit(self, vault: Vault, batch: list[_Job], *, savepoints: bool) -> list[_Outcome] | object:
         """Runs the batch in one transaction and commits it. Returns each job's outcome, or _RUN_AGAIN
@@ -210,8 +205,7 @@ class VaultWorker:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             log.error("a batch of %d requests failed to commit: %s", len(batch), type(e).__name__)
-            for job in batch:
-                job.future.set_exception(e)
+            _settle([(job, e, None) for job in batch])
             return _FAILED
         finally:
             if reads is not None:  # also after a rollback: nothing the batch read or wrote is kept
@@ -222,6 +216,30 @@ class VaultWorker:
         if self._vault is None:
             raise VaultLocked("the vault is locked", "unlock it from the extension or with: vault unlock")
         return self._vault
+
+
+def _settle(outcomes: list[_Outcome]) -> None:
+    """Hands the outcomes to the loops that await them: one call_soon_threadsafe per loop (a wake-up of
+    the loop, and a moment the worker lets the GIL go), not one per job."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
+    for outcome in outcomes:
+        by_loop.setdefault(outcome[0].future.get_loop(), []).append(outcome)
+    for loop, settled in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_set_outcomes, settled)
+        except RuntimeError:  # that loop is closed: nobody waits for these any more
+            log.debug("%d outcomes for a closed event loop dropped", len(settled))
+
+
+def _set_outcomes(outcomes: list[_Outcome]) -> None:
+    """On the awaiting loop: each future gets its result or error, unless its caller has gone (cancelled)."""
+    for job, error, result in outcomes:
+        if job.future.done():
+            continue
+        if error is not None:
+            job.future.set_exception(error)
+        else:
+            job.future.set_result(result)
 
 
 def _served(vault: Vault) -> Vault:
