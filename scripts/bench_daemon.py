@@ -148,12 +148,12 @@ def start_daemon(
     return daemon, socket, admin_path.read_text().strip()
 
 
-def start(workdir: Path, processes: list[subprocess.Popen]) -> Setup:
-    """Starts the daemon and the ceiling (registered in `processes` at once, for the caller to stop)."""
+def start(workdir: Path, processes: list[subprocess.Popen], ceilings: dict[str, str] = CEILINGS) -> Setup:
+    """Starts the daemon and the `ceilings` (registered in `processes` at once, for the caller to stop)."""
     log_path = workdir / "serve.log"
     daemon, daemon_socket, admin_token = start_daemon(workdir, processes, log_path)
     ceiling_sockets = {}
-    for name, kind in CEILINGS.items():
+    for name, kind in ceilings.items():
         ceiling_socket = workdir / f"{kind}.sock"
         log = open(log_path, "ab")  # noqa: SIM115 (lives as long as the process)
         ceiling = subprocess.Popen(

@@ -296,33 +296,24 @@ def serve(seconds: float, clients: int, top: int) -> None:
     processes: list[subprocess.Popen] = []
     real = sys.executable
     try:
-        # bench_daemon.start_daemon runs [sys.executable, "-m", "vault", ...]: the wrapper takes its place.
+        # bench_daemon.start runs [sys.executable, "-m", "vault", ...]: the wrapper takes its place.
         shim = workdir / "python"
         shim.write_text(f'#!/bin/sh\nshift 2\nexec {real} {workdir / "wrapper.py"} {profiles} "$@"\n')
         shim.chmod(0o700)
         sys.executable = str(shim)
-        daemon, socket, admin = bench_daemon.start_daemon(workdir, processes, workdir / "serve.log")
+        setup = bench_daemon.start(workdir, processes, ceilings={})  # the daemon alone
         sys.executable = real
-        manifest = (ROOT / "vault" / "protocol" / "examples" / "manifest.json").read_text()
-        setup = bench_daemon.Setup(
-            workdir=workdir,
-            daemon=daemon,
-            daemon_socket=socket,
-            ceiling_sockets={},
-            admin_token=admin,
-            client_token=secrets.token_urlsafe(32),
-            manifest=manifest,
-        )
         bench_daemon.pair_and_consent(setup)
-        pool = [DaemonClient(socket, headers={HEADER_CLIENT: setup.client_token}) for _ in range(clients)]
-        rate, latencies = bench_daemon.burst(pool, manifest, seconds)
+        headers = {HEADER_CLIENT: setup.client_token}
+        pool = [DaemonClient(setup.daemon_socket, headers=headers) for _ in range(clients)]
+        rate, latencies = bench_daemon.burst(pool, setup.manifest, seconds)
         for client in pool:
             client.close()
         print(
             f"Under cProfile, {clients} clients for {seconds:g} s: {rate:,.0f} requests/s, p50 "
             f"{bench_daemon.ms(bench_daemon.percentile(latencies, 50))} ms ({len(latencies):,} requests)"
         )
-        bench_daemon.stop(daemon)
+        bench_daemon.stop(setup.daemon)
     finally:
         sys.executable = real
         for proc in processes:

@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import resource
-import secrets
 import shutil
 import socket
 import statistics
@@ -308,18 +307,7 @@ def main(argv: list[str]) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="vb-", dir="/tmp"))  # short: sockaddr_un holds ~108 bytes
     processes: list[subprocess.Popen] = []
     try:
-        daemon, daemon_socket, admin_token = bench_daemon.start_daemon(
-            workdir, processes, workdir / "serve.log"
-        )
-        setup = bench_daemon.Setup(
-            workdir=workdir,
-            daemon=daemon,
-            daemon_socket=daemon_socket,
-            ceiling_sockets={},
-            admin_token=admin_token,
-            client_token=secrets.token_urlsafe(32),
-            manifest=(ROOT / "vault" / "protocol" / "examples" / "manifest.json").read_text(),
-        )
+        setup = bench_daemon.start(workdir, processes, ceilings={})  # the daemon alone
         only = set(args.only or ("memory", "host", "serve"))
         if "memory" in only:
             daemon_memory(setup, args.requests)
