@@ -14,6 +14,7 @@ the token is still signed with the identity the prompt was made under.
 import datetime as dt
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import msgspec
@@ -107,7 +108,12 @@ _EXPIRED = NotShared(
 
 
 def _today(now: int) -> dt.date:
-    return dt.datetime.fromtimestamp(now, dt.UTC).date()
+    return _utc_day(now // 86400)
+
+
+@lru_cache(maxsize=4)  # asked for every request; a day changes once a day
+def _utc_day(days_since_epoch: int) -> dt.date:
+    return dt.datetime.fromtimestamp(days_since_epoch * 86400, dt.UTC).date()
 
 
 def request_presentation(

@@ -3,6 +3,7 @@ evidence), its pairwise epoch, and the pairwise identities the vault used there 
 own identity of each context that keeps one)."""
 
 import hashlib
+from functools import lru_cache
 
 import msgspec
 
@@ -61,13 +62,12 @@ def remember_manifest(
     is not written again. A change to a watched field is recorded in the ledger (`site_changed`, before
     and after) and shown in the site's view, never adopted silently. Returns the fields that changed.
     `reads`: the daemon's read model (it keeps the stored text's digest: read once, not every disclosure)."""
-    raw = encode_manifest(manifest)
     origin = manifest.origin
     if reads is not None:  # without the model, the text compared below is the one read
         stored = reads.get(("stored_manifest", origin), lambda: _stored_digest(conn, origin))
-        if stored == digest_keeping_the_gil(raw):
+        if stored == _manifest_digest(manifest):
             return ()
-    text = raw.decode()
+    text = encode_manifest(manifest).decode()
     row = conn.execute("SELECT manifest FROM sites WHERE origin = ?", (manifest.origin,)).fetchone()
     if row is not None and row[0] == text:
         return ()
@@ -92,6 +92,11 @@ def remember_manifest(
             ),
         )
     return changed
+
+
+@lru_cache(maxsize=64)  # manifests are immutable and hash once; the daemon hands the same one out per text
+def _manifest_digest(manifest: Manifest) -> bytes:
+    return digest_keeping_the_gil(encode_manifest(manifest))
 
 
 def _stored_digest(conn: Connection, origin: str) -> bytes | None:

@@ -276,6 +276,7 @@ def recipients_problem(
     return None
 
 
+@lru_cache(maxsize=256)  # pure; asked for every disclosure, and sites use a handful of durations
 def retention_seconds(duration: str) -> int:
     """The retention duration in seconds, counting Y=365 d, M=30 d, W=7 d (SPEC.md, "Retention")."""
     if re.fullmatch(DURATION_PATTERN, duration) is None:
