@@ -24,6 +24,7 @@ from vault.consent.access_views import AccessView, access_view, no_endpoint_view
 from vault.consent.disclosures import forget_old_tokens
 from vault.consent.outbox import Post, deliver_due
 from vault.daemon.errors import Refused
+from vault.daemon.memory import IdleRelease
 from vault.daemon.pairing import Pairings
 from vault.daemon.worker import VaultWorker
 from vault.errors import VaultLocked, WrongPassphrase
@@ -262,6 +263,7 @@ class Daemon:
         """Auto-lock and checkpoints every TICK, until cancelled. Delivery runs as a task of its own, so
         a site that hangs never delays a lock."""
         delivery = asyncio.create_task(self._deliver_forever())
+        memory = IdleRelease(self.worker, self.clock)  # gives back SQLite's cache and free pages when idle
         try:
             while True:
                 await asyncio.sleep(TICK)
@@ -269,6 +271,7 @@ class Daemon:
                     await self.lock_if_idle()
                     await self.forget_old_tokens_once()
                     await self.checkpoint_once()
+                    await memory.release_if_idle()
                 except Exception as e:  # a duty that fails must not stop the others; it runs again next tick
                     log.error("background duty failed: %s", type(e).__name__)
         finally:
