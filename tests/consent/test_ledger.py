@@ -152,9 +152,9 @@ def test_the_head_kept_in_memory_is_never_trusted(vault: Vault, followers: str) 
     assert ledger.verify(vault).ok and ledger.verify(vault).entries == 5 + len(names)
 
 
-def disclosures_written(home: Path, *, follows: bool) -> tuple[list, list, list, list[str]]:
-    """The same appends (each with a token copy but one, another connection's append between) on a vault
-    whose connection lets the head follow, or not: what the ledger, the copies and the tokens hold."""
+def disclosures_written(home: Path, *, follows: bool) -> tuple[list, list, list[str]]:
+    """The same appends (another connection's append between) on a vault whose connection lets the head
+    follow, or not: what the ledger and the by-site copies hold."""
     statements: list[str] = []
     with Vault.create(home, PASSPHRASE, now=NOW, kdf=FAST_KDF) as vault:
         if follows:
@@ -166,7 +166,6 @@ def disclosures_written(home: Path, *, follows: bool) -> tuple[list, list, list,
                     conn, origin="https://shop.example", purpose_id="p", jti=f"jti-{n:016d}", at=NOW + n,
                     body={"claims": {"n": n, "é": "ü"}, "expires_at": NOW + 9, "keep_until": NOW + 99,
                           "recipients": {"r": ["n"]}, "context": "c", "identity": None},
-                    token=None if n == 1 else (f"token {n}", NOW + 999),
                 )  # fmt: skip
             if n == 2:
                 with vault.another_connection() as other, other.transaction() as conn:
@@ -176,7 +175,6 @@ def disclosures_written(home: Path, *, follows: bool) -> tuple[list, list, list,
         return (
             read("SELECT seq, at, kind, origin, purpose_id, ref, body FROM ledger ORDER BY seq").fetchall(),
             read("SELECT * FROM disclosures ORDER BY seq").fetchall(),
-            read("SELECT * FROM recent_tokens ORDER BY seq").fetchall(),
             statements,
         )
 
@@ -184,7 +182,7 @@ def disclosures_written(home: Path, *, follows: bool) -> tuple[list, list, list,
 def test_a_follower_writes_a_disclosure_as_one_statement_and_the_same_rows(tmp_path: Path) -> None:
     *followed, statements = disclosures_written(tmp_path / "follows", follows=True)
     *plain, _ = disclosures_written(tmp_path / "plain", follows=False)
-    assert followed == plain and len(plain[2]) == 3
+    assert followed == plain and len(plain[1]) == 4
     # Each append whose head was known (all but the first, and the one after the other connection's) is
     # one statement (the trace repeats its text for each statement its triggers run).
     appends: list[list[str]] = []

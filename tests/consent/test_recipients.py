@@ -134,7 +134,6 @@ def test_a_required_third_party_refused_signs_nothing(vault: Vault) -> None:
     assert isinstance(refused, NotShared) and refused.reason == "required_recipient_dropped"
     assert "Example Stock Check Ltd." in refused.message
     assert not list(ledger.entries(vault, kinds=("disclosure",)))
-    assert vault.conn.execute("SELECT count(*) FROM recent_tokens").fetchone() == (0,)
     # Remembered, like a refused required claim: the next request is declined without a prompt.
     again = ask(vault, shop(), now=NOW + 10)
     assert isinstance(again, NotShared) and again.reason == "declined" and "Stock" in again.message

@@ -9,6 +9,7 @@ import pytest
 from tests.support import FAST_KDF, NOW, PASSPHRASE
 from vault.consent import ledger
 from vault.consent.acknowledgements import store_acknowledgement
+from vault.consent.disclosures import ACKNOWLEDGED_WITHIN
 from vault.consent.policy import Answer
 from vault.consent.prompt_view import PromptRef, get_prompt, pending_prompts
 from vault.consent.report import site_report
@@ -228,6 +229,29 @@ def test_manifest_for_another_origin_is_refused(vault: Vault) -> None:
         new_id=new_id,
     )
     assert outcome.outcome == "denied" and outcome.reason == "wrong_origin"
+
+
+def test_the_vault_keeps_no_copy_of_a_token_and_takes_acknowledgements_for_a_day(vault: Vault) -> None:
+    """An acknowledgement is checked against the disclosure's ledger entry: no table of the vault holds a
+    token issued on remembered consent (a bearer credential), and the site has ACKNOWLEDGED_WITHIN to send
+    its promise. (A prompt's answer keeps its token with the prompt, for the page that waits for it.)"""
+    m = shop_manifest()
+    decide_prompt(vault, ask(vault, m).prompt.id, SHARE_3, now=NOW, new_id=new_id)
+    nonce = make_nonce()
+    outcome = ask(vault, m, nonce=nonce)
+    assert isinstance(outcome, Shared)
+    signature = outcome.token.rsplit(".", 1)[1]
+    for (table,) in vault.conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'").fetchall():
+        for row in vault.conn.execute(f'SELECT * FROM "{table}"'):  # noqa: S608 (names from the schema)
+            assert not any(isinstance(value, str) and signature in value for value in row), table
+    verified = verify_presentation(
+        outcome.token, manifest=m, nonce=nonce, now=NOW, replay=InMemoryReplayStore()
+    )
+    ack = acknowledge_presentation(SITE_KEY, verified, manifest=m, now=NOW + 1, keep_until=NOW + 86400)
+    with pytest.raises(AcknowledgementInvalid) as raised:
+        store_acknowledgement(vault, ack, now=NOW + ACKNOWLEDGED_WITHIN + 1)
+    assert raised.value.reason == "wrong_presentation"
+    assert store_acknowledgement(vault, ack, now=NOW + ACKNOWLEDGED_WITHIN)["presentation"] == outcome.jti
 
 
 def test_acknowledgement_is_verified_and_stored(vault: Vault) -> None:

@@ -356,34 +356,6 @@ async def test_the_wal_is_checkpointed_off_the_request_path(vault_home: Path, cl
         assert database.read_bytes() != before  # the background duty copied it into the database
 
 
-async def test_old_token_copies_are_dropped_by_a_background_duty(vault_home: Path, clock: Clock) -> None:
-    """Requests only add token copies (recent_tokens); dropping the expired ones is a duty, once a minute."""
-    make_vault(vault_home)
-    daemon, client = build(vault_home, clock)
-
-    def keep(v: Vault, seq: int, keep_until: int) -> None:
-        with v.transaction() as conn:
-            conn.execute("INSERT INTO recent_tokens VALUES (?, 'token', ?)", (seq, keep_until))
-
-    def kept(v: Vault) -> list[int]:
-        return [seq for (seq,) in v.conn.execute("SELECT seq FROM recent_tokens ORDER BY seq")]
-
-    async with client:
-        await daemon.worker.call(lambda v: keep(v, 1, NOW - 1))
-        await daemon.worker.call(lambda v: keep(v, 2, NOW + 10))
-        assert await daemon.forget_old_tokens_once() == 1
-        assert await daemon.worker.call(kept) == [2]
-        clock.now = NOW + 30
-        assert await daemon.forget_old_tokens_once() == 0  # not yet a minute since the last sweep
-        assert await daemon.worker.call(kept) == [2]
-        clock.now = NOW + 60
-        assert await daemon.forget_old_tokens_once() == 1
-        assert await daemon.worker.call(kept) == []
-        await daemon.worker.lock()
-        clock.now = NOW + 600
-        assert await daemon.forget_old_tokens_once() == 0  # locked: nothing to do, nothing raised
-
-
 def test_every_route_of_the_vault_router_requires_a_paired_client(vault_home: Path, clock: Clock) -> None:
     """The router checks pairing in a before_request hook (no per-request copy of the handler, as a guard
     costs); a hook of a nearer layer would replace it, so each of its routes must still resolve to it."""

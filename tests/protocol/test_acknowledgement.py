@@ -23,6 +23,7 @@ from vault.protocol import (
 from vault.protocol.acknowledgement import (
     Acknowledgement,
     RevocationAcknowledgement,
+    presented,
     sign_acknowledgement,
     sign_revocation_ack,
 )
@@ -107,11 +108,16 @@ OTHER_KEY = SigningKey.from_seed(bytes(32))
         ({"purpose": "recommendations\n"}, Reason.MALFORMED),
     ],
 )
-def test_refusals(changes: dict[str, Any], reason: Reason) -> None:
+@pytest.mark.parametrize("form", ["token", "members"])
+def test_refusals(changes: dict[str, Any], reason: Reason, form: str) -> None:
+    """The same refusals whether the presentation is given as the token or as its members (the vault
+    checks against its ledger entry's record of them, keeping no token)."""
     token = presentation()
+    against = token if form == "token" else presented(token)
     with pytest.raises(AcknowledgementInvalid) as raised:
-        verify_acknowledgement(forged(token, **changes), MANIFEST.site_key, presentation=token, now=NOW + 2)
+        verify_acknowledgement(forged(token, **changes), MANIFEST.site_key, presentation=against, now=NOW + 2)
     assert raised.value.reason == reason
+    verify_acknowledgement(forged(token), MANIFEST.site_key, presentation=against, now=NOW + 2)
 
 
 def test_signed_by_another_key() -> None:

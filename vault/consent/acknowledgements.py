@@ -13,9 +13,10 @@ from typing import Any
 import msgspec
 
 from vault.consent import inbox, ledger
-from vault.consent.ledger_records import Acknowledged, BrokenPromise
+from vault.consent.disclosures import ACKNOWLEDGED_WITHIN
+from vault.consent.ledger_records import Acknowledged, BrokenPromise, Disclosed
 from vault.consent.sites import stored_manifest
-from vault.protocol.acknowledgement import unallowed_recipients, verify_acknowledgement
+from vault.protocol.acknowledgement import Presented, unallowed_recipients, verify_acknowledgement
 from vault.protocol.b64 import b64url_decode
 from vault.protocol.errors import AcknowledgementInvalid, Reason
 from vault.store import Vault
@@ -44,17 +45,27 @@ def store_acknowledgement(
     except (ValueError, IndexError, msgspec.DecodeError):
         raise AcknowledgementInvalid(Reason.MALFORMED) from None
     disclosure = next(ledger.entries(vault, ref=jti, kinds=("disclosure",)), None)
-    if disclosure is None:
-        raise AcknowledgementInvalid(Reason.WRONG_PRESENTATION)
-    row = vault.conn.execute("SELECT token FROM recent_tokens WHERE seq = ?", (disclosure.seq,)).fetchone()
-    if row is None:
+    if disclosure is None or now > disclosure.at + ACKNOWLEDGED_WITHIN:
         raise AcknowledgementInvalid(Reason.WRONG_PRESENTATION)
     manifest = stored_manifest(vault, disclosure.origin)
     if manifest is None:
         raise AcknowledgementInvalid(Reason.WRONG_PRESENTATION)
-    ack = verify_acknowledgement(token, manifest.site_key, presentation=row[0], now=now)
+    record = disclosure.record
+    assert isinstance(record, Disclosed)  # the entry's kind is "disclosure"
+    # Checked against what the ledger recorded of the presentation: the vault keeps no copy of the token.
+    issued = Presented(
+        aud=disclosure.origin,
+        sub=record.subject,
+        jti=jti,
+        purpose=disclosure.purpose_id,
+        purpose_digest=record.purpose_digest,
+        claims=frozenset(record.claims),
+        iat=disclosure.at,
+        retention=record.retention,
+    )
+    ack = verify_acknowledgement(token, manifest.site_key, presentation=issued, now=now)
     # Its signed word that it passed claims to someone the user did not allow: kept as evidence.
-    broken = unallowed_recipients(ack, disclosure.record.recipients)
+    broken = unallowed_recipients(ack, record.recipients)
     # The first acknowledgement is the promise kept; a repeat is not recorded twice. A later one that names
     # someone not allowed is still evidence: each such token is recorded once.
     first = next(ledger.entries(vault, ref=jti, kinds=("acknowledgement",)), None) is None

@@ -1,5 +1,5 @@
-"""Recording a disclosure: the ledger entry (and the short-lived token copy) written in the same
-transaction, before the token is handed to anyone. The entry's body is a ledger_records.Disclosed."""
+"""Recording a disclosure: the ledger entry (and its by-site copy) written in the same transaction, before
+the token is handed to anyone. The entry's body is a ledger_records.Disclosed."""
 
 from vault.claims.issuer import Issued
 from vault.consent import ledger
@@ -7,9 +7,10 @@ from vault.consent.ledger_records import Disclosed
 from vault.protocol.manifest import Manifest, manifest_index, retention_seconds
 from vault.store.database import Connection
 
-# Long enough for the page to pass the site's acknowledgement back; then the token copy is dropped (by
-# forget_old_tokens, which the daemon runs as a background duty, off every request's path).
-TOKEN_KEPT_SECONDS = 24 * 3600
+# Long enough for the page to pass the site's acknowledgement back. It is checked against the ledger entry,
+# which records every member of the presentation it needs: no copy of the token (a bearer credential) is
+# kept, and nothing but the entry is written per disclosure.
+ACKNOWLEDGED_WITHIN = 24 * 3600
 
 
 def record_disclosure(
@@ -45,20 +46,6 @@ def record_disclosure(
         context=context,
         identity=identity,
     )
-    # The token is kept by the entry's seq (an increasing key: appended, not written into a random page);
-    # its jti is the entry's ref.
-    seq = ledger.append_disclosure(
-        conn,
-        origin=manifest.origin,
-        purpose_id=purpose_id,
-        jti=issued.jti,
-        at=issued.issued_at,
-        body=body,
-        token=(issued.token, issued.issued_at + TOKEN_KEPT_SECONDS),
+    return ledger.append_disclosure(
+        conn, origin=manifest.origin, purpose_id=purpose_id, jti=issued.jti, at=issued.issued_at, body=body
     )
-    return seq
-
-
-def forget_old_tokens(conn: Connection, *, now: int) -> int:
-    """Drops the token copies kept past TOKEN_KEPT_SECONDS; returns how many. Call inside a transaction."""
-    return conn.execute("DELETE FROM recent_tokens WHERE keep_until < ?", (now,)).rowcount

@@ -41,7 +41,7 @@ _HEAD_FOLLOWERS: dict[int, Connection] = {}
 _HEAD_IS = "(SELECT value FROM meta WHERE key = 'ledger_head') = ?"
 _DISCLOSURE_ROW = (
     "seq, at, origin, purpose_id, jti, body, hash, claims, expires_at, keep_until, recipients, context, "
-    "identity, token, token_kept_until"
+    "identity"
 )
 
 
@@ -53,7 +53,7 @@ def let_head_follow(conn: Connection) -> None:
         "UPDATE main.meta SET value = unhex(printf('%016x', NEW.seq) || hex(NEW.hash)) "
         "WHERE key = 'ledger_head'; END"
     )
-    # A disclosure's entry, by-site copy and token as one row of a view that writes them (_write_copy's).
+    # A disclosure's entry and by-site copy as one row of a view that writes both (_write_copy's).
     nulls = ", ".join(["NULL"] * (_DISCLOSURE_ROW.count(",") + 1))
     conn.execute(f"CREATE TEMP VIEW IF NOT EXISTS disclosure_rows ({_DISCLOSURE_ROW}) AS SELECT {nulls}")
     conn.execute(_DISCLOSURE_ROWS_WRITTEN)
@@ -103,9 +103,7 @@ _DISCLOSURE_ROWS_WRITTEN = (
     "(NEW.seq, NEW.at, 'disclosure', NEW.origin, NEW.purpose_id, NEW.jti, NEW.body, NEW.hash); "
     f"INSERT INTO main.disclosures ({_COPY_COLUMNS}) VALUES (NEW.origin, NEW.seq, NEW.jti, "
     "NEW.purpose_id, NEW.claims, NEW.at, NEW.expires_at, NEW.keep_until, NEW.recipients, NEW.context, "
-    "NEW.identity); "
-    "INSERT INTO main.recent_tokens (seq, token, keep_until) "
-    "SELECT NEW.seq, NEW.token, NEW.token_kept_until WHERE NEW.token IS NOT NULL; END"
+    "NEW.identity); END"
 )
 
 
@@ -163,12 +161,10 @@ def append_disclosure(
     jti: str,
     at: int,
     body: Disclosed | dict[str, Any],
-    token: tuple[str, int] | None = None,
 ) -> int:
     """The one writer of disclosures: the ledger entry and its by-site copy, in the caller's transaction.
     `body` is record_disclosure's record (claims, expires_at and keep_until are copied); a dict in its
-    format is written unchecked (for tests and benchmarks). `token`: the token and until when its copy is
-    kept in recent_tokens (for the site's acknowledgement)."""
+    format is written unchecked (for tests and benchmarks)."""
     fields = body if isinstance(body, dict) else None
     if isinstance(body, Disclosed):
         fields = {
@@ -187,7 +183,6 @@ def append_disclosure(
         encode_recipients(fields.get("recipients", {})),
         fields.get("context"),
         fields.get("identity"),
-        *(token or (None, None)),
     )
     return _append(
         conn, at=at, kind="disclosure", body=body, origin=origin, purpose_id=purpose_id, ref=jti, copy=copy
@@ -197,16 +192,11 @@ def append_disclosure(
 def _write_copy(
     conn: Connection, seq: int, origin: str, purpose_id: str, jti: str, at: int, copy: tuple
 ) -> None:
-    claims, expires_at, keep_until, recipients, context, identity, token, token_kept_until = copy
+    claims, expires_at, keep_until, recipients, context, identity = copy
     conn.execute(
         f"INSERT INTO disclosures ({_COPY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608 - a constant
         (origin, seq, jti, purpose_id, claims, at, expires_at, keep_until, recipients, context, identity),
     )
-    if token is not None:
-        conn.execute(
-            "INSERT INTO recent_tokens (seq, token, keep_until) VALUES (?, ?, ?)",
-            (seq, token, token_kept_until),
-        )
 
 
 def _append(
@@ -220,7 +210,7 @@ def _append(
     ref: str | None,
     copy: tuple | None = None,
 ) -> int:
-    """`copy`: a disclosure's by-site copy and token (append_disclosure), written with its entry."""
+    """`copy`: a disclosure's by-site copy (append_disclosure), written with its entry."""
     # A record's encoding is the canonical one (ledger_records); a dict is encoded as it always was.
     text = encode_record(body) if isinstance(body, LedgerRecord) else msgspec.json.encode(body).decode()
     known = _LAST_HEADS.pop(id(conn), None)
@@ -232,7 +222,7 @@ def _append(
         if _HEAD_FOLLOWERS.get(id(conn)) is conn:
             # One statement instead of two (or four for a disclosure): the row goes in only where the head
             # still is `known` (the same compare and swap); the connection's TEMP triggers move the head to
-            # it and write a disclosure's copy and token.
+            # it and write a disclosure's copy.
             written_before = conn.total_changes
             if copy is None:
                 conn.execute(
@@ -243,7 +233,7 @@ def _append(
             else:
                 conn.execute(
                     f"INSERT INTO temp.disclosure_rows ({_DISCLOSURE_ROW}) "
-                    f"SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE {_HEAD_IS}",
+                    f"SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE {_HEAD_IS}",
                     (seq, at, origin, purpose_id, ref, text, digest, *copy, known),
                 )
             inserted = swapped = conn.total_changes != written_before

@@ -21,7 +21,6 @@ from litestar.di import NamedDependency
 from vault.consent.access import schedule_retention_checks
 from vault.consent.access_delivery import ask, deliver_access_due
 from vault.consent.access_views import AccessView, access_view, no_endpoint_view
-from vault.consent.disclosures import forget_old_tokens
 from vault.consent.outbox import Post, deliver_due
 from vault.daemon.errors import Refused
 from vault.daemon.memory import IdleRelease
@@ -38,7 +37,6 @@ T = TypeVar("T")
 MANIFEST_CACHE = 64
 CHECKPOINT_WAL_BYTES = 4 * 1024 * 1024  # about a thousand pages, SQLite's own default threshold
 TICK = 2.0  # seconds between background duties: the WAL stays near that size even under a burst
-TOKEN_SWEEP_SECONDS = 60  # how often the token copies kept past their time are dropped
 MAX_UNLOCK_DELAY = 60
 
 
@@ -88,7 +86,6 @@ class Daemon:
         self._failed_unlocks = 0
         self._unlock_not_before = 0
         self._unlock_turn = asyncio.Lock()  # one unlock attempt at a time
-        self._tokens_swept_at = 0
 
     def is_admin(self, token: str | None) -> bool:
         return token is not None and hmac.compare_digest(token.encode(), self.settings.admin_token.encode())
@@ -178,20 +175,6 @@ class Daemon:
             return False
         return await self._on_second_connection(lambda vault: vault.checkpoint_wal()) is not None
 
-    async def forget_old_tokens_once(self) -> int:
-        """Drops expired token copies (recent_tokens), once a minute at most: a request never pays for it.
-        Joins a batch of requests (one commit for all); does not count as use."""
-        now = self.clock()
-        if self.worker.locked or now - self._tokens_swept_at < TOKEN_SWEEP_SECONDS:
-            return 0
-        self._tokens_swept_at = now
-        try:
-            return await self.worker.call(
-                lambda v: forget_old_tokens(v.conn, now=now), batch=True, touch=False
-            )
-        except VaultLocked:
-            return 0
-
     async def deliver_once(self) -> int:
         """One outbox pass, then the retention checks and one pass over due access requests, on a second
         connection. It ends as soon as the vault locks (that connection holds the key too), and leaves
@@ -269,7 +252,6 @@ class Daemon:
                 await asyncio.sleep(TICK)
                 try:
                     await self.lock_if_idle()
-                    await self.forget_old_tokens_once()
                     await self.checkpoint_once()
                     await memory.release_if_idle()
                 except Exception as e:  # a duty that fails must not stop the others; it runs again next tick

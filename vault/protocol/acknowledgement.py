@@ -103,10 +103,48 @@ def _require(condition: bool, reason: Reason) -> None:
         raise AcknowledgementInvalid(reason)
 
 
+class Presented(msgspec.Struct, frozen=True, kw_only=True):
+    """What an acknowledgement is checked against: the members of the presentation it answers. The vault
+    builds them from the disclosure's ledger entry, which records each of them, so it need not keep the
+    token (a bearer credential) at all; `presented` takes them from a token."""
+
+    aud: str
+    sub: str
+    jti: str
+    purpose: str
+    purpose_digest: str
+    claims: frozenset[str]
+    iat: int
+    retention: str
+
+
+def presented(presentation: str) -> Presented:
+    """The members of a presentation token (any this vault issued). ValueError if it is not one."""
+    try:
+        _, issued = open_presentation(presentation)
+    except TokenInvalid:
+        raise ValueError("`presentation` must be a presentation token this vault issued") from None
+    return Presented(
+        aud=issued.aud,
+        sub=issued.sub,
+        jti=issued.jti,
+        purpose=issued.purpose.id,
+        purpose_digest=issued.purpose_digest,
+        claims=frozenset(issued.claims),
+        iat=issued.iat,
+        retention=issued.retention,
+    )
+
+
 def verify_acknowledgement(
-    token: str, site_key: OkpPublicJwk, *, presentation: str, now: int, max_skew: int = DEFAULT_MAX_SKEW
+    token: str,
+    site_key: OkpPublicJwk,
+    *,
+    presentation: str | Presented,
+    now: int,
+    max_skew: int = DEFAULT_MAX_SKEW,
 ) -> Acknowledgement:
-    """Verify the site's acknowledgement of `presentation` (the token the vault issued and kept).
+    """Verify the site's acknowledgement of `presentation` (the token the vault issued, or its members).
 
     `site_key` is the `site_key` of the manifest the presentation was issued against. Checks the
     signature, that the site (`iss`) is the presentation's audience, that it is addressed to the
@@ -120,17 +158,14 @@ def verify_acknowledgement(
     # The schema's patterns let `$` match before a final line break (msgspec searches with Python's re).
     names = (ack.presentation, ack.purpose, *ack.claims, *ack.recipients)
     _require(not any(name.endswith("\n") for name in names), Reason.MALFORMED)
-    try:
-        _, issued = open_presentation(presentation)
-    except TokenInvalid:
-        raise ValueError("`presentation` must be a presentation token this vault issued") from None
+    issued = presented(presentation) if isinstance(presentation, str) else presentation
     _require(ack.iss == issued.aud, Reason.WRONG_ISSUER)
     _require(ack.aud == issued.sub, Reason.WRONG_AUDIENCE)
     _require(ack.iat <= now + max_skew, Reason.NOT_YET_VALID)
     _require(ack.presentation == issued.jti, Reason.WRONG_PRESENTATION)
-    same_purpose = ack.purpose == issued.purpose.id and ack.purpose_digest == issued.purpose_digest
+    same_purpose = ack.purpose == issued.purpose and ack.purpose_digest == issued.purpose_digest
     _require(same_purpose, Reason.PURPOSE_MISMATCH)
-    same_claims = len(set(ack.claims)) == len(ack.claims) and set(ack.claims) == issued.claims.keys()
+    same_claims = len(set(ack.claims)) == len(ack.claims) and set(ack.claims) == issued.claims
     _require(same_claims, Reason.CLAIMS_MISMATCH)
     _require(ack.keep_until <= issued.iat + retention_seconds(issued.retention), Reason.RETENTION_EXCEEDED)
     return ack

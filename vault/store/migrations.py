@@ -344,6 +344,13 @@ def _v8_tokens_by_seq(conn: Connection, ctx: MigrationContext) -> None:
     )
 
 
+def _v9_no_token_copies(conn: Connection, ctx: MigrationContext) -> None:
+    # An acknowledgement is checked against the disclosure's ledger entry, which records every member of the
+    # presentation it needs: the copies of issued tokens (bearer credentials, ~1 KB each and two pages
+    # written per disclosure) are no longer kept.
+    _run_script(conn, "DROP TABLE recent_tokens;")
+
+
 MIGRATIONS: list[Migration] = [
     _v1_profile,
     _v2_pairwise_identities,
@@ -353,6 +360,7 @@ MIGRATIONS: list[Migration] = [
     _v6_relationship,
     _v7_contexts,
     _v8_tokens_by_seq,
+    _v9_no_token_copies,
 ]
 LATEST_VERSION = len(MIGRATIONS)
 
