@@ -178,6 +178,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rounds", type=int, default=5, help="page and baselines take turns this often")
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     parser.add_argument("--browser", choices=("chromium", "firefox"), default="chromium")
+    parser.add_argument(
+        "--extension", type=Path, default=ROOT / "extension", help="the extension to load (for an A/B)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.requests, args.warmup, args.rounds = 20, 5, 2
@@ -200,7 +203,7 @@ def main(argv: list[str]) -> int:
         )
         admin = DaemonClient(socket, headers={HEADER_ADMIN: admin_token})
         with ShopThread() as shop, contextlib.ExitStack() as stack:
-            extension = probed_extension(ROOT / "extension", workdir / "extension")
+            extension = probed_extension(args.extension, workdir / "extension")
             if args.browser == "firefox":
                 firefox = launch_firefox(workdir / "firefox", socket, extension)
                 stack.callback(firefox.process.stop)

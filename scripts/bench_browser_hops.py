@@ -47,14 +47,14 @@ async ([purpose, nonces]) => {
 
 # (label, from, to): each a stamp of the page ("start", "end"), the content script or the worker.
 HOPS = (
-    ("page -> content script (window message)", "start", "relayReceived"),
+    ("page -> content script (event)", "start", "relayReceived"),
     ("content script: checks, copy, post on the port", "relayReceived", "relaySent"),
     ("content script -> worker (page port)", "relaySent", "received"),
     ("worker: accept, record, manifest -> native frame", "received", "nativeSent"),
     ("native port -> host -> daemon -> back", "nativeSent", "nativeReceived"),
     ("worker: answer -> result sent to the tab", "nativeReceived", "resultSent"),
     ("worker -> content script (page port)", "resultSent", "relayGotResult"),
-    ("content script -> page (window message)", "relayGotResult", "end"),
+    ("content script -> page (event)", "relayGotResult", "end"),
 )
 NATIVE_HOP = HOPS[4][0]
 

@@ -1,7 +1,10 @@
 // window.personalVault: the API web pages use (documented in extension/README.md). MAIN world, so the
 // page's own scripts can call it; it holds no secrets and no privileges. It only talks to the relay
-// (content/relay.js, ISOLATED world) by window.postMessage on a random per-page channel, and every
-// message it accepts must have the exact shape it expects.
+// (content/relay.js, ISOLATED world) on a random per-page channel, by CustomEvents on window whose detail
+// is the message as a JSON string (a string crosses between the two worlds as it is; dispatched
+// synchronously, unlike window.postMessage, which waits for a task of its own each way), and every
+// message it accepts must have the exact shape it expects. A page's scripts can fire the same events, as
+// they could post the same messages: they speak for the page anyway.
 (() => {
   "use strict";
 
@@ -14,12 +17,16 @@
   // PAGE_ERRORS of shared/contract.js: a MAIN-world script cannot import it (tests/extension/unit checks).
   const ERROR_CODES = ["not_available", "not_paired", "bad_request", "busy", "timeout"];
   const RELAY_WAIT_MS = 5_000; // the relay loads with the page; longer than this means it is not there
+  const TO_RELAY = "personalvault:to-relay"; // the events each side listens to (content/relay.js)
+  const TO_PAGE = "personalvault:to-page";
+  const MAX_MESSAGE = 65 * 1024; // characters of one message's JSON, as the relay accepts (64 KiB of args)
   const MAX_NOTIFY = 8192; // LIMITS.notifyToken of shared/contract.js (tests/extension/unit checks)
 
   // Built-ins the page could replace later are captured now, before any page script runs.
-  const postMessage = window.postMessage.bind(window);
+  const dispatch = window.dispatchEvent.bind(window);
+  const Custom = CustomEvent;
+  const { parse, stringify } = JSON;
   const getRandomValues = crypto.getRandomValues.bind(crypto);
-  const origin = location.origin;
 
   const hex = (n) => Array.from(getRandomValues(new Uint8Array(n)), (b) => b.toString(16).padStart(2, "0")).join("");
   const channel = hex(16);
@@ -37,8 +44,18 @@
     return error;
   }
 
+  // The message as the relay reads it, or null when it cannot travel (not JSON, or too long).
+  function encode(message) {
+    try {
+      const json = stringify({ tag: TAG, from: "page", channel, ...message });
+      return json.length <= MAX_MESSAGE ? json : null;
+    } catch {
+      return null;
+    }
+  }
+
   function send(message) {
-    postMessage({ tag: TAG, from: "page", channel, ...message }, origin);
+    dispatch(new Custom(TO_RELAY, { detail: typeof message === "string" ? message : encode(message) }));
   }
 
   function hello() {
@@ -48,10 +65,12 @@
   function call(method, args) {
     return new Promise((resolve, reject) => {
       const id = hex(8);
+      const message = encode({ type: "call", id, method, args });
+      if (message === null) return reject(vaultError("bad_request", "the arguments are not plain JSON of at most 64 KB"));
       pending.set(id, { resolve, reject });
-      if (connected) send({ type: "call", id, method, args });
+      if (connected) send(message);
       else {
-        queue.push({ type: "call", id, method, args });
+        queue.push({ id, message });
         relayTimer ??= setTimeout(giveUp, RELAY_WAIT_MS);
       }
     });
@@ -83,9 +102,15 @@
     else fire();
   }
 
-  window.addEventListener("message", (event) => {
-    if (event.source !== window || event.origin !== origin) return;
-    const data = event.data;
+  window.addEventListener(TO_PAGE, (event) => {
+    const detail = event.detail;
+    if (typeof detail !== "string" || detail.length > MAX_MESSAGE) return;
+    let data;
+    try {
+      data = parse(detail);
+    } catch {
+      return;
+    }
     if (!isObject(data) || data.tag !== TAG || data.from !== "relay") return;
     if (data.type === "ready") return hello(); // the relay started after our first hello
     if (data.channel !== channel) return;
@@ -93,7 +118,7 @@
       connected = true;
       clearTimeout(relayTimer);
       relayTimer = null;
-      for (const message of queue.splice(0)) send(message);
+      for (const { message } of queue.splice(0)) send(message);
       announce();
     } else if (data.type === "result") {
       onResult(data);

@@ -18,10 +18,13 @@
   const ANSWERED_AT_ONCE = new Set(["notify"]);
   const PAGE_RESULT = "page.result";
   const PAGE_PORT = "vault-page"; // background/page-port.js
-  const TAG = "personal-vault"; // the window-message protocol shared with page-api.js
+  const TAG = "personal-vault"; // the event protocol shared with page-api.js
+  const TO_RELAY = "personalvault:to-relay"; // events on window, detail the message's JSON (page-api.js)
+  const TO_PAGE = "personalvault:to-page";
   const CHANNEL = /^[0-9a-f]{32}$/;
   const PAGE_ID = /^[0-9a-f]{1,32}$/;
   const MAX_ARGS_JSON = 64 * 1024;
+  const MAX_MESSAGE = 65 * 1024; // a call's JSON: its arguments and the envelope
   const MAX_PENDING = 16;
   // notify() calls in flight to the worker, counted apart from the requests (a page sending messages
   // cannot make its own requests busy). Past this many, a call gets the same answer without travelling:
@@ -38,8 +41,9 @@
 
   const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
 
+  // Synchronous: the page API's listener has the message before this returns.
   function post(message) {
-    window.postMessage({ tag: TAG, from: "relay", channel, ...message }, location.origin);
+    window.dispatchEvent(new CustomEvent(TO_PAGE, { detail: JSON.stringify({ tag: TAG, from: "relay", channel, ...message }) }));
   }
 
   function randomId() {
@@ -130,10 +134,18 @@
     return opened;
   }
 
-  window.addEventListener("message", (event) => {
-    // Only this window's own messages (not other frames'), in the page API's shape.
-    if (event.source !== window || event.origin !== location.origin) return;
-    const data = event.data;
+  window.addEventListener(TO_RELAY, (event) => {
+    // Only a string of bounded length, parsed here, in the page API's shape. Only scripts that can reach
+    // this window can fire the event: this document's, and same-origin frames', which can reach
+    // window.personalVault as well.
+    const detail = event.detail;
+    if (typeof detail !== "string" || detail.length > MAX_MESSAGE) return;
+    let data;
+    try {
+      data = JSON.parse(detail);
+    } catch {
+      return;
+    }
     if (!isObject(data) || data.tag !== TAG || data.from !== "page" || !CHANNEL.test(data.channel ?? "")) return;
     if (data.type === "hello") {
       channel ??= data.channel;
@@ -149,5 +161,5 @@
   });
 
   // In case the page API said hello before this script listened.
-  window.postMessage({ tag: TAG, from: "relay", type: "ready" }, location.origin);
+  window.dispatchEvent(new CustomEvent(TO_PAGE, { detail: JSON.stringify({ tag: TAG, from: "relay", type: "ready" }) }));
 })();

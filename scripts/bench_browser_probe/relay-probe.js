@@ -7,13 +7,20 @@
   const runs = [];
   let current = null;
 
-  window.addEventListener("message", (event) => {
-    const data = event.data;
-    if (event.source !== window || data?.tag !== "personal-vault" || data.from !== "page") return;
+  function onPageMessage(data) {
+    if (data?.tag !== "personal-vault" || data.from !== "page") return;
     if (data.type === "call" && data.method === "request") {
       current = { relayReceived: now() };
       runs.push(current);
     }
+  }
+  // The page API's calls: CustomEvents with the message's JSON (since the relay took them), or window
+  // messages (an older extension, in an A/B run).
+  window.addEventListener("personalvault:to-relay", (event) => {
+    if (typeof event.detail === "string") onPageMessage(JSON.parse(event.detail));
+  });
+  window.addEventListener("message", (event) => {
+    if (event.source === window) onPageMessage(event.data);
   });
 
   const sendMessage = chrome.runtime.sendMessage.bind(chrome.runtime);
@@ -43,11 +50,6 @@
     return port;
   };
 
-  const postMessage = window.postMessage.bind(window);
-  window.postMessage = (message, ...rest) => {
-    if (current && message?.from === "relay" && message.type === "result") current.relayPosted = now();
-    return postMessage(message, ...rest);
-  };
 
   document.addEventListener("vault-bench-probe", () => {
     document.documentElement.dataset.vaultBenchProbe = JSON.stringify(runs.splice(0));

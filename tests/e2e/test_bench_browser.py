@@ -15,9 +15,9 @@ from tests.support import skip_or_fail
 
 SCRIPT = Path(__file__).parents[2] / "scripts" / "bench_browser.py"
 HOP_LABELS = [
-    "page -> content script (window message)",
+    "page -> content script (event)",
     "native port -> host -> daemon -> back",
-    "content script -> page (window message)",
+    "content script -> page (event)",
     "the browser and extension (page minus native hop)",
 ]
 EXPECTED = [

@@ -158,12 +158,6 @@ function fakePage() {
   const location = { origin: "https://shop.example" };
   const sent = [];
   const listeners = [];
-  window.postMessage = (data, targetOrigin) => {
-    assert.equal(targetOrigin, location.origin);
-    const event = new Event("message");
-    Object.assign(event, { data: structuredClone(data), origin: location.origin, source: window });
-    setTimeout(() => window.dispatchEvent(event));
-  };
   // The relay's port to the worker (request and acknowledge): the worker accepts each call on it unless
   // `page.accepting` is false; `page.port` is the one open now.
   const page = { accepting: true, ports: 0, port: null };
@@ -230,7 +224,8 @@ test("only the call's own arguments reach the worker, and only our worker's answ
 
   // A forged answer from elsewhere (another extension, a page script) is not an answer.
   fromWorker({ type: PAGE_RESULT, callId: message.callId, ok: true, value: { forged: true } }, { id: "another-extension" });
-  window.postMessage({ tag: "personal-vault", from: "relay", type: "result", id: "0000000000000000", ok: true, value: {} }, "https://shop.example");
+  const forged = { tag: "personal-vault", from: "relay", type: "result", id: "0000000000000000", ok: true, value: {} };
+  window.dispatchEvent(new CustomEvent("personalvault:to-page", { detail: JSON.stringify(forged) }));
   const value = { origin: "https://shop.example", results: { recommendations: { outcome: "granted", token: "a.b.c" } } };
   fromWorker({ type: PAGE_RESULT, callId: message.callId, ok: true, value });
   assert.deepEqual(await answered, value);
@@ -238,6 +233,46 @@ test("only the call's own arguments reach the worker, and only our worker's answ
   // Delivered twice (a restarted worker): the second is ignored.
   fromWorker({ type: PAGE_RESULT, callId: message.callId, ok: false, error: { code: "timeout", message: "late" } });
   await tick();
+});
+
+test("the page API and the relay speak by synchronous events whose detail is JSON; anything else is ignored", async () => {
+  const { window, sent, ready } = fakePage();
+  await ready;
+  let seen = null; // a page script can listen to the page API's messages, as it could to posted ones
+  window.addEventListener("personalvault:to-relay", (event) => (seen = event.detail));
+  const answered = window.personalVault.request({ purposes: ["a"], nonce: NONCE });
+  assert.equal(sent.length, 1, "on the port before request() returned");
+  assert.deepEqual(sent[0].args, { purposes: ["a"], nonce: NONCE });
+  const { channel } = JSON.parse(seen);
+  // What a page script can fire at the relay: not a string, too long, not JSON, another channel, no tag.
+  const call = (extra) => ({ tag: "personal-vault", from: "page", type: "call", id: "00000001", method: "request", channel, args: { purposes: ["b"], nonce: NONCE }, ...extra });
+  const fire = (detail) => window.dispatchEvent(new CustomEvent("personalvault:to-relay", { detail }));
+  fire(call()); // an object, not a string
+  fire(JSON.stringify(call({ pad: "x".repeat(65 * 1024) })));
+  fire(JSON.stringify(call()).slice(0, -1));
+  fire(JSON.stringify(call({ channel: "f".repeat(32) })));
+  fire(JSON.stringify(call({ tag: undefined })));
+  fire(null);
+  assert.equal(sent.length, 1);
+  fire(JSON.stringify(call())); // the page's own call, by whichever script fires it: relayed, as before
+  assert.equal(sent.length, 2);
+  // A forged answer that is not a string of bounded length never reaches the page's promise.
+  const forged = (detail) => window.dispatchEvent(new CustomEvent("personalvault:to-page", { detail }));
+  forged({ tag: "personal-vault", from: "relay", type: "result", id: "x", ok: true, value: {} });
+  forged("[".repeat(100_000));
+  // Arguments that cannot travel are refused in the page.
+  await assert.rejects(window.personalVault.request({ purposes: ["a".repeat(70_000)], nonce: NONCE }), (e) => e.code === "bad_request");
+  await assert.rejects(window.personalVault.request({ purposes: [10n], nonce: NONCE }), (e) => e.code === "bad_request");
+  assert.equal(sent.length, 2);
+  void answered;
+});
+
+test("a page with 16 calls waiting gets busy for the next, without travelling", async () => {
+  const { window, sent, ready } = fakePage();
+  await ready;
+  for (let i = 0; i < 16; i++) window.personalVault.request({ purposes: ["a"], nonce: NONCE });
+  await assert.rejects(window.personalVault.request({ purposes: ["a"], nonce: NONCE }), (e) => e.code === "busy");
+  assert.equal(sent.length, 16);
 });
 
 test("calls go on one port, opened on the first call; results come on it or, from a restarted worker, by message", async () => {
