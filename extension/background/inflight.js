@@ -67,9 +67,12 @@ export async function put(record) {
   await track(record.key, area().set({ [PREFIX + record.key]: copy }));
 }
 
+// Issued before it returns when records are loaded and no write of the record is under way (a page's
+// answer: requests.js finish() removes the record in the same run of code that delivers it).
 export async function remove(key) {
   (records ?? (await load())).delete(key);
-  await writes.get(key);
+  const writing = writes.get(key);
+  if (writing) await writing;
   await area().remove(PREFIX + key);
 }
 

@@ -37,16 +37,22 @@ export function onPagePort(port, { route, senderKind }) {
   });
 }
 
+// A result for a page's call on the document's port, if it is still open: true once posted (synchronously).
+export function postToPage(tabId, message, options) {
+  const address = addressOf(tabId, options.frameId ?? 0, options.documentId);
+  const port = ports.get(address);
+  if (!port) return false;
+  try {
+    port.postMessage(message);
+    return true;
+  } catch {
+    ports.delete(address);
+    return false;
+  }
+}
+
 // A result for a page's call: on the document's port if it is still open, else by tabs.sendMessage.
 export async function sendToPage(tabId, message, options) {
-  const port = message?.type === PAGE_RESULT ? ports.get(addressOf(tabId, options.frameId ?? 0, options.documentId)) : undefined;
-  if (port) {
-    try {
-      port.postMessage(message);
-      return;
-    } catch {
-      ports.delete(addressOf(tabId, options.frameId ?? 0, options.documentId));
-    }
-  }
+  if (message?.type === PAGE_RESULT && postToPage(tabId, message, options)) return;
   await chrome.tabs.sendMessage(tabId, message, options);
 }

@@ -63,6 +63,12 @@ function browserSession(daemon) {
     sendToTab: async (tabId, message, options) => {
       browser.delivered.push({ tabId, message, options });
     },
+    // The page's port: closed unless a test opens it (`browser.portOpen`); posted results in `delivered`.
+    postToPage: (tabId, message, options) => {
+      if (!browser.portOpen) return false;
+      browser.delivered.push({ tabId, message, options, onPort: true });
+      return true;
+    },
     alarms: { create: async () => {}, clear: async () => {} },
     now: () => browser.clock,
   };
@@ -166,6 +172,60 @@ test("the record is written before the daemon is asked and its answer before it 
   assert.deepEqual(await accepted, { accepted: true });
   assert.deepEqual(await records(browser), []);
   assert.equal(browser.delivered.length, 0); // the fake above took the delivery
+});
+
+test("on the page's open port the answer is posted and the record removed in the same run, the answer not stored", async () => {
+  const browser = browserSession(() => GRANTED);
+  browser.portOpen = true;
+  const written = []; // each storage call as issued
+  for (const op of ["set", "remove"]) {
+    const original = browser.storage[op];
+    browser.storage[op] = (arg) => {
+      written.push(op === "set" ? (Object.values(arg)[0].answer ? "answer" : "accepted") : "remove");
+      return original(arg);
+    };
+  }
+  const seen = {};
+  const post = browser.deps.postToPage;
+  browser.deps.postToPage = (...args) => {
+    seen.issuedBefore = [...written];
+    // Runs once the code that posted the answer has finished: its removal was issued in that same run.
+    queueMicrotask(() => (seen.issuedAfter = [...written]));
+    return post(...args);
+  };
+  const requests = await start(browser);
+  const call = pageCall();
+  assert.deepEqual(await requests.acceptPageCall("request", call, sender(7)), { accepted: true });
+  await settle();
+  assert.deepEqual(seen.issuedBefore, ["accepted"]);
+  assert.deepEqual(seen.issuedAfter, ["accepted", "remove"]);
+  assert.deepEqual(written, ["accepted", "remove"]);
+  assert.equal(browser.delivered.length, 1);
+  assert.ok(browser.delivered[0].onPort);
+  assert.deepEqual(browser.delivered[0].message.value.results, { checkout: { outcome: "granted", token: GRANTED.token } });
+  assert.deepEqual(await records(browser), []);
+});
+
+test("a worker stopped as it posted the answer (the removal not issued) leaves the call to its successor, which delivers again", async () => {
+  const browser = browserSession(() => GRANTED);
+  browser.portOpen = true;
+  const remove = browser.storage.remove;
+  browser.storage.remove = async () => {}; // the worker stopped before the removal reached storage
+  const requests = await start(browser);
+  const call = pageCall();
+  await requests.acceptPageCall("request", call, sender(7));
+  await settle();
+  assert.equal(browser.delivered.length, 1);
+  assert.equal((await records(browser)).length, 1);
+  browser.storage.remove = remove;
+  browser.portOpen = false; // the port went with the worker
+  const successor = await start(browser);
+  await successor.reconcile();
+  await settle();
+  assert.equal(browser.calls.length, 2); // asked again: a second answer, which the content script ignores
+  assert.equal(browser.delivered.length, 2);
+  assert.equal(browser.delivered[1].message.callId, call.callId);
+  assert.deepEqual(await records(browser), []);
 });
 
 test("a daemon error reaches the page as a code and a fixed message, without the user's hint", async () => {
