@@ -302,7 +302,8 @@ def daemon_memory(setup: bench_daemon.Setup, requests: int) -> None:
     peak = memory_kib(setup.daemon.pid)["VmHWM"]
     print(f"Daemon memory (VmRSS; idle: {IDLE_SECONDS:g} s without a request):")
     print(f"  bare idle interpreter (baseline)         {baseline / 1024:6.1f} MiB")
-    print(f"  1 s after {requests:,} presentations        {just_after['VmRSS'] / 1024:6.1f} MiB  (no target)")
+    name = f"1 s after {requests:,} presentations"
+    print(f"  {name:<40} {just_after['VmRSS'] / 1024:6.1f} MiB  (before the idle release; no target)")
     for name, kib in (
         ("idle after unlock", after_unlock),
         (f"idle after {requests:,} presentations", after_requests),

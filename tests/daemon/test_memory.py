@@ -1,6 +1,7 @@
 """The daemon gives memory back once idle after load (vault.daemon.memory): SQLite's page cache on the
-worker's connection and the allocator's free pages, on the worker thread, once per idle period, never
-while the vault is in use; and a real `vault serve` process is seen to shrink after a burst."""
+worker's connection cut to its hot pages (on the worker thread) and the allocator's free pages, once per
+idle period, never while the vault is in use; and a real `vault serve` process is seen to shrink after a
+burst."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import sqlcipher3._sqlite3
 
 from tests.daemon.support import EXAMPLE_MANIFEST, DaemonProcess, ask, make_vault, remember_consent
 from tests.support import NOW, PASSPHRASE
-from vault.daemon.memory import MALLOC_TRIM, RELEASE_AFTER_IDLE, IdleRelease, release_memory
+from vault.daemon import memory
+from vault.daemon.memory import MALLOC_TRIM, RELEASE_AFTER_IDLE, IdleRelease, shrink_cache
 from vault.daemon.worker import VaultWorker
 from vault.site import make_nonce
 from vault.store import Vault
@@ -50,16 +52,18 @@ def sqlite_memory_used() -> int:
     return used()
 
 
-def test_release_memory_empties_the_page_cache(vault_home: Path) -> None:
+def test_shrink_cache_keeps_only_the_hot_pages(vault_home: Path) -> None:
     make_vault(vault_home)
     with Vault.open(vault_home, PASSPHRASE, now=NOW) as vault:
+        size = vault.conn.execute("PRAGMA cache_size").fetchone()[0]
         vault.conn.execute("CREATE TABLE scratch (data BLOB)")
         vault.conn.executemany("INSERT INTO scratch VALUES (?)", [(bytes(1000),)] * 3000)
         vault.conn.execute("SELECT sum(length(data)) FROM scratch").fetchone()  # ~3 MB of pages cached
         before = sqlite_memory_used()
-        release_memory(vault, trim=None)
+        shrink_cache(vault, keep_kib=256)
         after = sqlite_memory_used()
         assert before - after > 2_000_000, (before, after)
+        assert vault.conn.execute("PRAGMA cache_size").fetchone()[0] == size  # the load may fill it again
         assert vault.conn.execute("SELECT count(*) FROM scratch").fetchone() == (3000,)  # still served
 
 
@@ -70,9 +74,19 @@ def test_malloc_trim_is_found_on_glibc_and_runs() -> None:
     MALLOC_TRIM()
 
 
-async def test_released_on_the_worker_once_per_idle_period(vault_home: Path) -> None:
+class RecordingShrink:
+    def __init__(self) -> None:
+        self.threads: list[str] = []
+
+    def __call__(self, vault: Vault) -> None:
+        self.threads.append(threading.current_thread().name)
+        shrink_cache(vault)
+
+
+async def test_released_once_per_idle_period(vault_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     make_vault(vault_home)
-    clock, trim = Clock(), RecordingTrim()
+    clock, trim, shrink = Clock(), RecordingTrim(), RecordingShrink()
+    monkeypatch.setattr(memory, "shrink_cache", shrink)
     worker = VaultWorker(vault_home, clock=clock, vault=Vault.open(vault_home, PASSPHRASE, now=NOW))
     idle = IdleRelease(worker, clock, trim=trim)
     try:
@@ -81,7 +95,8 @@ async def test_released_on_the_worker_once_per_idle_period(vault_home: Path) -> 
         assert await idle.release_if_idle() is False  # not idle long enough
         clock.now += 1
         assert await idle.release_if_idle() is True
-        assert trim.threads == ["vault-worker"]  # beside the connection it shrank, between jobs
+        assert shrink.threads == ["vault-worker"]  # the connection's own thread, between jobs
+        assert len(trim.threads) == 1 and trim.threads[0] != "vault-worker"  # requests need not wait
         clock.now += 600
         assert await idle.release_if_idle() is False  # nothing used since: nothing to give back
         await worker.call(lambda vault: vault.conn.execute("SELECT 1").fetchone())  # a request: use
@@ -91,7 +106,7 @@ async def test_released_on_the_worker_once_per_idle_period(vault_home: Path) -> 
         await worker.call(lambda vault: None, touch=False)  # a status poll or a duty is not use
         assert await idle.release_if_idle() is False
         assert worker.last_used == clock.now - RELEASE_AFTER_IDLE  # and the release was not use either
-        assert idle.releases == 2
+        assert idle.releases == 2 and len(shrink.threads) == 2 and len(trim.threads) == 2
     finally:
         worker.stop()
 
@@ -105,8 +120,8 @@ async def test_locking_frees_the_connection_and_is_followed_by_a_trim(vault_home
         clock.now += RELEASE_AFTER_IDLE
         assert await idle.release_if_idle() is True
         assert await worker.lock() is True
-        assert await idle.release_if_idle() is True  # locked: no connection to shrink, still a trim
-        assert len(trim.threads) == 2 and trim.threads[1] != "vault-worker"
+        assert await idle.release_if_idle() is True  # locked: no connection to cut, still a trim
+        assert len(trim.threads) == 2
         assert await idle.release_if_idle() is False
     finally:
         worker.stop()

@@ -2,26 +2,29 @@
 
 Measured on `vault serve` (issue 17 §3; /proc/PID/smaps, mallinfo2, sqlite3_db_status): what a burst of
 presentations leaves behind is almost all SQLite's page cache on the worker's connection. SQLCipher's
-default cache is 8,000 KiB, and an append-only ledger fills it with pages no later request needs: 2.6 MiB
-after 1,000 presentations, 7.7 MiB after 3,000 (the daemon at 70 MiB, against 60 after unlock). The
-cache lives in the worker thread's own malloc arena, where freeing it leaves whole free pages that glibc
-keeps until asked to give them back. Python's objects (obmalloc) grow by a fraction of a MiB, and are
-packed (no reclaimable fragmentation); forcing every thread into one arena (M_ARENA_MAX=1) gives back
-less, not more, because the freed cache then sits between live allocations of the event loop.
+default cache is 8,000 KiB, and an append-only ledger fills it with pages no later request needs (7.7 MiB
+after 3,000 presentations: the daemon at 70 MiB, against 60 after unlock). The cache lives in the worker
+thread's own malloc arena, where freeing it leaves whole free pages that glibc keeps until asked to give
+them back. Python's objects (obmalloc) grow by a fraction of a MiB and are packed (nothing to reclaim);
+forcing every thread into one arena (M_ARENA_MAX=1) gives back less, not more, because the freed cache
+then sits between the event loop's live allocations.
 
-So when the vault has not been used for RELEASE_AFTER_IDLE seconds, once per idle period, the worker runs
-release_memory: `PRAGMA shrink_memory` on its own connection (a connection is used from its own thread
-only), then malloc_trim(0), which returns every arena's free pages. Both run on the worker thread with
-the GIL released (SQLite's step and a ctypes call), about a millisecond together; a request arriving
-meanwhile waits at most that long behind it, and the request path itself does nothing new. The pages a
-later request reads again are decrypted again, once, when it first needs them.
+So when the vault has not been used for RELEASE_AFTER_IDLE seconds, once per idle period (and again after
+it locks), the cache is cut to its KEEP_CACHE_KIB most recently used pages, on the worker thread (a
+connection is used from its own thread only) between jobs, and then malloc_trim(0), off the worker,
+returns every arena's free pages. The pages kept are the ones the next request reads (the ledger's last
+leaves, the indexes' upper levels): emptying the cache instead (PRAGMA shrink_memory) made that request
+~0.4 ms slower, reading and decrypting them again; keeping them costs it nothing measurable
+(scripts/bench_memory_release.py). Both steps let the GIL go (SQLite and ctypes calls).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import logging
+import time
 from collections.abc import Callable
 
 from vault.daemon.worker import VaultWorker
@@ -30,6 +33,7 @@ from vault.store import Vault
 
 log = logging.getLogger("vault.daemon")
 RELEASE_AFTER_IDLE = 2  # seconds without use (the daemon's clock counts whole seconds)
+KEEP_CACHE_KIB = 256  # of the page cache, the most recently used pages: what a presentation reads again
 
 
 def _find_malloc_trim() -> Callable[[], object] | None:
@@ -47,19 +51,30 @@ def _find_malloc_trim() -> Callable[[], object] | None:
 MALLOC_TRIM = _find_malloc_trim()
 
 
-def release_memory(vault: Vault | None, trim: Callable[[], object] | None = MALLOC_TRIM) -> None:
-    """SQLite's unused cache pages on `vault`'s connection, then the allocator's free pages, back to the
-    system. Runs on the thread that owns the connection, between jobs (never inside a transaction)."""
-    if vault is not None:
-        vault.conn.execute("PRAGMA shrink_memory")
+def shrink_cache(vault: Vault, keep_kib: int = KEEP_CACHE_KIB) -> None:
+    """Cuts the connection's page cache to its `keep_kib` most recently used pages (lowering cache_size
+    evicts from the least recently used end), then sets the size back. On the connection's own thread,
+    between jobs (never inside a transaction)."""
+    size = vault.conn.execute("PRAGMA cache_size").fetchone()[0]
+    vault.conn.execute(f"PRAGMA cache_size = {-keep_kib}")
+    vault.conn.execute(f"PRAGMA cache_size = {int(size)}")
+
+
+def trim_allocator(trim: Callable[[], object] | None = MALLOC_TRIM) -> None:
     if trim is not None:
         trim()
 
 
+def _seconds(fn: Callable[..., object], *args: object) -> float:
+    began = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - began
+
+
 class IdleRelease:
-    """Runs release_memory on the worker once the vault has been idle RELEASE_AFTER_IDLE seconds, then not
-    again until it has been used. Called from the daemon's background duty (every TICK), never from a
-    request."""
+    """Cuts the worker's page cache and trims the allocator once the vault has been idle
+    RELEASE_AFTER_IDLE seconds, then not again until it has been used. Called from the daemon's background
+    duty (every TICK), never from a request."""
 
     def __init__(self, worker: VaultWorker, clock: Callable[[], int], *, trim=MALLOC_TRIM) -> None:
         self.worker = worker
@@ -75,9 +90,11 @@ class IdleRelease:
         if after == self.released_after or self.clock() - after[0] < RELEASE_AFTER_IDLE:
             return False
         self.released_after = after
-        try:
-            await self.worker.call(lambda vault: release_memory(vault, self.trim), touch=False)
-        except VaultLocked:  # the connection is closed, its cache freed: the allocator may still hold it
-            await asyncio.to_thread(release_memory, None, self.trim)
+        shrink = 0.0  # locked: the connection is closed, its cache already freed
+        with contextlib.suppress(VaultLocked):
+            shrink = await self.worker.call(lambda vault: _seconds(shrink_cache, vault), touch=False)
+        # Not on the worker: a request that arrives meanwhile need not wait for it.
+        trim = await asyncio.to_thread(_seconds, trim_allocator, self.trim)
+        log.debug("idle: page cache cut in %.2f ms, allocator trimmed in %.2f ms", shrink * 1e3, trim * 1e3)
         self.releases += 1
         return True
