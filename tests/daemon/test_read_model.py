@@ -18,9 +18,10 @@ from tests.consent.test_service import SHARE_3, new_id, shop_manifest
 from tests.daemon.support import make_vault
 from tests.support import NOW, PASSPHRASE
 from vault.consent.contexts import add_context, use_context
+from vault.consent.evaluated import evaluated
 from vault.consent.records import add_rule
 from vault.consent.revocation import revoke
-from vault.consent.service import decide_prompt, request_presentation
+from vault.consent.service import _today, decide_prompt, request_presentation
 from vault.daemon.worker import VaultWorker
 from vault.protocol.b64 import b64url_decode
 from vault.site import make_nonce
@@ -208,6 +209,35 @@ async def test_a_timed_choice_ends_on_time_with_the_model_warm(worker: VaultWork
     assert (await present(worker, NOW + 59)).outcome == "consent_required"
     assert (await present(worker, NOW + 60)).outcome == "granted"  # back in Everyday
     assert (await present(worker, NOW + 61)).outcome == "granted"
+
+
+async def test_a_kept_grant_ends_when_the_first_decision_it_rests_on_runs_out(worker: VaultWorker) -> None:
+    """The policy's answer is kept with the model (vault.consent.evaluated) only until time alone could
+    change it: a remembered decision that runs out is not applied a second later, the model warm."""
+    first_end = "SELECT min(expires_at) FROM decisions WHERE revoked_at IS NULL"
+    ends = await worker.call(lambda v: v.conn.execute(first_end).fetchone()[0])
+    reads: ReadModel = await worker.call(lambda v: v.reads)
+    assert (await present(worker, ends - 2)).outcome == "granted"
+    loads = reads.loads
+    assert (await present(worker, ends - 1)).outcome == "granted"
+    assert reads.loads == loads  # answered from the model
+    again = await present(worker, ends)
+    assert again.outcome == "consent_required"
+    assert {q.asked_because for q in again.prompt.questions} == {"expired"}
+
+
+async def test_kept_grants_hand_out_copies(worker: VaultWorker) -> None:
+    await warm(worker)
+
+    def grant(v: Vault) -> Any:
+        return evaluated(v, MANIFEST, ORIGIN, "recommendations", None, _today(NOW + 10), NOW + 10)[0]
+
+    first = await worker.call(grant, batch=True)
+    dropped = dict(first.dropped)
+    first.claims["location.country"] = "DE"
+    first.dropped["x"] = "y"
+    second = await worker.call(grant, batch=True)
+    assert second.claims == GRANTED and second.dropped == dropped
 
 
 async def test_values_handed_out_are_copies(worker: VaultWorker) -> None:

@@ -334,6 +334,12 @@ def active_context(vault: Vault, origin: str, *, now: int) -> Active:
     """The context that answers a request from `origin` now: the site's own choice (until its time is
     up), else what browser_context says. Kept in the daemon's read model with the span of time it holds
     for: [when it was read, the next `until`)."""
+    return active_context_until(vault, origin, now=now)[0]
+
+
+def active_context_until(vault: Vault, origin: str, *, now: int) -> tuple[Active, float]:
+    """active_context, and until when (at the latest) time alone leaves it the answer: the next `until`
+    of a choice (inf: none). Without the read model the second is inf: nothing keeps the answer then."""
     since, until, active = cached(
         vault.reads,
         ("active_context", origin),
@@ -341,8 +347,9 @@ def active_context(vault: Vault, origin: str, *, now: int) -> Active:
         lambda kept: kept[0] <= now < kept[1],
     )
     if since <= now < until:
-        return active
-    return _load_active(vault, origin, now)[2]
+        return active, until
+    _, until, active = _load_active(vault, origin, now)
+    return active, until
 
 
 def _load_active(vault: Vault, origin: str, now: int) -> tuple[int, float, Active]:

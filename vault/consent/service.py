@@ -19,16 +19,15 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from vault.claims.catalogue import derive_claims
 from vault.claims.issuer import Issued
-from vault.consent.contexts import Context, active_context, by_id
+from vault.consent.contexts import Context, by_id
 from vault.consent.disclosures import record_disclosure
+from vault.consent.evaluated import evaluated
 from vault.consent.policy import (
     Answer,
     Denied,
     Granted,
     controller_binding,
-    evaluate,
     resolve,
 )
 from vault.consent.prompt_view import (
@@ -40,10 +39,7 @@ from vault.consent.prompt_view import (
 from vault.consent.reasons import DenialReason
 from vault.consent.records import (
     DAY,
-    load_rules,
-    recipient_standing,
     remember_days,
-    standing_decisions,
     store_decisions,
 )
 from vault.consent.sites import remember_manifest
@@ -141,20 +137,7 @@ def request_presentation(
             reason=DenialReason.WRONG_ORIGIN,
             message=f"the manifest is for {manifest.origin}, but the page is on {audience}",
         )
-    entry = manifest_index(manifest).get(purpose_id)
-    names = [claim.name for claim in entry.purpose.claims] if entry is not None else []
-    derived = derive_claims(names, vault.attributes(), _today(now))
-    context = active_context(vault, audience, now=now).context
-    evaluation = evaluate(
-        manifest,
-        purpose_id,
-        derived,
-        standing_decisions(vault, audience, purpose_id, context.id),
-        load_rules(vault, context.id),
-        now,
-        requested,
-        recipient_standing(vault, audience, purpose_id, context.id),
-    )
+    evaluation, context = evaluated(vault, manifest, audience, purpose_id, requested, _today(now), now)
     if isinstance(evaluation, Denied):  # nothing is written: the site asked, nobody was involved
         return NotShared(reason=evaluation.reason, message=evaluation.message)
     # Nothing here catches what the block raises: in the daemon's worker, its own savepoint for this job

@@ -65,7 +65,7 @@ def remember_manifest(
     origin = manifest.origin
     if reads is not None:  # without the model, the text compared below is the one read
         stored = reads.get(("stored_manifest", origin), lambda: _stored_digest(conn, origin))
-        if stored == _manifest_digest(manifest):
+        if stored == manifest_digest(manifest):
             return ()
     text = encode_manifest(manifest).decode()
     row = conn.execute("SELECT manifest FROM sites WHERE origin = ?", (manifest.origin,)).fetchone()
@@ -95,7 +95,8 @@ def remember_manifest(
 
 
 @lru_cache(maxsize=64)  # manifests are immutable and hash once; the daemon hands the same one out per text
-def _manifest_digest(manifest: Manifest) -> bytes:
+def manifest_digest(manifest: Manifest) -> bytes:
+    """A digest of the manifest's encoding (what the read model keys and compares manifests by)."""
     return digest_keeping_the_gil(encode_manifest(manifest))
 
 
