@@ -59,16 +59,11 @@ def timed(name: str, fn: Callable) -> Callable:
 
 def instrument() -> None:
     """Timers around each phase of service.request_presentation (and _issue), where it looks them up."""
-    from vault.consent import disclosures, ledger, service
+    from vault.consent import disclosures, evaluated, ledger, service
     from vault.store import Vault
 
     for name in (
-        "derive_claims",
-        "active_context",
-        "standing_decisions",
-        "load_rules",
-        "evaluate",
-        "recipient_standing",
+        "evaluated",
         "remember_manifest",
         "issue_presentation",
         "record_disclosure",
@@ -77,6 +72,9 @@ def instrument() -> None:
     ):
         setattr(service, name, timed(name, getattr(service, name)))
     disclosures.ledger.append_disclosure = timed("  ledger.append_disclosure", ledger.append_disclosure)
+    # Inside `evaluated`, when the read model does not answer: the policy's own work.
+    for name in ("derive_claims", "active_context_until", "standing_decisions", "load_rules", "evaluate"):
+        setattr(evaluated, name, timed(f"  {name}", getattr(evaluated, name)))
     for name in ("attributes", "site_epoch", "pairwise_key"):
         setattr(Vault, name, timed(f"vault.{name}", getattr(Vault, name)))
 
