@@ -26,12 +26,17 @@ import ctypes
 import logging
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from vault.daemon.worker import VaultWorker
 from vault.errors import VaultLocked
-from vault.store import Vault
+
+if TYPE_CHECKING:  # vault.daemon.server imports this module: it stays light
+    from vault.daemon.worker import VaultWorker
+    from vault.store import Vault
 
 log = logging.getLogger("vault.daemon")
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt's parameters (malloc.h)
+MMAP_THRESHOLD = 1024 * 1024
 RELEASE_AFTER_IDLE = 2  # seconds without use (the daemon's clock counts whole seconds)
 KEEP_CACHE_KIB = 256  # of the page cache, the most recently used pages: what a presentation reads again
 
@@ -49,6 +54,25 @@ def _find_malloc_trim() -> Callable[[], object] | None:
 
 
 MALLOC_TRIM = _find_malloc_trim()
+
+
+def fix_allocator_thresholds() -> bool:
+    """Blocks of MMAP_THRESHOLD or more are mapped on their own and unmapped when freed, always; at daemon
+    start. glibc otherwise raises that threshold to the size of any mapped block freed (up to 32 MiB), and
+    the trim threshold to twice it: after the Argon2id run of an unlock (19 MiB with the minimum KDF) the
+    next unlock's 19 MiB came from the worker's arena and stayed there (the daemon at 80 MiB after a lock
+    and an unlock, and malloc_trim does not touch a thread arena's top). Nothing on the request path
+    allocates a MiB at once. False where there is no glibc (nothing is changed)."""
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    # A fixed trim threshold too (glibc's default ratio): the main heap's top goes back past 2 MiB free.
+    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) & bool(
+        mallopt(M_TRIM_THRESHOLD, 2 * MMAP_THRESHOLD)
+    )
 
 
 def shrink_cache(vault: Vault, keep_kib: int = KEEP_CACHE_KIB) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from vault.daemon.memory import fix_allocator_thresholds
 from vault.daemon.paths import MAX_SOCKET_PATH, UnsafeDirectory, admin_token_path, ensure_private_dir
 from vault.errors import InvalidInput, VaultError
 from vault.store.files import write_private_file
@@ -155,6 +156,7 @@ def run(
     """Serves until SIGTERM or SIGINT, then finishes in-flight requests and closes the vault.
 
     uvicorn's own messages: warnings and errors (never access lines), only errors at `log_level` error."""
+    fix_allocator_thresholds()  # a freed unlock's Argon2id memory goes back at once (vault.daemon.memory)
     config = uvicorn.Config(
         app,
         http=peer_checked(os.getuid() if expected_uid is None else expected_uid),
