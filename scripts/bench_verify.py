@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """How fast a site verifies presentations, against raw Ed25519 and PyJWT measured in the same run.
 
-    scripts/bench_verify.py [--rounds 25] [--batch 300]
+    scripts/bench_verify.py [--rounds 25] [--batch 300] [--steps]
 
 Every contender handles the same tokens. Rounds interleave the contenders (rotating their order); rates
 are medians over rounds, and each ratio is the median of the ratios measured within one round, so a
@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import statistics
 import sys
 import time
+import timeit
 from collections.abc import Callable, Sequence
 
 import jwt
@@ -34,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from tests import example
 from vault.protocol import issue_presentation
 from vault.protocol.b64 import b64url_decode
+from vault.protocol.manifest import Manifest
 from vault.site import InMemoryReplayStore, verify_presentation
 
 NONCE = "n" * 22
@@ -93,10 +96,92 @@ def report(title: str, results: Results, ratios: Sequence[tuple[str, str, float]
         print(f"  {numerator} / {denominator}: {ratio:.3f}x ({verdict} the {target}x target)")
 
 
+def steps(token: str, manifest: Manifest, public: Ed25519PublicKey) -> None:
+    """Each step `verify_presentation` takes for `token`, timed alone (timeit, the best of 7 repeats),
+    the statements the verifier runs on the values it has at that point, then the whole call with the
+    signature check replaced by nothing. cProfile misleads at this scale (its own cost per call is ~1 us)."""
+    from vault.protocol import jws, presentation
+    from vault.protocol.claim_types import claim_values_ok
+    from vault.protocol.manifest import manifest_index, recipients_problem
+    from vault.site.verify import VerifiedPresentation
+
+    text = token.encode("ascii")
+    head, body, sig = text.split(b".")
+    header = jws._open_header(head)
+    payload_bytes, signature = jws.decode_signed_segments(body, sig)
+    message = text[: len(head) + 1 + len(body)]
+    payload = presentation._payload_decoder.decode(payload_bytes)
+    entry = manifest_index(manifest)[payload.purpose.id]
+    claims, recipients = payload.claims, payload.recipients
+    fresh_keys = (f"{n:012d}" for n in itertools.count())
+    replay = InMemoryReplayStore(capacity=10**8)
+    nope = _AcceptEvery()
+    names = dict(globals(), **locals(), NOW=example.NOW)
+    names.update(claim_values_ok=claim_values_ok, recipients_problem=recipients_problem)
+    names.update(VerifiedPresentation=VerifiedPresentation, E=presentation._payload_encoder)
+    rows = [
+        ("check type and size, ASCII, split in three", "isinstance(token, str); len(token) > 8192; "
+         "token.encode('ascii').split(b'.')"),
+        ("header: cached by its text, typ/crit/jwk checks", "h = jws._open_header(head); "
+         "h.typ != 'vault-presentation+jwt'; h.crit is not None; not h.has_jwk or h.kid is not None; "
+         "h.key is None"),
+        ("payload and signature base64url (strict)", "jws.decode_signed_segments(body, sig)"),
+        ("signed input (a copy of header.payload)", "text[: len(head) + 1 + len(body)]"),
+        ("payload JSON, typed and bounded", "presentation._payload_decoder.decode(payload_bytes)"),
+        ("repeated keys (re-encode, compare)", "E.encode(payload) != payload_bytes"),
+        ("jti alphabet, recipients unique", "payload.jti.strip(presentation._B64URL_ALPHABET); "
+         "len(set(recipients)) != len(recipients)"),
+        ("iss/sub, aud, times, nonce", "s = header.subject; payload.iss != s or payload.sub != s; "
+         "payload.aud != manifest.origin; i, e = payload.iat, payload.exp; i > 1 + 60; "
+         "not i < e <= i + 600; e + 60 <= 1; payload.nonce != NONCE"),
+        ("purpose: index, digest, concept, retention", "p = payload.purpose; "
+         "x = manifest_index(manifest).get(p.id); payload.purpose_digest != x.digest; "
+         "p.concept != x.purpose.concept or payload.retention != x.purpose.retention"),
+        ("claim names declared / required", "not claims.keys() <= entry.declared; "
+         "not entry.required <= claims.keys()"),
+        ("claim value types", "claim_values_ok(claims)"),
+        ("recipients declared / required", "recipients_problem(entry, recipients, claims)"),
+        ("replay: key, store (new key each time)", "replay.remember(header.thumbprint + '.' + "
+         "next(fresh_keys), 2**40, 0)"),
+        ("the result", "VerifiedPresentation(header.subject, payload.jti, payload.purpose.id, "
+         "payload.purpose_digest, payload.retention, claims, payload.iat, payload.exp, recipients)"),
+    ]  # fmt: skip
+
+    def best(statement: str, number: int = 20000) -> float:
+        return min(timeit.repeat(statement, globals=names, number=number, repeat=7)) / number * 1e6
+
+    print("Each step alone, on the benchmark's token (best of 7 x 20,000; us):")
+    total = 0.0
+    for label, statement in rows:
+        cost = best(statement)
+        total += cost
+        print(f"  {label:<48} {cost:6.2f}")
+    print(f"  {'sum of the steps':<48} {total:6.2f}")
+    key = header.key
+    key.check = lambda signature, message: None  # the whole call without the signature check
+    try:
+        whole = best(
+            "verify_presentation(token, manifest=manifest, nonce=NONCE, now=example.NOW, replay=nope)"
+        )
+    finally:
+        key.check = key._public.verify
+    print(f"  {'verify_presentation, signature check stubbed':<48} {whole:6.2f}")
+    raw = best("public.verify(signature, message)", 2000)
+    print(f"  {'raw Ed25519 verify of the same token':<48} {raw:6.2f}")
+
+
+class _AcceptEvery:
+    """A replay store that accepts every key (for timing one token again and again)."""
+
+    def remember(self, key: str, expires_at: int, now: int) -> bool:
+        return True
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=25)
     parser.add_argument("--batch", type=int, default=300)
+    parser.add_argument("--steps", action="store_true", help="time each step of one verification alone")
     args = parser.parse_args(argv)
 
     manifest = example.manifest()
@@ -117,6 +202,9 @@ def main(argv: list[str]) -> int:
     ]
     signed = [(b64url_decode(t.split(".")[2]), t.rsplit(".", 1)[0].encode()) for t in tokens]
     public = Ed25519PublicKey.from_public_bytes(key.public_bytes)
+    if args.steps:
+        steps(tokens[0], manifest, public)
+        return 0
     pyjwt_key = jwt.PyJWK(key.public_jwk, algorithm="EdDSA")
 
     def ours() -> None:

@@ -106,11 +106,15 @@ def decode_signed_segments(payload_segment: bytes, signature_segment: bytes) -> 
         raise ValueError("not canonical base64url, or not an Ed25519 signature")
     try:
         return _decode_payload_and_signature(
-            b'["'
-            + payload_segment.translate(_TO_STANDARD)
-            + _CLOSE_PAYLOAD[remainder]
-            + signature_segment.translate(_TO_STANDARD)
-            + b'=="]'
+            b"".join(
+                (
+                    b'["',
+                    payload_segment.translate(_TO_STANDARD),
+                    _CLOSE_PAYLOAD[remainder],
+                    signature_segment.translate(_TO_STANDARD),
+                    b'=="]',
+                )
+            )
         )
     except msgspec.DecodeError:  # ValidationError included
         raise ValueError("not base64url") from None
