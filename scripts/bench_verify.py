@@ -8,14 +8,19 @@ are medians over rounds, and each ratio is the median of the ratios measured wit
 noisy neighbour or a frequency change hits both sides of a ratio alike.
 Targets: vault.site >= 0.9x raw Ed25519 verification (issue 17), and >= 1.4x PyJWT.
 
-What vault.site spends beside the signature (issue 17, second session; the signature check stubbed out,
-the same tokens): ~15 us a token, where raw verification is ~120-140 us; in this benchmark, between
-signature checks that evict the caches, it shows as ~24 us (0.80-0.85x). Of the 15: base64url decoding
-the ~835-character payload ~2.8 (translate, padding, binascii's strict decoder) and the signature 0.3;
-splitting the token and the signed input's copy ~0.7; the payload's strict typed decode ~1.8 and the
-repeated-key check (re-encode and compare) ~0.9; claim value types ~1.6 (was 2.5: accepted strings are
-now remembered); recipients ~0.6; the replay store ~0.7; the remaining checks and the result ~2. Each is
-a check the spec requires or the decoding it needs, already one C call where one exists.
+What vault.site spends beside the signature (issue 17, third session; `--steps` measures it): ~12 us a
+token with the signature check stubbed out, where raw verification is ~120-130 us; in this benchmark,
+alternating with signature checks that evict the interpreter's caches and branch history, it shows as
+~17-21 us (0.85-0.87x quiet). Each step alone (timeit on the benchmark's token): checking the token's type,
+size and ASCII and splitting it 0.7; the header, cached by its text 0.2; base64url of the ~835-character
+payload and the signature 2.0 (msgspec's strict decoder, one C call; binascii's strict mode took 3.4);
+the signed input's copy 0.15; the payload's strict typed, bounded decode 1.4; the repeated-key check
+(re-encode, compare) 0.6; the jti's alphabet and unique recipients 0.4; iss/sub, aud, times and nonce 0.2;
+the purpose's index, digest, concept and retention 0.2; claim names 0.3; claim value types 1.3 (four
+claims: a Python call per claim and per list item); recipients 0.35; the replay store 1.2 (a lock, a dict,
+a heap; ~2.5 of the in-benchmark figure); the result 0.15; the Python calls between them ~2-3. Each is a
+check SPEC.md requires or the decoding it needs; none can be dropped, and each is already one C call where
+one exists.
 """
 
 from __future__ import annotations
@@ -97,7 +102,7 @@ def report(title: str, results: Results, ratios: Sequence[tuple[str, str, float]
 
 
 def steps(token: str, manifest: Manifest, public: Ed25519PublicKey) -> None:
-    """Each step `verify_presentation` takes for `token`, timed alone (timeit, the best of 7 repeats),
+    """Each step `verify_presentation` takes for `token`, timed alone (timeit, the best of 21 repeats),
     the statements the verifier runs on the values it has at that point, then the whole call with the
     signature check replaced by nothing. cProfile misleads at this scale (its own cost per call is ~1 us)."""
     from vault.protocol import jws, presentation
@@ -113,7 +118,7 @@ def steps(token: str, manifest: Manifest, public: Ed25519PublicKey) -> None:
     payload = presentation._payload_decoder.decode(payload_bytes)
     entry = manifest_index(manifest)[payload.purpose.id]
     claims, recipients = payload.claims, payload.recipients
-    fresh_keys = (f"{n:012d}" for n in itertools.count())
+    fresh_keys = map(str, itertools.count(10**15))  # a new jti-like key each time (~50 ns of the row)
     replay = InMemoryReplayStore(capacity=10**8)
     nope = _AcceptEvery()
     names = dict(globals(), **locals(), NOW=example.NOW)
@@ -147,10 +152,10 @@ def steps(token: str, manifest: Manifest, public: Ed25519PublicKey) -> None:
          "payload.purpose_digest, payload.retention, claims, payload.iat, payload.exp, recipients)"),
     ]  # fmt: skip
 
-    def best(statement: str, number: int = 20000) -> float:
-        return min(timeit.repeat(statement, globals=names, number=number, repeat=7)) / number * 1e6
+    def best(statement: str, number: int = 10000) -> float:
+        return min(timeit.repeat(statement, globals=names, number=number, repeat=21)) / number * 1e6
 
-    print("Each step alone, on the benchmark's token (best of 7 x 20,000; us):")
+    print("Each step alone, on the benchmark's token (best of 21 x 10,000; us):")
     total = 0.0
     for label, statement in rows:
         cost = best(statement)
