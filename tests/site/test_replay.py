@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vault.protocol import Manifest
 from vault.site import InMemoryReplayStore, PresentationInvalid, Reason, ReplayStoreFull, verify_presentation
@@ -87,6 +89,45 @@ def concurrent_winners(remember: Callable[[str], bool], threads: int = 16) -> in
 def test_in_memory_store_is_atomic() -> None:
     store = InMemoryReplayStore()
     assert concurrent_winners(lambda key: store.remember(key, NOW + 100, NOW)) == 1
+
+
+class _Model:
+    """The store's contract, written plainly: forget what has expired, then refuse, skip or record."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity, self.expiry = capacity, dict[str, int]()
+
+    def remember(self, key: str, expires_at: int, now: int) -> bool | str:
+        self.expiry = {k: e for k, e in self.expiry.items() if e > now}
+        if key in self.expiry:
+            return False
+        if expires_at <= now:
+            return True
+        if len(self.expiry) >= self.capacity:
+            return "full"
+        self.expiry[key] = expires_at
+        return True
+
+
+@settings(max_examples=300)
+@given(
+    st.integers(1, 4),
+    st.lists(st.tuples(st.sampled_from("abcdef"), st.integers(0, 12), st.integers(0, 12)), max_size=40),
+)
+def test_in_memory_store_keeps_its_contract(capacity: int, calls: list[tuple[str, int, int]]) -> None:
+    # Keys share expiry seconds, expire in any order, and the clock may go back (the store keeps keys
+    # grouped by the second they expire).
+    store, model = InMemoryReplayStore(capacity=capacity), _Model(capacity)
+    for key, expires_at, now in calls:
+        expected = model.remember(key, NOW + expires_at, NOW + now)
+        try:
+            got: bool | str = store.remember(key, NOW + expires_at, NOW + now)
+        except ReplayStoreFull:
+            got = "full"
+        assert got == expected
+        assert store.size == len(model.expiry)
+    store.remember("probe", NOW + 99, NOW + 13)
+    assert store.size == 1
 
 
 def test_capacity_must_be_positive() -> None:

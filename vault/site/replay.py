@@ -45,15 +45,19 @@ class InMemoryReplayStore:
             raise ValueError("capacity must be positive")
         self._capacity = capacity
         self._expiry: dict[str, int] = {}
-        self._by_expiry: list[tuple[int, str]] = []  # heap, always in step with _expiry
+        # Keys grouped by the second they expire, and those seconds as a heap: a new key is appended to
+        # its second's list, and the heap grows only with a new second (presentations arriving together
+        # expire together), so the common case pushes nothing. Always in step with _expiry.
+        self._keys_expiring: dict[int, list[str]] = {}
+        self._expiry_times: list[int] = []
         self._lock = threading.Lock()
 
     def remember(self, key: str, expires_at: int, now: int) -> bool:
         lock = self._lock
         lock.acquire()  # (not `with`: two plain calls cost less, and every presentation comes here)
         try:
-            heap, expiry = self._by_expiry, self._expiry
-            if heap and heap[0][0] <= now:
+            times, expiry = self._expiry_times, self._expiry
+            if times and times[0] <= now:
                 self._forget_expired(now)
             if key in expiry:
                 return False
@@ -62,7 +66,12 @@ class InMemoryReplayStore:
             if len(expiry) >= self._capacity:
                 raise ReplayStoreFull("replay store is full of unexpired keys")
             expiry[key] = expires_at
-            heappush(heap, (expires_at, key))
+            keys = self._keys_expiring.get(expires_at)
+            if keys is None:
+                self._keys_expiring[expires_at] = [key]
+                heappush(times, expires_at)
+            else:
+                keys.append(key)
             return True
         finally:
             lock.release()
@@ -73,8 +82,7 @@ class InMemoryReplayStore:
         return len(self._expiry)
 
     def _forget_expired(self, now: int) -> None:
-        heap = self._by_expiry
-        while heap and heap[0][0] <= now:
-            expires_at, key = heappop(heap)
-            if self._expiry.get(key) == expires_at:
-                del self._expiry[key]
+        times, expiry = self._expiry_times, self._expiry
+        while times and times[0] <= now:
+            for key in self._keys_expiring.pop(heappop(times)):
+                del expiry[key]
