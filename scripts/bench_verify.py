@@ -9,18 +9,20 @@ noisy neighbour or a frequency change hits both sides of a ratio alike.
 Targets: vault.site >= 0.9x raw Ed25519 verification (issue 17), and >= 1.4x PyJWT.
 
 What vault.site spends beside the signature (issue 17, third session; `--steps` measures it): ~12 us a
-token with the signature check stubbed out, where raw verification is ~120-130 us; in this benchmark,
-alternating with signature checks that evict the interpreter's caches and branch history, it shows as
-~17-21 us (0.85-0.87x quiet). Each step alone (timeit on the benchmark's token): checking the token's type,
-size and ASCII and splitting it 0.7; the header, cached by its text 0.2; base64url of the ~835-character
-payload and the signature 2.0 (msgspec's strict decoder, one C call; binascii's strict mode took 3.4);
-the signed input's copy 0.15; the payload's strict typed, bounded decode 1.4; the repeated-key check
-(re-encode, compare) 0.6; the jti's alphabet and unique recipients 0.4; iss/sub, aud, times and nonce 0.2;
-the purpose's index, digest, concept and retention 0.2; claim names 0.3; claim value types 1.3 (four
-claims: a Python call per claim and per list item); recipients 0.35; the replay store 1.2 (a lock, a dict,
-a heap; ~2.5 of the in-benchmark figure); the result 0.15; the Python calls between them ~2-3. Each is a
-check SPEC.md requires or the decoding it needs; none can be dropped, and each is already one C call where
-one exists.
+token with the signature check stubbed out (~13.6 in a loop over the benchmark's 300 tokens with the real
+replay store), where raw verification is ~120-125 us; in this benchmark, alternating with signature checks
+that evict the interpreter's caches and branch history, it shows as ~18-20 us (0.85-0.86x on a quiet
+machine; the second session's code 0.84x in the same process). Each step alone (timeit on the benchmark's
+token, us): the token's type, size and ASCII, and splitting it 0.64; the header, cached by its text 0.16;
+base64url of the ~835-character payload and the signature 2.0 (msgspec's strict decoder, one C call;
+binascii's strict mode took 3.4); the signed input's copy 0.15; the payload's strict typed, bounded decode
+1.44; the repeated-key check (re-encode, compare) 0.60; the jti's alphabet and unique recipients 0.37;
+iss/sub, aud, times and nonce 0.20; the purpose's index, digest, concept and retention 0.24; claim names
+0.32; claim value types 1.34 (four claims: a Python call per claim and per list item); recipients 0.36;
+the replay store 1.0 (a lock, a dict, a list per expiry second; ~2.5 of the in-benchmark figure); the
+result 0.15; the Python calls and attribute reads between them ~3. Each is a check SPEC.md requires or the
+decoding it needs; none can be dropped, and each is one C call where one exists. 0.9x allows ~13.5 us
+beside the signature in this benchmark: less than the checks alone take before any interference.
 """
 
 from __future__ import annotations
