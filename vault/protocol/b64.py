@@ -43,22 +43,3 @@ def b64url_decode_bytes(raw: bytes) -> bytes:
     if remainder and raw[-1] not in _CANONICAL_LAST[remainder]:
         raise ValueError("non-canonical base64url")
     return binascii.a2b_base64(raw.translate(_TO_STANDARD) + _PADDING[remainder], strict_mode=True)
-
-
-_SIGNATURE_SEGMENT_LENGTH = 86  # an Ed25519 signature: 64 bytes, 86 characters unpadded
-
-
-def b64url_decode_token_parts(payload: bytes, signature: bytes) -> tuple[bytes, bytes]:
-    """Decode a compact JWS's payload and Ed25519 signature segments in one call (the verifier's hot
-    path: a Python call costs about as much as decoding the 86-character signature). Raises ValueError."""
-    if len(signature) != _SIGNATURE_SEGMENT_LENGTH or signature[-1] not in _CANONICAL_LAST[2]:
-        raise ValueError("not an Ed25519 signature segment")
-    remainder = len(payload) % 4
-    if remainder == 1:
-        raise ValueError("base64url length")
-    if remainder and payload[-1] not in _CANONICAL_LAST[remainder]:
-        raise ValueError("non-canonical base64url")
-    return (
-        binascii.a2b_base64(payload.translate(_TO_STANDARD) + _PADDING[remainder], strict_mode=True),
-        binascii.a2b_base64(signature.translate(_TO_STANDARD) + b"==", strict_mode=True),
-    )
