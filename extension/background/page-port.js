@@ -1,7 +1,9 @@
 // Web pages' calls over one port per page: content/relay.js opens it on the page's first request() or
-// acknowledge() and sends each call on it; the worker answers {accepted} and, later, the result on the
-// same port. A runtime message opens and closes a channel each time (a round trip to the browser more
-// than a message on an open port, ~0.5-1 ms each way on a page's request path).
+// acknowledge() and sends each call on it; the worker answers a refusal at once, and the result later,
+// on the same port (an accepted call gets no {accepted} message: if the port closes, the content script
+// asks which calls the worker holds, PageAction.held). A runtime message opens and closes a channel each
+// time (a round trip to the browser more than a message on an open port, ~0.5-1 ms each way on a page's
+// request path).
 //
 // The port is a shortcut, never the only way: it goes with the worker (stopped, restarted) and with the
 // document, and then a result is delivered by chrome.tabs.sendMessage as before, to the same document.
@@ -28,6 +30,7 @@ export function onPagePort(port, { route, senderKind }) {
   port.onMessage.addListener((message) => {
     const callId = typeof message?.callId === "string" ? message.callId : null;
     route(message, port.sender).then((reply) => {
+      if (reply?.ok && reply.value?.accepted === true) return; // its result follows
       try {
         port.postMessage({ type: "reply", callId, reply });
       } catch {

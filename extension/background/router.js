@@ -1,18 +1,19 @@
 // Who may run which action. Every message to the worker goes through route(): the sender is classified
 // from what the browser says about it (never from the message), and each kind of sender has its own
-// table. A web page (through the content script) can reach the three page actions and nothing else.
+// table. A web page (through the content script) can reach the page actions and nothing else.
 
 import { PageAction } from "../shared/actions.js";
 import { EXTENSION_HANDLERS } from "./actions.js";
 import { acceptNotify } from "./notify.js";
 import { isSiteOrigin, pageError, senderOrigin } from "./page-contract.js";
-import { acceptPageCall } from "./requests.js";
+import { acceptPageCall, heldCalls } from "./requests.js";
 
 const PAGE_HANDLERS = Object.freeze({
   [PageAction.request]: (message, sender) => acceptPageCall("request", message, sender),
   [PageAction.acknowledge]: (message, sender) => acceptPageCall("acknowledge", message, sender),
   // Answered here and now, the same for every message (background/notify.js); no page.result follows.
   [PageAction.notify]: (message, sender) => acceptNotify(message, sender),
+  [PageAction.held]: (message, sender) => heldCalls(message, sender),
 });
 
 const TABLES = Object.freeze({ page: PAGE_HANDLERS, extension: EXTENSION_HANDLERS });

@@ -8,15 +8,19 @@
 //
 // notify() is answered by the worker's reply itself (always {received: true}, before any daemon call);
 // request() and acknowledge() go on one port to the worker, opened on the first such call (a message on
-// an open port costs less than a runtime message, which opens a channel each time): the worker answers
-// {accepted} on it, then the result as a PAGE_RESULT message, on the port while it is open, else (the
+// an open port costs less than a runtime message, which opens a channel each time): the worker answers a
+// refusal on it at once, and the result as a PAGE_RESULT message, on the port while it is open, else (the
 // worker was stopped and restarted) by a runtime message from a later worker, which we listen for too.
+// An accepted call gets no message until its result (one message fewer crossing the browser while the
+// daemon is asked): when the port closes, we ask the worker which of its calls it holds, and only those
+// wait for their result.
 (() => {
   "use strict";
 
   const PAGE_ACTIONS = { request: "page.request", acknowledge: "page.acknowledge", notify: "page.notify" };
   const ANSWERED_AT_ONCE = new Set(["notify"]);
   const PAGE_RESULT = "page.result";
+  const HELD = "page.held"; // ours alone, never a page's method (not in PAGE_ACTIONS)
   const PAGE_PORT = "vault-page"; // background/page-port.js
   const TAG = "personal-vault"; // the event protocol shared with page-api.js
   const TO_RELAY = "personalvault:to-relay"; // events on window, detail the message's JSON (page-api.js)
@@ -37,7 +41,7 @@
   const calls = new Map(); // our call id -> the page API's id
   let notifying = 0; // notify() calls the worker has not answered yet
   let port = null; // to the worker, while it is open
-  const unaccepted = new Set(); // our call ids sent on `port` that the worker has not accepted yet
+  const onPort = new Set(); // our call ids sent on `port` and not answered yet
 
   const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
 
@@ -103,11 +107,24 @@
     // The worker answers {accepted} at once; the result arrives later as a PAGE_RESULT message.
     try {
       workerPort().postMessage({ action: PAGE_ACTIONS[method], callId, args });
-      unaccepted.add(callId);
+      onPort.add(callId);
     } catch {
       port = null;
       answer(callId, UNAVAILABLE);
     }
+  }
+
+  // A call the worker does not hold was never stored: nobody will answer it. Held calls wait for their
+  // result, which a restarted worker sends as a runtime message. (The question restarts a stopped worker,
+  // which reads its stored calls before it answers.)
+  function keepHeld(callIds) {
+    const failUnheld = (held) => {
+      for (const callId of callIds) if (!held.includes(callId)) answer(callId, UNAVAILABLE);
+    };
+    chrome.runtime.sendMessage({ action: HELD, callIds }).then(
+      (reply) => failUnheld(reply?.ok === true && Array.isArray(reply.value?.held) ? reply.value.held : []),
+      () => failUnheld([]),
+    );
   }
 
   function workerPort() {
@@ -116,19 +133,18 @@
     opened.onMessage.addListener((message) => {
       if (!isObject(message)) return;
       if (message.type === PAGE_RESULT) {
-        unaccepted.delete(message.callId);
+        onPort.delete(message.callId);
         answer(message.callId, message);
-      } else if (message.type === "reply" && unaccepted.delete(message.callId) && !message.reply?.ok) {
+      } else if (message.type === "reply" && onPort.delete(message.callId) && !message.reply?.ok) {
         answer(message.callId, message.reply ?? { ok: false, error: { code: "not_available", message: "no answer" } });
       }
     });
     opened.onDisconnect.addListener(() => {
       void chrome.runtime.lastError; // the worker stopped, or the extension went away
       if (port === opened) port = null;
-      // A call the worker had not accepted may not be stored: it cannot be answered later. Accepted calls
-      // wait for their result, which a restarted worker sends as a runtime message.
-      for (const callId of unaccepted) answer(callId, UNAVAILABLE);
-      unaccepted.clear();
+      const waiting = [...onPort];
+      onPort.clear();
+      if (waiting.length) keepHeld(waiting);
     });
     port = opened;
     return opened;

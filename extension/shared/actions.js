@@ -9,6 +9,9 @@ export const PageAction = Object.freeze({
   request: "page.request",
   acknowledge: "page.acknowledge",
   notify: "page.notify", // a site's message for the user's inbox: answered at once, forwarded later
+  // Sent by the content script itself (never on a page's behalf) when its port to the worker closed:
+  // which of its calls the worker holds, and will answer.
+  held: "page.held",
 });
 
 // Sent by the extension's own pages (popup, consent prompt, options).

@@ -297,13 +297,26 @@ class Browser(ExtensionBrowser):
             infos = cdp.send("Target.getTargets")["targetInfos"]
             return [t for t in infos if t["type"] == "service_worker" and t["url"].startswith(EXTENSION_URL)]
 
+        # Stopped once its target is gone, or a fresh worker runs in it (no marker): a content script whose
+        # port closed asks the worker which calls it holds at once (page.held), which starts a new worker
+        # under the same target before the target list is seen empty.
+        running.evaluate("globalThis.vaultTestOldWorker = true")
+
+        def stopped() -> bool:
+            if not targets():
+                return True
+            try:
+                return running.evaluate("globalThis.vaultTestOldWorker === undefined")
+            except Exception:  # the worker's context is going away: not yet known
+                return False
+
         try:
             workers = targets()
             assert workers, "no service worker target to stop"
             for target in workers:
                 cdp.send("Target.closeTarget", {"targetId": target["targetId"]})
             deadline = time.monotonic() + 10
-            while targets():
+            while not stopped():
                 assert time.monotonic() < deadline, "the service worker did not stop"
                 time.sleep(0.05)
         finally:

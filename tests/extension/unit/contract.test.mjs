@@ -145,6 +145,8 @@ test("action names are defined once; the relay's copies agree", () => {
   const relay = source("content/relay.js");
   assert.match(relay, new RegExp(`request: "${PageAction.request}", acknowledge: "${PageAction.acknowledge}", notify: "${PageAction.notify}"`));
   assert.match(relay, new RegExp(`PAGE_RESULT = "${PAGE_RESULT}"`));
+  assert.match(relay, new RegExp(`const HELD = "${PageAction.held}";`));
+  assert.doesNotMatch(/const PAGE_ACTIONS = \{[^}]*\}/.exec(relay)[0], /held/, "a page cannot call it");
   const names = [...Object.values(Action), ...Object.values(PageAction), PAGE_RESULT];
   assert.equal(new Set(names).size, names.length, "action names are unique");
   const tag = (code) => /const TAG = "([^"]+)"/.exec(code)[1];
@@ -158,9 +160,10 @@ function fakePage() {
   const location = { origin: "https://shop.example" };
   const sent = [];
   const listeners = [];
-  // The relay's port to the worker (request and acknowledge): the worker accepts each call on it unless
-  // `page.accepting` is false; `page.port` is the one open now.
-  const page = { accepting: true, ports: 0, port: null };
+  // The relay's port to the worker (request and acknowledge): the worker accepts (holds) each call on it,
+  // saying nothing until its result, unless `page.accepting` is false; `page.port` is the one open now;
+  // `page.asked`: the relay's questions which calls are held.
+  const page = { accepting: true, ports: 0, port: null, held: new Set(), asked: [] };
   const event = () => {
     const heard = [];
     return { heard, addListener: (listener) => heard.push(listener) };
@@ -171,7 +174,7 @@ function fakePage() {
     port.postMessage = (message) => {
       if (!port.open) throw new Error("Attempting to use a disconnected port object");
       sent.push(structuredClone(message));
-      if (page.accepting) setTimeout(() => port.deliver({ type: "reply", callId: message.callId, reply: { ok: true, value: { accepted: true } } }));
+      if (page.accepting) page.held.add(message.callId);
     };
     port.deliver = (message) => port.onMessage.heard.forEach((l) => l(structuredClone(message)));
     port.disconnect = () => {
@@ -186,6 +189,10 @@ function fakePage() {
     runtime: {
       id: "our-extension",
       sendMessage: async (message) => {
+        if (message.action === PageAction.held) {
+          page.asked.push(message.callIds);
+          return { ok: true, value: { held: message.callIds.filter((id) => page.held.has(id)) } };
+        }
         sent.push(message);
         if (message.action === PageAction.notify) return { ok: true, value: { received: true } };
         return { ok: true, value: { accepted: true } };
@@ -294,6 +301,8 @@ test("calls go on one port, opened on the first call; results come on it or, fro
   await tick();
   page.port.disconnect();
   await assert.rejects(unaccepted, (e) => e.code === "not_available");
+  // The relay asked which of its waiting calls the worker holds (the first was answered already).
+  assert.deepEqual(page.asked, [[sent[1].callId, sent[2].callId]]);
   fromWorker({ type: PAGE_RESULT, callId: sent[1].callId, ok: true, value: value("two") });
   assert.deepEqual(await second, value("two"));
   page.accepting = true;
@@ -302,6 +311,17 @@ test("calls go on one port, opened on the first call; results come on it or, fro
   assert.equal(page.ports, 2);
   page.port.deliver({ type: PAGE_RESULT, callId: sent.at(-1).callId, ok: true, value: value("three") });
   assert.deepEqual(await third, value("three"));
+});
+
+test("when the port closes and the worker cannot be asked, every waiting call is not available", async () => {
+  const { window, ready, page } = fakePage();
+  await ready;
+  const waiting = window.personalVault.request({ purposes: ["a"], nonce: NONCE });
+  await tick();
+  assert.equal(page.held.size, 1);
+  page.held.clear(); // a worker that lost it (stopped before its record was stored)
+  page.port.disconnect();
+  await assert.rejects(waiting, (e) => e.code === "not_available");
 });
 
 test("a call the worker refuses on the port gets the refusal", async () => {

@@ -31,6 +31,7 @@ const routed = [];
 const router = {
   route: async (message, sender) => {
     routed.push({ message, sender });
+    if (message.refuse) return { ok: false, error: { code: "busy", message: "wait" } };
     return { ok: true, value: { accepted: true } };
   },
   senderKind: (sender) => (sender?.tab && sender.frameId === 0 ? "page" : null),
@@ -38,13 +39,16 @@ const router = {
 const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
 const result = (callId) => ({ type: "page.result", callId, ok: true, value: {} });
 
-test("a page's port routes each call with the port's sender and replies on it", async () => {
+test("a page's port routes each call with the port's sender; a refusal is answered on it, an acceptance is not", async () => {
   const open = port(pageSender(7, "doc-a"));
   onPagePort(open, router);
   open.send({ action: "page.request", callId: "c1", args: {} });
   await tick();
   assert.deepEqual(routed.at(-1), { message: { action: "page.request", callId: "c1", args: {} }, sender: open.sender });
-  assert.deepEqual(open.posted, [{ type: "reply", callId: "c1", reply: { ok: true, value: { accepted: true } } }]);
+  assert.deepEqual(open.posted, []); // its result follows
+  open.send({ action: "page.request", callId: "c0", args: {}, refuse: true });
+  await tick();
+  assert.deepEqual(open.posted, [{ type: "reply", callId: "c0", reply: { ok: false, error: { code: "busy", message: "wait" } } }]);
   open.close();
 });
 

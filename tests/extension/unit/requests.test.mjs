@@ -228,6 +228,23 @@ test("a worker stopped as it posted the answer (the removal not issued) leaves t
   assert.deepEqual(await records(browser), []);
 });
 
+test("heldCalls names the sender's tab's calls the worker holds, also after a restart, and nothing else", async () => {
+  let answer;
+  const browser = browserSession(() => new Promise((resolve) => (answer = resolve)));
+  const requests = await start(browser);
+  const call = pageCall();
+  await requests.acceptPageCall("request", call, sender(7));
+  const asked = { callIds: [call.callId, "x".repeat(20), 42, "../../etc", ...Array(40).fill(call.callId)] };
+  assert.deepEqual((await requests.heldCalls(asked, sender(7))).held.slice(0, 2), [call.callId, call.callId]);
+  assert.ok((await requests.heldCalls(asked, sender(7))).held.length <= 32);
+  assert.deepEqual(await requests.heldCalls(asked, sender(8)), { held: [] }); // another tab's question
+  assert.deepEqual(await requests.heldCalls({}, sender(7)), { held: [] });
+  const successor = await start(browser); // reads the stored calls before it answers
+  assert.deepEqual((await successor.heldCalls({ callIds: [call.callId] }, sender(7))).held, [call.callId]);
+  answer(GRANTED);
+  await settle();
+});
+
 test("a daemon error reaches the page as a code and a fixed message, without the user's hint", async () => {
   const browser = browserSession(() => {
     throw failure("daemon_unavailable", "no socket at /home/me/.local/share/vault/daemon.sock");
