@@ -125,6 +125,47 @@ def make_vault(home: Path) -> None:
             vault.set_attribute(name, value, now=now)
 
 
+def consented_vault(home: Path) -> tuple[Any, Callable[[], Any]]:
+    """(vault, ask) for in-process measurements: a vault made as make_vault makes it, opened as the
+    daemon's worker opens it (the read model on, no automatic checkpoints), the example shop's first prompt
+    answered "share everything, remember"; `ask()` is then a remembered-consent request_presentation."""
+    from vault.consent.policy import Answer
+    from vault.consent.service import PromptNeeded, Shared, decide_prompt, request_presentation
+    from vault.daemon.worker import _served
+    from vault.protocol.manifest import decode_manifest
+    from vault.site import make_nonce
+    from vault.store import Vault
+
+    make_vault(home)
+    vault = _served(Vault.open(home, PASSPHRASE, now=int(time.time())))
+    assert vault.reads is not None
+    manifest = decode_manifest(
+        (ROOT / "vault" / "protocol" / "examples" / "manifest.json").read_text().encode()
+    )
+
+    def new_id() -> str:
+        return secrets.token_urlsafe(16)
+
+    def ask() -> Any:
+        return request_presentation(
+            vault,
+            manifest=manifest,
+            audience=manifest.origin,
+            purpose_id="recommendations",
+            nonce=make_nonce(),
+            now=int(time.time()),
+            new_id=new_id,
+            prompt_view=False,
+        )
+
+    first = ask()
+    assert isinstance(first, PromptNeeded), first
+    answer = Answer(share=True, claims=frozenset(CLAIMS), remember=True)
+    decided = decide_prompt(vault, first.prompt.id, answer, now=int(time.time()), new_id=new_id)
+    assert isinstance(decided, Shared), decided
+    return vault, ask
+
+
 def start_daemon(
     workdir: Path, processes: list[subprocess.Popen], log_path: Path, *args: str
 ) -> tuple[subprocess.Popen, Path, str]:

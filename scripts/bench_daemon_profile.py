@@ -22,7 +22,6 @@ slows Python code several-fold and C calls hardly at all: read its shares, not i
 import argparse
 import os
 import pstats
-import secrets
 import shutil
 import statistics
 import subprocess
@@ -80,46 +79,12 @@ def instrument() -> None:
 
 
 def phases(requests: int) -> None:
-    from vault.consent.policy import Answer
-    from vault.consent.service import PromptNeeded, Shared, decide_prompt, request_presentation
-    from vault.daemon.worker import _served
-    from vault.protocol.manifest import decode_manifest
-    from vault.site import make_nonce
-    from vault.store import Vault
+    from vault.consent.service import Shared
 
     workdir = Path(tempfile.mkdtemp(prefix="vp-", dir="/tmp"))
     try:
-        home = workdir / "vault"
-        bench_daemon.make_vault(home)
-        # As the daemon's worker: no automatic checkpoints, the read model on.
-        vault = _served(Vault.open(home, bench_daemon.PASSPHRASE, now=int(time.time())))
+        vault, ask = bench_daemon.consented_vault(workdir / "vault")
         reads = vault.reads
-        assert reads is not None
-        manifest = decode_manifest(
-            (ROOT / "vault" / "protocol" / "examples" / "manifest.json").read_text().encode()
-        )
-        origin = manifest.origin
-
-        def ask() -> Any:
-            return request_presentation(
-                vault,
-                manifest=manifest,
-                audience=origin,
-                purpose_id="recommendations",
-                nonce=make_nonce(),
-                now=int(time.time()),
-                new_id=lambda: secrets.token_urlsafe(16),
-                prompt_view=False,
-            )
-
-        first = ask()
-        assert isinstance(first, PromptNeeded), first
-        claims = frozenset(bench_daemon.CLAIMS)
-        answer = Answer(share=True, claims=claims, remember=True)
-        decided = decide_prompt(
-            vault, first.prompt.id, answer, now=int(time.time()), new_id=lambda: secrets.token_urlsafe(16)
-        )
-        assert isinstance(decided, Shared), decided
 
         statements: list[str] = []
         # The first batch forgets what decide_prompt wrote, the second fills the read model, the third is

@@ -16,7 +16,6 @@ count, printed:
 """
 
 import argparse
-import secrets
 import shutil
 import statistics
 import sys
@@ -80,43 +79,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--samples", type=int, default=40)
     args = parser.parse_args(argv)
 
-    from vault.consent.policy import Answer
-    from vault.consent.service import PromptNeeded, Shared, decide_prompt, request_presentation
+    from vault.consent.service import Shared
     from vault.daemon.memory import KEEP_CACHE_KIB, MALLOC_TRIM, shrink_cache, trim_allocator
-    from vault.daemon.worker import _served
-    from vault.protocol.manifest import decode_manifest
-    from vault.site import make_nonce
-    from vault.store import Vault
 
     workdir = Path(tempfile.mkdtemp(prefix="vm-", dir="/tmp"))
     try:
-        home = workdir / "vault"
-        bench_daemon.make_vault(home)
-        vault = _served(Vault.open(home, bench_daemon.PASSPHRASE, now=int(time.time())))
+        vault, ask = bench_daemon.consented_vault(workdir / "vault")
         reads = vault.reads
-        assert reads is not None
-        manifest = decode_manifest((ROOT / "vault/protocol/examples/manifest.json").read_text().encode())
-
-        def new_id() -> str:
-            return secrets.token_urlsafe(16)
-
-        def ask():
-            return request_presentation(
-                vault,
-                manifest=manifest,
-                audience=manifest.origin,
-                purpose_id="recommendations",
-                nonce=make_nonce(),
-                now=int(time.time()),
-                new_id=new_id,
-                prompt_view=False,
-            )
-
-        first = ask()
-        assert isinstance(first, PromptNeeded), first
-        answer = Answer(share=True, claims=frozenset(bench_daemon.CLAIMS), remember=True)
-        decided = decide_prompt(vault, first.prompt.id, answer, now=int(time.time()), new_id=new_id)
-        assert isinstance(decided, Shared), decided
 
         def presentation() -> float:
             if vault.paths.wal.stat().st_size >= 4 * 1024 * 1024:  # as the daemon's checkpoint duty does
