@@ -31,6 +31,7 @@ reference.)
 """
 
 import argparse
+import contextlib
 import gc
 import itertools
 import json
@@ -45,7 +46,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,7 +129,8 @@ def make_vault(home: Path) -> None:
 def consented_vault(home: Path) -> tuple[Any, Callable[[], Any]]:
     """(vault, ask) for in-process measurements: a vault made as make_vault makes it, opened as the
     daemon's worker opens it (the read model on, no automatic checkpoints), the example shop's first prompt
-    answered "share everything, remember"; `ask()` is then a remembered-consent request_presentation."""
+    answered "share everything, remember". `ask()` is then a remembered-consent request_presentation run
+    as the worker runs it, a rerun_safe job with no savepoint of its own: call it inside worker_batch."""
     from vault.consent.policy import Answer
     from vault.consent.service import PromptNeeded, Shared, decide_prompt, request_presentation
     from vault.daemon.worker import _served
@@ -146,7 +148,7 @@ def consented_vault(home: Path) -> tuple[Any, Callable[[], Any]]:
     def new_id() -> str:
         return secrets.token_urlsafe(16)
 
-    def ask() -> Any:
+    def request() -> Any:
         return request_presentation(
             vault,
             manifest=manifest,
@@ -158,12 +160,30 @@ def consented_vault(home: Path) -> tuple[Any, Callable[[], Any]]:
             prompt_view=False,
         )
 
-    first = ask()
+    def ask() -> Any:
+        vault.job_savepoint = True
+        try:
+            return request()
+        finally:
+            vault.job_savepoint = False
+
+    first = request()
     assert isinstance(first, PromptNeeded), first
     answer = Answer(share=True, claims=frozenset(CLAIMS), remember=True)
     decided = decide_prompt(vault, first.prompt.id, answer, now=int(time.time()), new_id=new_id)
     assert isinstance(decided, Shared), decided
     return vault, ask
+
+
+@contextlib.contextmanager
+def worker_batch(vault: Any) -> Iterator[None]:
+    """One batch's transaction as the daemon's worker runs it: BEGIN IMMEDIATE, the read model begun (the
+    write lock held), then COMMIT and the model ended."""
+    vault.conn.execute("BEGIN IMMEDIATE")
+    vault.reads.begin()
+    yield
+    vault.conn.execute("COMMIT")
+    vault.reads.end()
 
 
 def start_daemon(

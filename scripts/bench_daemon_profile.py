@@ -93,14 +93,8 @@ def phases(requests: int) -> None:
         for _ in range(3):
             statements.clear()
             vault.conn.set_trace_callback(statements.append)
-            vault.conn.execute("BEGIN IMMEDIATE")
-            reads.begin()
-            # As the worker runs a presentation (a rerun_safe job): no savepoint of its own, flagged as one.
-            vault.job_savepoint = True
-            assert isinstance(ask(), Shared)
-            vault.job_savepoint = False
-            vault.conn.execute("COMMIT")
-            reads.end()
+            with bench_daemon.worker_batch(vault):
+                assert isinstance(ask(), Shared)
             vault.conn.set_trace_callback(None)
         print(f"SQL statements of one remembered-consent request, as the worker runs it ({len(statements)}):")
         for text in statements:
@@ -120,9 +114,7 @@ def phases(requests: int) -> None:
                 reads.begin()
                 for _ in range(batch):
                     began_one = time.perf_counter()
-                    vault.job_savepoint = True
                     assert isinstance(ask(), Shared)
-                    vault.job_savepoint = False
                     TIMES["request (as the worker runs it)"].append(time.perf_counter() - began_one)
                 committing = time.perf_counter()
                 vault.conn.execute("COMMIT")
@@ -134,11 +126,9 @@ def phases(requests: int) -> None:
             vault.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
             commits = 32
             for _ in range(commits):
-                with vault.transaction():
-                    reads.begin()
+                with bench_daemon.worker_batch(vault):
                     for _ in range(batch):
                         assert isinstance(ask(), Shared)
-                reads.end()
             _, frames, _ = vault.checkpoint_wal()
             print(
                 f"  pages written to the WAL per commit (each encrypted, then fsynced): "

@@ -85,19 +85,13 @@ def main(argv: list[str]) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="vm-", dir="/tmp"))
     try:
         vault, ask = bench_daemon.consented_vault(workdir / "vault")
-        reads = vault.reads
 
         def presentation() -> float:
             if vault.paths.wal.stat().st_size >= 4 * 1024 * 1024:  # as the daemon's checkpoint duty does
                 vault.checkpoint_wal()
             began = time.perf_counter()
-            vault.conn.execute("BEGIN IMMEDIATE")
-            reads.begin()
-            vault.job_savepoint = True
-            assert isinstance(ask(), Shared)
-            vault.job_savepoint = False
-            vault.conn.execute("COMMIT")
-            reads.end()
+            with bench_daemon.worker_batch(vault):
+                assert isinstance(ask(), Shared)
             return time.perf_counter() - began
 
         def emptied() -> None:
