@@ -9,7 +9,7 @@ from vault.store.database import Connection
 
 # Long enough for the page to pass the site's acknowledgement back. It is checked against the ledger entry,
 # which records every member of the presentation it needs: no copy of the token (a bearer credential) is
-# kept, and nothing but the entry is written per disclosure.
+# kept, only the entry and its by-site copy are written per disclosure.
 ACKNOWLEDGED_WITHIN = 24 * 3600
 
 

@@ -15,7 +15,7 @@ _TO_STANDARD = bytes.maketrans(b"-_+/=", b"+/!!!")
 
 # A final character may only carry zero bits where the encoding has no data: 4 unused bits after two
 # characters' worth of a last group (12 bits for 8), 2 unused bits after three (18 bits for 16).
-_CANONICAL_LAST = {
+CANONICAL_LAST = {
     2: frozenset(b"AQgw"),
     3: frozenset(b"AEIMQUYcgkosw048"),
 }
@@ -40,6 +40,6 @@ def b64url_decode_bytes(raw: bytes) -> bytes:
     remainder = len(raw) % 4
     if remainder == 1:
         raise ValueError("base64url length")
-    if remainder and raw[-1] not in _CANONICAL_LAST[remainder]:
+    if remainder and raw[-1] not in CANONICAL_LAST[remainder]:
         raise ValueError("non-canonical base64url")
     return binascii.a2b_base64(raw.translate(_TO_STANDARD) + _PADDING[remainder], strict_mode=True)

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from vault.protocol.b64 import b64url_decode, b64url_encode
+from vault.protocol.b64 import CANONICAL_LAST, b64url_decode, b64url_encode
 from vault.protocol.errors import Reason, TokenInvalid
 from vault.protocol.jwk import OkpPublicJwk, jwk_thumbprint, thumbprint_uri
 from vault.protocol.keys import BadSignature, SigningKey, VerifyingKey
@@ -59,7 +59,6 @@ _header_decoder = msgspec.json.Decoder(Header)
 # checked before: the length (not 1 mod 4) and the unused bits of the last character.
 _TO_STANDARD = bytes.maketrans(b'-_+/="\\', b"+/!!!!!")
 _CLOSE_PAYLOAD = (b'","', None, b'==","', b'=","')  # the payload's padding (by length mod 4), then a comma
-_CANONICAL_LAST = (None, None, frozenset(b"AQgw"), frozenset(b"AEIMQUYcgkosw048"))
 _SIGNATURE_SEGMENT_LENGTH = 86  # an Ed25519 signature: 64 bytes, 86 characters unpadded
 _decode_payload_and_signature = msgspec.json.Decoder(tuple[bytes, bytes]).decode
 
@@ -99,9 +98,9 @@ def decode_signed_segments(payload_segment: bytes, signature_segment: bytes) -> 
     remainder = len(payload_segment) % 4
     if (
         remainder == 1
-        or (remainder and payload_segment[-1] not in _CANONICAL_LAST[remainder])
+        or (remainder and payload_segment[-1] not in CANONICAL_LAST[remainder])
         or len(signature_segment) != _SIGNATURE_SEGMENT_LENGTH
-        or signature_segment[-1] not in _CANONICAL_LAST[2]
+        or signature_segment[-1] not in CANONICAL_LAST[2]
     ):
         raise ValueError("not canonical base64url, or not an Ed25519 signature")
     try:
