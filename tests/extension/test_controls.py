@@ -80,6 +80,10 @@ def consents(daemon: DaemonProcess) -> dict[str, str]:
     return {row["claim"] or f"recipient:{row['recipient']}": row["effect"] for row in rows}
 
 
+# Keeps hold of the element a selector finds now, so a test can see that very element replaced.
+MARK = "(selector) => { window.marked = document.querySelector(selector); }"
+
+
 def wait_until(check: Any, what: str, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -134,12 +138,14 @@ def test_sites_show_titles_and_take_back_a_claim_a_third_party_a_purpose_and_eve
     page.wait_for_selector(".recipient-row.pending[data-recipient=analytics]", timeout=WAIT_MS)
 
     # The purpose, then the whole site with "forget me": a new pairwise identity.
+    page.evaluate(MARK, "button[data-revoke-purpose=recommendations]")
     page.click("button[data-revoke-purpose=recommendations]")
     confirm(page, "Revoke “Shoe recommendations”")
     wait_until(lambda: len(notices(daemon)) == 3, "no notice for the purpose")
     # The page shows the purpose taken back (its view drawn again) before the next click, which could
-    # otherwise land on the view being replaced (seen in Firefox under load).
-    page.wait_for_selector("button[data-revoke-purpose=recommendations]", state="detached", timeout=WAIT_MS)
+    # otherwise land on the view being replaced (seen in Firefox under load). The view drawn again has a
+    # button of the same name, so it is this button that must go (a selector can miss a quick redraw).
+    wait_until(lambda: not page.evaluate("() => window.marked.isConnected"), "the view not drawn again")
     epoch = admin_call(daemon, "GET", "/v1/sites")[0]["epoch"]
     page.click("#forget-site")
     confirm(page, "new identity")
