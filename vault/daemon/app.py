@@ -121,8 +121,8 @@ def finished_document(document: dict[str, Any]) -> dict[str, Any]:
 
 class _MsgspecOnlyLitestar(Litestar):
     """Litestar adds its pydantic and attrs plugins whenever those libraries can be imported, and imports
-    them to do so: attrs is there in many environments (other packages bring it), and cost the daemon ~0.9
-    MiB and ~30 ms at start. Every model the daemon has is a msgspec Struct, which needs only the msgspec
+    them to do so: attrs is there in many environments (other packages bring it), and cost the daemon 0.8
+    MiB and 13-19 ms at start. Every model the daemon has is a msgspec Struct, which needs only the msgspec
     plugin. (If Litestar renames this hook, the plugins come back: tests/daemon/test_startup.py sees it.)"""
 
     @staticmethod
