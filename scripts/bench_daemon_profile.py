@@ -17,9 +17,18 @@ get a profile), drives it with bench_daemon's closed-loop clients, stops it, and
 profile by own time and by cumulative time. cProfile counts wall time: a call that lets the GIL go (a
 SQLite statement, hashing 2 KiB or more) is charged the wait to take it back from the other thread. It
 slows Python code several-fold and C calls hardly at all: read its shares, not its absolute figures.
+
+What `cpu` showed at 16 clients (stop 26): the daemon's event loop costs what the durable ceiling's does
+(200-335 us a request, the ceiling's signing included); the difference is the worker, 245-400 us of user
+time against the ceiling writer's 90-160, mostly the consent layer's Python, holding the GIL the loop
+needs. Tried then, two daemons alternating round by round, without gain: signing on a thread of its own
+while the worker writes the disclosure (cryptography's Ed25519 lets the GIL go: two threads sign at twice
+one's rate here), 1.00x at 1 client and 0.92x at 16; the interpreter's switch interval at 0.2 ms and 1 ms
+instead of 5, within noise.
 """
 
 import argparse
+import contextlib
 import os
 import pstats
 import shutil
@@ -160,24 +169,23 @@ def report(batch: int, requests: int) -> None:
 # -- CPU per request, by thread ----------------------------------------------------------------------------
 
 
-def process_cpu(pid: int | str) -> dict[str, float]:
-    """CPU seconds (user + system) of a process (its ended threads included) and of its main thread (the
-    event loop, in the servers): {"all": ..., "main": ...}. Python names no thread for the OS, so the
-    others are told apart only as the rest."""
+def thread_cpu(pid: int) -> dict[int, tuple[float, float]]:
+    """CPU seconds of each live thread of a process: {thread id: (user, system)}. The main thread's id is
+    the pid (the servers' event loop); Python names no thread for the OS, so the others go by their ids."""
     tick = os.sysconf("SC_CLK_TCK")
-
-    def seconds(stat_path: str) -> float:
-        stat = Path(stat_path).read_text()
-        fields = stat[stat.rindex(")") + 2 :].split()
-        return (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-
-    pid = os.getpid() if pid == "self" else pid
-    return {"all": seconds(f"/proc/{pid}/stat"), "main": seconds(f"/proc/{pid}/task/{pid}/stat")}
+    threads = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(FileNotFoundError):  # a thread that ended meanwhile
+            stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            threads[int(tid)] = (int(fields[11]) / tick, int(fields[12]) / tick)  # utime, stime
+    return threads
 
 
 def cpu(seconds: float) -> None:
-    """CPU time per request of each thread of the daemon and of the ceilings (and of the clients), from
-    /proc: what a request costs the machine, where a profile under load shows waits too."""
+    """CPU time per request of each thread of the daemon and of the ceilings (and of the clients), user
+    and system apart, from /proc: what a request costs the machine, where a profile under load shows
+    waits too. System time is mostly the fsync of each commit and the sockets."""
     from vault.daemon.client import HEADER_CLIENT, DaemonClient
 
     workdir = Path(tempfile.mkdtemp(prefix="vc-", dir="/tmp"))
@@ -188,22 +196,34 @@ def cpu(seconds: float) -> None:
         pids = {"vault serve": setup.daemon.pid}
         pids.update(zip(bench_daemon.CEILINGS, (p.pid for p in processes[1:]), strict=True))
         sockets = {"vault serve": setup.daemon_socket, **setup.ceiling_sockets}
-        print(f"CPU per request (us), {seconds:g} s of closed-loop load each:")
+        print(f"CPU per request (us, user + system), {seconds:g} s of closed-loop load each:")
         for n in bench_daemon.CONCURRENCY:
             for name, path in sockets.items():
+                pid = pids[name]
                 pool = [DaemonClient(path, headers={HEADER_CLIENT: setup.client_token}) for _ in range(n)]
                 bench_daemon.burst(pool, setup.manifest, 0.3)
-                server, client = process_cpu(pids[name]), os.times()
+                server, client = thread_cpu(pid), os.times()
                 rate, latencies = bench_daemon.burst(pool, setup.manifest, seconds)
-                server_after, client_after = process_cpu(pids[name]), os.times()
+                server_after, client_after = thread_cpu(pid), os.times()
                 for c in pool:
                     c.close()
                 us = 1e6 / len(latencies)
-                used = {k: (server_after[k] - server[k]) * us for k in server}
+                used = {
+                    tid: ((user - server[tid][0]) * us, (system - server[tid][1]) * us)
+                    for tid, (user, system) in server_after.items()
+                    if tid in server
+                }
+                busy = sorted(
+                    (t for t in used if t != pid and sum(used[t]) >= 1), key=lambda t: -sum(used[t])
+                )
+                parts = [("event loop", *used[pid])] + [
+                    (f"thread {i}", *used[t]) for i, t in enumerate(busy, 1)
+                ]
                 clients = (client_after.user + client_after.system - client.user - client.system) * us
+                total = sum(user + system for _, user, system in parts)
+                shown = "; ".join(f"{what} {user:,.0f} + {system:,.0f}" for what, user, system in parts)
                 print(
-                    f"  {n:>2} client(s) {name:<16} {rate:>6,.0f}/s  server {used['all']:>5,.0f} (event loop "
-                    f"{used['main']:>5,.0f}, other threads {used['all'] - used['main']:>5,.0f}); "
+                    f"  {n:>2} client(s) {name:<16} {rate:>6,.0f}/s  server {total:>5,.0f} ({shown}); "
                     f"clients {clients:,.0f}"
                 )
     finally:
