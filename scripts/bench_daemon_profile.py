@@ -208,11 +208,10 @@ def cpu(seconds: float) -> None:
                 for c in pool:
                     c.close()
                 us = 1e6 / len(latencies)
-                used = {
-                    tid: ((user - server[tid][0]) * us, (system - server[tid][1]) * us)
-                    for tid, (user, system) in server_after.items()
-                    if tid in server
-                }
+                used = {}
+                for tid, (user, system) in server_after.items():  # one that ended meanwhile is not seen
+                    user_before, system_before = server.get(tid, (0, 0))  # one that started counts from 0
+                    used[tid] = ((user - user_before) * us, (system - system_before) * us)
                 busy = sorted(
                     (t for t in used if t != pid and sum(used[t]) >= 1), key=lambda t: -sum(used[t])
                 )
