@@ -187,10 +187,11 @@ def worker_batch(vault: Any) -> Iterator[None]:
 
 
 def start_daemon(
-    workdir: Path, processes: list[subprocess.Popen], log_path: Path, *args: str
+    workdir: Path, processes: list[subprocess.Popen], log_path: Path, *args: str, root: Path = ROOT
 ) -> tuple[subprocess.Popen, Path, str]:
     """`vault serve` (unlocked, extra `args`) on a fresh vault; returns (process, socket, admin token).
-    The process is registered in `processes` at once, for the caller to stop."""
+    The process is registered in `processes` at once, for the caller to stop. `root`: the source tree whose
+    `vault` package runs (`python -m` finds it first in the working directory)."""
     home, run = workdir / "vault", workdir / "run"
     run.mkdir(mode=0o700)
     make_vault(home)
@@ -201,7 +202,7 @@ def start_daemon(
     log = open(log_path, "ab")  # noqa: SIM115 (lives as long as the process)
     command = [sys.executable, "-m", "vault", "--vault", str(home), "--passphrase-file", str(passphrase)]
     command += ["serve", "--socket", str(socket), *args]
-    daemon = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, cwd=ROOT)
+    daemon = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, cwd=root)
     processes.append(daemon)
     admin_path = run / "admin-token"
     wait_for(admin_path, daemon, "vault serve", log_path)
@@ -209,10 +210,13 @@ def start_daemon(
     return daemon, socket, admin_path.read_text().strip()
 
 
-def start(workdir: Path, processes: list[subprocess.Popen], ceilings: dict[str, str] = CEILINGS) -> Setup:
-    """Starts the daemon and the `ceilings` (registered in `processes` at once, for the caller to stop)."""
+def start(
+    workdir: Path, processes: list[subprocess.Popen], ceilings: dict[str, str] = CEILINGS, root: Path = ROOT
+) -> Setup:
+    """Starts the daemon (from the source tree `root`) and the `ceilings` (registered in `processes` at
+    once, for the caller to stop)."""
     log_path = workdir / "serve.log"
-    daemon, daemon_socket, admin_token = start_daemon(workdir, processes, log_path)
+    daemon, daemon_socket, admin_token = start_daemon(workdir, processes, log_path, root=root)
     ceiling_sockets = {}
     for name, kind in ceilings.items():
         ceiling_socket = workdir / f"{kind}.sock"

@@ -21,10 +21,10 @@ slows Python code several-fold and C calls hardly at all: read its shares, not i
 What `cpu` showed at 16 clients (stop 26): the daemon's event loop costs what the durable ceiling's does
 (200-335 us a request, the ceiling's signing included); the difference is the worker, 245-400 us of user
 time against the ceiling writer's 90-160, mostly the consent layer's Python, holding the GIL the loop
-needs. Tried then, two daemons alternating round by round, without gain: signing on a thread of its own
-while the worker writes the disclosure (cryptography's Ed25519 lets the GIL go: two threads sign at twice
-one's rate here), 1.00x at 1 client and 0.92x at 16; the interpreter's switch interval at 0.2 ms and 1 ms
-instead of 5, within noise.
+needs. Tried then with scripts/bench_daemon_ab.py (the change in a worktree), without gain: signing on a
+thread of its own while the worker writes the disclosure (cryptography's Ed25519 lets the GIL go: two
+threads sign at twice one's rate here), 1.00x at 1 client and 0.92x at 16; the interpreter's switch
+interval at 0.2 ms and 1 ms instead of 5, within noise.
 """
 
 import argparse
