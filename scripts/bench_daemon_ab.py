@@ -10,8 +10,8 @@ packages). Both vaults are made by this tree's code: the other tree must open th
 Rounds alternate which of the two goes first; each measurement is bench_daemon's closed-loop burst at 1
 and at 16 clients. Printed for each: both medians, latency percentiles over all requests, and B/A as the
 median of the ratios measured within a round, beside every round's ratio: their spread is the noise a
-change must beat. An A/A run (the same code in both trees, 8 rounds, a quiet 2-core machine) gave rounds
-of 0.90-1.19 and a median of 1.04 at 1 client, 0.77-1.15 and 0.92 at 16.
+change must beat. Two A/A runs (the same code in both trees, 8 rounds, a quiet 2-core machine) gave
+medians of 1.04 and 1.00 at 1 client, 0.92 and 1.00 at 16, from rounds anywhere in 0.69-1.24.
 """
 
 import argparse

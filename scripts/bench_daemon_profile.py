@@ -23,9 +23,9 @@ What `cpu` showed at 16 clients (stop 26): the daemon's event loop costs what th
 time against the ceiling writer's 90-160, mostly the consent layer's Python, holding the GIL the loop
 needs. Tried then with scripts/bench_daemon_ab.py (the change in a worktree), without gain: signing on a
 thread of its own while the worker writes the disclosure (cryptography's Ed25519 lets the GIL go: two
-threads sign at twice one's rate here), 1.00x at 1 client and 0.92x at 16, as an A/A run gives. And in
-bench_daemon runs alternating with the default, the interpreter's switch interval at 0.2 ms and 1 ms
-instead of 5: within noise.
+threads sign at twice one's rate here): three runs gave 0.97-1.09x at 1 client and 0.91-0.94x at 16,
+where two A/A runs gave 1.00-1.04 and 0.92-1.00. And in bench_daemon runs alternating with the default,
+the interpreter's switch interval at 0.2 ms and 1 ms instead of 5: within noise.
 """
 
 import argparse
