@@ -4,6 +4,7 @@
     scripts/bench_daemon_profile.py phases [--requests 2000]     # statements and time per phase, in-process
     scripts/bench_daemon_profile.py cpu [--seconds 10]             # CPU per request, by thread (/proc)
     scripts/bench_daemon_profile.py serve [--seconds 10] [--clients 16] [--top 30]  # cProfile `vault serve`
+    scripts/bench_daemon_profile.py worker [--seconds 10]          # the worker thread's wall time, by part
 
 `phases` opens a vault made as bench_daemon makes it, answers the first prompt "share everything, remember",
 then runs request_presentation as the daemon's worker does (BEGIN IMMEDIATE, each request with no savepoint
@@ -26,20 +27,31 @@ thread of its own while the worker writes the disclosure (cryptography's Ed25519
 threads sign at twice one's rate here): three runs gave 0.97-1.09x at 1 client and 0.91-0.94x at 16,
 where two A/A runs gave 1.00-1.04 and 0.92-1.00. And in bench_daemon runs alternating with the default,
 the interpreter's switch interval at 0.2 ms and 1 ms instead of 5: within noise.
+
+`worker` times the vault worker of a real `vault serve` (its group commits and their jobs, from a wrapper
+that reports on SIGUSR1). What it showed (stop 27, three runs): at 16 clients the worker is the
+bottleneck, waiting for work 11-14 us a request; a request costs it 267-316 us in its job (215-239 of
+them CPU) and 336-345 us in the rest of its group commit of 8 (103-107 CPU). So each commit waits ~1.9 ms:
+its fsync (at 1 client a commit waits 175-220 us in all) and, for the most part, taking the GIL back from
+the event loop, which is busy with the other requests and retakes it after each of its callbacks. With a
+0.2 ms switch interval that wait fell from 357 to 214 us a request, but the jobs' own waits rose from 328
+to 554: the wait moves, it does not go.
 """
 
 import argparse
+import ast
 import contextlib
 import os
 import pstats
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -259,19 +271,20 @@ runpy.run_module("vault", run_name="__main__", alter_sys=True)
 """
 
 
-def serve(seconds: float, clients: int, top: int) -> None:
+@contextlib.contextmanager
+def served_by(wrapper: str, out: Path, clients: int) -> Iterator[tuple[bench_daemon.Setup, list]]:
+    """`vault serve` run by `wrapper` (Python source; its argv[1] is `out`), paired and consented, with
+    `clients` of bench_daemon's clients; stopped on leaving (so the wrapper's atexit hooks run)."""
     from vault.daemon.client import HEADER_CLIENT, DaemonClient
 
-    workdir = Path(tempfile.mkdtemp(prefix="vs-", dir="/tmp"))
-    profiles = workdir / "profiles"
-    profiles.mkdir()
-    (workdir / "wrapper.py").write_text(WRAPPER)
+    workdir = out.parent
+    (workdir / "wrapper.py").write_text(wrapper)
     processes: list[subprocess.Popen] = []
     real = sys.executable
     try:
         # bench_daemon.start runs [sys.executable, "-m", "vault", ...]: the wrapper takes its place.
         shim = workdir / "python"
-        shim.write_text(f'#!/bin/sh\nshift 2\nexec {real} {workdir / "wrapper.py"} {profiles} "$@"\n')
+        shim.write_text(f'#!/bin/sh\nshift 2\nexec {real} {workdir / "wrapper.py"} {out} "$@"\n')
         shim.chmod(0o700)
         sys.executable = str(shim)
         setup = bench_daemon.start(workdir, processes, ceilings={})  # the daemon alone
@@ -279,34 +292,123 @@ def serve(seconds: float, clients: int, top: int) -> None:
         bench_daemon.pair_and_consent(setup)
         headers = {HEADER_CLIENT: setup.client_token}
         pool = [DaemonClient(setup.daemon_socket, headers=headers) for _ in range(clients)]
-        rate, latencies = bench_daemon.burst(pool, setup.manifest, seconds)
-        for client in pool:
-            client.close()
-        print(
-            f"Under cProfile, {clients} clients for {seconds:g} s: {rate:,.0f} requests/s, p50 "
-            f"{bench_daemon.ms(bench_daemon.percentile(latencies, 50))} ms ({len(latencies):,} requests)"
-        )
-        bench_daemon.stop(setup.daemon)
+        try:
+            yield setup, pool
+        finally:
+            for client in pool:
+                client.close()
     finally:
         sys.executable = real
         for proc in processes:
             bench_daemon.stop(proc)
-    for path in sorted(profiles.glob("*.prof")):
-        stats = pstats.Stats(str(path))
-        if stats.total_tt < 0.05:
-            continue
+
+
+def serve(seconds: float, clients: int, top: int) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="vs-", dir="/tmp"))
+    profiles = workdir / "profiles"
+    profiles.mkdir()
+    try:
+        with served_by(WRAPPER, profiles, clients) as (setup, pool):
+            rate, latencies = bench_daemon.burst(pool, setup.manifest, seconds)
         print(
-            f"\n== thread {path.stem}: {stats.total_tt:.2f} s of wall time under the profiler "
-            "(waits for the GIL included)"
+            f"Under cProfile, {clients} clients for {seconds:g} s: {rate:,.0f} requests/s, p50 "
+            f"{bench_daemon.ms(bench_daemon.percentile(latencies, 50))} ms ({len(latencies):,} requests)"
         )
-        for order in ("tottime", "cumulative"):
-            stats.sort_stats(order).print_stats(top)
-    shutil.rmtree(workdir, ignore_errors=True)
+        for path in sorted(profiles.glob("*.prof")):
+            stats = pstats.Stats(str(path))
+            if stats.total_tt < 0.05:
+                continue
+            print(
+                f"\n== thread {path.stem}: {stats.total_tt:.2f} s of wall time under the profiler "
+                "(waits for the GIL included)"
+            )
+            for order in ("tottime", "cumulative"):
+                stats.sort_stats(order).print_stats(top)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+# -- the worker thread's time under load -------------------------------------------------------------------
+
+WORKER_WRAPPER = """
+import runpy, signal, sys, time
+out = sys.argv.pop(1)
+from vault.daemon import worker
+totals = dict.fromkeys(("batches", "jobs", "batch_wall", "batch_cpu", "jobs_wall", "jobs_cpu"), 0.0)
+commit = worker.VaultWorker._commit
+def timed(run):
+    def timed_run():
+        wall, cpu = time.perf_counter(), time.thread_time()
+        try:
+            return run()
+        finally:
+            totals["jobs_wall"] += time.perf_counter() - wall
+            totals["jobs_cpu"] += time.thread_time() - cpu
+    return timed_run
+def timed_commit(self, vault, batch, *, savepoints):
+    for job in batch:
+        job.run = timed(job.run)
+    wall, cpu = time.perf_counter(), time.thread_time()
+    try:
+        return commit(self, vault, batch, savepoints=savepoints)
+    finally:
+        totals["batch_wall"] += time.perf_counter() - wall
+        totals["batch_cpu"] += time.thread_time() - cpu
+        totals["batches"] += 1
+        totals["jobs"] += len(batch)
+worker.VaultWorker._commit = timed_commit
+def snapshot(signum, frame):
+    with open(out, "a") as f:
+        f.write(repr({**totals, "at": time.perf_counter()}) + "\\n")
+signal.signal(signal.SIGUSR1, snapshot)
+sys.argv[0] = "vault"
+runpy.run_module("vault", run_name="__main__", alter_sys=True)
+"""
+
+
+def worker_totals(pid: int, out: Path) -> dict[str, float]:
+    """The wrapper's running totals, written on SIGUSR1 (by the event loop's thread, once it runs Python:
+    at the latest on the daemon's next background tick)."""
+    lines = len(out.read_text().splitlines()) if out.exists() else 0
+    os.kill(pid, signal.SIGUSR1)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if out.exists() and len(written := out.read_text().splitlines()) > lines:
+            return ast.literal_eval(written[-1])
+        time.sleep(0.01)
+    raise SystemExit("the daemon did not report its worker's totals")
+
+
+def worker(seconds: float) -> None:
+    """Where the worker thread's wall time goes under load: its jobs (each request's consent, signing and
+    ledger statement), the rest of each group commit (BEGIN, COMMIT with its page encryption and fsync,
+    handing the outcomes to the loop, and every wait to take the GIL back), and waiting for work."""
+    workdir = Path(tempfile.mkdtemp(prefix="vw-", dir="/tmp"))
+    out = workdir / "worker-totals"
+    try:
+        with served_by(WORKER_WRAPPER, out, max(bench_daemon.CONCURRENCY)) as (setup, pool):
+            print(f"The vault worker's time per request (us: wall, and the thread's CPU), {seconds:g} s each")
+            for n in bench_daemon.CONCURRENCY:
+                bench_daemon.burst(pool[:n], setup.manifest, 0.3)
+                before = worker_totals(setup.daemon.pid, out)
+                rate, _ = bench_daemon.burst(pool[:n], setup.manifest, seconds)
+                after = worker_totals(setup.daemon.pid, out)
+                d = {name: after[name] - before[name] for name in after}
+                us = 1e6 / d["jobs"]
+                commit_wall, commit_cpu = d["batch_wall"] - d["jobs_wall"], d["batch_cpu"] - d["jobs_cpu"]
+                print(
+                    f"  {n:>2} client(s) {rate:>6,.0f}/s, {d['jobs'] / d['batches']:4.1f} per commit: "
+                    f"jobs {d['jobs_wall'] * us:,.0f} ({d['jobs_cpu'] * us:,.0f} CPU); "
+                    f"begin, commit, settle {commit_wall * us:,.0f} ({commit_cpu * us:,.0f} CPU); "
+                    f"waiting for work {(d['at'] - d['batch_wall']) * us:,.0f}"
+                )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("phases", "cpu", "serve"))
+    parser.add_argument("what", choices=("phases", "cpu", "serve", "worker"))
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=16)
@@ -317,6 +419,8 @@ def main(argv: list[str]) -> int:
         phases(args.requests)
     elif args.what == "cpu":
         cpu(args.seconds)
+    elif args.what == "worker":
+        worker(args.seconds)
     else:
         serve(args.seconds, args.clients, args.top)
     return 0
