@@ -35,7 +35,11 @@ them CPU) and 336-345 us in the rest of its group commit of 8 (103-107 CPU). So 
 its fsync (at 1 client a commit waits 175-220 us in all) and, for the most part, taking the GIL back from
 the event loop, which is busy with the other requests and retakes it after each of its callbacks. With a
 0.2 ms switch interval that wait fell from 357 to 214 us a request, but the jobs' own waits rose from 328
-to 554: the wait moves, it does not go.
+to 554: the wait moves, it does not go. Nor did moving the request's consent evaluation and signing onto
+the event loop (a prototype, the worker only writing the disclosure; bench_daemon_ab, 6 rounds): its job
+fell from 310 to 155 us at 1 client, but B/A was 0.98 there and 1.01 at 16 clients, where the worker's
+job, 134 us of CPU, then waited 227 us for the GIL. Under load the daemon is bound by the Python both
+threads run under one GIL, wherever it runs.
 """
 
 import argparse
@@ -249,6 +253,7 @@ def cpu(seconds: float) -> None:
 WRAPPER = """
 import cProfile, os, sys, threading, atexit, runpy
 out = sys.argv.pop(1)
+sys.path.insert(0, os.getcwd())  # the tree bench_daemon.start runs (its cwd), as `-m vault` would
 profiles = {}
 run = threading.Thread.run
 def profiled(self):
@@ -331,8 +336,9 @@ def serve(seconds: float, clients: int, top: int) -> None:
 # -- the worker thread's time under load -------------------------------------------------------------------
 
 WORKER_WRAPPER = """
-import runpy, signal, sys, time
+import os, runpy, signal, sys, time
 out = sys.argv.pop(1)
+sys.path.insert(0, os.getcwd())  # the tree bench_daemon.start runs (its cwd), as `-m vault` would
 from vault.daemon import worker
 totals = dict.fromkeys(("batches", "jobs", "batch_wall", "batch_cpu", "jobs_wall", "jobs_cpu"), 0.0)
 commit = worker.VaultWorker._commit
