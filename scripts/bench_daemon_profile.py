@@ -33,7 +33,7 @@ that reports on SIGUSR1). What it showed (stop 27, three runs): at 16 clients th
 bottleneck, waiting for work 11-14 us a request; a request costs it 267-316 us in its job (215-239 of
 them CPU) and 336-345 us in the rest of its group commit of 8 (103-107 CPU). So each commit waits ~1.9 ms:
 its fsync (at 1 client a commit waits 175-220 us in all) and, for the most part, taking the GIL back from
-the event loop, which is busy with the other requests and retakes it after each of its callbacks. With a
+the event loop, busy with the other fifteen clients' requests meanwhile. With a
 0.2 ms switch interval that wait fell from 357 to 214 us a request, but the jobs' own waits rose from 328
 to 554: the wait moves, it does not go. Nor did moving the request's consent evaluation and signing onto
 the event loop (a prototype, the worker only writing the disclosure; bench_daemon_ab, 6 rounds): its job
