@@ -13,6 +13,10 @@ Python tuple. The work per row is kept to what the checks need (measured in scri
   Should the digests differ, both sides are computed again as verification always computed them (a sum of
   row hashes, in Python, the ledger's claims decoded and re-encoded), so a value spelled otherwise (SQLite
   writes 1e300 as 1.0e+300) is never taken for a changed copy.
+
+At 1,000,000 entries the walk takes ~5.8 s and the copy's pass ~2.0 s. Reading the copy on a second
+connection in a thread, beside the walk, made the whole 1.4x slower, not faster: each row either thread
+reads lets the GIL go and takes it back, and the two threads then wait on each other row by row.
 """
 
 import hashlib
