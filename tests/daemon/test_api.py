@@ -3,6 +3,7 @@ consent flow, what a page may learn, bounds and errors."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,11 +15,13 @@ from litestar.testing import AsyncTestClient
 from tests import example
 from tests.daemon.support import make_vault, new_client_token
 from tests.support import NOW, PASSPHRASE
+from vault.consent import ledger
 from vault.daemon import routes
 from vault.daemon.app import create_app
 from vault.daemon.session import require_paired
 from vault.daemon.state import Daemon, Settings
 from vault.daemon.worker import VaultWorker
+from vault.errors import VaultLocked
 from vault.site import (
     InMemoryReplayStore,
     acknowledge_presentation,
@@ -354,6 +357,30 @@ async def test_the_wal_is_checkpointed_off_the_request_path(vault_home: Path, cl
         assert await daemon.checkpoint_once() is False  # ...which is below the threshold
         assert await daemon.checkpoint_once(min_wal_bytes=0) is True
         assert database.read_bytes() != before  # the background duty copied it into the database
+
+
+async def test_verifying_the_ledger_does_not_hold_up_requests(vault_home: Path, clock: Clock) -> None:
+    """The walk reads every entry (seconds at a million): on its own connection, a request asked for after it
+    is answered while it runs, where on the worker it waited for the whole walk."""
+    make_vault(vault_home)
+    with Vault.open(vault_home, PASSPHRASE, now=NOW) as vault, vault.transaction() as conn:
+        for n in range(10_000):
+            ledger.append(conn, at=NOW, kind="consent", body={"n": n})
+    daemon, client = build(vault_home, clock)
+    async with client:
+        answered: list[str] = []
+        verifying = asyncio.ensure_future(daemon.verify_ledger())
+        verifying.add_done_callback(lambda _: answered.append("verification"))
+        await asyncio.sleep(0)  # the verification has asked the worker for what it needs first
+        await daemon.worker.call(lambda vault: vault.attributes())
+        answered.append("request")
+        verification = await verifying
+        assert verification.ok and verification.entries == 10_000
+        assert answered == ["request", "verification"]
+        assert (await client.get("/v1/ledger/verify", headers={"x-vault-admin": ADMIN})).json()["ok"] is True
+        await daemon.worker.lock()
+        with pytest.raises(VaultLocked):
+            await daemon.verify_ledger()
 
 
 def test_every_route_of_the_vault_router_requires_a_paired_client(vault_home: Path, clock: Clock) -> None:

@@ -309,7 +309,7 @@ async def ledger_entries(
     "/ledger/verify", responses=ERROR_RESPONSES, summary="Check the ledger's hash chain and its by-site copy"
 )
 async def ledger_verify(daemon: DaemonDep) -> Verification:
-    return await daemon.worker.call(ledger.verify)
+    return await daemon.verify_ledger()
 
 
 @get(

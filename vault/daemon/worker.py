@@ -214,8 +214,12 @@ class VaultWorker:
 
     def _open(self) -> Vault:
         if self._vault is None:
-            raise VaultLocked("the vault is locked", "unlock it from the extension or with: vault unlock")
+            raise locked()
         return self._vault
+
+
+def locked() -> VaultLocked:
+    return VaultLocked("the vault is locked", "unlock it from the extension or with: vault unlock")
 
 
 def _settle(outcomes: list[_Outcome]) -> None:
