@@ -309,7 +309,7 @@ async def ledger_entries(
     "/ledger/verify", responses=ERROR_RESPONSES, summary="Check the ledger's hash chain and its by-site copy"
 )
 async def ledger_verify(daemon: DaemonDep) -> Verification:
-    return await daemon.verify_ledger()
+    return await daemon.read_apart(ledger.verify)
 
 
 @get(
@@ -319,7 +319,7 @@ async def ledger_verify(daemon: DaemonDep) -> Verification:
 )
 async def export(daemon: DaemonDep) -> VaultExport:
     now = daemon.clock()
-    return await daemon.worker.call(lambda v: export_vault(v, now=now))
+    return await daemon.read_apart(lambda v: export_vault(v, now=now))
 
 
 vault_router = Router(

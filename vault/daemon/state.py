@@ -18,7 +18,6 @@ from typing import TypeVar
 
 from litestar.di import NamedDependency
 
-from vault.consent import ledger
 from vault.consent.access import schedule_retention_checks
 from vault.consent.access_delivery import ask, deliver_access_due
 from vault.consent.access_views import AccessView, access_view, no_endpoint_view
@@ -149,13 +148,13 @@ class Daemon:
         log.info("locking the vault after %d s without use", idle)
         return await self.worker.lock()
 
-    async def _on_second_connection(self, work: Callable[[Vault], T]) -> T | None:
+    async def _on_second_connection(self, work: Callable[[Vault], T], *, touch: bool = False) -> T | None:
         """work(vault) in a thread, on a second connection to the open vault (None when it is locked):
-        slow work (network waits, checkpoints, walking the ledger) never holds up requests on the worker's
-        connection. The connection is closed on that thread, when the work ends, even if the caller was
-        cancelled."""
+        slow work (network waits, checkpoints, reading the whole vault) never holds up requests on the
+        worker's connection. The connection is closed on that thread, when the work ends, even if the caller
+        was cancelled. `touch`: this counts as use (a person's request does; background duties do not)."""
         try:
-            other = await self.worker.call(lambda v: v.another_connection(), touch=False)
+            other = await self.worker.call(lambda v: v.another_connection(), touch=touch)
         except VaultLocked:
             return None
 
@@ -167,13 +166,15 @@ class Daemon:
 
         return await asyncio.to_thread(run)
 
-    async def verify_ledger(self) -> ledger.Verification:
-        """The whole ledger walked on a second connection (~8 s at 1,000,000 entries): requests go on
-        meanwhile, where on the worker they would queue behind it."""
-        verification = await self._on_second_connection(ledger.verify)
-        if verification is None:
+    async def read_apart(self, read: Callable[[Vault], T]) -> T:
+        """read(vault) on a second connection, for a person's request that reads the whole vault (the
+        ledger's walk, the export: ~8 s at 1,000,000 entries): requests go on meanwhile, where on the
+        worker they would queue behind it. `read` opens its own read transaction and never returns None.
+        Raises VaultLocked when the vault is locked."""
+        result = await self._on_second_connection(read, touch=True)
+        if result is None:
             raise locked()
-        return verification
+        return result
 
     async def checkpoint_once(self, min_wal_bytes: int = CHECKPOINT_WAL_BYTES) -> bool:
         """Copies the WAL into the database, off every request's path (the worker's connection has
