@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -387,6 +389,30 @@ async def test_reading_the_whole_vault_does_not_hold_up_requests(
         await daemon.worker.lock()
         with pytest.raises(VaultLocked):
             await route.fn(daemon=daemon)
+    finally:
+        daemon.worker.stop()
+
+
+async def test_whole_vault_reads_take_turns(vault_home: Path, clock: Clock) -> None:
+    """An export holds the vault's content in memory until it is sent: a paired client asking for many at
+    once gets them one after another, as on the worker, not all in memory together."""
+    make_vault(vault_home)
+    daemon, _ = build(vault_home, clock)
+    reading, most = [0], [0]
+    lock = threading.Lock()
+
+    def read(vault: Vault) -> int:
+        with lock:
+            reading[0] += 1
+            most[0] = max(most[0], reading[0])
+        time.sleep(0.05)  # long enough for the others to start, were they let
+        with lock:
+            reading[0] -= 1
+        return vault.schema_version
+
+    try:
+        assert len(await asyncio.gather(*(daemon.read_apart(read) for _ in range(4)))) == 4
+        assert most[0] == 1
     finally:
         daemon.worker.stop()
 

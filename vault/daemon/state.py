@@ -86,6 +86,8 @@ class Daemon:
         self._failed_unlocks = 0
         self._unlock_not_before = 0
         self._unlock_turn = asyncio.Lock()  # one unlock attempt at a time
+        # One whole-vault read at a time: an export holds the vault's content in memory until it is sent.
+        self._reading_apart = asyncio.Lock()
 
     def is_admin(self, token: str | None) -> bool:
         return token is not None and hmac.compare_digest(token.encode(), self.settings.admin_token.encode())
@@ -170,8 +172,9 @@ class Daemon:
         """read(vault) on a second connection, for a person's request that reads the whole vault (the
         ledger's walk, the export: ~8 s at 1,000,000 entries): requests go on meanwhile, where on the
         worker they would queue behind it. `read` opens its own read transaction and never returns None.
-        Raises VaultLocked when the vault is locked."""
-        result = await self._on_second_connection(read, touch=True)
+        Raises VaultLocked when the vault is locked. Such reads take turns, as they did on the worker."""
+        async with self._reading_apart:
+            result = await self._on_second_connection(read, touch=True)
         if result is None:
             raise locked()
         return result
