@@ -250,10 +250,20 @@ def cpu(seconds: float) -> None:
 
 # -- cProfile of `vault serve` under load --------------------------------------------------------------
 
-WRAPPER = """
-import cProfile, os, sys, threading, atexit, runpy
+# Every wrapper starts with WRAPPED_HEAD (its output path, and the tree to import), and ends by running the
+# daemon as `python -m vault` would (WRAPPED_TAIL).
+WRAPPED_HEAD = """
+import os, runpy, sys
 out = sys.argv.pop(1)
 sys.path.insert(0, os.getcwd())  # the tree bench_daemon.start runs (its cwd), as `-m vault` would
+"""
+WRAPPED_TAIL = """
+sys.argv[0] = "vault"
+runpy.run_module("vault", run_name="__main__", alter_sys=True)
+"""
+
+WRAPPER = """
+import cProfile, threading, atexit
 profiles = {}
 run = threading.Thread.run
 def profiled(self):
@@ -270,20 +280,19 @@ def dump():
     for name, profile in profiles.items():
         profile.dump_stats(os.path.join(out, name + ".prof"))
 atexit.register(dump)
-sys.argv[0] = "vault"
 main.enable()
-runpy.run_module("vault", run_name="__main__", alter_sys=True)
 """
 
 
 @contextlib.contextmanager
 def served_by(wrapper: str, out: Path, clients: int) -> Iterator[tuple[bench_daemon.Setup, list]]:
-    """`vault serve` run by `wrapper` (Python source; its argv[1] is `out`), paired and consented, with
-    `clients` of bench_daemon's clients; stopped on leaving (so the wrapper's atexit hooks run)."""
+    """`vault serve` run by `wrapper` (Python source, between WRAPPED_HEAD and WRAPPED_TAIL; it writes to
+    `out`), paired and consented, with `clients` of bench_daemon's clients; stopped on leaving (so the
+    wrapper's atexit hooks run)."""
     from vault.daemon.client import HEADER_CLIENT, DaemonClient
 
     workdir = out.parent
-    (workdir / "wrapper.py").write_text(wrapper)
+    (workdir / "wrapper.py").write_text(WRAPPED_HEAD + wrapper + WRAPPED_TAIL)
     processes: list[subprocess.Popen] = []
     real = sys.executable
     try:
@@ -336,9 +345,7 @@ def serve(seconds: float, clients: int, top: int) -> None:
 # -- the worker thread's time under load -------------------------------------------------------------------
 
 WORKER_WRAPPER = """
-import os, runpy, signal, sys, time
-out = sys.argv.pop(1)
-sys.path.insert(0, os.getcwd())  # the tree bench_daemon.start runs (its cwd), as `-m vault` would
+import signal, time
 from vault.daemon import worker
 totals = dict.fromkeys(("batches", "jobs", "batch_wall", "batch_cpu", "jobs_wall", "jobs_cpu"), 0.0)
 commit = worker.VaultWorker._commit
@@ -367,8 +374,6 @@ def snapshot(signum, frame):
     with open(out, "a") as f:
         f.write(repr({**totals, "at": time.perf_counter()}) + "\\n")
 signal.signal(signal.SIGUSR1, snapshot)
-sys.argv[0] = "vault"
-runpy.run_module("vault", run_name="__main__", alter_sys=True)
 """
 
 
