@@ -200,18 +200,24 @@ async function reportView(ctx, report, purposes) {
 function siteRow(site, purposes) {
   const details = h("div", { class: "site-details", hidden: true });
   const toggle = h("button", { type: "button", class: "button small", "aria-expanded": "false" }, "What it knows");
+  // Only the latest reload draws: one asked for earlier and answered later would put back a view from
+  // before the last change (a revocation's reload can start while the previous one is still waiting).
+  let reloads = 0;
   const ctx = {
     origin: site.origin,
     reload: async () => {
+      const reload = ++reloads;
       details.hidden = false;
       toggle.setAttribute("aria-expanded", "true");
       replace(details, h("p", { class: "muted small" }, "Loading…"));
+      let view;
       try {
         const [report, fresh] = await Promise.all([ask(Action.siteReport, { origin: site.origin }), ask(Action.purposesList)]);
-        replace(details, await reportView(ctx, report, fresh));
+        view = await reportView(ctx, report, fresh);
       } catch (error) {
-        replace(details, errorNotice(error));
+        view = errorNotice(error);
       }
+      if (reload === reloads) replace(details, view);
     },
   };
   toggle.addEventListener("click", async () => {

@@ -135,6 +135,10 @@ def test_sites_show_titles_and_take_back_a_claim_a_third_party_a_purpose_and_eve
     wait_until(lambda: len(notices(daemon)) == 2, "no notice for the third party")
     notice = notices(daemon)[1]
     assert notice["site"] is False and notice["recipients"] == ["analytics"]
+    # Said once the revocation is answered, as its reload begins: the view then shown is that reload's (an
+    # earlier reload answered later, the claim's, no longer draws). CI once marked a button of the claim's
+    # reload here, then this one's "Loading…" replaced it.
+    page.wait_for_selector("#undo-text:has-text('Example Analytics B.V.')", timeout=WAIT_MS)
     page.wait_for_selector(".recipient-row.pending[data-recipient=analytics]", timeout=WAIT_MS)
 
     # The purpose, then the whole site with "forget me": a new pairwise identity.
