@@ -205,4 +205,63 @@ async def test_a_batch_is_answered_in_one_wake_up_of_the_loop(
     results = await queued_together(worker, jobs, rerun_safe=True)
     assert results[:3] == [1, 2, 3] and isinstance(results[3], ValueError) and results[4:] == [4, 5, 6, 7]
     assert worker.batches == batches + 1
-    assert handed == 2  # the job run alone that held the worker, then the batch
+    # The job run alone that held the worker; then the batch: lent to the loop, and its answers.
+    assert handed == 3
+
+
+async def test_a_batch_runs_on_its_loops_thread_between_begin_and_commit(worker: VaultWorker) -> None:
+    """The jobs of a batch run on the awaiting loop's thread (no GIL to take back from it), inside the
+    transaction the worker began; a job queued behind the batch starts only after the batch committed."""
+    statements: list[str] = []
+    await traced(worker, statements)
+    seen: list[tuple[str, int, bool]] = []
+
+    def job(n: int):
+        def run(vault: Vault) -> int:
+            seen.append(("batch", threading.get_ident(), vault.conn.in_transaction))
+            return append(n)(vault)
+
+        return run
+
+    def alone(vault: Vault) -> None:
+        seen.append(("alone", threading.get_ident(), vault.conn.in_transaction))
+
+    release = threading.Event()
+    blocker = asyncio.create_task(worker.call(lambda v: release.wait(10)))
+    await asyncio.sleep(0.05)
+    batch = [asyncio.create_task(worker.call(job(n), batch=True, rerun_safe=True)) for n in (1, 2)]
+    after = asyncio.create_task(worker.call(alone))
+    await asyncio.sleep(0.05)
+    release.set()
+    assert await asyncio.gather(*batch) == [1, 2]
+    await after
+    await blocker
+    loop_thread = threading.get_ident()
+    assert seen[:2] == [("batch", loop_thread, True)] * 2
+    assert seen[2][0] == "alone" and seen[2][1] != loop_thread and seen[2][2] is False
+    assert [s for s in statements if s in ("BEGIN IMMEDIATE", "COMMIT")] == ["BEGIN IMMEDIATE", "COMMIT"]
+
+
+def test_a_batch_whose_loop_stopped_before_running_it_runs_on_the_worker(vault_home: Path) -> None:
+    """No deadlock when the loop goes away with a batch lent to it: the worker runs and commits it."""
+    make_vault(vault_home)
+    worker = VaultWorker(vault_home, clock=lambda: NOW, vault=Vault.open(vault_home, PASSPHRASE, now=NOW))
+    release = threading.Event()
+    loop = asyncio.new_event_loop()
+
+    async def queue_and_stop() -> list[asyncio.Future]:
+        blocker = asyncio.ensure_future(worker.call(lambda v: release.wait(10)))
+        await asyncio.sleep(0.05)
+        batch = asyncio.ensure_future(worker.call(append(7), batch=True, rerun_safe=True))
+        await asyncio.sleep(0.05)  # queued behind the blocker; the loop stops without awaiting it
+        return [blocker, batch]
+
+    try:
+        left_behind = loop.run_until_complete(queue_and_stop())
+        release.set()
+        worker.stop()  # returns once the batch ran (here, after LOAN_CHECK_SECONDS) and the vault closed
+    finally:
+        loop.close()
+    assert not any(future.done() for future in left_behind)  # nobody ran the loop again
+    with Vault.open(vault_home, PASSPHRASE, now=NOW) as vault:
+        assert [e.body["n"] for e in ledger.entries(vault)] == [7]
