@@ -75,7 +75,8 @@ class VaultWorker:
     async def call(
         self, fn: Callable[[Vault], T], *, batch: bool = False, rerun_safe: bool = False, touch: bool = True
     ) -> T:
-        """Runs fn(vault) on the worker thread. Raises VaultLocked when the vault is locked.
+        """Runs fn(vault) in the worker's turn: on the worker thread, or a `batch` job on this loop's thread
+        while the worker waits (_run_on_loop). Raises VaultLocked when the vault is locked.
 
         `rerun_safe`: fn changes nothing but the database, so it may be run again after a rollback (the
         result of the run that commits is the one returned). `touch`: this counts as use (status polls and
