@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -240,6 +241,25 @@ async def test_a_batch_runs_on_its_loops_thread_between_begin_and_commit(worker:
     assert seen[:2] == [("batch", loop_thread, True)] * 2
     assert seen[2][0] == "alone" and seen[2][1] != loop_thread and seen[2][2] is False
     assert [s for s in statements if s in ("BEGIN IMMEDIATE", "COMMIT")] == ["BEGIN IMMEDIATE", "COMMIT"]
+
+
+async def test_a_batch_waits_for_another_writer_on_the_worker_not_on_the_loop(
+    worker: VaultWorker, vault_home: Path
+) -> None:
+    """Another connection (the CLI, a background duty) holds the write lock: the loop does not wait for
+    it (this test's own loop must go on to let it go); the worker does, and the batch then commits."""
+    other = Vault.open(vault_home, PASSPHRASE, now=NOW)
+    try:
+        other.conn.execute("BEGIN IMMEDIATE")
+        job = asyncio.create_task(worker.call(append(1), batch=True, rerun_safe=True))
+        started = time.monotonic()
+        await asyncio.sleep(0.2)
+        assert time.monotonic() - started < 2  # not blocked for the busy timeout (5 s)
+        assert not job.done()
+        other.conn.execute("COMMIT")
+        assert await asyncio.wait_for(job, 10) == 1
+    finally:
+        other.close()
 
 
 def test_a_batch_whose_loop_stopped_before_running_it_runs_on_the_worker(vault_home: Path) -> None:
