@@ -11,7 +11,7 @@ then sits between the event loop's live allocations.
 
 So when the vault has not been used for RELEASE_AFTER_IDLE seconds, once per idle period (and again after
 it locks), the cache is cut to its KEEP_CACHE_KIB most recently used pages, on the worker thread (a
-connection is used from its own thread only) between jobs, and then malloc_trim(0), off the worker,
+connection is used by one thread at a time) between jobs, and then malloc_trim(0), off the worker,
 returns every arena's free pages. The pages kept are the ones the next request reads (the ledger's last
 leaves, the indexes' upper levels): emptying the cache instead (PRAGMA shrink_memory) made that request
 ~0.4 ms slower, reading and decrypting them again; keeping them costs it nothing measurable
