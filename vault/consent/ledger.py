@@ -47,8 +47,8 @@ _DISCLOSURE_ROW = (
 
 def let_head_follow(conn: Connection) -> None:
     """On this connection, every row inserted into the ledger moves meta.ledger_head to it (in the same
-        statement), so an append is one statement, not two (in the daemon each lets the GIL go and must take it
-    back)."""
+    statement), so an append is one statement, not two (in the daemon, each statement lets the GIL go and
+    must take it back)."""
     conn.execute(
         "CREATE TEMP TRIGGER IF NOT EXISTS ledger_head_follows AFTER INSERT ON main.ledger BEGIN "
         "UPDATE main.meta SET value = unhex(printf('%016x', NEW.seq) || hex(NEW.hash)) "
