@@ -272,9 +272,9 @@ def test_a_batch_whose_loop_stopped_before_running_it_runs_on_the_worker(vault_h
     async def queue_and_stop() -> list[asyncio.Future]:
         blocker = asyncio.ensure_future(worker.call(lambda v: release.wait(10)))
         await asyncio.sleep(0.05)
-        batch = asyncio.ensure_future(worker.call(append(7), batch=True, rerun_safe=True))
-        await asyncio.sleep(0.05)  # queued behind the blocker; the loop stops without awaiting it
-        return [blocker, batch]
+        batch = [asyncio.ensure_future(worker.call(append(n), batch=True, rerun_safe=True)) for n in (7, 8)]
+        await asyncio.sleep(0.05)  # queued behind the blocker; the loop stops without awaiting them
+        return [blocker, *batch]
 
     try:
         left_behind = loop.run_until_complete(queue_and_stop())
@@ -284,4 +284,4 @@ def test_a_batch_whose_loop_stopped_before_running_it_runs_on_the_worker(vault_h
         loop.close()
     assert not any(future.done() for future in left_behind)  # nobody ran the loop again
     with Vault.open(vault_home, PASSPHRASE, now=NOW) as vault:
-        assert [e.body["n"] for e in ledger.entries(vault)] == [7]
+        assert [e.body["n"] for e in ledger.entries(vault)] == [7, 8]
