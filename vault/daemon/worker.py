@@ -115,7 +115,9 @@ class VaultWorker:
         return await future
 
     def stop(self) -> None:
-        """Finishes every queued job, closes the vault and ends the thread (graceful shutdown)."""
+        """Finishes every queued job, closes the vault and ends the thread (graceful shutdown). Not on the
+        thread of a running loop with batch jobs queued (use asyncio.to_thread): a batch lent to that loop
+        would wait for it."""
         self._queue.put(None)
         self._thread.join()
 
@@ -286,7 +288,6 @@ def _run_on_loop(vault: Vault, batch: list[_Job], savepoints: bool) -> list[_Out
     while not lent.done.wait(LOAN_CHECK_SECONDS):
         if not loop.is_running():  # it stopped before running them: they run here (unless it just began)
             lent.run(vault, batch, savepoints)
-    lent.done.wait()
     if isinstance(lent.results, BaseException):
         raise lent.results
     return lent.results
