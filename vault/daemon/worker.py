@@ -9,8 +9,9 @@ commit, so a token never leaves the daemon before its ledger entry is on disk. O
 A batch of several jobs runs on the thread of the event loop that awaits them, lent the connection
 between the worker's BEGIN and its COMMIT while the worker waits (_run_on_loop): still one thread at a
 time, in queue order, but without taking the GIL back from that loop, busy with the other requests, at
-every statement and signature. Measured with scripts/bench_daemon_ab.py (6-8 rounds): 1.12x and 1.18x
-the requests per second at 16 clients. A job alone runs here: lending it only adds two wake-ups.
+every statement and signature. Measured with scripts/bench_daemon_ab.py against the worker running them
+(four runs of 6-10 rounds): 1.18x, 1.12x, 1.02x and 1.09x the requests per second at 16 clients, where
+rounds spread by +-15%. A job alone runs here: lending it only adds two wake-ups.
 
 Jobs marked `rerun_safe` (their only effects are on the database, so running one again after a rollback
 is as good as running it once) share the transaction without savepoints: under load each statement is a
