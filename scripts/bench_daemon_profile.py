@@ -41,14 +41,14 @@ fell from 310 to 155 us at 1 client, but B/A was 0.98 there and 1.01 at 16 clien
 job, 134 us of CPU, then waited 227 us for the GIL.
 
 What did help (stop 28): the whole job on the loop's own thread, the worker only beginning and committing
-(vault.daemon.worker._run_on_loop): bench_daemon_ab gave 1.18x, 1.12x, 1.02x and 1.09x at 16 clients;
-at 1 client 1.10x and 0.95x, so a batch of one still runs on the worker. `worker` then: at 16 clients a commit of 8 costs the worker 424 us a request (126 CPU) besides its
-jobs, 224 us on the loop. Tried after it, without gain (bench_daemon_ab, 6-8 rounds): BEGIN on the loop
-too, without waiting for another writer (0.95x at 1 client, 1.00x at 16); the loop leading its batches
-with a thread of its own for COMMIT, two cross-thread wake-ups a batch instead of four (1.08x, 0.98x);
-a 0.5 ms switch interval (1.05x, 0.96x); asyncio's own loop instead of uvloop (0.96x, 0.84x); signing
-with the GIL held (0.97x, 0.94x: the loop then waits for every signature). The waits move; the Python
-the two threads run under one GIL bounds the daemon under load.
+(vault.daemon.worker._run_on_loop): bench_daemon_ab gave 1.18x, 1.12x, 1.02x and 1.09x at 16 clients; at 1
+client 1.10x and 0.95x, so a batch of one still runs on the worker. `worker` then: at 16 clients a commit of 8
+costs the worker 424 us a request (126 CPU) besides its jobs, 224 us on the loop. Tried after it, without gain
+(bench_daemon_ab, 6-8 rounds): BEGIN on the loop too, without waiting for another writer (0.95x at 1 client,
+1.00x at 16); the loop leading its batches with a thread of its own for COMMIT, two cross-thread wake-ups a
+batch instead of four (1.08x, 0.98x); a 0.5 ms switch interval (1.05x, 0.96x); asyncio's own loop instead of
+uvloop (0.96x, 0.84x); signing with the GIL held (0.97x, 0.94x: the loop then waits for every signature). The
+waits move; the Python the two threads run under one GIL bounds the daemon under load.
 """
 
 import argparse
