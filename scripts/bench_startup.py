@@ -18,7 +18,9 @@ Measured (issue 17 §3), each printed with its target and MEETS/MISSES:
 - the daemon's idle memory (VmRSS) after unlock and after 1,000 granted presentations (each signed and
   committed to the ledger), idle being IDLE_SECONDS without a request (the daemon's idle duty has given
   SQLite's cache and the allocator's free pages back by then); target <= 60 MiB; the baseline is an idle
-  bare interpreter's VmRSS.
+  bare interpreter's VmRSS. Beside it, the floor the daemon's libraries set (an interpreter that imported
+  them and did nothing else), and where the daemon's resident pages are (/proc/PID/smaps): its anonymous
+  memory (Python's objects, the allocator's arenas, stacks) and each mapped file of 1 MiB or more.
 """
 
 import argparse
@@ -33,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -53,6 +56,14 @@ RSS_TARGET_MIB = 60.0
 # The daemon gives its cache back after RELEASE_AFTER_IDLE (2) whole seconds without use, checked every
 # TICK (2 s): at most 5 s after the last request (vault.daemon.memory, vault.daemon.state).
 IDLE_SECONDS = 6.5
+# What `vault serve` imports from its dependencies (pyproject.toml): an interpreter that imported these and
+# nothing else is the floor under the daemon's memory; the rest is the vault's code and state.
+LIBRARIES = [
+    *("litestar", "uvicorn", "uvloop", "httptools", "msgspec", "sqlcipher3", "argon2", "click"),
+    *("platformdirs", "rfc8785", "cryptography.hazmat.primitives.asymmetric.ed25519"),
+    "cryptography.hazmat.primitives.kdf.hkdf",
+]
+PART_SHOWN_KIB = 1024  # smaller mapped files are shown together
 HEADER = struct.Struct("<I")
 STATUS_FRAME = json.dumps({"id": 1, "method": "GET", "path": "/v1/status"}).encode()
 
@@ -277,6 +288,48 @@ def memory_kib(pid: int) -> dict[str, int]:
     return fields
 
 
+def libraries_rss_kib() -> int:
+    """VmRSS of an interpreter that imported LIBRARIES, once it has (it says so on stdout)."""
+    code = f"import sys, {', '.join(LIBRARIES)}; print(flush=True); sys.stdin.read()"
+    proc = subprocess.Popen([PYTHON, "-I", "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        if proc.stdout.readline() != b"\n":
+            raise SystemExit(f"could not import the daemon's libraries: {' '.join(LIBRARIES)}")
+        time.sleep(0.5)
+        return memory_kib(proc.pid)["VmRSS"]
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def resident_parts(pid: int) -> Counter[str]:
+    """Resident KiB by part: "anonymous" (mappings of no file: Python's objects, the allocator's arenas and
+    heap, stacks), and each mapped file by name (with its pages the process wrote, e.g. relocations, which
+    /proc/PID/status counts as RssAnon)."""
+    parts: Counter[str] = Counter()
+    name = "anonymous"
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        fields = line.split(maxsplit=5)
+        if fields[0] == "Rss:":
+            parts[name] += int(fields[1])
+        elif not fields[0].endswith(":"):  # a mapping: range perms offset device inode [path]
+            path = fields[5] if len(fields) == 6 else ""
+            name = Path(path).name if path.startswith("/") else "anonymous"
+    return parts
+
+
+def print_resident_parts(before: Counter[str], after: Counter[str], label: str) -> None:
+    print(f"  where it is (resident KiB, idle after unlock -> idle after {label}):")
+    files = [name for name in after if name != "anonymous" and after[name] >= PART_SHOWN_KIB]
+    shown = ["anonymous", *sorted(files, key=lambda name: -after[name])]
+    rest = [name for name in before.keys() | after.keys() if name not in shown]
+    rows = [(name, before[name], after[name]) for name in shown]
+    others = (sum(before[n] for n in rest), sum(after[n] for n in rest))
+    rows.append((f"{len(rest)} other mapped files", *others))
+    for name, was, now in rows:
+        print(f"    {name:<46} {was:7,} -> {now:7,}  ({now - was:+,})")
+
+
 def settled_rss(pid: int, seconds: float = 1.0) -> dict[str, int]:
     time.sleep(seconds)  # past the request's last allocations and the worker's housekeeping
     return memory_kib(pid)
@@ -289,7 +342,9 @@ def daemon_memory(setup: bench_daemon.Setup, requests: int) -> None:
     from vault.site import make_nonce
 
     baseline = idle_rss_kib([PYTHON, "-I", "-c", "import sys; sys.stdin.read()"])
+    libraries = libraries_rss_kib()
     after_unlock = settled_rss(setup.daemon.pid, IDLE_SECONDS)
+    parts_after_unlock = resident_parts(setup.daemon.pid)
     bench_daemon.pair_and_consent(setup)
     with DaemonClient(setup.daemon_socket, headers={HEADER_CLIENT: setup.client_token}) as client:
         for _ in range(requests):
@@ -300,9 +355,11 @@ def daemon_memory(setup: bench_daemon.Setup, requests: int) -> None:
     # The release waits for 2 whole seconds of the daemon's clock without use: never sooner than 1 s.
     just_after = settled_rss(setup.daemon.pid, 0.5)
     after_requests = settled_rss(setup.daemon.pid, IDLE_SECONDS - 0.5)
+    parts_after_requests = resident_parts(setup.daemon.pid)
     peak = memory_kib(setup.daemon.pid)["VmHWM"]
     print(f"Daemon memory (VmRSS; idle: {IDLE_SECONDS:g} s without a request):")
     print(f"  bare idle interpreter (baseline)         {baseline / 1024:6.1f} MiB")
+    print(f"  the daemon's libraries imported, no more {libraries / 1024:6.1f} MiB  (the floor under it)")
     name = f"0.5 s after {requests:,} presentations"
     print(f"  {name:<40} {just_after['VmRSS'] / 1024:6.1f} MiB  (before the idle release; no target)")
     for name, kib in (
@@ -315,6 +372,9 @@ def daemon_memory(setup: bench_daemon.Setup, requests: int) -> None:
             f"files {files:.1f})  target <= {RSS_TARGET_MIB:g} MiB: {verdict(rss <= RSS_TARGET_MIB)}"
         )
     print(f"  peak (VmHWM)                             {peak / 1024:6.1f} MiB")
+    unlock, used = ((kib["VmRSS"] - libraries) / 1024 for kib in (after_unlock, after_requests))
+    print(f"  over that floor: {unlock:.1f} MiB idle after unlock, {used:.1f} MiB after {requests:,}")
+    print_resident_parts(parts_after_unlock, parts_after_requests, f"{requests:,} presentations")
 
 
 def main(argv: list[str]) -> int:
