@@ -22,8 +22,8 @@ otherwise raises after the unlock's Argon2id run, so that a later unlock's key d
 
 What stays after all that (idle after 1,000 presentations: ~2 MiB over idle after unlock) is what the
 first request brings in for good: the code pages of the signing library it runs (~1 MiB of RssFile), the
-modules and route models built on first use, and allocations left scattered in the worker's arena. It is
-there after 50 presentations as after 1,000 (scripts/bench_startup.py prints the parts). Measured and left:
+modules and route models built on first use, and allocations left scattered in the worker's arena. Most
+of it is there after 50 presentations (+1.7 MiB; scripts/bench_startup.py prints the parts). Measured, left:
 a 1 MiB cache on the worker's connection (no change: the arena holds ~660 KB of live allocations, the
 cache kept is ~250 KB of it); cutting the cache to nothing (0.35 MiB less, the next request 0.4 ms
 slower); running the daemon with -OO (docstrings: 1.8 MiB less in a bare import, but it strips every
