@@ -53,9 +53,7 @@ HOST_TARGET_MS = 60.0
 # target, as a ratio to the baseline measured in the same run, is what compares across runs.
 HOST_TARGET_RATIO = HOST_TARGET_MS / 34.0
 RSS_TARGET_MIB = 60.0
-# The daemon gives its cache back after RELEASE_AFTER_IDLE (2) whole seconds without use, checked every
-# TICK (2 s): at most 5 s after the last request (vault.daemon.memory, vault.daemon.state).
-IDLE_SECONDS = 6.5
+IDLE_SECONDS = bench_daemon.IDLE_SECONDS
 # What `vault serve` imports from its dependencies (pyproject.toml): an interpreter that imported these and
 # nothing else is the floor under the daemon's memory; the rest is the vault's code and state.
 LIBRARIES = [

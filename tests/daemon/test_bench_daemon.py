@@ -32,7 +32,8 @@ EXPECTED = [
     r"POST /v1/presentations through the native host +median [\d.]+ ms, p99 [\d.]+ ms",
     r"Ledger after the runs: [\d,]+ entries, hash chain verified",
     r"Durable ceiling's ledger: [\d,]+ entries in [\d,]+ commits \([\d.]+ per commit\), hash chain verified",
-    r"Daemon memory \(VmRSS\): [\d.]+ MiB after startup .*, [\d.]+ MiB idle after the runs \(peak [\d.]+",
+    r"Daemon memory \(VmRSS\): [\d.]+ MiB after startup \(unlocked\), [\d.]+ MiB 0.5 s after the runs, "
+    r"[\d.]+ MiB idle 6.5 s after them \(peak [\d.]+",
 ]
 
 
