@@ -98,11 +98,12 @@ def stop(proc: subprocess.Popen | None) -> None:
 
 
 def memory_kib(pid: int) -> dict[str, int]:
-    """VmRSS (resident now) and VmHWM (the peak), in KiB."""
+    """VmRSS (resident now), VmHWM (the peak) and the resident set's parts (RssAnon: the process's own;
+    RssFile: mapped files, mostly shared libraries' code), in KiB."""
     fields = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
+        if name in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
             fields[name] = int(value.split()[0])
     return fields
 

@@ -265,36 +265,16 @@ def serve_start(workdir: Path, serves: int) -> None:
         )
 
 
-def idle_rss_kib(command: list[str]) -> int:
-    proc = subprocess.Popen(command, stdin=subprocess.PIPE)
-    try:
-        time.sleep(0.5)
-        return bench_daemon.memory_kib(proc.pid)["VmRSS"]
-    finally:
-        proc.kill()
-        proc.wait()
-
-
-def memory_kib(pid: int) -> dict[str, int]:
-    """VmRSS, VmHWM and the resident set's parts (RssAnon: the daemon's own; RssFile: mapped files, mostly
-    shared libraries' code), in KiB."""
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
-            fields[name] = int(value.split()[0])
-    return fields
-
-
-def libraries_rss_kib() -> int:
-    """VmRSS of an interpreter that imported LIBRARIES, once it has (it says so on stdout)."""
-    code = f"import sys, {', '.join(LIBRARIES)}; print(flush=True); sys.stdin.read()"
+def idle_rss_kib(imports: str) -> int:
+    """VmRSS of an idle interpreter that imported `imports` (comma-separated), once it has (it says so on
+    stdout)."""
+    code = f"import {imports}; print(flush=True); sys.stdin.read()"
     proc = subprocess.Popen([PYTHON, "-I", "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
         if proc.stdout.readline() != b"\n":
-            raise SystemExit(f"could not import the daemon's libraries: {' '.join(LIBRARIES)}")
+            raise SystemExit(f"an interpreter could not import: {imports}")
         time.sleep(0.5)
-        return memory_kib(proc.pid)["VmRSS"]
+        return bench_daemon.memory_kib(proc.pid)["VmRSS"]
     finally:
         proc.kill()
         proc.wait()
@@ -330,7 +310,7 @@ def print_resident_parts(before: Counter[str], after: Counter[str], label: str) 
 
 def settled_rss(pid: int, seconds: float = 1.0) -> dict[str, int]:
     time.sleep(seconds)  # past the request's last allocations and the worker's housekeeping
-    return memory_kib(pid)
+    return bench_daemon.memory_kib(pid)
 
 
 def daemon_memory(setup: bench_daemon.Setup, requests: int) -> None:
@@ -339,8 +319,8 @@ def daemon_memory(setup: bench_daemon.Setup, requests: int) -> None:
     from vault.daemon.client import HEADER_CLIENT, DaemonClient
     from vault.site import make_nonce
 
-    baseline = idle_rss_kib([PYTHON, "-I", "-c", "import sys; sys.stdin.read()"])
-    libraries = libraries_rss_kib()
+    baseline = idle_rss_kib("sys")
+    libraries = idle_rss_kib(", ".join(["sys", *LIBRARIES]))
     after_unlock = settled_rss(setup.daemon.pid, IDLE_SECONDS)
     parts_after_unlock = resident_parts(setup.daemon.pid)
     bench_daemon.pair_and_consent(setup)
@@ -354,7 +334,7 @@ def daemon_memory(setup: bench_daemon.Setup, requests: int) -> None:
     just_after = settled_rss(setup.daemon.pid, 0.5)
     after_requests = settled_rss(setup.daemon.pid, IDLE_SECONDS - 0.5)
     parts_after_requests = resident_parts(setup.daemon.pid)
-    peak = memory_kib(setup.daemon.pid)["VmHWM"]
+    peak = bench_daemon.memory_kib(setup.daemon.pid)["VmHWM"]
     print(f"Daemon memory (VmRSS; idle: {IDLE_SECONDS:g} s without a request):")
     print(f"  bare idle interpreter (baseline)         {baseline / 1024:6.1f} MiB")
     print(f"  the daemon's libraries imported, no more {libraries / 1024:6.1f} MiB  (the floor under it)")
