@@ -74,7 +74,7 @@ def samples_by_part(data: Path) -> dict[str, int]:
 
 def sampled_load(setup: bench_daemon.Setup, socket: Path, pid: int, args, data: Path) -> float:
     """Closed-loop load on `socket` from args.clients clients; perf samples `pid` for args.seconds in its
-    middle. Returns the requests per second of the whole burst."""
+    middle. Returns the burst's requests per second (the sampled seconds are counted at that rate)."""
     from vault.daemon.client import HEADER_CLIENT, DaemonClient
 
     clients = [DaemonClient(socket, headers={HEADER_CLIENT: setup.client_token}) for _ in range(args.clients)]
@@ -86,24 +86,11 @@ def sampled_load(setup: bench_daemon.Setup, socket: Path, pid: int, args, data: 
         )
         load.start()
         time.sleep(1.0)
-        subprocess.run(
-            [
-                "perf",
-                "record",
-                "-F",
-                str(args.rate),
-                "-p",
-                str(pid),
-                "-o",
-                str(data),
-                "--",
-                "sleep",
-                str(args.seconds),
-            ],
-            capture_output=True,
-            check=True,
-        )
+        record = ["perf", "record", "-F", str(args.rate), "-p", str(pid), "-o", str(data)]
+        subprocess.run([*record, "--", "sleep", str(args.seconds)], capture_output=True, check=True)
         load.join()
+        if not result:
+            raise SystemExit("the load failed (above)")
         return result[0]
     finally:
         for client in clients:
@@ -116,6 +103,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--rate", type=int, default=999, help="samples a second")
     args = parser.parse_args(argv)
+    if args.clients < 1 or args.seconds <= 0 or args.rate < 1:
+        parser.error("--clients and --rate must be at least 1, --seconds more than 0")
     if shutil.which("perf") is None:
         print("perf is not installed (Debian: apt-get install linux-perf)", file=sys.stderr)
         return 2
@@ -126,6 +115,7 @@ def main(argv: list[str]) -> int:
         bench_daemon.pair_and_consent(setup)
         servers = {
             "vault serve": (setup.daemon_socket, setup.daemon.pid),
+            # start() registers the daemon, then the ceiling
             "durable ceiling": (setup.ceiling_sockets["durable ceiling"], processes[-1].pid),
         }
         rows: dict[str, dict[str, float]] = {}
