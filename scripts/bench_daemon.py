@@ -114,6 +114,7 @@ class Setup:
     daemon: subprocess.Popen
     daemon_socket: Path
     ceiling_sockets: dict[str, Path]  # by contender name (CEILINGS)
+    ceiling_pids: dict[str, int]  # the same, their server processes
     admin_token: str
     client_token: str
     manifest: str
@@ -221,7 +222,7 @@ def start(
     once, for the caller to stop)."""
     log_path = workdir / "serve.log"
     daemon, daemon_socket, admin_token = start_daemon(workdir, processes, log_path, root=root)
-    ceiling_sockets = {}
+    ceiling_sockets, ceiling_pids = {}, {}
     for name, kind in ceilings.items():
         ceiling_socket = workdir / f"{kind}.sock"
         log = open(log_path, "ab")  # noqa: SIM115 (lives as long as the process)
@@ -234,13 +235,14 @@ def start(
         )
         processes.append(ceiling)
         wait_for(ceiling_socket, ceiling, f"the {name} server", log_path)
-        ceiling_sockets[name] = ceiling_socket
+        ceiling_sockets[name], ceiling_pids[name] = ceiling_socket, ceiling.pid
     manifest = (ROOT / "vault" / "protocol" / "examples" / "manifest.json").read_text()
     return Setup(
         workdir=workdir,
         daemon=daemon,
         daemon_socket=daemon_socket,
         ceiling_sockets=ceiling_sockets,
+        ceiling_pids=ceiling_pids,
         admin_token=admin_token,
         client_token=secrets.token_urlsafe(32),
         manifest=manifest,

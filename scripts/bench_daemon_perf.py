@@ -115,8 +115,10 @@ def main(argv: list[str]) -> int:
         bench_daemon.pair_and_consent(setup)
         servers = {
             "vault serve": (setup.daemon_socket, setup.daemon.pid),
-            # start() registers the daemon, then the ceiling
-            "durable ceiling": (setup.ceiling_sockets["durable ceiling"], processes[-1].pid),
+            "durable ceiling": (
+                setup.ceiling_sockets["durable ceiling"],
+                setup.ceiling_pids["durable ceiling"],
+            ),
         }
         rows: dict[str, dict[str, float]] = {}
         rates: dict[str, float] = {}

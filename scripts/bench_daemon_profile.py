@@ -219,8 +219,7 @@ def cpu(seconds: float) -> None:
     try:
         setup = bench_daemon.start(workdir, processes)
         bench_daemon.pair_and_consent(setup)
-        pids = {"vault serve": setup.daemon.pid}
-        pids.update(zip(bench_daemon.CEILINGS, (p.pid for p in processes[1:]), strict=True))
+        pids = {"vault serve": setup.daemon.pid, **setup.ceiling_pids}
         sockets = {"vault serve": setup.daemon_socket, **setup.ceiling_sockets}
         print(f"CPU per request (us, user + system), {seconds:g} s of closed-loop load each:")
         for n in bench_daemon.CONCURRENCY:

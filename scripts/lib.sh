@@ -42,8 +42,8 @@ ensure_venv() {
     # Bytecode for the package, as pip writes it when it installs the wheel: with PYTHONDONTWRITEBYTECODE
     # set, every `vault` process would otherwise compile the modules it imports at each start (~150 ms
     # for `vault serve`). Only what changed since the last run is compiled; a stale file is never used
-    # (Python checks each against its source).
-    # A module that does not compile is named here, and again by whatever imports it.
+    # (Python checks each against its source). A module that does not compile is named here, and again by
+    # whatever imports it.
     "$PY" -m compileall -q "$ROOT/vault" >&2 || true
 }
 
