@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.daemon.support import DaemonProcess, make_vault, new_client_token
+from vault.daemon.app import MAX_JSON_DEPTH, nested_deeper_than
 
 DEPTH = 1000  # past Python's recursion limit: msgspec raised RecursionError, a 500
 DEEP = b'{"value": ' + b"[" * DEPTH + b"]" * DEPTH + b"}"
@@ -54,6 +55,32 @@ def test_a_deeply_nested_body_is_refused_on_every_route(daemon: DaemonProcess) -
         body = json.loads(raw)
         assert (status, body["error"]) == (400, "bad_request") and "nested too deeply" in body["message"]
     assert "Traceback" not in daemon.log() and "request failed" not in daemon.log(), daemon.log()
+
+
+def nested(depth: int) -> object:
+    value: object = "leaf"
+    for level in range(depth):
+        value = [value, 7] if level % 2 else {"k": value, "n": None}  # each level adds exactly one
+    return value
+
+
+def test_nesting_is_measured_on_the_decoded_value_at_the_bound() -> None:
+    assert not nested_deeper_than("text", 0) and nested_deeper_than([], 0)
+    assert not nested_deeper_than(nested(MAX_JSON_DEPTH), MAX_JSON_DEPTH)
+    assert nested_deeper_than(nested(MAX_JSON_DEPTH + 1), MAX_JSON_DEPTH)
+    # The deepest branch counts, wherever it is; empty containers count as a level.
+    assert nested_deeper_than([1, {"a": [[]]}, "x"], 3) and not nested_deeper_than([1, {"a": [[]]}], 4)
+    assert not nested_deeper_than({"a": 1, "b": "two", "c": None}, 1)
+
+
+def test_just_past_the_bound_is_refused_and_at_it_is_not(daemon: DaemonProcess) -> None:
+    """Bodies msgspec decodes without trouble: the bound is the daemon's own, checked on every body."""
+    with daemon.paired_client() as client:
+        for depth, expected in ((MAX_JSON_DEPTH, "invalid_input"), (MAX_JSON_DEPTH + 1, "bad_request")):
+            body = {"value": json.loads("[" * (depth - 1) + '"jazz"' + "]" * (depth - 1))}
+            status, answer = client.request_json("PUT", "/v1/attributes/interests", body)
+            assert (status, answer["error"]) == (400, expected), (depth, answer)
+            assert ("nested too deeply" in answer["message"]) == (expected == "bad_request"), answer
 
 
 def test_a_number_too_large_for_a_float_is_invalid_input(daemon: DaemonProcess) -> None:

@@ -105,8 +105,9 @@ def digest_keeping_the_gil(raw: bytes) -> bytes:
     """What the model keeps of a large text (a manifest, ~3 KB; up to 64 KiB from a site): its digest, so
     memory stays small whatever sites send. hashlib lets the GIL go for inputs of 2 KiB or more; with the
     worker and the event loop both busy, taking it back cost ~300 us per request under load for ~5 us of
-    hashing. In chunks below that size it hashes without letting go."""
-    digest, view = hashlib.blake2b(digest_size=32), memoryview(raw)
+    hashing. In chunks below that size it hashes without letting go. SHA-256: where the CPU computes it
+    (SHA-NI, ARMv8), OpenSSL's is about twice as fast as BLAKE2b here (a 3 KB manifest: 3 us against 6 us)."""
+    digest, view = hashlib.sha256(), memoryview(raw)
     for start in range(0, len(raw), _GIL_KEPT_BELOW):
         digest.update(view[start : start + _GIL_KEPT_BELOW])
     return digest.digest()
