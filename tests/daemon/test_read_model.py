@@ -19,9 +19,10 @@ from tests.daemon.support import make_vault
 from tests.support import NOW, PASSPHRASE
 from vault.consent.contexts import add_context, use_context
 from vault.consent.evaluated import evaluated
+from vault.consent.prepared import utc_today
 from vault.consent.records import add_rule
 from vault.consent.revocation import revoke
-from vault.consent.service import _today, decide_prompt, request_presentation
+from vault.consent.service import decide_prompt, request_presentation
 from vault.daemon.worker import VaultWorker
 from vault.protocol.b64 import b64url_decode
 from vault.site import make_nonce
@@ -230,7 +231,7 @@ async def test_kept_grants_hand_out_copies(worker: VaultWorker) -> None:
     await warm(worker)
 
     def grant(v: Vault) -> Any:
-        return evaluated(v, MANIFEST, ORIGIN, "recommendations", None, _today(NOW + 10), NOW + 10)[0]
+        return evaluated(v, MANIFEST, ORIGIN, "recommendations", None, utc_today(NOW + 10), NOW + 10)[0]
 
     first = await worker.call(grant, batch=True)
     dropped = dict(first.dropped)

@@ -10,6 +10,8 @@ question is worked out again each time (a prompt's bookkeeping is written anyway
 """
 
 import datetime as dt
+from collections.abc import Hashable, Mapping
+from typing import Any
 
 import msgspec
 
@@ -67,11 +69,37 @@ def evaluated(
         until = min([context_ends, *(d.expires_at for d in (*standing, *parties) if d.expires_at > now)])
         return _Kept(now, until, evaluation, context, msgspec.json.encode(evaluation.claims))
 
-    asked = None if requested is None else tuple(requested)
-    key = ("evaluated", manifest_digest(manifest), purpose_id, asked, today)
+    key = _key(manifest, purpose_id, requested, today)
     kept = cached(vault.reads, key, load, lambda kept: kept.since <= now < kept.until)
+    if not isinstance(kept.evaluation, Granted):
+        return kept.evaluation, kept.context
+    return _fresh(kept), kept.context
+
+
+def kept_grant(
+    snapshot: Mapping[Hashable, Any],
+    manifest: Manifest,
+    purpose_id: str,
+    requested: list[str] | None,
+    today: dt.date,
+    now: int,
+) -> tuple[Granted, Context] | None:
+    """The grant evaluated() would answer from the read model's `snapshot` (ReadModel.snapshot), or None
+    when the snapshot holds no grant for this request that still holds at `now`. Reads nothing else."""
+    kept = snapshot.get(_key(manifest, purpose_id, requested, today))
+    if not isinstance(kept, _Kept) or not isinstance(kept.evaluation, Granted):
+        return None
+    if not kept.since <= now < kept.until:
+        return None
+    return _fresh(kept), kept.context
+
+
+def _key(manifest: Manifest, purpose_id: str, requested: list[str] | None, today: dt.date) -> Hashable:
+    asked = None if requested is None else tuple(requested)
+    return ("evaluated", manifest_digest(manifest), purpose_id, asked, today)
+
+
+def _fresh(kept: _Kept) -> Granted:
     granted = kept.evaluation
-    if not isinstance(granted, Granted):
-        return granted, kept.context
-    fresh = Granted(msgspec.json.decode(kept.claims), dict(granted.dropped), recipients=granted.recipients)
-    return fresh, kept.context
+    assert isinstance(granted, Granted)
+    return Granted(msgspec.json.decode(kept.claims), dict(granted.dropped), recipients=granted.recipients)

@@ -11,10 +11,8 @@ was removed before the user answered, the answer holds for this request only (re
 the token is still signed with the identity the prompt was made under.
 """
 
-import datetime as dt
 import re
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any, ClassVar
 
 import msgspec
@@ -30,6 +28,7 @@ from vault.consent.policy import (
     controller_binding,
     resolve,
 )
+from vault.consent.prepared import Prepared, sign_granted, still_holds, utc_today
 from vault.consent.prompt_view import (
     PromptRef,
     StoredPrompt,
@@ -44,10 +43,8 @@ from vault.consent.records import (
 )
 from vault.consent.sites import remember_manifest
 from vault.errors import InvalidInput
-from vault.protocol.errors import IssueError
-from vault.protocol.jwk import key_subject
 from vault.protocol.manifest import Manifest, decode_manifest, manifest_index
-from vault.protocol.presentation import DEFAULT_TTL, NONCE_PATTERN, issue_presentation
+from vault.protocol.presentation import NONCE_PATTERN
 from vault.store import Vault
 from vault.store.database import Connection
 
@@ -103,15 +100,6 @@ _EXPIRED = NotShared(
 )
 
 
-def _today(now: int) -> dt.date:
-    return _utc_day(now // 86400)
-
-
-@lru_cache(maxsize=4)  # asked for every request; a day changes once a day
-def _utc_day(days_since_epoch: int) -> dt.date:
-    return dt.datetime.fromtimestamp(days_since_epoch * 86400, dt.UTC).date()
-
-
 def request_presentation(
     vault: Vault,
     *,
@@ -123,12 +111,14 @@ def request_presentation(
     new_id: NewId,
     requested: list[str] | None = None,
     prompt_view: bool = True,
+    prepared: Prepared | None = None,
 ) -> Outcome:
     """`audience` is the origin the browser reported for the page, never one the page claimed.
 
     Raises InvalidInput for a malformed request (a nonce that is not 128+ bits of base64url); everything
     else is answered with an Outcome. `prompt_view=False`: a PromptNeeded carries only a PromptRef (for a
-    caller that shows the prompt later, by its id), and the prompt's view is not built.
+    caller that shows the prompt later, by its id), and the prompt's view is not built. `prepared`: this
+    request signed ahead (prepare_presentation), recorded instead of signing again if it still holds.
     """
     if not isinstance(nonce, str) or _NONCE.fullmatch(nonce) is None:
         raise InvalidInput("the nonce must be 22 to 128 base64url characters (at least 128 bits)")
@@ -137,7 +127,14 @@ def request_presentation(
             reason=DenialReason.WRONG_ORIGIN,
             message=f"the manifest is for {manifest.origin}, but the page is on {audience}",
         )
-    evaluation, context = evaluated(vault, manifest, audience, purpose_id, requested, _today(now), now)
+    if prepared is not None:
+        asked = None if requested is None else tuple(requested)
+        if still_holds(vault, prepared, manifest, (audience, purpose_id, nonce, now, asked)):
+            with vault.transaction(lets_errors_out=True) as conn:
+                remember_manifest(conn, manifest, now=now, reads=vault.reads)
+                granted, epoch, context = prepared.granted, prepared.epoch, prepared.context
+                return _record(vault, manifest, purpose_id, prepared.issued, granted, epoch, None, context)
+    evaluation, context = evaluated(vault, manifest, audience, purpose_id, requested, utc_today(now), now)
     if isinstance(evaluation, Denied):  # nothing is written: the site asked, nobody was involved
         return NotShared(reason=evaluation.reason, message=evaluation.message)
     # Nothing here catches what the block raises: in the daemon's worker, its own savepoint for this job
@@ -195,29 +192,20 @@ def _issue(
     Signed with the context's identity (the shared one, unless it keeps its own)."""
     epoch = vault.site_epoch(manifest.origin)
     key = vault.pairwise_key(manifest.origin, epoch, context.identity)
-    try:
-        token = issue_presentation(
-            key,
-            manifest,
-            purpose_id,
-            manifest.origin,
-            nonce,
-            granted.claims,
-            now,
-            jti,
-            recipients=granted.recipients,
-        )
-    except IssueError as e:  # every argument was checked before; this is a value the protocol cannot carry
-        raise InvalidInput(f"cannot sign this presentation: {e.reason.replace('_', ' ')}") from None
-    issued = Issued(
-        token,
-        jti,
-        dict(granted.claims),
-        now,
-        now + DEFAULT_TTL,
-        tuple(granted.dropped),
-        key_subject(key.public_jwk),
-    )
+    issued = sign_granted(key, manifest, purpose_id, nonce, granted, now, jti)
+    return _record(vault, manifest, purpose_id, issued, granted, epoch, prompt_id, context)
+
+
+def _record(
+    vault: Vault,
+    manifest: Manifest,
+    purpose_id: str,
+    issued: Issued,
+    granted: Granted,
+    epoch: int,
+    prompt_id: str | None,
+    context: Context,
+) -> Shared:
     record_disclosure(
         vault.conn,
         issued=issued,
@@ -230,8 +218,8 @@ def _issue(
         identity=context.identity,
     )
     return Shared(
-        token=token,
-        jti=jti,
+        token=issued.token,
+        jti=issued.jti,
         claims=issued.claims,
         expires_at=issued.expires_at,
         dropped=dict(granted.dropped),

@@ -20,6 +20,7 @@ from vault.consent.export import VaultExport, export_vault
 from vault.consent.inbox import receive_carried
 from vault.consent.ledger import Entry, Verification
 from vault.consent.policy import Answer
+from vault.consent.prepared import prepare_presentation
 from vault.consent.prompt_view import PromptView, get_prompt, pending_prompts
 from vault.consent.records import remembered_decisions
 from vault.consent.report import SiteReport, site_report
@@ -96,9 +97,24 @@ async def presentations(data: JSONBody[PresentationRequest], request: Request) -
     daemon = daemon_of(request)
     manifest = daemon.manifest(data.manifest)
     origin, now = checked_origin(data.origin), daemon.clock()
+    # Signed here from memory while the worker commits earlier requests, when it can be: the job then
+    # only records it (vault.consent.prepared).
+    prepared = daemon.worker.prepare(
+        lambda v: prepare_presentation(
+            v,
+            manifest=manifest,
+            audience=origin,
+            purpose_id=data.purpose,
+            nonce=data.nonce,
+            now=now,
+            jti=daemon.new_id(),
+            requested=data.claims,
+        )
+    )
     outcome = await daemon.worker.call(
         lambda v: request_presentation(
             v,
+            prepared=prepared,
             manifest=manifest,
             audience=origin,
             purpose_id=data.purpose,
@@ -109,7 +125,9 @@ async def presentations(data: JSONBody[PresentationRequest], request: Request) -
             prompt_view=data.prompt_detail == "full",
         ),
         batch=True,
-        rerun_safe=True,  # it reads and writes the vault only; its ids are fresh on each run
+        # It reads and writes the vault only. Run again after a rollback, it makes fresh ids, or records
+        # the prepared token again, which had not left.
+        rerun_safe=True,
     )
     return for_page(outcome)
 

@@ -67,6 +67,7 @@ class VaultWorker:
         self._thread = threading.Thread(target=self._run, name="vault-worker", daemon=True)
         self._thread.start()
         self.last_used = clock()
+        self.busy = False  # running jobs (read by the event loop: prepare)
         self.batches = 0  # how many group commits ran (for tests and the benchmark)
         self.reruns = 0  # how many batches were rolled back to be run again in savepoints (for tests)
 
@@ -86,6 +87,17 @@ class VaultWorker:
         if touch:
             self.last_used = self._clock()
         return await self._submit(lambda: fn(self._open()), batch=batch, rerun_safe=rerun_safe)
+
+    def prepare(self, fn: Callable[[Vault], T | None]) -> T | None:
+        """fn(vault) now, on the caller's thread (the event loop), while the worker is busy with earlier
+        jobs: for what a job can make ahead of its turn from memory (vault.consent.prepared). fn must not
+        use the vault's connection, which the worker may be using. None without calling fn when the vault
+        is locked, or when the worker is idle: the job would run at once, so there is nothing to overlap
+        (at one client, preparing on the loop measured 0.94x)."""
+        vault = self._vault
+        if vault is None or not self.busy:
+            return None
+        return fn(vault)
 
     async def unlock(self, passphrase: str) -> bool:
         """Opens the vault (Argon2id: about a second, off the event loop). False if it was already open."""
@@ -127,7 +139,9 @@ class VaultWorker:
     def _run(self) -> None:
         stopping = False
         while not stopping:
+            self.busy = not self._queue.empty()
             job = self._queue.get()
+            self.busy = True
             if job is None:
                 break
             if not job.batch:

@@ -13,14 +13,20 @@ forgetting is not left to the code that writes:
   can commit between the check and the reads that trust it).
 
 The model is used only between `begin()` and `end()` (the worker's batches); anywhere else every read
-goes to the database as before. Values handed out are immutable (frozen records, tuples, frozensets,
-ints, text); the caller copies what it must change. Time-dependent filters (expiry) stay with the
+goes to the database as before. One exception, read-only: the daemon's event loop may read a
+`snapshot()` ahead of a job's turn (vault.consent.prepared), and the job uses what was made from it only
+if `unchanged_since(snapshot)` holds in its batch. Forgetting replaces the mapping rather than emptying
+it, so a snapshot's identity says whether anything was forgotten since (a write, another connection's
+commit, or the bound).
+
+Values handed out are immutable (frozen records, tuples, frozensets, ints, text); the caller copies what
+it must change. Time-dependent filters (expiry) stay with the
 callers and run on every request. Every key comes from a page's request (origins, purposes), so the
 model is bounded by count: it starts over when full.
 """
 
 import hashlib
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any, TypeVar
 
 from vault.store.database import Connection
@@ -53,14 +59,14 @@ class ReadModel:
 
     def _mark_written(self) -> None:
         self._written = True
-        self._values.clear()
+        self._values = {}
 
     def begin(self) -> None:
         """At the start of a job or batch, inside its transaction (after BEGIN IMMEDIATE): forgets
         everything if another connection committed since the last check."""
         version = self._conn.execute("PRAGMA data_version").fetchone()[0]
         if version != self._data_version:
-            self._values.clear()
+            self._values = {}
             self._data_version = version
         self._active = True
 
@@ -68,8 +74,19 @@ class ReadModel:
         """After the job's or batch's COMMIT or ROLLBACK: forgets everything if it wrote a watched table."""
         self._active = False
         if self._written:
-            self._values.clear()
+            self._values = {}
             self._written = False
+
+    def snapshot(self) -> Mapping[Hashable, Any]:
+        """What the model holds now, to read on another thread without the connection: possibly stale
+        (another connection's commit is seen only at the next begin()), so whatever is made from it is
+        used only where unchanged_since(snapshot) holds."""
+        return self._values
+
+    def unchanged_since(self, snapshot: Mapping[Hashable, Any]) -> bool:
+        """Inside a job or batch (after begin()): nothing was forgotten since `snapshot` was taken (a write
+        in this batch too replaces the mapping). Then every value in the snapshot is still the vault's."""
+        return self._active and self._values is snapshot
 
     def get(self, key: Hashable, load: Callable[[], T], valid: Callable[[T], bool] | None = None) -> T:
         """The value under `key`, from memory when the model may serve it, else `load()` (stored for the
@@ -88,7 +105,7 @@ class ReadModel:
         self.loads += 1
         if not self._written:  # load() may itself have written (it must not, but then keep nothing)
             if len(self._values) >= MAX_VALUES:
-                self._values.clear()
+                self._values = {}
             self._values[key] = value
         return value
 

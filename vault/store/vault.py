@@ -6,7 +6,7 @@ Values arrive here already validated (vault.claims.attributes); this layer only 
 import datetime as dt
 import os
 import secrets
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -288,6 +288,18 @@ class Vault:
 
     def site_epoch(self, origin: str) -> int:
         return cached(self.reads, ("site_epoch", origin), lambda: self._site_epoch(origin))
+
+    def kept_signing(
+        self, snapshot: Mapping[Hashable, Any], origin: str, identity: str | None
+    ) -> tuple[int, SigningKey] | None:
+        """(epoch, key) for signing at `origin` from memory alone: the epoch from the read model's
+        `snapshot`, the key from those already derived. None if either is not there. Touches no
+        connection (ReadModel.snapshot says where this is used)."""
+        epoch = snapshot.get(("site_epoch", origin))
+        if not isinstance(epoch, int):
+            return None
+        key = self._pairwise.get((origin, epoch, identity))
+        return None if key is None else (epoch, key)
 
     def _site_epoch(self, origin: str) -> int:
         row = self.conn.execute("SELECT epoch FROM sites WHERE origin = ?", (origin,)).fetchone()
