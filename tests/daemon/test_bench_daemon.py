@@ -71,3 +71,21 @@ def test_durable_ceiling_commits_together_and_its_chain_finds_an_edit(tmp_path: 
     ledger.conn.execute("DROP TRIGGER ledger_no_update")
     ledger.conn.execute("UPDATE ledger SET body = '{\"x\": 1}' WHERE seq = 7")
     assert ledger.verify()["ok"] is False
+
+
+def test_the_profile_of_phases_still_times_each_phase() -> None:
+    """scripts/bench_daemon_profile.py wraps the consent layer's calls where the code looks them up: after
+    the signing moved to vault.consent.prepared it stopped with an AttributeError."""
+    profile = SCRIPT.with_name("bench_daemon_profile.py")
+    proc = subprocess.run(
+        [sys.executable, str(profile), "phases", "--requests", "32"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for batch in (1, 16):
+        report = proc.stdout.split(f"in batches of {batch} ")[1]
+        for phase in ("COMMIT (one per batch)", "issue_presentation", "record_disclosure", "evaluated"):
+            assert re.search(rf"\n  {re.escape(phase)} +1\.00|\n  {re.escape(phase)} +0\.\d+", report), phase
