@@ -64,10 +64,10 @@ class VaultWorker:
         self._clock = clock
         self._vault = _served(vault) if vault is not None else None
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self.busy = False  # running jobs (read by the event loop: prepare)
         self._thread = threading.Thread(target=self._run, name="vault-worker", daemon=True)
         self._thread.start()
         self.last_used = clock()
-        self.busy = False  # running jobs (read by the event loop: prepare)
         self.batches = 0  # how many group commits ran (for tests and the benchmark)
         self.reruns = 0  # how many batches were rolled back to be run again in savepoints (for tests)
 
