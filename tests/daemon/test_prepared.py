@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.consent.test_service import SHARE_3, new_id
-from tests.daemon.support import make_vault
+from tests.consent.test_service import new_id
 from tests.daemon.test_read_model import (
     CLI_WRITE,
     GRANTED,
@@ -22,15 +21,15 @@ from tests.daemon.test_read_model import (
     ORIGIN,
     WRITES,
     check_seen,
+    consented_worker,
     new_size,
-    present,
     revoked,
     warm,
 )
-from tests.support import NOW, PASSPHRASE
+from tests.support import NOW
 from vault.consent import ledger
 from vault.consent.prepared import Prepared, prepare_presentation
-from vault.consent.service import decide_prompt, request_presentation
+from vault.consent.service import request_presentation
 from vault.daemon.worker import VaultWorker
 from vault.site import make_nonce
 from vault.store import Vault
@@ -46,15 +45,8 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 async def worker(vault_home: Path):
-    make_vault(vault_home)
-    worker = VaultWorker(vault_home, clock=lambda: NOW, vault=Vault.open(vault_home, PASSPHRASE, now=NOW))
-    first = await present(worker)
-    decided = await worker.call(
-        lambda v: decide_prompt(v, first.prompt.id, SHARE_3, now=NOW, new_id=new_id), batch=True
-    )
-    assert decided.outcome == "granted"
-    yield worker
-    worker.stop()
+    async with consented_worker(vault_home) as worker:
+        yield worker
 
 
 def prepare(vault: Vault, nonce: str) -> Prepared | None:

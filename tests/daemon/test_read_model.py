@@ -4,10 +4,11 @@ inside a batch, whatever code path), by another connection or another process on
 and a write that was rolled back leaves nothing behind."""
 
 import asyncio
+import contextlib
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,13 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 async def worker(vault_home: Path):
+    async with consented_worker(vault_home) as worker:
+        yield worker
+
+
+@contextlib.asynccontextmanager
+async def consented_worker(vault_home: Path) -> AsyncIterator[VaultWorker]:
+    """A worker on a new vault whose first request from the shop was answered "share 3, remember"."""
     make_vault(vault_home)
     worker = VaultWorker(vault_home, clock=lambda: NOW, vault=Vault.open(vault_home, PASSPHRASE, now=NOW))
     first = await present(worker)
@@ -50,8 +58,10 @@ async def worker(vault_home: Path):
         lambda v: decide_prompt(v, first.prompt.id, SHARE_3, now=NOW, new_id=new_id), batch=True
     )
     assert decided.outcome == "granted"
-    yield worker
-    worker.stop()
+    try:
+        yield worker
+    finally:
+        worker.stop()
 
 
 def request(now: int = NOW + 10) -> Callable[[Vault], Any]:
