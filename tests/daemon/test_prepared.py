@@ -84,6 +84,12 @@ async def prepared_now(worker: VaultWorker) -> tuple[str, Prepared]:
     return nonce, prepared
 
 
+def check_dropped(write: Callable[[Vault], None], before: Any, after: Any, prepared: Prepared) -> None:
+    """After `write`, the answer is what it would have been without preparing, and not the prepared one."""
+    check_seen(write, before, after)
+    assert getattr(after, "jti", None) != prepared.issued.jti
+
+
 async def test_the_prepared_token_is_the_one_recorded_and_issued_when_nothing_changed(
     worker: VaultWorker,
 ) -> None:
@@ -110,8 +116,7 @@ async def test_a_write_through_the_daemon_drops_what_was_prepared(worker: VaultW
     nonce, prepared = await prepared_now(worker)
     await worker.call(write)
     after = await worker.call(request(nonce, prepared), batch=True)
-    check_seen(write, before, after)
-    assert getattr(after, "jti", None) != prepared.issued.jti
+    check_dropped(write, before, after, prepared)
 
 
 @pytest.mark.parametrize("write", WRITES, ids=lambda w: w.__name__)
@@ -128,8 +133,7 @@ async def test_a_write_earlier_in_the_batch_drops_what_was_prepared(worker: Vaul
     await blocker
     _, after = await asyncio.gather(*jobs)
     assert worker.batches == batches + 1  # both in one transaction
-    check_seen(write, before, after)
-    assert getattr(after, "jti", None) != prepared.issued.jti
+    check_dropped(write, before, after, prepared)
 
 
 @pytest.mark.parametrize("write", WRITES, ids=lambda w: w.__name__)
@@ -142,8 +146,7 @@ async def test_a_commit_by_another_connection_drops_what_was_prepared(worker: Va
     finally:
         other.close()
     after = await worker.call(request(nonce, prepared), batch=True)
-    check_seen(write, before, after)
-    assert getattr(after, "jti", None) != prepared.issued.jti
+    check_dropped(write, before, after, prepared)
 
 
 @pytest.mark.parametrize("write", [new_size, revoked], ids=lambda w: w.__name__)
@@ -160,8 +163,7 @@ async def test_a_commit_by_another_process_drops_what_was_prepared(
         timeout=60,
     )
     after = await worker.call(request(nonce, prepared), batch=True)
-    check_seen(write, before, after)
-    assert getattr(after, "jti", None) != prepared.issued.jti
+    check_dropped(write, before, after, prepared)
 
 
 class NoConnection:

@@ -70,19 +70,32 @@ def prepare_presentation(
         issued = sign_granted(key, manifest, purpose_id, nonce, granted, now, jti)
     except InvalidInput:  # a nonce the protocol refuses: the job answers it, in its turn
         return None
-    request = (audience, purpose_id, nonce, now, None if requested is None else tuple(requested))
+    request = _request(audience, purpose_id, nonce, now, requested)
     return Prepared(snapshot, manifest, request, granted, context, epoch, issued)
 
 
-def still_holds(vault: Vault, prepared: Prepared, manifest: Manifest, request: Request) -> bool:
+def still_holds(
+    vault: Vault,
+    prepared: Prepared,
+    manifest: Manifest,
+    audience: str,
+    purpose_id: str,
+    nonce: str,
+    now: int,
+    requested: list[str] | None,
+) -> bool:
     """Inside the job's batch: whether `prepared` is what the job would make of this request now."""
     reads = vault.reads
     return (
         reads is not None
         and reads.unchanged_since(prepared.snapshot)
         and prepared.manifest is manifest
-        and prepared.request == request
+        and prepared.request == _request(audience, purpose_id, nonce, now, requested)
     )
+
+
+def _request(audience: str, purpose_id: str, nonce: str, now: int, requested: list[str] | None) -> Request:
+    return (audience, purpose_id, nonce, now, None if requested is None else tuple(requested))
 
 
 def sign_granted(

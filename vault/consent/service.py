@@ -127,13 +127,13 @@ def request_presentation(
             reason=DenialReason.WRONG_ORIGIN,
             message=f"the manifest is for {manifest.origin}, but the page is on {audience}",
         )
-    if prepared is not None:
-        asked = None if requested is None else tuple(requested)
-        if still_holds(vault, prepared, manifest, (audience, purpose_id, nonce, now, asked)):
-            with vault.transaction(lets_errors_out=True) as conn:
-                remember_manifest(conn, manifest, now=now, reads=vault.reads)
-                granted, epoch, context = prepared.granted, prepared.epoch, prepared.context
-                return _record(vault, manifest, purpose_id, prepared.issued, granted, epoch, None, context)
+    if prepared is not None and still_holds(
+        vault, prepared, manifest, audience, purpose_id, nonce, now, requested
+    ):
+        with vault.transaction(lets_errors_out=True) as conn:
+            remember_manifest(conn, manifest, now=now, reads=vault.reads)
+            granted, epoch, context = prepared.granted, prepared.epoch, prepared.context
+            return _record(vault, manifest, purpose_id, prepared.issued, granted, epoch, None, context)
     evaluation, context = evaluated(vault, manifest, audience, purpose_id, requested, utc_today(now), now)
     if isinstance(evaluation, Denied):  # nothing is written: the site asked, nobody was involved
         return NotShared(reason=evaluation.reason, message=evaluation.message)

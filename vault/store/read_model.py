@@ -20,9 +20,9 @@ it, so a snapshot's identity says whether anything was forgotten since (a write,
 commit, or the bound).
 
 Values handed out are immutable (frozen records, tuples, frozensets, ints, text); the caller copies what
-it must change. Time-dependent filters (expiry) stay with the
-callers and run on every request. Every key comes from a page's request (origins, purposes), so the
-model is bounded by count: it starts over when full.
+it must change. Time-dependent filters (expiry) stay with the callers and run on every request. Every key
+comes from a page's request (origins, purposes), so the model is bounded by count: it starts over when
+full.
 """
 
 import hashlib

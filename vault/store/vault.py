@@ -287,7 +287,7 @@ class Vault:
         return key
 
     def site_epoch(self, origin: str) -> int:
-        return cached(self.reads, ("site_epoch", origin), lambda: self._site_epoch(origin))
+        return cached(self.reads, _epoch_key(origin), lambda: self._site_epoch(origin))
 
     def kept_signing(
         self, snapshot: Mapping[Hashable, Any], origin: str, identity: str | None
@@ -295,7 +295,7 @@ class Vault:
         """(epoch, key) for signing at `origin` from memory alone: the epoch from the read model's
         `snapshot`, the key from those already derived. None if either is not there. Touches no
         connection (ReadModel.snapshot says where this is used)."""
-        epoch = snapshot.get(("site_epoch", origin))
+        epoch = snapshot.get(_epoch_key(origin))
         if not isinstance(epoch, int):
             return None
         key = self._pairwise.get((origin, epoch, identity))
@@ -346,3 +346,8 @@ class Vault:
                     (name, msgspec.json.encode(value).decode(), now),
                 )
             return [n for n in remove if conn.execute("DELETE FROM attributes WHERE name = ?", (n,)).rowcount]
+
+
+def _epoch_key(origin: str) -> tuple[str, str]:
+    """The read model's key for a site's epoch (Vault.site_epoch keeps it, Vault.kept_signing reads it)."""
+    return ("site_epoch", origin)
