@@ -53,6 +53,9 @@ def main() -> None:
 
 
 def _main() -> None:
+    from vault.daemon.deferred import defer_unused_imports
+
+    defer_unused_imports()  # first: before click and the libraries that import them (vault.daemon.deferred)
     import click
 
     from vault.cli.app import cli
