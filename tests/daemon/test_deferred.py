@@ -6,6 +6,10 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
+from vault.daemon.deferred import defer_unused_imports
+
 MODULE = 'print("ran", flush=True)\nVALUE = 42\n'
 
 
@@ -74,3 +78,8 @@ def test_threads_reaching_a_stand_in_together_run_the_module_once(tmp_path: Path
         print(seen)
         """,
     ) == ["ran", str([42] * 8)]
+
+
+def test_a_submodule_is_refused() -> None:
+    with pytest.raises(ValueError, match="top-level"):
+        defer_unused_imports(("email.message",))

@@ -53,7 +53,10 @@ def real_module(stand_in: StandIn) -> types.ModuleType:
 
 def defer_unused_imports(names: tuple[str, ...] = UNUSED_BY_THE_DAEMON) -> list[str]:
     """Puts a stand-in in sys.modules for each of `names` not imported yet and installed (a missing one
-    still fails where it is imported). Returns the names deferred."""
+    still fails where it is imported). Returns the names deferred. Top-level modules only: the import
+    system binds a submodule found in sys.modules without setting it on its package."""
+    if dotted := [name for name in names if "." in name]:
+        raise ValueError(f"only top-level modules can be deferred, not {dotted}")
     deferred = []
     for name in names:
         if name not in sys.modules and importlib.util.find_spec(name) is not None:
