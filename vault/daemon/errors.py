@@ -71,7 +71,7 @@ def _json(status: int, body: ErrorBody) -> Response[ErrorBody]:
     return Response(body, status_code=status, media_type=MediaType.JSON)
 
 
-def vault_error(_: Request, error: VaultError) -> Response[ErrorBody]:
+def vault_error(_: Request | None, error: VaultError) -> Response[ErrorBody]:
     if isinstance(error, Refused):
         return _json(error.status, ErrorBody(error=error.code, message=error.message, hint=error.hint))
     status, code = next(((s, c) for cls, s, c in _VAULT_ERRORS if isinstance(error, cls)), (400, "failed"))
@@ -83,12 +83,12 @@ def vault_error(_: Request, error: VaultError) -> Response[ErrorBody]:
 _MESSAGE_STATUS = {"replayed": 409, "inbox_full": 409, "rate_limited": 429, "unknown_site": 403}
 
 
-def message_refused(_: Request, error: MessageRefused) -> Response[ErrorBody]:
+def message_refused(_: Request | None, error: MessageRefused) -> Response[ErrorBody]:
     # `error` is the code itself (the token's reason or the inbox's), as the extension's contract says.
     return _json(_MESSAGE_STATUS.get(error.code, 400), ErrorBody(error=error.code, message=error.message))
 
 
-def acknowledgement_invalid(_: Request, error: AcknowledgementInvalid) -> Response[ErrorBody]:
+def acknowledgement_invalid(_: Request | None, error: AcknowledgementInvalid) -> Response[ErrorBody]:
     return _json(
         400,
         ErrorBody(
@@ -99,12 +99,12 @@ def acknowledgement_invalid(_: Request, error: AcknowledgementInvalid) -> Respon
     )
 
 
-def manifest_invalid(_: Request, error: ManifestInvalid) -> Response[ErrorBody]:
+def manifest_invalid(_: Request | None, error: ManifestInvalid) -> Response[ErrorBody]:
     # Manifests are public documents, so naming the faulty field leaks nothing.
     return _json(400, ErrorBody(error="manifest_invalid", message=f"the site's manifest is invalid: {error}"))
 
 
-def http_error(_: Request, error: HTTPException) -> Response[ErrorBody]:
+def http_error(_: Request | None, error: HTTPException) -> Response[ErrorBody]:
     status = error.status_code
     if status >= 500:
         return internal_error(_, error)
@@ -119,7 +119,7 @@ def http_error(_: Request, error: HTTPException) -> Response[ErrorBody]:
     return _json(status, ErrorBody(error=code, message=message))
 
 
-def internal_error(_: Request, error: Exception) -> Response[ErrorBody]:
+def internal_error(_: Request | None, error: Exception) -> Response[ErrorBody]:
     log.error("request failed: %s", type(error).__name__)
     return _json(500, ErrorBody(error="internal_error", message="the daemon failed; see its log"))
 
@@ -132,6 +132,14 @@ EXCEPTION_HANDLERS = {
     HTTPException: http_error,
     Exception: internal_error,
 }
+
+
+def error_answer(error: Exception) -> tuple[int, ErrorBody]:
+    """The status and body the app's exception handlers answer `error` with, for an answer sent without
+    Litestar (vault.daemon.fast_path): the handler of the nearest class in its MRO, as Litestar picks it."""
+    handler = next(EXCEPTION_HANDLERS[cls] for cls in type(error).__mro__ if cls in EXCEPTION_HANDLERS)
+    response = handler(None, error)
+    return response.status_code, response.content
 
 
 def _documented(description: str) -> ResponseSpec:

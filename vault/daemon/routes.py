@@ -56,7 +56,7 @@ from vault.daemon.messages import (
 )
 from vault.daemon.routes_profile import stored_value, today_at
 from vault.daemon.session import daemon_of, require_paired
-from vault.daemon.state import DaemonDep
+from vault.daemon.state import Daemon, DaemonDep
 from vault.errors import VaultError
 
 log = logging.getLogger("vault.daemon")
@@ -92,9 +92,13 @@ def decided_for_page(outcome: Decided) -> DecidedAnswer:
     summary="A site asks for claims: granted, consent_required or denied",
 )
 async def presentations(data: JSONBody[PresentationRequest], request: Request) -> ConsentAnswer:
-    # The daemon from the app's state, not injected as the other routes have it: Litestar's dependency
-    # injection costs every request ~20,000 instructions (about 5 us), and every page's call comes here.
-    daemon = daemon_of(request)
+    # Most requests are answered by vault.daemon.fast_path instead, which runs present() too; those it
+    # leaves to Litestar come here (and every request does in --tcp mode).
+    return await present(daemon_of(request), data)
+
+
+async def present(daemon: Daemon, data: PresentationRequest) -> ConsentAnswer:
+    """The route's work: granted, consent_required or denied; an error is raised, for the app's handlers."""
     manifest = daemon.manifest(data.manifest)
     origin, now = checked_origin(data.origin), daemon.clock()
     # Signed here from memory while the worker commits earlier requests, when it can be: the job then
