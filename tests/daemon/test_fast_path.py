@@ -147,6 +147,18 @@ async def test_what_is_not_plainly_acceptable_is_left_to_litestar(
     assert fast.status_code >= 400 and answered_fast == []
 
 
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+async def test_a_body_sent_as_another_media_type_is_answered_as_the_route_answers_it(
+    api: AsyncTestClient, answered_fast: list[int], content_type: str | None
+) -> None:
+    await remember(api)
+    headers = {"content-type": content_type} if content_type else {}
+    body = msgspec.json.encode(presentation())
+    fast, litestar = await both(api, content=body, headers=headers)
+    assert fast.status_code == litestar.status_code
+    assert fast.json()["outcome"] == litestar.json()["outcome"] == "granted"
+
+
 async def test_the_admin_is_answered_as_a_paired_client_is(
     api: AsyncTestClient, answered_fast: list[int]
 ) -> None:
