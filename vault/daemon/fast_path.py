@@ -32,6 +32,7 @@ from vault.daemon.client import HEADER_ADMIN, HEADER_CLIENT
 from vault.daemon.errors import error_answer
 from vault.daemon.messages import PresentationRequest
 from vault.daemon.routes import present
+from vault.daemon.session import paired_or_admin
 
 if TYPE_CHECKING:
     from vault.daemon.state import Daemon
@@ -108,4 +109,4 @@ def _paired(daemon: Daemon, headers: list[tuple[bytes, bytes]]) -> bool:
             admin = value.decode("latin-1")
         elif name == _CLIENT and client is None:
             client = value.decode("latin-1")
-    return daemon.is_admin(admin) or daemon.pairings.identify(client) is not None
+    return paired_or_admin(daemon, admin, client)

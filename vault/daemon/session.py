@@ -49,14 +49,20 @@ async def require_paired(connection: ASGIConnection) -> None:
     route handler (about 20 us) for each guard it runs, and a hook runs without the copy. A hook is not
     cumulative as guards are (the closest layer's wins), so tests/daemon/test_api.py checks that every
     route of the router that uses it resolves to it."""
-    daemon = daemon_of(connection)
-    if is_admin(connection) or daemon.pairings.identify(connection.headers.get(HEADER_CLIENT)):
+    headers = connection.headers
+    if paired_or_admin(daemon_of(connection), headers.get(HEADER_ADMIN), headers.get(HEADER_CLIENT)):
         return
     raise Refused(
         "not_paired",
         "this client is not paired with the vault",
         "open the extension's popup to see its pairing code, then run: vault pair approve CODE",
     )
+
+
+def paired_or_admin(daemon: Daemon, admin_token: str | None, client_token: str | None) -> bool:
+    """Who may use the vault's routes: the admin, or a paired client (require_paired, and
+    vault.daemon.fast_path, which reads the two headers itself)."""
+    return daemon.is_admin(admin_token) or daemon.pairings.identify(client_token) is not None
 
 
 async def admin_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
